@@ -1,0 +1,66 @@
+/* store.h -- all window state of one partition (or of one `scan`): the
+ * users table, the tenants table and the slab they allocate from.
+ *
+ * A store is owned by exactly one thread; nothing in it is locked.
+ *
+ * Tenants carry the per-tenant watermark (newest eligible event time) that
+ * lateness and eviction are judged against, so one tenant's lagging feed
+ * never makes another's events late, and the per-tenant alert-cap bucket.
+ *
+ * Eviction is defined on access, which makes it deterministic: a key whose
+ * maxT < watermark - (W + L) is forgotten when it is next touched, exactly
+ * as if it had been removed the moment the watermark passed it.  A sweep
+ * that examines a few entries per event reclaims such keys' memory in the
+ * background; when it runs never changes a result. */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slab.h"
+#include "table.h"
+#include "window.h"
+
+typedef struct {
+    sw_tkey k;           /* the tenant name */
+    int64_t watermark;   /* newest eligible event time, or SW_TIME_NONE */
+    int64_t cap_bucket;  /* 30-minute bucket the cap count is for */
+    uint32_t cap_count;  /* alerts emitted in cap_bucket */
+    uint32_t index;      /* position in the tenants table: tenants are never
+                            deleted, so it is stable and names them in user keys */
+} sw_tenant;
+
+typedef struct {
+    sw_slab slab;
+    sw_table users;   /* of sw_user */
+    sw_table tenants; /* of sw_tenant */
+    char *keybuf;     /* scratch for (tenant index, actor id) keys */
+    size_t keybuf_cap;
+    int64_t horizon_ms; /* W + L */
+    uint32_t sweep_cursor;
+    uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
+} sw_store;
+
+int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms);
+void sw_store_destroy(sw_store *s);
+
+/* The tenant named p[0..n), created on first use; NULL when out of memory. */
+sw_tenant *sw_store_tenant(sw_store *s, const char *p, size_t n);
+const sw_tenant *sw_store_tenant_at(const sw_store *s, uint32_t index);
+
+/* Time before which a tenant's events are too late and its keys stale
+ * (watermark - (W + L)); INT64_MIN while the tenant has no watermark. */
+int64_t sw_store_horizon(const sw_store *s, const sw_tenant *t);
+
+/* The key (tenant, actor), created fresh on first use or when it went stale
+ * behind the tenant's watermark.  NULL when out of memory.  The pointer is
+ * valid until the next call that may insert or delete. */
+sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_t n);
+
+/* Examines up to budget entries and frees the stale ones. */
+void sw_store_sweep(sw_store *s, uint32_t budget);
+
+static inline uint32_t sw_store_users(const sw_store *s) { return s->users.count; }
+
+#endif

@@ -1,0 +1,167 @@
+/* alert.c -- see alert.h. */
+#include "alert.h"
+
+#include <string.h>
+
+#include "hash.h"
+
+/* Appends a length-prefixed field so that no two inputs hash alike by
+ * concatenation ("ab"+"c" vs "a"+"bc"). */
+static void id_part(sw_buf *s, const void *p, size_t n) {
+    uint64_t len = n;
+    sw_buf_put(s, &len, sizeof len);
+    sw_buf_put(s, p, n);
+}
+
+static int id_before(const sw_session *a, const sw_session *b) {
+    size_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
+    int c = memcmp(sw_session_id(a), sw_session_id(b), n);
+    return c < 0 || (c == 0 && a->id_len < b->id_len);
+}
+
+void sw_alert_id(const sw_alert *a, sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
+    static const char hex[] = "0123456789abcdef";
+    sw_buf_reset(s);
+    id_part(s, "sessionwatch/alert/v1", 21);
+    id_part(s, SW_RULE_ID, strlen(SW_RULE_ID));
+    id_part(s, a->tenant, a->tenant_len);
+    id_part(s, sw_alert_actor(a), sw_alert_actor_len(a));
+    int64_t r = a->user->max_time;
+    id_part(s, &r, sizeof r);
+    /* Session ids in byte order: the id does not depend on arrival order. */
+    const sw_session *sorted[64];
+    size_t n = a->nq < 64 ? a->nq : 64;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && id_before(a->q[i], sorted[j - 1])) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = a->q[i];
+    }
+    for (size_t i = 0; i < n; i++) id_part(s, sw_session_id(sorted[i]), sorted[i]->id_len);
+    uint64_t h[2] = {sw_hash64(s->p, s->len, 0x243f6a8885a308d3ULL),
+                     sw_hash64(s->p, s->len, 0x13198a2e03707344ULL)};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 16; i++) out[k * 16 + i] = hex[(h[k] >> (60 - 4 * i)) & 15];
+    out[SW_ALERT_ID_LEN] = '\0';
+}
+
+/* A string, or null when it is empty (the input did not carry it). */
+static void str_or_null(sw_buf *b, const char *p, size_t n) {
+    if (n) sw_json_str(b, p, n);
+    else sw_buf_puts(b, "null");
+}
+
+static const char RULE_JSON[] =
+    "{\"id\":\"" SW_RULE_ID "\",\"name\":\"" SW_RULE_NAME "\",\"version\":207,"
+    "\"type\":\"threshold\",\"severity\":\"medium\",\"risk_score\":47,"
+    "\"threat\":[{\"framework\":\"MITRE ATT&CK\","
+    "\"tactic\":{\"id\":\"TA0008\",\"name\":\"Lateral Movement\","
+    "\"reference\":\"https://attack.mitre.org/tactics/TA0008/\"},"
+    "\"technique\":[{\"id\":\"T1550\",\"name\":\"Use Alternate Authentication Material\","
+    "\"reference\":\"https://attack.mitre.org/techniques/T1550/\","
+    "\"subtechnique\":[{\"id\":\"T1550.004\",\"name\":\"Web Session Cookie\","
+    "\"reference\":\"https://attack.mitre.org/techniques/T1550/004/\"}]}]}]";
+
+static void write_source(sw_buf *b, const sw_source *src) {
+    sw_buf_putc(b, '{');
+    if (src->topic) {
+        sw_json_key(b, "topic");
+        sw_json_cstr(b, src->topic);
+        sw_buf_puts(b, ",\"partition\":");
+        sw_json_int(b, src->partition);
+        sw_buf_puts(b, ",\"offset\":");
+        sw_json_int(b, src->offset);
+    } else {
+        sw_json_key(b, "file");
+        sw_json_cstr(b, src->file ? src->file : "-");
+        sw_buf_puts(b, ",\"line\":");
+        sw_json_int(b, (int64_t)src->line);
+    }
+    if (src->index != UINT32_MAX) {
+        sw_buf_puts(b, ",\"index\":");
+        sw_json_int(b, src->index);
+    }
+    sw_buf_putc(b, '}');
+}
+
+static void write_session(sw_buf *b, const sw_session *s) {
+    sw_buf_puts(b, "{\"id\":");
+    sw_json_str(b, sw_session_id(s), s->id_len);
+    sw_buf_puts(b, ",\"first_seen\":");
+    sw_json_time(b, s->first_seen);
+    sw_buf_puts(b, ",\"last_seen\":");
+    sw_json_time(b, s->last_seen);
+    sw_buf_puts(b, ",\"events\":");
+    sw_json_int(b, s->events);
+    sw_buf_puts(b, ",\"client\":{\"ip\":");
+    str_or_null(b, sw_session_ip(s), s->ip_len);
+    sw_buf_puts(b, ",\"user_agent\":");
+    str_or_null(b, sw_session_ua(s), s->ua_len);
+    sw_buf_puts(b, ",\"geo\":{\"country_name\":");
+    str_or_null(b, sw_session_country(s), s->country_len);
+    sw_buf_puts(b, ",\"city_name\":");
+    str_or_null(b, sw_session_city(s), s->city_len);
+    sw_buf_puts(b, "}},\"event_uuid\":");
+    str_or_null(b, sw_session_uuid(s), s->uuid_len);
+    sw_buf_putc(b, '}');
+}
+
+void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+    const sw_user *u = a->user;
+    const char *actor = sw_alert_actor(a);
+    size_t actor_len = sw_alert_actor_len(a);
+    const char *name = u->names, *alt = u->names ? u->names + u->name_len : NULL;
+
+    uint64_t count = 0;
+    int64_t from = a->q[0]->first_seen;
+    for (size_t i = 0; i < a->nq; i++) {
+        count += a->q[i]->events;
+        if (a->q[i]->first_seen < from) from = a->q[i]->first_seen;
+    }
+
+    sw_buf_puts(b, "{\"alert_id\":\"");
+    sw_buf_puts(b, alert_id);
+    sw_buf_puts(b, "\",\"@timestamp\":");
+    sw_json_time(b, a->event_time);
+    sw_buf_puts(b, ",\"detected_at\":");
+    sw_json_time(b, a->detected_at);
+    sw_buf_puts(b, ",\"rule\":");
+    sw_buf_put(b, RULE_JSON, sizeof RULE_JSON - 1);
+    sw_buf_puts(b, ",\"parameters\":{\"window_ms\":");
+    sw_json_int(b, a->config->window_ms);
+    sw_buf_puts(b, ",\"min_sessions\":");
+    sw_json_int(b, a->config->min_sessions);
+    sw_buf_puts(b, "}},\"tenant\":");
+    sw_json_str(b, a->tenant, a->tenant_len);
+    sw_buf_puts(b, ",\"okta\":{\"actor\":{\"id\":");
+    sw_json_str(b, actor, actor_len);
+    sw_buf_puts(b, ",\"display_name\":");
+    str_or_null(b, name, u->name_len);
+    sw_buf_puts(b, ",\"alternate_id\":");
+    str_or_null(b, alt, u->alt_len);
+    sw_buf_puts(b, "}},\"user\":{\"id\":");
+    sw_json_str(b, actor, actor_len);
+    sw_buf_puts(b, ",\"name\":");
+    str_or_null(b, name, u->name_len);
+    sw_buf_puts(b, ",\"email\":");
+    str_or_null(b, alt, u->alt_len);
+    sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
+    sw_json_str(b, actor, actor_len);
+    sw_buf_puts(b, "}],\"count\":");
+    sw_json_int(b, (int64_t)count);
+    sw_buf_puts(b, ",\"from\":");
+    sw_json_time(b, from);
+    sw_buf_puts(b, ",\"cardinality\":[{\"field\":\"okta.authentication_context.external_session_id\","
+                   "\"value\":");
+    sw_json_int(b, (int64_t)a->nq);
+    sw_buf_puts(b, "}]},\"sessions\":[");
+    for (size_t i = 0; i < a->nq; i++) {
+        if (i) sw_buf_putc(b, ',');
+        write_session(b, a->q[i]);
+    }
+    sw_buf_puts(b, "],\"source\":");
+    write_source(b, a->source);
+    sw_buf_putc(b, '}');
+}

@@ -1,0 +1,56 @@
+/* alert.h -- the alert: its deterministic id and its JSON line, the contract
+ * with downstream subscribers (schema: stream/alert.schema.json).
+ *
+ * The id hashes what makes an alert the same alert: rule, tenant, actor,
+ * the key's maxT when it fired (r) and the sorted session ids of Q.  Every
+ * run, worker and replay that sees the same events per user therefore emits
+ * the same id, and subscribers can drop duplicates by it. */
+#ifndef SW_ALERT_H
+#define SW_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "jsonw.h"
+#include "window.h"
+
+#define SW_RULE_ID "621e92b6-7e54-11ee-bdc0-f661ea17fbcd"
+#define SW_RULE_NAME "Multiple Okta Sessions Detected for a Single User"
+#define SW_RULE_VERSION 207
+
+/* Where a record came from: a file line (scan) or a Kafka message (run). */
+typedef struct {
+    const char *file;     /* scan: file name ("-" for stdin) */
+    uint64_t line;        /* scan: 1-based line number */
+    const char *topic;    /* run: topic, or NULL for a file source */
+    int32_t partition;
+    int64_t offset;
+    int64_t kafka_time_ms;/* message timestamp, SW_TIME_NONE if none */
+    uint32_t index;       /* element of a top-level array, or UINT32_MAX */
+} sw_source;
+
+typedef struct {
+    const char *tenant;
+    size_t tenant_len;
+    const sw_user *user;       /* actor id = key bytes after the 4-byte tenant index */
+    const sw_session *const *q;/* Q, as sw_window_collect orders it */
+    size_t nq;
+    int64_t event_time;        /* time of the event that completed the alert */
+    int64_t detected_at;       /* wall clock, ms */
+    const sw_source *source;
+    const sw_config *config;
+} sw_alert;
+
+#define SW_ALERT_ID_LEN 32
+
+/* 32 lowercase hex digits + NUL. scratch is reused for the hash input. */
+void sw_alert_id(const sw_alert *a, sw_buf *scratch, char out[SW_ALERT_ID_LEN + 1]);
+
+/* Appends the alert's JSON object (no newline) to b. */
+void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id);
+
+static inline const char *sw_alert_actor(const sw_alert *a) { return a->user->k.key + 4; }
+static inline size_t sw_alert_actor_len(const sw_alert *a) { return a->user->k.key_len - 4; }
+
+#endif

@@ -1,0 +1,205 @@
+/* cli.c -- see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sw_cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "sessionwatch %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'sessionwatch %s --help')\n", cmd);
+    return 2;
+}
+
+int sw_arg_value(sw_args *a, const char *name, const char **val) {
+    const char *arg = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0) return 0;
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        a->i++;
+        return 1;
+    }
+    if (arg[n] != '\0') return 0;
+    if (a->i + 1 >= a->argc) {
+        sw_cli_error(a->cmd, "%s needs a value", name);
+        return -1;
+    }
+    *val = a->argv[a->i + 1];
+    a->i += 2;
+    return 1;
+}
+
+int sw_arg_flag(sw_args *a, const char *name) {
+    if (strcmp(a->argv[a->i], name) != 0) return 0;
+    a->i++;
+    return 1;
+}
+
+int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end || x < min || x > max) return -1;
+    *v = x;
+    return 0;
+}
+
+int sw_parse_duration(const char *s, int64_t *ms) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *unit;
+    double x = strtod(s, &unit);
+    if (errno || x < 0) return -1;
+    double mult;
+    if (strcmp(unit, "ms") == 0) mult = 1;
+    else if (strcmp(unit, "s") == 0) mult = 1e3;
+    else if (strcmp(unit, "m") == 0 || strcmp(unit, "min") == 0) mult = 60e3;
+    else if (strcmp(unit, "h") == 0) mult = 3600e3;
+    else if (strcmp(unit, "d") == 0) mult = 86400e3;
+    else return -1;
+    double v = x * mult;
+    if (v > 1e15) return -1; /* ~31,000 years: surely a typo */
+    *ms = (int64_t)(v + 0.5);
+    return 0;
+}
+
+int sw_parse_size(const char *s, size_t *bytes) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *unit;
+    unsigned long long x = strtoull(s, &unit, 10);
+    if (errno) return -1;
+    unsigned long long mult;
+    if (*unit == '\0' || strcmp(unit, "B") == 0) mult = 1;
+    else if (strcmp(unit, "k") == 0 || strcmp(unit, "K") == 0 || strcmp(unit, "KiB") == 0) mult = 1ull << 10;
+    else if (strcmp(unit, "M") == 0 || strcmp(unit, "MiB") == 0) mult = 1ull << 20;
+    else if (strcmp(unit, "G") == 0 || strcmp(unit, "GiB") == 0) mult = 1ull << 30;
+    else return -1;
+    if (x > (unsigned long long)SIZE_MAX / mult) return -1;
+    *bytes = (size_t)(x * mult);
+    return 0;
+}
+
+static int bad(sw_args *a, const char *flag, const char *val, const char *want) {
+    sw_cli_error(a->cmd, "%s: '%s' is not %s", flag, val, want);
+    return -1;
+}
+
+int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
+    const char *v;
+    int r;
+    uint64_t u;
+    if ((r = sw_arg_value(a, "--window", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_duration(v, &c->window_ms) || c->window_ms <= 0)
+            return bad(a, "--window", v, "a positive duration (e.g. 35m, 90s, 1h)");
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--allowed-lateness", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_duration(v, &c->lateness_ms))
+            return bad(a, "--allowed-lateness", v, "a duration (e.g. 10m, 0s)");
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--min-sessions", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_u64(v, 1, 64, &u)) return bad(a, "--min-sessions", v, "a count from 1 to 64");
+        c->min_sessions = (uint32_t)u;
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--max-alerts", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_u64(v, 0, UINT32_MAX, &u)) return bad(a, "--max-alerts", v, "a count (0 = unlimited)");
+        c->max_alerts = (uint32_t)u;
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--time-field", &v))) {
+        if (r < 0) return -1;
+        if (strcmp(v, "auto") == 0) c->time_field = SW_TIME_AUTO;
+        else if (strcmp(v, "event.ingested") == 0) c->time_field = SW_TIME_INGESTED;
+        else if (allow_kafka_time && strcmp(v, "kafka") == 0) c->time_field = SW_TIME_KAFKA;
+        else return bad(a, "--time-field", v, allow_kafka_time ? "one of auto, event.ingested, kafka" : "one of auto, event.ingested");
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--tenant-field", &v))) {
+        if (r < 0) return -1;
+        if (!*v || v[0] == '.' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
+            return bad(a, "--tenant-field", v, "a dotted path (e.g. tenant or organization.id)");
+        c->tenant_field = v;
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--tenant", &v))) {
+        if (r < 0) return -1;
+        c->tenant = v;
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--exclude-prefix", &v))) {
+        if (r < 0) return -1;
+        /* The first --exclude-prefix replaces the default list. */
+        if (!c->exclude_prefix_given) c->n_exclude_prefix = 0;
+        c->exclude_prefix_given = true;
+        if (!*v) return bad(a, "--exclude-prefix", v, "a non-empty prefix (an empty one would exclude every user)");
+        if (c->n_exclude_prefix == SW_MAX_PREFIXES) {
+            sw_cli_error(a->cmd, "--exclude-prefix: at most %d prefixes", SW_MAX_PREFIXES);
+            return -1;
+        }
+        c->exclude_prefix[c->n_exclude_prefix++] = v;
+        return 1;
+    }
+    if ((r = sw_arg_value(a, "--max-record-bytes", &v))) {
+        if (r < 0) return -1;
+        size_t s;
+        if (sw_parse_size(v, &s) || s < 64 || s > (1ull << 30))
+            return bad(a, "--max-record-bytes", v, "a size from 64 to 1G (e.g. 1M, 256k)");
+        c->max_record_bytes = s;
+        return 1;
+    }
+    if (sw_arg_flag(a, "--exclude-case-insensitive")) return c->exclude_case_insensitive = true, 1;
+    if (sw_arg_flag(a, "--require-success")) return c->require_success = true, 1;
+    if (sw_arg_flag(a, "--exclude-unknown-actor")) return c->exclude_unknown_actor = true, 1;
+    if (sw_arg_flag(a, "--no-prefilter")) return c->prefilter = false, 1;
+    return 0;
+}
+
+void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
+    fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v207):\n"
+          "  --window DUR              distinct sessions are counted within DUR of the user's newest\n"
+          "                            event, inclusive (default 35m; units ms, s, m, h, d)\n"
+          "  --min-sessions N          alert at N distinct external session ids (default 3, 1..64)\n"
+          "  --allowed-lateness DUR    events older than the tenant's newest event time minus\n"
+          "                            (window + DUR) are dropped as too_late, and users idle that\n"
+          "                            long are forgotten (default 10m)\n"
+          "  --max-alerts N            at most N alerts per tenant per 30 minutes of event time, the\n"
+          "                            seed's max signals per run; the rest are counted as capped\n"
+          "                            (default 100, 0 = unlimited)\n", out);
+    fprintf(out,
+            "  --time-field F            auto: published (raw Okta) or @timestamp (ECS); event.ingested:\n"
+            "                            ECS event.ingested, the seed's timestamp override, falling back\n"
+            "                            to auto when absent%s (default auto)\n",
+            allow_kafka_time ? "; kafka: the message timestamp" : "");
+    fputs("  --tenant-field PATH       dotted path of the tenant in each record (e.g. organization.id;\n"
+          "                            for EventBridge the envelope first, then detail); a missing\n"
+          "                            tenant is the default tenant \"\"\n"
+          "  --tenant NAME             every record belongs to tenant NAME\n"
+          "  --exclude-prefix P        exclude actors whose id or display name starts with P;\n"
+          "                            repeatable, replaces the default list (okta)\n"
+          "  --exclude-case-insensitive  compare the exclusion prefixes ignoring ASCII case\n"
+          "                            (the seed is case-sensitive: \"Okta System\" is counted)\n"
+          "Hardening (off by default: the seed rule does not do it):\n"
+          "  --require-success         count only events whose outcome.result is SUCCESS; Okta logs\n"
+          "                            failed sign-ins as user.session.start too, so a password spray\n"
+          "                            against one user can otherwise look like stolen sessions\n"
+          "  --exclude-unknown-actor   ignore the actor id \"unknown\" that Okta uses for sign-ins to\n"
+          "                            nonexistent users, which would otherwise pool into one user\n"
+          "Input:\n"
+          "  --max-record-bytes SIZE   longer records are rejected as too_large (default 1M)\n"
+          "  --no-prefilter            parse every record, even those that cannot hold a session start\n"
+          "                            (slower; validates every record's JSON)\n", out);
+}

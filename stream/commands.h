@@ -1,0 +1,8 @@
+/* commands.h -- the subcommands main() dispatches to; each parses its own
+ * arguments (argv[0] is the subcommand name) and returns the exit status. */
+#ifndef SW_COMMANDS_H
+#define SW_COMMANDS_H
+
+int sw_cmd_scan(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* config.h -- the rule's parameters, shared read-only by every worker.
+ *
+ * Defaults are the seed rule's (Elastic rule 621e92b6-7e54-11ee-bdc0-
+ * f661ea17fbcd v207): 3 distinct sessions within 35 minutes, 100 alerts per
+ * 30-minute execution, no hardening.  Everything else is opt-in. */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_MAX_PREFIXES 16
+
+typedef enum {
+    SW_TIME_AUTO = 0,   /* raw: published; ECS: @timestamp */
+    SW_TIME_INGESTED,   /* ECS event.ingested (the seed's timestamp override), else auto */
+    SW_TIME_KAFKA       /* the Kafka message timestamp (stream only) */
+} sw_time_field;
+
+typedef struct {
+    int64_t window_ms;         /* W: --window, 35m */
+    uint32_t min_sessions;     /* N: --min-sessions, 3 */
+    int64_t lateness_ms;       /* L: --allowed-lateness, 10m */
+    uint32_t max_alerts;       /* per tenant per 30 min of event time; 0 = unlimited */
+    sw_time_field time_field;
+    const char *tenant_field;  /* dotted path, or NULL */
+    const char *tenant;        /* fixed tenant, or NULL (then "" or the field) */
+    const char *exclude_prefix[SW_MAX_PREFIXES];
+    size_t n_exclude_prefix;   /* default: {"okta"} */
+    bool exclude_prefix_given; /* the command line replaced the default list */
+    bool exclude_case_insensitive;
+    bool require_success;      /* hardening: outcome.result must be SUCCESS */
+    bool exclude_unknown_actor;/* hardening: actor id "unknown" is not a user */
+    size_t max_record_bytes;   /* 1 MiB */
+    bool prefilter;            /* skip records that cannot be session starts */
+} sw_config;
+
+#define SW_CAP_BUCKET_MS (30LL * 60 * 1000)
+
+void sw_config_defaults(sw_config *c);
+
+#endif

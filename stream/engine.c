@@ -1,0 +1,220 @@
+/* engine.c -- see engine.h. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hash.h"
+#include "prefilter.h"
+
+#define SWEEP_PER_EVENT 4
+#define MAX_Q 64
+
+struct sw_engine {
+    const sw_config *cfg;
+    sw_store store;
+    sw_counters c;
+    sw_alert_fn on_alert;
+    sw_reject_fn on_reject;
+    void *ud;
+    int64_t (*now_ms)(void);
+    sw_buf json, scratch;
+    uint64_t id_seed;
+    sw_event events[SW_MAX_EVENTS_PER_RECORD];
+};
+
+static int64_t wall_clock_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
+    sw_engine *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    if (sw_store_init(&e->store, cfg->window_ms, cfg->lateness_ms) != 0) {
+        free(e);
+        return NULL;
+    }
+    e->cfg = cfg;
+    e->on_alert = on_alert;
+    e->on_reject = on_reject;
+    e->ud = ud;
+    e->now_ms = wall_clock_ms;
+    e->id_seed = sw_random_seed();
+    return e;
+}
+
+void sw_engine_free(sw_engine *e) {
+    if (!e) return;
+    sw_store_destroy(&e->store);
+    sw_buf_free(&e->json);
+    sw_buf_free(&e->scratch);
+    free(e);
+}
+
+const sw_counters *sw_engine_counters(const sw_engine *e) { return &e->c; }
+sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
+void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) { e->now_ms = now_ms ? now_ms : wall_clock_ms; }
+
+static void reject(sw_engine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
+    e->c.verdict[why]++;
+    if (e->on_reject) e->on_reject(e->ud, why, rec, len, src);
+}
+
+void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src) {
+    e->c.records++;
+    reject(e, SW_R_TOO_LARGE, prefix, len, src);
+}
+
+static sw_span span(const sw_value *v) {
+    return v->type == SW_STRING ? (sw_span){v->p, v->n} : (sw_span){"", 0};
+}
+
+/* The alert cap: at most max_alerts per tenant per 30-minute bucket of the
+ * alert's event time (the seed's max_signals per 30-minute execution). */
+static int cap_allows(const sw_config *cfg, sw_tenant *t, int64_t time_ms) {
+    if (cfg->max_alerts == 0) return 1;
+    int64_t bucket = time_ms >= 0 ? time_ms / SW_CAP_BUCKET_MS : -((-time_ms + SW_CAP_BUCKET_MS - 1) / SW_CAP_BUCKET_MS);
+    if (bucket != t->cap_bucket) {
+        t->cap_bucket = bucket;
+        t->cap_count = 0;
+    }
+    if (t->cap_count >= cfg->max_alerts) return 0;
+    t->cap_count++;
+    return 1;
+}
+
+static void emit(sw_engine *e, sw_tenant *t, sw_user *u, int64_t time_ms, const sw_source *src) {
+    const sw_session *q[MAX_Q];
+    size_t nq = sw_window_collect(u, e->cfg->window_ms, q, MAX_Q);
+    if (!cap_allows(e->cfg, t, time_ms)) {
+        e->c.alerts_capped++;
+        return;
+    }
+    sw_alert a = {
+        .tenant = t->k.key, .tenant_len = t->k.key_len, .user = u, .q = q, .nq = nq,
+        .event_time = time_ms, .detected_at = e->now_ms(), .source = src, .config = e->cfg,
+    };
+    char id[SW_ALERT_ID_LEN + 1];
+    sw_alert_id(&a, &e->scratch, id);
+    sw_buf_reset(&e->json);
+    sw_alert_write(&e->json, &a, id);
+    if (e->json.oom) {
+        e->c.nomem++;
+        return;
+    }
+    e->c.alerts++;
+    sw_alert_out out = {
+        .json = e->json.p, .json_len = e->json.len, .alert_id = id,
+        .tenant = t->k.key, .tenant_len = t->k.key_len,
+        .actor = sw_alert_actor(&a), .actor_len = sw_alert_actor_len(&a), .source = src,
+    };
+    if (e->on_alert) e->on_alert(e->ud, &out);
+}
+
+static void process_event(sw_engine *e, const sw_event *ev, const char *rec, size_t len,
+                          const sw_source *src) {
+    const sw_config *cfg = e->cfg;
+    int64_t t;
+    sw_verdict v = sw_rule_check(cfg, ev, src->kafka_time_ms, &t);
+    if (v != SW_ELIGIBLE) {
+        if (sw_verdict_is_reject(v)) reject(e, v, rec, len, src);
+        else e->c.verdict[v]++;
+        return;
+    }
+
+    sw_span tenant = {"", 0};
+    if (cfg->tenant) {
+        tenant = (sw_span){cfg->tenant, strlen(cfg->tenant)};
+    } else if (cfg->tenant_field) {
+        const sw_value *tv = &ev->f[SW_F_TENANT];
+        if (tv->type == SW_OTHER) {
+            reject(e, SW_R_WRONG_TYPE, rec, len, src);
+            return;
+        }
+        tenant = span(tv);
+    }
+
+    sw_store *st = &e->store;
+    sw_tenant *ten = sw_store_tenant(st, tenant.p, tenant.n);
+    if (!ten) {
+        e->c.nomem++;
+        return;
+    }
+    if (t < sw_store_horizon(st, ten)) {
+        reject(e, SW_R_TOO_LATE, rec, len, src);
+        return;
+    }
+    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) ten->watermark = t;
+    e->c.eligible++;
+
+    const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
+    sw_user *u = sw_store_user(st, ten, actor->p, actor->n);
+    if (!u) {
+        e->c.nomem++;
+        return;
+    }
+    sw_window_set_names(u, &st->slab, span(&ev->f[SW_F_ACTOR_NAME]), span(&ev->f[SW_F_ACTOR_ALT]));
+    sw_session_info si = {
+        .id = span(&ev->f[SW_F_SESSION_ID]),
+        .ip = span(&ev->f[SW_F_CLIENT_IP]),
+        .user_agent = span(&ev->f[SW_F_USER_AGENT]),
+        .country = span(&ev->f[SW_F_COUNTRY]),
+        .city = span(&ev->f[SW_F_CITY]),
+        .uuid = span(&ev->f[SW_F_UUID]),
+    };
+    uint64_t id_hash = sw_hash64(si.id.p, si.id.n, e->id_seed);
+    switch (sw_window_observe(u, &st->slab, t, &si, id_hash, cfg->window_ms, cfg->min_sessions)) {
+    case SW_OBS_COVERED: e->c.covered++; break;
+    case SW_OBS_COUNTED: break;
+    case SW_OBS_NOMEM: e->c.nomem++; break;
+    case SW_OBS_ALERT:
+        emit(e, ten, u, t, src);
+        sw_window_reset(u, &st->slab);
+        break;
+    }
+    sw_store_sweep(st, SWEEP_PER_EVENT);
+}
+
+static sw_verdict xstatus_verdict(sw_xstatus x) {
+    switch (x) {
+    case SW_X_NOT_OBJECT: return SW_R_WRONG_TYPE;
+    case SW_X_DUPLICATE_KEY: return SW_R_DUPLICATE_KEY;
+    case SW_X_TOO_MANY:
+    case SW_X_TOO_LARGE: return SW_R_TOO_LARGE;
+    default: return SW_R_MALFORMED;
+    }
+}
+
+void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, size_t cap,
+                    const sw_source *src) {
+    e->c.records++;
+    if (len > e->cfg->max_record_bytes) {
+        reject(e, SW_R_TOO_LARGE, rec, len, src);
+        return;
+    }
+    if (e->cfg->prefilter && !sw_prefilter_may_match(rec, len)) {
+        e->c.prefiltered++;
+        e->c.verdict[SW_V_NOT_SESSION_START]++;
+        return;
+    }
+    size_t n = 0;
+    sw_xstatus x = sw_parser_extract(p, rec, len, cap, e->cfg->tenant_field, e->events,
+                                     SW_MAX_EVENTS_PER_RECORD, &n);
+    if (x != SW_X_OK) {
+        reject(e, xstatus_verdict(x), rec, len, src);
+        return;
+    }
+    e->c.events += n;
+    size_t first = 0;
+    while (first < len && (rec[first] == ' ' || rec[first] == '\t')) first++;
+    int is_array = first < len && rec[first] == '[';
+    sw_source s = *src;
+    for (size_t i = 0; i < n; i++) {
+        /* A plain object has no index; an array's elements are numbered. */
+        s.index = is_array ? (uint32_t)i : UINT32_MAX;
+        process_event(e, &e->events[i], rec, len, &s);
+    }
+}

@@ -1,0 +1,73 @@
+/* engine.h -- one record in, zero or more alerts out: the detector.
+ *
+ * The engine joins the pieces on the hot path:
+ *   record -> prefilter -> extract (simdjson) -> rule -> lateness -> window
+ *   state -> alert id + JSON -> sink
+ * and counts every record's fate.  One engine owns one sw_store (a Kafka
+ * partition's state, or a whole `scan`), and must be fed by one thread at a
+ * time; the sw_parser it borrows belongs to that thread.  Nothing on this
+ * path allocates once the state, the event array and the alert buffer have
+ * grown to their working size. */
+#ifndef SW_ENGINE_H
+#define SW_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "extract.h"
+#include "rule.h"
+#include "store.h"
+
+typedef struct {
+    uint64_t records;      /* records (lines / messages) fed */
+    uint64_t events;       /* events seen in parsed records (array pages hold several) */
+    uint64_t prefiltered;  /* records skipped unparsed by the prefilter */
+    uint64_t eligible;     /* events that passed the rule's query and were in time */
+    uint64_t covered;      /* eligible events at or before the key's last alert */
+    uint64_t alerts;       /* alerts emitted */
+    uint64_t alerts_capped;/* alerts suppressed by --max-alerts */
+    uint64_t nomem;        /* events dropped because state could not grow */
+    uint64_t verdict[SW_VERDICT_COUNT]; /* filtered and rejected, by reason */
+} sw_counters;
+
+/* An alert ready to publish; valid during the callback only. */
+typedef struct {
+    const char *json;          /* one JSON object, no newline */
+    size_t json_len;
+    const char *alert_id;      /* SW_ALERT_ID_LEN hex digits */
+    const char *tenant;
+    size_t tenant_len;
+    const char *actor;
+    size_t actor_len;
+    const sw_source *source;
+} sw_alert_out;
+
+typedef void (*sw_alert_fn)(void *ud, const sw_alert_out *a);
+/* rec/len is the whole record; src->index names the array element, if any. */
+typedef void (*sw_reject_fn)(void *ud, sw_verdict why, const char *rec, size_t len,
+                             const sw_source *src);
+
+typedef struct sw_engine sw_engine;
+
+/* NULL when out of memory.  on_reject may be NULL. */
+sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
+void sw_engine_free(sw_engine *e);
+
+/* Feeds one record.  rec[0 .. cap) must be readable (cap >= len); with
+ * cap >= len + SW_PADDING it is parsed in place. */
+void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, size_t cap,
+                    const sw_source *src);
+
+/* Counts a record that was too large to even buffer (the reader skipped
+ * it); prefix is its first bytes, for the rejects output. */
+void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src);
+
+const sw_counters *sw_engine_counters(const sw_engine *e);
+sw_store *sw_engine_store(sw_engine *e);
+
+/* Overrides the wall clock used for detected_at (tests); NULL restores it. */
+void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void));
+
+#endif

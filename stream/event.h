@@ -1,0 +1,65 @@
+/* event.h -- the fields of one Okta event that the rule and the alert read.
+ *
+ * An sw_event is a set of views (pointer + length) into memory owned by the
+ * parser that filled it: nothing is copied, nothing is allocated.  The views
+ * stay valid until that parser parses its next record.  Strings are already
+ * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte.
+ *
+ * Every field carries the JSON type it was found with, because the rule must
+ * tell "absent" from "null" from "a number where a string belongs". */
+#ifndef SW_EVENT_H
+#define SW_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SW_ABSENT = 0, /* key not in the record */
+    SW_NULL,       /* key present, value null */
+    SW_STRING,     /* key present, value a string (p, n hold it unescaped) */
+    SW_OTHER       /* key present, value a number, bool, object or array */
+} sw_vtype;
+
+typedef struct {
+    const char *p; /* unescaped bytes; may contain NUL; not NUL-terminated */
+    uint32_t n;
+    uint8_t type; /* sw_vtype */
+} sw_value;
+
+/* Which field.  Where a format offers several sources for one field the
+ * extractor picks by a fixed preference (documented in extract.h). */
+typedef enum {
+    SW_F_EVENT_TYPE,     /* eventType | okta.event_type */
+    SW_F_ACTOR_ID,       /* actor.id | okta.actor.id */
+    SW_F_ACTOR_NAME,     /* actor.displayName | okta.actor.display_name */
+    SW_F_ACTOR_ALT,      /* actor.alternateId | okta.actor.alternate_id */
+    SW_F_SESSION_ID,     /* authenticationContext.externalSessionId |
+                            okta.authentication_context.external_session_id */
+    SW_F_PUBLISHED,      /* published (raw LogEvent time) */
+    SW_F_TIMESTAMP,      /* @timestamp (ECS time) */
+    SW_F_INGESTED,       /* event.ingested (ECS) */
+    SW_F_EVENT_DATASET,  /* event.dataset (ECS) */
+    SW_F_STREAM_DATASET, /* data_stream.dataset (ECS) */
+    SW_F_UUID,           /* uuid | okta.uuid, else event.id */
+    SW_F_CLIENT_IP,      /* client.ipAddress | client.ip, else okta.client.ip */
+    SW_F_USER_AGENT,     /* client.userAgent.rawUserAgent |
+                            okta.client.user_agent.raw_user_agent, else user_agent.original */
+    SW_F_COUNTRY,        /* client.geographicalContext.country | client.geo.country_name */
+    SW_F_CITY,           /* client.geographicalContext.city | client.geo.city_name */
+    SW_F_OUTCOME,        /* outcome.result | okta.outcome.result */
+    SW_F_TENANT,         /* the --tenant-field path (envelope first, then detail) */
+    SW_F_COUNT
+} sw_field;
+
+typedef enum {
+    SW_FMT_RAW = 0,     /* Okta System Log LogEvent */
+    SW_FMT_ECS,         /* ECS document (nested, dotted or mixed okta.* keys) */
+    SW_FMT_EVENTBRIDGE  /* AWS EventBridge envelope whose detail is a LogEvent */
+} sw_format;
+
+typedef struct {
+    sw_value f[SW_F_COUNT];
+    uint8_t format; /* sw_format */
+} sw_event;
+
+#endif

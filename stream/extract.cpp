@@ -1,0 +1,528 @@
+/* extract.cpp -- the only C++ in sessionwatch: a C API over simdjson's
+ * On-Demand parser that turns one record (NDJSON line) into sw_events.
+ *
+ * It owns all JSON parsing.  It is C++ only because simdjson is; it is
+ * built with -fno-exceptions -fno-rtti, uses simdjson's error-code API
+ * everywhere and exports plain extern "C" functions, so nothing C++ can
+ * escape into the C side.
+ *
+ * Why it is built this way: it runs on every candidate record, so it
+ *  - allocates nothing per record: the simdjson parser, its string buffer
+ *    and one padded copy buffer are sized once, in sw_parser_new();
+ *  - parses in place when the caller promises SW_PADDING readable bytes
+ *    after the record, and copies only when it cannot;
+ *  - walks each object's fields once, compares unescaped keys against a
+ *    small static table of dotted paths, and descends only into keys that
+ *    are a prefix of some wanted path.  Everything else is skipped by
+ *    simdjson (which still checks that brackets balance to the end).
+ *
+ * Matching dotted paths without building them: while walking, each level
+ * keeps a "cursor" = (set of table entries whose path starts with the keys
+ * seen so far, offset into those paths).  A key matches entry e when
+ * e.path[off .. off+klen) equals it; it is a leaf if the path ends there
+ * and an intermediate if a '.' follows.  So {"a":{"b.c":..}}, {"a.b":{"c":..}}
+ * and {"a.b.c":..} all reach the same entry, and a key too long for every
+ * candidate simply matches nothing.  The "path buffer" is the candidate
+ * paths themselves: bounded, on no heap, impossible to overflow.
+ *
+ * Hostile input: simdjson's stage 1 rejects invalid UTF-8 and unescaped
+ * control characters (so raw NULs) in strings; lone or broken surrogate
+ * escapes fail unescaping; and because On-Demand enforces no nesting limit
+ * in release builds, records with more than SW_MAX_DEPTH nested containers
+ * are rejected here with a cheap byte count plus, only when that count is
+ * high, an exact string-aware scan.  Skipping never recurses, so deep
+ * nesting cannot exhaust the stack either. */
+#include "extract.h"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+namespace od = simdjson::ondemand;
+
+static_assert(SW_PADDING >= simdjson::SIMDJSON_PADDING, "SW_PADDING below simdjson's padding");
+
+namespace {
+
+/* simdjson's default max depth: nesting beyond this is malformed. */
+constexpr int SW_MAX_DEPTH = 1024;
+/* A tenant path longer than this can never match (it also bounds how deep
+ * the walker recurses: each level consumes at least two path bytes). */
+constexpr size_t SW_MAX_TENANT_PATH = 255;
+
+struct want {
+    const char *path;
+    uint32_t len;  /* strlen(path), filled in by sw_parser_new */
+    uint8_t field; /* sw_field */
+    uint8_t prio;  /* among the sources of one field, lower wins */
+    bool ecs;      /* matching it marks the record SW_FMT_ECS */
+};
+
+/* Every source path the rule reads.  For a field with several sources the
+ * earlier entry (lower prio) wins when more than one is present. */
+const want kWants[] = {
+    {"eventType", 0, SW_F_EVENT_TYPE, 0, false},
+    {"okta.event_type", 0, SW_F_EVENT_TYPE, 1, true},
+    {"actor.id", 0, SW_F_ACTOR_ID, 0, false},
+    {"okta.actor.id", 0, SW_F_ACTOR_ID, 1, true},
+    {"actor.displayName", 0, SW_F_ACTOR_NAME, 0, false},
+    {"okta.actor.display_name", 0, SW_F_ACTOR_NAME, 1, true},
+    {"actor.alternateId", 0, SW_F_ACTOR_ALT, 0, false},
+    {"okta.actor.alternate_id", 0, SW_F_ACTOR_ALT, 1, true},
+    {"authenticationContext.externalSessionId", 0, SW_F_SESSION_ID, 0, false},
+    {"okta.authentication_context.external_session_id", 0, SW_F_SESSION_ID, 1, true},
+    {"published", 0, SW_F_PUBLISHED, 0, false},
+    {"@timestamp", 0, SW_F_TIMESTAMP, 0, true},
+    {"event.ingested", 0, SW_F_INGESTED, 0, false},
+    {"event.dataset", 0, SW_F_EVENT_DATASET, 0, false},
+    {"data_stream.dataset", 0, SW_F_STREAM_DATASET, 0, false},
+    {"uuid", 0, SW_F_UUID, 0, false},
+    {"okta.uuid", 0, SW_F_UUID, 1, true},
+    {"event.id", 0, SW_F_UUID, 2, false},
+    {"client.ipAddress", 0, SW_F_CLIENT_IP, 0, false},
+    {"client.ip", 0, SW_F_CLIENT_IP, 1, false},
+    {"okta.client.ip", 0, SW_F_CLIENT_IP, 2, true},
+    {"client.userAgent.rawUserAgent", 0, SW_F_USER_AGENT, 0, false},
+    {"okta.client.user_agent.raw_user_agent", 0, SW_F_USER_AGENT, 1, true},
+    {"user_agent.original", 0, SW_F_USER_AGENT, 2, false},
+    {"client.geographicalContext.country", 0, SW_F_COUNTRY, 0, false},
+    {"client.geo.country_name", 0, SW_F_COUNTRY, 1, false},
+    {"client.geographicalContext.city", 0, SW_F_CITY, 0, false},
+    {"client.geo.city_name", 0, SW_F_CITY, 1, false},
+    {"outcome.result", 0, SW_F_OUTCOME, 0, false},
+    {"okta.outcome.result", 0, SW_F_OUTCOME, 1, true},
+};
+constexpr int kNWants = int(sizeof kWants / sizeof kWants[0]);
+constexpr int kTenant = kNWants; /* index of the per-call tenant entry */
+static_assert(kNWants + 1 <= 64, "entries are tracked in a uint64_t");
+
+} // namespace
+
+struct sw_parser {
+    od::parser parser;
+    size_t max;        /* max_record_bytes */
+    char *buf;         /* max + SW_PADDING: copy of short-padded records, or
+                          scratch for numeric tenant tokens when in place */
+    want wants[kNWants + 1];
+    uint64_t first[256]; /* static entries by first byte of the path */
+    explicit sw_parser(size_t cap) noexcept : parser(cap), max(0), buf(nullptr), wants(), first() {}
+};
+
+namespace {
+
+/* One record being assembled (the whole record, or an EventBridge detail). */
+struct acc {
+    sw_value f[SW_F_COUNT];
+    uint8_t prio[SW_F_COUNT];
+    uint64_t seen; /* entries matched so far */
+    uint64_t dup;  /* entries matched more than once */
+    bool ecs;
+};
+
+/* Where one walk stands in the table: entries still possible and how many
+ * bytes of their paths the enclosing keys have consumed. */
+struct cursor {
+    acc *a;
+    uint64_t cand;
+    uint32_t off;
+};
+
+/* Per-element facts about the top-level object (EventBridge detection). */
+struct top {
+    acc *detail;
+    bool has_detail_type;
+    bool has_detail_obj;
+};
+
+/* Per-call state. */
+struct run {
+    sw_parser *p;
+    uint64_t all;      /* every entry in use this call */
+    uint64_t tbit;     /* the tenant entry's bit, 0 if no tenant */
+    char tfirst;       /* tenant path's first byte */
+    bool inplace;
+    size_t scratch;    /* bytes of p->buf used for tenant tokens (in place) */
+};
+
+void acc_init(acc *a) {
+    memset(a, 0, sizeof *a); /* SW_ABSENT == 0, p = NULL, n = 0 */
+    memset(a->prio, 0xff, sizeof a->prio);
+}
+
+inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The JSON number grammar (RFC 8259 section 6); accepts integers of any
+ * size, which simdjson's get_number() refuses beyond 64 bits. */
+bool json_number(const char *s, size_t n) {
+    size_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n) return false;
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    } else {
+        return false;
+    }
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    return i == n;
+}
+
+std::string_view trim_right(std::string_view t) {
+    size_t n = t.size();
+    while (n > 0 && is_ws(t[n - 1])) n--;
+    return t.substr(0, n);
+}
+
+/* More than SW_MAX_DEPTH nested arrays/objects?  Needs at least that many
+ * opening brackets, so the exact scan runs only on unusual records. */
+bool too_deep(const char *s, size_t n) {
+    if (n < 2 * size_t(SW_MAX_DEPTH + 1)) return false;
+    size_t opens = 0;
+    for (size_t i = 0; i < n; i++) opens += (s[i] == '[') | (s[i] == '{');
+    if (opens <= size_t(SW_MAX_DEPTH)) return false;
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > SW_MAX_DEPTH) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+void assign(const run &r, acc *a, uint64_t mask, sw_value v) {
+    const want *w = r.p->wants;
+    while (mask) {
+        int i = __builtin_ctzll(mask);
+        uint64_t bit = mask & (~mask + 1);
+        mask &= mask - 1;
+        if (a->seen & bit) {
+            a->dup |= bit;
+            continue;
+        }
+        a->seen |= bit;
+        if (w[i].ecs) a->ecs = true;
+        if (w[i].prio < a->prio[w[i].field]) {
+            a->prio[w[i].field] = w[i].prio;
+            a->f[w[i].field] = v;
+        }
+    }
+}
+
+/* Which candidate entries does key continue, as a leaf (ex) or as an
+ * intermediate (pre)? */
+inline void match(const run &r, const cursor &c, std::string_view key, uint64_t *ex, uint64_t *pre) {
+    size_t klen = key.size();
+    const char *k = key.data();
+    uint64_t m = c.cand;
+    if (c.off == 0) {
+        if (klen == 0) return;
+        unsigned char k0 = (unsigned char)k[0];
+        m &= r.p->first[k0] | (k[0] == r.tfirst ? r.tbit : 0);
+    }
+    const want *w = r.p->wants;
+    while (m) {
+        int i = __builtin_ctzll(m);
+        m &= m - 1;
+        size_t end = c.off + klen;
+        if (end > w[i].len) continue;
+        const char *wp = w[i].path + c.off;
+        if (klen && (wp[0] != k[0] || memcmp(wp, k, klen) != 0)) continue;
+        if (end == w[i].len) *ex |= uint64_t(1) << i;
+        else if (w[i].path[end] == '.') *pre |= uint64_t(1) << i;
+    }
+}
+
+/* A number's raw token as the tenant string, owned by the parser. */
+bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out) {
+    std::string_view tok;
+    if (v.raw_json_token().get(tok)) return false;
+    tok = trim_right(tok);
+    if (!json_number(tok.data(), tok.size())) return false;
+    const char *ptr = tok.data();
+    if (r.inplace && r.scratch + tok.size() <= r.p->max) {
+        /* The record is the caller's memory: keep a copy in ours.  Tokens
+         * are disjoint parts of the record, so they all fit in max. */
+        memcpy(r.p->buf + r.scratch, tok.data(), tok.size());
+        ptr = r.p->buf + r.scratch;
+        r.scratch += tok.size();
+    }
+    out->p = ptr;
+    out->n = uint32_t(tok.size());
+    out->type = SW_STRING;
+    return true;
+}
+
+/* Walks one object for up to two cursors (the record and, inside an
+ * EventBridge "detail", the envelope's view of the same keys).  Returns
+ * false on any simdjson error; duplicates are only recorded. */
+bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
+    for (auto field : obj) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return false;
+        uint64_t ex[2] = {0, 0}, pre[2] = {0, 0}, any = 0;
+        for (int i = 0; i < nc; i++) {
+            match(r, cs[i], key, &ex[i], &pre[i]);
+            any |= ex[i] | pre[i];
+        }
+        bool is_detail = false;
+        if (t) {
+            if (key == "detail-type") t->has_detail_type = true;
+            else if (key == "detail") is_detail = true;
+        }
+        if (!any && !is_detail) continue; /* the loop skips the value */
+
+        simdjson::simdjson_result<od::value> v = field.value();
+        od::json_type type;
+        if (v.type().get(type)) return false;
+
+        if (type == od::json_type::object) {
+            cursor child[3];
+            int n = 0;
+            for (int i = 0; i < nc; i++) {
+                if (ex[i]) assign(r, cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
+                if (pre[i]) child[n++] = cursor{cs[i].a, pre[i], cs[i].off + uint32_t(key.size()) + 1};
+            }
+            if (is_detail) {
+                t->has_detail_obj = true;
+                child[n++] = cursor{t->detail, r.all, 0};
+            }
+            if (n) {
+                od::object o;
+                if (v.get_object().get(o)) return false;
+                if (!walk(r, o, child, n, nullptr)) return false;
+            }
+            continue;
+        }
+        if (!any) continue; /* a non-object "detail" */
+
+        uint64_t exall = ex[0] | ex[1];
+        sw_value leaf{nullptr, 0, SW_OTHER};  /* for entries ending here */
+        sw_value under{nullptr, 0, SW_OTHER}; /* for entries below this key */
+        sw_value tenant{nullptr, 0, SW_OTHER};
+        switch (type) {
+        case od::json_type::string:
+            if (exall) {
+                std::string_view s;
+                if (v.get_string().get(s)) return false;
+                leaf = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
+                tenant = leaf;
+            }
+            break;
+        case od::json_type::number:
+            if (exall & r.tbit) {
+                if (!number_token(r, v, &tenant)) return false;
+            } else {
+                std::string_view tok;
+                if (v.raw_json_token().get(tok)) return false;
+                tok = trim_right(tok);
+                if (!json_number(tok.data(), tok.size())) return false;
+            }
+            break;
+        case od::json_type::boolean: {
+            bool b;
+            if (v.get_bool().get(b)) return false;
+            break;
+        }
+        case od::json_type::null: {
+            bool isnull = false;
+            if (v.is_null().get(isnull) || !isnull) return false;
+            leaf = under = tenant = sw_value{nullptr, 0, SW_NULL};
+            break;
+        }
+        case od::json_type::array:
+            break; /* skipped whole by the loop */
+        default:
+            return false;
+        }
+        for (int i = 0; i < nc; i++) {
+            if (ex[i] & ~r.tbit) assign(r, cs[i].a, ex[i] & ~r.tbit, leaf);
+            if (ex[i] & r.tbit) assign(r, cs[i].a, r.tbit, tenant);
+            if (pre[i]) assign(r, cs[i].a, pre[i], under);
+        }
+    }
+    return true;
+}
+
+/* One object of the record (the record itself or an array element). */
+bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
+    acc e, d;
+    acc_init(&e);
+    acc_init(&d);
+    top t{&d, false, false};
+    cursor c{&e, r.all, 0};
+    if (!walk(r, obj, &c, 1, &t)) return false;
+    bool eb = t.has_detail_type && t.has_detail_obj;
+    const acc &rec = eb ? d : e;
+    memcpy(out->f, rec.f, sizeof out->f);
+    if (eb && e.f[SW_F_TENANT].type != SW_ABSENT) out->f[SW_F_TENANT] = e.f[SW_F_TENANT];
+    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : rec.ecs ? SW_FMT_ECS : SW_FMT_RAW);
+    *dup = eb ? (d.dup != 0 || (e.dup & r.tbit) != 0) : e.dup != 0;
+    return true;
+}
+
+/* A top-level scalar: NOT_OBJECT if it is one valid JSON value, else
+ * MALFORMED.  On-Demand checks root scalars lazily, so check here. */
+sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, size_t len) {
+    std::string_view raw;
+    if (doc.raw_json_token().get(raw)) return SW_X_MALFORMED;
+    /* The raw token runs to the next token or the end: anything after it
+     * is a second value. */
+    if (raw.data() + raw.size() != base + len) return SW_X_MALFORMED;
+    std::string_view tok = trim_right(raw);
+    switch (type) {
+    case od::json_type::string: {
+        std::string_view s;
+        if (doc.get_string().get(s)) return SW_X_MALFORMED;
+        return SW_X_NOT_OBJECT;
+    }
+    case od::json_type::number:
+        return json_number(tok.data(), tok.size()) ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
+    case od::json_type::boolean:
+        return tok == "true" || tok == "false" ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
+    case od::json_type::null:
+        return tok == "null" ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
+    default:
+        return SW_X_MALFORMED;
+    }
+}
+
+sw_xstatus extract(run &r, const char *base, size_t len, size_t cap, sw_event *out, size_t max_out,
+                   size_t *n_out) {
+    od::document doc;
+    if (r.p->parser.iterate(base, len, cap).get(doc)) return SW_X_MALFORMED;
+    od::json_type type;
+    if (doc.type().get(type)) return SW_X_MALFORMED;
+
+    bool dup = false, not_object = false, too_many = false;
+    size_t n = 0;
+    if (type == od::json_type::object) {
+        od::object obj;
+        if (doc.get_object().get(obj)) return SW_X_MALFORMED;
+        sw_event ev;
+        if (!one_event(r, obj, &ev, &dup)) return SW_X_MALFORMED;
+        if (max_out < 1) too_many = true;
+        else out[n++] = ev;
+    } else if (type == od::json_type::array) {
+        od::array arr;
+        if (doc.get_array().get(arr)) return SW_X_MALFORMED;
+        size_t count = 0;
+        for (auto el : arr) {
+            od::json_type et;
+            if (el.type().get(et)) return SW_X_MALFORMED;
+            count++;
+            if (et != od::json_type::object) {
+                not_object = true;
+                continue; /* skipped, so the rest is still checked */
+            }
+            if (count > max_out) {
+                too_many = true;
+                continue;
+            }
+            od::object obj;
+            if (el.get_object().get(obj)) return SW_X_MALFORMED;
+            bool d = false;
+            if (!one_event(r, obj, &out[n], &d)) return SW_X_MALFORMED;
+            n++;
+            dup |= d;
+        }
+    } else {
+        return root_scalar(doc, type, base, len);
+    }
+
+    /* Trailing content: {"a":1}{"b":2} or {"a":1}} */
+    const char *loc;
+    if (doc.current_location().get(loc) == simdjson::SUCCESS) return SW_X_MALFORMED;
+    if (too_deep(base, len)) return SW_X_MALFORMED;
+    if (not_object) return SW_X_NOT_OBJECT;
+    if (too_many) return SW_X_TOO_MANY;
+    if (dup) return SW_X_DUPLICATE_KEY;
+    *n_out = n;
+    return SW_X_OK;
+}
+
+} // namespace
+
+extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
+    /* simdjson indexes with 32 bits; sw_value.n is 32 bits. */
+    if (max_record_bytes > size_t(0xffffffffu) - SW_PADDING) return nullptr;
+    size_t cap = max_record_bytes < SW_PADDING ? SW_PADDING : max_record_bytes;
+    sw_parser *p = new (std::nothrow) sw_parser(cap);
+    if (!p) return nullptr;
+    p->max = max_record_bytes;
+    p->buf = static_cast<char *>(malloc(max_record_bytes + SW_PADDING));
+    if (!p->buf || p->parser.allocate(cap) != simdjson::SUCCESS) {
+        free(p->buf);
+        delete p;
+        return nullptr;
+    }
+    for (int i = 0; i < kNWants; i++) {
+        p->wants[i] = kWants[i];
+        p->wants[i].len = uint32_t(strlen(kWants[i].path));
+        p->first[(unsigned char)kWants[i].path[0]] |= uint64_t(1) << i;
+    }
+    p->wants[kTenant] = want{"", 0, SW_F_TENANT, 0, false};
+    return p;
+}
+
+extern "C" void sw_parser_free(sw_parser *p) {
+    if (!p) return;
+    free(p->buf);
+    delete p;
+}
+
+extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t len, size_t cap,
+                                        const char *tenant_path, sw_event *out, size_t max_out,
+                                        size_t *n_out) {
+    if (n_out) *n_out = 0;
+    if (!p || !n_out || (!out && max_out)) return SW_X_MALFORMED;
+    if (len > p->max) return SW_X_TOO_LARGE;
+    if (!rec || len == 0) return SW_X_MALFORMED;
+
+    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0};
+    size_t tlen = tenant_path ? strlen(tenant_path) : 0;
+    if (tlen > 0 && tlen <= SW_MAX_TENANT_PATH) {
+        p->wants[kTenant].path = tenant_path;
+        p->wants[kTenant].len = uint32_t(tlen);
+        r.tbit = uint64_t(1) << kTenant;
+        r.all |= r.tbit;
+        r.tfirst = tenant_path[0];
+    }
+
+    r.inplace = cap >= len && cap - len >= SW_PADDING;
+    sw_xstatus s;
+    if (r.inplace) {
+        s = extract(r, rec, len, cap, out, max_out, n_out);
+    } else {
+        memcpy(p->buf, rec, len);
+        memset(p->buf + len, 0, SW_PADDING);
+        s = extract(r, p->buf, len, len + SW_PADDING, out, max_out, n_out);
+    }
+    p->wants[kTenant].path = ""; /* never keep the caller's pointer */
+    p->wants[kTenant].len = 0;
+    return s;
+}

@@ -1,0 +1,41 @@
+/* jsonw.h -- an append-only byte buffer and the JSON writers on top of it.
+ *
+ * Alerts copy attacker-controlled strings (display names, user agents, ids)
+ * into a stream that other programs parse, so sw_json_str is the one place
+ * that quotes: it escapes '"', '\\', every control character, U+2028/U+2029
+ * and DEL, and replaces each invalid UTF-8 sequence with U+FFFD.  Whatever
+ * the input, the output is valid JSON that decodes to the input's valid
+ * characters.
+ *
+ * The buffer grows by doubling and is reused, so steady-state writing does
+ * not allocate.  A failed growth sets .oom and drops further writes; the
+ * caller checks .oom once at the end instead of after every call. */
+#ifndef SW_JSONW_H
+#define SW_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sw_buf;
+
+void sw_buf_free(sw_buf *b);
+static inline void sw_buf_reset(sw_buf *b) { b->len = 0; b->oom = 0; }
+void sw_buf_put(sw_buf *b, const void *p, size_t n);
+void sw_buf_puts(sw_buf *b, const char *s);
+void sw_buf_putc(sw_buf *b, char c);
+
+/* A quoted, escaped JSON string. */
+void sw_json_str(sw_buf *b, const char *p, size_t n);
+static inline void sw_json_cstr(sw_buf *b, const char *s) { sw_json_str(b, s, strlen(s)); }
+void sw_json_int(sw_buf *b, int64_t v);
+/* A quoted RFC 3339 UTC time with milliseconds. */
+void sw_json_time(sw_buf *b, int64_t ms);
+/* "key": -- the key is a trusted literal. */
+void sw_json_key(sw_buf *b, const char *key);
+
+#endif

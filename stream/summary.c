@@ -1,0 +1,63 @@
+/* summary.c -- see summary.h. */
+#include "summary.h"
+
+#include "rule.h"
+
+void sw_counters_add(sw_counters *a, const sw_counters *b) {
+    a->records += b->records;
+    a->events += b->events;
+    a->prefiltered += b->prefiltered;
+    a->eligible += b->eligible;
+    a->covered += b->covered;
+    a->alerts += b->alerts;
+    a->alerts_capped += b->alerts_capped;
+    a->nomem += b->nomem;
+    for (int i = 0; i < SW_VERDICT_COUNT; i++) a->verdict[i] += b->verdict[i];
+}
+
+static uint64_t sum(const sw_counters *c, int from, int to) {
+    uint64_t n = 0;
+    for (int i = from; i < to; i++) n += c->verdict[i];
+    return n;
+}
+
+void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s) {
+    const sw_counters *c = s->c;
+    double mb = (double)s->bytes / 1e6;
+    fprintf(out,
+            "sessionwatch %s: %llu records (%.1f MB in %.2f s), %llu eligible, %llu alerts "
+            "(%llu capped), %llu covered by an earlier alert, %llu users tracked\n",
+            cmd, (unsigned long long)c->records, mb, s->elapsed_s, (unsigned long long)c->eligible,
+            (unsigned long long)c->alerts, (unsigned long long)c->alerts_capped,
+            (unsigned long long)c->covered, (unsigned long long)s->tracked_users);
+    fprintf(out, "  filtered %llu:", (unsigned long long)sum(c, 1, SW_V_FILTER_END));
+    for (int i = 1; i < SW_V_FILTER_END; i++)
+        fprintf(out, " %s=%llu", sw_verdict_name(i), (unsigned long long)c->verdict[i]);
+    fprintf(out, "\n  rejected %llu:", (unsigned long long)sum(c, SW_R_MALFORMED, SW_VERDICT_COUNT));
+    for (int i = SW_R_MALFORMED; i < SW_VERDICT_COUNT; i++)
+        fprintf(out, " %s=%llu", sw_verdict_name(i), (unsigned long long)c->verdict[i]);
+    fputc('\n', out);
+    if (c->nomem) fprintf(out, "  WARNING: %llu events dropped: out of memory\n", (unsigned long long)c->nomem);
+}
+
+void sw_summary_json(FILE *out, const sw_summary *s) {
+    const sw_counters *c = s->c;
+    fprintf(out,
+            "{\"records\":%llu,\"events\":%llu,\"prefiltered\":%llu,\"eligible\":%llu,"
+            "\"covered\":%llu,\"alerts\":%llu,\"alerts_capped\":%llu,\"nomem\":%llu,"
+            "\"tracked_users\":%llu,\"evicted\":%llu,\"bytes\":%llu,\"elapsed_s\":%.3f,",
+            (unsigned long long)c->records, (unsigned long long)c->events,
+            (unsigned long long)c->prefiltered, (unsigned long long)c->eligible,
+            (unsigned long long)c->covered, (unsigned long long)c->alerts,
+            (unsigned long long)c->alerts_capped, (unsigned long long)c->nomem,
+            (unsigned long long)s->tracked_users, (unsigned long long)s->evicted,
+            (unsigned long long)s->bytes, s->elapsed_s);
+    fprintf(out, "\"filtered\":{");
+    for (int i = 1; i < SW_V_FILTER_END; i++)
+        fprintf(out, "%s\"%s\":%llu", i > 1 ? "," : "", sw_verdict_name(i), (unsigned long long)c->verdict[i]);
+    fprintf(out, "},\"rejected\":{");
+    for (int i = SW_R_MALFORMED; i < SW_VERDICT_COUNT; i++)
+        fprintf(out, "%s\"%s\":%llu", i > SW_R_MALFORMED ? "," : "", sw_verdict_name(i),
+                (unsigned long long)c->verdict[i]);
+    fprintf(out, "}}\n");
+}

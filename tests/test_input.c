@@ -1,0 +1,152 @@
+/* test_input.c -- pins the input side before parsing: the NDJSON line
+ * reader (CRLF, BOM, blank lines, no final newline, oversize lines streamed
+ * past, padding for in-place parsing) and the prefilter's promise never to
+ * skip a record that could be a session start. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "extract.h"
+#include "lines.h"
+#include "prefilter.h"
+
+/* Feeds data through a pipe from a child-free writer: small inputs only. */
+static int pipe_with(const char *data, size_t n) {
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_true(n < 60000); /* fits the pipe buffer */
+    assert_int_equal(write(fds[1], data, n), (ssize_t)n);
+    close(fds[1]);
+    return fds[0];
+}
+
+static void test_lines_basic(void **state) {
+    (void)state;
+    const char in[] = "\xEF\xBB\xBF{\"a\":1}\r\n\n   \r\n{\"b\":2}\n{\"c\":3}";
+    int fd = pipe_with(in, sizeof in - 1);
+    sw_lines r;
+    assert_int_equal(sw_lines_open(&r, fd, 1024), 0);
+    sw_line l;
+    assert_int_equal(sw_lines_next(&r, &l), 1);
+    assert_int_equal(l.len, 7);
+    assert_memory_equal(l.p, "{\"a\":1}", 7);
+    assert_int_equal(l.lineno, 1);
+    assert_true(l.cap >= l.len + SW_PADDING);
+    assert_false(l.oversize);
+    assert_int_equal(sw_lines_next(&r, &l), 1);
+    assert_memory_equal(l.p, "{\"b\":2}", 7);
+    assert_int_equal(l.lineno, 4); /* blank lines 2 and 3 are skipped but counted */
+    assert_int_equal(sw_lines_next(&r, &l), 1);
+    assert_int_equal(l.len, 7);
+    assert_memory_equal(l.p, "{\"c\":3}", 7);
+    assert_int_equal(l.lineno, 5);
+    assert_int_equal(sw_lines_next(&r, &l), 0);
+    sw_lines_close(&r);
+    close(fd);
+}
+
+static void test_lines_empty(void **state) {
+    (void)state;
+    int fd = pipe_with("", 0);
+    sw_lines r;
+    assert_int_equal(sw_lines_open(&r, fd, 1024), 0);
+    sw_line l;
+    assert_int_equal(sw_lines_next(&r, &l), 0);
+    sw_lines_close(&r);
+    close(fd);
+}
+
+/* A line far longer than the limit and longer than the reader's buffer
+ * arrives through a pipe from a writer process: it is reported once as
+ * oversize with its first bytes, and the next line is intact. */
+static void test_lines_oversize_streamed(void **state) {
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        static char chunk[65536];
+        memset(chunk, 'x', sizeof chunk);
+        memcpy(chunk, "{\"big\":\"", 8);
+        for (int i = 0; i < 20 * 16; i++) /* 20 MiB */
+            if (write(fds[1], chunk, sizeof chunk) != (ssize_t)sizeof chunk) _exit(1);
+        const char tail[] = "\"}\n{\"next\":1}\n";
+        if (write(fds[1], tail, sizeof tail - 1) < 0) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    sw_lines r;
+    assert_int_equal(sw_lines_open(&r, fds[0], 1 << 20), 0);
+    sw_line l;
+    assert_int_equal(sw_lines_next(&r, &l), 1);
+    assert_true(l.oversize);
+    assert_int_equal(l.lineno, 1);
+    assert_int_equal(l.len, SW_LINES_PREFIX);
+    assert_memory_equal(l.p, "{\"big\":\"xxxx", 12);
+    assert_int_equal(sw_lines_next(&r, &l), 1);
+    assert_false(l.oversize);
+    assert_int_equal(l.lineno, 2);
+    assert_int_equal(l.len, 10);
+    assert_memory_equal(l.p, "{\"next\":1}", 10);
+    assert_int_equal(sw_lines_next(&r, &l), 0);
+    sw_lines_close(&r);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+}
+
+static void test_prefilter(void **state) {
+    (void)state;
+    const char *yes[] = {
+        "{\"eventType\":\"user.session.start\"}",
+        "user.session.start",
+        "{\"eventType\":\"user\\u002esession.start\"}",
+        "{\"a\":\"\\u0041\"}", /* any \u escape: cannot rule it out cheaply */
+        "{\"padding\":\"................................................\",\"eventType\":\"user.session.start\"}",
+    };
+    const char *no[] = {
+        "",
+        "{\"eventType\":\"user.session.end\"}",
+        "{\"eventType\":\"user.session.star\"}",
+        "{\"eventType\":\"user\\/session.start\"}",
+        "{\"eventType\":\"USER.SESSION.START\"}",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(sw_prefilter_may_match(yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(sw_prefilter_may_match(no[i], strlen(no[i])));
+    /* The needle at every offset of a long record, including straddling the
+     * SIMD blocks and the very end; and truncated by one byte: no match. */
+    char buf[200];
+    const char *needle = "user.session.start";
+    for (size_t off = 0; off + 18 <= sizeof buf; off++) {
+        memset(buf, 'u', sizeof buf); /* many first-byte candidates */
+        memcpy(buf + off, needle, 18);
+        assert_true(sw_prefilter_may_match(buf, sizeof buf));
+        assert_true(sw_prefilter_may_match(buf, off + 18));
+        assert_false(sw_prefilter_may_match(buf, off + 17));
+        memset(buf, 't', sizeof buf);
+        memcpy(buf + off, "\\u", 2);
+        assert_true(sw_prefilter_may_match(buf, sizeof buf));
+        assert_false(sw_prefilter_may_match(buf, off + 1));
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines_basic),
+        cmocka_unit_test(test_lines_empty),
+        cmocka_unit_test(test_lines_oversize_streamed),
+        cmocka_unit_test(test_prefilter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

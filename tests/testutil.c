@@ -1,0 +1,147 @@
+/* testutil.c -- see testutil.h. Plain POSIX: fork/exec with pipes, polled
+ * so that a large stdin and large outputs cannot deadlock. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+const char *tu_write_temp(const char *data, size_t len) {
+    static char paths[8][64];
+    static int next;
+    char *path = paths[next++ % 8];
+    snprintf(path, 64, "/tmp/sw-test-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w <= 0) { close(fd); return NULL; }
+        off += (size_t)w;
+    }
+    close(fd);
+    return path;
+}
+
+const char *tu_fixture_dir(void) {
+    static char dir[4096];
+    const char *env = getenv("SW_TESTDATA");
+    if (env && *env) snprintf(dir, sizeof dir, "%s", env);
+    else snprintf(dir, sizeof dir, "%s/../shared/testdata/okta", SW_SOURCE_DIR);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    return dir;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *p, size_t n) {
+    if (*len + n + 1 > *cap) {
+        size_t nc = *cap ? *cap : 4096;
+        while (nc < *len + n + 1) nc *= 2;
+        *buf = realloc(*buf, nc);
+        if (!*buf) abort();
+        *cap = nc;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+tu_result tu_run(const char *const *argv, const char *input, size_t input_len) {
+    tu_result r = {0};
+    int in[2], out[2], err[2];
+    if (pipe(in) || pipe(out) || pipe(err)) abort();
+    pid_t pid = fork();
+    if (pid < 0) abort();
+    if (pid == 0) {
+        dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+        const char *args[64];
+        size_t n = 0;
+        args[n++] = SW_BINARY;
+        for (; argv && argv[n - 1] && n < 63; n++) args[n] = argv[n - 1];
+        args[n] = NULL;
+        execv(SW_BINARY, (char *const *)args);
+        _exit(127);
+    }
+    close(in[0]); close(out[1]); close(err[1]);
+    signal(SIGPIPE, SIG_IGN);
+    size_t in_off = 0, out_cap = 0, err_cap = 0;
+    if (!input || input_len == 0) { close(in[1]); in[1] = -1; }
+    else fcntl(in[1], F_SETFL, O_NONBLOCK);
+    append(&r.out, &r.out_len, &out_cap, "", 0);
+    append(&r.err, &r.err_len, &err_cap, "", 0);
+    int open_fds = 2;
+    while (open_fds > 0 || in[1] >= 0) {
+        struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+        if (poll(p, 3, 60000) <= 0) break; /* bounded: a hung child fails the test below */
+        char buf[65536];
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP))) {
+                ssize_t got = read(p[i].fd, buf, sizeof buf);
+                if (got > 0) {
+                    if (i == 0) append(&r.out, &r.out_len, &out_cap, buf, (size_t)got);
+                    else append(&r.err, &r.err_len, &err_cap, buf, (size_t)got);
+                } else {
+                    close(p[i].fd);
+                    if (i == 0) out[0] = -1; else err[0] = -1;
+                    open_fds--;
+                }
+            }
+        }
+        if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write(in[1], input + in_off, input_len - in_off);
+            if (w > 0) in_off += (size_t)w;
+            if (w < 0 && errno != EAGAIN) in_off = input_len;
+            if (in_off >= input_len) { close(in[1]); in[1] = -1; }
+        }
+    }
+    if (in[1] >= 0) close(in[1]);
+    if (out[0] >= 0) { close(out[0]); kill(pid, SIGKILL); }
+    if (err[0] >= 0) close(err[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+
+void tu_result_free(tu_result *r) {
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+size_t tu_count(const char *hay, const char *needle) {
+    size_t n = 0, nl = strlen(needle);
+    if (nl == 0) return 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + nl, needle)) n++;
+    return n;
+}

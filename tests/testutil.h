@@ -1,0 +1,37 @@
+/* testutil.h -- helpers shared by the cmocka test programs: reading files,
+ * finding the shared Okta fixtures, and running the sessionwatch binary as a
+ * black box with given stdin, capturing stdout, stderr and the exit code. */
+#ifndef SW_TESTUTIL_H
+#define SW_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Whole file, NUL-terminated (the NUL is not counted in *len); NULL if it
+ * cannot be read. Free with free(). */
+char *tu_read_file(const char *path, size_t *len);
+
+/* Writes data to a fresh temporary file; returns its path (static storage
+ * per call slot: copy it if you need several at once). */
+const char *tu_write_temp(const char *data, size_t len);
+
+/* Directory of the real Okta fixtures (../shared/testdata/okta beside the
+ * checkout, or $SW_TESTDATA); NULL when absent (the caller skips, saying so). */
+const char *tu_fixture_dir(void);
+
+typedef struct {
+    int status;  /* exit code, or 128+signal */
+    char *out;   /* NUL-terminated captured stdout */
+    size_t out_len;
+    char *err;   /* NUL-terminated captured stderr */
+    size_t err_len;
+} tu_result;
+
+/* Runs the sessionwatch binary with argv (NULL-terminated, argv[0] not
+ * included) and input on stdin (NULL: empty stdin). */
+tu_result tu_run(const char *const *argv, const char *input, size_t input_len);
+void tu_result_free(tu_result *r);
+
+/* Number of non-overlapping occurrences of needle in hay. */
+size_t tu_count(const char *hay, const char *needle);
+
+#endif
