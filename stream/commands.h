@@ -4,5 +4,6 @@
 #define SW_COMMANDS_H
 
 int sw_cmd_scan(int argc, char **argv);
+int sw_cmd_gen(int argc, char **argv);
 
 #endif

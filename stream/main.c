@@ -13,6 +13,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"scan", sw_cmd_scan, "run the rule over NDJSON files or stdin; alerts to stdout"},
+    {"gen", sw_cmd_gen, "write deterministic synthetic Okta traffic with a ground-truth file"},
 };
 
 static void usage(FILE *out) {
