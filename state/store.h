@@ -22,11 +22,20 @@
 #include "table.h"
 #include "window.h"
 
+/* The alert cap counts alerts per tenant per 30-minute bucket of event
+ * time (the seed rule runs every 30 minutes and creates at most max_signals
+ * alerts per run). */
+#define SW_CAP_BUCKET_MS (30LL * 60 * 1000)
+
+typedef struct {
+    int64_t bucket; /* bucket number, or SW_TIME_NONE when the slot is free */
+    uint32_t count; /* alerts let through in it */
+} sw_cap_slot;
+
 typedef struct {
     sw_tkey k;           /* the tenant name */
     int64_t watermark;   /* newest eligible event time, or SW_TIME_NONE */
-    int64_t cap_bucket;  /* 30-minute bucket the cap count is for */
-    uint32_t cap_count;  /* alerts emitted in cap_bucket */
+    sw_cap_slot *cap;    /* store->cap_slots buckets, see sw_store_cap_take */
     uint32_t index;      /* position in the tenants table: tenants are never
                             deleted, so it is stable and names them in user keys */
 } sw_tenant;
@@ -38,6 +47,7 @@ typedef struct {
     char *keybuf;     /* scratch for (tenant index, actor id) keys */
     size_t keybuf_cap;
     int64_t horizon_ms; /* W + L */
+    uint32_t cap_slots; /* buckets remembered per tenant: every one an alert can still land in */
     uint32_t sweep_cursor;
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
 } sw_store;
@@ -48,6 +58,13 @@ void sw_store_destroy(sw_store *s);
 /* The tenant named p[0..n), created on first use; NULL when out of memory. */
 sw_tenant *sw_store_tenant(sw_store *s, const char *p, size_t n);
 const sw_tenant *sw_store_tenant_at(const sw_store *s, uint32_t index);
+
+/* The alert cap: 1 if one more alert at time_ms may go out for tenant t
+ * (and counts it), 0 if its bucket already holds max alerts.  An alert is
+ * never older than the tenant's horizon (older events are too late), so
+ * only the (W + L) / 30 min + 2 newest buckets can still change; the store
+ * remembers that many per tenant, which makes the cap exact. */
+int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max);
 
 /* Time before which a tenant's events are too late and its keys stale
  * (watermark - (W + L)); INT64_MIN while the tenant has no watermark. */

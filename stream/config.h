@@ -36,8 +36,6 @@ typedef struct {
     bool prefilter;            /* skip records that cannot be session starts */
 } sw_config;
 
-#define SW_CAP_BUCKET_MS (30LL * 60 * 1000)
-
 void sw_config_defaults(sw_config *c);
 
 #endif

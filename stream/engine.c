@@ -72,24 +72,10 @@ static sw_span span(const sw_value *v) {
     return v->type == SW_STRING ? (sw_span){v->p, v->n} : (sw_span){"", 0};
 }
 
-/* The alert cap: at most max_alerts per tenant per 30-minute bucket of the
- * alert's event time (the seed's max_signals per 30-minute execution). */
-static int cap_allows(const sw_config *cfg, sw_tenant *t, int64_t time_ms) {
-    if (cfg->max_alerts == 0) return 1;
-    int64_t bucket = time_ms >= 0 ? time_ms / SW_CAP_BUCKET_MS : -((-time_ms + SW_CAP_BUCKET_MS - 1) / SW_CAP_BUCKET_MS);
-    if (bucket != t->cap_bucket) {
-        t->cap_bucket = bucket;
-        t->cap_count = 0;
-    }
-    if (t->cap_count >= cfg->max_alerts) return 0;
-    t->cap_count++;
-    return 1;
-}
-
 static void emit(sw_engine *e, sw_tenant *t, sw_user *u, int64_t time_ms, const sw_source *src) {
     const sw_session *q[MAX_Q];
     size_t nq = sw_window_collect(u, e->cfg->window_ms, q, MAX_Q);
-    if (!cap_allows(e->cfg, t, time_ms)) {
+    if (e->cfg->max_alerts && !sw_store_cap_take(&e->store, t, time_ms, e->cfg->max_alerts)) {
         e->c.alerts_capped++;
         return;
     }
@@ -209,7 +195,8 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
     }
     e->c.events += n;
     size_t first = 0;
-    while (first < len && (rec[first] == ' ' || rec[first] == '\t')) first++;
+    while (first < len && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\r' || rec[first] == '\n'))
+        first++;
     int is_array = first < len && rec[first] == '[';
     sw_source s = *src;
     for (size_t i = 0; i < n; i++) {

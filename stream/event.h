@@ -6,7 +6,9 @@
  * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte.
  *
  * Every field carries the JSON type it was found with, because the rule must
- * tell "absent" from "null" from "a number where a string belongs". */
+ * tell "absent" from "null" from "a number where a string belongs".  A key
+ * on the way to a field that is not an object ("actor":"bob" for actor.id)
+ * makes the field SW_OTHER, or SW_NULL if that key is null. */
 #ifndef SW_EVENT_H
 #define SW_EVENT_H
 
@@ -21,13 +23,15 @@ typedef enum {
 } sw_vtype;
 
 typedef struct {
-    const char *p; /* unescaped bytes; may contain NUL; not NUL-terminated */
+    const char *p; /* unescaped bytes; may contain NUL; not NUL-terminated;
+                      NULL (and n 0) unless type is SW_STRING */
     uint32_t n;
     uint8_t type; /* sw_vtype */
 } sw_value;
 
 /* Which field.  Where a format offers several sources for one field the
- * extractor picks by a fixed preference (documented in extract.h). */
+ * extractor picks by a fixed preference (documented in extract.h): the
+ * first source listed below that is present wins. */
 typedef enum {
     SW_F_EVENT_TYPE,     /* eventType | okta.event_type */
     SW_F_ACTOR_ID,       /* actor.id | okta.actor.id */
@@ -47,7 +51,11 @@ typedef enum {
     SW_F_COUNTRY,        /* client.geographicalContext.country | client.geo.country_name */
     SW_F_CITY,           /* client.geographicalContext.city | client.geo.city_name */
     SW_F_OUTCOME,        /* outcome.result | okta.outcome.result */
-    SW_F_TENANT,         /* the --tenant-field path (envelope first, then detail) */
+    SW_F_TENANT,         /* the --tenant-field path (envelope first, then detail).
+                            A string is SW_STRING; a NUMBER is also SW_STRING,
+                            holding its JSON text as written (12345, -1.5e3:
+                            organization ids are sometimes numeric); null is
+                            SW_NULL; true/false/objects/arrays are SW_OTHER */
     SW_F_COUNT
 } sw_field;
 

@@ -1,37 +1,30 @@
-/* extract.cpp -- the only C++ in sessionwatch: a C API over simdjson's
- * On-Demand parser that turns one record (NDJSON line) into sw_events.
+/* extract.cpp -- the only C++ in sessionwatch: all JSON parsing, as a C API
+ * over simdjson's On-Demand parser (one record in, sw_events out).
  *
- * It owns all JSON parsing.  It is C++ only because simdjson is; it is
- * built with -fno-exceptions -fno-rtti, uses simdjson's error-code API
- * everywhere and exports plain extern "C" functions, so nothing C++ can
- * escape into the C side.
+ * C++ only because simdjson is.  Built with -fno-exceptions -fno-rtti, it
+ * uses simdjson's error codes everywhere and exports extern "C" functions,
+ * so nothing C++ reaches the C side.
  *
- * Why it is built this way: it runs on every candidate record, so it
- *  - allocates nothing per record: the simdjson parser, its string buffer
- *    and one padded copy buffer are sized once, in sw_parser_new();
- *  - parses in place when the caller promises SW_PADDING readable bytes
- *    after the record, and copies only when it cannot;
- *  - walks each object's fields once, compares unescaped keys against a
- *    small static table of dotted paths, and descends only into keys that
- *    are a prefix of some wanted path.  Everything else is skipped by
- *    simdjson (which still checks that brackets balance to the end).
+ * It runs on every candidate record, hence:
+ *  - nothing is allocated per record: the parser, its string buffer and one
+ *    padded copy buffer are sized once in sw_parser_new();
+ *  - records are parsed in place when the caller promises SW_PADDING bytes
+ *    after them, copied only otherwise;
+ *  - each object is walked once; a key is unescaped and matched against a
+ *    static table of dotted paths, and only keys that lead to a wanted path
+ *    are descended into.  simdjson skips the rest without recursion.
  *
- * Matching dotted paths without building them: while walking, each level
- * keeps a "cursor" = (set of table entries whose path starts with the keys
- * seen so far, offset into those paths).  A key matches entry e when
- * e.path[off .. off+klen) equals it; it is a leaf if the path ends there
- * and an intermediate if a '.' follows.  So {"a":{"b.c":..}}, {"a.b":{"c":..}}
- * and {"a.b.c":..} all reach the same entry, and a key too long for every
- * candidate simply matches nothing.  The "path buffer" is the candidate
- * paths themselves: bounded, on no heap, impossible to overflow.
+ * Paths are matched without building them: a walk keeps a cursor (the
+ * table entries whose paths start with the keys above, and how many bytes
+ * of those paths the keys used).  A key continues entry e if it equals
+ * e.path[off..off+klen) and e.path ends or has a '.' right after, so
+ * {"a":{"b.c":..}}, {"a.b":{"c":..}} and {"a.b.c":..} reach the same entry
+ * and an overlong key matches nothing.  The candidate paths are the
+ * bounded "path buffer".
  *
- * Hostile input: simdjson's stage 1 rejects invalid UTF-8 and unescaped
- * control characters (so raw NULs) in strings; lone or broken surrogate
- * escapes fail unescaping; and because On-Demand enforces no nesting limit
- * in release builds, records with more than SW_MAX_DEPTH nested containers
- * are rejected here with a cheap byte count plus, only when that count is
- * high, an exact string-aware scan.  Skipping never recurses, so deep
- * nesting cannot exhaust the stack either. */
+ * On-Demand enforces no nesting limit in release builds, so depth is
+ * checked here: a vectorised count of '[' and '{', then an exact
+ * string-aware scan only when the count exceeds the limit. */
 #include "extract.h"
 
 #include <simdjson.h>
@@ -189,13 +182,33 @@ std::string_view trim_right(std::string_view t) {
     return t.substr(0, n);
 }
 
-/* More than SW_MAX_DEPTH nested arrays/objects?  Needs at least that many
- * opening brackets, so the exact scan runs only on unusual records. */
+/* How many '[' and '{' bytes (in strings too): 16 at a time with the
+ * compiler's generic vectors.  '[' is 0x5b and '{' 0x7b, so c | 0x20 ==
+ * 0x7b matches exactly those two. */
+size_t count_opens(const char *s, size_t n) {
+    typedef unsigned char u8x16 __attribute__((vector_size(16)));
+    size_t total = 0, i = 0;
+    while (n - i >= 16) {
+        u8x16 acc = {};
+        size_t blocks = (n - i) / 16;
+        if (blocks > 255) blocks = 255; /* a lane counts to 255 at most */
+        for (size_t b = 0; b < blocks; b++, i += 16) {
+            u8x16 v;
+            memcpy(&v, s + i, 16);
+            acc -= (u8x16)((v | 0x20) == 0x7b); /* true lanes are 0xff: -(-1) */
+        }
+        for (int k = 0; k < 16; k++) total += acc[k];
+    }
+    for (; i < n; i++) total += ((unsigned char)s[i] | 0x20) == 0x7b;
+    return total;
+}
+
+/* More than SW_MAX_DEPTH nested arrays/objects?  That needs more opening
+ * brackets than SW_MAX_DEPTH (and as many closing ones), so the exact,
+ * string-aware scan runs only on unusual records. */
 bool too_deep(const char *s, size_t n) {
     if (n < 2 * size_t(SW_MAX_DEPTH + 1)) return false;
-    size_t opens = 0;
-    for (size_t i = 0; i < n; i++) opens += (s[i] == '[') | (s[i] == '{');
-    if (opens <= size_t(SW_MAX_DEPTH)) return false;
+    if (count_opens(s, n) <= size_t(SW_MAX_DEPTH)) return false;
     int depth = 0;
     bool in_str = false;
     for (size_t i = 0; i < n; i++) {
@@ -245,15 +258,19 @@ inline void match(const run &r, const cursor &c, std::string_view key, uint64_t 
         m &= r.p->first[k0] | (k[0] == r.tfirst ? r.tbit : 0);
     }
     const want *w = r.p->wants;
+    size_t end = c.off + klen;
     while (m) {
         int i = __builtin_ctzll(m);
         m &= m - 1;
-        size_t end = c.off + klen;
+        /* Cheap rejections first: the path must end or have a '.' right
+         * after the key, and agree on the key's first and last bytes. */
         if (end > w[i].len) continue;
+        char after = w[i].path[end]; /* '\0' when end == len */
+        if (after != '\0' && after != '.') continue;
         const char *wp = w[i].path + c.off;
-        if (klen && (wp[0] != k[0] || memcmp(wp, k, klen) != 0)) continue;
-        if (end == w[i].len) *ex |= uint64_t(1) << i;
-        else if (w[i].path[end] == '.') *pre |= uint64_t(1) << i;
+        if (klen && (wp[0] != k[0] || wp[klen - 1] != k[klen - 1] || memcmp(wp, k, klen) != 0)) continue;
+        if (after == '\0') *ex |= uint64_t(1) << i;
+        else *pre |= uint64_t(1) << i;
     }
 }
 

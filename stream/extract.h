@@ -20,7 +20,47 @@
  * twice (two "eventType" keys, or okta.actor.id both nested and dotted) makes
  * the record ambiguous: it is rejected as SW_X_DUPLICATE_KEY, as
  * Elasticsearch rejects documents with duplicate fields.  Values of fields
- * that are not read are skipped and are only validated structurally. */
+ * that are not read are skipped and are only validated structurally.
+ *
+ * The exact rules:
+ *  - Sources: where a field has several source paths (event.h), the first
+ *    one listed there that is present wins, whatever its type and wherever
+ *    it is in the record; "a | b" lists are ordered too (raw LogEvent
+ *    spelling first).  Different source paths of one field are never
+ *    duplicates of each other; one source path seen twice, in any
+ *    spellings, is.  Two objects under one key ("actor":{"id":..} twice)
+ *    are merged like dotted keys: only a wanted path inside both is a
+ *    duplicate.  Duplicates matter only where they are read: those inside a
+ *    skipped value, and those in an EventBridge envelope other than the
+ *    tenant, are ignored.
+ *  - Intermediates: if a key on the way to a wanted path has a non-object
+ *    value ("actor":"bob", "client":[..], "okta":5), every field below it
+ *    is SW_OTHER; if it is null, they are SW_NULL.  Either counts as an
+ *    occurrence of those fields (so {"actor":null,"actor.id":"x"} is a
+ *    duplicate).
+ *  - Format: SW_FMT_EVENTBRIDGE when the object has a top-level "detail"
+ *    whose value is an object and a top-level "detail-type" (any value, any
+ *    order); else SW_FMT_ECS when any okta.* source path or @timestamp was
+ *    present (any type, including through a null intermediate); else
+ *    SW_FMT_RAW.  An EventBridge envelope whose detail holds ECS keys is
+ *    still SW_FMT_EVENTBRIDGE.
+ *  - Tenant: tenant_path is matched like any other path; NULL or "" means
+ *    no tenant field; a path longer than 255 bytes never matches.  See
+ *    SW_F_TENANT in event.h for the value.
+ *  - Validation: the whole record is checked as far as On-Demand checks it:
+ *    UTF-8, unescaped control characters and NULs in strings, brackets
+ *    balanced to the end, nothing after the top-level value except JSON
+ *    whitespace, at most 1024 nested arrays/objects (simdjson's default
+ *    max depth, enforced here because On-Demand does not in release
+ *    builds).  Every value that is read is fully validated: keys on the
+ *    walked path and string values are unescaped (bad escapes and lone
+ *    surrogates are MALFORMED, \u0000 is a NUL byte in the value), numbers
+ *    must follow the JSON grammar (any size), true/false/null must be
+ *    exact.  Skipped values are only checked for balanced brackets, so
+ *    {"x":[1,,2]} is accepted.
+ *  - Status when several apply: MALFORMED, then NOT_OBJECT, then TOO_MANY,
+ *    then DUPLICATE_KEY.  Elements past max_out are only checked for being
+ *    objects, not for duplicates. */
 #ifndef SW_EXTRACT_H
 #define SW_EXTRACT_H
 
@@ -34,7 +74,8 @@ extern "C" {
 
 /* Bytes that must be readable (any content) after the end of a record for
  * the parser to read it in place; with less, it copies the record into its
- * own padded buffer. */
+ * own padded buffer.  simdjson reads into them, so Valgrind may report
+ * uninitialised padding; the result never depends on it. */
 #define SW_PADDING 64
 
 /* The most events one record (a JSON array) may hold: an Okta API page holds
@@ -52,7 +93,8 @@ typedef enum {
 
 typedef struct sw_parser sw_parser;
 
-/* NULL when out of memory. */
+/* NULL when out of memory, or when max_record_bytes is above 4 GiB - 65
+ * (simdjson's limit).  Allocates about 7 x max_record_bytes, once. */
 sw_parser *sw_parser_new(size_t max_record_bytes);
 void sw_parser_free(sw_parser *p);
 
@@ -61,7 +103,10 @@ void sw_parser_free(sw_parser *p);
  * or NULL.  On SW_X_OK, out[0 .. *n_out) hold the events (views into the
  * parser, valid until its next call); for a plain object *n_out is 1, for
  * an array it is the element count (0 for []).  On any other status *n_out
- * is 0 and nothing of the record may be used. */
+ * is 0 and nothing of the record may be used.  A plain object with
+ * max_out == 0 is SW_X_TOO_MANY.  Views never point into rec (numeric
+ * tenant tokens are copied into the parser), so rec may be reused at once.
+ * A NULL p or n_out, or out NULL with max_out > 0, is SW_X_MALFORMED. */
 sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t len, size_t cap,
                              const char *tenant_path, sw_event *out, size_t max_out,
                              size_t *n_out);

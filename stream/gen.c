@@ -407,8 +407,8 @@ static const struct {
 static const struct {
     int kind, weight;
 } OTHER_MIX[] = {
-    {K_POLICY, 150}, {K_SSO, 190}, {K_VERIFY, 70}, {K_END, 100}, {K_MFA, 80}, {K_APPUM, 100},
-    {K_SYSTEM, 150}, {K_GROUPADD, 60}, {K_PROFILE, 30}, {K_TOKEN, 60}, {K_PUSH_DENY, 10},
+    {K_POLICY, 130}, {K_SSO, 160}, {K_VERIFY, 60}, {K_END, 120}, {K_MFA, 60}, {K_APPUM, 100},
+    {K_SYSTEM, 230}, {K_GROUPADD, 60}, {K_PROFILE, 30}, {K_TOKEN, 40}, {K_PUSH_DENY, 10},
 };
 
 /* Share of user.session.start records from excluded system actors, and of
@@ -429,10 +429,13 @@ static const struct {
 /* ------------------------------------------------------------------ */
 /* Run state                                                            */
 
+/* 12 bytes per human (calloc'ed once; pages of users never drawn stay
+ * untouched).  Times are seconds after start_ms - 1 h, rounded up, so a
+ * stored time is never earlier than the real one and the guard stays safe;
+ * 0 reads as "an hour before the start", i.e. long enough ago. */
 typedef struct {
-    int64_t last_cur, last_prev; /* newest session.start time of c, c-1 (0 = never) */
-    uint32_t cur;                /* index of the current session */
-    uint32_t pad;
+    uint32_t last_cur, last_prev; /* newest session.start time of c, c-1 */
+    uint32_t cur;                 /* index of the current session */
 } ustate;
 
 typedef struct {
@@ -500,6 +503,15 @@ typedef struct {
     char appid[24], tid1[24], tid2[24];
 } ev_t;
 
+static uint32_t st_enc(const gen_t *g, int64_t t) {
+    int64_t d = t - (g->o.start_ms - 3600000);
+    if (d <= 0) return 0;
+    int64_t s = (d + 999) / 1000;
+    return s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+static int64_t st_dec(const gen_t *g, uint32_t s) { return g->o.start_ms - 3600000 + (int64_t)s * 1000; }
+
 static uint64_t human_key(uint32_t tenant, uint64_t user) { return ((uint64_t)tenant << 40) | user; }
 
 static const char *tenant_domain(uint32_t tenant, char *tmp, size_t cap) {
@@ -557,7 +569,7 @@ static void make_human(const gen_t *g, uint32_t tenant, uint64_t user, human_t *
         w_cstr(&e, f->mail);
         W(&e, ".");
         w_cstr(&e, l->mail);
-        if (user >= N_FIRST * N_LAST / 4) w_u64(&e, user % 1000);
+        if (user >= N_FIRST * N_LAST) w_u64(&e, user / (N_FIRST * N_LAST)); /* namesakes */
         W(&e, "@");
         w_cstr(&e, dom);
     }
@@ -712,7 +724,7 @@ static void w_debugdata(wbuf *b, const ev_t *e) {
             w_cstr(b, e->appid);
             W(b, "\",\"importId\":\"");
             w_cstr(b, e->tid1);
-            W(b, "\",\"importType\":\"INCREMENTAL\",\"requestId\":\"");
+            W(b, "\",\"importSource\":\"ACTIVE_DIRECTORY\",\"importType\":\"INCREMENTAL\",\"requestId\":\"");
             w_cstr(b, e->req);
             W(b, "\",\"totalUsersScanned\":\"");
             w_u64(b, 100 + (e->h >> 9) % 9000);
@@ -722,6 +734,7 @@ static void w_debugdata(wbuf *b, const ev_t *e) {
         if (strcmp(e->etype, "system.agent.ad.read_dirsync") == 0) {
             W(b, "\"agentId\":\"");
             w_cstr(b, e->tid2);
+            W(b, "\",\"agentVersion\":\"3.18.0.0\",\"changeType\":\"INCREMENTAL");
             W(b, "\",\"changesCount\":\"");
             w_u64(b, (e->h >> 9) % 200);
             W(b, "\",\"requestId\":\"");
@@ -1486,9 +1499,9 @@ static void make_ordinary(gen_t *g, rng_t *r, ev_t *e, human_t *hu, sysactor_t *
     e->atype = "User";
     ustate *st = &g->st[u];
     uint32_t idx = st->cur;
-    int64_t t = e->t;
+    uint32_t t = st_enc(g, e->t);
     if (kind == K_START_OK) {
-        int can_new = idx == 0 || base - st->last_prev > GUARD_MS;
+        int can_new = idx == 0 || base - st_dec(g, st->last_prev) > GUARD_MS;
         double v = rnd_unit(r);
         if (can_new && v < P_NEW_SESSION) {
             st->last_prev = st->last_cur;
@@ -1616,7 +1629,7 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
     uint64_t R = g.o.records;
     if (R == 0) {
         double d = (double)g.nhumans * g.o.hours * SW_GEN_EVENTS_PER_USER_HOUR;
-        R = d < 1 ? 1 : (uint64_t)llround(d);
+        R = d < 1 ? 1 : d > 9e18 ? (uint64_t)9e18 : (uint64_t)llround(d);
     }
     double step = (double)span / (double)R;
 

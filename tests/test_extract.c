@@ -840,6 +840,48 @@ static void test_deep_nesting(void **state) {
     s = nested(1024, "{\"eventType\":\"e\",\"x\":", "}", &len);
     assert_int_equal(xtn(s, len, NULL, MAXEV), SW_X_MALFORMED);
     free(s);
+    /* The same limit after 6000 bytes of bracket-filled string (so the
+     * cheap count sees far more than 1024 brackets). */
+    char prefix[6100];
+    size_t po = (size_t)sprintf(prefix, "{\"eventType\":\"e\",\"pad\":\"");
+    for (int i = 0; i < 6000; i++) prefix[po++] = "[{]}"[i % 4];
+    strcpy(prefix + po, "\",\"x\":");
+    s = nested(1023, prefix, "}", &len);
+    is_str(&one(s, NULL)->f[SW_F_EVENT_TYPE], "e");
+    free(s);
+    s = nested(1024, prefix, "}", &len);
+    assert_int_equal(xtn(s, len, NULL, MAXEV), SW_X_MALFORMED);
+    free(s);
+    /* Exactly 1025 brackets in all, spread over more than 4 KiB. */
+    po = (size_t)sprintf(prefix, "{\"eventType\":\"e\",\"pad\":\"");
+    memset(prefix + po, 'a', 3001);
+    strcpy(prefix + po + 3001, "\",\"x\":");
+    s = nested(1024, prefix, "}", &len);
+    assert_true(len > 16 * 255);
+    assert_int_equal(xtn(s, len, NULL, MAXEV), SW_X_MALFORMED);
+    free(s);
+    /* 1025 levels with every '[' 16 bytes apart, all in one SIMD lane. */
+    char *sp = malloc(1025 * 17 + 16);
+    assert_non_null(sp);
+    size_t spo = 0;
+    for (int i = 0; i < 1025; i++) {
+        sp[spo++] = '[';
+        memset(sp + spo, ' ', 15);
+        spo += 15;
+    }
+    memset(sp + spo, ']', 1025);
+    spo += 1025;
+    assert_int_equal(xtn(sp, spo, NULL, MAXEV), SW_X_MALFORMED);
+    assert_int_equal(xtn(sp + 16, spo - 17, NULL, MAXEV), SW_X_NOT_OBJECT); /* 1024 levels */
+    free(sp);
+    /* Many brackets, little depth: 3000 sibling arrays are fine. */
+    char *sib = malloc(10000);
+    assert_non_null(sib);
+    size_t so = (size_t)sprintf(sib, "{\"x\":[");
+    for (int i = 0; i < 3000; i++) so += (size_t)sprintf(sib + so, "%s[]", i ? "," : "");
+    so += (size_t)sprintf(sib + so, "],\"eventType\":\"e\"}");
+    is_str(&one(sib, NULL)->f[SW_F_EVENT_TYPE], "e");
+    free(sib);
     /* Brackets inside strings do not count. */
     char *str = malloc(5000);
     assert_non_null(str);

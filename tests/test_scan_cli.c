@@ -1,0 +1,378 @@
+/* test_scan_cli.c -- pins `sessionwatch scan` as a black box (tu_run):
+ * the documented flags and usage errors (exit 2, naming the flag), alerts
+ * on stdout one per line, the --summary json line on stderr, the --rejects
+ * dead-letter file, exit 1 for an unreadable input, oversize lines, the
+ * input conventions (CRLF, BOM, blank lines, no final newline), files vs
+ * stdin, --time-field event.ingested, and the lead's stolen-session sample. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        if (!strstr((hay), (needle)))                                                         \
+            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
+    } while (0)
+
+/* A raw Okta LogEvent session start, one NDJSON line with its newline. */
+static size_t rec(char *out, size_t cap, const char *actor, const char *sid, const char *hms) {
+    int n = snprintf(out, cap,
+                     "{\"uuid\":\"u-%s-%s\",\"published\":\"2026-01-05T%s.000Z\",\"eventType\":"
+                     "\"user.session.start\",\"actor\":{\"id\":\"%s\",\"displayName\":\"User\","
+                     "\"alternateId\":\"user@example.com\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
+                     "\"outcome\":{\"result\":\"SUCCESS\"},\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
+                     actor, sid, hms, actor, sid);
+    assert_true(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+/* Three sessions of 00u1 (08:00, 08:01, 08:02): exactly one alert. */
+static size_t three_sessions(char *out, size_t cap) {
+    size_t n = 0;
+    n += rec(out + n, cap - n, "00u1", "s1", "08:00:00");
+    n += rec(out + n, cap - n, "00u1", "s2", "08:01:00");
+    n += rec(out + n, cap - n, "00u1", "s3", "08:02:00");
+    return n;
+}
+
+static size_t count_lines(const char *s) { return tu_count(s, "\n"); }
+
+static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+static tu_result run(const char *const *argv, const char *in, size_t len) {
+    return tu_run(argv, in, len);
+}
+
+static const char *const ZERO_REJECTS =
+    "\"rejected\":{\"malformed_json\":0,\"too_large\":0,\"wrong_type\":0,\"duplicate_key\":0,"
+    "\"bad_time\":0,\"too_late\":0}";
+
+static void test_help_documents_every_flag(void **state) {
+    (void)state;
+    static const char *const flags[] = {
+        "--window", "--min-sessions", "--allowed-lateness", "--max-alerts", "--time-field",
+        "--tenant-field", "--tenant", "--exclude-prefix", "--exclude-case-insensitive",
+        "--require-success", "--exclude-unknown-actor", "--max-record-bytes", "--no-prefilter",
+        "--rejects", "--summary",
+    };
+    for (int form = 0; form < 2; form++) {
+        const char *argv[] = {"scan", form ? "-h" : "--help", NULL};
+        tu_result r = run(argv, NULL, 0);
+        assert_int_equal(r.status, 0);
+        assert_contains(r.out, "Usage: sessionwatch scan");
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) assert_contains(r.out, flags[i]);
+        /* "--tenant " on its own, not only as the prefix of --tenant-field. */
+        assert_contains(r.out, "--tenant NAME");
+        assert_int_equal(r.err_len, 0);
+        tu_result_free(&r);
+    }
+}
+
+static void expect_usage_error(const char *const *argv, const char *n1, const char *n2) {
+    tu_result r = run(argv, NULL, 0);
+    if (r.status != 2) fail_msg("%s %s: exit %d, want 2; stderr: %s", argv[0], argv[1], r.status, r.err);
+    assert_contains(r.err, n1);
+    if (n2) assert_contains(r.err, n2);
+    assert_int_equal(r.out_len, 0);
+    tu_result_free(&r);
+}
+
+static void test_usage_errors(void **state) {
+    (void)state;
+    expect_usage_error((const char *[]){"scan", "--bogus", NULL}, "--bogus", NULL);
+    expect_usage_error((const char *[]){"scan", "--window", "35x", NULL}, "--window", "35x");
+    expect_usage_error((const char *[]){"scan", "--window=0s", NULL}, "--window", NULL);
+    expect_usage_error((const char *[]){"scan", "--window", NULL}, "--window", NULL);
+    expect_usage_error((const char *[]){"scan", "--min-sessions", "0", NULL}, "--min-sessions", NULL);
+    expect_usage_error((const char *[]){"scan", "--max-alerts", "-1", NULL}, "--max-alerts", NULL);
+    expect_usage_error((const char *[]){"scan", "--time-field", "published", NULL}, "--time-field", NULL);
+    expect_usage_error((const char *[]){"scan", "--max-record-bytes", "10", NULL}, "--max-record-bytes", NULL);
+    expect_usage_error((const char *[]){"scan", "--summary", "xml", NULL}, "--summary", "xml");
+    expect_usage_error((const char *[]){"scan", "--exclude-prefix", "", NULL}, "--exclude-prefix", NULL);
+}
+
+/* 3 sessions on stdin: one alert line; the JSON summary is one line on stderr. */
+static void test_stdin_alert_and_summary(void **state) {
+    (void)state;
+    char in[4096];
+    size_t n = three_sessions(in, sizeof in);
+    const char *argv[] = {"scan", "--summary", "json", NULL};
+    tu_result r = run(argv, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_true(starts_with(r.out, "{\"alert_id\":\""));
+    assert_contains(r.out, "\"@timestamp\":\"2026-01-05T08:02:00.000Z\"");
+    assert_contains(r.out, "\"source\":{\"file\":\"-\",\"line\":3}");
+    assert_contains(r.out, "\"value\":3}]}");
+    assert_int_equal(count_lines(r.err), 1);
+    assert_true(r.err[0] == '{' && r.err_len > 2 && r.err[r.err_len - 2] == '}');
+    assert_contains(r.err, "\"records\":3,\"events\":3,\"prefiltered\":0,\"eligible\":3,\"covered\":0,"
+                           "\"alerts\":1,\"alerts_capped\":0,\"nomem\":0,\"tracked_users\":1,\"evicted\":0,");
+    assert_contains(r.err, ZERO_REJECTS);
+    tu_result_free(&r);
+
+    /* The text summary (the default) says the same. */
+    const char *argv2[] = {"scan", NULL};
+    r = run(argv2, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.err, "3 records");
+    assert_contains(r.err, "1 alerts");
+    tu_result_free(&r);
+
+    /* A file argument gives the same alert, naming the file. */
+    const char *path = tu_write_temp(in, n);
+    assert_non_null(path);
+    char want[256];
+    snprintf(want, sizeof want, "\"source\":{\"file\":\"%s\",\"line\":3}", path);
+    const char *argv3[] = {"scan", path, NULL};
+    r = run(argv3, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.out, want);
+    tu_result_free(&r);
+    unlink(path);
+}
+
+/* --rejects writes one JSON line per rejected record; the scan still exits 0. */
+static void test_rejects_file(void **state) {
+    (void)state;
+    size_t cap = 16384, n = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    n += rec(in + n, cap - n, "00u1", "s1", "08:00:00");                           /* line 1 */
+    const char *bad_json = "{\"eventType\":\"user.session.start\",\"actor\":\n"; /* line 2 */
+    memcpy(in + n, bad_json, strlen(bad_json));
+    n += strlen(bad_json);
+    size_t m = rec(in + n, cap - n, "00u2", "s1", "08:00:00");                     /* line 3 */
+    char *p = strstr(in + n, "2026-01-05T08:00:00.000Z");
+    assert_non_null(p);
+    memcpy(p, "2026-01-05T25:00:00.000Z", 24);                                     /* bad_time */
+    n += m;
+    memcpy(in + n, "{\"eventType\":\"user.session.start\",\"pad\":\"", 42);         /* line 4 */
+    n += 42;
+    memset(in + n, 'x', 2000);
+    n += 2000;
+    memcpy(in + n, "\"}\n", 3);
+    n += 3;
+    n += rec(in + n, cap - n, "00u1", "s2", "08:01:00");                           /* line 5 */
+    n += rec(in + n, cap - n, "00u1", "s3", "08:02:00");                           /* line 6 */
+
+    const char *path = tu_write_temp("", 0);
+    assert_non_null(path);
+    char rej[64];
+    snprintf(rej, sizeof rej, "%s", path);
+    const char *argv[] = {"scan", "--max-record-bytes", "1k", "--rejects", rej, "--summary", "json", NULL};
+    tu_result r = run(argv, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.out, "\"line\":6");
+    assert_contains(r.err, "\"malformed_json\":1,\"too_large\":1,\"wrong_type\":0,\"duplicate_key\":0,"
+                           "\"bad_time\":1,\"too_late\":0");
+
+    size_t len;
+    char *out = tu_read_file(rej, &len);
+    assert_non_null(out);
+    assert_int_equal(count_lines(out), 3);
+    char *l2 = out, *l3 = strchr(l2, '\n') + 1, *l4 = strchr(l3, '\n') + 1;
+    l3[-1] = l4[-1] = '\0';
+    assert_true(starts_with(l2, "{\"reason\":\"malformed_json\",\"source\":{\"file\":\"-\",\"line\":2},\"record\":\""));
+    assert_contains(l2, "\"record\":\"{\\\"eventType\\\":\\\"user.session.start\\\",\\\"actor\\\":\"}");
+    assert_true(starts_with(l3, "{\"reason\":\"bad_time\",\"source\":{\"file\":\"-\",\"line\":3},\"record\":\""));
+    assert_contains(l3, "T25:00:00.000Z");
+    assert_true(starts_with(l4, "{\"reason\":\"too_large\",\"source\":{\"file\":\"-\",\"line\":4},\"record\":\""));
+    assert_contains(l4, "xxxxxxxx");
+    free(out);
+    tu_result_free(&r);
+    unlink(rej);
+    free(in);
+}
+
+static void test_missing_file(void **state) {
+    (void)state;
+    const char *argv[] = {"scan", "/nonexistent/sessionwatch-input.ndjson", NULL};
+    tu_result r = run(argv, NULL, 0);
+    assert_int_equal(r.status, 1);
+    assert_contains(r.err, "/nonexistent/sessionwatch-input.ndjson");
+    assert_int_equal(r.out_len, 0);
+    tu_result_free(&r);
+}
+
+/* A 2 MB line on stdin is counted as too_large; its neighbours are read. */
+static void test_oversize_line(void **state) {
+    (void)state;
+    size_t big = 2u << 20, cap = big + 4096, n = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    n += rec(in + n, cap - n, "00u1", "s1", "08:00:00");
+    const char *head = "{\"eventType\":\"user.session.start\",\"pad\":\"";
+    memcpy(in + n, head, strlen(head));
+    memset(in + n + strlen(head), 'y', big - strlen(head) - 2);
+    memcpy(in + n + big - 2, "\"}", 2);
+    n += big;
+    in[n++] = '\n';
+    n += rec(in + n, cap - n, "00u1", "s2", "08:01:00");
+    n += rec(in + n, cap - n, "00u1", "s3", "08:02:00");
+    const char *argv[] = {"scan", "--summary", "json", NULL};
+    tu_result r = run(argv, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.out, "\"line\":4");
+    assert_contains(r.err, "\"records\":4,");
+    assert_contains(r.err, "\"eligible\":3,");
+    assert_contains(r.err, "\"too_large\":1,");
+    tu_result_free(&r);
+    free(in);
+}
+
+/* CRLF, a UTF-8 BOM, blank lines and a last line without newline. */
+static void test_input_conventions(void **state) {
+    (void)state;
+    char in[8192], line[2048];
+    size_t n = 0;
+    memcpy(in, "\xEF\xBB\xBF", 3);
+    n = 3;
+    const char *parts[] = {NULL, "\r\n", "\n", "  \t\r\n", NULL, NULL};
+    const char *sids[] = {"s1", NULL, NULL, NULL, "s2", "s3"};
+    for (int i = 0; i < 6; i++) {
+        if (parts[i]) {
+            memcpy(in + n, parts[i], strlen(parts[i]));
+            n += strlen(parts[i]);
+            continue;
+        }
+        char hms[16];
+        snprintf(hms, sizeof hms, "08:0%d:00", i);
+        size_t m = rec(line, sizeof line, "00u1", sids[i], hms);
+        memcpy(in + n, line, m - 1); /* without its \n */
+        n += m - 1;
+        if (i < 5) {                  /* the last line has no line end at all */
+            memcpy(in + n, "\r\n", 2);
+            n += 2;
+        }
+    }
+    const char *argv[] = {"scan", "--summary", "json", NULL};
+    tu_result r = run(argv, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.out, "\"@timestamp\":\"2026-01-05T08:05:00.000Z\"");
+    assert_contains(r.out, "\"source\":{\"file\":\"-\",\"line\":6}"); /* blank lines are numbered */
+    assert_contains(r.out, "{\"id\":\"s1\",");
+    assert_contains(r.out, "{\"id\":\"s3\",");
+    assert_contains(r.err, "\"records\":3,\"events\":3,\"prefiltered\":0,\"eligible\":3,");
+    assert_contains(r.err, ZERO_REJECTS);
+    tu_result_free(&r);
+}
+
+/* The lead's sample of a stolen session produces alerts. */
+static void test_stolen_session_sample(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/stolen-session.ndjson", SW_SOURCE_DIR);
+    if (access(path, R_OK) != 0) {
+        print_message("skipped: %s not present\n", path);
+        skip();
+    }
+    const char *argv[] = {"scan", "--summary", "json", path, NULL};
+    tu_result r = run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    size_t alerts = tu_count(r.out, "{\"alert_id\":\"");
+    assert_true(alerts >= 1);
+    assert_int_equal(count_lines(r.out), alerts);
+    char want[64];
+    snprintf(want, sizeof want, "\"alerts\":%zu,", alerts);
+    assert_contains(r.err, want);
+    assert_contains(r.err, ZERO_REJECTS);
+    tu_result_free(&r);
+}
+
+/* ECS records whose @timestamp spread is over 35 min but event.ingested
+ * spread is 2 min: an alert only with --time-field event.ingested. */
+static void test_time_field_ingested(void **state) {
+    (void)state;
+    static const char *const ts[] = {"08:00:00", "08:30:00", "09:00:00"};
+    static const char *const ing[] = {"09:00:00", "09:01:00", "09:02:00"};
+    char in[4096];
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        int w = snprintf(in + n, sizeof in - n,
+                         "{\"@timestamp\":\"2026-01-05T%s.000Z\",\"event\":{\"dataset\":\"okta.system\","
+                         "\"ingested\":\"2026-01-05T%s.000Z\"},\"data_stream\":{\"dataset\":\"okta.system\"},"
+                         "\"okta\":{\"event_type\":\"user.session.start\",\"actor\":{\"id\":\"00e1\","
+                         "\"display_name\":\"ECS User\"},\"authentication_context\":{\"external_session_id\":"
+                         "\"e%d\"}}}\n",
+                         ts[i], ing[i], i);
+        assert_true(w > 0 && (size_t)w < sizeof in - n);
+        n += (size_t)w;
+    }
+    const char *plain[] = {"scan", "--summary", "json", NULL};
+    tu_result r = run(plain, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.out_len, 0);
+    assert_contains(r.err, "\"eligible\":3,");
+    assert_contains(r.err, "\"alerts\":0,");
+    tu_result_free(&r);
+
+    const char *ingested[] = {"scan", "--time-field", "event.ingested", "--summary", "json", NULL};
+    r = run(ingested, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    assert_contains(r.out, "\"@timestamp\":\"2026-01-05T09:02:00.000Z\"");
+    assert_contains(r.out, "\"from\":\"2026-01-05T09:00:00.000Z\"");
+    assert_contains(r.out, "\"id\":\"00e1\"");
+    assert_contains(r.err, "\"alerts\":1,");
+    tu_result_free(&r);
+}
+
+/* A few rule flags take effect end to end. */
+static void test_rule_flags(void **state) {
+    (void)state;
+    char in[4096];
+    size_t n = three_sessions(in, sizeof in);
+    struct {
+        const char *argv[8];
+        size_t alerts;
+    } cases[] = {
+        {{"scan", NULL}, 1},
+        {{"scan", "--min-sessions", "4", NULL}, 0},
+        {{"scan", "--window", "1m", NULL}, 0},         /* 08:00 .. 08:02 spans 2 min */
+        {{"scan", "--window=2m", NULL}, 1},            /* inclusive */
+        {{"scan", "--exclude-prefix", "00u", NULL}, 0},
+        {{"scan", "--require-success", NULL}, 1},
+        {{"scan", "--no-prefilter", NULL}, 1},
+        {{"scan", "--tenant", "acme", NULL}, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tu_result r = run(cases[i].argv, in, n);
+        assert_int_equal(r.status, 0);
+        if (count_lines(r.out) != cases[i].alerts)
+            fail_msg("case %zu (%s): %zu alerts, want %zu", i, cases[i].argv[1] ? cases[i].argv[1] : "-",
+                     count_lines(r.out), cases[i].alerts);
+        if (i == 7) assert_contains(r.out, "\"tenant\":\"acme\"");
+        tu_result_free(&r);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_documents_every_flag),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_stdin_alert_and_summary),
+        cmocka_unit_test(test_rejects_file),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_oversize_line),
+        cmocka_unit_test(test_input_conventions),
+        cmocka_unit_test(test_stolen_session_sample),
+        cmocka_unit_test(test_time_field_ingested),
+        cmocka_unit_test(test_rule_flags),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
