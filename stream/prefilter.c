@@ -1,51 +1,119 @@
 /* prefilter.c -- see prefilter.h.
  *
- * The SIMD pass compares 16 bytes at a time against the first and the last
- * byte of the needle ('u' at i and 't' at i+17), and against '\\' at i and
- * 'u' at i+1 for a \u escape; only positions where a pair matches are
- * checked with memcmp.  The scalar tail and non-SSE2 builds use memmem. */
+ * The SIMD pass (SSE2, or AVX2 where the CPU has it) compares 16 or 32
+ * positions at a time against the needle's first
+ * byte and the two dots inside it ('u' at i, '.' at i+4 and i+12), and
+ * against "\u" for escapes; only positions where all of them match are
+ * checked exactly.  An escape only matters if it can spell one of the
+ * needle's characters, i.e. it is \u00XX with XX one of u s e r . i o n t a
+ * (JSON escapes are lowercase \u, the hex digits either case): the \u0026
+ * ('&') common in Okta URLs does not make a record a candidate. */
 #include "prefilter.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SW_X86 1
 #endif
 
 static const char NEEDLE[] = "user.session.start";
 #define NEEDLE_LEN (sizeof NEEDLE - 1)
 
-static bool scalar(const char *p, size_t n) {
-    return memmem(p, n, NEEDLE, NEEDLE_LEN) != NULL || memmem(p, n, "\\u", 2) != NULL;
+static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* p[i] is '\\' and p[i+1] is 'u': can this escape be one of the needle's
+ * characters?  A truncated escape cannot be anything. */
+static bool escape_spells_needle_char(const char *p, size_t n, size_t i) {
+    if (i + 6 > n || p[i + 2] != '0' || p[i + 3] != '0') return false;
+    int hi = hex(p[i + 4]), lo = hex(p[i + 5]);
+    if (hi < 0 || lo < 0) return false;
+    char c = (char)(hi * 16 + lo);
+    return c != '\0' && memchr(NEEDLE, c, NEEDLE_LEN) != NULL;
+}
+
+static bool match_at(const char *p, size_t n, size_t i) {
+    if (p[i] == 'u') return i + NEEDLE_LEN <= n && memcmp(p + i, NEEDLE, NEEDLE_LEN) == 0;
+    return p[i] == '\\' && i + 1 < n && p[i + 1] == 'u' && escape_spells_needle_char(p, n, i);
+}
+
+#ifdef SW_X86
+/* Positions [0, scanned) checked 16 at a time; returns 1 on a match. */
+static int scan_sse2(const char *p, size_t n, size_t *scanned) {
+    const __m128i u = _mm_set1_epi8('u'), dot = _mm_set1_epi8('.'), bs = _mm_set1_epi8('\\');
+    size_t i = 0;
+    /* Loads reach p[i + 12 + 15]: stay inside the record. */
+    for (; i + 12 + 16 <= n; i += 16) {
+        __m128i b0 = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
+        __m128i b4 = _mm_loadu_si128((const __m128i *)(p + i + 4));
+        __m128i b12 = _mm_loadu_si128((const __m128i *)(p + i + 12));
+        __m128i word = _mm_and_si128(_mm_cmpeq_epi8(b0, u),
+                                     _mm_and_si128(_mm_cmpeq_epi8(b4, dot), _mm_cmpeq_epi8(b12, dot)));
+        __m128i esc = _mm_and_si128(_mm_cmpeq_epi8(b0, bs), _mm_cmpeq_epi8(b1, u));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(word, esc));
+        for (; mask; mask &= mask - 1)
+            if (match_at(p, n, i + (unsigned)__builtin_ctz(mask))) return 1;
+    }
+    *scanned = i;
+    return 0;
+}
+
+/* The same, 32 positions at a time, for CPUs with AVX2. */
+__attribute__((target("avx2"))) static int scan_avx2(const char *p, size_t n, size_t *scanned) {
+    const __m256i u = _mm256_set1_epi8('u'), dot = _mm256_set1_epi8('.'), bs = _mm256_set1_epi8('\\');
+    size_t i = 0;
+    for (; i + 12 + 32 <= n; i += 32) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(p + i));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(p + i + 1));
+        __m256i b4 = _mm256_loadu_si256((const __m256i *)(p + i + 4));
+        __m256i b12 = _mm256_loadu_si256((const __m256i *)(p + i + 12));
+        __m256i word = _mm256_and_si256(_mm256_cmpeq_epi8(b0, u),
+                                        _mm256_and_si256(_mm256_cmpeq_epi8(b4, dot), _mm256_cmpeq_epi8(b12, dot)));
+        __m256i esc = _mm256_and_si256(_mm256_cmpeq_epi8(b0, bs), _mm256_cmpeq_epi8(b1, u));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(word, esc));
+        for (; mask; mask &= mask - 1)
+            if (match_at(p, n, i + (unsigned)__builtin_ctz(mask))) return 1;
+    }
+    *scanned = i;
+    return 0;
+}
+
+static int scan_none(const char *p, size_t n, size_t *scanned) {
+    (void)p, (void)n;
+    *scanned = 0;
+    return 0;
+}
+
+static int (*scan_simd)(const char *, size_t, size_t *) = scan_sse2;
+
+/* Picks the widest scan the CPU runs, once, before main(). */
+__attribute__((constructor)) static void pick_scan(void) { sw_prefilter_limit(SW_SCAN_BEST); }
+#endif
+
+void sw_prefilter_limit(int level) {
+#ifdef SW_X86
+    __builtin_cpu_init();
+    scan_simd = level == SW_SCAN_SCALAR ? scan_none
+              : level == SW_SCAN_SSE2 || !__builtin_cpu_supports("avx2") ? scan_sse2
+              : scan_avx2;
+#else
+    (void)level;
+#endif
 }
 
 bool sw_prefilter_may_match(const char *p, size_t n) {
-#ifdef __SSE2__
-    const __m128i first = _mm_set1_epi8('u');
-    const __m128i last = _mm_set1_epi8('t');
-    const __m128i bslash = _mm_set1_epi8('\\');
     size_t i = 0;
-    /* Loads reach p[i + 17 + 15]: stay inside the record. */
-    for (; i + NEEDLE_LEN + 15 <= n; i += 16) {
-        __m128i b0 = _mm_loadu_si128((const __m128i *)(p + i));
-        __m128i b1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
-        __m128i b17 = _mm_loadu_si128((const __m128i *)(p + i + NEEDLE_LEN - 1));
-        __m128i word = _mm_and_si128(_mm_cmpeq_epi8(b0, first), _mm_cmpeq_epi8(b17, last));
-        __m128i esc = _mm_and_si128(_mm_cmpeq_epi8(b0, bslash), _mm_cmpeq_epi8(b1, first));
-        unsigned esc_mask = (unsigned)_mm_movemask_epi8(esc);
-        if (esc_mask) return true;
-        unsigned mask = (unsigned)_mm_movemask_epi8(word);
-        while (mask) {
-            unsigned bit = (unsigned)__builtin_ctz(mask);
-            if (memcmp(p + i + bit + 1, NEEDLE + 1, NEEDLE_LEN - 2) == 0) return true;
-            mask &= mask - 1;
-        }
-    }
-    /* The last needle-length-plus-a-bit bytes: overlap the scalar scan by
-     * NEEDLE_LEN so that matches straddling the boundary are seen. */
-    size_t from = i >= NEEDLE_LEN ? i - NEEDLE_LEN : 0;
-    return scalar(p + from, n - from);
-#else
-    return scalar(p, n);
+#ifdef SW_X86
+    if (scan_simd(p, n, &i)) return true;
 #endif
+    for (; i < n; i++)
+        if (match_at(p, n, i)) return true;
+    return false;
 }

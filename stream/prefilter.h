@@ -3,9 +3,10 @@
  *
  * An eligible record's event type is the string "user.session.start" after
  * unescaping.  No short escape (\n, \/, ...) yields a letter or a dot, so the
- * raw bytes of an eligible record contain either that literal or a \u
- * escape.  A record with neither cannot be eligible: skipping it can never
- * drop an alert.  One SIMD pass looks for both at once. */
+ * raw bytes of an eligible record contain either that literal or a \u00XX
+ * escape of one of its characters.  A record with neither cannot be
+ * eligible: skipping it can never drop an alert.  One SIMD pass looks for
+ * both at once. */
 #ifndef SW_PREFILTER_H
 #define SW_PREFILTER_H
 
@@ -14,5 +15,10 @@
 
 /* False only when the record cannot hold a user.session.start event. */
 bool sw_prefilter_may_match(const char *p, size_t n);
+
+/* For tests and benchmarks: limit the scan to SW_SCAN_SCALAR, SW_SCAN_SSE2
+ * or the best the CPU has (SW_SCAN_BEST, the default).  Not thread-safe. */
+enum { SW_SCAN_SCALAR, SW_SCAN_SSE2, SW_SCAN_BEST };
+void sw_prefilter_limit(int level);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -104,13 +105,15 @@ static void test_lines_oversize_streamed(void **state) {
     waitpid(pid, &st, 0);
 }
 
-static void test_prefilter(void **state) {
-    (void)state;
+static void check_prefilter(void) {
+    const char *needle = "user.session.start";
     const char *yes[] = {
         "{\"eventType\":\"user.session.start\"}",
         "user.session.start",
         "{\"eventType\":\"user\\u002esession.start\"}",
-        "{\"a\":\"\\u0041\"}", /* any \u escape: cannot rule it out cheaply */
+        "{\"eventType\":\"\\u0075ser.session.start\"}",
+        "{\"eventType\":\"user\\u002Esession\\u002estart\"}", /* hex digits in either case */
+        "{\"x\":\"\\u0061\"}", /* 'a' is in the needle: cannot rule it out cheaply */
         "{\"padding\":\"................................................\",\"eventType\":\"user.session.start\"}",
     };
     const char *no[] = {
@@ -119,25 +122,48 @@ static void test_prefilter(void **state) {
         "{\"eventType\":\"user.session.star\"}",
         "{\"eventType\":\"user\\/session.start\"}",
         "{\"eventType\":\"USER.SESSION.START\"}",
+        "{\"url\":\"/a?b=1\\u0026c=2\",\"eventType\":\"user.session.end\"}", /* '&' */
+        "{\"x\":\"\\u0041\\u0000\\u00\"}", /* 'A', NUL, truncated */
+        "{\"x\":\"\\u0175\"}",
     };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         assert_true(sw_prefilter_may_match(yes[i], strlen(yes[i])));
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         assert_false(sw_prefilter_may_match(no[i], strlen(no[i])));
+    /* Every character of the event type escaped, in either hex case. */
+    for (int k = 0; k < 18; k++) {
+        for (int upper = 0; upper < 2; upper++) {
+            char rec[128];
+            snprintf(rec, sizeof rec, upper ? "{\"eventType\":\"%.*s\\u00%02X%s\"}" : "{\"eventType\":\"%.*s\\u00%02x%s\"}",
+                     k, needle, (unsigned char)needle[k], needle + k + 1);
+            assert_true(sw_prefilter_may_match(rec, strlen(rec)));
+        }
+    }
     /* The needle at every offset of a long record, including straddling the
      * SIMD blocks and the very end; and truncated by one byte: no match. */
     char buf[200];
-    const char *needle = "user.session.start";
     for (size_t off = 0; off + 18 <= sizeof buf; off++) {
         memset(buf, 'u', sizeof buf); /* many first-byte candidates */
         memcpy(buf + off, needle, 18);
         assert_true(sw_prefilter_may_match(buf, sizeof buf));
         assert_true(sw_prefilter_may_match(buf, off + 18));
         assert_false(sw_prefilter_may_match(buf, off + 17));
-        memset(buf, 't', sizeof buf);
-        memcpy(buf + off, "\\u", 2);
-        assert_true(sw_prefilter_may_match(buf, sizeof buf));
-        assert_false(sw_prefilter_may_match(buf, off + 1));
+        if (off + 6 <= sizeof buf) {
+            memset(buf, 't', sizeof buf);
+            memcpy(buf + off, "\\u0073", 6);
+            assert_true(sw_prefilter_may_match(buf, sizeof buf));
+            assert_true(sw_prefilter_may_match(buf, off + 6));
+            assert_false(sw_prefilter_may_match(buf, off + 5));
+        }
+    }
+}
+
+/* The same promises from the scalar, the SSE2 and the best SIMD scan. */
+static void test_prefilter(void **state) {
+    (void)state;
+    for (int level = SW_SCAN_SCALAR; level <= SW_SCAN_BEST; level++) {
+        sw_prefilter_limit(level);
+        check_prefilter();
     }
 }
 
