@@ -64,7 +64,7 @@ static const char RULE_JSON[] =
     "\"subtechnique\":[{\"id\":\"T1550.004\",\"name\":\"Web Session Cookie\","
     "\"reference\":\"https://attack.mitre.org/techniques/T1550/004/\"}]}]}]";
 
-static void write_source(sw_buf *b, const sw_source *src) {
+void sw_source_write(sw_buf *b, const sw_source *src) {
     sw_buf_putc(b, '{');
     if (src->topic) {
         sw_json_key(b, "topic");
@@ -162,6 +162,6 @@ void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
         write_session(b, a->q[i]);
     }
     sw_buf_puts(b, "],\"source\":");
-    write_source(b, a->source);
+    sw_source_write(b, a->source);
     sw_buf_putc(b, '}');
 }

@@ -47,6 +47,10 @@ typedef struct {
 /* 32 lowercase hex digits + NUL. scratch is reused for the hash input. */
 void sw_alert_id(const sw_alert *a, sw_buf *scratch, char out[SW_ALERT_ID_LEN + 1]);
 
+/* Appends {"file","line"} or {"topic","partition","offset"}, plus "index"
+ * for an array element: the alert's "source", also used for rejects. */
+void sw_source_write(sw_buf *b, const sw_source *src);
+
 /* Appends the alert's JSON object (no newline) to b. */
 void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id);
 

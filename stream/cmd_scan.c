@@ -48,18 +48,6 @@ static void on_alert(void *ud, const sw_alert_out *a) {
         s->write_error = 1;
 }
 
-static void write_source(sw_buf *b, const sw_source *src) {
-    sw_buf_puts(b, "{\"file\":");
-    sw_json_cstr(b, src->file);
-    sw_buf_puts(b, ",\"line\":");
-    sw_json_int(b, (int64_t)src->line);
-    if (src->index != UINT32_MAX) {
-        sw_buf_puts(b, ",\"index\":");
-        sw_json_int(b, src->index);
-    }
-    sw_buf_putc(b, '}');
-}
-
 static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
     scan_ctx *s = ud;
     if (!s->rejects) return;
@@ -68,7 +56,7 @@ static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, con
     sw_buf_puts(b, "{\"reason\":\"");
     sw_buf_puts(b, sw_verdict_name(why));
     sw_buf_puts(b, "\",\"source\":");
-    write_source(b, src);
+    sw_source_write(b, src);
     sw_buf_puts(b, ",\"record\":");
     sw_json_str(b, rec, len);
     sw_buf_puts(b, "}\n");
