@@ -163,8 +163,7 @@ int sw_cmd_scan(int argc, char **argv) {
         .elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
         .tracked_users = sw_store_users(st), .evicted = st->evicted,
     };
-    if (strcmp(summary, "json") == 0) sw_summary_json(stderr, &s);
-    else sw_summary_text(stderr, "scan", &s);
+    sw_summary_print(stderr, "scan", strcmp(summary, "json") == 0, &s);
 
     sw_buf_free(&ctx.line);
     sw_engine_free(e);

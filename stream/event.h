@@ -68,6 +68,12 @@ typedef enum {
 typedef struct {
     sw_value f[SW_F_COUNT];
     uint8_t format; /* sw_format */
+    /* The event's own JSON text, unparsed: the whole record for a plain
+     * object (an EventBridge envelope included), the element's bytes for a
+     * member of a top-level array.  Used to split an Okta API page into one
+     * Kafka record per event.  Same lifetime as the views above. */
+    const char *raw;
+    uint32_t raw_len;
 } sw_event;
 
 #endif

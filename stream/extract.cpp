@@ -428,8 +428,16 @@ sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, 
     }
 }
 
-sw_xstatus extract(run &r, const char *base, size_t len, size_t cap, sw_event *out, size_t max_out,
-                   size_t *n_out) {
+/* The JSON text [start, end) trimmed of trailing whitespace, as a view into
+ * the caller's record (orig), whichever buffer was parsed (base). */
+void set_raw(sw_event *ev, const char *orig, const char *base, const char *start, const char *end) {
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r')) end--;
+    ev->raw = orig + (start - base);
+    ev->raw_len = uint32_t(end - start);
+}
+
+sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_t cap, sw_event *out,
+                   size_t max_out, size_t *n_out) {
     od::document doc;
     if (r.p->parser.iterate(base, len, cap).get(doc)) return SW_X_MALFORMED;
     od::json_type type;
@@ -442,6 +450,8 @@ sw_xstatus extract(run &r, const char *base, size_t len, size_t cap, sw_event *o
         if (doc.get_object().get(obj)) return SW_X_MALFORMED;
         sw_event ev;
         if (!one_event(r, obj, &ev, &dup)) return SW_X_MALFORMED;
+        ev.raw = orig;
+        ev.raw_len = uint32_t(len);
         if (max_out < 1) too_many = true;
         else out[n++] = ev;
     } else if (type == od::json_type::array) {
@@ -460,10 +470,15 @@ sw_xstatus extract(run &r, const char *base, size_t len, size_t cap, sw_event *o
                 too_many = true;
                 continue;
             }
+            const char *start, *end;
+            if (el.current_location().get(start)) return SW_X_MALFORMED;
             od::object obj;
             if (el.get_object().get(obj)) return SW_X_MALFORMED;
             bool d = false;
             if (!one_event(r, obj, &out[n], &d)) return SW_X_MALFORMED;
+            /* The object is consumed: the iterator stands on the ',' or ']'. */
+            if (doc.current_location().get(end)) return SW_X_MALFORMED;
+            set_raw(&out[n], orig, base, start, end);
             n++;
             dup |= d;
         }
@@ -533,11 +548,11 @@ extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t le
     r.inplace = cap >= len && cap - len >= SW_PADDING;
     sw_xstatus s;
     if (r.inplace) {
-        s = extract(r, rec, len, cap, out, max_out, n_out);
+        s = extract(r, rec, rec, len, cap, out, max_out, n_out);
     } else {
         memcpy(p->buf, rec, len);
         memset(p->buf + len, 0, SW_PADDING);
-        s = extract(r, p->buf, len, len + SW_PADDING, out, max_out, n_out);
+        s = extract(r, rec, p->buf, len, len + SW_PADDING, out, max_out, n_out);
     }
     p->wants[kTenant].path = ""; /* never keep the caller's pointer */
     p->wants[kTenant].len = 0;

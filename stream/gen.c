@@ -8,9 +8,11 @@
  * truth is written beside the records.  It exists so that every benchmark and
  * test gets the same bytes for the same options on every machine: all
  * randomness comes from a splitmix64 generator seeded from the options (no
- * rand(), no clock), times are formatted without the C library's time zone
- * code, and the only heap allocations are made once per run (per-user session
- * state, the attack schedule and one record buffer), never per record.
+ * rand(), no clock), times are formatted by timefmt.h (not the C library's
+ * time zone code), strings are escaped by jsonw.h's sw_json_str like every
+ * other JSON the project writes, and the only heap allocations are made per
+ * run (per-user session state, the attack schedule and one record sw_buf,
+ * which grows over the first records and is then reused), never per record.
  *
  * How the ground truth is kept (gen.h states the contract):
  *   - a human user has a current session c and, once it has started a second
@@ -26,8 +28,12 @@
 #include "gen.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jsonw.h"
+#include "timefmt.h"
 
 /* ------------------------------------------------------------------ */
 /* Randomness                                                          */
@@ -66,135 +72,35 @@ enum {
 };
 
 /* ------------------------------------------------------------------ */
-/* Output buffer                                                       */
+/* Output: jsonw.h's sw_buf and JSON writers, timefmt.h's times          */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int over;
-} wbuf;
+/* A string literal. */
+#define W(b, lit) sw_buf_put((b), (lit), sizeof(lit) - 1)
 
-static void w_mem(wbuf *b, const char *s, size_t n) {
-    if (n > b->cap - b->n) {
-        b->over = 1;
-        return;
+/* A URL as a JSON string, with '&' written as \u0026 the way Okta does. */
+static void w_url(sw_buf *b, const char *s) {
+    sw_buf_putc(b, '"');
+    for (;;) {
+        size_t n = strcspn(s, "&");
+        sw_json_str_body(b, s, n);
+        if (!s[n]) break;
+        W(b, "\\u0026");
+        s += n + 1;
     }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
+    sw_buf_putc(b, '"');
 }
-#define W(b, lit) w_mem((b), (lit), sizeof(lit) - 1)
-static void w_cstr(wbuf *b, const char *s) { w_mem(b, s, strlen(s)); }
-static void w_ch(wbuf *b, char c) { w_mem(b, &c, 1); }
+
+/* A quoted RFC 3339 UTC time without milliseconds: "2026-01-05T08:00:00Z". */
+static void w_time_s(sw_buf *b, int64_t ms) {
+    char t[32];
+    sw_time_format(ms, t); /* "2026-01-05T08:00:00.000Z" */
+    t[19] = 'Z';
+    sw_buf_putc(b, '"');
+    sw_buf_put(b, t, 20);
+    sw_buf_putc(b, '"');
+}
 
 static const char HEX[] = "0123456789abcdef";
-
-/* JSON string with quotes.  amp: also write '&' as \u0026, as Okta does in
- * URLs. */
-static void w_jstr2(wbuf *b, const char *s, int amp) {
-    w_ch(b, '"');
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\' && !(amp && c == '&')) continue;
-        w_mem(b, run, (size_t)(s - run));
-        run = s + 1;
-        switch (c) {
-        case '"': W(b, "\\\""); break;
-        case '\\': W(b, "\\\\"); break;
-        case '\n': W(b, "\\n"); break;
-        case '\r': W(b, "\\r"); break;
-        case '\t': W(b, "\\t"); break;
-        case '\b': W(b, "\\b"); break;
-        case '\f': W(b, "\\f"); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
-            w_mem(b, u, 6);
-        }
-        }
-    }
-    w_mem(b, run, (size_t)(s - run));
-    w_ch(b, '"');
-}
-static void w_jstr(wbuf *b, const char *s) { w_jstr2(b, s, 0); }
-static void w_jstr_or_null(wbuf *b, const char *s) {
-    if (s) w_jstr(b, s);
-    else W(b, "null");
-}
-
-static void w_u64(wbuf *b, uint64_t v) {
-    char t[24];
-    int i = 24;
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    w_mem(b, t + i, (size_t)(24 - i));
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-    return q;
-}
-
-/* RFC 3339 UTC: "2026-01-05T08:00:00.123Z" (24 chars + NUL); with_ms 0
- * gives "2026-01-05T08:00:00Z".  Years outside 0..9999 are clamped. */
-static void fmt_time(char *out, int64_t ms, int with_ms) {
-    int64_t s = floor_div(ms, 1000);
-    int frac = (int)(ms - s * 1000);
-    int64_t days = floor_div(s, 86400);
-    int sod = (int)(s - days * 86400);
-    /* civil_from_days (H. Hinnant) */
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    if (m <= 2) y++;
-    if (y < 0) y = 0;
-    if (y > 9999) y = 9999;
-    int yy = (int)y, hh = sod / 3600, mi = sod / 60 % 60, ss = sod % 60;
-    char *p = out;
-    *p++ = (char)('0' + yy / 1000);
-    *p++ = (char)('0' + yy / 100 % 10);
-    *p++ = (char)('0' + yy / 10 % 10);
-    *p++ = (char)('0' + yy % 10);
-    *p++ = '-';
-    *p++ = (char)('0' + m / 10);
-    *p++ = (char)('0' + m % 10);
-    *p++ = '-';
-    *p++ = (char)('0' + d / 10);
-    *p++ = (char)('0' + d % 10);
-    *p++ = 'T';
-    *p++ = (char)('0' + hh / 10);
-    *p++ = (char)('0' + hh % 10);
-    *p++ = ':';
-    *p++ = (char)('0' + mi / 10);
-    *p++ = (char)('0' + mi % 10);
-    *p++ = ':';
-    *p++ = (char)('0' + ss / 10);
-    *p++ = (char)('0' + ss % 10);
-    if (with_ms) {
-        *p++ = '.';
-        *p++ = (char)('0' + frac / 100);
-        *p++ = (char)('0' + frac / 10 % 10);
-        *p++ = (char)('0' + frac % 10);
-    }
-    *p++ = 'Z';
-    *p = '\0';
-}
-
-static void w_time(wbuf *b, int64_t ms, int with_ms) {
-    char t[32];
-    fmt_time(t, ms, with_ms);
-    w_ch(b, '"');
-    w_cstr(b, t);
-    w_ch(b, '"');
-}
 
 static const char B64U[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
 
@@ -474,8 +380,7 @@ typedef struct {
     size_t natt;
     aev_t *aev;
     size_t naev;
-    char *buf;
-    size_t cap;
+    sw_buf out; /* one record, then one truth line at a time: reused */
 } gen_t;
 
 /* Everything one record shows. */
@@ -516,12 +421,7 @@ static uint64_t human_key(uint32_t tenant, uint64_t user) { return ((uint64_t)te
 
 static const char *tenant_domain(uint32_t tenant, char *tmp, size_t cap) {
     if (tenant < N_DOMAINS) return DOMAINS[tenant];
-    wbuf b = {tmp, 0, cap - 1, 0};
-    W(&b, "t");
-    w_u64(&b, tenant);
-    W(&b, ".");
-    w_cstr(&b, DOMAINS[tenant % N_DOMAINS]);
-    tmp[b.n] = '\0';
+    snprintf(tmp, cap, "t%u.%s", (unsigned)tenant, DOMAINS[tenant % N_DOMAINS]);
     return tmp;
 }
 
@@ -542,38 +442,20 @@ static void make_human(const gen_t *g, uint32_t tenant, uint64_t user, human_t *
     unsigned style = (unsigned)((hh >> 16) % 1000);
     char dtmp[64];
     const char *dom = tenant_domain(tenant, dtmp, sizeof dtmp);
-    wbuf b = {h->display, 0, sizeof h->display - 1, 0};
-    if (style < 10) { /* "Last, First" */
-        w_cstr(&b, l->display);
-        W(&b, ", ");
-        w_cstr(&b, f->display);
-    } else if (style < 20) { /* nickname in quotes: needs escaping */
-        w_cstr(&b, f->display);
-        W(&b, " \"");
-        w_cstr(&b, FIRST[(hh >> 24) % N_FIRST].display);
-        W(&b, "\" ");
-        w_cstr(&b, l->display);
-    } else {
-        w_cstr(&b, f->display);
-        W(&b, " ");
-        w_cstr(&b, l->display);
-    }
-    h->display[b.n] = '\0';
-    wbuf e = {h->email, 0, sizeof h->email - 1, 0};
-    if (style >= 20 && style < 30) { /* AD-style login: a backslash */
-        W(&e, "CORP\\");
-        w_mem(&e, f->mail, 1);
-        w_cstr(&e, l->mail);
-        w_u64(&e, user % 97);
-    } else {
-        w_cstr(&e, f->mail);
-        W(&e, ".");
-        w_cstr(&e, l->mail);
-        if (user >= N_FIRST * N_LAST) w_u64(&e, user / (N_FIRST * N_LAST)); /* namesakes */
-        W(&e, "@");
-        w_cstr(&e, dom);
-    }
-    h->email[e.n] = '\0';
+    if (style < 10) /* "Last, First" */
+        snprintf(h->display, sizeof h->display, "%s, %s", l->display, f->display);
+    else if (style < 20) /* nickname in quotes: needs escaping */
+        snprintf(h->display, sizeof h->display, "%s \"%s\" %s", f->display, FIRST[(hh >> 24) % N_FIRST].display,
+                 l->display);
+    else
+        snprintf(h->display, sizeof h->display, "%s %s", f->display, l->display);
+    if (style >= 20 && style < 30) /* AD-style login: a backslash */
+        snprintf(h->email, sizeof h->email, "CORP\\%.1s%s%u", f->mail, l->mail, (unsigned)(user % 97));
+    else if (user >= N_FIRST * N_LAST) /* namesakes */
+        snprintf(h->email, sizeof h->email, "%s.%s%llu@%s", f->mail, l->mail,
+                 (unsigned long long)(user / (N_FIRST * N_LAST)), dom);
+    else
+        snprintf(h->email, sizeof h->email, "%s.%s@%s", f->mail, l->mail, dom);
     unsigned nd = (unsigned)((hh >> 32) % 100);
     h->ndev = nd < 45 ? 1 : nd < 85 ? 2 : 3;
     int home = (int)((hh >> 40) % N_HOME);
@@ -591,13 +473,8 @@ static void make_human(const gen_t *g, uint32_t tenant, uint64_t user, human_t *
     }
 }
 
-static void fmt_ip(char *dst, const unsigned char ip[4]) {
-    wbuf b = {dst, 0, 15, 0};
-    for (int i = 0; i < 4; i++) {
-        if (i) w_ch(&b, '.');
-        w_u64(&b, ip[i]);
-    }
-    dst[b.n] = '\0';
+static void fmt_ip(char dst[16], const unsigned char ip[4]) {
+    snprintf(dst, 16, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
 }
 
 static void session_id(char *dst, uint64_t h) {
@@ -643,20 +520,20 @@ static void make_sysactor(const gen_t *g, uint32_t tenant, int which, sysactor_t
 
 static const char *risk_name(int r) { return r == 2 ? "HIGH" : r == 1 ? "MEDIUM" : "LOW"; }
 
-static void w_behaviors(wbuf *b, const ev_t *e) {
+static void w_behaviors(sw_buf *b, const ev_t *e) {
     static const char *const names[] = {"New Geo-Location", "New Device", "New IP", "New State",
                                         "New Country", "Velocity", "New City"};
     W(b, "\"{");
     for (int i = 0; i < 7; i++) {
         if (i) W(b, ", ");
-        w_cstr(b, names[i]);
+        sw_buf_puts(b, names[i]);
         if (e->newthings & (1 << i)) W(b, "=POSITIVE");
         else W(b, "=NEGATIVE");
     }
     W(b, "}\"");
 }
 
-static void w_risk(wbuf *b, const ev_t *e) {
+static void w_risk(sw_buf *b, const ev_t *e) {
     W(b, "\"{");
     if (e->risk == 2) W(b, "reasons=Anomalous Location, New Device, New IP, level=HIGH");
     else if (e->risk == 1) W(b, "reasons=New Device, level=MEDIUM");
@@ -664,51 +541,59 @@ static void w_risk(wbuf *b, const ev_t *e) {
     W(b, "}\"");
 }
 
-/* logOnlySecurityData: JSON inside a JSON string (escaped quotes). */
-static void w_logonly(wbuf *b, const ev_t *e) {
-    char tmp[640];
-    wbuf t = {tmp, 0, sizeof tmp - 1, 0};
+/* logOnlySecurityData: JSON inside a JSON string.  The inner JSON is
+ * written at the end of b, moved out to tmp (it is at most about 330 bytes)
+ * and written back as one escaped string. */
+static void w_logonly(sw_buf *b, const ev_t *e) {
     static const char *const names[] = {"New Geo-Location", "New Device", "New IP", "New State",
                                         "New Country", "Velocity", "New City"};
-    W(&t, "{\"risk\":{\"level\":\"");
-    w_cstr(&t, risk_name(e->risk));
-    W(&t, "\"");
-    if (e->risk == 2) W(&t, ",\"reasons\":\"Anomalous Geo-Distance, Anomalous Device\"");
-    W(&t, "},\"behaviors\":{");
+    size_t at = b->len;
+    W(b, "{\"risk\":{\"level\":\"");
+    sw_buf_puts(b, risk_name(e->risk));
+    W(b, "\"");
+    if (e->risk == 2) W(b, ",\"reasons\":\"Anomalous Geo-Distance, Anomalous Device\"");
+    W(b, "},\"behaviors\":{");
     for (int i = 0; i < 7; i++) {
-        if (i) w_ch(&t, ',');
-        w_ch(&t, '"');
-        w_cstr(&t, names[i]);
-        W(&t, "\":\"");
-        if (e->newthings & (1 << i)) W(&t, "POSITIVE\"");
-        else W(&t, "NEGATIVE\"");
+        if (i) sw_buf_putc(b, ',');
+        sw_buf_putc(b, '"');
+        sw_buf_puts(b, names[i]);
+        W(b, "\":\"");
+        if (e->newthings & (1 << i)) W(b, "POSITIVE\"");
+        else W(b, "NEGATIVE\"");
     }
-    W(&t, "},\"network\":{\"asNumber\":");
-    w_u64(&t, e->loc ? e->loc->asn : 0);
-    W(&t, ",\"domain\":\"");
-    w_cstr(&t, e->loc ? e->loc->domain : "unknown");
-    W(&t, "\"}}");
-    tmp[t.n] = '\0';
-    w_jstr(b, tmp);
+    W(b, "},\"network\":{\"asNumber\":");
+    sw_json_int(b, e->loc ? e->loc->asn : 0);
+    W(b, ",\"domain\":\"");
+    sw_buf_puts(b, e->loc ? e->loc->domain : "unknown");
+    W(b, "\"}}");
+    char tmp[640];
+    size_t n = b->len - at;
+    if (n > sizeof tmp) { /* cannot happen with the tables above */
+        b->oom = 1;
+        return;
+    }
+    memcpy(tmp, b->p + at, n);
+    b->len = at;
+    sw_json_str(b, tmp, n);
 }
 
-static void w_geo(wbuf *b, const loc_t *L) {
+static void w_geo(sw_buf *b, const loc_t *L) {
     W(b, "{\"city\":");
-    w_jstr(b, L->city);
+    sw_json_cstr(b, L->city);
     W(b, ",\"country\":");
-    w_jstr(b, L->country);
+    sw_json_cstr(b, L->country);
     W(b, ",\"geolocation\":{\"lat\":");
-    w_cstr(b, L->lat);
+    sw_buf_puts(b, L->lat);
     W(b, ",\"lon\":");
-    w_cstr(b, L->lon);
+    sw_buf_puts(b, L->lon);
     W(b, "},\"postalCode\":");
-    w_jstr(b, L->postal);
+    sw_json_cstr(b, L->postal);
     W(b, ",\"state\":");
-    w_jstr(b, L->state);
+    sw_json_cstr(b, L->state);
     W(b, "}");
 }
 
-static void w_debugdata(wbuf *b, const ev_t *e) {
+static void w_debugdata(sw_buf *b, const ev_t *e) {
     int k = e->kind;
     int start = k == K_START_OK || k == K_START_FAIL || k == K_START_SYS;
     int logonly = e->o_logonly, behav = e->o_behav, dth = e->o_dth, sp = e->o_sp;
@@ -721,45 +606,45 @@ static void w_debugdata(wbuf *b, const ev_t *e) {
     if (k == K_SYSTEM) {
         if (strcmp(e->etype, "system.import.complete") == 0) {
             W(b, "\"appInstanceId\":\"");
-            w_cstr(b, e->appid);
+            sw_buf_puts(b, e->appid);
             W(b, "\",\"importId\":\"");
-            w_cstr(b, e->tid1);
+            sw_buf_puts(b, e->tid1);
             W(b, "\",\"importSource\":\"ACTIVE_DIRECTORY\",\"importType\":\"INCREMENTAL\",\"requestId\":\"");
-            w_cstr(b, e->req);
+            sw_buf_puts(b, e->req);
             W(b, "\",\"totalUsersScanned\":\"");
-            w_u64(b, 100 + (e->h >> 9) % 9000);
+            sw_json_int(b, (int64_t)(100 + (e->h >> 9) % 9000));
             W(b, "\"}");
             return;
         }
         if (strcmp(e->etype, "system.agent.ad.read_dirsync") == 0) {
             W(b, "\"agentId\":\"");
-            w_cstr(b, e->tid2);
+            sw_buf_puts(b, e->tid2);
             W(b, "\",\"agentVersion\":\"3.18.0.0\",\"changeType\":\"INCREMENTAL");
             W(b, "\",\"changesCount\":\"");
-            w_u64(b, (e->h >> 9) % 200);
+            sw_json_int(b, (int64_t)((e->h >> 9) % 200));
             W(b, "\",\"requestId\":\"");
-            w_cstr(b, e->req);
+            sw_buf_puts(b, e->req);
             W(b, "\",\"syncDurationMs\":\"");
-            w_u64(b, 50 + (e->h >> 21) % 5000);
+            sw_json_int(b, (int64_t)(50 + (e->h >> 21) % 5000));
             W(b, "\"}");
             return;
         }
         W(b, "\"operationRateLimitScopeType\":\"ORG\",\"operationRateLimitSecondsToReset\":\"");
-        w_u64(b, 1 + (e->h >> 9) % 59);
+        sw_json_int(b, (int64_t)(1 + (e->h >> 9) % 59));
         W(b, "\",\"operationRateLimitSubtype\":\"ORG_API\",\"requestId\":\"");
-        w_cstr(b, e->req);
+        sw_buf_puts(b, e->req);
         W(b, "\",\"requestUri\":");
-        w_jstr(b, e->uri);
+        sw_json_cstr(b, e->uri);
         W(b, ",\"threshold\":\"");
-        w_u64(b, 60 + (e->h >> 9) % 40);
+        sw_json_int(b, (int64_t)(60 + (e->h >> 9) % 40));
         W(b, "\",\"timeSpan\":\"1\",\"timeUnit\":\"MINUTES\",\"url\":");
-        w_jstr2(b, e->url, 1);
+        w_url(b, e->url);
         W(b, "}");
         return;
     }
     if (start || k == K_VERIFY) {
         W(b, "\"authnRequestId\":\"");
-        w_cstr(b, e->authn);
+        sw_buf_puts(b, e->authn);
         W(b, "\",");
     }
     if (behav) {
@@ -771,12 +656,12 @@ static void w_debugdata(wbuf *b, const ev_t *e) {
     if (k == K_PROFILE) W(b, "\"changedAttributes\":\"title, mobilePhone, department\",");
     if (e->loc && (start || k == K_VERIFY || (k == K_POLICY && behav))) {
         W(b, "\"deviceFingerprint\":\"");
-        w_cstr(b, e->fp);
+        sw_buf_puts(b, e->fp);
         W(b, "\",");
     }
     if (dth) {
         W(b, "\"dtHash\":\"");
-        w_cstr(b, e->dthash);
+        sw_buf_puts(b, e->dthash);
         W(b, "\",");
     }
     if (k == K_VERIFY || k == K_MFA || k == K_PUSH_DENY) W(b, "\"factor\":\"OKTA_VERIFY_PUSH\",");
@@ -791,35 +676,35 @@ static void w_debugdata(wbuf *b, const ev_t *e) {
         W(b, ",");
     }
     W(b, "\"requestId\":\"");
-    w_cstr(b, e->req);
+    sw_buf_puts(b, e->req);
     W(b, "\",\"requestUri\":");
-    w_jstr(b, e->uri);
+    sw_json_cstr(b, e->uri);
     if (behav) {
         W(b, ",\"risk\":");
         w_risk(b, e);
     }
     if (k == K_SSO) {
         W(b, ",\"signOnMode\":");
-        w_jstr(b, strcmp(APPS[e->app].mode, "SAML_2_0") == 0 ? "SAML 2.0" : APPS[e->app].mode);
+        sw_json_cstr(b, strcmp(APPS[e->app].mode, "SAML_2_0") == 0 ? "SAML 2.0" : APPS[e->app].mode);
     }
     if (k != K_MFA && k != K_GROUPADD && k != K_PROFILE)
         W(b, ",\"threatSuspected\":\"false\"");
     W(b, ",\"url\":");
-    w_jstr2(b, e->url, 1);
+    w_url(b, e->url);
     W(b, "}");
 }
 
-static void w_target_user(wbuf *b, const ev_t *e) {
+static void w_target_user(sw_buf *b, const ev_t *e) {
     W(b, "{\"alternateId\":");
-    w_jstr(b, e->hu->email);
+    sw_json_cstr(b, e->hu->email);
     W(b, ",\"detailEntry\":null,\"displayName\":");
-    w_jstr(b, e->hu->display);
+    sw_json_cstr(b, e->hu->display);
     W(b, ",\"id\":\"");
-    w_cstr(b, e->hu->id);
+    sw_buf_puts(b, e->hu->id);
     W(b, "\",\"type\":\"User\"}");
 }
 
-static void w_target(wbuf *b, const ev_t *e) {
+static void w_target(sw_buf *b, const ev_t *e) {
     const app_t *A = &APPS[e->app];
     switch (e->kind) {
     case K_START_OK:
@@ -828,74 +713,74 @@ static void w_target(wbuf *b, const ev_t *e) {
             return;
         }
         W(b, "[{\"alternateId\":\"unknown\",\"detailEntry\":{\"methodTypeUsed\":\"Password\",\"methodUsedVerifiedProperties\":\"[KNOWLEDGE]\"},\"displayName\":\"Password\",\"id\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"AuthenticatorEnrollment\"},{\"alternateId\":\"Okta Dashboard\",\"detailEntry\":{\"signOnModeType\":\"OPENID_CONNECT\"},\"displayName\":\"Okta Dashboard\",\"id\":\"");
-        w_cstr(b, e->appid);
+        sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"}]");
         return;
     case K_POLICY:
         W(b, "[{\"alternateId\":\"unknown\",\"detailEntry\":{\"policyType\":\"OktaSignOn\"},\"displayName\":\"Default Policy\",\"id\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"PolicyEntity\"},{\"alternateId\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, (e->h >> 13) % 3 ? "Default Rule" : "Require MFA outside corporate network");
+        sw_json_cstr(b, (e->h >> 13) % 3 ? "Default Rule" : "Require MFA outside corporate network");
         W(b, ",\"id\":\"");
-        w_cstr(b, e->tid2);
+        sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"PolicyRule\"}]");
         return;
     case K_SSO:
         W(b, "[{\"alternateId\":");
-        w_jstr(b, A->label);
+        sw_json_cstr(b, A->label);
         W(b, ",\"detailEntry\":{\"signOnModeType\":\"");
-        w_cstr(b, A->mode);
+        sw_buf_puts(b, A->mode);
         W(b, "\"},\"displayName\":");
-        w_jstr(b, A->label);
+        sw_json_cstr(b, A->label);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->appid);
+        sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"},{\"alternateId\":");
-        w_jstr(b, e->hu->email);
+        sw_json_cstr(b, e->hu->email);
         W(b, ",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, e->hu->display);
+        sw_json_cstr(b, e->hu->display);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"AppUser\"}]");
         return;
     case K_MFA:
         W(b, "[");
         w_target_user(b, e);
         W(b, ",{\"alternateId\":\"unknown\",\"detailEntry\":{\"methodTypeUsed\":\"Get a push notification\",\"methodUsedVerifiedProperties\":\"[POSSESSION, USER_PRESENCE]\"},\"displayName\":\"Okta Verify\",\"id\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"AuthenticatorEnrollment\"}]");
         return;
     case K_APPUM:
         W(b, "[{\"alternateId\":");
-        w_jstr(b, e->hu->email);
+        sw_json_cstr(b, e->hu->email);
         W(b, ",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, e->hu->email);
+        sw_json_cstr(b, e->hu->email);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"AppUser\"},{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, GROUPS[(e->h >> 17) % N_GROUPS]);
+        sw_json_cstr(b, GROUPS[(e->h >> 17) % N_GROUPS]);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->tid2);
+        sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"AppGroup\"},");
         w_target_user(b, e);
         W(b, ",{\"alternateId\":");
-        w_jstr(b, A->label);
+        sw_json_cstr(b, A->label);
         W(b, ",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, A->label);
+        sw_json_cstr(b, A->label);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->appid);
+        sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"}]");
         return;
     case K_GROUPADD:
         W(b, "[");
         w_target_user(b, e);
         W(b, ",{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, GROUPS[(e->h >> 17) % N_GROUPS]);
+        sw_json_cstr(b, GROUPS[(e->h >> 17) % N_GROUPS]);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->tid2);
+        sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"UserGroup\"}]");
         return;
     case K_PROFILE:
@@ -909,22 +794,22 @@ static void w_target(wbuf *b, const ev_t *e) {
             return;
         }
         W(b, "[{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        w_jstr(b, A->label);
+        sw_json_cstr(b, A->label);
         W(b, ",\"id\":\"");
-        w_cstr(b, e->appid);
+        sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"}]");
         return;
     case K_TOKEN:
         W(b, "[{\"alternateId\":\"");
-        w_cstr(b, e->tid1);
+        sw_buf_puts(b, e->tid1);
         W(b, "\",\"detailEntry\":{\"expires\":");
-        w_time(b, e->t + 3600000, 1);
+        sw_json_time(b, e->t + 3600000);
         W(b, ",\"hash\":\"");
-        w_mem(b, e->dthash, 22);
+        sw_buf_put(b, e->dthash, 22);
         W(b, "\",\"subject\":\"");
-        w_cstr(b, e->hu->id);
+        sw_buf_puts(b, e->hu->id);
         W(b, "\"},\"displayName\":\"Access Token\",\"id\":\"AT.");
-        w_cstr(b, e->tid2);
+        sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"access_token\"}]");
         return;
     default:
@@ -932,23 +817,23 @@ static void w_target(wbuf *b, const ev_t *e) {
     }
 }
 
-static void w_tenant_field(const gen_t *g, wbuf *b, uint32_t tenant) {
+static void w_tenant_field(const gen_t *g, sw_buf *b, uint32_t tenant) {
     if (g->o.tenants <= 1) return;
     W(b, ",\"tenant\":\"tenant-");
-    w_u64(b, tenant);
+    sw_json_int(b, tenant);
     W(b, "\"");
 }
 
-static void w_raw(const gen_t *g, wbuf *b, const ev_t *e, int with_tenant) {
+static void w_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
     W(b, "{\"actor\":{\"alternateId\":");
-    w_jstr(b, e->aalt);
+    sw_json_cstr(b, e->aalt);
     W(b, ",\"detailEntry\":null,\"displayName\":");
-    w_jstr(b, e->aname);
+    sw_json_cstr(b, e->aname);
     W(b, ",\"id\":");
-    w_jstr(b, e->aid);
+    sw_json_cstr(b, e->aid);
     W(b, ",\"type\":");
-    w_jstr(b, e->atype);
+    sw_json_cstr(b, e->atype);
     W(b, "},\"authenticationContext\":{\"authenticationProvider\":");
     if (start || e->kind == K_VERIFY) W(b, "\"OKTA_AUTHENTICATION_PROVIDER\"");
     else if (e->kind == K_MFA || e->kind == K_PUSH_DENY) W(b, "\"FACTOR_PROVIDER\"");
@@ -957,21 +842,22 @@ static void w_raw(const gen_t *g, wbuf *b, const ev_t *e, int with_tenant) {
     if (start) W(b, "\"OKTA_CREDENTIAL_PROVIDER\",\"credentialType\":\"PASSWORD\"");
     else W(b, "null,\"credentialType\":null");
     W(b, ",\"externalSessionId\":");
-    w_jstr_or_null(b, e->sess);
+    if (e->sess) sw_json_cstr(b, e->sess);
+    else W(b, "null");
     W(b, ",\"interface\":null,\"issuer\":null},\"client\":");
     if (e->loc) {
         W(b, "{\"device\":");
-        w_jstr(b, e->ua->device);
+        sw_json_cstr(b, e->ua->device);
         W(b, ",\"geographicalContext\":");
         w_geo(b, e->loc);
         W(b, ",\"id\":null,\"ipAddress\":\"");
-        w_cstr(b, e->ip);
+        sw_buf_puts(b, e->ip);
         W(b, "\",\"userAgent\":{\"browser\":");
-        w_jstr(b, e->ua->browser);
+        sw_json_cstr(b, e->ua->browser);
         W(b, ",\"os\":");
-        w_jstr(b, e->ua->os);
+        sw_json_cstr(b, e->ua->os);
         W(b, ",\"rawUserAgent\":");
-        w_jstr(b, e->ua->raw);
+        sw_json_cstr(b, e->ua->raw);
         W(b, "},\"zone\":\"null\"}");
     } else {
         W(b, "{\"device\":null,\"geographicalContext\":null,\"id\":null,\"ipAddress\":null,\"userAgent\":null,\"zone\":null}");
@@ -979,62 +865,64 @@ static void w_raw(const gen_t *g, wbuf *b, const ev_t *e, int with_tenant) {
     W(b, ",\"debugContext\":{\"debugData\":");
     w_debugdata(b, e);
     W(b, "},\"displayMessage\":");
-    w_jstr(b, e->msg);
+    sw_json_cstr(b, e->msg);
     W(b, ",\"eventType\":");
-    w_jstr(b, e->etype);
+    sw_json_cstr(b, e->etype);
     W(b, ",\"legacyEventType\":");
-    w_jstr_or_null(b, e->legacy);
+    if (e->legacy) sw_json_cstr(b, e->legacy);
+    else W(b, "null");
     W(b, ",\"outcome\":{\"reason\":");
-    w_jstr_or_null(b, e->reason);
+    if (e->reason) sw_json_cstr(b, e->reason);
+    else W(b, "null");
     W(b, ",\"result\":");
-    w_jstr(b, e->result);
+    sw_json_cstr(b, e->result);
     W(b, "},\"published\":");
-    w_time(b, e->t, 1);
+    sw_json_time(b, e->t);
     W(b, ",\"request\":{\"ipChain\":[");
     if (e->loc) {
         W(b, "{\"geographicalContext\":");
         w_geo(b, e->loc);
         W(b, ",\"ip\":\"");
-        w_cstr(b, e->ip);
+        sw_buf_puts(b, e->ip);
         W(b, "\",\"source\":null,\"version\":\"V4\"}");
         if (e->chain2) {
             W(b, ",{\"geographicalContext\":");
             w_geo(b, e->loc);
             W(b, ",\"ip\":\"");
-            w_cstr(b, e->ip2);
+            sw_buf_puts(b, e->ip2);
             W(b, "\",\"source\":null,\"version\":\"V4\"}");
         }
     }
     W(b, "]},\"securityContext\":");
     if (e->loc) {
         W(b, "{\"asNumber\":");
-        w_u64(b, e->loc->asn);
+        sw_json_int(b, e->loc->asn);
         W(b, ",\"asOrg\":");
-        w_jstr(b, e->loc->as_org);
+        sw_json_cstr(b, e->loc->as_org);
         W(b, ",\"domain\":");
-        w_jstr(b, e->loc->domain);
+        sw_json_cstr(b, e->loc->domain);
         W(b, ",\"isProxy\":");
         if (e->proxy) W(b, "true");
         else W(b, "false");
         W(b, ",\"isp\":");
-        w_jstr(b, e->loc->isp);
+        sw_json_cstr(b, e->loc->isp);
         W(b, "}");
     } else {
         W(b, "{\"asNumber\":null,\"asOrg\":null,\"domain\":null,\"isProxy\":null,\"isp\":null}");
     }
     W(b, ",\"severity\":");
-    w_jstr(b, e->severity);
+    sw_json_cstr(b, e->severity);
     W(b, ",\"target\":");
     w_target(b, e);
     W(b, ",\"transaction\":{\"detail\":{},\"id\":\"");
-    w_cstr(b, e->req);
+    sw_buf_puts(b, e->req);
     W(b, "\",\"type\":");
     if (e->kind == K_APPUM || e->kind == K_SYSTEM) W(b, "\"JOB\"");
     else W(b, "\"WEB\"");
     W(b, "},\"uuid\":\"");
     char u[40];
     fmt_uuid(u, mix64(e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID, e->idx));
-    w_cstr(b, u);
+    sw_buf_puts(b, u);
     W(b, "\",\"version\":\"0\"");
     if (with_tenant) w_tenant_field(g, b, e->tenant);
     W(b, "}");
@@ -1046,137 +934,137 @@ static const char *ecs_outcome(const char *r) {
     return "unknown";
 }
 
-static void w_ecs(const gen_t *g, wbuf *b, const ev_t *e) {
+static void w_ecs(const gen_t *g, sw_buf *b, const ev_t *e) {
     int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
     char u[40];
     fmt_uuid(u, mix64(e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID, e->idx));
     W(b, "{\"@timestamp\":");
-    w_time(b, e->t, 1);
+    sw_json_time(b, e->t);
     W(b, ",\"client\":{");
     if (e->loc) {
         W(b, "\"geo\":{\"city_name\":");
-        w_jstr(b, e->loc->city);
+        sw_json_cstr(b, e->loc->city);
         W(b, ",\"country_name\":");
-        w_jstr(b, e->loc->country);
+        sw_json_cstr(b, e->loc->country);
         W(b, ",\"location\":{\"lat\":");
-        w_cstr(b, e->loc->lat);
+        sw_buf_puts(b, e->loc->lat);
         W(b, ",\"lon\":");
-        w_cstr(b, e->loc->lon);
+        sw_buf_puts(b, e->loc->lon);
         W(b, "},\"region_name\":");
-        w_jstr(b, e->loc->state);
+        sw_json_cstr(b, e->loc->state);
         W(b, "},\"ip\":\"");
-        w_cstr(b, e->ip);
+        sw_buf_puts(b, e->ip);
         W(b, "\",");
     }
     W(b, "\"user\":{\"full_name\":");
-    w_jstr(b, e->aname);
+    sw_json_cstr(b, e->aname);
     W(b, ",\"id\":");
-    w_jstr(b, e->aid);
+    sw_json_cstr(b, e->aid);
     W(b, ",\"name\":");
-    w_jstr(b, e->aalt);
+    sw_json_cstr(b, e->aalt);
     W(b, "}},\"data_stream\":{\"dataset\":\"okta.system\",\"namespace\":\"default\",\"type\":\"logs\"},"
          "\"ecs\":{\"version\":\"8.11.0\"},\"event\":{\"action\":");
-    w_jstr(b, e->etype);
+    sw_json_cstr(b, e->etype);
     if (start) W(b, ",\"category\":[\"authentication\",\"session\"]");
     else if (e->kind == K_APPUM || e->kind == K_GROUPADD || e->kind == K_PROFILE) W(b, ",\"category\":[\"iam\"]");
     else W(b, ",\"category\":[\"authentication\"]");
     W(b, ",\"created\":");
-    w_time(b, e->t + 1500 + (int64_t)((e->h >> 20) % 4000), 1);
+    sw_json_time(b, e->t + 1500 + (int64_t)((e->h >> 20) % 4000));
     W(b, ",\"dataset\":\"okta.system\",\"id\":\"");
-    w_cstr(b, u);
+    sw_buf_puts(b, u);
     W(b, "\",\"ingested\":");
-    w_time(b, e->t + 3000 + (int64_t)((e->h >> 20) % 4000), 0);
+    w_time_s(b, e->t + 3000 + (int64_t)((e->h >> 20) % 4000));
     W(b, ",\"kind\":\"event\",\"outcome\":\"");
-    w_cstr(b, ecs_outcome(e->result));
+    sw_buf_puts(b, ecs_outcome(e->result));
     W(b, "\"},\"okta\":{\"actor\":{\"alternate_id\":");
-    w_jstr(b, e->aalt);
+    sw_json_cstr(b, e->aalt);
     W(b, ",\"display_name\":");
-    w_jstr(b, e->aname);
+    sw_json_cstr(b, e->aname);
     W(b, ",\"id\":");
-    w_jstr(b, e->aid);
+    sw_json_cstr(b, e->aid);
     W(b, ",\"type\":");
-    w_jstr(b, e->atype);
+    sw_json_cstr(b, e->atype);
     W(b, "},\"authentication_context\":{\"authentication_step\":0");
     if (e->sess) {
         W(b, ",\"external_session_id\":");
-        w_jstr(b, e->sess);
+        sw_json_cstr(b, e->sess);
     }
     W(b, "},");
     if (e->loc) {
         W(b, "\"client\":{\"device\":");
-        w_jstr(b, e->ua->device);
+        sw_json_cstr(b, e->ua->device);
         W(b, ",\"ip\":\"");
-        w_cstr(b, e->ip);
+        sw_buf_puts(b, e->ip);
         W(b, "\",\"user_agent\":{\"browser\":");
-        w_jstr(b, e->ua->browser);
+        sw_json_cstr(b, e->ua->browser);
         W(b, ",\"os\":");
-        w_jstr(b, e->ua->os);
+        sw_json_cstr(b, e->ua->os);
         W(b, ",\"raw_user_agent\":");
-        w_jstr(b, e->ua->raw);
+        sw_json_cstr(b, e->ua->raw);
         W(b, "},\"zone\":\"null\"},");
     }
     W(b, "\"debug_context\":{\"debug_data\":{\"request_id\":\"");
-    w_cstr(b, e->req);
+    sw_buf_puts(b, e->req);
     W(b, "\",\"request_uri\":");
-    w_jstr(b, e->uri);
+    sw_json_cstr(b, e->uri);
     W(b, ",\"url\":");
-    w_jstr(b, e->url);
+    sw_json_cstr(b, e->url);
     W(b, "}},\"display_message\":");
-    w_jstr(b, e->msg);
+    sw_json_cstr(b, e->msg);
     W(b, ",\"event_type\":");
-    w_jstr(b, e->etype);
+    sw_json_cstr(b, e->etype);
     W(b, ",\"outcome\":{");
     if (e->reason) {
         W(b, "\"reason\":");
-        w_jstr(b, e->reason);
+        sw_json_cstr(b, e->reason);
         W(b, ",");
     }
     W(b, "\"result\":");
-    w_jstr(b, e->result);
+    sw_json_cstr(b, e->result);
     W(b, "},\"transaction\":{\"id\":\"");
-    w_cstr(b, e->req);
+    sw_buf_puts(b, e->req);
     W(b, "\",\"type\":");
     if (e->kind == K_APPUM || e->kind == K_SYSTEM) W(b, "\"JOB\"");
     else W(b, "\"WEB\"");
     W(b, "},\"uuid\":\"");
-    w_cstr(b, u);
+    sw_buf_puts(b, u);
     W(b, "\"},\"related\":{");
     if (e->loc) {
         W(b, "\"ip\":[\"");
-        w_cstr(b, e->ip);
+        sw_buf_puts(b, e->ip);
         W(b, "\"],");
     }
     W(b, "\"user\":[");
-    w_jstr(b, e->aname);
+    sw_json_cstr(b, e->aname);
     W(b, "]},\"tags\":[\"forwarded\",\"okta-system\"],\"user\":{\"full_name\":");
-    w_jstr(b, e->aname);
+    sw_json_cstr(b, e->aname);
     W(b, ",\"name\":");
-    w_jstr(b, e->aalt);
+    sw_json_cstr(b, e->aalt);
     W(b, "}");
     if (e->loc) {
         W(b, ",\"user_agent\":{\"device\":{\"name\":");
-        w_jstr(b, e->ua->device);
+        sw_json_cstr(b, e->ua->device);
         W(b, "},\"name\":");
-        w_jstr(b, e->ua->browser);
+        sw_json_cstr(b, e->ua->browser);
         W(b, ",\"original\":");
-        w_jstr(b, e->ua->raw);
+        sw_json_cstr(b, e->ua->raw);
         W(b, ",\"os\":{\"name\":");
-        w_jstr(b, e->ua->os);
+        sw_json_cstr(b, e->ua->os);
         W(b, "}}");
     }
     w_tenant_field(g, b, e->tenant);
     W(b, "}");
 }
 
-static void w_eventbridge(const gen_t *g, wbuf *b, const ev_t *e) {
+static void w_eventbridge(const gen_t *g, sw_buf *b, const ev_t *e) {
     char u[40], dtmp[64];
     fmt_uuid(u, mix64(~e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID + 100, e->idx));
     W(b, "{\"version\":\"0\",\"id\":\"");
-    w_cstr(b, u);
+    sw_buf_puts(b, u);
     W(b, "\",\"detail-type\":\"SystemLog\",\"source\":\"aws.partner/okta.com/");
-    w_cstr(b, tenant_domain(e->tenant, dtmp, sizeof dtmp));
+    sw_buf_puts(b, tenant_domain(e->tenant, dtmp, sizeof dtmp));
     W(b, "/okta-system-log\",\"account\":\"123456789012\",\"time\":");
-    w_time(b, e->t, 0);
+    w_time_s(b, e->t);
     W(b, ",\"region\":\"us-east-1\",\"resources\":[],\"detail\":");
     w_raw(g, b, e, 0);
     w_tenant_field(g, b, e->tenant);
@@ -1193,91 +1081,67 @@ static void request_id(char *dst, uint64_t h) {
     rstr(dst + 25, 2, h ^ 0x77, 62);
 }
 
-/* Kind-specific URIs and URLs (SAML requests vary the record size). */
+/* Kind-specific URIs and URLs (SAML requests vary the record size).  The
+ * URL is the URI and a query. */
 static void fill_urls(const gen_t *g, ev_t *e, rng_t *r) {
-    wbuf ub = {e->uri, 0, sizeof e->uri - 1, 0};
-    wbuf lb = {e->url, 0, sizeof e->url - 1, 0};
     const app_t *A = &APPS[e->app];
+    const char *query = "?";
+    char q[400];
     (void)g;
     switch (e->kind) {
     case K_START_OK:
     case K_START_FAIL:
     case K_POLICY:
-        if ((e->h >> 23) & 1) W(&ub, "/idp/idx/identify");
-        else W(&ub, "/api/v1/authn");
-        w_mem(&lb, e->uri, ub.n);
-        W(&lb, "?");
+        snprintf(e->uri, sizeof e->uri, "%s", (e->h >> 23) & 1 ? "/idp/idx/identify" : "/api/v1/authn");
         break;
     case K_START_SYS:
-        W(&ub, "/api/v1/sessions");
-        W(&lb, "/api/v1/sessions?additionalFields=cookieToken");
+        snprintf(e->uri, sizeof e->uri, "/api/v1/sessions");
+        query = "?additionalFields=cookieToken";
         break;
     case K_VERIFY:
     case K_PUSH_DENY:
-        W(&ub, "/idp/idx/authenticators/poll");
-        W(&lb, "/idp/idx/authenticators/poll?");
+        snprintf(e->uri, sizeof e->uri, "/idp/idx/authenticators/poll");
         break;
     case K_MFA:
-        W(&ub, "/api/v1/authn/factors/");
-        w_cstr(&ub, e->tid1);
-        W(&ub, "/verify");
-        w_mem(&lb, e->uri, ub.n);
-        W(&lb, "?autoPush=true&rememberDevice=false");
+        snprintf(e->uri, sizeof e->uri, "/api/v1/authn/factors/%s/verify", e->tid1);
+        query = "?autoPush=true&rememberDevice=false";
         break;
     case K_END:
-        W(&ub, "/login/signout");
-        if ((e->h >> 24) & 1) W(&lb, "/login/signout?message=login_page_messages.session_has_expired");
-        else W(&lb, "/login/signout?fromURI=%2Fapp%2FUserHome");
+        snprintf(e->uri, sizeof e->uri, "/login/signout");
+        query = (e->h >> 24) & 1 ? "?message=login_page_messages.session_has_expired" : "?fromURI=%2Fapp%2FUserHome";
         break;
-    case K_SSO: {
-        W(&ub, "/app/");
-        w_cstr(&ub, A->slug);
-        W(&ub, "/");
-        w_cstr(&ub, e->appid);
-        W(&ub, "/sso/saml");
-        w_mem(&lb, e->uri, ub.n);
-        char tmp[512];
+    case K_SSO:
+        snprintf(e->uri, sizeof e->uri, "/app/%s/%s/sso/saml", A->slug, e->appid);
         if (e->o_sp) { /* SP-initiated: carries the SAML request */
-            W(&lb, "?SAMLRequest=");
-            rstr(tmp, 60 + (int)rnd_below(r, 240), rnd(r), 62);
-            w_cstr(&lb, tmp);
-            W(&lb, "%3D&RelayState=");
-            rstr(tmp, 8 + (int)rnd_below(r, 24), rnd(r), 62);
-            w_cstr(&lb, tmp);
-        } else {
-            W(&lb, "?");
+            char req[300], relay[32];
+            /* The seed before the length: one order on every compiler. */
+            uint64_t h = rnd(r);
+            rstr(req, 60 + (int)rnd_below(r, 240), h, 62);
+            h = rnd(r);
+            rstr(relay, 8 + (int)rnd_below(r, 24), h, 62);
+            snprintf(q, sizeof q, "?SAMLRequest=%s%%3D&RelayState=%s", req, relay);
+            query = q;
         }
         break;
-    }
     case K_GROUPADD:
-        W(&ub, "/api/v1/groups/");
-        w_cstr(&ub, e->tid2);
-        W(&ub, "/users/");
-        w_cstr(&ub, e->hu->id);
-        w_mem(&lb, e->uri, ub.n);
-        W(&lb, "?");
+        snprintf(e->uri, sizeof e->uri, "/api/v1/groups/%s/users/%s", e->tid2, e->hu->id);
         break;
     case K_PROFILE:
-        W(&ub, "/api/v1/users/");
-        w_cstr(&ub, e->hu->id);
-        w_mem(&lb, e->uri, ub.n);
-        W(&lb, "?strict=true");
+        snprintf(e->uri, sizeof e->uri, "/api/v1/users/%s", e->hu->id);
+        query = "?strict=true";
         break;
     case K_TOKEN:
-        W(&ub, "/oauth2/v1/token");
-        W(&lb, "/oauth2/v1/token?");
+        snprintf(e->uri, sizeof e->uri, "/oauth2/v1/token");
         break;
     case K_SYSTEM:
-        W(&ub, "/api/v1/users");
-        W(&lb, "/api/v1/users?limit=200&after=");
-        w_cstr(&lb, e->tid1);
+        snprintf(e->uri, sizeof e->uri, "/api/v1/users");
+        snprintf(q, sizeof q, "?limit=200&after=%s", e->tid1);
+        query = q;
         break;
     default:
-        W(&ub, "/api/v1/internal");
-        W(&lb, "/api/v1/internal?");
+        snprintf(e->uri, sizeof e->uri, "/api/v1/internal");
     }
-    e->uri[ub.n] = '\0';
-    e->url[lb.n] = '\0';
+    snprintf(e->url, sizeof e->url, "%s%s", e->uri, query);
 }
 
 static void fill_common(const gen_t *g, ev_t *e, rng_t *r) {
@@ -1576,37 +1440,37 @@ void sw_gen_defaults(sw_gen_opts *o) {
     o->format = 0;
 }
 
-static int write_truth(const gen_t *g, FILE *truth) {
-    char line[1024];
+static int write_truth(gen_t *g, FILE *truth) {
+    sw_buf *b = &g->out;
     for (size_t i = 0; i < g->natt; i++) {
         const attack_t *A = &g->att[i];
         if (A->emitted < 3) continue;
         human_t hu;
         make_human(g, A->tenant, A->user, &hu);
-        wbuf b = {line, 0, sizeof line, 0};
-        W(&b, "{\"tenant\":");
+        sw_buf_reset(b);
+        W(b, "{\"tenant\":");
         if (g->o.tenants > 1) {
-            W(&b, "\"tenant-");
-            w_u64(&b, A->tenant);
-            W(&b, "\"");
+            W(b, "\"tenant-");
+            sw_json_int(b, A->tenant);
+            W(b, "\"");
         } else {
-            W(&b, "null");
+            W(b, "null");
         }
-        W(&b, ",\"actor_id\":");
-        w_jstr(&b, hu.id);
-        W(&b, ",\"sessions\":[");
+        W(b, ",\"actor_id\":");
+        sw_json_cstr(b, hu.id);
+        W(b, ",\"sessions\":[");
         for (uint32_t j = 0; j < A->emitted; j++) {
             char s[32];
             attack_session(g, i, j, s);
-            if (j) W(&b, ",");
-            w_jstr(&b, s);
+            if (j) W(b, ",");
+            sw_json_cstr(b, s);
         }
-        W(&b, "],\"first\":");
-        w_time(&b, A->first, 1);
-        W(&b, ",\"last\":");
-        w_time(&b, A->last, 1);
-        W(&b, "}\n");
-        if (b.over || fwrite(line, 1, b.n, truth) != b.n) return -1;
+        W(b, "],\"first\":");
+        sw_json_time(b, A->first);
+        W(b, ",\"last\":");
+        sw_json_time(b, A->last);
+        W(b, "}\n");
+        if (b->oom || fwrite(b->p, 1, b->len, truth) != b->len) return -1;
     }
     return 0;
 }
@@ -1635,10 +1499,8 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
 
     int64_t result = -1;
     rng_t r = {g.k};
-    g.cap = 16384;
-    g.buf = malloc(g.cap);
     g.st = calloc((size_t)g.nhumans, sizeof *g.st);
-    if (!g.buf || !g.st || plan_attacks(&g, &r, span) < 0) goto done;
+    if (!g.st || plan_attacks(&g, &r, span) < 0) goto done;
 
     human_t hu;
     sysactor_t sa;
@@ -1663,28 +1525,29 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
         if (ap < g.naev && g.aev[ap].due <= base) make_attack(&g, &r, &e, &g.aev[ap++], &hu, sess);
         else make_ordinary(&g, &r, &e, &hu, &sa, sess, base);
         fill_common(&g, &e, &r);
-        wbuf b = {g.buf, 0, g.cap - 1, 0};
-        w_raw(&g, &b, &e, 1);
-        if (b.n > MAX_RAW_BYTES) {
+        sw_buf *b = &g.out;
+        sw_buf_reset(b);
+        w_raw(&g, b, &e, 1);
+        if (b->oom) goto done;
+        if (b->len > MAX_RAW_BYTES) {
             /* Rare pile-up of optional parts: drop them, keep the record. */
             e.o_logonly = e.o_tgt = e.chain2 = 0;
-            b.n = 0;
-            w_raw(&g, &b, &e, 1);
+            sw_buf_reset(b);
+            w_raw(&g, b, &e, 1);
         }
         if (g.o.format == 1 || g.o.format == 2) {
-            b.n = 0;
-            if (g.o.format == 1) w_ecs(&g, &b, &e);
-            else w_eventbridge(&g, &b, &e);
+            sw_buf_reset(b);
+            if (g.o.format == 1) w_ecs(&g, b, &e);
+            else w_eventbridge(&g, b, &e);
         }
-        if (b.over) goto done;
-        g.buf[b.n++] = '\n';
-        if (fwrite(g.buf, 1, b.n, out) != b.n) goto done;
+        sw_buf_putc(b, '\n');
+        if (b->oom || fwrite(b->p, 1, b->len, out) != b->len) goto done;
     }
     if (truth && write_truth(&g, truth) < 0) goto done;
     if (fflush(out) != 0 || (truth && fflush(truth) != 0)) goto done;
     result = (int64_t)i;
 done:
-    free(g.buf);
+    sw_buf_free(&g.out);
     free(g.st);
     free(g.att);
     free(g.aev);

@@ -27,17 +27,10 @@ static int reserve(sw_buf *b, size_t n) {
     return 0;
 }
 
-void sw_buf_put(sw_buf *b, const void *p, size_t n) {
+void sw_buf_put_slow(sw_buf *b, const void *p, size_t n) {
     if (n == 0 || reserve(b, n)) return;
     memcpy(b->p + b->len, p, n);
     b->len += n;
-}
-
-void sw_buf_puts(sw_buf *b, const char *s) { sw_buf_put(b, s, strlen(s)); }
-
-void sw_buf_putc(sw_buf *b, char c) {
-    if (reserve(b, 1)) return;
-    b->p[b->len++] = c;
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid
@@ -60,13 +53,10 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
     return len;
 }
 
-void sw_json_str(sw_buf *b, const char *s, size_t n) {
+/* Writes the escaped p[0..n) at o, which has room for 6 * n bytes (the
+ * worst case per input byte); returns the end. */
+static char *escape(char *o, const unsigned char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    /* Worst case 6 output bytes per input byte, plus quotes. */
-    if (n > (SIZE_MAX - 2) / 6 || reserve(b, n * 6 + 2)) { b->oom = 1; return; }
-    char *o = b->p + b->len;
-    *o++ = '"';
     size_t i = 0;
     while (i < n) {
         unsigned c = p[i];
@@ -107,8 +97,23 @@ void sw_json_str(sw_buf *b, const char *s, size_t n) {
             i += len;
         }
     }
+    return o;
+}
+
+void sw_json_str(sw_buf *b, const char *s, size_t n) {
+    /* Worst case 6 output bytes per input byte, plus quotes. */
+    if (n > (SIZE_MAX - 2) / 6 || reserve(b, n * 6 + 2)) { b->oom = 1; return; }
+    char *o = b->p + b->len;
+    *o++ = '"';
+    o = escape(o, (const unsigned char *)s, n);
     *o++ = '"';
     b->len = (size_t)(o - b->p);
+}
+
+void sw_json_str_body(sw_buf *b, const char *s, size_t n) {
+    if (n == 0) return;
+    if (n > SIZE_MAX / 6 || reserve(b, n * 6)) { b->oom = 1; return; }
+    b->len = (size_t)(escape(b->p + b->len, (const unsigned char *)s, n) - b->p);
 }
 
 void sw_json_int(sw_buf *b, int64_t v) {

@@ -25,12 +25,28 @@ typedef struct {
 
 void sw_buf_free(sw_buf *b);
 static inline void sw_buf_reset(sw_buf *b) { b->len = 0; b->oom = 0; }
-void sw_buf_put(sw_buf *b, const void *p, size_t n);
-void sw_buf_puts(sw_buf *b, const char *s);
-void sw_buf_putc(sw_buf *b, char c);
+/* Out of line: grows the buffer, then appends (or sets .oom). */
+void sw_buf_put_slow(sw_buf *b, const void *p, size_t n);
+
+/* Appends n bytes; the common case (room left) stays inline. */
+static inline void sw_buf_put(sw_buf *b, const void *p, size_t n) {
+    if (n <= b->cap - b->len && !b->oom) {
+        if (n) memcpy(b->p + b->len, p, n);
+        b->len += n;
+    } else {
+        sw_buf_put_slow(b, p, n);
+    }
+}
+static inline void sw_buf_puts(sw_buf *b, const char *s) { sw_buf_put(b, s, strlen(s)); }
+static inline void sw_buf_putc(sw_buf *b, char c) { sw_buf_put(b, &c, 1); }
 
 /* A quoted, escaped JSON string. */
 void sw_json_str(sw_buf *b, const char *p, size_t n);
+/* The same without the quotes: sw_json_str is '"' + sw_json_str_body + '"'.
+ * For a caller that assembles one string from pieces (gen.c writes '&' in
+ * URLs as \u0026 the way Okta does); a piece must not end inside a UTF-8
+ * sequence, which would be replaced. */
+void sw_json_str_body(sw_buf *b, const char *p, size_t n);
 static inline void sw_json_cstr(sw_buf *b, const char *s) { sw_json_str(b, s, strlen(s)); }
 void sw_json_int(sw_buf *b, int64_t v);
 /* A quoted RFC 3339 UTC time with milliseconds. */

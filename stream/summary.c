@@ -61,3 +61,8 @@ void sw_summary_json(FILE *out, const sw_summary *s) {
                 (unsigned long long)c->verdict[i]);
     fprintf(out, "}}\n");
 }
+
+void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s) {
+    if (json) sw_summary_json(out, s);
+    else sw_summary_text(out, cmd, s);
+}

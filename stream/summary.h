@@ -4,6 +4,7 @@
 #ifndef SW_SUMMARY_H
 #define SW_SUMMARY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,6 +20,8 @@ typedef struct {
 
 void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s);
 void sw_summary_json(FILE *out, const sw_summary *s);
+/* One of the two, as --summary text|json asked. */
+void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s);
 
 /* Adds b's counters into a. */
 void sw_counters_add(sw_counters *a, const sw_counters *b);

@@ -48,6 +48,14 @@ static int value_eq(const sw_value *a, const sw_value *b) {
 
 /* Extract rec[0..len) in place and copied; assert both agree; leave the
  * copied parser's events in EV/NEV and return the status. */
+static size_t RAW_OFF[MAXEV], RAW_LEN[MAXEV]; /* each event's raw text in the last record */
+
+/* The raw text of event i of the last record rec, as a string. */
+static void is_raw(const char *rec, size_t i, const char *want) {
+    assert_int_equal(RAW_LEN[i], strlen(want));
+    assert_memory_equal(rec + RAW_OFF[i], want, RAW_LEN[i]);
+}
+
 static sw_xstatus xtn(const char *rec, size_t len, const char *tenant, size_t max_out) {
     static sw_event ev1[MAXEV];
     size_t n1 = 99, n2 = 99;
@@ -61,6 +69,15 @@ static sw_xstatus xtn(const char *rec, size_t len, const char *tenant, size_t ma
     assert_true(max_out <= MAXEV);
     sw_xstatus s1 = sw_parser_extract(P_inplace, b1, len, len + SW_PADDING, tenant, ev1, max_out, &n1);
     sw_xstatus s2 = sw_parser_extract(P_copy, b2, len, len, tenant, EV, max_out, &n2);
+    /* raw views point into the caller's record, whichever buffer was parsed */
+    for (size_t i = 0; s2 == SW_X_OK && i < n2; i++) {
+        assert_true(ev1[i].raw >= b1 && ev1[i].raw + ev1[i].raw_len <= b1 + len);
+        assert_true(EV[i].raw >= b2 && EV[i].raw + EV[i].raw_len <= b2 + len);
+        assert_int_equal(ev1[i].raw - b1, EV[i].raw - b2);
+        assert_int_equal(ev1[i].raw_len, EV[i].raw_len);
+        RAW_OFF[i] = (size_t)(EV[i].raw - b2);
+        RAW_LEN[i] = EV[i].raw_len;
+    }
     memset(b1, 'X', len + SW_PADDING); /* a caller reusing its buffer */
     memset(b2, 'X', len ? len : 1);
     free(b1);
@@ -420,6 +437,16 @@ static void test_array(void **state) {
     assert_int_equal(EV[4].format, SW_FMT_RAW);
     is_type(&EV[4].f[SW_F_EVENT_TYPE], SW_ABSENT);
     is_type(&EV[0].f[SW_F_TENANT], SW_ABSENT);
+    /* each element's own text, to split a page into one record per event */
+    is_raw(rec, 0, RAW_EVENT);
+    is_raw(rec, 1, "{\"okta\":{\"event_type\":\"ecs\"}}");
+    is_raw(rec, 2, "{\"detail-type\":\"d\",\"org\":7,\"detail\":{\"eventType\":\"eb\"}}");
+    is_raw(rec, 3, "{\"okta.event_type\":\"dotted\",\"org\":\"o\"}");
+    is_raw(rec, 4, "{}");
+    /* a plain object's raw text is the whole record */
+    const char *obj = " {\"eventType\":\"x\"} ";
+    one(obj, NULL);
+    is_raw(obj, 0, obj);
 }
 
 static void test_empty_array(void **state) {
