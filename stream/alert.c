@@ -73,6 +73,10 @@ void sw_source_write(sw_buf *b, const sw_source *src) {
         sw_json_int(b, src->partition);
         sw_buf_puts(b, ",\"offset\":");
         sw_json_int(b, src->offset);
+        if (src->kafka_time_ms != SW_TIME_NONE) {
+            sw_buf_puts(b, ",\"timestamp\":");
+            sw_json_time(b, src->kafka_time_ms);
+        }
     } else {
         sw_json_key(b, "file");
         sw_json_cstr(b, src->file ? src->file : "-");
