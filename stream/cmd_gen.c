@@ -1,14 +1,24 @@
 /* cmd_gen.c -- `sessionwatch gen`: deterministic synthetic Okta traffic to a
- * file or stdout, with the ground truth of the attacks it injected.  The
- * workload of the benchmarks and of the end-to-end tests. */
+ * file, stdout or a Kafka topic, with the ground truth of the attacks it
+ * injected.  The workload of the benchmarks and of the end-to-end tests.
+ *
+ * To Kafka, the generator writes into a pipe from a thread and this thread
+ * reads the pipe with the same reader and keyed producer as `replay`, so
+ * the topic holds exactly the records `gen --out` would write, keyed by
+ * user, in bounded memory whatever --records is. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "gen.h"
+#include "kafka.h"
+#include "keyed_producer.h"
 #include "timefmt.h"
 
 static void usage(FILE *out) {
@@ -33,7 +43,68 @@ static void usage(FILE *out) {
           "                            (default raw)\n"
           "  --out FILE                write records to FILE (default stdout)\n"
           "  --truth FILE              write one JSON line per injected attack to FILE\n"
-          "  -h, --help                this help\n", out);
+          "  -h, --help                this help\n"
+          "\n"
+          "To Kafka instead of a file (as `replay` would produce the --out file):\n"
+          "  --topic TOPIC             produce each record to TOPIC, keyed by user (tenant, 0x1F,\n"
+          "                            actor id; the tenant is the \"tenant\" field when --tenants > 1)\n"
+          "  --rate N                  produce at most about N records per second (default: as\n"
+          "                            fast as the brokers take them)\n", out);
+    sw_cli_kafka_help(out);
+}
+
+typedef struct {
+    const sw_gen_opts *o;
+    FILE *w, *truth;
+    int64_t n;
+} gen_job;
+
+static void *gen_thread(void *arg) {
+    gen_job *j = arg;
+    j->n = sw_gen_run(j->o, j->w, j->truth);
+    if (fclose(j->w) != 0) j->n = -1;
+    return NULL;
+}
+
+/* Generates into a pipe on a thread and produces each line, keyed. */
+static int gen_to_kafka(const sw_gen_opts *o, const sw_kafka_opts *k, const char *topic, uint64_t rate,
+                        FILE *truth) {
+    sw_config cfg;
+    sw_config_defaults(&cfg);
+    if (o->tenants > 1) cfg.tenant_field = "tenant";
+    char err[1024];
+    sw_kp *kp = sw_kp_new(k, topic, &cfg, SW_KP_EVERY_EVENT, "gen", err, sizeof err);
+    if (!kp) {
+        fprintf(stderr, "sessionwatch gen: %s\n", err);
+        return 1;
+    }
+    sw_kp_set_rate(kp, rate);
+    /* If producing stops early, the generator gets EPIPE, not SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    int fds[2] = {-1, -1}, e = 0;
+    gen_job job = {.o = o, .truth = truth, .n = -1};
+    pthread_t th;
+    if (pipe(fds) != 0 || !(job.w = fdopen(fds[1], "w"))) e = errno;
+    else e = pthread_create(&th, NULL, gen_thread, &job);
+    if (e) {
+        fprintf(stderr, "sessionwatch gen: cannot start the generator: %s\n", strerror(e));
+        if (job.w) fclose(job.w);
+        else if (fds[1] >= 0) close(fds[1]);
+        if (fds[0] >= 0) close(fds[0]);
+        sw_kp_free(kp);
+        return 1;
+    }
+    double t0 = sw_kp_now();
+    int rc = sw_kp_lines(kp, fds[0]), status = rc != 0;
+    if (rc == -1) fprintf(stderr, "sessionwatch gen: cannot read the generated records: %s\n", strerror(errno));
+    close(fds[0]);
+    pthread_join(th, NULL);
+    if (job.n < 0 && rc == 0) {
+        fprintf(stderr, "sessionwatch gen: the generator failed (out of memory, or --truth cannot be written)\n");
+        status = 1;
+    }
+    if (job.n >= 0) fprintf(stderr, "sessionwatch gen: %lld records\n", (long long)job.n);
+    return sw_kp_finish(kp, false, t0, status);
 }
 
 static int parse_double(const char *s, double min, double max, double *v) {
@@ -49,7 +120,9 @@ int sw_cmd_gen(int argc, char **argv) {
     sw_gen_opts o;
     sw_gen_defaults(&o);
     sw_args a = {argc, argv, 1, "gen"};
-    const char *out_path = NULL, *truth_path = NULL, *v;
+    sw_kafka_opts k = {0};
+    const char *out_path = NULL, *truth_path = NULL, *topic = NULL, *v;
+    uint64_t rate = 0;
     while (a.i < argc) {
         const char *arg = argv[a.i];
         uint64_t u;
@@ -89,12 +162,19 @@ int sw_cmd_gen(int argc, char **argv) {
             else if (strcmp(v, "ecs") == 0) o.format = 1;
             else if (strcmp(v, "eventbridge") == 0) o.format = 2;
             else return sw_cli_error("gen", "--format: '%s' is not raw, ecs or eventbridge", v);
-        } else if ((r = sw_arg_value(&a, "--out", &out_path)) || (r = sw_arg_value(&a, "--truth", &truth_path))) {
+        } else if ((r = sw_arg_value(&a, "--out", &out_path)) || (r = sw_arg_value(&a, "--truth", &truth_path)) ||
+                   (r = sw_cli_topic_option(&a, "--topic", &topic)) || (r = sw_cli_kafka_option(&k, &a))) {
             if (r < 0) return 2;
+        } else if ((r = sw_arg_value(&a, "--rate", &v))) {
+            if (r < 0 || sw_parse_u64(v, 1, 1000000000, &rate))
+                return r < 0 ? 2 : sw_cli_error("gen", "--rate: '%s' is not a count of records per second (1 to 10^9)", v);
         } else {
             return sw_cli_error("gen", "unknown option '%s'", arg);
         }
     }
+    if (!topic && (k.brokers || k.n_props || rate))
+        return sw_cli_error("gen", "--brokers, -X and --rate need --topic (the topic to produce to)");
+    if (topic && out_path) return sw_cli_error("gen", "--out and --topic exclude each other: write a file or produce");
     FILE *out = stdout, *truth = NULL;
     if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
         fprintf(stderr, "sessionwatch gen: cannot write --out %s: %s\n", out_path, strerror(errno));
@@ -104,6 +184,14 @@ int sw_cmd_gen(int argc, char **argv) {
         fprintf(stderr, "sessionwatch gen: cannot write --truth %s: %s\n", truth_path, strerror(errno));
         if (out != stdout) fclose(out);
         return 1;
+    }
+    if (topic) {
+        int status = gen_to_kafka(&o, &k, topic, rate, truth);
+        if (truth && fclose(truth) != 0) {
+            fprintf(stderr, "sessionwatch gen: cannot write --truth %s: %s\n", truth_path, strerror(errno));
+            status = 1;
+        }
+        return status;
     }
     int64_t n = sw_gen_run(&o, out, truth);
     int failed = n < 0;

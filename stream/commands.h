@@ -5,5 +5,10 @@
 
 int sw_cmd_scan(int argc, char **argv);
 int sw_cmd_gen(int argc, char **argv);
+int sw_cmd_run(int argc, char **argv);
+int sw_cmd_mock_broker(int argc, char **argv);
+int sw_cmd_replay(int argc, char **argv);
+int sw_cmd_repartition(int argc, char **argv);
+int sw_cmd_demo(int argc, char **argv);
 
 #endif

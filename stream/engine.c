@@ -95,7 +95,7 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, int64_t time_ms, const 
     sw_alert_out out = {
         .json = e->json.p, .json_len = e->json.len, .alert_id = id,
         .tenant = t->k.key, .tenant_len = t->k.key_len,
-        .actor = sw_alert_actor(&a), .actor_len = sw_alert_actor_len(&a), .source = src,
+        .actor = sw_alert_actor(&a), .actor_len = sw_alert_actor_len(&a), .source = src, .alert = &a,
     };
     if (e->on_alert) e->on_alert(e->ud, &out);
 }
@@ -164,7 +164,7 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
     sw_store_sweep(st, SWEEP_PER_EVENT);
 }
 
-static sw_verdict xstatus_verdict(sw_xstatus x) {
+sw_verdict sw_extract_verdict(sw_xstatus x) {
     switch (x) {
     case SW_X_NOT_OBJECT: return SW_R_WRONG_TYPE;
     case SW_X_DUPLICATE_KEY: return SW_R_DUPLICATE_KEY;
@@ -190,7 +190,7 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
     sw_xstatus x = sw_parser_extract(p, rec, len, cap, e->cfg->tenant_field, e->events,
                                      SW_MAX_EVENTS_PER_RECORD, &n);
     if (x != SW_X_OK) {
-        reject(e, xstatus_verdict(x), rec, len, src);
+        reject(e, sw_extract_verdict(x), rec, len, src);
         return;
     }
     e->c.events += n;

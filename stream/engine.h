@@ -42,6 +42,7 @@ typedef struct {
     const char *actor;
     size_t actor_len;
     const sw_source *source;
+    const sw_alert *alert;     /* the whole alert: names, sessions of Q */
 } sw_alert_out;
 
 typedef void (*sw_alert_fn)(void *ud, const sw_alert_out *a);
@@ -63,6 +64,9 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
 /* Counts a record that was too large to even buffer (the reader skipped
  * it); prefix is its first bytes, for the rejects output. */
 void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src);
+
+/* The reason a record the extractor refused is rejected under. */
+sw_verdict sw_extract_verdict(sw_xstatus x);
 
 const sw_counters *sw_engine_counters(const sw_engine *e);
 sw_store *sw_engine_store(sw_engine *e);

@@ -12,8 +12,13 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"demo", sw_cmd_demo, "the whole pipeline on an embedded mock Kafka, with injected attacks"},
     {"scan", sw_cmd_scan, "run the rule over NDJSON files or stdin; alerts to stdout"},
     {"gen", sw_cmd_gen, "write deterministic synthetic Okta traffic with a ground-truth file"},
+    {"run", sw_cmd_run, "run the rule as a Kafka consumer group; alerts to a topic"},
+    {"mock-broker", sw_cmd_mock_broker, "run an in-memory Kafka (librdkafka's mock cluster) for demos and tests"},
+    {"replay", sw_cmd_replay, "produce NDJSON files to a Kafka topic, one record per event keyed by user"},
+    {"repartition", sw_cmd_repartition, "copy the events the rule can count from any topic, keyed by user"},
 };
 
 static void usage(FILE *out) {
@@ -21,8 +26,8 @@ static void usage(FILE *out) {
           "(Elastic rule \"Multiple Okta Sessions Detected for a Single User\", T1550.004)\n\n"
           "Usage: sessionwatch COMMAND [OPTIONS]\n\nCommands:\n", out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("  version    print the version\n\n"
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fputs("  version      print the version\n\n"
           "'sessionwatch COMMAND --help' documents every flag of a command.\n", out);
 }
 

@@ -1,0 +1,213 @@
+/* kafka.c -- see kafka.h.  Owns the one path from flags and environment to
+ * a librdkafka configuration, so that every front end takes the same -X
+ * forms, applies them in the same order and words a bad property the same
+ * way.  Values are only ever echoed for properties that are not secret, and
+ * librdkafka's own message is masked too, because it quotes the value. */
+#include "kafka.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+#define ENV_PREFIX "SESSIONWATCH_KAFKA_"
+#define CONF_DOC "https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md"
+
+static int add_prop(sw_kafka_opts *k, sw_args *a, const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        /* The argument is echoed only when it cannot be a mistyped secret. */
+        sw_cli_error(a->cmd, "-X '%s': expected KEY=VALUE (e.g. -X security.protocol=SASL_SSL)",
+                     eq || sw_kafka_prop_is_secret(kv) ? "..." : kv);
+        return -1;
+    }
+    size_t n = (size_t)(eq - kv);
+    if (n >= SW_KAFKA_KEY_MAX) {
+        sw_cli_error(a->cmd, "-X: a property name of %zu bytes is not a librdkafka property", n);
+        return -1;
+    }
+    if (k->n_props == SW_KAFKA_MAX_PROPS) {
+        sw_cli_error(a->cmd, "-X: at most %d properties", SW_KAFKA_MAX_PROPS);
+        return -1;
+    }
+    char *key = k->keys[k->n_props];
+    memcpy(key, kv, n);
+    key[n] = '\0';
+    k->props[k->n_props][0] = key;
+    k->props[k->n_props][1] = eq + 1;
+    k->n_props++;
+    return 1;
+}
+
+int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a) {
+    const char *arg = a->argv[a->i];
+    int r = sw_arg_value(a, "--brokers", &k->brokers);
+    if (r != 0) return r;
+    if (strncmp(arg, "-X", 2) != 0) return 0;
+    if (arg[2] == '\0') {
+        if (a->i + 1 >= a->argc) {
+            sw_cli_error(a->cmd, "-X needs KEY=VALUE");
+            return -1;
+        }
+        a->i += 2;
+        return add_prop(k, a, a->argv[a->i - 1]);
+    }
+    a->i++;
+    return add_prop(k, a, arg[2] == '=' ? arg + 3 : arg + 2);
+}
+
+int sw_cli_topic_option(sw_args *a, const char *name, const char **topic) {
+    int r = sw_arg_value(a, name, topic);
+    if (r > 0 && !sw_kafka_topic_name_ok(*topic)) {
+        sw_cli_error(a->cmd, "%s: '%.300s' is not a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)", name, *topic);
+        return -1;
+    }
+    return r;
+}
+
+void sw_cli_kafka_help(FILE *out) {
+    fputs("Kafka:\n"
+          "  --brokers HOST:PORT[,..]  bootstrap servers (default: $SESSIONWATCH_BROKERS)\n"
+          "  -X KEY=VALUE              set any librdkafka property, repeatable; also -XKEY=VALUE\n"
+          "                            (e.g. -X security.protocol=SASL_SSL -X sasl.mechanism=PLAIN);\n"
+          "                            every property is described in\n"
+          "      " CONF_DOC "\n"
+          "  environment               SESSIONWATCH_KAFKA_<PROPERTY> sets a property, upper case with\n"
+          "                            '_' for '.' (SESSIONWATCH_KAFKA_SASL_PASSWORD=.. sets\n"
+          "                            sasl.password), so secrets stay off the command line;\n"
+          "                            -X and --brokers win over the environment.  Secret values\n"
+          "                            are never printed\n", out);
+}
+
+bool sw_kafka_prop_is_secret(const char *name) {
+    static const char *const marks[] = {"password", "secret", ".key", "keystore", "token",
+                                        "sasl.oauthbearer.config"};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (strcasestr(name, marks[i])) return true;
+    return false;
+}
+
+/* Copies msg to out with every occurrence of secret replaced by "***". */
+static void mask(char *out, size_t outlen, const char *msg, const char *secret) {
+    size_t n = strlen(secret), o = 0;
+    while (*msg && o + 1 < outlen) {
+        if (n && strncmp(msg, secret, n) == 0) {
+            for (const char *s = "***"; *s && o + 1 < outlen; s++) out[o++] = *s;
+            msg += n;
+        } else {
+            out[o++] = *msg++;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Sets one property; on failure writes "<origin> (<key>=<value>): librdkafka
+ * says ..." to err, with the value hidden for secrets. */
+static int set(rd_kafka_conf_t *conf, const char *origin, const char *key, const char *val,
+               char *err, size_t errlen) {
+    char why[512];
+    rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, key, val, why, sizeof why);
+    if (r == RD_KAFKA_CONF_OK) return 0;
+    bool secret = sw_kafka_prop_is_secret(key);
+    char said[512];
+    if (secret) mask(said, sizeof said, why, val);
+    else snprintf(said, sizeof said, "%s", why);
+    snprintf(err, errlen, "%s%s=%s: librdkafka says: %s%s; see " CONF_DOC, origin, key,
+             secret ? "***" : val, said,
+             r == RD_KAFKA_CONF_UNKNOWN ? " (check the spelling of the property name)" : "");
+    return -1;
+}
+
+/* Applies every SESSIONWATCH_KAFKA_* variable of the environment. */
+static int apply_env(rd_kafka_conf_t *conf, char *err, size_t errlen) {
+    const size_t plen = sizeof ENV_PREFIX - 1;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, ENV_PREFIX, plen) != 0) continue;
+        const char *name = *e + plen, *eq = strchr(name, '=');
+        if (!eq) continue;
+        char key[SW_KAFKA_KEY_MAX], origin[SW_KAFKA_KEY_MAX + 32];
+        size_t n = (size_t)(eq - name);
+        if (n >= sizeof key) n = sizeof key - 1; /* librdkafka refuses it as unknown */
+        for (size_t i = 0; i < n; i++)
+            key[i] = name[i] == '_' ? '.' : (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
+        key[n] = '\0';
+        snprintf(origin, sizeof origin, "environment " ENV_PREFIX "%.*s: ", (int)n, name);
+        if (set(conf, origin, key, eq + 1, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *env_brokers = getenv("SESSIONWATCH_BROKERS");
+    /* murmur2 is the Java client's partitioner: a key lands in the same
+     * partition whichever client produced it (librdkafka's default is crc32). */
+    int bad = set(conf, "", "client.id", "sessionwatch", err, errlen) ||
+              set(conf, "", "partitioner", "murmur2_random", err, errlen) ||
+              (env_brokers && *env_brokers &&
+               set(conf, "environment SESSIONWATCH_BROKERS: ", "bootstrap.servers", env_brokers, err, errlen)) ||
+              apply_env(conf, err, errlen) ||
+              (k->brokers && set(conf, "--brokers: ", "bootstrap.servers", k->brokers, err, errlen));
+    for (size_t i = 0; !bad && i < k->n_props; i++)
+        bad = set(conf, "-X ", k->props[i][0], k->props[i][1], err, errlen);
+    size_t n = 0;
+    if (!bad && (rd_kafka_conf_get(conf, "bootstrap.servers", NULL, &n) != RD_KAFKA_CONF_OK || n <= 1)) {
+        snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set SESSIONWATCH_BROKERS");
+        bad = 1;
+    }
+    if (bad) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const char *key,
+                          const char *val, char *err, size_t errlen) {
+    for (size_t i = 0; i < k->n_props; i++)
+        if (strcmp(k->props[i][0], key) == 0) return 0;
+    char env[sizeof ENV_PREFIX + SW_KAFKA_KEY_MAX];
+    size_t n = strlen(key);
+    if (n < SW_KAFKA_KEY_MAX) {
+        memcpy(env, ENV_PREFIX, sizeof ENV_PREFIX - 1);
+        for (size_t i = 0; i <= n; i++)
+            env[sizeof ENV_PREFIX - 1 + i] = key[i] == '.' ? '_' : (key[i] >= 'a' && key[i] <= 'z') ? (char)(key[i] - 32) : key[i];
+        if (getenv(env)) return 0;
+    }
+    return set(conf, "", key, val, err, errlen);
+}
+
+bool sw_kafka_topic_name_ok(const char *t) {
+    size_t n = strlen(t);
+    if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) return false;
+    return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+void sw_user_key(sw_buf *b, const char *tenant, size_t tenant_len, const char *actor, size_t actor_len) {
+    sw_buf_put(b, tenant, tenant_len);
+    sw_buf_putc(b, 0x1F);
+    sw_buf_put(b, actor, actor_len);
+}
+
+rd_kafka_t *sw_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err, size_t errlen) {
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
+    if (!rk) {
+        snprintf(err, errlen, "cannot create a Kafka %s: librdkafka says: %s",
+                 type == RD_KAFKA_PRODUCER ? "producer" : "consumer", why);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+rd_kafka_t *sw_kafka_producer(rd_kafka_conf_t *conf,
+                              void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                              char *err, size_t errlen) {
+    if (set(conf, "", "enable.idempotence", "true", err, errlen) != 0 ||
+        set(conf, "", "acks", "all", err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (dr_msg_cb) rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    return sw_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+}

@@ -1,0 +1,83 @@
+/* kafka.h -- what every Kafka front end shares: building a librdkafka
+ * configuration from --brokers, -X key=value and the environment, the
+ * record key that partitions the stream by user, and the alert producer.
+ *
+ * Configuration precedence: -X on the command line, then the environment,
+ * then librdkafka's defaults.  Any librdkafka property can be set from the
+ * environment as SESSIONWATCH_KAFKA_<PROPERTY> with dots as underscores and
+ * upper case (SESSIONWATCH_KAFKA_SASL_PASSWORD=... sets sasl.password), so
+ * secrets never need to be on a command line.  Secrets are never printed.
+ *
+ * The user key: every record of one user must land in one partition so
+ * that one worker owns that user's window state.  The key is the bytes
+ *     tenant 0x1F actor_id
+ * (0x1F is the ASCII unit separator; the tenant is "" by default, so a
+ * single-tenant key is 0x1F + actor id).  The same key is used on input
+ * topics (replay, repartition) and on the alerts topic. */
+#ifndef SW_KAFKA_H
+#define SW_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cli.h"
+#include "jsonw.h"
+
+#define SW_KAFKA_MAX_PROPS 64
+#define SW_KAFKA_KEY_MAX 128 /* longest property name + 1; librdkafka's are < 64 */
+
+/* Zero-initialise.  props[i][0] points into keys[] (argv is never written
+ * to), so an sw_kafka_opts must not be copied by value once filled. */
+typedef struct {
+    const char *brokers;                 /* --brokers (SESSIONWATCH_BROKERS is read by sw_kafka_conf) */
+    const char *props[SW_KAFKA_MAX_PROPS][2]; /* -X key=value, in order */
+    size_t n_props;
+    char keys[SW_KAFKA_MAX_PROPS][SW_KAFKA_KEY_MAX];
+} sw_kafka_opts;
+
+/* Parses argv[i] if it is --brokers, -X key=value, -Xkey=value or
+ * -X=key=value: 1 consumed, 0 not a Kafka flag, -1 error (reported). */
+int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a);
+/* Parses argv[i] if it is the flag name with a topic name as its value
+ * (checked with sw_kafka_topic_name_ok): 1 with *topic, 0 not that flag,
+ * -1 error (reported). */
+int sw_cli_topic_option(sw_args *a, const char *name, const char **topic);
+/* The help lines for --brokers and -X. */
+void sw_cli_kafka_help(FILE *out);
+
+/* A configuration with, in this order (later wins): client.id=sessionwatch,
+ * SESSIONWATCH_BROKERS, every SESSIONWATCH_KAFKA_* variable, --brokers, and
+ * the -X properties.  NULL with a message in err (naming the property, where
+ * it came from and what librdkafka said) on a bad property, or when no
+ * source set bootstrap.servers. */
+rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, char *err, size_t errlen);
+
+/* Sets key=val unless -X or the environment set key: a front end's default
+ * that the user may still override.  0, or -1 with err. */
+int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const char *key,
+                          const char *val, char *err, size_t errlen);
+
+/* True if the property name holds a secret (password, secret, key
+ * material), for masking in logs and `config print`. */
+bool sw_kafka_prop_is_secret(const char *name);
+
+/* Kafka's rule for a topic name: 1 to 249 of [A-Za-z0-9._-], not "." or "..". */
+bool sw_kafka_topic_name_ok(const char *topic);
+
+/* Appends the user key (tenant 0x1F actor) to b. */
+void sw_user_key(sw_buf *b, const char *tenant, size_t tenant_len, const char *actor, size_t actor_len);
+
+/* rd_kafka_new() that takes conf in every case: NULL with err ("cannot
+ * create a Kafka consumer: librdkafka says: ..."). */
+rd_kafka_t *sw_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err, size_t errlen);
+
+/* An idempotent producer (enable.idempotence=true, acks=all, always: the
+ * per-user order across retries depends on it) with the given
+ * delivery-report callback.  Takes ownership of conf.  NULL with err. */
+rd_kafka_t *sw_kafka_producer(rd_kafka_conf_t *conf,
+                              void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                              char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,63 @@
+/* worker.h -- `sessionwatch run` as a library call: a balanced consumer
+ * group of N threads over the input topic, one detector engine per
+ * assigned partition, alerts to the alerts topic through one shared
+ * idempotent producer, at-least-once offset commits.
+ *
+ * Threads.  Each of the N threads is one group member (its own rd_kafka_t
+ * consumer) and owns its partitions outright: their engines, their ack
+ * rings and its sw_parser.  Nothing a thread touches per record is shared,
+ * so the hot path has no locks.  The one producer is shared; a thread of
+ * its own serves its delivery reports (alert_producer.h).  The calling
+ * thread only watches: signals, the status line, --exit-at-end.
+ *
+ * State per partition.  The input is keyed by user (kafka.h), so a user's
+ * records are in one partition and one engine sees them all, in order.  An
+ * engine is created when its partition is assigned and dropped when it is
+ * revoked: until the Redis state hand-off exists, a rebalance forgets the
+ * window state of the partitions that move, so an attack whose sessions
+ * straddle a rebalance (or a restart) can be missed.  Before a partition is
+ * let go, its alerts are flushed and its offsets committed.
+ *
+ * Commits.  enable.auto.commit is off; each thread commits the commit point
+ * of its partitions (alert_producer.h: the oldest record with an
+ * unacknowledged alert or dead letter, else the next offset) every second,
+ * asynchronously, and synchronously on revoke, on shutdown and at the end. */
+#ifndef SW_WORKER_H
+#define SW_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "kafka.h"
+
+typedef struct {
+    const sw_config *cfg;
+    const sw_kafka_opts *kafka;
+    const char *topic;          /* input */
+    const char *alerts_topic;
+    const char *dlq_topic;      /* NULL: rejected records are only counted */
+    const char *group;
+    int threads;                /* group members in this process, >= 1 */
+    bool exit_at_end;           /* stop once every assigned partition is at its end */
+    bool summary_json;
+    int64_t status_interval_ms; /* 0: no status lines */
+    atomic_int *stop;           /* set (e.g. by a signal handler) to shut down cleanly */
+    /* Optional observer, called on the worker's thread after each alert is
+     * handed to the producer (the demo prints them); must be thread-safe
+     * and quick. */
+    void (*on_alert)(void *ud, const sw_alert_out *a);
+    void *on_alert_ud;
+    /* Optional: kept up to date with the partitions assigned to this
+     * process's members (the demo waits for the group before producing). */
+    atomic_uint *assigned;
+} sw_run_opts;
+
+/* Runs until *o->stop is set, or until the end with exit_at_end; prints
+ * the summary on stderr.  0 when every alert was acknowledged and every
+ * processed record committed; 1 on an error (reported on stderr). */
+int sw_run(const sw_run_opts *o);
+
+#endif

@@ -1,0 +1,930 @@
+/* test_kafka_tools.c -- pins the Kafka front ends around `run`: the
+ * configuration (-X forms, environment, precedence, errors, secrets), the
+ * user key's bytes, `mock-broker`, `replay`, `gen --brokers` and
+ * `repartition`.  Everything runs on loopback against librdkafka's mock
+ * cluster, started in this process (sw_mockcluster_start) or as the
+ * `mock-broker` binary; the binaries under test are run with tu_run and
+ * their topics read back with a plain assign()-from-the-beginning consumer.
+ * Every wait is bounded and ends by itself. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extract.h"
+#include "jsonw.h"
+#include "kafka.h"
+#include "mockcluster.h"
+#include "testutil.h"
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        if (!strstr((hay), (needle)))                                                         \
+            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
+    } while (0)
+#define assert_lacks(hay, needle)                                                             \
+    do {                                                                                      \
+        if (strstr((hay), (needle)))                                                          \
+            fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), (hay));    \
+    } while (0)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a topic back                                                 */
+
+typedef struct {
+    int32_t partition;
+    int64_t offset;
+    int has_key;
+    char *key, *val; /* NUL-terminated copies */
+    size_t klen, vlen;
+} krec;
+
+typedef struct {
+    krec *r;
+    size_t n;
+} krecs;
+
+static void krecs_free(krecs *k) {
+    for (size_t i = 0; i < k->n; i++) {
+        free(k->r[i].key);
+        free(k->r[i].val);
+    }
+    free(k->r);
+    k->r = NULL;
+    k->n = 0;
+}
+
+static char *dup_bytes(const void *p, size_t n) {
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    if (n) memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+static rd_kafka_conf_t *client_conf(const char *brokers) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err), RD_KAFKA_CONF_OK);
+    return conf;
+}
+
+/* Every record of topic, from the beginning of every partition to its end. */
+static krecs consume_all(const char *brokers, const char *topic) {
+    rd_kafka_conf_t *conf = client_conf(brokers);
+    char err[256];
+    assert_int_equal(rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err), RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err), RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err), RD_KAFKA_CONF_OK);
+    /* Under read_committed the mock sends no EOF for an empty partition. */
+    assert_int_equal(rd_kafka_conf_set(conf, "isolation.level", "read_uncommitted", err, sizeof err), RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    assert_non_null(rk);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    assert_int_equal(rd_kafka_metadata(rk, 0, rkt, &md, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(md->topic_cnt, 1);
+    assert_int_equal(md->topics[0].err, 0);
+    int parts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    assert_true(parts > 0);
+
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(rk, l), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+
+    krecs out = {0};
+    size_t cap = 0;
+    char *at_end = calloc((size_t)parts, 1);
+    int ended = 0;
+    double deadline = now_s() + 30;
+    while (ended < parts && now_s() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (!at_end[m->partition]) ended++;
+            at_end[m->partition] = 1;
+        } else if (m->err) {
+            fail_msg("consumer: %s", rd_kafka_message_errstr(m));
+        } else {
+            if (out.n == cap) {
+                cap = cap ? cap * 2 : 64;
+                out.r = realloc(out.r, cap * sizeof *out.r);
+                assert_non_null(out.r);
+            }
+            krec *r = &out.r[out.n++];
+            r->partition = m->partition;
+            r->offset = m->offset;
+            r->has_key = m->key != NULL;
+            r->key = dup_bytes(m->key, m->key_len);
+            r->klen = m->key_len;
+            r->val = dup_bytes(m->payload, m->len);
+            r->vlen = m->len;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    free(at_end);
+    assert_int_equal(ended, parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return out;
+}
+
+/* The records whose value contains needle. */
+static size_t count_values(const krecs *k, const char *needle) {
+    size_t n = 0;
+    for (size_t i = 0; i < k->n; i++) n += strstr(k->r[i].val, needle) != NULL;
+    return n;
+}
+
+static const krec *find_value(const krecs *k, const char *val) {
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->r[i].val, val) == 0) return &k->r[i];
+    return NULL;
+}
+
+/* The "seq" number in a test record's value, or -1. */
+static long seq_of(const char *val) {
+    const char *s = strstr(val, "\"seq\":");
+    return s ? strtol(s + 6, NULL, 10) : -1;
+}
+
+/* Asserts that the records with key (klen bytes) are exactly the seq numbers
+ * want[0..n) in that order, all in one partition. */
+static void assert_user(const krecs *k, const char *key, size_t klen, const long *want, size_t n) {
+    size_t got = 0;
+    int32_t part = -1;
+    int64_t last_offset = -1;
+    for (size_t i = 0; i < k->n; i++) {
+        const krec *r = &k->r[i];
+        if (!r->has_key || r->klen != klen || memcmp(r->key, key, klen) != 0) continue;
+        if (part < 0) part = r->partition;
+        assert_int_equal(r->partition, part);
+        assert_true(r->offset > last_offset); /* consumed in offset order */
+        last_offset = r->offset;
+        assert_true(got < n);
+        assert_int_equal(seq_of(r->val), want[got]);
+        got++;
+    }
+    assert_int_equal(got, n);
+}
+
+/* Produces values, unkeyed, in order to partition 0 of topic. */
+static void produce_raw(const char *brokers, const char *topic, const char *const *values, size_t n) {
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(brokers), err, sizeof err);
+    assert_non_null(rk);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_VALUE((void *)values[i], strlen(values[i])),
+                                           RD_KAFKA_V_END),
+                         0);
+    assert_int_equal(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+}
+
+static sw_mockcluster *start_mock(const char *topic, int partitions) {
+    char err[256];
+    sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
+    if (!m) fail_msg("%s", err);
+    if (topic && sw_mockcluster_topic(m, topic, partitions, err, sizeof err) != 0) fail_msg("%s", err);
+    return m;
+}
+
+/* A summary JSON field "name":N, or -1. */
+static long json_count(const char *s, const char *name) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    const char *p = strstr(s, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Runs the binary, which must exit 0 within a minute. */
+static tu_result run_ok(const char *const *argv) {
+    double t0 = now_s();
+    tu_result r = tu_run(argv, NULL, 0);
+    if (r.status != 0) fail_msg("sessionwatch %s exited %d: %s", argv[0], r.status, r.err);
+    assert_true(now_s() - t0 < 60);
+    return r;
+}
+
+/* Runs the binary, which must exit with status and say want on stderr
+ * (and never hidden, if given). */
+static void expect_exit(const char *const *argv, int status, const char *want, const char *hidden) {
+    tu_result r = tu_run(argv, NULL, 0);
+    if (r.status != status) fail_msg("sessionwatch %s exited %d, not %d: %s", argv[0], r.status, status, r.err);
+    assert_contains(r.err, want);
+    if (hidden) assert_lacks(r.err, hidden);
+    tu_result_free(&r);
+}
+
+/* `sessionwatch cmd --help` exits 0 and names every flag. */
+static void expect_help(const char *cmd, const char *const *flags, size_t n) {
+    const char *argv[] = {cmd, "--help", NULL};
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    for (size_t i = 0; i < n; i++) assert_contains(r.out, flags[i]);
+    tu_result_free(&r);
+}
+
+static pid_t child; /* the spawned binary until terminate() reaps it */
+
+/* Teardown: a child left running by a failed assertion is killed. */
+static int kill_child(void **state) {
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    child = 0;
+    return 0;
+}
+
+/* Starts the binary with argv (NULL-terminated, argv[0] is the command)
+ * and its file descriptor fd (1 or 2) on a pipe whose read end goes to
+ * *read_fd. */
+static pid_t spawn(const char *const *argv, int fd, int *read_fd) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], fd);
+        close(p[0]);
+        close(p[1]);
+        const char *args[32] = {SW_BINARY};
+        for (size_t i = 0; argv[i] && i < 30; i++) args[i + 1] = argv[i];
+        execv(SW_BINARY, (char *const *)args);
+        _exit(127);
+    }
+    close(p[1]);
+    *read_fd = p[0];
+    return child = pid;
+}
+
+/* Sends SIGTERM and returns the exit status (128 + signal if killed); a
+ * child still running after 30 s is killed and fails the test. */
+static int terminate(pid_t pid) {
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int st = 0;
+    pid_t w = 0;
+    for (double deadline = now_s() + 30; w == 0 && now_s() < deadline;) {
+        w = waitpid(pid, &st, WNOHANG);
+        if (w == 0) usleep(20000);
+    }
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        child = 0;
+        fail_msg("sessionwatch did not stop on SIGTERM within 30 s");
+    }
+    child = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+
+/* Teardown: no SESSIONWATCH_* variable outlives the test that set it, even
+ * when an assertion failed half-way. */
+static int unset_env(void **state) {
+    (void)state;
+    const char *names[] = {"SESSIONWATCH_BROKERS", "SESSIONWATCH_KAFKA_CLIENT_ID", "SESSIONWATCH_KAFKA_LINGER_MS",
+                           "SESSIONWATCH_KAFKA_SOCKET_TIMEOUT_MS", "SESSIONWATCH_KAFKA_NO_SUCH_THING",
+                           "SESSIONWATCH_KAFKA_SSL_KEYSTORE_PASSWORDX"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
+    return 0;
+}
+
+static char *conf_get(rd_kafka_conf_t *c, const char *name) {
+    static char buf[512];
+    size_t n = sizeof buf;
+    assert_int_equal(rd_kafka_conf_get(c, name, buf, &n), RD_KAFKA_CONF_OK);
+    return buf;
+}
+
+/* Feeds argv (after a dummy argv[0]) to sw_cli_kafka_option: the number
+ * of arguments that were Kafka flags, or -1 on an error. */
+static int parse_kafka(sw_kafka_opts *k, char **argv, int argc) {
+    sw_args a = {argc, argv, 1, "test"};
+    int n = 0;
+    while (a.i < argc) {
+        int r = sw_cli_kafka_option(k, &a);
+        if (r < 0) return -1;
+        if (r == 0) a.i++;
+        else n++;
+    }
+    return n;
+}
+
+static void test_kafka_option_forms(void **state) {
+    (void)state;
+    sw_kafka_opts k = {0};
+    char a0[] = "x", a1[] = "-X", a2[] = "linger.ms=7", a3[] = "-Xclient.id=me", a4[] = "-X=acks=1",
+         a5[] = "--brokers=h:1", a6[] = "other", a7[] = "-X", a8[] = "socket.timeout.ms=", a9[] = "--brokers",
+         a10[] = "h:2";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10};
+    assert_int_equal(parse_kafka(&k, argv, 11), 6);
+    assert_int_equal(k.n_props, 4);
+    assert_string_equal(k.props[0][0], "linger.ms");
+    assert_string_equal(k.props[0][1], "7");
+    assert_string_equal(k.props[1][0], "client.id");
+    assert_string_equal(k.props[1][1], "me");
+    assert_string_equal(k.props[2][0], "acks");
+    assert_string_equal(k.props[2][1], "1");
+    assert_string_equal(k.props[3][0], "socket.timeout.ms");
+    assert_string_equal(k.props[3][1], "");
+    assert_string_equal(k.brokers, "h:2"); /* the last --brokers wins */
+    assert_string_equal(a2, "linger.ms=7"); /* argv is not written to */
+
+    char b1[] = "-X", b2[] = "novalue", b3[] = "-X=", b4[] = "-X";
+    char *bad1[] = {a0, b1, b2}, *bad2[] = {a0, b3}, *bad3[] = {a0, b4};
+    sw_kafka_opts k2 = {0};
+    assert_int_equal(parse_kafka(&k2, bad1, 3), -1); /* no '=' */
+    assert_int_equal(parse_kafka(&k2, bad2, 2), -1); /* no key */
+    assert_int_equal(parse_kafka(&k2, bad3, 2), -1); /* no value at all */
+}
+
+static void test_conf_precedence(void **state) {
+    (void)state;
+    char err[1024];
+    setenv("SESSIONWATCH_BROKERS", "env-host:9092", 1);
+    setenv("SESSIONWATCH_KAFKA_CLIENT_ID", "from-env", 1);
+    setenv("SESSIONWATCH_KAFKA_LINGER_MS", "42", 1);
+    setenv("SESSIONWATCH_KAFKA_SOCKET_TIMEOUT_MS", "12345", 1);
+
+    sw_kafka_opts k = {0};
+    rd_kafka_conf_t *c = sw_kafka_conf(&k, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(conf_get(c, "bootstrap.servers"), "env-host:9092");
+    assert_string_equal(conf_get(c, "client.id"), "from-env");
+    assert_string_equal(conf_get(c, "linger.ms"), "42");
+    rd_kafka_conf_destroy(c);
+
+    /* The flags win: --brokers over SESSIONWATCH_BROKERS, -X over the environment. */
+    k.brokers = "flag-host:1";
+    k.props[0][0] = "client.id", k.props[0][1] = "from-flag";
+    k.props[1][0] = "linger.ms", k.props[1][1] = "3";
+    k.n_props = 2;
+    assert_non_null(c = sw_kafka_conf(&k, err, sizeof err));
+    assert_string_equal(conf_get(c, "bootstrap.servers"), "flag-host:1");
+    assert_string_equal(conf_get(c, "client.id"), "from-flag");
+    assert_string_equal(conf_get(c, "linger.ms"), "3");
+    assert_string_equal(conf_get(c, "socket.timeout.ms"), "12345");
+    /* A front end's default yields to -X and to the environment, not otherwise. */
+    assert_int_equal(sw_kafka_conf_default(c, &k, "linger.ms", "99", err, sizeof err), 0);
+    assert_int_equal(sw_kafka_conf_default(c, &k, "socket.timeout.ms", "99", err, sizeof err), 0);
+    assert_int_equal(sw_kafka_conf_default(c, &k, "reconnect.backoff.ms", "77", err, sizeof err), 0);
+    assert_string_equal(conf_get(c, "linger.ms"), "3");
+    assert_string_equal(conf_get(c, "socket.timeout.ms"), "12345");
+    assert_string_equal(conf_get(c, "reconnect.backoff.ms"), "77");
+    rd_kafka_conf_destroy(c);
+
+    /* -X bootstrap.servers is a command-line flag too, applied after --brokers. */
+    k.props[2][0] = "bootstrap.servers", k.props[2][1] = "x-host:2";
+    k.n_props = 3;
+    assert_non_null(c = sw_kafka_conf(&k, err, sizeof err));
+    assert_string_equal(conf_get(c, "bootstrap.servers"), "x-host:2");
+    rd_kafka_conf_destroy(c);
+
+    unset_env(NULL);
+    /* No brokers from anywhere: an error that says how to give them. */
+    sw_kafka_opts none = {0};
+    assert_null(sw_kafka_conf(&none, err, sizeof err));
+    assert_contains(err, "--brokers");
+    assert_contains(err, "SESSIONWATCH_BROKERS");
+}
+
+/* sw_kafka_conf must refuse k (with the environment variable env=val set,
+ * if env) with a message that contains want and not hidden (if given). */
+static void assert_conf_error(const sw_kafka_opts *k, const char *env, const char *val, const char *want,
+                              const char *hidden) {
+    char err[1024];
+    if (env) setenv(env, val, 1);
+    assert_null(sw_kafka_conf(k, err, sizeof err));
+    if (env) unsetenv(env);
+    assert_contains(err, want);
+    assert_contains(err, "CONFIGURATION.md");
+    if (hidden) assert_lacks(err, hidden);
+}
+
+static void test_conf_bad_property(void **state) {
+    (void)state;
+    sw_kafka_opts k = {.brokers = "h:1", .n_props = 1};
+    k.props[0][0] = "security.protocol", k.props[0][1] = "CARRIER_PIGEON";
+    assert_conf_error(&k, NULL, NULL, "-X security.protocol=CARRIER_PIGEON: librdkafka says: ", NULL);
+    k.props[0][0] = "no.such.property", k.props[0][1] = "1";
+    assert_conf_error(&k, NULL, NULL, "-X no.such.property=1: librdkafka says: ", NULL);
+    assert_conf_error(&k, NULL, NULL, "check the spelling", NULL);
+    /* From the environment: the variable is named. */
+    sw_kafka_opts e = {.brokers = "h:1"};
+    assert_conf_error(&e, "SESSIONWATCH_KAFKA_NO_SUCH_THING", "x1",
+                      "environment SESSIONWATCH_KAFKA_NO_SUCH_THING: no.such.thing=x1", NULL);
+}
+
+static void test_conf_secrets_masked(void **state) {
+    (void)state;
+    const char *secret[] = {"sasl.password", "ssl.key.password", "ssl.keystore.password", "ssl.key.pem",
+                            "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
+                            "sasl.oauthbearer.token.endpoint.url", "SASL.PASSWORD", "ssl.keystore.location"};
+    const char *plain[] = {"bootstrap.servers", "client.id", "sasl.username", "sasl.mechanism",
+                           "security.protocol", "linger.ms"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) assert_true(sw_kafka_prop_is_secret(secret[i]));
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) assert_false(sw_kafka_prop_is_secret(plain[i]));
+
+    /* A mistyped secret property, from -X or the environment: named, its
+     * value never shown. */
+    sw_kafka_opts k = {.brokers = "h:1", .n_props = 1};
+    k.props[0][0] = "sasl.passwordd", k.props[0][1] = "hunter2";
+    assert_conf_error(&k, NULL, NULL, "-X sasl.passwordd=***", "hunter2");
+    sw_kafka_opts e = {.brokers = "h:1"};
+    assert_conf_error(&e, "SESSIONWATCH_KAFKA_SSL_KEYSTORE_PASSWORDX", "hunter3", "ssl.keystore.passwordx=***",
+                      "hunter3");
+
+    /* Through the binary: the same, on stderr, and -X without '=' too. */
+    const char *argv[] = {"replay", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "sasl.passwordd=hunter2", NULL};
+    expect_exit(argv, 1, "sasl.passwordd=***", "hunter2");
+    const char *argv2[] = {"replay", "--topic", "t", "-X", "sasl.password:hunter2", NULL};
+    expect_exit(argv2, 2, "KEY=VALUE", "hunter2");
+}
+
+static void test_user_key_bytes(void **state) {
+    (void)state;
+    sw_buf b = {0};
+    sw_user_key(&b, "acme", 4, "00u1", 4);
+    assert_int_equal(b.len, 9);
+    assert_memory_equal(b.p, "acme\x1f" "00u1", 9);
+    sw_buf_reset(&b);
+    sw_user_key(&b, "", 0, "00u1", 4);
+    assert_int_equal(b.len, 5);
+    assert_memory_equal(b.p, "\x1f" "00u1", 5);
+    /* Appends, and keeps every byte (NUL included). */
+    sw_user_key(&b, "t", 1, "a\0b", 3);
+    assert_int_equal(b.len, 10);
+    assert_memory_equal(b.p, "\x1f" "00u1" "t\x1f" "a\0b", 10);
+    sw_buf_free(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* mock-broker                                                          */
+
+static void test_mock_broker_command(void **state) {
+    (void)state;
+    const char *flags[] = {"--brokers N", "--topic NAME[:PARTITIONS]", "--help", "5 MB"};
+    expect_help("mock-broker", flags, 4);
+    const char *bad[] = {"mock-broker", "--topic", "bad/name", NULL};
+    expect_exit(bad, 2, "a Kafka topic name", NULL);
+    const char *bad2[] = {"mock-broker", "--topic", "t:0", NULL};
+    expect_exit(bad2, 2, "1 to 10000 partitions", NULL);
+
+    const char *argv[] = {"mock-broker", "--brokers", "2", "--topic", "events:3", "--topic", "alerts", NULL};
+    int out;
+    pid_t pid = spawn(argv, 1, &out);
+    char line[256];
+    size_t n = 0;
+    for (double deadline = now_s() + 20; n < sizeof line - 1 && now_s() < deadline;) {
+        struct pollfd p = {out, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0) continue;
+        ssize_t got = read(out, line + n, 1);
+        if (got <= 0 || line[n] == '\n') break;
+        n++;
+    }
+    line[n] = '\0';
+    close(out);
+    assert_true(n > 0);
+    assert_non_null(strstr(line, "127.0.0.1:"));
+    assert_non_null(strchr(line, ',')); /* two brokers */
+
+    /* A librdkafka client can use it: both topics exist as asked. */
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(line), err, sizeof err);
+    assert_non_null(rk);
+    const struct rd_kafka_metadata *md = NULL;
+    assert_int_equal(rd_kafka_metadata(rk, 1, NULL, &md, 10000), 0);
+    assert_int_equal(md->broker_cnt, 2);
+    int seen = 0;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        if (strcmp(md->topics[i].topic, "events") == 0) seen++, assert_int_equal(md->topics[i].partition_cnt, 3);
+        if (strcmp(md->topics[i].topic, "alerts") == 0) seen++, assert_int_equal(md->topics[i].partition_cnt, 4);
+    }
+    assert_int_equal(seen, 2);
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+
+    assert_int_equal(terminate(pid), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* replay                                                               */
+
+#define EV(seq, actor)                                                                              \
+    "{\"seq\":" #seq ",\"eventType\":\"user.session.start\",\"organization\":{\"id\":\"acme\"},"      \
+    "\"actor\":{\"id\":\"" actor "\"},\"authenticationContext\":{\"externalSessionId\":\"s" #seq "\"}," \
+    "\"published\":\"2026-01-05T08:00:00.000Z\"}"
+
+static void test_replay_keys_and_order(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("raw", 4);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+
+    /* The array elements are separated the way Okta's API pages are not
+     * (spaces), so that the split is seen to copy each element's own text. */
+    const char *garbage = "this is {not json";
+    const char *no_actor = "{\"seq\":9,\"eventType\":\"user.session.start\"}";
+    const char *num_actor = "{\"seq\":10,\"actor\":{\"id\":42}}";
+    const char *no_tenant = "{\"seq\":11,\"actor\":{\"id\":\"00u3\"}}";
+    size_t big_len = 5000;
+    char *big = malloc(big_len + 1);
+    memset(big, 'x', big_len);
+    const char *big_head = "{\"seq\":99,\"actor\":{\"id\":\"00u1\"},\"pad\":\"";
+    memcpy(big, big_head, strlen(big_head));
+    memcpy(big + big_len - 2, "\"}", 2);
+    big[big_len] = '\0';
+    sw_buf in = {0};
+    sw_buf_puts(&in, "[ " EV(1, "00u1") " , " EV(2, "00u2") "," EV(3, "00u3") " ]\n");
+    sw_buf_puts(&in, EV(4, "00u1") "\n");
+    sw_buf_puts(&in, garbage);
+    sw_buf_puts(&in, "\n" EV(5, "00u2") "\r\n");
+    sw_buf_puts(&in, big);
+    sw_buf_puts(&in, "\n\n" EV(6, "00u1") "\n" EV(7, "00u3") "\n");
+    sw_buf_puts(&in, no_actor);
+    sw_buf_putc(&in, '\n');
+    sw_buf_puts(&in, num_actor);
+    sw_buf_putc(&in, '\n');
+    sw_buf_puts(&in, EV(8, "00u2") "\n");
+    sw_buf_puts(&in, no_tenant); /* the last line needs no newline */
+    const char *file = tu_write_temp(in.p, in.len);
+    assert_non_null(file);
+
+    const char *argv[] = {"replay", "--brokers", brokers, "--topic", "raw", "--tenant-field", "organization.id",
+                          "--max-record-bytes", "4k", "--summary", "json", file, NULL};
+    tu_result r = run_ok(argv);
+    /* 11 records (the blank line is none), 11 events in the 9 that parse ... */
+    assert_int_equal(json_count(r.err, "records"), 11);
+    assert_int_equal(json_count(r.err, "events"), 11);
+    /* ... everything produced but the big one, 3 records without a key. */
+    assert_int_equal(json_count(r.err, "produced"), 12);
+    assert_int_equal(json_count(r.err, "delivered"), 12);
+    assert_int_equal(json_count(r.err, "failed"), 0);
+    assert_int_equal(json_count(r.err, "unkeyed"), 3);
+    assert_contains(r.err, "\"unkeyed_by\":{\"not_session_start\":0,\"wrong_dataset\":0,\"no_session_id\":0,"
+                           "\"no_actor_id\":1,");
+    assert_contains(r.err, "\"malformed_json\":1,\"too_large\":0,\"wrong_type\":1,");
+    assert_contains(r.err, "\"rejected\":{\"malformed_json\":0,\"too_large\":1,");
+    tu_result_free(&r);
+
+    krecs k = consume_all(brokers, "raw");
+    assert_int_equal(k.n, 12);
+    /* Each user's records: one partition, file order, the element's own text. */
+    long u1[] = {1, 4, 6}, u2[] = {2, 5, 8}, u3[] = {3, 7};
+    assert_user(&k, "acme\x1f" "00u1", 9, u1, 3);
+    assert_user(&k, "acme\x1f" "00u2", 9, u2, 3);
+    assert_user(&k, "acme\x1f" "00u3", 9, u3, 2);
+    long u3_no_tenant[] = {11};
+    assert_user(&k, "\x1f" "00u3", 5, u3_no_tenant, 1);
+    assert_non_null(find_value(&k, EV(1, "00u1")));
+    assert_non_null(find_value(&k, EV(2, "00u2")));
+    assert_non_null(find_value(&k, EV(3, "00u3")));
+    assert_non_null(find_value(&k, EV(5, "00u2"))); /* CR dropped */
+    /* The unkeyable records, whole and with a NULL key. */
+    const char *unkeyed[] = {garbage, no_actor, num_actor};
+    for (size_t i = 0; i < 3; i++) {
+        const krec *g = find_value(&k, unkeyed[i]);
+        assert_non_null(g);
+        assert_false(g->has_key);
+    }
+    size_t keyless = 0;
+    for (size_t i = 0; i < k.n; i++) keyless += !k.r[i].has_key;
+    assert_int_equal(keyless, 3);
+    /* The too-large record was not produced. */
+    assert_int_equal(count_values(&k, "\"seq\":99"), 0);
+    krecs_free(&k);
+
+    /* The text summary says the same for people. */
+    const char *argv2[] = {"replay", "--brokers", brokers, "--topic", "raw2", "--max-record-bytes", "4k", file, NULL};
+    r = tu_run(argv2, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "11 records read (11 events)");
+    assert_contains(r.err, "12 produced to raw2, 12 delivered, 0 failed");
+    assert_contains(r.err, "unkeyed 3 (produced with a NULL key): no_actor_id=1 malformed_json=1 wrong_type=1");
+    assert_contains(r.err, "rejected too_large=1");
+    tu_result_free(&r);
+
+    sw_buf_free(&in);
+    free(big);
+    sw_mockcluster_stop(m);
+}
+
+static void test_replay_usage_errors(void **state) {
+    (void)state;
+    const char *flags[] = {"--brokers", "-X KEY=VALUE", "--topic", "--tenant-field", "--tenant NAME", "--rate",
+                           "--max-record-bytes", "--summary", "--help", "SESSIONWATCH_KAFKA_"};
+    expect_help("replay", flags, sizeof flags / sizeof flags[0]);
+
+    const char *cases[][8] = {
+        {"replay", "--brokers", "h:1", NULL},                                   /* no --topic */
+        {"replay", "--brokers", "h:1", "--topic", "t", "--rate", "0", NULL},    /* bad rate */
+        {"replay", "--brokers", "h:1", "--topic", "t", "--window", "5m", NULL}, /* not a replay flag */
+        {"replay", "--brokers", "h:1", "--topic", "t", "--summary", "xml", NULL},
+    };
+    const char *want[] = {"--topic is required", "--rate", "unknown option '--window'", "--summary"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) expect_exit(cases[i], 2, want[i], NULL);
+    const char *badtopic[] = {"replay", "--brokers", "h:1", "--topic", "no spaces", NULL};
+    expect_exit(badtopic, 2, "--topic: 'no spaces' is not a Kafka topic name", NULL);
+    const char *nofile[] = {"replay", "--brokers", "h:1", "--topic", "t", "/nonexistent/file", NULL};
+    expect_exit(nofile, 1, "cannot open /nonexistent/file", NULL);
+}
+
+static void test_replay_rate_and_message_size(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("paced", 1);
+    sw_buf in = {0};
+    for (int i = 0; i < 20; i++) sw_buf_puts(&in, EV(1, "00u1") "\n");
+    const char *file = tu_write_temp(in.p, in.len);
+    const char *argv[] = {"replay", "--brokers", sw_mockcluster_bootstraps(m), "--topic", "paced", "--rate", "50",
+                          "--summary", "json", file, NULL};
+    double t0 = now_s();
+    tu_result r = run_ok(argv);
+    /* 20 records at 50 a second: the last is due 19/50 s after the first. */
+    assert_true(now_s() - t0 >= 0.38);
+    assert_true(strtod(strstr(r.err, "\"elapsed_s\":") + 12, NULL) >= 0.38);
+    assert_int_equal(json_count(r.err, "delivered"), 20);
+    tu_result_free(&r);
+
+    /* A record over message.max.bytes is rejected as too_large, not failed. */
+    sw_buf_reset(&in);
+    sw_buf_puts(&in, EV(1, "00u1") "\n{\"seq\":2,\"pad\":\"");
+    for (int i = 0; i < 1500; i++) sw_buf_putc(&in, 'x');
+    sw_buf_puts(&in, "\"}\n" EV(3, "00u1") "\n");
+    file = tu_write_temp(in.p, in.len);
+    const char *small[] = {"replay", "--brokers", sw_mockcluster_bootstraps(m), "--topic", "paced", "-X",
+                           "message.max.bytes=1000", "--summary", "json", file, NULL};
+    r = run_ok(small);
+    assert_int_equal(json_count(r.err, "produced"), 2);
+    assert_int_equal(json_count(r.err, "failed"), 0);
+    assert_contains(r.err, "\"too_large\":1");
+    assert_contains(r.err, "over message.max.bytes");
+    tu_result_free(&r);
+    sw_buf_free(&in);
+    sw_mockcluster_stop(m);
+}
+
+static void test_replay_dead_broker_fails(void **state) {
+    (void)state;
+    const char *in = EV(1, "00u1") "\n" EV(2, "00u2") "\n";
+    const char *argv[] = {"replay", "--brokers", "127.0.0.1:1", "--topic", "raw", "-X", "message.timeout.ms=1500",
+                          "-X", "log_level=0", "--summary", "json", NULL};
+    double t0 = now_s();
+    tu_result r = tu_run(argv, in, strlen(in));
+    double took = now_s() - t0;
+    assert_true(took < 30);
+    assert_int_equal(r.status, 1);
+    assert_int_equal(json_count(r.err, "produced"), 2);
+    assert_int_equal(json_count(r.err, "delivered"), 0);
+    assert_int_equal(json_count(r.err, "failed"), 2);
+    assert_contains(r.err, "not delivered");
+    assert_contains(r.err, "--brokers");
+    tu_result_free(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* gen --brokers                                                        */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void test_gen_to_kafka_matches_file(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("gen", 3);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    char out[64], truth1[64], truth2[64];
+    snprintf(out, sizeof out, "%s", tu_write_temp("", 0));
+    snprintf(truth1, sizeof truth1, "%s", tu_write_temp("", 0));
+    snprintf(truth2, sizeof truth2, "%s", tu_write_temp("", 0));
+    const char *common[] = {"--seed", "7", "--users", "40", "--tenants", "2", "--records", "600", "--attack-rate", "0.2"};
+    const char *a1[16] = {"gen"}, *a2[20] = {"gen"};
+    size_t n1 = 1, n2 = 1;
+    for (size_t i = 0; i < 10; i++) a1[n1++] = a2[n2++] = common[i];
+    a1[n1++] = "--out", a1[n1++] = out, a1[n1++] = "--truth", a1[n1++] = truth1;
+    a2[n2++] = "--brokers", a2[n2++] = brokers, a2[n2++] = "--topic", a2[n2++] = "gen";
+    a2[n2++] = "--truth", a2[n2++] = truth2, a2[n2++] = "--rate", a2[n2++] = "100000";
+    tu_result r = tu_run(a1, NULL, 0);
+    assert_int_equal(r.status, 0);
+    tu_result_free(&r);
+    r = run_ok(a2);
+    assert_contains(r.err, "600 records");
+    assert_contains(r.err, "600 produced to gen, 600 delivered, 0 failed");
+    tu_result_free(&r);
+
+    size_t flen = 0, t1len = 0, t2len = 0;
+    char *file = tu_read_file(out, &flen), *t1 = tu_read_file(truth1, &t1len), *t2 = tu_read_file(truth2, &t2len);
+    assert_non_null(file);
+    assert_true(t1len > 0);
+    assert_int_equal(t1len, t2len);
+    assert_memory_equal(t1, t2, t1len);
+
+    char **lines = calloc(700, sizeof *lines);
+    size_t nl = 0;
+    for (char *save = NULL, *l = strtok_r(file, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        assert_true(nl < 700);
+        lines[nl++] = l;
+    }
+    assert_int_equal(nl, 600);
+    krecs k = consume_all(brokers, "gen");
+    assert_int_equal(k.n, nl);
+    char **vals = calloc(k.n, sizeof *vals);
+    for (size_t i = 0; i < k.n; i++) vals[i] = k.r[i].val;
+    qsort(lines, nl, sizeof *lines, cmp_str);
+    qsort(vals, k.n, sizeof *vals, cmp_str);
+    for (size_t i = 0; i < nl; i++) assert_string_equal(vals[i], lines[i]);
+
+    /* Every record is keyed tenant 0x1F actor id, read back from its value. */
+    sw_parser *p = sw_parser_new(1 << 20);
+    sw_event ev;
+    for (size_t i = 0; i < k.n; i++) {
+        size_t n = 0;
+        assert_int_equal(sw_parser_extract(p, k.r[i].val, k.r[i].vlen, k.r[i].vlen, "tenant", &ev, 1, &n), SW_X_OK);
+        assert_int_equal(ev.f[SW_F_TENANT].type, SW_STRING);
+        assert_int_equal(ev.f[SW_F_ACTOR_ID].type, SW_STRING);
+        sw_buf key = {0};
+        sw_user_key(&key, ev.f[SW_F_TENANT].p, ev.f[SW_F_TENANT].n, ev.f[SW_F_ACTOR_ID].p, ev.f[SW_F_ACTOR_ID].n);
+        assert_true(k.r[i].has_key);
+        assert_int_equal(k.r[i].klen, key.len);
+        assert_memory_equal(k.r[i].key, key.p, key.len);
+        sw_buf_free(&key);
+    }
+    sw_parser_free(p);
+    free(vals);
+    free(lines);
+    krecs_free(&k);
+    free(file);
+    free(t1);
+    free(t2);
+
+    const char *conflict[] = {"gen", "--topic", "gen", "--out", out, NULL};
+    expect_exit(conflict, 2, "exclude each other", NULL);
+    const char *notopic[] = {"gen", "--brokers", brokers, NULL};
+    expect_exit(notopic, 2, "need --topic", NULL);
+    const char *flags[] = {"--topic TOPIC", "--rate N", "--brokers", "-X KEY=VALUE", "--out FILE", "--truth FILE"};
+    expect_help("gen", flags, sizeof flags / sizeof flags[0]);
+    sw_mockcluster_stop(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* repartition                                                          */
+
+/* An eligible raw session start; seq is one digit (it is also the second). */
+#define SS(seq, actor, result)                                                                         \
+    "{\"seq\":" #seq ",\"eventType\":\"user.session.start\",\"actor\":{\"id\":\"" actor "\"},"          \
+    "\"authenticationContext\":{\"externalSessionId\":\"s" #seq "\"},\"published\":\"2026-01-05T08:00:0" \
+    #seq ".000Z\",\"outcome\":{\"result\":\"" result "\"}}"
+
+static void test_repartition_keeps_eligible(void **state) {
+    (void)state;
+    /* All input in partition 0 (a defined order); partition 1 stays empty,
+     * and --exit-at-end must still see the end of it. */
+    sw_mockcluster *m = start_mock("okta-raw", 2);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    char err[256];
+    assert_int_equal(sw_mockcluster_topic(m, "okta-events", 3, err, sizeof err), 0);
+    const char *raw[] = {
+        SS(1, "00u1", "SUCCESS"),                                                     /* eligible */
+        "[" SS(2, "00u2", "SUCCESS") ","                                              /* an API page: eligible, */
+        "{\"seq\":3,\"eventType\":\"user.authentication.sso\",\"actor\":{\"id\":\"00u2\"}},"  /* another type, */
+        SS(4, "00u3", "SUCCESS") "," SS(5, "oktasystem", "SUCCESS") "]",              /* eligible, excluded */
+        "{\"seq\":6,\"eventType\":\"policy.evaluate_sign_on\",\"actor\":{\"id\":\"00u1\"}}", /* prefiltered */
+        "{\"eventType\":\"user.session.start\", broken",                               /* malformed */
+        "{\"seq\":7,\"eventType\":\"user.session.start\",\"actor\":{\"id\":\"00u1\"},"
+        "\"authenticationContext\":{\"externalSessionId\":\"s7\"},\"published\":\"yesterday\"}", /* bad time */
+        "{\"seq\":8,\"eventType\":\"user.session.start\",\"actor\":{\"id\":\"00u1\"}}",    /* no session id */
+        "{\"seq\":10,\"eventType\":\"user.session.start\",\"actor\":{\"id\":9},"
+        "\"authenticationContext\":{\"externalSessionId\":\"s10\"}}",                     /* wrong type */
+        SS(9, "00u1", "FAILURE"),                                                     /* eligible (seed) */
+        "",                                                                           /* a tombstone */
+    };
+    produce_raw(brokers, "okta-raw", raw, sizeof raw / sizeof raw[0]);
+
+    /* The mock makes a group that a member left wait session.timeout.ms - 1 s
+     * before the next join; keep the rerun below quick. */
+    const char *argv[] = {"repartition", "--brokers", brokers, "--topic", "okta-raw", "--output-topic",
+                          "okta-events", "--exit-at-end", "--summary", "json", "-X", "session.timeout.ms=3000",
+                          NULL};
+    tu_result r = run_ok(argv);
+    assert_int_equal(json_count(r.err, "records"), 9);
+    assert_int_equal(json_count(r.err, "produced"), 4);
+    assert_int_equal(json_count(r.err, "delivered"), 4);
+    assert_int_equal(json_count(r.err, "unkeyed"), 0);
+    assert_contains(r.err, "\"filtered\":{\"not_session_start\":3,\"wrong_dataset\":0,\"no_session_id\":1,"
+                           "\"no_actor_id\":0,\"excluded_actor\":1,");
+    assert_contains(r.err, "\"rejected\":{\"malformed_json\":1,\"too_large\":0,\"wrong_type\":1,"
+                           "\"duplicate_key\":0,\"bad_time\":1,");
+    tu_result_free(&r);
+
+    krecs k = consume_all(brokers, "okta-events");
+    assert_int_equal(k.n, 4);
+    long u1[] = {1, 9}, u2[] = {2}, u3[] = {4};
+    assert_user(&k, "\x1f" "00u1", 5, u1, 2);
+    assert_user(&k, "\x1f" "00u2", 5, u2, 1);
+    assert_user(&k, "\x1f" "00u3", 5, u3, 1);
+    assert_non_null(find_value(&k, SS(2, "00u2", "SUCCESS")));
+    assert_non_null(find_value(&k, SS(4, "00u3", "SUCCESS")));
+    krecs_free(&k);
+
+    /* The offsets were committed: the same group reads nothing again, and
+     * the hardening flags apply (--require-success drops seq 9). */
+    expect_exit(argv, 0, "\"records\":0,", NULL);
+    const char *strict[] = {"repartition", "--brokers", brokers, "--topic", "okta-raw", "--output-topic",
+                            "okta-strict", "--group", "strict", "--require-success", "--exit-at-end",
+                            "--summary", "json", NULL};
+    r = run_ok(strict);
+    assert_int_equal(json_count(r.err, "produced"), 3);
+    /* seq 7 has no outcome: not_success comes before its bad time. */
+    assert_contains(r.err, "\"not_success\":2");
+    assert_contains(r.err, "\"bad_time\":0");
+    tu_result_free(&r);
+    sw_mockcluster_stop(m);
+}
+
+static void test_repartition_usage(void **state) {
+    (void)state;
+    const char *flags[] = {"--brokers", "-X KEY=VALUE", "--topic RAW", "--output-topic", "--group",
+                           "--exit-at-end", "--summary", "--help", "--require-success", "--time-field", "kafka"};
+    expect_help("repartition", flags, sizeof flags / sizeof flags[0]);
+    const char *same[] = {"repartition", "--brokers", "h:1", "--topic", "a", "--output-topic", "a", NULL};
+    expect_exit(same, 2, "must differ", NULL);
+    const char *missing[] = {"repartition", "--brokers", "h:1", "--topic", "a", NULL};
+    expect_exit(missing, 2, "--output-topic are required", NULL);
+    const char *group[] = {"repartition", "--topic", "a", "--output-topic", "b", "--group=", NULL};
+    expect_exit(group, 2, "--group: a consumer group name cannot be empty", NULL);
+}
+
+static void test_repartition_stops_on_sigterm(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("in", 1);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    char errs[256];
+    assert_int_equal(sw_mockcluster_topic(m, "out", 1, errs, sizeof errs), 0);
+    const char *argv[] = {"repartition", "--brokers", brokers, "--topic", "in", "--output-topic", "out", NULL};
+    int err_fd;
+    pid_t pid = spawn(argv, 2, &err_fd);
+    /* It produces what arrives while it runs. */
+    const char *ev[] = {SS(1, "00u1", "SUCCESS")};
+    produce_raw(brokers, "in", ev, 1);
+    rd_kafka_t *rk = NULL;
+    assert_non_null(rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(brokers), errs, sizeof errs));
+    int64_t lo = 0, hi = 0;
+    for (double deadline = now_s() + 30; now_s() < deadline; usleep(100000))
+        if (rd_kafka_query_watermark_offsets(rk, "out", 0, &lo, &hi, 1000) == 0 && hi >= 1) break;
+    rd_kafka_destroy(rk);
+    /* Its stderr is small (no debug logs), so the pipe cannot fill up. */
+    assert_int_equal(terminate(pid), 0);
+    char buf[16384];
+    size_t n = 0;
+    for (ssize_t got; n < sizeof buf - 1 && (got = read(err_fd, buf + n, sizeof buf - 1 - n)) > 0;) n += (size_t)got;
+    close(err_fd);
+    buf[n] = '\0';
+    assert_int_equal(hi, 1);
+    assert_contains(buf, "SIGTERM, stopped");
+    assert_contains(buf, "1 produced to out, 1 delivered, 0 failed");
+    sw_mockcluster_stop(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kafka_option_forms),
+        cmocka_unit_test_teardown(test_conf_precedence, unset_env),
+        cmocka_unit_test_teardown(test_conf_bad_property, unset_env),
+        cmocka_unit_test_teardown(test_conf_secrets_masked, unset_env),
+        cmocka_unit_test(test_user_key_bytes),
+        cmocka_unit_test_teardown(test_mock_broker_command, kill_child),
+        cmocka_unit_test(test_replay_usage_errors),
+        cmocka_unit_test(test_replay_keys_and_order),
+        cmocka_unit_test(test_replay_rate_and_message_size),
+        cmocka_unit_test(test_replay_dead_broker_fails),
+        cmocka_unit_test(test_gen_to_kafka_matches_file),
+        cmocka_unit_test(test_repartition_usage),
+        cmocka_unit_test(test_repartition_keeps_eligible),
+        cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

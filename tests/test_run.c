@@ -1,0 +1,975 @@
+/* test_run.c -- pins `sessionwatch run` as a black box against librdkafka's
+ * mock cluster (sw_mockcluster, in this process, on 127.0.0.1): the binary
+ * runs as a child process, the test produces its input and reads the
+ * alerts topic with librdkafka directly.  The reference is `scan` over the
+ * same file: run must give exactly its alert ids (duplicates only as the
+ * same id) and the same alert bytes, keyed by user, with the three headers
+ * and the Kafka source of the completing record.
+ *
+ * Cases: scan equality; 2 and 3 threads and two processes in one group
+ * (all joined before the input is produced);
+ * a broker down and up mid-stream; produce errors injected; poison records
+ * and the DLQ; SIGTERM mid-flight then a restart; --time-field kafka; the
+ * command line.  Every wait is bounded and every run ends by itself.
+ *
+ * `test_run --handoff` runs instead the cases that need the Redis state
+ * hand-off (a member joining mid-stream, a restart mid-window) and are
+ * expected to FAIL until it exists: CTest runs them as test_run_handoff
+ * with WILL_FAIL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "extract.h"
+#include "kafka.h"
+#include "mockcluster.h"
+#include "testutil.h"
+
+#define IN "okta-events"
+#define ALERTS "okta-alerts"
+#define IN_PARTS 8
+#define ALERT_PARTS 4
+#define RUN_TIMEOUT_MS 120000
+#define KAFKA_API_PRODUCE 0 /* ApiKey of Produce (rdkafka_protocol.h is not installed) */
+
+/* On failure shows the end of hay, where run's summary is. */
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *hay_ = (hay);                                                             \
+        size_t len_ = strlen(hay_);                                                           \
+        if (!strstr(hay_, (needle)))                                                          \
+            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle),                  \
+                     hay_ + (len_ > 6000 ? len_ - 6000 : 0));                                   \
+    } while (0)
+
+/* ---- data: gen files, their lines and keys, and scan's alerts ------------ */
+
+typedef struct {
+    char *buf;
+    char **line;
+    size_t *len;
+    sw_buf *key;       /* tenant "" 0x1F actor id */
+    int32_t *partition;/* where the test's producer put each line */
+    int64_t *offset;
+    size_t n;
+} dataset;
+
+typedef struct {
+    char id[SW_ALERT_ID_LEN + 1];
+    char *json;        /* scan's line, without newline */
+    size_t line;       /* scan's source line */
+} expected_alert;
+
+typedef struct {
+    expected_alert *a;
+    size_t n;
+} expected;
+
+static dataset data_a, data_b;        /* gen seed 7 and, a day later, seed 8 */
+static expected exp_a, exp_ab;        /* scan A; scan A B */
+static char path_a[64], path_b[64];
+
+static char *xstrndup(const char *p, size_t n) {
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void gen(const char *seed, const char *start, char *path) {
+    snprintf(path, 64, "/tmp/sw-run-gen-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *argv[] = {"gen", "--seed", seed, "--users", "300", "--attack-rate", "0.05", "--hours", "0.5",
+                          "--start", start, "--out", path, "--truth", "/dev/null", NULL};
+    tu_result r = tu_run(argv, NULL, 0);
+    if (r.status != 0) fail_msg("gen: %s", r.err);
+    tu_result_free(&r);
+}
+
+static void load(dataset *d, const char *path) {
+    size_t len;
+    d->buf = tu_read_file(path, &len);
+    assert_non_null(d->buf);
+    size_t cap = tu_count(d->buf, "\n") + 1;
+    d->line = calloc(cap, sizeof *d->line);
+    d->len = calloc(cap, sizeof *d->len);
+    d->key = calloc(cap, sizeof *d->key);
+    d->partition = calloc(cap, sizeof *d->partition);
+    d->offset = calloc(cap, sizeof *d->offset);
+    sw_parser *p = sw_parser_new(1 << 20);
+    assert_non_null(p);
+    sw_event ev;
+    for (char *s = d->buf, *nl; *s; s = nl + 1) {
+        nl = strchr(s, '\n');
+        if (!nl) nl = s + strlen(s);
+        size_t i = d->n++;
+        d->line[i] = s;
+        d->len[i] = (size_t)(nl - s);
+        size_t nev = 0;
+        const sw_value *actor = &ev.f[SW_F_ACTOR_ID];
+        int ok = sw_parser_extract(p, s, d->len[i], d->len[i], NULL, &ev, 1, &nev) == SW_X_OK && nev == 1 &&
+                 actor->type == SW_STRING;
+        sw_user_key(&d->key[i], "", 0, ok ? actor->p : "", ok ? actor->n : 0);
+        if (!*nl) break;
+    }
+    sw_parser_free(p);
+}
+
+static void dataset_free(dataset *d) {
+    for (size_t i = 0; i < d->n; i++) sw_buf_free(&d->key[i]);
+    free(d->buf);
+    free(d->line);
+    free(d->len);
+    free(d->key);
+    free(d->partition);
+    free(d->offset);
+    memset(d, 0, sizeof *d);
+}
+
+/* The value of "name":"..." or "name":N after from, as a string / number. */
+static const char *field(const char *from, const char *name) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    const char *p = strstr(from, pat);
+    return p ? p + strlen(pat) : NULL;
+}
+
+static void scan_expected(expected *e, const char *const *files) {
+    const char *argv[8] = {"scan"};
+    size_t n = 1;
+    for (; files[n - 1]; n++) argv[n] = files[n - 1];
+    argv[n] = NULL;
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    e->a = calloc(tu_count(r.out, "\n") + 1, sizeof *e->a);
+    for (char *s = r.out, *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+        expected_alert *x = &e->a[e->n++];
+        const char *id = field(s, "alert_id");
+        assert_non_null(id);
+        memcpy(x->id, id + 1, SW_ALERT_ID_LEN);
+        x->json = xstrndup(s, (size_t)(nl - s));
+        const char *src = strstr(x->json, ",\"source\":");
+        assert_non_null(src);
+        x->line = strtoull(field(src, "line"), NULL, 10);
+    }
+    tu_result_free(&r);
+}
+
+static void expected_free(expected *e) {
+    for (size_t i = 0; i < e->n; i++) free(e->a[i].json);
+    free(e->a);
+    memset(e, 0, sizeof *e);
+}
+
+static const expected_alert *expected_find(const expected *e, const char *id, size_t id_len) {
+    for (size_t i = 0; i < e->n; i++)
+        if (id_len == SW_ALERT_ID_LEN && memcmp(e->a[i].id, id, SW_ALERT_ID_LEN) == 0) return &e->a[i];
+    return NULL;
+}
+
+/* ---- the cluster ---------------------------------------------------------- */
+
+static sw_mockcluster *mc;
+static const char *brokers;
+
+static void cluster_up(void) {
+    char err[512];
+    mc = sw_mockcluster_start(3, err, sizeof err);
+    if (!mc) fail_msg("mock cluster: %s", err);
+    brokers = sw_mockcluster_bootstraps(mc);
+}
+
+static void topic(const char *name, int parts) {
+    char err[512];
+    if (sw_mockcluster_topic(mc, name, parts, err, sizeof err) != 0) fail_msg("%s", err);
+}
+
+static int cluster_setup(void **state) {
+    (void)state;
+    cluster_up();
+    topic(IN, IN_PARTS);
+    topic(ALERTS, ALERT_PARTS);
+    return 0;
+}
+
+static int cluster_teardown(void **state) {
+    (void)state;
+    sw_mockcluster_stop(mc);
+    mc = NULL;
+    return 0;
+}
+
+static rd_kafka_conf_t *conf(const char *const *kv) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char err[256];
+    assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err), RD_KAFKA_CONF_OK);
+    for (; kv && kv[0]; kv += 2)
+        if (rd_kafka_conf_set(c, kv[0], kv[1], err, sizeof err) != RD_KAFKA_CONF_OK) fail_msg("%s", err);
+    return c;
+}
+
+/* ---- producing input ------------------------------------------------------ */
+
+typedef struct {
+    int32_t *partition;
+    int64_t *offset;
+    int failed;
+} dr_sink;
+
+static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    dr_sink *s = opaque;
+    size_t i = (size_t)(uintptr_t)m->_private;
+    if (m->err) {
+        s->failed++;
+        return;
+    }
+    if (i > 0 && s->partition) {
+        s->partition[i - 1] = m->partition;
+        s->offset[i - 1] = m->offset;
+    }
+}
+
+static rd_kafka_t *producer(dr_sink *sink) {
+    /* A short socket timeout: a mock broker set down leaves requests unanswered. */
+    const char *kv[] = {"enable.idempotence", "true", "message.max.bytes", "4000000", "linger.ms", "5",
+                        "message.timeout.ms", "120000", "socket.timeout.ms", "3000", NULL};
+    rd_kafka_conf_t *c = conf(kv);
+    rd_kafka_conf_set_dr_msg_cb(c, on_dr);
+    rd_kafka_conf_set_opaque(c, sink);
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (!rk) fail_msg("%s", err);
+    return rk;
+}
+
+static void produce_one(rd_kafka_t *rk, const char *t, int32_t partition, const void *key, size_t key_len,
+                        const void *value, size_t len, int64_t ts, size_t tag) {
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(t), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
+                                  RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag),
+                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(rk, 10);
+    if (e) fail_msg("produce: %s", rd_kafka_err2str(e));
+}
+
+static void flush(rd_kafka_t *rk, dr_sink *s) {
+    assert_int_equal(rd_kafka_flush(rk, 90000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(s->failed, 0);
+}
+
+/* Lines [from, to) of d, keyed by user, in order; records where each went. */
+static void produce_lines(rd_kafka_t *rk, const dataset *d, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++)
+        produce_one(rk, IN, RD_KAFKA_PARTITION_UA, d->key[i].p, d->key[i].len, d->line[i], d->len[i], 0, i + 1);
+}
+
+static void produce_all(const dataset *d) {
+    dr_sink s = {d->partition, d->offset, 0};
+    rd_kafka_t *rk = producer(&s);
+    produce_lines(rk, d, 0, d->n);
+    flush(rk, &s);
+    rd_kafka_destroy(rk);
+}
+
+/* A producer that has put the first half of data_a, recording where. */
+static rd_kafka_t *produce_first_half(dr_sink *s) {
+    *s = (dr_sink){data_a.partition, data_a.offset, 0};
+    rd_kafka_t *pr = producer(s);
+    produce_lines(pr, &data_a, 0, data_a.n / 2);
+    flush(pr, s);
+    return pr;
+}
+
+/* ---- reading topics ------------------------------------------------------- */
+
+enum { H_RULE_ID, H_TENANT, H_ALERT_ID, H_REASON, H_ORIGINAL_VALUE_BYTES, H_COUNT };
+static const char *const header_names[H_COUNT] = {"rule_id", "tenant", "alert_id", "reason", "original_value_bytes"};
+
+typedef struct {
+    char *key, *value, *h[H_COUNT];
+    size_t key_len, len, h_len[H_COUNT];
+    int32_t partition;
+    int64_t offset;
+} krec;
+
+typedef struct {
+    krec *r;
+    size_t n;
+} krecs;
+
+static rd_kafka_t *reader(const char *group) {
+    const char *kv[] = {"group.id", group, "enable.auto.commit", "false", "enable.partition.eof", "true", NULL};
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf(kv), err, sizeof err);
+    if (!rk) fail_msg("%s", err);
+    return rk;
+}
+
+/* Every record of the topic, read from the beginning to the end. */
+static krecs read_topic(const char *t, int parts) {
+    rd_kafka_t *rk = reader("sw-test-reader");
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++) rd_kafka_topic_partition_list_add(l, t, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(rk, l), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(l);
+    krecs out = {0};
+    size_t cap = 0;
+    int eof = 0;
+    char *at_eof = calloc((size_t)parts, 1);
+    for (int64_t deadline = time(NULL) + 60; eof < parts && time(NULL) < deadline;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (!at_eof[m->partition]) at_eof[m->partition] = 1, eof++;
+        } else if (!m->err) {
+            if (at_eof[m->partition]) at_eof[m->partition] = 0, eof--;
+            if (out.n == cap) out.r = realloc(out.r, (cap = cap ? cap * 2 : 64) * sizeof *out.r);
+            krec *r = &out.r[out.n++];
+            memset(r, 0, sizeof *r);
+            r->key = xstrndup(m->key ? m->key : "", m->key_len);
+            r->key_len = m->key_len;
+            r->value = xstrndup(m->payload ? m->payload : "", m->len);
+            r->len = m->len;
+            r->partition = m->partition;
+            r->offset = m->offset;
+            rd_kafka_headers_t *hs;
+            for (int h = 0; h < H_COUNT && rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR; h++) {
+                const void *v;
+                size_t n;
+                if (rd_kafka_header_get_last(hs, header_names[h], &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    r->h[h] = xstrndup(v, n);
+                    r->h_len[h] = n;
+                }
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    free(at_eof);
+    assert_int_equal(eof, parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return out;
+}
+
+static void krecs_free(krecs *k) {
+    for (size_t i = 0; i < k->n; i++) {
+        free(k->r[i].key);
+        free(k->r[i].value);
+        for (int h = 0; h < H_COUNT; h++) free(k->r[i].h[h]);
+    }
+    free(k->r);
+    memset(k, 0, sizeof *k);
+}
+
+/* Offsets: the group's committed ones and the topic's ends. */
+static void committed(const char *group, int64_t *out) {
+    rd_kafka_t *rk = reader(group);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(IN_PARTS);
+    for (int p = 0; p < IN_PARTS; p++) rd_kafka_topic_partition_list_add(l, IN, p);
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, 10000);
+    for (int p = 0; p < IN_PARTS; p++) out[p] = e ? -2 : l->elems[p].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
+
+static void ends(int64_t *out) {
+    rd_kafka_t *rk = reader("sw-test-reader");
+    for (int p = 0; p < IN_PARTS; p++) {
+        int64_t lo, hi;
+        assert_int_equal(rd_kafka_query_watermark_offsets(rk, IN, p, &lo, &hi, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        out[p] = hi;
+    }
+    rd_kafka_destroy(rk);
+}
+
+/* Waits until the group has committed the end of every non-empty partition. */
+static void wait_committed_to_end(const char *group, int seconds, const char *log) {
+    int64_t want[IN_PARTS], got[IN_PARTS];
+    ends(want);
+    for (int i = 0; i < seconds * 5; i++) {
+        committed(group, got);
+        int ok = 1;
+        for (int p = 0; p < IN_PARTS; p++) ok &= want[p] == 0 || got[p] == want[p];
+        if (ok) return;
+        usleep(200000);
+    }
+    for (int p = 0; p < IN_PARTS; p++) fprintf(stderr, "partition %d: committed %lld, end %lld\n", p, (long long)got[p], (long long)want[p]);
+    fail_msg("group %s did not commit to the end in %d s; run's stderr:\n%.6000s", group, seconds, log ? log : "");
+}
+
+/* ---- the binary as a child ------------------------------------------------ */
+
+typedef struct {
+    pid_t pid;
+    char err_path[64];
+} child;
+
+static child spawn(const char *const *argv) {
+    child c = {0};
+    snprintf(c.err_path, sizeof c.err_path, "/tmp/sw-run-err-XXXXXX");
+    int fd = mkstemp(c.err_path);
+    assert_true(fd >= 0);
+    c.pid = fork();
+    assert_true(c.pid >= 0);
+    if (c.pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(fd, 2);
+        const char *args[64] = {SW_BINARY};
+        size_t n = 1;
+        for (; argv[n - 1] && n < 63; n++) args[n] = argv[n - 1];
+        args[n] = NULL;
+        execv(SW_BINARY, (char *const *)args);
+        _exit(127);
+    }
+    close(fd);
+    return c;
+}
+
+static char *child_stderr(const child *c) {
+    char *s = tu_read_file(c->err_path, NULL);
+    return s ? s : xstrndup("", 0);
+}
+
+/* Exit status (128 + signal when killed); fails the test on a hang. */
+static int child_wait(child *c, int timeout_ms) {
+    int st = 0;
+    for (int waited = 0; waitpid(c->pid, &st, WNOHANG) == 0; waited += 20) {
+        if (waited >= timeout_ms) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &st, 0);
+            char *err = child_stderr(c);
+            fail_msg("run did not exit within %d ms; stderr:\n%.4000s", timeout_ms, err);
+        }
+        usleep(20000);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void child_done(child *c) { unlink(c->err_path); }
+
+/* Waits until the child's stderr holds needle. */
+static void child_wait_for(const child *c, const char *needle, int seconds) {
+    for (int i = 0; i < seconds * 20; i++) {
+        char *s = child_stderr(c);
+        int found = strstr(s, needle) != NULL;
+        free(s);
+        if (found) return;
+        usleep(50000);
+    }
+    char *s = child_stderr(c);
+    fail_msg("no '%s' on run's stderr within %d s:\n%.4000s", needle, seconds, s);
+}
+
+/* `run` with the common flags, then extra (NULL-terminated). */
+static child start_run(const char *group, const char *alerts, const char *const *extra) {
+    const char *argv[48] = {"run", "--brokers", brokers, "--topic", IN, "--alerts-topic", alerts, "--group", group,
+                            "--summary", "json"};
+    size_t n = 11;
+    for (; extra && *extra && n < 46; extra++) argv[n++] = *extra;
+    argv[n] = NULL;
+    return spawn(argv);
+}
+
+/* Runs to the end (--exit-at-end); exit 0 required; returns stderr. */
+static char *run_to_end(const char *group, const char *alerts, const char *const *extra) {
+    const char *argv[40] = {"--exit-at-end"};
+    size_t n = 1;
+    for (; extra && *extra && n < 38; extra++) argv[n++] = *extra;
+    argv[n] = NULL;
+    child c = start_run(group, alerts, argv);
+    int st = child_wait(&c, RUN_TIMEOUT_MS);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    if (st != 0) fail_msg("run exited %d; stderr:\n%.6000s", st, err);
+    return err;
+}
+
+/* A count from run's --summary json line. */
+static uint64_t summary_count(const char *err, const char *name) {
+    const char *s = strstr(err, "{\"records\":");
+    if (!s) fail_msg("no JSON summary on run's stderr:\n%.4000s", err);
+    const char *v = field(s, name);
+    assert_non_null(v);
+    return strtoull(v, NULL, 10);
+}
+
+/* Fails with run's stderr unless its summary counts want of name. */
+static void expect_count(const char *err, const char *name, uint64_t want) {
+    uint64_t got = summary_count(err, name);
+    if (got != want) fail_msg("summary %s: %llu, want %llu; stderr:\n%.6000s", name, (unsigned long long)got,
+                              (unsigned long long)want, err);
+}
+
+/* ---- checking alerts ------------------------------------------------------ */
+
+/* The alert without its wall-clock and its source, to compare with scan. */
+static char *comparable(const char *json) {
+    char *s = xstrndup(json, strlen(json));
+    char *d = strstr(s, "\"detected_at\":\"");
+    if (d) {
+        char *end = strchr(d + 15, '"');
+        assert_non_null(end);
+        memmove(d, end + 2, strlen(end + 2) + 1); /* past the closing quote and comma */
+    }
+    char *src = strstr(s, ",\"source\":");
+    assert_non_null(src);
+    *src = '\0';
+    return s;
+}
+
+/* The alerts topic holds exactly the ids of e (each at least once, nothing
+ * else; with exact, each exactly once), every one keyed by its user, with
+ * the three headers, scan's bytes and its source record's topic position. */
+static void check_alerts(const char *alerts, const expected *e, const dataset *const *ds, bool exact) {
+    krecs k = read_topic(alerts, ALERT_PARTS);
+    size_t *seen = calloc(e->n + 1, sizeof *seen);
+    for (size_t i = 0; i < k.n; i++) {
+        const krec *r = &k.r[i];
+        const char *id = field(r->value, "alert_id");
+        assert_non_null(id);
+        const expected_alert *x = expected_find(e, id + 1, SW_ALERT_ID_LEN);
+        if (!x) fail_msg("alert %.32s is not one of scan's %zu", id + 1, e->n);
+        seen[x - e->a]++;
+        assert_non_null(r->h[H_RULE_ID]);
+        assert_string_equal(r->h[H_RULE_ID], SW_RULE_ID);
+        assert_non_null(r->h[H_TENANT]);
+        assert_string_equal(r->h[H_TENANT], "");
+        assert_non_null(r->h[H_ALERT_ID]);
+        assert_memory_equal(r->h[H_ALERT_ID], id + 1, SW_ALERT_ID_LEN);
+        assert_int_equal(r->h_len[H_ALERT_ID], SW_ALERT_ID_LEN);
+        char *a = comparable(r->value), *b = comparable(x->json);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        /* Source: scan's line (across the files in order) is the record at
+         * this partition and offset, and the key is that record's user. */
+        size_t line = x->line;
+        const dataset *d = NULL;
+        for (size_t f = 0; ds[f]; f++) {
+            if (line <= ds[f]->n && strstr(x->json, f ? path_b : path_a)) { d = ds[f]; break; }
+        }
+        assert_non_null(d);
+        const char *src = strstr(r->value, ",\"source\":{\"topic\":\"" IN "\",\"partition\":");
+        assert_non_null(src);
+        assert_int_equal(strtoll(field(src, "partition"), NULL, 10), d->partition[line - 1]);
+        assert_int_equal(strtoll(field(src, "offset"), NULL, 10), d->offset[line - 1]);
+        assert_int_equal(r->key_len, d->key[line - 1].len);
+        assert_memory_equal(r->key, d->key[line - 1].p, r->key_len);
+        assert_int_equal((unsigned char)r->key[0], 0x1F);
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        if (!seen[i]) fail_msg("alert %s (scan line %zu) is missing: %zu of %zu came", e->a[i].id, e->a[i].line, k.n, e->n);
+        if (exact && seen[i] != 1) fail_msg("alert %s came %zu times", e->a[i].id, seen[i]);
+    }
+    free(seen);
+    krecs_free(&k);
+}
+
+static const dataset *const only_a[] = {&data_a, NULL};
+static const dataset *const a_and_b[] = {&data_a, &data_b, NULL};
+
+/* ---- 1. the same alerts as scan ------------------------------------------ */
+
+static void test_alerts_match_scan(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", NULL};
+    char *err = run_to_end("g1", ALERTS, extra);
+    expect_count(err, "records", data_a.n);
+    expect_count(err, "alerts", exp_a.n);
+    assert_true(exp_a.n >= 10);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, true);
+    wait_committed_to_end("g1", 5, NULL);
+}
+
+/* ---- 2. several members, joined before consumption ----------------------- */
+
+/* Starts the members (on an empty topic), waits until each was assigned
+ * partitions, then produces everything, waits for the commits and stops
+ * them: the same alerts as scan, each once. */
+static void members_then_input(const char *group, const char *alerts, int procs, const char *threads) {
+    const char *extra[] = {"--threads", threads, "--status-interval", "0", NULL};
+    child c[2];
+    for (int i = 0; i < procs; i++) c[i] = start_run(group, alerts, extra);
+    for (int i = 0; i < procs; i++)
+        for (int w = 0; w < atoi(threads); w++) {
+            char assigned[64];
+            snprintf(assigned, sizeof assigned, "worker %d assigned " IN " [", w);
+            child_wait_for(&c[i], assigned, 60);
+        }
+    produce_all(&data_a);
+    wait_committed_to_end(group, 60, NULL);
+    uint64_t records = 0;
+    for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
+    for (int i = 0; i < procs; i++) {
+        int st = child_wait(&c[i], RUN_TIMEOUT_MS);
+        char *err = child_stderr(&c[i]);
+        if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
+        records += summary_count(err, "records");
+        free(err);
+        child_done(&c[i]);
+    }
+    assert_int_equal(records, data_a.n);
+    check_alerts(alerts, &exp_a, only_a, true);
+}
+
+static void test_two_threads(void **state) {
+    (void)state;
+    members_then_input("g-t2", ALERTS, 1, "2");
+}
+
+static void test_three_threads(void **state) {
+    (void)state;
+    members_then_input("g-t3", ALERTS, 1, "3");
+}
+
+static void test_two_processes(void **state) {
+    (void)state;
+    members_then_input("g-p2", ALERTS, 2, "1");
+}
+
+/* ---- 4. a broker down and up mid-stream ----------------------------------- */
+
+static void test_broker_down_mid_stream(void **state) {
+    (void)state;
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    /* Broker 2 is the group coordinator, leads every alerts partition and
+     * some input partitions: consuming, committing and alerting all stall. */
+    assert_int_equal(rd_kafka_mock_coordinator_set(h, "group", "g4", 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int p = 0; p < ALERT_PARTS; p++) rd_kafka_mock_partition_set_leader(h, ALERTS, p, 2);
+    for (int p = 0; p < IN_PARTS; p++) rd_kafka_mock_partition_set_leader(h, IN, p, 1 + p % 3);
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2;
+    const char *extra[] = {"--threads", "1", "--status-interval", "1s", "-X", "socket.timeout.ms=3000", NULL};
+    child c = start_run("g4", ALERTS, extra);
+    wait_committed_to_end("g4", 60, NULL);
+    assert_int_equal(rd_kafka_mock_broker_set_down(h, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    produce_lines(pr, &data_a, half, data_a.n);
+    rd_kafka_poll(pr, 3000); /* the rest waits for broker 2 */
+    assert_int_equal(rd_kafka_mock_broker_set_up(h, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    wait_committed_to_end("g4", 90, NULL);
+    kill(c.pid, SIGTERM);
+    int st = child_wait(&c, RUN_TIMEOUT_MS);
+    char *err = child_stderr(&c);
+    if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
+    expect_count(err, "records", data_a.n); /* none skipped, none read twice */
+    expect_count(err, "alerts", exp_a.n);
+    free(err);
+    child_done(&c);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
+/* ---- 5. produce errors on the alerts -------------------------------------- */
+
+static void test_produce_errors(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    /* Retriable errors (librdkafka retries them), then permanent ones that
+     * fail deliveries back to run, which must send the same bytes again. */
+    rd_kafka_mock_push_request_errors(h, KAFKA_API_PRODUCE, 6, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    rd_kafka_mock_push_request_errors(h, KAFKA_API_PRODUCE, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    const char *extra[] = {"--threads", "1", NULL};
+    char *err = run_to_end("g5", ALERTS, extra);
+    assert_contains(err, "retrying the same message");
+    expect_count(err, "alerts", exp_a.n);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+    wait_committed_to_end("g5", 5, NULL);
+}
+
+/* ---- 6. poison records and the DLQ ---------------------------------------- */
+
+static void test_poison_and_dlq(void **state) {
+    (void)state;
+    topic("dlq", 2);
+    static const char garbage[] = "\x01\xfe{\"eventType\":\"user.session.start\",\x80\x80 not json";
+    static const char wrong_type[] =
+        "{\"eventType\":\"user.session.start\",\"published\":\"2026-01-05T08:10:00.000Z\",\"actor\":\"bob\","
+        "\"authenticationContext\":{\"externalSessionId\":\"s1\"}}";
+    size_t big_len = 2u << 20;
+    char *big = malloc(big_len);
+    assert_non_null(big);
+    static const char head[] = "{\"eventType\":\"user.session.start\",\"pad\":\"";
+    memset(big, 'x', big_len);
+    memcpy(big, head, sizeof head - 1);
+    memcpy(big + big_len - 2, "\"}", 2);
+    struct { const char *key, *value, *reason; size_t len; } poison[] = {
+        {"\x1Fpoison-1", garbage, "malformed_json", sizeof garbage - 1},
+        {"\x1Fpoison-2", big, "too_large", big_len},
+        {"\x1Fpoison-3", wrong_type, "wrong_type", sizeof wrong_type - 1},
+    };
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2;
+    /* Into the partition with the fewest records: a mock partition keeps ~5 MB. */
+    size_t count[IN_PARTS] = {0};
+    int32_t small = 0;
+    for (size_t i = 0; i < half; i++) count[data_a.partition[i]]++;
+    for (int32_t p = 1; p < IN_PARTS; p++) small = count[p] < count[small] ? p : small;
+    for (size_t i = 0; i < 3; i++) produce_one(pr, IN, small, poison[i].key, strlen(poison[i].key), poison[i].value, poison[i].len, 0, 0);
+    produce_lines(pr, &data_a, half, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+
+    const char *extra[] = {"--dlq-topic", "dlq", "--threads", "1", NULL};
+    char *err = run_to_end("g6", ALERTS, extra);
+    assert_contains(err, "\"rejected\":{\"malformed_json\":1,\"too_large\":1,\"wrong_type\":1,\"duplicate_key\":0,"
+                         "\"bad_time\":0,\"too_late\":0}");
+    expect_count(err, "records", data_a.n + 3);
+    free(err);
+    /* The worker went on: every alert came, including those completed by
+     * records after the poison. */
+    size_t after = 0;
+    for (size_t i = 0; i < exp_a.n; i++) after += exp_a.a[i].line > half;
+    assert_true(after > 0);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+
+    krecs d = read_topic("dlq", 2);
+    assert_int_equal(d.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const krec *r = NULL;
+        for (size_t j = 0; j < d.n; j++)
+            if (d.r[j].key_len == strlen(poison[i].key) && memcmp(d.r[j].key, poison[i].key, d.r[j].key_len) == 0) r = &d.r[j];
+        assert_non_null(r);
+        assert_non_null(r->h[H_REASON]);
+        assert_string_equal(r->h[H_REASON], poison[i].reason);
+        if (poison[i].len < 1000000) {
+            assert_int_equal(r->len, poison[i].len);
+            assert_null(r->h[H_ORIGINAL_VALUE_BYTES]);
+        } else { /* over the producer's message.max.bytes: cut, and says so */
+            assert_true(r->len > 900000 && r->len < poison[i].len);
+            assert_non_null(r->h[H_ORIGINAL_VALUE_BYTES]);
+            assert_int_equal(strtoull(r->h[H_ORIGINAL_VALUE_BYTES], NULL, 10), poison[i].len);
+        }
+        assert_memory_equal(r->value, poison[i].value, r->len);
+    }
+    krecs_free(&d);
+    free(big);
+}
+
+/* ---- 7. SIGTERM with alerts in flight, then a restart --------------------- */
+
+static void test_sigterm_and_restart(void **state) {
+    (void)state;
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    assert_int_equal(rd_kafka_mock_coordinator_set(h, "group", "g7", 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int p = 0; p < IN_PARTS; p++) rd_kafka_mock_partition_set_leader(h, IN, p, 1);
+    for (int p = 0; p < ALERT_PARTS; p++) rd_kafka_mock_partition_set_leader(h, ALERTS, p, 3);
+    produce_all(&data_a);
+    /* Broker 3 answers alerts 3 s late: at SIGTERM they are in flight. */
+    rd_kafka_mock_broker_set_rtt(h, 3, 3000);
+    const char *extra[] = {"--threads", "1", "--status-interval", "100ms", NULL};
+    child c = start_run("g7", ALERTS, extra);
+    char needle[64];
+    snprintf(needle, sizeof needle, "status records=%zu ", data_a.n);
+    child_wait_for(&c, needle, 60);
+    char *err = child_stderr(&c);
+    const char *st_line = strstr(err, needle);
+    assert_true(strtoull(strstr(st_line, " unacked=") + 9, NULL, 10) > 0);
+    free(err);
+    kill(c.pid, SIGTERM);
+    int st = child_wait(&c, RUN_TIMEOUT_MS);
+    err = child_stderr(&c);
+    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
+    expect_count(err, "alerts", exp_a.n);
+    child_done(&c);
+    rd_kafka_mock_broker_set_rtt(h, 3, 0);
+    /* Flushed, then committed: everything read so far is committed. */
+    wait_committed_to_end("g7", 1, err);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+
+    /* Restart in the same group with more input: it resumes at the
+     * committed offsets (reads exactly the new records) and loses nothing. */
+    produce_all(&data_b);
+    err = run_to_end("g7", ALERTS, extra);
+    expect_count(err, "records", data_b.n);
+    free(err);
+    check_alerts(ALERTS, &exp_ab, a_and_b, false);
+}
+
+/* ---- --time-field kafka --------------------------------------------------- */
+
+static void test_time_field_kafka(void **state) {
+    (void)state;
+    dr_sink s = {0};
+    rd_kafka_t *pr = producer(&s);
+    const int64_t t0 = 1767600000000LL; /* 2026-01-05T08:00:00Z */
+    for (int i = 0; i < 3; i++) {
+        char rec[256];
+        int n = snprintf(rec, sizeof rec,
+                         "{\"eventType\":\"user.session.start\",\"actor\":{\"id\":\"00uK\"},"
+                         "\"authenticationContext\":{\"externalSessionId\":\"s%d\"}}", i);
+        produce_one(pr, IN, RD_KAFKA_PARTITION_UA, "\x1F" "00uK", 5, rec, (size_t)n, t0 + i * 60000, 0);
+    }
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    const char *extra[] = {"--time-field", "kafka", "--threads", "1", NULL};
+    char *err = run_to_end("g-kt", ALERTS, extra);
+    expect_count(err, "alerts", 1);
+    free(err);
+    krecs k = read_topic(ALERTS, ALERT_PARTS);
+    assert_int_equal(k.n, 1);
+    assert_contains(k.r[0].value, "\"@timestamp\":\"2026-01-05T08:02:00.000Z\"");
+    krecs_free(&k);
+}
+
+/* ---- 8. the command line --------------------------------------------------- */
+
+static void test_help_and_usage_errors(void **state) {
+    (void)state;
+    static const char *const flags[] = {
+        "--brokers", "-X", "--topic", "--alerts-topic", "--group", "--dlq-topic", "--threads", "--exit-at-end",
+        "--status-interval", "--summary", "--tenant-field", "--tenant NAME", "--time-field", "kafka", "--window",
+        "--min-sessions", "--allowed-lateness", "--max-alerts", "--exclude-prefix", "--exclude-case-insensitive",
+        "--require-success", "--exclude-unknown-actor", "--max-record-bytes", "--no-prefilter", "SIGTERM",
+    };
+    for (int form = 0; form < 2; form++) {
+        const char *argv[] = {"run", form ? "-h" : "--help", NULL};
+        tu_result r = tu_run(argv, NULL, 0);
+        assert_int_equal(r.status, 0);
+        assert_contains(r.out, "Usage: sessionwatch run");
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) assert_contains(r.out, flags[i]);
+        assert_int_equal(r.err_len, 0);
+        tu_result_free(&r);
+    }
+    const char *missing[] = {"run", "--topic", "x", NULL};
+    tu_result r = tu_run(missing, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "sessionwatch run: --brokers is required (or set SESSIONWATCH_BROKERS); "
+                           "try 'sessionwatch mock-broker' for a local cluster");
+    tu_result_free(&r);
+    static const char *const bad[][4] = {
+        {"--threads", "0"}, {"--threads", "x"}, {"--status-interval", "5x"}, {"--status-interval", "5"},
+        {"--summary", "xml"}, {"--topic", "^okta.*"}, {"--dlq-topic", "a b"}, {"--group", ""},
+        {"--time-field", "published"}, {"--bogus"}, {"file.ndjson"}, {"-X", "nonsense"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[] = {"run", "--brokers", "127.0.0.1:1", bad[i][0], bad[i][1], NULL};
+        r = tu_run(argv, NULL, 0);
+        if (r.status != 2) fail_msg("run %s %s: exit %d, want 2; stderr: %s", bad[i][0], bad[i][1] ? bad[i][1] : "", r.status, r.err);
+        assert_contains(r.err, "sessionwatch run: ");
+        assert_int_equal(r.out_len, 0);
+        tu_result_free(&r);
+    }
+}
+
+/* ---- 3. needs the Redis state hand-off (test_run --handoff) --------------- */
+
+/* A second member joins mid-stream: the partitions it takes move with
+ * their window state dropped, so attacks straddling the join are missed. */
+static void test_member_joins_mid_stream(void **state) {
+    (void)state;
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2;
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", NULL};
+    child a = start_run("g-join", ALERTS, extra);
+    wait_committed_to_end("g-join", 60, NULL);
+    child b = start_run("g-join", ALERTS, extra);
+    child_wait_for(&b, "worker 0 assigned " IN " [", 60);
+    produce_lines(pr, &data_a, half, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    wait_committed_to_end("g-join", 90, NULL);
+    kill(a.pid, SIGTERM);
+    kill(b.pid, SIGTERM);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 0);
+    assert_int_equal(child_wait(&b, RUN_TIMEOUT_MS), 0);
+    child_done(&a);
+    child_done(&b);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
+/* A restart mid-window: the restarted worker starts with empty state. */
+static void test_restart_mid_window(void **state) {
+    (void)state;
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2;
+    const char *extra[] = {"--threads", "1", NULL};
+    child a = start_run("g-restart", ALERTS, extra);
+    wait_committed_to_end("g-restart", 60, NULL);
+    kill(a.pid, SIGTERM);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 0);
+    child_done(&a);
+    produce_lines(pr, &data_a, half, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    free(run_to_end("g-restart", ALERTS, extra));
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    unsetenv("SESSIONWATCH_BROKERS");
+    signal(SIGPIPE, SIG_IGN);
+    gen("7", "2026-01-05T08:00:00Z", path_a);
+    gen("8", "2026-01-06T08:00:00Z", path_b);
+    load(&data_a, path_a);
+    load(&data_b, path_b);
+    const char *fa[] = {path_a, NULL}, *fab[] = {path_a, path_b, NULL};
+    scan_expected(&exp_a, fa);
+    scan_expected(&exp_ab, fab);
+    int rc;
+    if (getenv("SW_TEST_FILTER")) cmocka_set_test_filter(getenv("SW_TEST_FILTER"));
+    if (argc > 1 && strcmp(argv[1], "--handoff") == 0) {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_member_joins_mid_stream, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_restart_mid_window, cluster_setup, cluster_teardown),
+        };
+        rc = cmocka_run_group_tests_name("run_handoff", tests, NULL, NULL);
+    } else {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_help_and_usage_errors),
+            cmocka_unit_test_setup_teardown(test_alerts_match_scan, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_time_field_kafka, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_two_threads, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_three_threads, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_two_processes, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_broker_down_mid_stream, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_produce_errors, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_poison_and_dlq, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_sigterm_and_restart, cluster_setup, cluster_teardown),
+        };
+        rc = cmocka_run_group_tests_name("run", tests, NULL, NULL);
+    }
+    expected_free(&exp_a);
+    expected_free(&exp_ab);
+    dataset_free(&data_a);
+    dataset_free(&data_b);
+    unlink(path_a);
+    unlink(path_b);
+    return rc;
+}
