@@ -140,10 +140,7 @@ static int apply_env(rd_kafka_conf_t *conf, char *err, size_t errlen) {
 rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, char *err, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *env_brokers = getenv("SESSIONWATCH_BROKERS");
-    /* murmur2 is the Java client's partitioner: a key lands in the same
-     * partition whichever client produced it (librdkafka's default is crc32). */
     int bad = set(conf, "", "client.id", "sessionwatch", err, errlen) ||
-              set(conf, "", "partitioner", "murmur2_random", err, errlen) ||
               (env_brokers && *env_brokers &&
                set(conf, "environment SESSIONWATCH_BROKERS: ", "bootstrap.servers", env_brokers, err, errlen)) ||
               apply_env(conf, err, errlen) ||
@@ -203,8 +200,16 @@ rd_kafka_t *sw_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err,
 rd_kafka_t *sw_kafka_producer(rd_kafka_conf_t *conf,
                               void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                               char *err, size_t errlen) {
+    /* murmur2 is the Java client's partitioner: a key lands in the same
+     * partition whichever client produced it.  librdkafka's own default
+     * (consistent_random, crc32) is replaced unless -X chose another. */
+    char part[64];
+    size_t n = sizeof part;
+    int default_partitioner = rd_kafka_conf_get(conf, "partitioner", part, &n) == RD_KAFKA_CONF_OK &&
+                              strcmp(part, "consistent_random") == 0;
     if (set(conf, "", "enable.idempotence", "true", err, errlen) != 0 ||
-        set(conf, "", "acks", "all", err, errlen) != 0) {
+        set(conf, "", "acks", "all", err, errlen) != 0 ||
+        (default_partitioner && set(conf, "", "partitioner", "murmur2_random", err, errlen) != 0)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
