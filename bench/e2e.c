@@ -651,17 +651,6 @@ static void on_alert(void *ud, const sw_alert_out *a) {
     }
 }
 
-typedef struct {
-    sw_run_opts opts;
-    int status;
-} run_thread;
-
-static void *run_main(void *arg) {
-    run_thread *r = arg;
-    r->status = sw_run(&r->opts);
-    return NULL;
-}
-
 /* Joins the sw_run thread: waits up to JOIN_TIMEOUT_S, then asks it to stop
  * and waits once more.  false if it never returned. */
 static bool join_run(pthread_t tid, atomic_int *stop) {
@@ -689,7 +678,7 @@ static result run_sw(const topic_info *ti, int threads, const char *group) {
     memset(&kx, 0, sizeof kx);
     kx.brokers = ti->k.brokers;
     with_x(&kx);
-    run_thread rt = {.opts = {.cfg = &cfg, .kafka = &kx, .topic = IN_TOPIC, .alerts_topic = ALERTS_TOPIC,
+    sw_run_thread rt = {.opts = {.cfg = &cfg, .kafka = &kx, .topic = IN_TOPIC, .alerts_topic = ALERTS_TOPIC,
                               .group = group, .threads = threads, .exit_at_end = true, .summary_json = true,
                               .status_interval_ms = 0, .stop = &stop, .on_alert = on_alert, .on_alert_ud = &pr,
                               .assigned = &assigned}};
@@ -697,7 +686,7 @@ static result run_sw(const topic_info *ti, int threads, const char *group) {
     capture cap;
     if (!pr.start_seen || !pr.end_seen) goto out;
     capture_begin(&cap);
-    if (pthread_create(&tid, NULL, run_main, &rt) != 0) {
+    if (pthread_create(&tid, NULL, sw_run_thread_main, &rt) != 0) {
         capture_end(&cap);
         goto out;
     }
@@ -853,14 +842,14 @@ static void run_latency(sw_mockcluster *m, const sw_kafka_opts *base, int parts,
     rule_config(&cfg);
     atomic_int stop = 0;
     atomic_uint assigned = 0;
-    run_thread rt = {.opts = {.cfg = &cfg, .kafka = &k, .topic = topic, .alerts_topic = alerts_topic,
+    sw_run_thread rt = {.opts = {.cfg = &cfg, .kafka = &k, .topic = topic, .alerts_topic = alerts_topic,
                               .group = group, .threads = 2, .summary_json = true, .stop = &stop,
                               .on_alert = on_alert, .on_alert_ud = &pr, .assigned = &assigned}};
     pthread_t tid;
     capture cap;
     if (!hwm) return;
     capture_begin(&cap);
-    if (pthread_create(&tid, NULL, run_main, &rt) != 0) {
+    if (pthread_create(&tid, NULL, sw_run_thread_main, &rt) != 0) {
         capture_end(&cap);
         free(hwm);
         return;

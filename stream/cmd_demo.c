@@ -108,17 +108,6 @@ static void on_alert(void *ud, const sw_alert_out *out) {
     fflush(stdout);
 }
 
-typedef struct {
-    sw_run_opts opts;
-    int status;
-} run_thread;
-
-static void *run_main(void *arg) {
-    run_thread *r = arg;
-    r->status = sw_run(&r->opts);
-    return NULL;
-}
-
 /* True once the run's group has committed every partition of the events
  * topic up to its end; bounded by CATCH_UP_MS. */
 static int wait_caught_up(const sw_kafka_opts *k, int partitions, const atomic_int *stop) {
@@ -249,6 +238,7 @@ int sw_cmd_demo(int argc, char **argv) {
     uint64_t partitions = 16, threads = 2, rate = 10000;
     int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate);
     if (rc >= 0) return rc;
+    rc = 0;
 
     char err[512];
     sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
@@ -276,11 +266,11 @@ int sw_cmd_demo(int argc, char **argv) {
     static atomic_uint assigned;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
+    sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
                                .group = GROUP, .threads = (int)threads, .stop = &stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned}};
     pthread_t tid;
-    if (pthread_create(&tid, NULL, run_main, &run) != 0) {
+    if (pthread_create(&tid, NULL, sw_run_thread_main, &run) != 0) {
         fprintf(stderr, "sessionwatch demo: cannot start the workers\n");
         rc = 1;
         goto out;

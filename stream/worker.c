@@ -627,3 +627,9 @@ int sw_run(const sw_run_opts *o) {
     if (atomic_load(&run.failed) || unacked) status = 1;
     return status;
 }
+
+void *sw_run_thread_main(void *arg) {
+    sw_run_thread *t = arg;
+    t->status = sw_run(&t->opts);
+    return NULL;
+}

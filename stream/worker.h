@@ -60,4 +60,13 @@ typedef struct {
  * processed record committed; 1 on an error (reported on stderr). */
 int sw_run(const sw_run_opts *o);
 
+/* sw_run on a thread of its own (demo, benchmarks): start it with
+ * pthread_create(&tid, NULL, sw_run_thread_main, &t); t.status holds
+ * sw_run's result after the join. */
+typedef struct {
+    sw_run_opts opts;
+    int status;
+} sw_run_thread;
+void *sw_run_thread_main(void *arg);
+
 #endif

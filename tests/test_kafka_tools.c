@@ -865,6 +865,30 @@ static void test_replay_then_run_equals_scan(void **state) {
     sw_mockcluster_stop(m);
 }
 
+/* The README's run command: `demo` finds every injected attack, alerts on
+ * no one else, and every alert it printed reached the alerts topic. */
+static void test_demo_finds_every_attack(void **state) {
+    (void)state;
+    const char *demo[] = {"demo", "--users", "300", "--attack-rate", "0.05", "--seed", "3", NULL};
+    tu_result r = run_ok(demo);
+    const char *sum = strstr(r.out, "sessionwatch demo: ");
+    if (!sum) fail_msg("no closing summary in:\n%s", r.out);
+    long records = 0, alerts = 0, on_topic = 0, found = 0, attacks = 0, missed = -1, extra = -1;
+    assert_int_equal(sscanf(sum, "sessionwatch demo: %ld records, %ld alerts (%ld on topic okta-alerts), "
+                                 "injected attacks found %ld of %ld, missed %ld; alerts on users not attacked: %ld",
+                            &records, &alerts, &on_topic, &found, &attacks, &missed, &extra),
+                     7);
+    assert_int_equal(records, 12000);
+    assert_int_equal(attacks, 15);
+    assert_int_equal(found, attacks);
+    assert_int_equal(missed, 0);
+    assert_int_equal(extra, 0);
+    assert_true(alerts >= attacks);
+    assert_int_equal(on_topic, alerts);
+    assert_int_equal((long)tu_count(r.out, "ALERT "), alerts);
+    tu_result_free(&r);
+}
+
 static void test_repartition_keeps_eligible(void **state) {
     (void)state;
     /* All input in partition 0 (a defined order); partition 1 stays empty,
@@ -989,6 +1013,7 @@ int main(void) {
         cmocka_unit_test(test_replay_dead_broker_fails),
         cmocka_unit_test(test_gen_to_kafka_matches_file),
         cmocka_unit_test(test_replay_then_run_equals_scan),
+        cmocka_unit_test(test_demo_finds_every_attack),
         cmocka_unit_test(test_repartition_usage),
         cmocka_unit_test(test_repartition_keeps_eligible),
         cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
