@@ -111,16 +111,11 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         return;
     }
 
-    sw_span tenant = {"", 0};
-    if (cfg->tenant) {
-        tenant = (sw_span){cfg->tenant, strlen(cfg->tenant)};
-    } else if (cfg->tenant_field) {
-        const sw_value *tv = &ev->f[SW_F_TENANT];
-        if (tv->type == SW_OTHER) {
-            reject(e, SW_R_WRONG_TYPE, rec, len, src);
-            return;
-        }
-        tenant = span(tv);
+    sw_span tenant;
+    v = sw_rule_tenant(cfg, ev, &tenant.p, &tenant.n);
+    if (v != SW_ELIGIBLE) {
+        reject(e, v, rec, len, src);
+        return;
     }
 
     sw_store *st = &e->store;

@@ -189,17 +189,10 @@ static int produce(sw_kp *kp, bool keyed, const char *val, size_t len, int64_t k
 
 /* Builds the event's user key in kp->key: SW_ELIGIBLE, or why it has none. */
 static sw_verdict event_key(sw_kp *kp, const sw_event *ev) {
-    const sw_config *cfg = kp->cfg;
-    const char *tenant = "";
-    size_t tenant_len = 0;
-    if (cfg->tenant) {
-        tenant = cfg->tenant;
-        tenant_len = strlen(tenant);
-    } else if (cfg->tenant_field) {
-        const sw_value *tv = &ev->f[SW_F_TENANT];
-        if (tv->type == SW_OTHER) return SW_R_WRONG_TYPE;
-        if (tv->type == SW_STRING) tenant = tv->p, tenant_len = tv->n;
-    }
+    const char *tenant;
+    size_t tenant_len;
+    sw_verdict v = sw_rule_tenant(kp->cfg, ev, &tenant, &tenant_len);
+    if (v != SW_ELIGIBLE) return v;
     const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
     if (actor->type == SW_OTHER) return SW_R_WRONG_TYPE;
     if (actor->type != SW_STRING || actor->n == 0) return SW_V_NO_ACTOR;

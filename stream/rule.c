@@ -100,3 +100,17 @@ sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_ti
     if (tv->type != SW_STRING || sw_time_parse(tv->p, tv->n, t_ms) != 0) return SW_R_BAD_TIME;
     return SW_ELIGIBLE;
 }
+
+sw_verdict sw_rule_tenant(const sw_config *c, const sw_event *e, const char **p, size_t *n) {
+    *p = "";
+    *n = 0;
+    if (c->tenant) {
+        *p = c->tenant;
+        *n = strlen(c->tenant);
+    } else if (c->tenant_field) {
+        const sw_value *tv = &e->f[SW_F_TENANT];
+        if (tv->type == SW_OTHER) return SW_R_WRONG_TYPE;
+        if (tv->type == SW_STRING) *p = tv->p, *n = tv->n;
+    }
+    return SW_ELIGIBLE;
+}

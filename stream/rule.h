@@ -46,4 +46,10 @@ const char *sw_verdict_name(sw_verdict v);
  * kafka_time_ms is used with SW_TIME_KAFKA (SW_TIME_NONE if unknown). */
 sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, int64_t *t_ms);
 
+/* The event's tenant: --tenant if given, else the --tenant-field value (""
+ * when absent or null), else "".  SW_R_WRONG_TYPE when the field holds a
+ * non-string.  The one definition, so that repartition's keys and run's
+ * state agree on it. */
+sw_verdict sw_rule_tenant(const sw_config *c, const sw_event *e, const char **p, size_t *n);
+
 #endif
