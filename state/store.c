@@ -28,6 +28,8 @@ void sw_store_destroy(sw_store *s) {
     sw_table_destroy(&s->users);
     sw_table_destroy(&s->tenants);
     free(s->keybuf);
+    free(s->dirty);
+    free(s->gone);
     sw_slab_destroy(&s->slab);
     memset(s, 0, sizeof *s);
 }
@@ -70,15 +72,128 @@ int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max) 
         slot = oldest;
         *slot = (sw_cap_slot){bucket, 0};
     }
+    t->dirty = 1;
     if (slot->count >= max) return 0;
     slot->count++;
     return 1;
+}
+
+void sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count) {
+    if (bucket == SW_TIME_NONE) return;
+    sw_cap_slot *oldest = &t->cap[0];
+    for (uint32_t i = 0; i < s->cap_slots; i++) {
+        if (t->cap[i].bucket == bucket) {
+            t->cap[i].count = count;
+            return;
+        }
+        if (t->cap[i].bucket < oldest->bucket) oldest = &t->cap[i];
+    }
+    /* Fewer slots than the checkpoint had (a shorter W + L): keep the newest. */
+    if (oldest->bucket < bucket) *oldest = (sw_cap_slot){bucket, count};
 }
 
 int64_t sw_store_horizon(const sw_store *s, const sw_tenant *t) {
     if (t->watermark == SW_TIME_NONE || t->watermark < INT64_MIN + s->horizon_ms) return INT64_MIN;
     return t->watermark - s->horizon_ms;
 }
+
+/* ---- change tracking ------------------------------------------------------ */
+
+void sw_store_track(sw_store *s) { s->track = 1; }
+
+static void push_dirty(sw_store *s, uint32_t pos) {
+    if (s->ndirty == s->dirty_cap) {
+        uint32_t cap = s->dirty_cap ? s->dirty_cap * 2 : 1024;
+        uint32_t *d = cap > s->dirty_cap ? realloc(s->dirty, (size_t)cap * sizeof *d) : NULL;
+        if (!d) {
+            s->all_dirty = 1; /* correct, only slower: the next checkpoint writes every key */
+            return;
+        }
+        s->dirty = d;
+        s->dirty_cap = cap;
+    }
+    s->dirty[s->ndirty++] = pos;
+}
+
+void sw_store_touch(sw_store *s, sw_user *u) {
+    if (!s->track || u->dirty) return;
+    u->dirty = 1;
+    push_dirty(s, (uint32_t)(((char *)u - s->users.entries) / s->users.esize));
+}
+
+static void push_gone(sw_store *s, const sw_tkey *k) {
+    size_t need = s->gone_len + 4 + k->key_len;
+    if (need > s->gone_cap) {
+        size_t cap = s->gone_cap ? s->gone_cap : 4096;
+        while (cap < need) cap *= 2;
+        char *g = realloc(s->gone, cap);
+        if (!g) {
+            /* Without the list the checkpoint cannot delete this key; it
+             * stays in Redis until the partition's TTL, and is dropped as
+             * stale by whoever restores it. */
+            return;
+        }
+        s->gone = g;
+        s->gone_cap = cap;
+    }
+    memcpy(s->gone + s->gone_len, &k->key_len, 4);
+    memcpy(s->gone + s->gone_len + 4, k->key, k->key_len);
+    s->gone_len = need;
+}
+
+void sw_store_changes(sw_store *s, sw_store_change_fn fn, void *ud) {
+    if (s->all_dirty) {
+        for (uint32_t i = 0; i < s->users.count; i++) fn(ud, sw_table_at(&s->users, i), NULL, 0);
+    } else {
+        /* Positions may repeat (an entry moved by a deletion is listed
+         * again) or be stale (past the end, or reused by a key that is
+         * listed itself): the dirty flag decides, and the first visit
+         * clears a private copy of it. */
+        for (uint32_t i = 0; i < s->ndirty; i++) {
+            uint32_t pos = s->dirty[i];
+            if (pos >= s->users.count) continue;
+            sw_user *u = sw_table_at(&s->users, pos);
+            if (u->dirty != 1) continue;
+            u->dirty = 2; /* visited in this pass */
+            fn(ud, u, NULL, 0);
+        }
+        for (uint32_t i = 0; i < s->ndirty; i++) {
+            uint32_t pos = s->dirty[i];
+            if (pos < s->users.count) {
+                sw_user *u = sw_table_at(&s->users, pos);
+                if (u->dirty == 2) u->dirty = 1;
+            }
+        }
+    }
+    for (size_t off = 0; off < s->gone_len;) {
+        uint32_t n;
+        memcpy(&n, s->gone + off, 4);
+        fn(ud, NULL, s->gone + off + 4, n);
+        off += 4 + n;
+    }
+}
+
+int sw_store_changed(const sw_store *s) {
+    if (s->all_dirty || s->ndirty || s->gone_len) return 1;
+    for (uint32_t i = 0; i < s->tenants.count; i++)
+        if (((const sw_tenant *)sw_table_at(&s->tenants, i))->dirty) return 1;
+    return 0;
+}
+
+void sw_store_tracked_clear(sw_store *s) {
+    if (s->all_dirty) {
+        for (uint32_t i = 0; i < s->users.count; i++) ((sw_user *)sw_table_at(&s->users, i))->dirty = 0;
+    } else {
+        for (uint32_t i = 0; i < s->ndirty; i++)
+            if (s->dirty[i] < s->users.count) ((sw_user *)sw_table_at(&s->users, s->dirty[i]))->dirty = 0;
+    }
+    for (uint32_t i = 0; i < s->tenants.count; i++) ((sw_tenant *)sw_table_at(&s->tenants, i))->dirty = 0;
+    s->all_dirty = 0;
+    s->ndirty = 0;
+    s->gone_len = 0;
+}
+
+/* ---- users ----------------------------------------------------------------- */
 
 static int is_stale(const sw_store *s, const sw_user *u) {
     const sw_tenant *t = sw_store_tenant_at(s, u->tenant);
@@ -117,9 +232,11 @@ void sw_store_sweep(sw_store *s, uint32_t budget) {
         if (s->sweep_cursor >= s->users.count) s->sweep_cursor = 0;
         sw_user *u = sw_table_at(&s->users, s->sweep_cursor);
         if (is_stale(s, u)) {
+            if (s->track) push_gone(s, &u->k);
             sw_window_clear(u, &s->slab);
             sw_table_del(&s->users, u); /* the last entry moves here: look again */
             s->evicted++;
+            if (s->track && s->sweep_cursor < s->users.count && u->dirty) push_dirty(s, s->sweep_cursor);
         } else {
             s->sweep_cursor++;
         }

@@ -11,7 +11,15 @@
  * maxT < watermark - (W + L) is forgotten when it is next touched, exactly
  * as if it had been removed the moment the watermark passed it.  A sweep
  * that examines a few entries per event reclaims such keys' memory in the
- * background; when it runs never changes a result. */
+ * background; when it runs never changes a result.
+ *
+ * Change tracking (for checkpoints, off unless sw_store_track is called):
+ * a key the engine touches is marked dirty and its entry position listed
+ * once; a key the sweep deletes has its table key appended to a list of
+ * gone keys; a tenant whose watermark or cap changes is marked dirty.  A
+ * checkpoint writes exactly those, then sw_store_tracked_clear forgets
+ * them.  The lists grow by doubling (no per-event allocation once warm);
+ * if one cannot grow, the store falls back to "everything is dirty". */
 #ifndef SW_STORE_H
 #define SW_STORE_H
 
@@ -38,6 +46,7 @@ typedef struct {
     sw_cap_slot *cap;    /* store->cap_slots buckets, see sw_store_cap_take */
     uint32_t index;      /* position in the tenants table: tenants are never
                             deleted, so it is stable and names them in user keys */
+    uint8_t dirty;       /* watermark or cap changed since the last checkpoint */
 } sw_tenant;
 
 typedef struct {
@@ -50,6 +59,13 @@ typedef struct {
     uint32_t cap_slots; /* buckets remembered per tenant: every one an alert can still land in */
     uint32_t sweep_cursor;
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
+    /* Change tracking, see above. */
+    int track;
+    int all_dirty;       /* a list could not grow: every key counts as dirty */
+    uint32_t *dirty;     /* entry positions of dirty keys (may repeat or be stale) */
+    uint32_t ndirty, dirty_cap;
+    char *gone;          /* u32 length + table key, per key deleted by the sweep */
+    size_t gone_len, gone_cap;
 } sw_store;
 
 int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms);
@@ -77,6 +93,23 @@ sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_
 
 /* Examines up to budget entries and frees the stale ones. */
 void sw_store_sweep(sw_store *s, uint32_t budget);
+
+/* Change tracking.  sw_store_track turns it on (from now: call it while
+ * the store is empty or right after restoring it). */
+void sw_store_track(sw_store *s);
+/* Marks u (an entry of s->users) changed. */
+void sw_store_touch(sw_store *s, sw_user *u);
+static inline void sw_store_touch_tenant(sw_tenant *t) { t->dirty = 1; }
+/* Calls fn for every dirty user, then for every gone key (user NULL;
+ * key = tenant index + actor id as in the table). */
+typedef void (*sw_store_change_fn)(void *ud, const sw_user *u, const char *gone_key, uint32_t gone_len);
+void sw_store_changes(sw_store *s, sw_store_change_fn fn, void *ud);
+/* Whether anything (a user, a gone key or a tenant) changed. */
+int sw_store_changed(const sw_store *s);
+/* After a successful checkpoint: nothing is dirty and nothing gone. */
+void sw_store_tracked_clear(sw_store *s);
+/* Puts back one bucket of the alert cap (restoring a checkpoint). */
+void sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count);
 
 static inline uint32_t sw_store_users(const sw_store *s) { return s->users.count; }
 

@@ -66,6 +66,7 @@ typedef struct {
     int64_t last_alert; /* r */
     int64_t max_time;   /* maxT */
     uint32_t tenant;    /* index of the tenant in the store */
+    uint8_t dirty;      /* changed since the last checkpoint (store.h) */
     uint16_t nsessions;
     uint16_t name_len;  /* display name, then alternate id, in names */
     uint16_t alt_len;

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "kafka.h"
+#include "redis.h"
 #include "worker.h"
 
 static void usage(FILE *out) {
@@ -27,10 +28,24 @@ static void usage(FILE *out) {
           "prints it; key: the user; headers rule_id, tenant, alert_id), and commits an\n"
           "input offset only once the alerts of the records before it are acknowledged\n"
           "(at-least-once; alert_id is deterministic, so duplicates share it).  Window\n"
-          "state is kept per partition: a rebalance or restart forgets the state of the\n"
-          "partitions that move, so an attack straddling it can be missed.\n"
+          "state is kept per partition.  With --state memory a rebalance or restart\n"
+          "forgets the state of the partitions that move, so an attack straddling it can\n"
+          "be missed; with --state redis://.. it is checkpointed to Redis and restored by\n"
+          "the partition's next owner, which resumes at the checkpoint's offset.\n"
           "\n", out);
     sw_cli_kafka_help(out);
+    fputs("\nState:\n"
+          "  --state memory|URL        where window state survives a worker (default memory, or\n"
+          "                            $SESSIONWATCH_STATE): redis://[[user]:password@]host[:port][/db]\n"
+          "                            or unix:///path/to/redis.sock[?db=N]; the password may come\n"
+          "                            from $" SW_REDIS_PASSWORD_ENV " instead of the URL\n"
+          "  --checkpoint-interval DUR checkpoint each partition's changed state every DUR (default\n"
+          "                            1s; also on revoke and at shutdown); offsets are committed\n"
+          "                            to Kafka only up to the last checkpoint\n"
+          "  --state-ttl DUR           Redis keeps a partition's state DUR after its last checkpoint\n"
+          "                            (default: --window + --allowed-lateness + 1h); a worker down\n"
+          "                            longer than that restarts its partitions with empty state\n"
+          "\n", out);
     fputs("  --topic T                 input topic (default okta-events; not a regex)\n"
           "  --alerts-topic T          alerts topic (default okta-alerts)\n"
           "  --group G                 consumer group id (default sessionwatch)\n"
@@ -76,6 +91,7 @@ int sw_cmd_run(int argc, char **argv) {
     sw_args a = {argc, argv, 1, "run"};
     const char *topic = "okta-events", *alerts = "okta-alerts", *group = "sessionwatch", *dlq = NULL;
     const char *summary = "text", *threads_s = NULL, *status_s = "10s";
+    const char *state = getenv("SESSIONWATCH_STATE"), *interval_s = "1s", *ttl_s = NULL;
     bool exit_at_end = false;
     while (a.i < argc) {
         const char *arg = argv[a.i];
@@ -91,7 +107,10 @@ int sw_cmd_run(int argc, char **argv) {
             (r = sw_arg_value(&a, "--dlq-topic", &dlq)) != 0 ||
             (r = sw_arg_value(&a, "--threads", &threads_s)) != 0 ||
             (r = sw_arg_value(&a, "--status-interval", &status_s)) != 0 ||
-            (r = sw_arg_value(&a, "--summary", &summary)) != 0) {
+            (r = sw_arg_value(&a, "--summary", &summary)) != 0 ||
+            (r = sw_arg_value(&a, "--state", &state)) != 0 ||
+            (r = sw_arg_value(&a, "--checkpoint-interval", &interval_s)) != 0 ||
+            (r = sw_arg_value(&a, "--state-ttl", &ttl_s)) != 0) {
             if (r < 0) return 2;
             continue;
         }
@@ -126,6 +145,22 @@ int sw_cmd_run(int argc, char **argv) {
         (sw_parse_duration(status_s, &status_ms) || (status_ms != 0 && (status_ms < 100 || status_ms > 86400000))))
         return sw_cli_error("run", "--status-interval: '%s' is not 0 or a duration from 100ms to 1d (e.g. 10s)", status_s);
 
+    int64_t interval_ms, ttl_ms = cfg.window_ms + cfg.lateness_ms + 3600000;
+    if (sw_parse_duration(interval_s, &interval_ms) || interval_ms < 10 || interval_ms > 3600000)
+        return sw_cli_error("run", "--checkpoint-interval: '%s' is not a duration from 10ms to 1h (e.g. 1s)", interval_s);
+    if (ttl_s && (sw_parse_duration(ttl_s, &ttl_ms) || ttl_ms < cfg.window_ms + cfg.lateness_ms))
+        return sw_cli_error("run", "--state-ttl: '%s' is not a duration of at least --window + --allowed-lateness",
+                            ttl_s);
+    sw_redis_target target;
+    bool redis = state && *state && strcmp(state, "memory") != 0;
+    if (redis) {
+        char err[256];
+        if (sw_redis_parse_url(state, &target, err, sizeof err) != 0) {
+            fprintf(stderr, "sessionwatch run: %s (or --state memory)\n", err);
+            return 2;
+        }
+    }
+
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -135,6 +170,9 @@ int sw_cmd_run(int argc, char **argv) {
         .cfg = &cfg, .kafka = &k, .topic = topic, .alerts_topic = alerts, .dlq_topic = dlq, .group = group,
         .threads = (int)threads, .exit_at_end = exit_at_end, .summary_json = strcmp(summary, "json") == 0,
         .status_interval_ms = status_ms, .stop = &stop_requested,
+        .state = redis ? &target : NULL, .checkpoint_interval_ms = interval_ms, .state_ttl_ms = ttl_ms,
     };
-    return sw_run(&o);
+    int rc = sw_run(&o);
+    if (redis) sw_redis_target_free(&target);
+    return rc;
 }

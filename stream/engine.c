@@ -56,6 +56,7 @@ void sw_engine_free(sw_engine *e) {
 
 const sw_counters *sw_engine_counters(const sw_engine *e) { return &e->c; }
 sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
+uint64_t sw_engine_id_seed(const sw_engine *e) { return e->id_seed; }
 void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) { e->now_ms = now_ms ? now_ms : wall_clock_ms; }
 
 static void reject(sw_engine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
@@ -128,7 +129,10 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         reject(e, SW_R_TOO_LATE, rec, len, src);
         return;
     }
-    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) ten->watermark = t;
+    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) {
+        ten->watermark = t;
+        sw_store_touch_tenant(ten);
+    }
     e->c.eligible++;
 
     const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
@@ -137,6 +141,7 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         e->c.nomem++;
         return;
     }
+    sw_store_touch(st, u);
     sw_window_set_names(u, &st->slab, span(&ev->f[SW_F_ACTOR_NAME]), span(&ev->f[SW_F_ACTOR_ALT]));
     sw_session_info si = {
         .id = span(&ev->f[SW_F_SESSION_ID]),

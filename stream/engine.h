@@ -70,6 +70,9 @@ sw_verdict sw_extract_verdict(sw_xstatus x);
 
 const sw_counters *sw_engine_counters(const sw_engine *e);
 sw_store *sw_engine_store(sw_engine *e);
+/* The seed of the engine's session id hashes (restoring a checkpoint into
+ * its store needs it). */
+uint64_t sw_engine_id_seed(const sw_engine *e);
 
 /* Overrides the wall clock used for detected_at (tests); NULL restores it. */
 void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void));

@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alert.h"
 #include "alert_producer.h"
+#include "checkpoint.h"
 #include "engine.h"
 #include "extract.h"
+#include "hash.h"
 #include "summary.h"
 
 #define POLL_MS 100
@@ -23,6 +26,11 @@
 #define SETTLE_MS 1000       /* --exit-at-end: quiet time after everything is at its end */
 #define DLQ_MAX_KEY 4096     /* dead-letter keys are cut here (alert_producer.c leaves room) */
 #define MAX_PARTITION (1 << 20)
+#define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
+#define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
+#define BACKOFF_MAX_MS 5000
+#define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before a periodic checkpoint */
+#define SEEK_TIMEOUT_MS 5000
 
 typedef struct worker worker;
 
@@ -34,6 +42,16 @@ typedef struct {
     int64_t next;      /* offset after the last record fed; -1 before the first */
     int64_t committed; /* last commit point known committed; -1 none */
     bool eof;
+    /* Redis state (all unused with --state memory, where loaded is set at once). */
+    sw_ckpt *ckpt;
+    bool loaded;          /* state loaded and the partition assigned in librdkafka */
+    bool paused;          /* Redis failing: records are skipped now and read again on resume */
+    bool fenced;          /* another worker claimed its state: ignored until revoked */
+    int64_t start;        /* offset consumption started at (the checkpoint's), -1: Kafka's committed */
+    int64_t skipped_from; /* first record skipped while paused, -1 none */
+    int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
+    int64_t ckpt_ms;      /* monotonic time of the last checkpoint or load */
+    int64_t retry_ms;     /* not loaded: when to try again */
 } part;
 
 typedef struct {
@@ -56,8 +74,14 @@ struct worker {
     sw_counters retired; /* engines already dropped */
     uint64_t retired_users, evicted, bytes;
     int64_t last_commit_ms, last_publish_ms, last_log_ms;
+    sw_redis redis;       /* this thread's connection (Redis state only) */
+    bool redis_down;      /* the last checkpoint failed: partitions paused */
+    int64_t redis_retry_ms, redis_backoff_ms;
+    uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt;
     /* Published for the watching thread (relaxed atomics, read-only there). */
     atomic_uint_fast64_t pub_records, pub_eligible, pub_alerts, pub_users, pub_waiting, pub_activity;
+    atomic_uint_fast64_t pub_checkpoints;
+    atomic_bool pub_redis_down;
     atomic_int_fast64_t pub_lag;
     atomic_uint pub_assigned, pub_eof;
     atomic_bool pub_settled, pub_done;
@@ -168,6 +192,8 @@ static part *find(const worker *w, int32_t id) {
     return id >= 0 && id < w->parts_cap ? w->parts[id] : NULL;
 }
 
+static bool redis_mode(const worker *w) { return w->run->o->state != NULL; }
+
 static int part_open(worker *w, int32_t id) {
     if (id < 0 || id >= MAX_PARTITION) return -1;
     if (find(w, id)) return 0;
@@ -184,11 +210,20 @@ static int part_open(worker *w, int32_t id) {
     if (!p) return -1;
     p->w = w;
     p->id = id;
-    p->next = p->committed = -1;
+    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = -1;
+    p->loaded = !redis_mode(w);
+    if (redis_mode(w)) {
+        /* The fencing token: unique to this assignment of this partition. */
+        char owner[320], host[256] = "?";
+        gethostname(host, sizeof host - 1);
+        snprintf(owner, sizeof owner, "%s/%ld/%d/%016" PRIx64, host, (long)getpid(), w->index, sw_random_seed());
+        p->ckpt = sw_ckpt_new(w->run->o->group, w->run->o->topic, id, owner);
+    }
     p->acks = sw_acks_new();
-    p->engine = p->acks ? sw_engine_new(w->run->o->cfg, on_alert, on_reject, p) : NULL;
+    p->engine = p->acks && (p->ckpt || !redis_mode(w)) ? sw_engine_new(w->run->o->cfg, on_alert, on_reject, p) : NULL;
     if (!p->engine) {
         sw_acks_release(p->acks);
+        sw_ckpt_free(p->ckpt);
         free(p);
         return -1;
     }
@@ -214,9 +249,10 @@ static int commit(worker *w, bool sync, part *only) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->assigned + 1);
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
-        if (!p || (only && p != only) || p->next < 0) continue;
-        int64_t at = sw_acks_commit_point(p->acks, p->next);
-        if (at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
+        if (!p || (only && p != only) || p->next < 0 || p->fenced) continue;
+        /* With Redis state, Kafka never gets ahead of the checkpoint. */
+        int64_t at = redis_mode(w) ? p->ckpt_offset : sw_acks_commit_point(p->acks, p->next);
+        if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
     }
     int rc = 0;
     if (l->cnt > 0) {
@@ -243,9 +279,9 @@ static uint32_t waiting(worker *w, part *only) {
     return n;
 }
 
-/* Waits until the outputs of only (or of every partition) are acknowledged. */
-static bool drain(worker *w, part *only) {
-    int64_t deadline = mono_ms() + DRAIN_MS;
+/* Waits up to ms until the outputs of only (or of every partition) are acknowledged. */
+static bool drain(worker *w, part *only, int64_t ms) {
+    int64_t deadline = mono_ms() + ms;
     while (waiting(w, only) > 0) {
         if (!may_commit(w) || mono_ms() > deadline) return false;
         sleep_ms(2);
@@ -253,13 +289,234 @@ static bool drain(worker *w, part *only) {
     return true;
 }
 
-/* Lets a partition go: flush, commit (unless the assignment was lost, when
- * a commit would be fenced anyway), then drop its engine and window state. */
+/* ---- Redis state: load, checkpoint, pause ------------------------------ */
+
+static const char *ckpt_status_name(sw_ckpt_status st) {
+    switch (st) {
+    case SW_CKPT_OK: return "ok";
+    case SW_CKPT_UNAVAILABLE: return "Redis unavailable";
+    case SW_CKPT_FENCED: return "fenced";
+    case SW_CKPT_REFUSED: return "refused";
+    case SW_CKPT_NOMEM: return "out of memory";
+    }
+    return "?";
+}
+
+/* Claims and loads a partition's state; 0 when it may be consumed (from
+ * p->start), -1 when not yet (retried after a backoff). */
+static int part_load(worker *w, part *p) {
+    const sw_run_opts *o = w->run->o;
+    char err[700];
+    int64_t offset = -1;
+    sw_ckpt_stats ls = {0};
+    sw_ckpt_status st = sw_ckpt_claim(p->ckpt, &w->redis, o->state_ttl_ms, &offset, err, sizeof err);
+    if (st == SW_CKPT_OK)
+        st = sw_ckpt_load(p->ckpt, &w->redis, sw_engine_store(p->engine), sw_engine_id_seed(p->engine), &ls, err,
+                          sizeof err);
+    int64_t now = mono_ms();
+    if (st != SW_CKPT_OK) {
+        /* A half-loaded state must not be used: start from an empty engine. */
+        sw_engine *fresh = sw_engine_new(o->cfg, on_alert, on_reject, p);
+        if (!fresh || st == SW_CKPT_NOMEM) {
+            sw_engine_free(fresh);
+            fail(w, "out of memory loading a partition's state");
+            return -1;
+        }
+        sw_engine_free(p->engine);
+        p->engine = fresh;
+        p->retry_ms = now + (st == SW_CKPT_REFUSED ? BACKOFF_MAX_MS : BACKOFF_MIN_MS * 10);
+        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": cannot load its state (%s): %s; "
+                        "not consuming it until it loads (retrying)\n", w->index, p->id, ckpt_status_name(st), err);
+        return -1;
+    }
+    sw_store_track(sw_engine_store(p->engine));
+    p->start = p->ckpt_offset = offset;
+    p->ckpt_ms = now;
+    w->restored_users += ls.users;
+    w->restored_corrupt += ls.corrupt;
+    char corrupt[64] = "";
+    if (ls.corrupt) snprintf(corrupt, sizeof corrupt, ", %" PRIu64 " corrupt values skipped", ls.corrupt);
+    if (offset >= 0)
+        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": state restored from Redis (%" PRIu64
+                        " users, %" PRIu64 " tenants, %" PRIu64 " bytes%s); resuming at offset %" PRId64 "\n",
+                w->index, p->id, ls.users, ls.tenants, ls.bytes, corrupt, offset);
+    else
+        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": no checkpoint in Redis; starting with "
+                        "empty state at the group's committed offset\n", w->index, p->id);
+    return 0;
+}
+
+/* The offset to start reading p at again: the next record to feed. */
+static int64_t resume_offset(const part *p) {
+    return p->next >= 0 ? p->next : p->skipped_from >= 0 ? p->skipped_from : p->start;
+}
+
+/* Starts consuming the partitions in l (just loaded).  Cooperative: adds
+ * them.  Eager: the whole assignment is given again, at each partition's
+ * own position. */
+static void assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_error_t *error = NULL;
+    if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
+        for (int i = 0; i < l->cnt; i++) {
+            part *p = find(w, l->elems[i].partition);
+            l->elems[i].offset = p && resume_offset(p) >= 0 ? resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
+        }
+        if (l->cnt) error = rd_kafka_incremental_assign(w->rk, l);
+    } else {
+        rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
+        for (int32_t i = 0; i < w->parts_cap; i++) {
+            part *p = w->parts[i];
+            if (p && p->loaded)
+                rd_kafka_topic_partition_list_add(all, w->run->o->topic, p->id)->offset =
+                    resume_offset(p) >= 0 ? resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
+        }
+        rd_kafka_assign(w->rk, all);
+        rd_kafka_topic_partition_list_destroy(all);
+    }
+    if (error) {
+        fprintf(stderr, "sessionwatch run: worker %d: assign: %s\n", w->index, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* Loads every assigned partition whose state is not loaded yet and whose
+ * retry time has come, and starts consuming those that loaded. */
+static void load_pending(worker *w, int64_t now) {
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (!p || p->loaded || now < p->retry_ms || part_load(w, p) != 0) continue;
+        p->loaded = true;
+        if (!l) l = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id);
+    }
+    if (l) {
+        assign_loaded(w, l);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+/* Pauses (or resumes) every consumed partition.  Resuming seeks each one
+ * back to its next record first: what was skipped while paused is read
+ * again. */
+static void set_paused(worker *w, bool pause) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (!p || !p->loaded || p->fenced || p->paused == pause) continue;
+        rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = resume_offset(p);
+        p->paused = pause;
+    }
+    if (pause) {
+        rd_kafka_pause_partitions(w->rk, l);
+    } else {
+        rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(l->cnt + 1);
+        for (int i = 0; i < l->cnt; i++)
+            if (l->elems[i].offset >= 0) rd_kafka_topic_partition_list_add(seek, l->elems[i].topic, l->elems[i].partition)->offset = l->elems[i].offset;
+        rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(w->rk, seek, SEEK_TIMEOUT_MS) : NULL;
+        if (error) {
+            fprintf(stderr, "sessionwatch run: worker %d: seek: %s\n", w->index, rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        }
+        rd_kafka_topic_partition_list_destroy(seek);
+        rd_kafka_resume_partitions(w->rk, l);
+        for (int32_t i = 0; i < w->parts_cap; i++)
+            if (w->parts[i]) w->parts[i]->skipped_from = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+typedef enum { CK_DONE, CK_LATER, CK_FAILED } ck_result;
+
+/* Checkpoints p if it is due (always when final): its changed state and
+ * its next offset, once the alerts of the records before that offset are
+ * acknowledged. */
+static ck_result checkpoint(worker *w, part *p, int64_t now, bool final) {
+    const sw_run_opts *o = w->run->o;
+    if (!p->ckpt || !p->loaded || p->fenced) return CK_DONE;
+    int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
+    sw_store *st = sw_engine_store(p->engine);
+    bool changed = sw_store_changed(st) || at != p->ckpt_offset;
+    bool refresh = now - p->ckpt_ms >= o->state_ttl_ms / 4;
+    if (at < 0 || !(changed || refresh) || (!final && now - p->ckpt_ms < o->checkpoint_interval_ms)) return CK_DONE;
+    sw_acks_commit_point(p->acks, p->next);
+    if (sw_acks_waiting(p->acks) > 0) {
+        /* Give the broker a moment; a periodic checkpoint tries again on
+         * the next turn rather than stall consumption for long. */
+        if (!drain(w, p, final ? DRAIN_MS : CKPT_DRAIN_MS)) return CK_LATER;
+    }
+    char err[700];
+    sw_ckpt_stats cs;
+    sw_ckpt_status rc = sw_ckpt_write(p->ckpt, &w->redis, st, at, o->state_ttl_ms, &cs, err, sizeof err);
+    if (rc == SW_CKPT_OK) {
+        p->ckpt_offset = at;
+        p->ckpt_ms = now;
+        w->checkpoints++;
+        w->ckpt_users += cs.users;
+        w->ckpt_bytes += cs.bytes;
+        return CK_DONE;
+    }
+    w->ckpt_failures++;
+    if (rc == SW_CKPT_NOMEM) {
+        fail(w, "out of memory writing a checkpoint");
+    } else if (rc == SW_CKPT_FENCED) {
+        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
+                        "this one stops reading it (nothing more is checkpointed or committed for it)\n",
+                w->index, p->id, err);
+        p->fenced = true;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        rd_kafka_pause_partitions(w->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        return CK_DONE;
+    } else {
+        log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
+    }
+    return CK_FAILED;
+}
+
+/* Periodic Redis work: pending loads, due checkpoints, and while Redis is
+ * failing, the retries (every partition stays paused until a checkpoint of
+ * each one succeeds). */
+static void redis_housekeeping(worker *w, bool final) {
+    int64_t now = mono_ms();
+    if (w->redis_down && now < w->redis_retry_ms) return;
+    bool failed = false;
+    for (int32_t i = 0; i < w->parts_cap && !failed; i++)
+        if (w->parts[i]) failed = checkpoint(w, w->parts[i], now, final || w->redis_down) == CK_FAILED;
+    if (failed) {
+        if (!w->redis_down) {
+            fprintf(stderr, "sessionwatch run: worker %d: cannot checkpoint to Redis: pausing its partitions "
+                            "until Redis is back (nothing is committed past the last checkpoint)\n", w->index);
+            set_paused(w, true);
+            w->redis_down = true;
+            w->redis_backoff_ms = BACKOFF_MIN_MS;
+        } else {
+            w->redis_backoff_ms = w->redis_backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->redis_backoff_ms * 2;
+        }
+        w->redis_retry_ms = now + w->redis_backoff_ms;
+        return;
+    }
+    if (w->redis_down) {
+        fprintf(stderr, "sessionwatch run: worker %d: Redis is back: checkpoint written, resuming\n", w->index);
+        w->redis_down = false;
+        set_paused(w, false);
+    }
+    load_pending(w, now);
+}
+
+/* Lets a partition go: flush, checkpoint, commit (unless the assignment
+ * was lost, when a commit would be fenced anyway), then drop its engine
+ * and window state. */
 static void part_close(worker *w, part *p, bool lost) {
-    if (!lost) {
-        if (!drain(w, p))
+    if (!lost && p->loaded && !p->fenced) {
+        if (!drain(w, p, DRAIN_MS))
             fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked with alerts not yet "
                             "acknowledged; its offsets stay before them\n", w->index, p->id);
+        if (p->ckpt && checkpoint(w, p, mono_ms(), true) != CK_DONE)
+            fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked without a final "
+                            "checkpoint; its next owner resumes from offset %" PRId64 " (the last one)\n",
+                    w->index, p->id, p->ckpt_offset);
         commit(w, true, p);
     }
     sw_counters_add(&w->retired, sw_engine_counters(p->engine));
@@ -268,6 +525,7 @@ static void part_close(worker *w, part *p, bool lost) {
     w->evicted += st->evicted;
     sw_engine_free(p->engine);
     sw_acks_release(p->acks);
+    sw_ckpt_free(p->ckpt);
     if (p->eof) w->at_eof--;
     w->assigned--;
     w->parts[p->id] = NULL;
@@ -291,18 +549,39 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < l->cnt; i++)
             if (part_open(w, l->elems[i].partition) != 0) fail(w, "out of memory for a partition's state");
-        log_partitions(w, "assigned", l, "");
-        if (coop) error = rd_kafka_incremental_assign(rk, l);
-        else rd_kafka_assign(rk, l);
-    } else {
-        bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
+        log_partitions(w, "assigned", l, redis_mode(w) ? "; loading their state from Redis" : "");
+        /* Only the partitions whose state is loaded are consumed; the
+         * others are added by redis_housekeeping once they load. */
+        rd_kafka_topic_partition_list_t *ready = rd_kafka_topic_partition_list_new(l->cnt + 1);
+        bool give_up = w->redis_down; /* one failed load is enough: do not wait out a timeout per partition */
         for (int i = 0; i < l->cnt; i++) {
             part *p = find(w, l->elems[i].partition);
-            if (p) part_close(w, p, lost);
+            if (p && !p->loaded && !give_up) {
+                if (part_load(w, p) == 0) p->loaded = true;
+                else give_up = true;
+            }
+            if (p && p->loaded) rd_kafka_topic_partition_list_add(ready, l->elems[i].topic, p->id);
         }
-        log_partitions(w, lost ? "lost" : "revoked", l, "; their window state is dropped");
-        if (coop) error = rd_kafka_incremental_unassign(rk, l);
+        if (coop || redis_mode(w)) assign_loaded(w, ready);
+        else rd_kafka_assign(rk, l);
+        rd_kafka_topic_partition_list_destroy(ready);
+    } else {
+        bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
+        /* librdkafka only has the loaded ones (and the fenced ones). */
+        rd_kafka_topic_partition_list_t *drop = rd_kafka_topic_partition_list_new(l->cnt + 1);
+        for (int i = 0; i < l->cnt; i++) {
+            part *p = find(w, l->elems[i].partition);
+            if (!p) continue;
+            if (p->loaded) rd_kafka_topic_partition_list_add(drop, l->elems[i].topic, p->id);
+            part_close(w, p, lost);
+        }
+        log_partitions(w, lost ? "lost" : "revoked", l,
+                       redis_mode(w) ? (lost ? "; their state stays as last checkpointed"
+                                             : "; their state is checkpointed for the next owner")
+                                     : "; their window state is dropped");
+        if (coop) error = drop->cnt ? rd_kafka_incremental_unassign(rk, drop) : NULL;
         else rd_kafka_assign(rk, NULL);
+        rd_kafka_topic_partition_list_destroy(drop);
     }
     if (error) {
         fprintf(stderr, "sessionwatch run: worker %d: rebalance: %s\n", w->index, rd_kafka_error_string(error));
@@ -356,7 +635,13 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
         return;
     }
     part *p = find(w, m->partition);
-    if (!p) return; /* from a partition this worker no longer owns */
+    if (!p || p->fenced) return; /* from a partition this worker no longer owns */
+    if (p->paused) {
+        /* Fetched before the pause took effect: read again on resume. */
+        if (p->skipped_from < 0) p->skipped_from = m->offset;
+        return;
+    }
+    if (p->next >= 0 && m->offset < p->next) return; /* already fed (a fetch from before a seek) */
     if (p->eof) p->eof = false, w->at_eof--;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     sw_source src = {
@@ -393,14 +678,29 @@ static void publish(worker *w) {
     atomic_store(&w->pub_alerts, c.alerts);
     atomic_store(&w->pub_users, users);
     atomic_store(&w->pub_waiting, waiting(w, NULL));
+    atomic_store(&w->pub_checkpoints, w->checkpoints);
+    atomic_store(&w->pub_redis_down, w->redis_down);
     atomic_store(&w->pub_assigned, w->assigned);
     atomic_store(&w->pub_eof, w->at_eof);
+}
+
+/* Whether every partition's state is checkpointed up to its next offset
+ * (always, with --state memory). */
+static bool checkpointed(const worker *w) {
+    for (int32_t i = 0; redis_mode(w) && i < w->parts_cap; i++) {
+        const part *p = w->parts[i];
+        if (p && (!p->loaded || (!p->fenced && p->next >= 0 && p->next != p->ckpt_offset))) return false;
+    }
+    return !w->redis_down;
 }
 
 /* Periodic work between records: commits, the published numbers, and for
  * --exit-at-end whether this worker is at the end with nothing pending. */
 static void housekeeping(worker *w, bool idle) {
     int64_t now = mono_ms();
+    bool at_end = idle && w->at_eof == w->assigned;
+    /* At the end of the input a checkpoint need not wait for its interval. */
+    if (redis_mode(w)) redis_housekeeping(w, at_end && w->run->o->exit_at_end);
     if (now - w->last_commit_ms >= COMMIT_EVERY_MS) {
         w->last_commit_ms = now;
         commit(w, false, NULL);
@@ -411,7 +711,8 @@ static void housekeeping(worker *w, bool idle) {
     }
     if (idle && w->run->o->exit_at_end && w->at_eof == w->assigned && !atomic_load(&w->pub_settled)) {
         /* At the end: settled once everything is acknowledged and committed. */
-        if (waiting(w, NULL) == 0 && commit(w, true, NULL) == 0) atomic_store(&w->pub_settled, true);
+        if (waiting(w, NULL) == 0 && checkpointed(w) && commit(w, true, NULL) == 0)
+            atomic_store(&w->pub_settled, true);
     }
 }
 
@@ -431,10 +732,12 @@ static void *worker_main(void *arg) {
             housekeeping(w, !m);
         }
     }
-    /* Shutdown: no more fetching; flush alerts, commit, leave the group. */
-    if (!drain(w, NULL) && may_commit(w))
+    /* Shutdown: no more fetching; flush alerts, checkpoint, commit, leave
+     * the group. */
+    if (!drain(w, NULL, DRAIN_MS) && may_commit(w))
         fprintf(stderr, "sessionwatch run: worker %d: alerts still unacknowledged after %d s; their records "
                         "are not committed and will be read again\n", w->index, DRAIN_MS / 1000);
+    if (redis_mode(w) && may_commit(w)) redis_housekeeping(w, true);
     commit(w, true, NULL);
     rd_kafka_consumer_close(w->rk); /* revokes (and so drops) every partition */
     for (int32_t i = 0; i < w->parts_cap; i++)
@@ -496,6 +799,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
 
 static void worker_free(worker *w) {
     if (w->rk) rd_kafka_destroy(w->rk);
+    sw_redis_close(&w->redis);
     sw_parser_free(w->parser);
     free(w->parts);
     sw_buf_free(&w->key);
@@ -504,9 +808,9 @@ static void worker_free(worker *w) {
 /* ---- watching ------------------------------------------------------------ */
 
 typedef struct {
-    uint64_t records, eligible, alerts, users, waiting, activity;
+    uint64_t records, eligible, alerts, users, waiting, activity, checkpoints;
     int64_t lag;
-    uint32_t assigned, eof;
+    uint32_t assigned, eof, redis_down;
     bool settled, done;
 } view;
 
@@ -519,6 +823,8 @@ static view look(worker *ws, int n) {
         v.alerts += atomic_load(&w->pub_alerts);
         v.users += atomic_load(&w->pub_users);
         v.waiting += atomic_load(&w->pub_waiting);
+        v.checkpoints += atomic_load(&w->pub_checkpoints);
+        v.redis_down += atomic_load(&w->pub_redis_down);
         v.activity += atomic_load(&w->pub_activity);
         v.lag += atomic_load(&w->pub_lag);
         v.assigned += atomic_load(&w->pub_assigned);
@@ -529,13 +835,17 @@ static view look(worker *ws, int n) {
     return v;
 }
 
-static void status_line(const view *v, const view *prev, double dt_s, const sw_producer *pr) {
+static void status_line(const view *v, const view *prev, double dt_s, const sw_producer *pr, bool redis) {
+    char state[96] = "";
+    if (redis)
+        snprintf(state, sizeof state, " checkpoints=%" PRIu64 " redis=%s", v->checkpoints,
+                 v->redis_down ? "down(paused)" : "ok");
     fprintf(stderr,
             "sessionwatch run: status records=%" PRIu64 " (%.0f/s) eligible=%" PRIu64 " (%.0f/s) alerts=%" PRIu64
-            " unacked=%" PRIu64 " lag=%" PRId64 " users=%" PRIu64 " partitions=%u failures=%" PRIu64 "\n",
+            " unacked=%" PRIu64 " lag=%" PRId64 " users=%" PRIu64 " partitions=%u failures=%" PRIu64 "%s\n",
             v->records, (double)(v->records - prev->records) / dt_s, v->eligible,
             (double)(v->eligible - prev->eligible) / dt_s, v->alerts, sw_producer_inflight(pr), v->lag, v->users,
-            v->assigned, sw_producer_failures(pr));
+            v->assigned, sw_producer_failures(pr), state);
 }
 
 int sw_run(const sw_run_opts *o) {
@@ -558,6 +868,7 @@ int sw_run(const sw_run_opts *o) {
         worker *w = &ws[i];
         w->run = &run;
         w->index = i;
+        if (o->state) sw_redis_init(&w->redis, o->state, REDIS_TIMEOUT_MS);
         w->parser = sw_parser_new(o->cfg->max_record_bytes);
         if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
         else w->rk = consumer_new(w, err, sizeof err);
@@ -584,7 +895,7 @@ int sw_run(const sw_run_opts *o) {
         if (o->assigned) atomic_store(o->assigned, v.assigned);
         if (v.done) break;
         if (o->status_interval_ms > 0 && now - last_status >= o->status_interval_ms) {
-            status_line(&v, &prev, (double)(now - last_status) / 1000.0, run.producer);
+            status_line(&v, &prev, (double)(now - last_status) / 1000.0, run.producer, o->state != NULL);
             prev = v;
             last_status = now;
         }
@@ -612,6 +923,12 @@ int sw_run(const sw_run_opts *o) {
     sw_counters c = {0};
     uint64_t users = 0, evicted = 0, bytes = 0;
     for (int i = 0; ws && i < o->threads; i++) {
+        const worker *w = &ws[i];
+        if (o->state)
+            fprintf(stderr, "sessionwatch run: worker %d: %" PRIu64 " checkpoints (%" PRIu64 " user states, %" PRIu64
+                            " bytes), %" PRIu64 " failed; %" PRIu64 " user states restored, %" PRIu64
+                            " corrupt ones skipped\n", i, w->checkpoints, w->ckpt_users, w->ckpt_bytes,
+                    w->ckpt_failures, w->restored_users, w->restored_corrupt);
         sw_counters_add(&c, &ws[i].retired);
         users += ws[i].retired_users;
         evicted += ws[i].evicted;

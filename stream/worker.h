@@ -13,14 +13,28 @@
  * State per partition.  The input is keyed by user (kafka.h), so a user's
  * records are in one partition and one engine sees them all, in order.  An
  * engine is created when its partition is assigned and dropped when it is
- * revoked: until the Redis state hand-off exists, a rebalance forgets the
- * window state of the partitions that move, so an attack whose sessions
- * straddle a rebalance (or a restart) can be missed.  Before a partition is
- * let go, its alerts are flushed and its offsets committed.
+ * revoked.  With --state memory a rebalance or restart forgets the window
+ * state of the partitions that move.  With --state redis://.. each
+ * partition's state is checkpointed to Redis (checkpoint.h) and restored by
+ * whoever is assigned it next:
+ *   assign:  claim + load the partition's state, then start consuming at
+ *            the checkpoint's offset (Kafka's committed offset only when
+ *            Redis has none).  A partition whose state cannot be loaded yet
+ *            (Redis down) is not consumed until it can be.
+ *   every --checkpoint-interval, on revoke and on shutdown: write what
+ *            changed, once every alert of the records before the offset is
+ *            acknowledged (so a restored state never forgets an alert that
+ *            was not delivered).
+ *   Redis failing: every partition of the worker is paused (nothing is
+ *            processed that could not be checkpointed), the checkpoint is
+ *            retried with backoff, and consumption resumes exactly where it
+ *            stopped.
+ * So every record is counted exactly once in the state, whatever dies.
  *
  * Commits.  enable.auto.commit is off; each thread commits the commit point
  * of its partitions (alert_producer.h: the oldest record with an
- * unacknowledged alert or dead letter, else the next offset) every second,
+ * unacknowledged alert or dead letter, else the next offset; with Redis
+ * state, the checkpointed offset, never past it) every second,
  * asynchronously, and synchronously on revoke, on shutdown and at the end. */
 #ifndef SW_WORKER_H
 #define SW_WORKER_H
@@ -32,6 +46,7 @@
 #include "config.h"
 #include "engine.h"
 #include "kafka.h"
+#include "redis.h"
 
 typedef struct {
     const sw_config *cfg;
@@ -53,6 +68,11 @@ typedef struct {
     /* Optional: kept up to date with the partitions assigned to this
      * process's members (the demo waits for the group before producing). */
     atomic_uint *assigned;
+    /* Window state: NULL keeps it in memory only; else checkpoints go to
+     * this Redis every checkpoint_interval_ms, with keys living state_ttl_ms. */
+    const sw_redis_target *state;
+    int64_t checkpoint_interval_ms;
+    int64_t state_ttl_ms;
 } sw_run_opts;
 
 /* Runs until *o->stop is set, or until the end with exit_at_end; prints

@@ -1,0 +1,489 @@
+/* checkpoint.c -- see checkpoint.h. */
+#include "checkpoint.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+
+#define SCAN_COUNT "1000"
+#define LUA_BATCH "500" /* fields per HSET / HDEL inside the scripts */
+
+/* KEYS: meta tenants users.  ARGV: owner, version, ttl_ms.  Returns
+ * {offset, previous owner, updated_ms} as they were before the claim. */
+static const char CLAIM_LUA[] =
+    "for _, k in ipairs(KEYS) do\n"
+    "  local t = redis.call('TYPE', k).ok\n"
+    "  if t ~= 'none' and t ~= 'hash' then\n"
+    "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n"
+    "  end\n"
+    "end\n"
+    "local v = redis.call('HGET', KEYS[1], 'version')\n"
+    "if v and v ~= ARGV[2] then\n"
+    "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
+    "                           ', this build reads version ' .. ARGV[2])\n"
+    "end\n"
+    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms')\n"
+    "if not prev[1] then redis.call('DEL', KEYS[2], KEYS[3]) end\n"
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "return prev\n";
+
+/* KEYS: meta tenants users.  ARGV: owner, version, offset, ttl_ms, now_ms,
+ * ndel, nusers, ntenants, then the deleted user fields, the user
+ * field/value pairs and the tenant field/value pairs. */
+static const char WRITE_LUA[] =
+    "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
+    "if owner and owner ~= ARGV[1] then\n"
+    "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. owner)\n"
+    "end\n"
+    "local v = redis.call('HGET', KEYS[1], 'version')\n"
+    "if v and v ~= ARGV[2] then\n"
+    "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v)\n"
+    "end\n"
+    "local i = 9\n"
+    "local function batch(cmd, key, n, width)\n"
+    "  local done = 0\n"
+    "  while done < n do\n"
+    "    local m = math.min(n - done, " LUA_BATCH ")\n"
+    "    redis.call(cmd, key, unpack(ARGV, i, i + m * width - 1))\n"
+    "    i = i + m * width\n"
+    "    done = done + m\n"
+    "  end\n"
+    "end\n"
+    "batch('HDEL', KEYS[3], tonumber(ARGV[6]), 1)\n"
+    "batch('HSET', KEYS[3], tonumber(ARGV[7]), 2)\n"
+    "batch('HSET', KEYS[2], tonumber(ARGV[8]), 2)\n"
+    "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1])\n"
+    "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[4]) end\n"
+    "return 'OK'\n";
+
+typedef struct {
+    size_t off, len;
+} arg;
+
+struct sw_ckpt {
+    char *key[3];
+    char *owner;
+    /* The arguments of the last write, reused: their bytes in buf. */
+    char *buf;
+    size_t len, cap;
+    arg *args;
+    size_t nargs, args_cap;
+    const char **argv;
+    size_t *lens;
+    size_t argv_cap;
+    int oom;
+};
+
+/* ---- names --------------------------------------------------------------- */
+
+static size_t escape(char *o, const char *p, size_t n, const char *special) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch < 0x20 || ch == 0x7F || strchr(special, ch)) {
+            o[k++] = '%';
+            o[k++] = hex[ch >> 4];
+            o[k++] = hex[ch & 15];
+        } else {
+            o[k++] = (char)ch;
+        }
+    }
+    return k;
+}
+
+sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner) {
+    sw_ckpt *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    size_t gn = strlen(group), tn = strlen(topic);
+    char *tag = malloc(3 * (gn + tn) + 32);
+    if (!tag) {
+        free(c);
+        return NULL;
+    }
+    size_t k = escape(tag, group, gn, "%{}:");
+    tag[k++] = ':';
+    k += escape(tag + k, topic, tn, "%{}:");
+    snprintf(tag + k, 32, ":%" PRId32, partition);
+    static const char *const suffix[3] = {"meta", "tenants", "users"};
+    int ok = (c->owner = strdup(owner)) != NULL;
+    for (int i = 0; i < 3 && ok; i++) {
+        size_t n = strlen(tag) + 32;
+        ok = (c->key[i] = malloc(n)) != NULL;
+        if (ok) snprintf(c->key[i], n, "sw:{%s}:%s", tag, suffix[i]);
+    }
+    free(tag);
+    if (!ok) {
+        sw_ckpt_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sw_ckpt_free(sw_ckpt *c) {
+    if (!c) return;
+    for (int i = 0; i < 3; i++) free(c->key[i]);
+    free(c->owner);
+    free(c->buf);
+    free(c->args);
+    free(c->argv);
+    free(c->lens);
+    free(c);
+}
+
+const char *sw_ckpt_key(const sw_ckpt *c, int which) { return which >= 0 && which < 3 ? c->key[which] : NULL; }
+
+size_t sw_ckpt_user_field(const char *tenant, size_t tn, const char *actor, size_t an, char *out, size_t cap) {
+    if (cap < 3 * tn + 1 + an) return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < tn; i++) {
+        if (tenant[i] == '%' || tenant[i] == 0x1F) {
+            out[k++] = '%';
+            out[k++] = tenant[i] == '%' ? '2' : '1';
+            out[k++] = tenant[i] == '%' ? '5' : 'F';
+        } else {
+            out[k++] = tenant[i];
+        }
+    }
+    out[k++] = 0x1F;
+    memcpy(out + k, actor, an);
+    return k + an;
+}
+
+static int unhex(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, const char **actor, size_t *an) {
+    const char *sep = memchr(f, 0x1F, n);
+    if (!sep) return -1;
+    size_t k = 0;
+    for (const char *p = f; p < sep; p++) {
+        if (*p != '%') {
+            tenant[k++] = *p;
+            continue;
+        }
+        if (sep - p < 3 || unhex(p[1]) < 0 || unhex(p[2]) < 0) return -1;
+        tenant[k++] = (char)(unhex(p[1]) * 16 + unhex(p[2]));
+        p += 2;
+    }
+    *tn = k;
+    *actor = sep + 1;
+    *an = n - (size_t)(sep + 1 - f);
+    return 0;
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+/* Maps an error reply to a status: the scripts start their refusals with
+ * a word saying which. */
+static sw_ckpt_status reply_error(const redisReply *rep, const char *what, char *err, size_t errlen) {
+    const char *s = rep->str ? rep->str : "";
+    int n = (int)(rep->str ? rep->len : 0);
+    sw_ckpt_status st = SW_CKPT_UNAVAILABLE;
+    if (strstr(s, "FENCED")) st = SW_CKPT_FENCED;
+    else if (strstr(s, "REFUSED") || strstr(s, "WRONGTYPE")) st = SW_CKPT_REFUSED;
+    snprintf(err, errlen, "%s: %.*s", what, n > 400 ? 400 : n, s);
+    return st;
+}
+
+static sw_ckpt_status no_reply(const sw_redis *r, const char *what, char *err, size_t errlen) {
+    snprintf(err, errlen, "%s: %s", what, r->err);
+    return SW_CKPT_UNAVAILABLE;
+}
+
+static int reply_int64(const redisReply *e, int64_t *v) {
+    if (!e || e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 19) return -1;
+    int64_t x = 0;
+    for (size_t i = 0; i < e->len; i++) {
+        if (e->str[i] < '0' || e->str[i] > '9') return -1;
+        x = x * 10 + (e->str[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+/* ---- claim and load ------------------------------------------------------ */
+
+sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen) {
+    char version[8], ttl[24];
+    snprintf(version, sizeof version, "%d", SW_STATE_FORMAT);
+    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    redisReply *rep = sw_redis_cmdv(r, "EVAL", CLAIM_LUA, "3", c->key[0], c->key[1], c->key[2], c->owner, version,
+                                    ttl, (const char *)NULL);
+    if (!rep) return no_reply(r, "claiming the partition's state", err, errlen);
+    sw_ckpt_status st = SW_CKPT_OK;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        st = reply_error(rep, "claiming the partition's state", err, errlen);
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+        snprintf(err, errlen, "claiming the partition's state: unexpected reply from Redis");
+        st = SW_CKPT_UNAVAILABLE;
+    } else if (rep->element[0]->type == REDIS_REPLY_NIL) {
+        *offset = -1;
+    } else if (reply_int64(rep->element[0], offset) != 0) {
+        snprintf(err, errlen, "%s: offset is not a Kafka offset; delete the partition's state with "
+                 "redis-cli DEL '%s' '%s' '%s' to start it afresh", c->key[0], c->key[0], c->key[1], c->key[2]);
+        st = SW_CKPT_REFUSED;
+    }
+    freeReplyObject(rep);
+    return st;
+}
+
+typedef sw_ckpt_status (*pair_fn)(void *ud, const char *f, size_t fn, const char *v, size_t vn);
+
+/* HSCANs key, calling fn for every field/value pair. */
+static sw_ckpt_status scan_hash(sw_redis *r, const char *key, pair_fn fn, void *ud, sw_ckpt_stats *st,
+                                char *err, size_t errlen) {
+    char cursor[32] = "0";
+    do {
+        redisReply *rep = sw_redis_cmdv(r, "HSCAN", key, cursor, "COUNT", SCAN_COUNT, (const char *)NULL);
+        if (!rep) return no_reply(r, "loading the partition's state", err, errlen);
+        if (rep->type == REDIS_REPLY_ERROR) {
+            sw_ckpt_status s = reply_error(rep, "loading the partition's state", err, errlen);
+            freeReplyObject(rep);
+            return s;
+        }
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+            rep->element[0]->len >= sizeof cursor || rep->element[1]->type != REDIS_REPLY_ARRAY ||
+            rep->element[1]->elements % 2) {
+            freeReplyObject(rep);
+            snprintf(err, errlen, "loading the partition's state: unexpected HSCAN reply");
+            return SW_CKPT_UNAVAILABLE;
+        }
+        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+        cursor[rep->element[0]->len] = '\0';
+        const redisReply *kv = rep->element[1];
+        sw_ckpt_status s = SW_CKPT_OK;
+        for (size_t i = 0; i + 1 < kv->elements && s == SW_CKPT_OK; i += 2) {
+            const redisReply *f = kv->element[i], *v = kv->element[i + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+                st->corrupt++;
+                continue;
+            }
+            st->bytes += f->len + v->len;
+            s = fn(ud, f->str, f->len, v->str, v->len);
+        }
+        freeReplyObject(rep);
+        if (s != SW_CKPT_OK) {
+            snprintf(err, errlen, "loading the partition's state: out of memory");
+            return s;
+        }
+    } while (strcmp(cursor, "0") != 0);
+    return SW_CKPT_OK;
+}
+
+typedef struct {
+    sw_store *s;
+    uint64_t id_seed;
+    sw_ckpt_stats *st;
+    char *tenant; /* scratch, as long as the longest field */
+    size_t tenant_cap;
+} loader;
+
+static sw_ckpt_status load_tenant(void *ud, const char *f, size_t fn, const char *v, size_t vn) {
+    loader *l = ud;
+    sw_tenant *t = sw_store_tenant(l->s, f, fn);
+    if (!t) return SW_CKPT_NOMEM;
+    if (sw_codec_tenant_decode(l->s, t, v, vn) == SW_CODEC_OK) l->st->tenants++;
+    else l->st->corrupt++;
+    t->dirty = 0;
+    return SW_CKPT_OK;
+}
+
+static sw_ckpt_status load_user(void *ud, const char *f, size_t fn, const char *v, size_t vn) {
+    loader *l = ud;
+    if (fn > l->tenant_cap) {
+        char *b = realloc(l->tenant, fn);
+        if (!b) return SW_CKPT_NOMEM;
+        l->tenant = b;
+        l->tenant_cap = fn;
+    }
+    size_t tn, an;
+    const char *actor;
+    if (sw_ckpt_user_field_split(f, fn, l->tenant, &tn, &actor, &an) != 0) {
+        l->st->corrupt++;
+        return SW_CKPT_OK;
+    }
+    sw_tenant *t = sw_store_tenant(l->s, l->tenant, tn);
+    sw_user *u = t ? sw_store_user(l->s, t, actor, an) : NULL;
+    if (!u) return SW_CKPT_NOMEM;
+    sw_window_clear(u, &l->s->slab);
+    sw_window_init(u);
+    switch (sw_codec_user_decode(u, &l->s->slab, v, vn, l->id_seed)) {
+    case SW_CODEC_OK: l->st->users++; break;
+    case SW_CODEC_CORRUPT: l->st->corrupt++; break; /* the key stays, empty: as if never seen */
+    case SW_CODEC_NOMEM: return SW_CKPT_NOMEM;
+    }
+    return SW_CKPT_OK;
+}
+
+sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
+                            char *err, size_t errlen) {
+    memset(st, 0, sizeof *st);
+    loader l = {.s = s, .id_seed = id_seed, .st = st};
+    /* Tenants first: their watermarks decide which users are stale. */
+    sw_ckpt_status rc = scan_hash(r, c->key[1], load_tenant, &l, st, err, errlen);
+    if (rc == SW_CKPT_OK) rc = scan_hash(r, c->key[2], load_user, &l, st, err, errlen);
+    free(l.tenant);
+    return rc;
+}
+
+/* ---- write --------------------------------------------------------------- */
+
+static char *arg_space(sw_ckpt *c, size_t n) {
+    if (c->oom) return NULL;
+    if (c->nargs == c->args_cap) {
+        size_t cap = c->args_cap ? c->args_cap * 2 : 256;
+        arg *a = realloc(c->args, cap * sizeof *a);
+        if (!a) {
+            c->oom = 1;
+            return NULL;
+        }
+        c->args = a;
+        c->args_cap = cap;
+    }
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 65536;
+        while (cap < c->len + n) cap *= 2;
+        char *b = realloc(c->buf, cap);
+        if (!b) {
+            c->oom = 1;
+            return NULL;
+        }
+        c->buf = b;
+        c->cap = cap;
+    }
+    c->args[c->nargs++] = (arg){c->len, n};
+    c->len += n;
+    return c->buf + c->len - n;
+}
+
+static void arg_str(sw_ckpt *c, const char *s) {
+    char *o = arg_space(c, strlen(s));
+    if (o) memcpy(o, s, strlen(s));
+}
+
+static void arg_i64(sw_ckpt *c, int64_t v) {
+    char b[24];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    arg_str(c, b);
+}
+
+/* The user field of a table key (tenant index + actor id). */
+static void arg_user_field(sw_ckpt *c, const sw_store *s, const char *key, uint32_t len) {
+    uint32_t ti;
+    memcpy(&ti, key, 4);
+    const sw_tenant *t = sw_store_tenant_at(s, ti);
+    size_t tn = t ? t->k.key_len : 0, an = len - 4;
+    char *o = arg_space(c, 3 * tn + 1 + an);
+    if (!o) return;
+    size_t n = sw_ckpt_user_field(t ? t->k.key : "", tn, key + 4, an, o, 3 * tn + 1 + an);
+    c->len -= 3 * tn + 1 + an - n; /* give back what escaping did not use */
+    c->args[c->nargs - 1].len = n;
+}
+
+typedef struct {
+    sw_ckpt *c;
+    const sw_store *s;
+    int pass; /* 0: gone keys, 1: users */
+    uint64_t n;
+} writer;
+
+static void add_change(void *ud, const sw_user *u, const char *gone, uint32_t gone_len) {
+    writer *w = ud;
+    if (w->pass == 0 && !u) {
+        arg_user_field(w->c, w->s, gone, gone_len);
+        w->n++;
+    } else if (w->pass == 1 && u) {
+        arg_user_field(w->c, w->s, u->k.key, u->k.key_len);
+        char *o = arg_space(w->c, sw_codec_user_size(u));
+        if (o) sw_codec_user_encode(u, o);
+        w->n++;
+    }
+}
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                             sw_ckpt_stats *st, char *err, size_t errlen) {
+    memset(st, 0, sizeof *st);
+    c->len = c->nargs = 0;
+    c->oom = 0;
+    arg_str(c, "EVAL");
+    arg_str(c, WRITE_LUA);
+    arg_str(c, "3");
+    for (int i = 0; i < 3; i++) arg_str(c, c->key[i]);
+    arg_str(c, c->owner);
+    arg_i64(c, SW_STATE_FORMAT);
+    arg_i64(c, next_offset);
+    arg_i64(c, ttl_ms);
+    arg_i64(c, wall_ms());
+    size_t counts = c->nargs; /* ndel, nusers, ntenants: filled in below */
+    arg_str(c, "0");
+    arg_str(c, "0");
+    arg_str(c, "0");
+    writer w = {.c = c, .s = s};
+    sw_store_changes(s, add_change, &w);
+    st->deleted = w.n;
+    w.pass = 1;
+    w.n = 0;
+    sw_store_changes(s, add_change, &w);
+    st->users = w.n;
+    for (uint32_t i = 0; i < s->tenants.count; i++) {
+        const sw_tenant *t = sw_store_tenant_at(s, i);
+        if (!t->dirty) continue;
+        char *o = arg_space(c, t->k.key_len);
+        if (o) memcpy(o, t->k.key, t->k.key_len);
+        o = arg_space(c, sw_codec_tenant_size(s));
+        if (o) sw_codec_tenant_encode(s, t, o);
+        st->tenants++;
+    }
+    if (c->oom) {
+        snprintf(err, errlen, "checkpoint: out of memory");
+        return SW_CKPT_NOMEM;
+    }
+    /* The three counts, now known: appended, then moved into the slots
+     * reserved for them above. */
+    uint64_t n3[3] = {st->deleted, st->users, st->tenants};
+    for (int i = 0; i < 3; i++) {
+        char b[24];
+        int k = snprintf(b, sizeof b, "%" PRIu64, n3[i]);
+        char *o = arg_space(c, (size_t)k);
+        if (!o) break;
+        memcpy(o, b, (size_t)k);
+        c->args[counts + (size_t)i] = c->args[--c->nargs];
+    }
+    if (c->nargs > c->argv_cap) {
+        const char **av = realloc(c->argv, c->nargs * sizeof *av);
+        size_t *lv = av ? realloc(c->lens, c->nargs * sizeof *lv) : NULL;
+        if (av) c->argv = av;
+        if (lv) c->lens = lv;
+        if (!av || !lv) c->oom = 1;
+        else c->argv_cap = c->nargs;
+    }
+    if (c->oom || c->nargs > INT32_MAX) {
+        snprintf(err, errlen, "checkpoint: out of memory");
+        return SW_CKPT_NOMEM;
+    }
+    for (size_t i = 0; i < c->nargs; i++) {
+        c->argv[i] = c->buf + c->args[i].off;
+        c->lens[i] = c->args[i].len;
+    }
+    st->bytes = c->len;
+    redisReply *rep = sw_redis_cmd(r, (int)c->nargs, c->argv, c->lens);
+    if (!rep) return no_reply(r, "checkpoint", err, errlen);
+    sw_ckpt_status rc = SW_CKPT_OK;
+    if (rep->type == REDIS_REPLY_ERROR) rc = reply_error(rep, "checkpoint", err, errlen);
+    freeReplyObject(rep);
+    if (rc == SW_CKPT_OK) sw_store_tracked_clear(s);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* checkpoint.h -- one Kafka partition's window state in Redis: claiming
+ * it, loading it on assign, and writing its changes (checkpoints).
+ *
+ * Layout.  Each (group, topic, partition) owns three hashes that share the
+ * Redis Cluster hash tag {group:topic:partition} (so one slot holds them
+ * and a Lua script may touch all three):
+ *   sw:{G:T:P}:meta     version (SW_STATE_FORMAT), offset (the next input
+ *                       offset to consume), owner (the claiming worker),
+ *                       updated_ms (wall clock of the last checkpoint)
+ *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
+ *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
+ * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
+ * tenant name inside a user field, are written %XX, so names cannot collide
+ * or break the hash tag.  All three keys get a TTL (state_ttl) refreshed
+ * by every checkpoint: the state of a partition nobody checkpoints any
+ * more vanishes, and inside a live partition the sweep's evictions delete
+ * keys as they fall behind the watermark, so Redis holds the live window.
+ *
+ * Consistency.  A checkpoint is one Lua script: the changed users, the
+ * evicted ones, the changed tenants and the offset are applied together or
+ * not at all (as far as Redis promises: run it with maxmemory-policy
+ * noeviction), so the stored state is always exactly the state after
+ * consuming everything before the stored offset.  The caller writes a
+ * checkpoint only when no alert for a record before that offset is still
+ * unacknowledged, and never commits a Kafka offset past the stored one.
+ *
+ * Fencing.  Claiming sets meta.owner to a token unique to this
+ * assignment; a checkpoint whose token is no longer the owner fails with
+ * SW_CKPT_FENCED and changes nothing, so a worker that lost its partition
+ * without knowing (a stall, a network split) cannot overwrite the state of
+ * the worker that took over. */
+#ifndef SW_CHECKPOINT_H
+#define SW_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis.h"
+#include "store.h"
+
+typedef enum {
+    SW_CKPT_OK = 0,
+    SW_CKPT_UNAVAILABLE, /* Redis unreachable, slow or failing: retry later */
+    SW_CKPT_FENCED,      /* another worker claimed the partition */
+    SW_CKPT_REFUSED,     /* the keys hold something else (another type, another format version) */
+    SW_CKPT_NOMEM
+} sw_ckpt_status;
+
+typedef struct {
+    uint64_t users, tenants, deleted; /* written (checkpoint) or loaded */
+    uint64_t corrupt;                 /* values that failed to decode (load: skipped) */
+    uint64_t bytes;                   /* argument or reply bytes */
+} sw_ckpt_stats;
+
+typedef struct sw_ckpt sw_ckpt;
+
+/* The checkpoint of partition `partition` of topic in group; owner is
+ * this assignment's fencing token.  NULL when out of memory. */
+sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner);
+void sw_ckpt_free(sw_ckpt *c);
+
+/* The three key names (for `state inspect` and error messages). */
+const char *sw_ckpt_key(const sw_ckpt *c, int which); /* 0 meta, 1 tenants, 2 users */
+
+/* Claims the partition for this owner and reads where to resume:
+ * *offset is the stored next offset, or -1 when Redis holds no checkpoint
+ * (then any leftover state is deleted).  err gets the reason on failure. */
+sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen);
+
+/* Loads the claimed partition into an empty store (cursor by cursor, never
+ * one big reply); values that do not decode are skipped and counted. */
+sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
+                            char *err, size_t errlen);
+
+/* Writes what changed in s since the last successful checkpoint and the
+ * next offset; on SW_CKPT_OK the store's change tracking is cleared. */
+sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                             sw_ckpt_stats *st, char *err, size_t errlen);
+
+/* Appends the user field for (tenant, actor) to out (cap bytes); returns
+ * its length, or 0 when it does not fit. */
+size_t sw_ckpt_user_field(const char *tenant, size_t tn, const char *actor, size_t an, char *out, size_t cap);
+/* Splits a user field; -1 when it is not one. */
+int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, const char **actor, size_t *an);
+
+#endif

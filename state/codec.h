@@ -1,0 +1,54 @@
+/* codec.h -- the bytes a checkpoint stores for one key's window state and
+ * for one tenant's state (state format version SW_STATE_FORMAT).
+ *
+ * Why a hand-written binary layout: a checkpoint writes every changed key
+ * each second, so the encoding is on the write path of every eligible
+ * user; fixed little-endian fields cost a memcpy each and decode without
+ * a parser.  Everything read back is hostile until checked: the decoder
+ * validates every length, every time and the invariants the window relies
+ * on (no repeated session id, last_seen <= maxT, r <= maxT), and refuses
+ * the whole value otherwise, so a corrupt value can neither crash the
+ * worker nor invent an alert.
+ *
+ * User value, version 1 (all integers little-endian):
+ *   u8 version, i64 r (last alert), i64 maxT, u16 name_len, u16 alt_len,
+ *   name, alt, u16 nsessions, then per session:
+ *   i64 first_seen, i64 last_seen, u32 events, u32 id_len, u8 ip_len,
+ *   u16 ua_len, u8 country_len, u8 city_len, u8 uuid_len,
+ *   id, ip, user agent, country, city, uuid.
+ * Tenant value, version 1:
+ *   u8 version, i64 watermark, u32 nslots, then per slot i64 bucket, u32 count.
+ * Times are ms since the epoch; INT64_MIN is "none". */
+#ifndef SW_CODEC_H
+#define SW_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define SW_STATE_FORMAT 1
+
+/* Longest session id a value may carry (ids longer than any record). */
+#define SW_CODEC_MAX_ID (64u << 20)
+
+size_t sw_codec_user_size(const sw_user *u);
+/* Writes exactly sw_codec_user_size(u) bytes. */
+void sw_codec_user_encode(const sw_user *u, char *out);
+
+typedef enum {
+    SW_CODEC_OK = 0,
+    SW_CODEC_CORRUPT, /* not a version-1 value, or one that breaks an invariant */
+    SW_CODEC_NOMEM
+} sw_codec_status;
+
+/* Fills u (a fresh entry: sw_window_init'ed, no sessions) from p[0..n);
+ * session id hashes are taken with id_seed.  On error u is left empty. */
+sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, size_t n, uint64_t id_seed);
+
+size_t sw_codec_tenant_size(const sw_store *s);
+void sw_codec_tenant_encode(const sw_store *s, const sw_tenant *t, char *out);
+/* Sets t's watermark and cap buckets from p[0..n). */
+sw_codec_status sw_codec_tenant_decode(sw_store *s, sw_tenant *t, const char *p, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/* redis.h -- one connection to the Redis that holds checkpoints: the
+ * --state URL, connecting (AUTH, SELECT), timeouts and reconnecting.
+ *
+ * URLs: redis://[[user]:password@]host[:port][/db] and
+ * unix:///path/to/redis.sock[?db=N]; the password may instead come from
+ * the environment (SESSIONWATCH_REDIS_PASSWORD), so it need not appear on a
+ * command line.  It is never printed: sw_redis_describe masks it.
+ *
+ * A connection belongs to one thread (hiredis contexts are not shared).
+ * Every command has a timeout; after an I/O error or a timeout the
+ * connection is dropped and the next command reconnects, so a Redis that
+ * restarts is picked up again without the caller doing anything. */
+#ifndef SW_REDIS_H
+#define SW_REDIS_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#define SW_REDIS_PASSWORD_ENV "SESSIONWATCH_REDIS_PASSWORD"
+
+typedef struct {
+    char *host;     /* TCP host, or NULL for a unix socket */
+    int port;       /* 6379 by default */
+    char *socket;   /* unix socket path, or NULL */
+    char *user;     /* ACL user, or NULL */
+    char *password; /* NULL: none (or from the environment) */
+    int db;
+} sw_redis_target;
+
+/* 0, or -1 with a message naming what is wrong in err. */
+int sw_redis_parse_url(const char *url, sw_redis_target *t, char *err, size_t errlen);
+void sw_redis_target_free(sw_redis_target *t);
+/* The target as a URL with the password masked (***). */
+void sw_redis_describe(const sw_redis_target *t, char *out, size_t n);
+
+typedef struct {
+    const sw_redis_target *target;
+    int timeout_ms;
+    redisContext *c;
+    char err[512];  /* the last error, for logs */
+} sw_redis;
+
+void sw_redis_init(sw_redis *r, const sw_redis_target *t, int timeout_ms);
+void sw_redis_close(sw_redis *r);
+/* Connects now if not connected; 0, or -1 with r->err. */
+int sw_redis_connect(sw_redis *r);
+
+/* Sends one command and waits for its reply.  NULL on an I/O error or a
+ * timeout (r->err says which; the connection is dropped); an error reply
+ * is returned as a reply of type REDIS_REPLY_ERROR.  Free with
+ * freeReplyObject. */
+redisReply *sw_redis_cmd(sw_redis *r, int argc, const char **argv, const size_t *lens);
+/* The same with NUL-terminated arguments, at most 16. */
+redisReply *sw_redis_cmdv(sw_redis *r, const char *arg0, ...);
+
+#endif
