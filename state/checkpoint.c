@@ -29,13 +29,20 @@ static const char CLAIM_LUA[] =
     "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms')\n"
     "if not prev[1] then redis.call('DEL', KEYS[2], KEYS[3]) end\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
     "return prev\n";
 
 /* KEYS: meta tenants users.  ARGV: owner, version, offset, ttl_ms, now_ms,
  * ndel, nusers, ntenants, then the deleted user fields, the user
  * field/value pairs and the tenant field/value pairs. */
 static const char WRITE_LUA[] =
+    /* Every check before the first write: Redis does not roll a script back. */
+    "for _, k in ipairs(KEYS) do\n"
+    "  local t = redis.call('TYPE', k).ok\n"
+    "  if t ~= 'none' and t ~= 'hash' then\n"
+    "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n"
+    "  end\n"
+    "end\n"
     "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
     "if owner and owner ~= ARGV[1] then\n"
     "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. owner)\n"
@@ -168,8 +175,11 @@ int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, 
             tenant[k++] = *p;
             continue;
         }
+        /* Only the two escapes sw_ckpt_user_field writes: one spelling per field. */
         if (sep - p < 3 || unhex(p[1]) < 0 || unhex(p[2]) < 0) return -1;
-        tenant[k++] = (char)(unhex(p[1]) * 16 + unhex(p[2]));
+        char c = (char)(unhex(p[1]) * 16 + unhex(p[2]));
+        if (c != '%' && c != 0x1F) return -1;
+        tenant[k++] = c;
         p += 2;
     }
     *tn = k;
@@ -201,8 +211,9 @@ static int reply_int64(const redisReply *e, int64_t *v) {
     if (!e || e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 19) return -1;
     int64_t x = 0;
     for (size_t i = 0; i < e->len; i++) {
-        if (e->str[i] < '0' || e->str[i] > '9') return -1;
-        x = x * 10 + (e->str[i] - '0');
+        int d = e->str[i] - '0';
+        if (d < 0 || d > 9 || x > (INT64_MAX - d) / 10) return -1;
+        x = x * 10 + d;
     }
     *v = x;
     return 0;

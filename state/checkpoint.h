@@ -80,7 +80,8 @@ sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_
 /* Appends the user field for (tenant, actor) to out (cap bytes); returns
  * its length, or 0 when it does not fit. */
 size_t sw_ckpt_user_field(const char *tenant, size_t tn, const char *actor, size_t an, char *out, size_t cap);
-/* Splits a user field; -1 when it is not one. */
+/* Splits a user field: the tenant is unescaped into tenant (room for n
+ * bytes), the actor points into f.  -1 when it is not one. */
 int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, const char **actor, size_t *an);
 
 #endif

@@ -106,7 +106,8 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
     GET(&r, alt_len);
     const char *names = take(&r, (size_t)name_len + alt_len);
     GET(&r, nsessions);
-    if (r.bad || version != SW_STATE_FORMAT || name_len > SW_MAX_DETAIL || alt_len > SW_MAX_DETAIL)
+    if (r.bad || version != SW_STATE_FORMAT || name_len > SW_MAX_DETAIL || alt_len > SW_MAX_DETAIL ||
+        nsessions > SW_CODEC_MAX_SESSIONS)
         return SW_CODEC_CORRUPT;
     /* r <= maxT; a key with no event has neither. */
     if ((max_time == SW_TIME_NONE && (last_alert != SW_TIME_NONE || nsessions)) ||

@@ -29,8 +29,10 @@
 
 #define SW_STATE_FORMAT 1
 
-/* Longest session id a value may carry (ids longer than any record). */
+/* Longest session id a value may carry (ids longer than any record), and
+ * most sessions (a key holds fewer than --min-sessions, at most 64). */
 #define SW_CODEC_MAX_ID (64u << 20)
+#define SW_CODEC_MAX_SESSIONS 256
 
 size_t sw_codec_user_size(const sw_user *u);
 /* Writes exactly sw_codec_user_size(u) bytes. */

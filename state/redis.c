@@ -45,18 +45,15 @@ int sw_redis_parse_url(const char *url, sw_redis_target *t, char *err, size_t er
         }
         if (!(t->socket = dupn(path, n))) goto oom;
     } else if (strncmp(url, "redis://", 8) == 0) {
-        const char *s = url + 8, *slash = strchr(s, '/');
-        const char *end = slash ? slash : s + strlen(s);
-        const char *at = NULL;
-        for (const char *p = s; p < end; p++)
-            if (*p == '@') at = p; /* the last @: passwords may contain one */
-        const char *host = s;
+        /* The last @ ends the credentials: passwords may hold '@' and '/'. */
+        const char *s = url + 8, *at = strrchr(s, '@');
+        const char *host = at ? at + 1 : s, *slash = strchr(host, '/');
+        const char *end = slash ? slash : host + strlen(host);
         if (at) {
             const char *colon = memchr(s, ':', (size_t)(at - s));
             if (!colon) goto bad;
             if (colon > s && !(t->user = dupn(s, (size_t)(colon - s)))) goto oom;
             if (at > colon + 1 && !(t->password = dupn(colon + 1, (size_t)(at - colon - 1)))) goto oom;
-            host = at + 1;
         }
         const char *colon = NULL;
         for (const char *p = host; p < end; p++)

@@ -10,5 +10,6 @@ int sw_cmd_mock_broker(int argc, char **argv);
 int sw_cmd_replay(int argc, char **argv);
 int sw_cmd_repartition(int argc, char **argv);
 int sw_cmd_demo(int argc, char **argv);
+int sw_cmd_state(int argc, char **argv);
 
 #endif

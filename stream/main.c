@@ -19,6 +19,7 @@ static const struct {
     {"mock-broker", sw_cmd_mock_broker, "run an in-memory Kafka (librdkafka's mock cluster) for demos and tests"},
     {"replay", sw_cmd_replay, "produce NDJSON files to a Kafka topic, one record per event keyed by user"},
     {"repartition", sw_cmd_repartition, "copy the events the rule can count from any topic, keyed by user"},
+    {"state", sw_cmd_state, "inspect the window state checkpointed to Redis (state inspect)"},
 };
 
 static void usage(FILE *out) {

@@ -249,7 +249,7 @@ static int commit(worker *w, bool sync, part *only) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->assigned + 1);
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
-        if (!p || (only && p != only) || p->next < 0 || p->fenced) continue;
+        if (!p || (only && p != only) || p->fenced || (!redis_mode(w) && p->next < 0)) continue;
         /* With Redis state, Kafka never gets ahead of the checkpoint. */
         int64_t at = redis_mode(w) ? p->ckpt_offset : sw_acks_commit_point(p->acks, p->next);
         if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;

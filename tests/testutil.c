@@ -145,3 +145,114 @@ size_t tu_count(const char *hay, const char *needle) {
     for (const char *p = strstr(hay, needle); p; p = strstr(p + nl, needle)) n++;
     return n;
 }
+
+/* ---- a private redis-server ---------------------------------------------- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Whether something answers "+PONG" on the port. */
+static int pong(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[16] = {0};
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "PING\r\n", 6) == 6 &&
+             read(fd, buf, sizeof buf - 1) >= 5 && strncmp(buf, "+PONG", 5) == 0;
+    close(fd);
+    return ok;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+int tu_redis_start(tu_redis *r, int aof) {
+    if (!r->dir[0]) {
+        snprintf(r->dir, sizeof r->dir, "/tmp/sw-redis-XXXXXX");
+        if (!mkdtemp(r->dir)) return -1;
+    }
+    r->aof = aof;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int keep_port = r->port != 0;
+        if (!keep_port) r->port = free_port();
+        if (r->port <= 0) return -1;
+        char port[16];
+        snprintf(port, sizeof port, "%d", r->port);
+        pid_t pid = fork();
+        if (pid < 0) return -1;
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull >= 0) {
+                dup2(devnull, 1);
+                dup2(devnull, 2);
+            }
+            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
+                   "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
+                   "--protected-mode", "no", "--daemonize", "no", (char *)NULL);
+            _exit(127);
+        }
+        r->pid = pid;
+        for (int i = 0; i < 200; i++) {
+            int status;
+            if (waitpid(pid, &status, WNOHANG) == pid) { /* died: not installed, or the port was taken */
+                r->pid = 0;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return -1;
+                break;
+            }
+            if (pong(r->port)) {
+                snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%d", r->port);
+                return 0;
+            }
+            sleep_ms(50);
+        }
+        if (r->pid) tu_redis_stop(r);
+        if (keep_port) sleep_ms(500); /* the old server's port may still be closing */
+    }
+    return -1;
+}
+
+void tu_redis_stop(tu_redis *r) {
+    if (!r->pid) return;
+    kill(r->pid, SIGTERM);
+    int status;
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
+            r->pid = 0;
+            return;
+        }
+        sleep_ms(50);
+    }
+    kill(r->pid, SIGKILL);
+    waitpid(r->pid, &status, 0);
+    r->pid = 0;
+}
+
+void tu_redis_destroy(tu_redis *r) {
+    tu_redis_stop(r);
+    if (r->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
+        if (system(cmd) != 0) fprintf(stderr, "testutil: could not remove %s\n", r->dir);
+        r->dir[0] = '\0';
+    }
+}

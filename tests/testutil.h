@@ -1,6 +1,7 @@
 /* testutil.h -- helpers shared by the cmocka test programs: reading files,
  * finding the shared Okta fixtures, and running the sessionwatch binary as a
- * black box with given stdin, capturing stdout, stderr and the exit code. */
+ * black box with given stdin, capturing stdout, stderr and the exit code,
+ * and starting a private redis-server. */
 #ifndef SW_TESTUTIL_H
 #define SW_TESTUTIL_H
 
@@ -30,6 +31,26 @@ typedef struct {
  * included) and input on stdin (NULL: empty stdin). */
 tu_result tu_run(const char *const *argv, const char *input, size_t input_len);
 void tu_result_free(tu_result *r);
+
+/* A redis-server of this test's own (Debian's package) on a free
+ * 127.0.0.1 port, with its data in a fresh directory under /tmp. */
+typedef struct {
+    int pid;          /* 0 when not running */
+    int port;
+    char dir[64];     /* its working directory (appendonly file, dump) */
+    char url[64];     /* redis://127.0.0.1:PORT */
+    int aof;          /* persistence: appendonly yes, fsync always */
+} tu_redis;
+
+/* Starts it (on r->port if nonzero, else a free port) and waits until it
+ * answers PING (at most 10 s).  0 on success; -1 when redis-server is not
+ * installed or does not come up (the caller skips or fails, saying why). */
+int tu_redis_start(tu_redis *r, int aof);
+/* Stops it by pid (SIGTERM, then SIGKILL after 5 s) and waits for it; the
+ * data directory stays so that tu_redis_start can restart on it. */
+void tu_redis_stop(tu_redis *r);
+/* Stops it if running and removes its directory. */
+void tu_redis_destroy(tu_redis *r);
 
 /* Number of non-overlapping occurrences of needle in hay. */
 size_t tu_count(const char *hay, const char *needle);

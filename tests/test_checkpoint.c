@@ -1,0 +1,619 @@
+/* test_checkpoint.c -- pins the Redis checkpoint of one partition's state
+ * (state/checkpoint.c, state/codec.c, state/redis.c) against a private
+ * redis-server: every field survives a write and a load (users, sessions,
+ * names, alert markers, tenants' watermarks and cap buckets), only changed
+ * keys are written, evicted keys are deleted, keys carry the TTL, the
+ * fencing token stops a stale owner, and corrupt or foreign data is refused
+ * or skipped as documented.  Also the codec against hostile bytes and the
+ * --state URL parser.  Skips (77) when redis-server is not installed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "codec.h"
+#include "hash.h"
+#include "redis.h"
+#include "store.h"
+#include "testutil.h"
+#include "window.h"
+
+#define MIN (60 * 1000LL)
+#define W (35 * MIN)
+#define L (10 * MIN)
+#define TTL_MS (2 * 3600 * 1000LL)
+#define T0 1767600000000LL /* 2026-01-05 08:00 UTC */
+
+static tu_redis server;
+static sw_redis_target target;
+static sw_redis conn;
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static redisReply *cmd(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4) {
+    redisReply *r = sw_redis_cmdv(&conn, a0, a1, a2, a3, a4, (const char *)NULL);
+    if (!r) fail_msg("redis: %s", conn.err);
+    return r;
+}
+
+static void cmd_ok(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4) {
+    redisReply *r = cmd(a0, a1, a2, a3, a4);
+    if (r->type == REDIS_REPLY_ERROR) fail_msg("%s %s: %s", a0, a1 ? a1 : "", r->str);
+    freeReplyObject(r);
+}
+
+static long long cmd_int(const char *a0, const char *a1, const char *a2) {
+    redisReply *r = cmd(a0, a1, a2, NULL, NULL);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static sw_session_info info(const char *id, const char *ip, const char *ua) {
+    return (sw_session_info){
+        .id = {id, strlen(id)}, .ip = {ip, strlen(ip)}, .user_agent = {ua, strlen(ua)},
+        .country = {"United States", 13}, .city = {"Dallas", 6}, .uuid = {"6f0c-uuid", 9},
+    };
+}
+
+/* One eligible event into s, as the engine applies it (tenant watermark,
+ * key, names, window); returns the window's verdict. */
+static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
+                          const char *sid, const char *ua) {
+    sw_tenant *ten = sw_store_tenant(s, tenant, tn);
+    assert_non_null(ten);
+    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) {
+        ten->watermark = t;
+        sw_store_touch_tenant(ten);
+    }
+    sw_user *u = sw_store_user(s, ten, actor, strlen(actor));
+    assert_non_null(u);
+    sw_store_touch(s, u);
+    sw_window_set_names(u, &s->slab, (sw_span){"Jane \"J\" Doe", 12}, (sw_span){"jane@example.com", 16});
+    sw_session_info si = info(sid, "203.0.113.9", ua);
+    sw_observe o = sw_window_observe(u, &s->slab, t, &si, sw_hash64(sid, strlen(sid), seed), W, 3);
+    if (o == SW_OBS_ALERT) {
+        sw_store_cap_take(s, ten, t, 100);
+        sw_window_reset(u, &s->slab);
+    }
+    return o;
+}
+
+static sw_user *find_user(sw_store *s, const char *tenant, size_t tn, const char *actor) {
+    uint64_t h = sw_table_hash(&s->tenants, tenant, tn);
+    sw_tenant *t = sw_table_get(&s->tenants, tenant, (uint32_t)tn, h);
+    if (!t) return NULL;
+    char key[256];
+    memcpy(key, &t->index, 4);
+    memcpy(key + 4, actor, strlen(actor));
+    uint32_t len = (uint32_t)(4 + strlen(actor));
+    return sw_table_get(&s->users, key, len, sw_table_hash(&s->users, key, len));
+}
+
+static const sw_session *find_session(const sw_user *u, const char *id, uint32_t len) {
+    for (const sw_session *q = u->sessions; q; q = q->next)
+        if (q->id_len == len && memcmp(q->data, id, len) == 0) return q;
+    return NULL;
+}
+
+/* Every field of every user and tenant of a equals b's. */
+static void assert_same_state(sw_store *a, sw_store *b) {
+    assert_int_equal(a->users.count, b->users.count);
+    assert_int_equal(a->tenants.count, b->tenants.count);
+    for (uint32_t i = 0; i < a->tenants.count; i++) {
+        const sw_tenant *ta = sw_store_tenant_at(a, i);
+        uint64_t h = sw_table_hash(&b->tenants, ta->k.key, ta->k.key_len);
+        const sw_tenant *tb = sw_table_get(&b->tenants, ta->k.key, ta->k.key_len, h);
+        assert_non_null(tb);
+        assert_int_equal(ta->watermark, tb->watermark);
+        for (uint32_t j = 0; j < a->cap_slots; j++) {
+            if (ta->cap[j].bucket == SW_TIME_NONE) continue;
+            int found = 0;
+            for (uint32_t k = 0; k < b->cap_slots; k++)
+                found |= tb->cap[k].bucket == ta->cap[j].bucket && tb->cap[k].count == ta->cap[j].count;
+            assert_true(found);
+        }
+    }
+    for (uint32_t i = 0; i < a->users.count; i++) {
+        const sw_user *ua = sw_table_at(&a->users, i);
+        const sw_tenant *ta = sw_store_tenant_at(a, ua->tenant);
+        char actor[256];
+        size_t an = ua->k.key_len - 4;
+        memcpy(actor, ua->k.key + 4, an);
+        actor[an] = '\0';
+        const sw_user *ub = find_user(b, ta->k.key, ta->k.key_len, actor);
+        if (!ub) fail_msg("user %s not restored", actor);
+        assert_int_equal(ua->last_alert, ub->last_alert);
+        assert_int_equal(ua->max_time, ub->max_time);
+        assert_int_equal(ua->name_len, ub->name_len);
+        assert_int_equal(ua->alt_len, ub->alt_len);
+        if (ua->name_len + ua->alt_len) assert_memory_equal(ua->names, ub->names, ua->name_len + ua->alt_len);
+        assert_int_equal(ua->nsessions, ub->nsessions);
+        for (const sw_session *sa = ua->sessions; sa; sa = sa->next) {
+            const sw_session *sb = find_session(ub, sa->data, sa->id_len);
+            assert_non_null(sb);
+            assert_int_equal(sa->first_seen, sb->first_seen);
+            assert_int_equal(sa->last_seen, sb->last_seen);
+            assert_int_equal(sa->events, sb->events);
+            assert_int_equal(sa->ip_len, sb->ip_len);
+            assert_int_equal(sa->ua_len, sb->ua_len);
+            assert_int_equal(sa->country_len, sb->country_len);
+            assert_int_equal(sa->city_len, sb->city_len);
+            assert_int_equal(sa->uuid_len, sb->uuid_len);
+            assert_memory_equal(sa->data, sb->data, sa->alloc - sizeof(sw_session));
+        }
+    }
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static int group_setup(void **state) {
+    (void)state;
+    if (tu_redis_start(&server, 0) != 0) {
+        fprintf(stderr, "test_checkpoint: skipped: cannot start redis-server (apt-get install redis-server)\n");
+        exit(77);
+    }
+    char err[256];
+    assert_int_equal(sw_redis_parse_url(server.url, &target, err, sizeof err), 0);
+    sw_redis_init(&conn, &target, 5000);
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    sw_redis_close(&conn);
+    sw_redis_target_free(&target);
+    tu_redis_destroy(&server);
+    return 0;
+}
+
+static int flush_db(void **state) {
+    (void)state;
+    cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
+    return 0;
+}
+
+/* ---- round trip ---------------------------------------------------------- */
+
+static const char TENANT2[] = "acme%\x1f" "corp"; /* escapes in the user field */
+
+/* A store with every kind of state: open windows, an alert marker (r), the
+ * cap counted, two tenants, long and non-ASCII client strings. */
+static void populate(sw_store *s, uint64_t seed) {
+    sw_store_track(s);
+    char ua[600];
+    memset(ua, 'M', sizeof ua - 1);
+    ua[sizeof ua - 1] = '\0';
+    assert_int_equal(observe(s, seed, "", 0, "00u-open", T0, "sid-a", "Mozilla/5.0 \xc3\xa9t\xc3\xa9"), SW_OBS_COUNTED);
+    assert_int_equal(observe(s, seed, "", 0, "00u-open", T0 + MIN, "sid-b", ua), SW_OBS_COUNTED);
+    assert_int_equal(observe(s, seed, "", 0, "00u-open", T0 + 2 * MIN, "sid-a", "curl"), SW_OBS_COUNTED);
+    assert_int_equal(observe(s, seed, "", 0, "00u-alerted", T0, "x1", "ua1"), SW_OBS_COUNTED);
+    assert_int_equal(observe(s, seed, "", 0, "00u-alerted", T0 + MIN, "x2", "ua2"), SW_OBS_COUNTED);
+    assert_int_equal(observe(s, seed, "", 0, "00u-alerted", T0 + 2 * MIN, "x3", "ua3"), SW_OBS_ALERT);
+    assert_int_equal(observe(s, seed, TENANT2, sizeof TENANT2 - 1, "00u-other", T0 + 3 * MIN, "o1", "ua"),
+                     SW_OBS_COUNTED);
+    for (int i = 0; i < 50; i++) {
+        char actor[32];
+        snprintf(actor, sizeof actor, "00u-bulk-%d", i);
+        observe(s, seed, TENANT2, sizeof TENANT2 - 1, actor, T0 + i * 1000, "b1", "ua");
+    }
+}
+
+static void test_round_trip_every_field(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    uint64_t seed_a = 11, seed_b = 99; /* another engine, another hash seed */
+    populate(&a, seed_a);
+    sw_ckpt *c = sw_ckpt_new("grp", "okta-events", 3, "owner-1");
+    assert_non_null(c);
+    char err[700];
+    int64_t off = 0;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, -1);
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1234, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 53);
+    assert_int_equal(st.tenants, 2);
+    assert_int_equal(st.deleted, 0);
+    assert_false(sw_store_changed(&a));
+
+    /* A new owner claims and loads: the same state, and the offset. */
+    sw_ckpt *c2 = sw_ckpt_new("grp", "okta-events", 3, "owner-2");
+    assert_int_equal(sw_ckpt_claim(c2, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, 1234);
+    assert_int_equal(sw_ckpt_load(c2, &conn, &b, seed_b, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 53);
+    assert_int_equal(st.tenants, 2);
+    assert_int_equal(st.corrupt, 0);
+    assert_same_state(&a, &b);
+    const sw_user *alerted = find_user(&b, "", 0, "00u-alerted");
+    assert_int_equal(alerted->last_alert, T0 + 2 * MIN);
+    assert_int_equal(alerted->nsessions, 0);
+    const sw_user *open = find_user(&b, "", 0, "00u-open");
+    assert_int_equal(open->nsessions, 2);
+    assert_int_equal(find_session(open, "sid-a", 5)->events, 2);
+    assert_int_equal(find_session(open, "sid-b", 5)->ua_len, SW_MAX_UA);
+
+    /* The restored window goes on as the original would: a third session
+     * alerts in both. */
+    sw_store_track(&b);
+    assert_int_equal(observe(&a, seed_a, "", 0, "00u-open", T0 + 3 * MIN, "sid-c", "x"), SW_OBS_ALERT);
+    assert_int_equal(observe(&b, seed_b, "", 0, "00u-open", T0 + 3 * MIN, "sid-c", "x"), SW_OBS_ALERT);
+    /* The stale owner is fenced and changes nothing. */
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 9999, TTL_MS, &st, err, sizeof err), SW_CKPT_FENCED);
+    assert_non_null(strstr(err, "owner-2"));
+    assert_true(sw_store_changed(&a)); /* still dirty: nothing was written */
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "offset", NULL, NULL);
+    assert_string_equal(r->str, "1234");
+    freeReplyObject(r);
+    sw_ckpt_free(c);
+    sw_ckpt_free(c2);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* Only what changed is written; evicted keys are deleted; TTLs are set. */
+static void test_incremental_evictions_ttl(void **state) {
+    (void)state;
+    sw_store a;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 0, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53);
+    for (int k = 0; k < 3; k++) {
+        long long ttl = cmd_int("PTTL", sw_ckpt_key(c, k), NULL);
+        assert_true(ttl > TTL_MS - 60000 && ttl <= TTL_MS);
+    }
+    /* One event: one user and its tenant written. */
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 1);
+    assert_int_equal(st.tenants, 1);
+    /* Nothing changed: nothing but the offset. */
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users + st.tenants + st.deleted, 0);
+
+    /* Tenant "" moves 2 h on: its old keys fall behind the watermark and the
+     * sweep evicts them; the checkpoint deletes them from Redis. */
+    observe(&a, 1, "", 0, "00u-new", T0 + 120 * MIN, "n1", "x");
+    sw_store_sweep(&a, 1000);
+    assert_int_equal(a.evicted, 2); /* 00u-open, 00u-alerted */
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.deleted, 2);
+    assert_int_equal(st.users, 1);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 52);
+    char field[64];
+    size_t n = sw_ckpt_user_field("", 0, "00u-open", 8, field, sizeof field);
+    field[n] = '\0';
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 0);
+    n = sw_ckpt_user_field("", 0, "00u-new", 7, field, sizeof field);
+    field[n] = '\0';
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 1);
+
+    /* A restored store equals the live one, watermark included. */
+    sw_store b;
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    assert_same_state(&a, &b);
+    sw_store_destroy(&b);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+}
+
+/* Many changes in one checkpoint (more than one Lua batch) and a load
+ * over several HSCAN pages. */
+static void test_large_partition(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    sw_store_track(&a);
+    for (int i = 0; i < 5000; i++) {
+        char actor[32], sid[32];
+        snprintf(actor, sizeof actor, "00u%06d", i);
+        snprintf(sid, sizeof sid, "s%d", i % 7);
+        observe(&a, 3, "", 0, actor, T0 + i, sid, "Mozilla");
+    }
+    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 5000, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 5000);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 4, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 5000);
+    assert_same_state(&a, &b);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* ---- foreign and corrupt data -------------------------------------------- */
+
+static sw_ckpt_status claim(const char *owner, int64_t *off, char *err, size_t n) {
+    sw_ckpt *c = sw_ckpt_new("g", "t", 1, owner);
+    sw_ckpt_status s = sw_ckpt_claim(c, &conn, TTL_MS, off, err, n);
+    sw_ckpt_free(c);
+    return s;
+}
+
+static void test_foreign_meta_refused(void **state) {
+    (void)state;
+    sw_ckpt *c = sw_ckpt_new("g", "t", 1, "me");
+    const char *meta = sw_ckpt_key(c, 0), *users = sw_ckpt_key(c, 2);
+    char err[700];
+    int64_t off = 7;
+    /* Not a hash. */
+    cmd_ok("SET", meta, "hello", NULL, NULL);
+    assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    assert_non_null(strstr(err, "holds a string"));
+    assert_int_equal(cmd_int("EXISTS", meta, NULL), 1); /* left as it was */
+    cmd_ok("DEL", meta, NULL, NULL, NULL);
+    /* Another format version. */
+    cmd_ok("HSET", meta, "version", "99", NULL);
+    assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    assert_non_null(strstr(err, "version 99"));
+    cmd_ok("DEL", meta, NULL, NULL, NULL);
+    /* An offset that is not one (and one that overflows int64). */
+    cmd_ok("HSET", meta, "offset", "12x", NULL);
+    assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    assert_non_null(strstr(err, "redis-cli DEL"));
+    cmd_ok("HSET", meta, "offset", "9999999999999999999", NULL);
+    assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    cmd_ok("DEL", meta, NULL, NULL, NULL);
+    /* The users key of another type: the claim refuses, and so does a
+     * checkpoint, before writing anything. */
+    cmd_ok("LPUSH", users, "x", NULL, NULL);
+    assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    sw_store s;
+    assert_int_equal(sw_store_init(&s, W, L), 0);
+    populate(&s, 1);
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_write(c, &conn, &s, 5, TTL_MS, &st, err, sizeof err), SW_CKPT_REFUSED);
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 1), NULL), 0); /* no tenant written */
+    assert_int_equal(cmd_int("EXISTS", meta, NULL), 0);
+    sw_store_destroy(&s);
+    sw_ckpt_free(c);
+}
+
+/* Leftover state without a checkpoint offset is dropped on claim. */
+static void test_no_checkpoint_drops_leftovers(void **state) {
+    (void)state;
+    sw_ckpt *c = sw_ckpt_new("g", "t", 2, "me");
+    cmd_ok("HSET", sw_ckpt_key(c, 2), "\x1f" "00u", "junk", NULL);
+    char err[700];
+    int64_t off = 5;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, -1);
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
+    sw_ckpt_free(c);
+}
+
+/* Corrupt values are skipped and counted; the rest loads. */
+static void test_corrupt_values_skipped(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 4, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    char field[64];
+    size_t n = sw_ckpt_user_field("", 0, "00u-open", 8, field, sizeof field);
+    field[n] = '\0';
+    cmd_ok("HSET", sw_ckpt_key(c, 2), field, "\x01garbage", NULL);     /* a user value that does not decode */
+    cmd_ok("HSET", sw_ckpt_key(c, 2), "no-separator", "x", NULL);      /* not a user field */
+    cmd_ok("HSET", sw_ckpt_key(c, 2), "%zz\x1f" "00u", "x", NULL);      /* a bad escape */
+    cmd_ok("HSET", sw_ckpt_key(c, 1), "ghost", "\x02", NULL);           /* a tenant value that does not decode */
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 2, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.corrupt, 4);
+    assert_int_equal(st.users, 52);
+    const sw_user *u = find_user(&b, "", 0, "00u-open");
+    assert_non_null(u); /* present, empty: as if never seen */
+    assert_int_equal(u->nsessions, 0);
+    assert_int_equal(u->max_time, SW_TIME_NONE);
+    assert_non_null(find_user(&b, "", 0, "00u-alerted"));
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* Redis gone: every call says UNAVAILABLE, none crashes; back: works. */
+static void test_unavailable_then_back(void **state) {
+    (void)state;
+    sw_store a;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 5, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    tu_redis_stop(&server);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_UNAVAILABLE);
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_UNAVAILABLE);
+    assert_true(sw_store_changed(&a));
+    assert_int_equal(tu_redis_start(&server, 0), 0); /* same port, empty (no persistence here) */
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 53);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+static void test_key_names_and_fields(void **state) {
+    (void)state;
+    sw_ckpt *c = sw_ckpt_new("a:b{x}%", "okta.events", 12, "o");
+    assert_string_equal(sw_ckpt_key(c, 0), "sw:{a%3Ab%7Bx%7D%25:okta.events:12}:meta");
+    assert_string_equal(sw_ckpt_key(c, 1), "sw:{a%3Ab%7Bx%7D%25:okta.events:12}:tenants");
+    assert_string_equal(sw_ckpt_key(c, 2), "sw:{a%3Ab%7Bx%7D%25:okta.events:12}:users");
+    sw_ckpt_free(c);
+    char f[64], t[64];
+    size_t n = sw_ckpt_user_field(TENANT2, sizeof TENANT2 - 1, "00u\x1fz", 5, f, sizeof f);
+    assert_int_equal(n, 14 + 1 + 5);
+    assert_memory_equal(f, "acme%25%1Fcorp\x1f" "00u\x1fz", n);
+    size_t tn, an;
+    const char *actor;
+    assert_int_equal(sw_ckpt_user_field_split(f, n, t, &tn, &actor, &an), 0);
+    assert_int_equal(tn, sizeof TENANT2 - 1);
+    assert_memory_equal(t, TENANT2, tn);
+    assert_int_equal(an, 5);
+    assert_memory_equal(actor, "00u\x1fz", 5);
+    assert_int_equal(sw_ckpt_user_field(TENANT2, sizeof TENANT2 - 1, "00u", 3, f, 10), 0); /* does not fit */
+    assert_int_equal(sw_ckpt_user_field_split("%41\x1fx", 5, t, &tn, &actor, &an), -1);
+    assert_int_equal(sw_ckpt_user_field_split("%2\x1fx", 4, t, &tn, &actor, &an), -1);
+}
+
+/* ---- codec against hostile bytes ----------------------------------------- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint64_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void test_codec_hostile(void **state) {
+    (void)state;
+    sw_store s;
+    assert_int_equal(sw_store_init(&s, W, L), 0);
+    populate(&s, 1);
+    sw_user *u = find_user(&s, "", 0, "00u-open");
+    size_t n = sw_codec_user_size(u);
+    char *good = malloc(n + 1), *bad = malloc(n + 64);
+    sw_codec_user_encode(u, good);
+    sw_tenant *ten = sw_store_tenant(&s, "", 0);
+    sw_user *fresh = sw_store_user(&s, ten, "00u-scratch", 11);
+    /* Every truncation is refused. */
+    for (size_t k = 0; k < n; k++) assert_int_equal(sw_codec_user_decode(fresh, &s.slab, good, k, 1), SW_CODEC_CORRUPT);
+    /* A trailing byte is refused. */
+    memcpy(bad, good, n);
+    bad[n] = 0;
+    assert_int_equal(sw_codec_user_decode(fresh, &s.slab, bad, n + 1, 1), SW_CODEC_CORRUPT);
+    /* Unknown version. */
+    memcpy(bad, good, n);
+    bad[0] = 2;
+    assert_int_equal(sw_codec_user_decode(fresh, &s.slab, bad, n, 1), SW_CODEC_CORRUPT);
+    /* maxT older than a session's last event. */
+    memcpy(bad, good, n);
+    int64_t old = T0 - 1;
+    memcpy(bad + 9, &old, 8);
+    assert_int_equal(sw_codec_user_decode(fresh, &s.slab, bad, n, 1), SW_CODEC_CORRUPT);
+    /* The same session id twice (would count one session as two). */
+    sw_user twin = {0};
+    sw_window_init(&twin);
+    sw_session_info si = info("dup", "1.2.3.4", "ua");
+    sw_window_observe(&twin, &s.slab, T0, &si, 1, W, 3);
+    si = info("dup2", "1.2.3.4", "ua");
+    sw_window_observe(&twin, &s.slab, T0, &si, 2, W, 3);
+    memcpy(twin.sessions->next->data, "dup2", 4); /* rename "dup" -> ... both "dup2" */
+    twin.sessions->next->id_len = 4;
+    memcpy(twin.sessions->data, "dup2", 4);
+    size_t tn = sw_codec_user_size(&twin);
+    char *tb = malloc(tn);
+    sw_codec_user_encode(&twin, tb);
+    assert_int_equal(sw_codec_user_decode(fresh, &s.slab, tb, tn, 1), SW_CODEC_CORRUPT);
+    free(tb);
+    /* Random byte flips: decoded or refused, never a crash (ASan in CI). */
+    for (int i = 0; i < 20000; i++) {
+        memcpy(bad, good, n);
+        int flips = 1 + (int)(next_rand() % 4);
+        for (int f = 0; f < flips; f++) bad[next_rand() % n] = (char)next_rand();
+        sw_codec_status st = sw_codec_user_decode(fresh, &s.slab, bad, n, 1);
+        assert_true(st == SW_CODEC_OK || st == SW_CODEC_CORRUPT);
+        sw_window_clear(fresh, &s.slab);
+        sw_window_init(fresh);
+    }
+    /* And the good one decodes to the same bytes. */
+    assert_int_equal(sw_codec_user_decode(fresh, &s.slab, good, n, 1), SW_CODEC_OK);
+    assert_int_equal(sw_codec_user_size(fresh), n);
+    sw_codec_user_encode(fresh, bad);
+    assert_memory_equal(bad, good, n);
+    sw_window_clear(&twin, &s.slab);
+    free(good);
+    free(bad);
+    sw_store_destroy(&s);
+}
+
+/* ---- URLs ---------------------------------------------------------------- */
+
+static void test_url_parsing(void **state) {
+    (void)state;
+    unsetenv(SW_REDIS_PASSWORD_ENV);
+    sw_redis_target t;
+    char err[256], d[256];
+    assert_int_equal(sw_redis_parse_url("redis://10.0.0.5:6380/2", &t, err, sizeof err), 0);
+    assert_string_equal(t.host, "10.0.0.5");
+    assert_int_equal(t.port, 6380);
+    assert_int_equal(t.db, 2);
+    assert_null(t.password);
+    sw_redis_target_free(&t);
+    assert_int_equal(sw_redis_parse_url("redis://:p@ss/w:rd@cache", &t, err, sizeof err), 0);
+    assert_string_equal(t.host, "cache");
+    assert_int_equal(t.port, 6379);
+    assert_string_equal(t.password, "p@ss/w:rd");
+    assert_null(t.user);
+    sw_redis_describe(&t, d, sizeof d);
+    assert_string_equal(d, "redis://:***@cache:6379/0");
+    sw_redis_target_free(&t);
+    assert_int_equal(sw_redis_parse_url("redis://alice:secret@h:1/0", &t, err, sizeof err), 0);
+    assert_string_equal(t.user, "alice");
+    assert_string_equal(t.password, "secret");
+    sw_redis_describe(&t, d, sizeof d);
+    assert_null(strstr(d, "secret"));
+    sw_redis_target_free(&t);
+    assert_int_equal(sw_redis_parse_url("unix:///run/redis.sock?db=3", &t, err, sizeof err), 0);
+    assert_string_equal(t.socket, "/run/redis.sock");
+    assert_int_equal(t.db, 3);
+    sw_redis_target_free(&t);
+    setenv(SW_REDIS_PASSWORD_ENV, "from-env", 1);
+    assert_int_equal(sw_redis_parse_url("redis://h", &t, err, sizeof err), 0);
+    assert_string_equal(t.password, "from-env");
+    sw_redis_target_free(&t);
+    unsetenv(SW_REDIS_PASSWORD_ENV);
+    const char *bad[] = {"http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",
+                         "redis://pw@h", "unix://relative.sock", "unix:///s?db=x", "redis://:secret@:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (sw_redis_parse_url(bad[i], &t, err, sizeof err) == 0) fail_msg("accepted %s", bad[i]);
+        assert_null(strstr(err, "secret"));
+        assert_non_null(strstr(err, "redis://"));
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_parsing),
+        cmocka_unit_test(test_key_names_and_fields),
+        cmocka_unit_test(test_codec_hostile),
+        cmocka_unit_test_setup(test_round_trip_every_field, flush_db),
+        cmocka_unit_test_setup(test_incremental_evictions_ttl, flush_db),
+        cmocka_unit_test_setup(test_large_partition, flush_db),
+        cmocka_unit_test_setup(test_foreign_meta_refused, flush_db),
+        cmocka_unit_test_setup(test_no_checkpoint_drops_leftovers, flush_db),
+        cmocka_unit_test_setup(test_corrupt_values_skipped, flush_db),
+        cmocka_unit_test_setup(test_unavailable_then_back, flush_db),
+    };
+    return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
+}
