@@ -220,12 +220,11 @@ static long json_count(const char *s, const char *name) {
     return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-/* Runs the binary, which must exit 0 within a minute. */
+/* Runs the binary, which must exit 0 (a hang is CTest's timeout; speed is
+ * never asserted here: the machine may be busy). */
 static tu_result run_ok(const char *const *argv) {
-    double t0 = now_s();
     tu_result r = tu_run(argv, NULL, 0);
     if (r.status != 0) fail_msg("sessionwatch %s exited %d: %s", argv[0], r.status, r.err);
-    assert_true(now_s() - t0 < 60);
     return r;
 }
 
@@ -695,10 +694,7 @@ static void test_replay_dead_broker_fails(void **state) {
     const char *in = EV(1, "00u1") "\n" EV(2, "00u2") "\n";
     const char *argv[] = {"replay", "--brokers", "127.0.0.1:1", "--topic", "raw", "-X", "message.timeout.ms=1500",
                           "-X", "log_level=0", "--summary", "json", NULL};
-    double t0 = now_s();
-    tu_result r = tu_run(argv, in, strlen(in));
-    double took = now_s() - t0;
-    assert_true(took < 30);
+    tu_result r = tu_run(argv, in, strlen(in)); /* gives up after message.timeout.ms (a hang: CTest's timeout) */
     assert_int_equal(r.status, 1);
     assert_int_equal(json_count(r.err, "produced"), 2);
     assert_int_equal(json_count(r.err, "delivered"), 0);
