@@ -26,6 +26,7 @@
 #include "kafka.h"
 #include "keyed_producer.h"
 #include "mockcluster.h"
+#include "redis.h"
 #include "worker.h"
 
 #define EVENTS_TOPIC "okta-events"
@@ -52,6 +53,9 @@ static void usage(FILE *out) {
           "  --partitions N    partitions of " EVENTS_TOPIC " (default 16)\n"
           "  --threads N       run workers (default 2)\n"
           "  --rate N          records per second produced (default 10000; 0 = as fast as possible)\n"
+          "  --state memory|URL  window state of the workers (default memory); with\n"
+          "                    redis://host:port it is checkpointed to that Redis (see run --help)\n"
+          "                    under a consumer group of this demo run's own\n"
           "  -h, --help        this help\n", out);
 }
 
@@ -186,7 +190,7 @@ static void on_signal(int sig) {
 }
 
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
-                      uint64_t *rate) {
+                      uint64_t *rate, const char **state) {
     sw_args a = {argc, argv, 1, "demo"};
     while (a.i < argc) {
         const char *arg = argv[a.i], *v;
@@ -217,6 +221,8 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
             g->hours = strtod(v, &end);
             if (errno || *end || !(g->hours >= 0.01 && g->hours <= 24))
                 return sw_cli_error("demo", "--hours: '%s' is not a number of hours from 0.01 to 24", v);
+        } else if ((r = sw_arg_value(&a, "--state", state))) {
+            if (r < 0) return 2;
         } else if ((r = sw_arg_value(&a, "--attack-rate", &v))) {
             if (r < 0) return 2;
             errno = 0;
@@ -236,8 +242,22 @@ int sw_cmd_demo(int argc, char **argv) {
     g.users = 500;
     g.attack_rate = 0.02;
     uint64_t partitions = 16, threads = 2, rate = 10000;
-    int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate);
+    const char *state = "memory";
+    int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state);
     if (rc >= 0) return rc;
+    static sw_redis_target target;
+    bool redis = strcmp(state, "memory") != 0;
+    char group[96] = GROUP;
+    if (redis) {
+        char err[256];
+        if (sw_redis_parse_url(state, &target, err, sizeof err) != 0) {
+            fprintf(stderr, "sessionwatch demo: %s (or --state memory)\n", err);
+            return 2;
+        }
+        /* A fresh mock cluster starts every topic at offset 0: a group of
+         * its own keeps an earlier demo's checkpoints out of this one. */
+        snprintf(group, sizeof group, GROUP "-%ld-%lld", (long)getpid(), (long long)time(NULL));
+    }
     rc = 0;
 
     char err[512];
@@ -267,8 +287,10 @@ int sw_cmd_demo(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
-                               .group = GROUP, .threads = (int)threads, .stop = &stop_flag,
-                               .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned}};
+                               .group = group, .threads = (int)threads, .stop = &stop_flag,
+                               .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
+                               .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
+                               .state_ttl_ms = cfg.window_ms + cfg.lateness_ms + 3600000}};
     pthread_t tid;
     if (pthread_create(&tid, NULL, sw_run_thread_main, &run) != 0) {
         fprintf(stderr, "sessionwatch demo: cannot start the workers\n");

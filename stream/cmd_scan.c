@@ -28,6 +28,8 @@ static void usage(FILE *out) {
           "  --rejects FILE            write each rejected record as a JSON line\n"
           "                            {\"reason\",\"source\",\"record\"} (a dead-letter file)\n"
           "  --summary text|json       summary format on stderr (default text)\n"
+          "  --state memory            where window state lives: scan keeps it in memory (the only\n"
+          "                            choice here; run takes --state redis://..)\n"
           "  -h, --help                this help\n"
           "\n", out);
     sw_cli_rule_help(out, false);
@@ -88,7 +90,7 @@ int sw_cmd_scan(int argc, char **argv) {
     sw_config cfg;
     sw_config_defaults(&cfg);
     sw_args a = {argc, argv, 1, "scan"};
-    const char *rejects_path = NULL, *summary = "text";
+    const char *rejects_path = NULL, *summary = "text", *state = "memory";
     int nfiles = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) return 1;
@@ -102,7 +104,8 @@ int sw_cmd_scan(int argc, char **argv) {
         }
         if ((r = sw_cli_rule_option(&cfg, &a, false)) != 0 ||
             (r = sw_arg_value(&a, "--rejects", &rejects_path)) != 0 ||
-            (r = sw_arg_value(&a, "--summary", &summary)) != 0) {
+            (r = sw_arg_value(&a, "--summary", &summary)) != 0 ||
+            (r = sw_arg_value(&a, "--state", &state)) != 0) {
             if (r < 0) { free(files); return 2; }
             continue;
         }
@@ -115,6 +118,11 @@ int sw_cmd_scan(int argc, char **argv) {
     if (strcmp(summary, "text") != 0 && strcmp(summary, "json") != 0) {
         free(files);
         return sw_cli_error("scan", "--summary: '%s' is not text or json", summary);
+    }
+    if (strcmp(state, "memory") != 0) {
+        free(files);
+        return sw_cli_error("scan", "--state: scan keeps its state in memory (one process reads the files); "
+                                    "Redis state is for 'sessionwatch run --state redis://..'");
     }
     if (nfiles == 0) files[nfiles++] = "-";
 
