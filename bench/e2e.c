@@ -1,7 +1,10 @@
 /* e2e.c -- end-to-end benchmark through Kafka: the throughput of
  * `sessionwatch run` (sw_run, in this process) draining a keyed topic,
- * against the floor of a bare librdkafka consumer draining the same topic
- * in the same run, and the alert latency under a steady paced load.
+ * against the floor of a bare librdkafka consumer and the Python baseline
+ * (bench/reference_kafka.py, a child process) draining the same topic in
+ * the same run, and the alert latency under a steady paced load.  The
+ * throughput rows are a table of run variants (VARIANTS), so that another
+ * kind of sessionwatch run is one more row.
  *
  * Why in process, on librdkafka's mock cluster: it is the only Kafka this
  * project ships (no JVM, Debian packages only), and sw_run's on_alert hook
@@ -47,6 +50,17 @@
  *             (stderr, captured and then passed on) must count exactly the
  *             topic's records, and no sentinel may alert twice: otherwise (a
  *             rebalance) the run is repeated.
+ *   python    with --python-script: bench/reference_kafka.py run by
+ *             --python (default python3; it needs Debian's
+ *             python3-confluent-kafka), with the brokers, topic and record
+ *             count as arguments: it assigns like bare, runs reference.py's
+ *             rule with one detector per partition and produces its alerts.
+ *             Interval: its first record received -> its last record
+ *             processed, timed by the child on CLOCK_MONOTONIC; its CPU is
+ *             the child's own over that interval (process_time) plus this
+ *             process's (the broker) between the child's "first" and "last"
+ *             lines.  It must read exactly the topic's records and value
+ *             bytes; its alert count is reported next to sessionwatch's.
  *   latency   a fresh topic; sw_run (2 threads) joins its group first
  *             (`assigned` == partitions), then records are produced paced
  *             (sw_kp_set_rate) at --latency-share (default 0.1) of
@@ -66,32 +80,42 @@
  *             thousands of alerts; the record mix is the same.
  *
  * Throughput figures are repeated --runs times (env RUNS, default 5; the
- * runs of the four figures are interleaved so that machine noise hits them
- * alike) after one untimed bare warm-up.  A drain takes ~0.1 s, so a
- * librdkafka retry timer (500 ms) that starts some partitions late would
- * dominate it: a run whose partitions did not all deliver their first record
- * within SPREAD_MAX_S is repeated (at most ATTEMPTS times; counted as
+ * runs of all rows are interleaved so that machine noise hits them alike)
+ * after one untimed bare warm-up (every sessionwatch and Python run is a
+ * fresh client anyway, and its interval starts at its first record).  A
+ * drain takes ~0.1 s, so a librdkafka retry timer (500 ms) that starts some
+ * partitions late would dominate it: a run whose partitions did not all
+ * deliver their first record within SPREAD_MAX_S is repeated (at most ATTEMPTS times; counted as
  * retries).  Each figure reports the median, min and max of its interval,
  * records/s and MB/s of record values (keys not counted), and CPU seconds per
  * million records over the interval: of the whole process
- * (CLOCK_PROCESS_CPUTIME_ID, which includes the mock broker) and of the
- * clients alone (minus the CPU clocks of the threads that existed right
- * after the mock cluster started).  Every wait is bounded.
+ * (CLOCK_PROCESS_CPUTIME_ID, which includes the mock broker; for Python, plus
+ * the child's) and of the clients alone (minus the CPU clocks of the threads
+ * that existed right after the mock cluster started).  The latency rows
+ * report CPU seconds per million records over production + catch-up: of the
+ * process (broker, paced producer, sessionwatch) and of sw_run's threads
+ * alone (those present once its group was assigned).  Every wait is bounded.
  *
  * usage: e2e [--records N] [--partitions P] [--tenants T] [--runs N]
  *            [--latency-seconds S] [--latency-share F | --latency-rate N]
+ *            [--python-script PATH [--python INTERPRETER]]
  *            [-X key=value ...] [--json] */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +140,7 @@
 #define ATTEMPTS 3           /* per run, when one is disturbed (start-up skew, rebalance) */
 #define SPREAD_MAX_S 0.25    /* every partition's first record within this of the first one's */
 #define MAX_BROKER_TIDS 64
+#define MAX_SW_TIDS 256
 #define RUN_TIMEOUT_S 180    /* one drain, bare or sessionwatch */
 #define JOIN_TIMEOUT_S 60    /* sw_run returning after its work is done */
 #define ASSIGN_TIMEOUT_S 60  /* the latency group's assignment */
@@ -192,6 +217,33 @@ static double broker_cpu_s(void) {
             ticks += ut + st;
     }
     return tck > 0 ? (double)ticks / (double)tck : 0;
+}
+
+/* The threads of this process that are neither this one nor the mock
+ * broker's, into out; how many. */
+static int other_tids(pid_t *out, int cap) {
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    pid_t self = gettid();
+    int n = 0;
+    while (d && (e = readdir(d)) && n < cap) {
+        long tid = strtol(e->d_name, NULL, 10);
+        bool broker = false;
+        for (int i = 0; i < n_broker_tids && !broker; i++) broker = broker_tids[i] == (pid_t)tid;
+        if (tid > 0 && (pid_t)tid != self && !broker) out[n++] = (pid_t)tid;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* The CPU seconds of those of tids that still run. */
+static double tids_cpu_s(const pid_t *tids, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+        struct timespec ts;
+        if (clock_gettime(thread_clock(tids[i]), &ts) == 0) s += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    }
+    return s;
 }
 
 typedef struct {
@@ -448,6 +500,62 @@ static void with_x(sw_kafka_opts *k) {
     }
 }
 
+/* ---- run variants -------------------------------------------------------- */
+
+/* Every throughput figure is one row of this table, run --runs times over
+ * the same preloaded topic, the runs of all rows interleaved.  A new kind
+ * of sessionwatch run (e.g. --state redis://... checkpointing) is one more
+ * V_SW row with its state, plus applying that state in sw_variant_opts;
+ * the ratio against the memory row is one more line in RATIOS.  The
+ * report (bench/run.sh) prints whatever rows and ratios e2e emits. */
+typedef enum { V_BARE, V_SW, V_PY } variant_kind;
+
+typedef struct {
+    const char *name;  /* the JSON "name": bare, sessionwatch, python */
+    const char *label; /* the table's consumer column */
+    variant_kind kind;
+    int threads;
+    const char *state; /* V_SW: the run's --state ("memory": sw_run's window state in the workers) */
+} variant;
+
+static const variant VARIANTS[] = {
+    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 1, NULL},
+    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 2, NULL},
+    {"sessionwatch", "sessionwatch run --state memory", V_SW, 1, "memory"},
+    {"sessionwatch", "sessionwatch run --state memory", V_SW, 2, "memory"},
+    /* {"sessionwatch_redis", "sessionwatch run --state redis://", V_SW, 2, "redis://127.0.0.1:6379"}, */
+    {"python", "Python consumer (confluent-kafka) + reference.py", V_PY, 1, NULL},
+};
+#define N_VARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
+
+/* Ratios of records/s reported after the figures: of / to. */
+static const struct {
+    const char *of, *to;
+    int of_threads, to_threads;
+    const char *target; /* NULL: none */
+} RATIOS[] = {
+    {"sessionwatch", "bare", 1, 1, ">= 0.70"},
+    {"sessionwatch", "bare", 2, 2, ">= 0.70"},
+    {"sessionwatch", "python", 1, 1, NULL},
+    /* {"sessionwatch_redis", "sessionwatch", 2, 2, ">= 0.90"}, */
+};
+
+/* A V_SW row's options on top of run_sw's; 0, or -1 when this build cannot
+ * run it.  For a redis:// row: sw_redis_parse_url(v->state, ...) into a
+ * target that outlives the run, then o->state = &target (and the
+ * checkpoint interval to measure). */
+static int sw_variant_opts(const variant *v, sw_run_opts *o) {
+    (void)o;
+    if (v->state && strcmp(v->state, "memory") != 0) {
+        fprintf(stderr, "e2e: %s: --state %s is not supported by this build\n", v->name, v->state);
+        return -1;
+    }
+    return 0;
+}
+
+/* The Python baseline (--python-script): NULL leaves its row out. */
+static const char *py_interp = "python3", *py_script;
+
 /* ---- bare consumer ------------------------------------------------------- */
 
 /* A consumer configured as run's (worker.c), without the subscription and
@@ -553,6 +661,7 @@ typedef struct {
     double lead;                     /* bare: from rd_kafka_assign to the first record */
     double spread;                   /* first record of the first partition .. of the last one */
     uint64_t records, bytes;
+    uint64_t alerts;                 /* sessionwatch and Python: alerts emitted */
     int ok;
 } result;
 
@@ -665,8 +774,9 @@ static bool join_run(pthread_t tid, atomic_int *stop) {
     return false;
 }
 
-static result run_sw(const topic_info *ti, int threads, const char *group) {
+static result run_sw(const topic_info *ti, const variant *v, const char *group) {
     result r = {0};
+    int threads = v->threads;
     probe pr = {.partitions = ti->partitions};
     pr.start_seen = calloc((size_t)ti->partitions, sizeof *pr.start_seen);
     pr.end_seen = calloc((size_t)ti->partitions, sizeof *pr.end_seen);
@@ -684,7 +794,7 @@ static result run_sw(const topic_info *ti, int threads, const char *group) {
                               .assigned = &assigned}};
     pthread_t tid;
     capture cap;
-    if (!pr.start_seen || !pr.end_seen) goto out;
+    if (!pr.start_seen || !pr.end_seen || sw_variant_opts(v, &rt.opts) != 0) goto out;
     capture_begin(&cap);
     if (pthread_create(&tid, NULL, sw_run_thread_main, &rt) != 0) {
         capture_end(&cap);
@@ -716,10 +826,164 @@ static result run_sw(const topic_info *ti, int threads, const char *group) {
         r.client_cpu = r.cpu - (pr.end.broker_cpu - pr.start.broker_cpu);
         r.records = ti->records;
         r.bytes = ti->bytes;
+        r.alerts = atomic_load(&pr.alerts);
     }
 out:
     free(pr.start_seen);
     free(pr.end_seen);
+    return r;
+}
+
+/* ---- the Python baseline ------------------------------------------------- */
+
+/* bench/reference_kafka.py, a child process: it drains the same topic from
+ * the same mock broker (assign, no group join, like the bare consumer),
+ * runs reference.py's rule on every record (one Detector per partition, as
+ * run has one engine per partition) and produces its alerts to
+ * PY_ALERTS_TOPIC.  It prints "first" when its first record arrives,
+ * "last" when it has processed the last one, then a JSON line with its own
+ * interval (first record received -> last record processed, CLOCK_MONOTONIC)
+ * and its CPU seconds over that interval.  The broker's CPU (this process)
+ * is snapshot when those lines arrive. */
+
+#define PY_ALERTS_TOPIC "e2e-py-alerts"
+extern char **environ;
+
+static char py_version[32] = "?", py_ck_version[32] = "?";
+
+typedef struct {
+    int fd;
+    char buf[8192];
+    size_t n;
+} line_reader;
+
+/* The next line from the child (without its newline) before deadline;
+ * false on timeout, EOF or error. */
+static bool next_line(line_reader *lr, char *out, size_t cap, double deadline) {
+    for (;;) {
+        char *nl = memchr(lr->buf, '\n', lr->n);
+        if (nl) {
+            size_t len = (size_t)(nl - lr->buf);
+            size_t keep = len < cap ? len : cap - 1;
+            memcpy(out, lr->buf, keep);
+            out[keep] = '\0';
+            memmove(lr->buf, nl + 1, lr->n - len - 1);
+            lr->n -= len + 1;
+            return true;
+        }
+        double left = deadline - mono_s();
+        if (left <= 0 || lr->n == sizeof lr->buf) return false;
+        struct pollfd pfd = {.fd = lr->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) return false;
+        ssize_t got = read(lr->fd, lr->buf + lr->n, sizeof lr->buf - lr->n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        lr->n += (size_t)got;
+    }
+}
+
+/* The number after "key": in a JSON line; -1 when absent. */
+static double json_num(const char *line, const char *key) {
+    char pat[64];
+    int n = snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    return p ? strtod(p + n, NULL) : -1;
+}
+
+/* The string after "key": in a JSON line (no escapes expected) into out. */
+static void json_str(const char *line, const char *key, char *out, size_t cap) {
+    char pat[64];
+    int n = snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(line, pat), *q = p ? strchr(p + n, '"') : NULL;
+    if (!q || cap == 0) return;
+    size_t len = (size_t)(q - (p + n)) < cap - 1 ? (size_t)(q - (p + n)) : cap - 1;
+    memcpy(out, p + n, len);
+    out[len] = '\0';
+}
+
+/* Waits for the child up to JOIN_TIMEOUT_S, then kills it; its exit status,
+ * or -1. */
+static int reap(pid_t pid) {
+    int st = 0;
+    for (double deadline = mono_s() + JOIN_TIMEOUT_S; mono_s() < deadline; sleep_ms(10)) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (w < 0 && errno != EINTR) return -1;
+    }
+    fprintf(stderr, "e2e: the Python consumer (pid %d) did not exit within %d s; killing it\n", (int)pid,
+            JOIN_TIMEOUT_S);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static result run_python(const topic_info *ti, const char *group) {
+    result r = {0};
+    char recs[32], timeout[16], xkv[MAX_X][512];
+    const char *av[32 + 2 * MAX_X];
+    int ac = 0;
+    snprintf(recs, sizeof recs, "%" PRIu64, ti->records);
+    snprintf(timeout, sizeof timeout, "%d", RUN_TIMEOUT_S);
+    const char *fixed[] = {py_interp, py_script, "--brokers", ti->k.brokers, "--topic", IN_TOPIC, "--records", recs,
+                           "--alerts-topic", PY_ALERTS_TOPIC, "--group", group, "--timeout", timeout};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) av[ac++] = fixed[i];
+    if (tenants > 1) av[ac++] = "--tenant-field", av[ac++] = "tenant";
+    for (size_t i = 0; i < n_xprops; i++) {
+        snprintf(xkv[i], sizeof xkv[i], "%s=%s", xprops[i][0], xprops[i][1]);
+        av[ac++] = "-X", av[ac++] = xkv[i];
+    }
+    av[ac] = NULL;
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return r;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    pid_t pid;
+    fflush(stdout);
+    fflush(stderr);
+    int e = posix_spawnp(&pid, py_interp, &fa, NULL, (char *const *)av, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (e != 0) {
+        fprintf(stderr, "e2e: cannot start %s %s: %s\n", py_interp, py_script, strerror(e));
+        close(fds[0]);
+        return r;
+    }
+    line_reader lr = {.fd = fds[0]};
+    char line[4096];
+    double deadline = mono_s() + RUN_TIMEOUT_S + 30; /* + the interpreter's start and the assignment */
+    snap s0 = {0}, s1 = {0};
+    bool got_first = next_line(&lr, line, sizeof line, deadline) && strcmp(line, "first") == 0;
+    if (got_first) s0 = take_snap();
+    bool got_last = got_first && next_line(&lr, line, sizeof line, deadline) && strcmp(line, "last") == 0;
+    if (got_last) s1 = take_snap();
+    bool got_json = got_last && next_line(&lr, line, sizeof line, deadline) && line[0] == '{';
+    if (!got_json) kill(pid, SIGKILL);
+    close(fds[0]);
+    int status = reap(pid);
+    if (!got_json || status != 0) {
+        fprintf(stderr, "e2e: the Python consumer failed (exit status %d; %s)\n", status,
+                !got_first ? "no first record" : !got_last ? "it did not finish" : "no summary line");
+        return r;
+    }
+    double secs = json_num(line, "seconds"), cpu = json_num(line, "cpu_s");
+    if (secs <= 0 || cpu < 0) {
+        fprintf(stderr, "e2e: the Python consumer's summary has no interval: %s\n", line);
+        return r;
+    }
+    json_str(line, "python", py_version, sizeof py_version);
+    json_str(line, "confluent_kafka", py_ck_version, sizeof py_ck_version);
+    r.ok = 1;
+    r.seconds = secs;
+    r.spread = json_num(line, "spread_s");
+    r.records = (uint64_t)json_num(line, "records");
+    r.bytes = (uint64_t)json_num(line, "bytes");
+    r.alerts = (uint64_t)json_num(line, "alerts");
+    r.client_cpu = cpu;
+    r.cpu = (s1.cpu - s0.cpu) + cpu; /* this process (the mock broker) + the consumer's */
     return r;
 }
 
@@ -753,6 +1017,7 @@ typedef struct {
     double seconds, produce_s;
     int64_t p50, p99, max;
     double mean;
+    double cpu_s, sw_cpu_s; /* production + catch-up: the process; sw_run's threads alone */
     int ok;
 } latency_result;
 
@@ -861,10 +1126,26 @@ static void run_latency(sw_mockcluster *m, const sw_kafka_opts *base, int parts,
         fprintf(stderr, "e2e: the latency group got %u of %d partitions in %d s\n", atomic_load(&assigned), parts,
                 ASSIGN_TIMEOUT_S);
     } else {
+        /* sw_run's threads: every thread now but this one and the broker's
+         * (the producer and the catch-up check start theirs later). */
+        pid_t swt[MAX_SW_TIDS], now[MAX_SW_TIDS];
+        int nsw = other_tids(swt, MAX_SW_TIDS);
+        double sw0 = tids_cpu_s(swt, nsw), p0 = proc_cpu_s();
         lr->produce_s = produce_file(base, topic, f, lr->rate);
         if (lr->produce_s > 0 && watermarks(base, topic, parts, NULL, hwm) == 0 &&
             wait_caught_up(base, topic, group, parts, hwm) == 0)
             lr->ok = 1;
+        lr->sw_cpu_s = tids_cpu_s(swt, nsw) - sw0;
+        lr->cpu_s = proc_cpu_s() - p0;
+        int nnow = other_tids(now, MAX_SW_TIDS), fresh = 0;
+        for (int i = 0; i < nnow; i++) {
+            bool known = false;
+            for (int j = 0; j < nsw && !known; j++) known = swt[j] == now[i];
+            fresh += !known;
+        }
+        if (fresh)
+            fprintf(stderr, "e2e: %s: %d threads of sw_run started during the phase; their CPU is not counted in "
+                            "sessionwatch's\n", lr->name, fresh);
     }
     atomic_store(&stop, 1);
     bool joined = join_run(tid, &stop);
@@ -912,11 +1193,11 @@ static double median(double *v, int n) {
 }
 
 typedef struct {
-    const char *name;
-    int threads;
+    const variant *v;
     result r[MAX_RUNS];
     int n, retries;
     double med, min, max, cpu_per_m, client_cpu_per_m;
+    uint64_t alerts_min, alerts_max; /* per run */
 } figure;
 
 static void summarize(figure *f) {
@@ -931,39 +1212,56 @@ static void summarize(figure *f) {
     f->max = t[f->n - 1];
     f->cpu_per_m = median(c, f->n);
     f->client_cpu_per_m = median(cc, f->n);
+    f->alerts_min = UINT64_MAX;
+    for (int i = 0; i < f->n; i++) {
+        if (f->r[i].alerts < f->alerts_min) f->alerts_min = f->r[i].alerts;
+        if (f->r[i].alerts > f->alerts_max) f->alerts_max = f->r[i].alerts;
+    }
 }
 
 static void report(const figure *f, const topic_info *ti, bool json) {
     double recs = (double)ti->records, mb = (double)ti->bytes / 1e6;
+    const variant *v = f->v;
+    char alerts[48] = "-";
+    if (v->kind != V_BARE)
+        snprintf(alerts, sizeof alerts, f->alerts_min == f->alerts_max ? "%" PRIu64 : "%" PRIu64 "..%" PRIu64,
+                 f->alerts_min, f->alerts_max);
     if (json)
-        printf("{\"name\":\"%s\",\"threads\":%d,\"partitions\":%d,\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
-               ",\"runs\":%d,\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"records_per_s\":%.0f,\"mb_per_s\":%.2f,"
-               "\"cpu_s_per_m\":%.3f,\"client_cpu_s_per_m\":%.3f,\"retries\":%d}\n",
-               f->name, f->threads, ti->partitions, ti->records, ti->bytes, f->n, f->med, f->min, f->max,
-               recs / f->med, mb / f->med, f->cpu_per_m, f->client_cpu_per_m, f->retries);
+        printf("{\"name\":\"%s\",\"label\":\"%s\",\"state\":\"%s\",\"threads\":%d,\"partitions\":%d,"
+               "\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"runs\":%d,\"median_s\":%.6f,\"min_s\":%.6f,"
+               "\"max_s\":%.6f,\"records_per_s\":%.0f,\"mb_per_s\":%.2f,\"cpu_s_per_m\":%.3f,"
+               "\"client_cpu_s_per_m\":%.3f,\"retries\":%d,\"alerts\":\"%s\"}\n",
+               v->name, v->label, v->state ? v->state : "", v->threads, ti->partitions, ti->records, ti->bytes, f->n,
+               f->med, f->min, f->max, recs / f->med, mb / f->med, f->cpu_per_m, f->client_cpu_per_m, f->retries,
+               alerts);
     else
-        printf("%-13s %7d %12.0f %8.1f %10.2f %10.2f   %.4f (%.4f..%.4f)\n", f->name, f->threads, recs / f->med,
-               mb / f->med, f->cpu_per_m, f->client_cpu_per_m, f->med, f->min, f->max);
+        printf("%-50s %7d %12.0f %8.1f %10.2f %10.2f   %.4f (%.4f..%.4f) %8s\n", v->label, v->threads,
+               recs / f->med, mb / f->med, f->cpu_per_m, f->client_cpu_per_m, f->med, f->min, f->max, alerts);
 }
 
 static void report_latency(const latency_result *lr, int parts, bool json) {
     if (json)
         printf("{\"name\":\"%s\",\"threads\":2,\"partitions\":%d,\"fetch_wait_max_ms\":%d,\"rate\":%" PRIu64
                ",\"share\":%.2f,\"seconds\":%.1f,\"records\":%" PRIu64 ",\"processed\":%" PRId64 ",\"produce_s\":%.2f,\"alerts\":%" PRIu64
-               ",\"p50_ms\":%" PRId64 ",\"p99_ms\":%" PRId64 ",\"max_ms\":%" PRId64 ",\"mean_ms\":%.1f}\n",
+               ",\"p50_ms\":%" PRId64 ",\"p99_ms\":%" PRId64 ",\"max_ms\":%" PRId64 ",\"mean_ms\":%.1f,"
+               "\"cpu_s_per_m\":%.3f,\"client_cpu_s_per_m\":%.3f}\n",
                lr->name, parts, lr->fetch_wait_ms ? lr->fetch_wait_ms : 500, lr->rate, lr->share, lr->seconds,
-               lr->records, lr->processed, lr->produce_s, lr->alerts, lr->p50, lr->p99, lr->max, lr->mean);
+               lr->records, lr->processed, lr->produce_s, lr->alerts, lr->p50, lr->p99, lr->max, lr->mean,
+               lr->cpu_s / (double)lr->records * 1e6, lr->sw_cpu_s / (double)lr->records * 1e6);
     else
         printf("alert latency, fetch.wait.max.ms=%d%s: %" PRIu64 " alerts: p50 %" PRId64 " ms, p99 %" PRId64
                " ms, max %" PRId64 " ms, mean %.1f ms (%" PRIu64 " records at %" PRIu64 "/s in %.1f s; "
-               "sessionwatch processed %" PRId64 ")\n",
+               "sessionwatch processed %" PRId64 "); CPU s per million records %.2f (process: broker, producer, "
+               "sessionwatch) / %.2f (sessionwatch's threads)\n",
                lr->fetch_wait_ms ? lr->fetch_wait_ms : 500, lr->fetch_wait_ms ? "" : " (default)", lr->alerts,
-               lr->p50, lr->p99, lr->max, lr->mean, lr->records, lr->rate, lr->produce_s, lr->processed);
+               lr->p50, lr->p99, lr->max, lr->mean, lr->records, lr->rate, lr->produce_s, lr->processed,
+               lr->cpu_s / (double)lr->records * 1e6, lr->sw_cpu_s / (double)lr->records * 1e6);
 }
 
 static int usage(void) {
     fprintf(stderr, "usage: e2e [--records N] [--partitions P] [--tenants T] [--runs N] [--latency-seconds S] "
-                    "[--latency-share F | --latency-rate N] [-X key=value ...] [--json]\n");
+                    "[--latency-share F | --latency-rate N] [--python-script PATH [--python INTERPRETER]] "
+                    "[-X key=value ...] [--json]\n");
     return 2;
 }
 
@@ -983,6 +1281,8 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--latency-seconds") == 0) lat_seconds = atof(v), i++;
         else if (strcmp(argv[i], "--latency-share") == 0) lat_share = atof(v), i++;
         else if (strcmp(argv[i], "--latency-rate") == 0) lat_rate = strtoull(v, NULL, 10), i++;
+        else if (strcmp(argv[i], "--python-script") == 0) py_script = v, i++;
+        else if (strcmp(argv[i], "--python") == 0) py_interp = v, i++;
         else if (strcmp(argv[i], "-X") == 0 && strchr(v, '=') && n_xprops < MAX_X) {
             char *kv = strdup(v), *eq = strchr(kv, '=');
             *eq = '\0';
@@ -1000,7 +1300,8 @@ int main(int argc, char **argv) {
     char err[512];
     sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
     if (!m || sw_mockcluster_topic(m, IN_TOPIC, partitions, err, sizeof err) ||
-        sw_mockcluster_topic(m, ALERTS_TOPIC, ALERT_PARTS, err, sizeof err)) {
+        sw_mockcluster_topic(m, ALERTS_TOPIC, ALERT_PARTS, err, sizeof err) ||
+        sw_mockcluster_topic(m, PY_ALERTS_TOPIC, ALERT_PARTS, err, sizeof err)) {
         fprintf(stderr, "e2e: cannot start the mock Kafka cluster: %s\n", err);
         sw_mockcluster_stop(m);
         return 1;
@@ -1040,67 +1341,101 @@ int main(int argc, char **argv) {
                (double)ti.max_part_bytes / 1e6);
     fflush(stdout);
 
-    static figure figs[4]; /* bare 1, bare 2, sessionwatch 1, sessionwatch 2 threads */
-    for (int i = 0; i < 4; i++) figs[i].name = i < 2 ? "bare" : "sessionwatch", figs[i].threads = i % 2 + 1;
+    /* The rows: every variant, but the Python one only with --python-script. */
+    static figure figs[N_VARIANTS];
+    int nfigs = 0;
+    for (size_t i = 0; i < N_VARIANTS; i++)
+        if (VARIANTS[i].kind != V_PY || py_script) figs[nfigs++].v = &VARIANTS[i];
     for (int run = 1; run <= runs && !rc; run++) {
-        for (int i = 0; i < 4 && !rc; i++) {
+        for (int i = 0; i < nfigs && !rc; i++) {
             figure *f = &figs[i];
+            const variant *v = f->v;
             result r = {0};
             /* A run whose partitions did not all start within SPREAD_MAX_S
              * (a librdkafka retry timer) or that failed is run again. */
             for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
                 char group[64];
-                snprintf(group, sizeof group, "e2e-sw-%d-%d-%d", f->threads, run, attempt);
-                result a = i < 2 ? run_bare(&ti, f->threads, run * 10 + attempt, NULL) : run_sw(&ti, f->threads, group);
+                snprintf(group, sizeof group, "e2e-%s-%d-%d-%d", v->name, v->threads, run, attempt);
+                result a = v->kind == V_BARE ? run_bare(&ti, v->threads, run * 10 + attempt, NULL)
+                           : v->kind == V_SW ? run_sw(&ti, v, group)
+                                             : run_python(&ti, group);
                 if (a.ok) r = a;
                 if (a.ok && a.spread <= SPREAD_MAX_S) break;
                 if (a.ok && attempt < ATTEMPTS) {
-                    fprintf(stderr, "e2e: run %d %s/%d: partitions started %.0f ms apart; run again\n", run, f->name,
-                            f->threads, a.spread * 1e3);
+                    fprintf(stderr, "e2e: run %d %s/%d: partitions started %.0f ms apart; run again\n", run, v->name,
+                            v->threads, a.spread * 1e3);
                     f->retries++;
                 }
             }
             if (!r.ok || r.records != ti.records || r.bytes != ti.bytes) {
-                fprintf(stderr, "e2e: %s with %d threads, run %d failed\n", f->name, f->threads, run);
+                fprintf(stderr, "e2e: %s with %d threads, run %d failed\n", v->name, v->threads, run);
                 rc = 1;
                 break;
             }
             f->r[f->n++] = r;
-            fprintf(stderr, "e2e: run %d %s/%d: %.4f s, %.0f records/s, CPU %.3f s (clients %.3f s)", run, f->name,
-                    f->threads, r.seconds, (double)r.records / r.seconds, r.cpu, r.client_cpu);
+            fprintf(stderr, "e2e: run %d %s/%d: %.4f s, %.0f records/s, CPU %.3f s (clients %.3f s)", run, v->name,
+                    v->threads, r.seconds, (double)r.records / r.seconds, r.cpu, r.client_cpu);
             fprintf(stderr, "; partitions started within %.0f ms", r.spread * 1e3);
-            if (i < 2) fprintf(stderr, ", the first %.0f ms after assign", r.lead * 1e3);
+            if (v->kind == V_BARE) fprintf(stderr, ", the first %.0f ms after assign", r.lead * 1e3);
+            if (v->kind != V_BARE) fprintf(stderr, "; %" PRIu64 " alerts", r.alerts);
             fputc('\n', stderr);
         }
     }
     if (rc) goto done;
-    for (int i = 0; i < 4; i++) summarize(&figs[i]);
+    for (int i = 0; i < nfigs; i++) summarize(&figs[i]);
+    if (json && py_script)
+        printf("{\"name\":\"python_info\",\"python\":\"%s\",\"interpreter\":\"%s\",\"confluent_kafka\":\"%s\"}\n",
+               py_version, py_interp, py_ck_version);
     if (!json)
-        printf("\ninterval: bare, the first record received -> the last record received; sessionwatch, some "
-               "partition's 3rd record processed -> the last partition's last record processed (sentinel alerts "
-               "seen by on_alert): no group join, no exit settle time.  CPU: CPU seconds per million records over "
-               "the interval, of the process (mock broker included) and of the clients alone.  %d runs each.\n"
-               "%-13s %7s %12s %8s %10s %10s   %s\n", runs, "consumer", "threads", "records/s", "MB/s", "CPU s/M",
-               "client s/M", "median s (min..max)");
-    for (int i = 0; i < 4; i++) report(&figs[i], &ti, json);
-    for (int i = 0; i < 4 && !json; i++)
+        printf("\npacing: none; the topic was preloaded (%d partitions, largest %.1f MB: under the mock's ~5 MB, "
+               "nothing deleted) and every row drains all of it.\n"
+               "interval: bare and Python, the first record received -> the last record received (Python: "
+               "processed); sessionwatch, some partition's 3rd record processed -> the last partition's last record "
+               "processed (sentinel alerts seen by on_alert): no group join, no exit settle time.  CPU: CPU seconds "
+               "per million records over the interval, of the process(es) (mock broker included) and of the "
+               "clients alone.  %d runs each.%s%s%s\n"
+               "%-50s %7s %12s %8s %10s %10s   %-26s %8s\n",
+               partitions, (double)ti.max_part_bytes / 1e6, runs, py_script ? "  Python " : "",
+               py_script ? py_version : "", py_script ? " (Debian's python3-confluent-kafka)" : "", "consumer",
+               "threads", "records/s", "MB/s", "CPU s/M", "client s/M", "median s (min..max)", "alerts");
+    for (int i = 0; i < nfigs; i++) report(&figs[i], &ti, json);
+    for (int i = 0; i < nfigs && !json; i++)
         if (figs[i].retries)
-            printf("(%s/%d: %d run%s repeated: partitions started more than %.0f ms apart)\n", figs[i].name,
-                   figs[i].threads, figs[i].retries, figs[i].retries > 1 ? "s" : "", SPREAD_MAX_S * 1e3);
-    for (int t = 1; t <= 2; t++) {
-        /* Rate of sessionwatch / rate of bare: of the medians, and of the
+            printf("(%s/%d: %d run%s repeated: partitions started more than %.0f ms apart)\n", figs[i].v->name,
+                   figs[i].v->threads, figs[i].retries, figs[i].retries > 1 ? "s" : "", SPREAD_MAX_S * 1e3);
+    for (size_t k = 0; k < sizeof RATIOS / sizeof RATIOS[0]; k++) {
+        /* Rate of one row / rate of another: of the medians, and of the
          * best runs (those without a fetch stall). */
-        double ratio = figs[t - 1].med / figs[t + 1].med, best = figs[t - 1].min / figs[t + 1].min;
-        if (json) printf("{\"name\":\"ratio\",\"threads\":%d,\"sw_over_bare\":%.3f,\"best_sw_over_best_bare\":%.3f}\n",
-                         t, ratio, best);
-        else printf("sessionwatch / bare records/s, %d thread%s: %.2f of the medians, %.2f of the best runs "
-                    "(target >= 0.70)\n", t, t > 1 ? "s" : "", ratio, best);
+        const figure *a = NULL, *b = NULL;
+        for (int i = 0; i < nfigs; i++) {
+            if (strcmp(figs[i].v->name, RATIOS[k].of) == 0 && figs[i].v->threads == RATIOS[k].of_threads) a = &figs[i];
+            if (strcmp(figs[i].v->name, RATIOS[k].to) == 0 && figs[i].v->threads == RATIOS[k].to_threads) b = &figs[i];
+        }
+        if (!a || !b) continue;
+        double ratio = b->med / a->med, best = b->min / a->min;
+        if (json)
+            printf("{\"name\":\"ratio\",\"of\":\"%s\",\"of_threads\":%d,\"to\":\"%s\",\"to_threads\":%d,"
+                   "\"median\":%.3f,\"best\":%.3f,\"target\":\"%s\"}\n",
+                   RATIOS[k].of, RATIOS[k].of_threads, RATIOS[k].to, RATIOS[k].to_threads, ratio, best,
+                   RATIOS[k].target ? RATIOS[k].target : "");
+        else
+            printf("%s/%d / %s/%d records/s: %.2f of the medians, %.2f of the best runs%s%s%s\n", RATIOS[k].of,
+                   RATIOS[k].of_threads, RATIOS[k].to, RATIOS[k].to_threads, ratio, best,
+                   RATIOS[k].target ? " (target " : "", RATIOS[k].target ? RATIOS[k].target : "",
+                   RATIOS[k].target ? ")" : "");
     }
     fflush(stdout);
 
-    if (lat_seconds > 0) {
+    const figure *sw2 = NULL; /* the latency phase's rate is a share of its drain rate */
+    for (int i = 0; i < nfigs; i++)
+        if (figs[i].v->kind == V_SW && strcmp(figs[i].v->state, "memory") == 0 && figs[i].v->threads == 2)
+            sw2 = &figs[i];
+    if (lat_seconds > 0 && !lat_rate && !sw2) {
+        fprintf(stderr, "e2e: no sessionwatch 2-thread figure to pace the latency phase by; use --latency-rate\n");
+        rc = 1;
+    } else if (lat_seconds > 0) {
         uint64_t rate = lat_rate ? lat_rate
-                                 : (uint64_t)((double)ti.records / figs[3].med * lat_share / 100.0 + 0.5) * 100;
+                                 : (uint64_t)((double)ti.records / sw2->med * lat_share / 100.0 + 0.5) * 100;
         if (rate < 100) rate = 100;
         uint64_t n = (uint64_t)((double)rate * lat_seconds);
         if (n > MAX_LATENCY_RECORDS) {

@@ -287,15 +287,20 @@ class Detector:
         key.sessions = {}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", help="NDJSON files (default: stdin)")
+def add_rule_args(parser):
+    """The rule's parameters, shared with bench/reference_kafka.py."""
     parser.add_argument("--window-min", type=int, default=35)
     parser.add_argument("--min-sessions", type=int, default=3)
     parser.add_argument("--lateness-min", type=int, default=10)
     parser.add_argument("--tenant-field", default=None, help="dotted path of the tenant")
     parser.add_argument("--max-alerts", type=int, default=100,
                         help="alerts per tenant per 30-minute bucket")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", help="NDJSON files (default: stdin)")
+    add_rule_args(parser)
     args = parser.parse_args()
 
     detector = Detector(args, sys.stdout)
