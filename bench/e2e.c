@@ -127,6 +127,7 @@
 #include "kafka.h"
 #include "keyed_producer.h"
 #include "mockcluster.h"
+#include "redis.h"
 #include "timefmt.h"
 #include "worker.h"
 
@@ -515,16 +516,22 @@ typedef struct {
     const char *label; /* the table's consumer column */
     variant_kind kind;
     int threads;
-    const char *state; /* V_SW: the run's --state ("memory": sw_run's window state in the workers) */
+    const char *state; /* V_SW: the run's --state ("memory": sw_run's window state in the workers;
+                          "redis": checkpoints to --redis URL, a row only when it is given) */
+    int64_t checkpoint_ms; /* "redis": --checkpoint-interval */
 } variant;
 
 static const variant VARIANTS[] = {
-    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 1, NULL},
-    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 2, NULL},
-    {"sessionwatch", "sessionwatch run --state memory", V_SW, 1, "memory"},
-    {"sessionwatch", "sessionwatch run --state memory", V_SW, 2, "memory"},
-    /* {"sessionwatch_redis", "sessionwatch run --state redis://", V_SW, 2, "redis://127.0.0.1:6379"}, */
-    {"python", "Python consumer (confluent-kafka) + reference.py", V_PY, 1, NULL},
+    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 1, NULL, 0},
+    {"bare", "bare librdkafka consumer, no parsing", V_BARE, 2, NULL, 0},
+    {"sessionwatch", "sessionwatch run --state memory", V_SW, 1, "memory", 0},
+    {"sessionwatch", "sessionwatch run --state memory", V_SW, 2, "memory", 0},
+    /* The default interval, and 20x as often: a preloaded topic drains in well under a
+     * second, so the 1 s row sees few checkpoints; the 50 ms row bounds their cost. */
+    {"sessionwatch_redis", "sessionwatch run --state redis:// (checkpoints 1s)", V_SW, 1, "redis", 1000},
+    {"sessionwatch_redis", "sessionwatch run --state redis:// (checkpoints 1s)", V_SW, 2, "redis", 1000},
+    {"sessionwatch_redis50", "sessionwatch run --state redis:// (checkpoints 50ms)", V_SW, 2, "redis", 50},
+    {"python", "Python consumer (confluent-kafka) + reference.py", V_PY, 1, NULL, 0},
 };
 #define N_VARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
 
@@ -537,20 +544,64 @@ static const struct {
     {"sessionwatch", "bare", 1, 1, ">= 0.70"},
     {"sessionwatch", "bare", 2, 2, ">= 0.70"},
     {"sessionwatch", "python", 1, 1, NULL},
-    /* {"sessionwatch_redis", "sessionwatch", 2, 2, ">= 0.90"}, */
+    {"sessionwatch_redis", "sessionwatch", 1, 1, ">= 0.90"},
+    {"sessionwatch_redis", "sessionwatch", 2, 2, ">= 0.90"},
+    {"sessionwatch_redis50", "sessionwatch", 2, 2, NULL},
 };
 
 /* A V_SW row's options on top of run_sw's; 0, or -1 when this build cannot
  * run it.  For a redis:// row: sw_redis_parse_url(v->state, ...) into a
  * target that outlives the run, then o->state = &target (and the
  * checkpoint interval to measure). */
+/* The Redis rows (--redis URL): NULL leaves them out. */
+static const char *redis_url;
+static sw_redis_target redis_target;
+static sw_redis redis_stats; /* the benchmark's own connection, for INFO and MEMORY USAGE */
+
 static int sw_variant_opts(const variant *v, sw_run_opts *o) {
-    (void)o;
-    if (v->state && strcmp(v->state, "memory") != 0) {
-        fprintf(stderr, "e2e: %s: --state %s is not supported by this build\n", v->name, v->state);
-        return -1;
-    }
+    if (!v->state || strcmp(v->state, "memory") == 0) return 0;
+    o->state = &redis_target;
+    o->checkpoint_interval_ms = v->checkpoint_ms;
+    o->state_ttl_ms = 3600000;
     return 0;
+}
+
+/* A counter from Redis INFO (e.g. total_commands_processed); -1 when unknown. */
+static int64_t redis_info(const char *field) {
+    redisReply *r = sw_redis_cmdv(&redis_stats, "INFO", "stats", (const char *)NULL);
+    int64_t v = -1;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(r->str, field);
+        if (p && p[strlen(field)] == ':') v = strtoll(p + strlen(field) + 1, NULL, 10);
+    }
+    if (r) freeReplyObject(r);
+    return v;
+}
+
+/* Redis memory and fields of a group's users hashes (SCAN, then HLEN and
+ * MEMORY USAGE each). */
+static void redis_users(const char *group, uint64_t *users, uint64_t *bytes) {
+    char pattern[128], cursor[32] = "0";
+    snprintf(pattern, sizeof pattern, "sw:{%s:*}:users", group);
+    *users = *bytes = 0;
+    do {
+        redisReply *r = sw_redis_cmdv(&redis_stats, "SCAN", cursor, "MATCH", pattern, "COUNT", "1000", (const char *)NULL);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            if (r) freeReplyObject(r);
+            return;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            redisReply *n = sw_redis_cmdv(&redis_stats, "HLEN", key, (const char *)NULL);
+            redisReply *m = sw_redis_cmdv(&redis_stats, "MEMORY", "USAGE", key, "SAMPLES", "0", (const char *)NULL);
+            if (n && n->type == REDIS_REPLY_INTEGER) *users += (uint64_t)n->integer;
+            if (m && m->type == REDIS_REPLY_INTEGER) *bytes += (uint64_t)m->integer;
+            if (n) freeReplyObject(n);
+            if (m) freeReplyObject(m);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
 }
 
 /* The Python baseline (--python-script): NULL leaves its row out. */
@@ -662,6 +713,10 @@ typedef struct {
     double spread;                   /* first record of the first partition .. of the last one */
     uint64_t records, bytes;
     uint64_t alerts;                 /* sessionwatch and Python: alerts emitted */
+    /* Redis rows, over the whole run (join to exit): commands, bytes sent
+     * to Redis, and what it holds afterwards. */
+    int64_t redis_cmds, redis_in_bytes;
+    uint64_t redis_users, redis_mem;
     int ok;
 } result;
 
@@ -795,6 +850,9 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
     pthread_t tid;
     capture cap;
     if (!pr.start_seen || !pr.end_seen || sw_variant_opts(v, &rt.opts) != 0) goto out;
+    bool redis = rt.opts.state != NULL;
+    int64_t cmds0 = redis ? redis_info("total_commands_processed") : 0;
+    int64_t in0 = redis ? redis_info("total_net_input_bytes") : 0;
     capture_begin(&cap);
     if (pthread_create(&tid, NULL, sw_run_thread_main, &rt) != 0) {
         capture_end(&cap);
@@ -827,6 +885,12 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
         r.records = ti->records;
         r.bytes = ti->bytes;
         r.alerts = atomic_load(&pr.alerts);
+        if (redis) {
+            /* Less this benchmark's own INFO command. */
+            r.redis_cmds = redis_info("total_commands_processed") - cmds0 - 1;
+            r.redis_in_bytes = redis_info("total_net_input_bytes") - in0;
+            redis_users(group, &r.redis_users, &r.redis_mem);
+        }
     }
 out:
     free(pr.start_seen);
@@ -1009,8 +1073,10 @@ static int cmp_i64(const void *a, const void *b) {
 }
 
 typedef struct {
-    const char *name;     /* "latency" (defaults) or "latency_fw10" */
+    const char *name;     /* "latency" (defaults), "latency_fw10", "latency_fw10_redis" */
     int fetch_wait_ms;    /* 0: librdkafka's default */
+    bool redis;           /* --state redis:// (--redis), checkpoints every second */
+    int64_t redis_cmds, redis_in; /* Redis commands and bytes received over the run */
     double share;         /* of sessionwatch's 2-thread drain rate; 0 with --latency-rate */
     uint64_t rate, records, alerts_emitted, alerts, no_source;
     int64_t processed;    /* sw_run's summary */
@@ -1110,6 +1176,13 @@ static void run_latency(sw_mockcluster *m, const sw_kafka_opts *base, int parts,
     sw_run_thread rt = {.opts = {.cfg = &cfg, .kafka = &k, .topic = topic, .alerts_topic = alerts_topic,
                               .group = group, .threads = 2, .summary_json = true, .stop = &stop,
                               .on_alert = on_alert, .on_alert_ud = &pr, .assigned = &assigned}};
+    if (lr->redis) {
+        rt.opts.state = &redis_target;
+        rt.opts.checkpoint_interval_ms = 1000;
+        rt.opts.state_ttl_ms = 3600000;
+        lr->redis_cmds = -redis_info("total_commands_processed");
+        lr->redis_in = -redis_info("total_net_input_bytes");
+    }
     pthread_t tid;
     capture cap;
     if (!hwm) return;
@@ -1237,6 +1310,27 @@ static void report(const figure *f, const topic_info *ti, bool json) {
     else
         printf("%-50s %7d %12.0f %8.1f %10.2f %10.2f   %.4f (%.4f..%.4f) %8s\n", v->label, v->threads,
                recs / f->med, mb / f->med, f->cpu_per_m, f->client_cpu_per_m, f->med, f->min, f->max, alerts);
+    if (!v->state || strcmp(v->state, "redis") != 0 || f->n == 0) return;
+    /* What Redis did for it, per run on average (join to exit, final
+     * checkpoints included), and what it held after the last run. */
+    double cmds = 0, in = 0;
+    for (int i = 0; i < f->n; i++) cmds += (double)f->r[i].redis_cmds, in += (double)f->r[i].redis_in_bytes;
+    cmds /= f->n;
+    in /= f->n;
+    const result *last = &f->r[f->n - 1];
+    double per_user = last->redis_users ? (double)last->redis_mem / (double)last->redis_users : 0;
+    double cmds_per_s = cmds / f->med, bytes_per_s = in / f->med;
+    if (json)
+        printf("{\"name\":\"redis_cost\",\"variant\":\"%s\",\"threads\":%d,\"checkpoint_ms\":%" PRId64
+               ",\"commands_per_run\":%.0f,\"bytes_in_per_run\":%.0f,\"commands_per_s\":%.0f,\"bytes_in_per_s\":%.0f,"
+               "\"bytes_in_per_record\":%.1f,\"users\":%" PRIu64 ",\"redis_bytes_per_user\":%.0f}\n",
+               v->name, v->threads, v->checkpoint_ms, cmds, in, cmds_per_s, bytes_per_s, in / recs,
+               last->redis_users, per_user);
+    else
+        printf("  Redis for it: %.0f commands and %.1f MB in per run (%.0f commands/s, %.1f MB/s over the "
+               "measured interval; %.0f B per record); afterwards %" PRIu64 " tracked users at %.0f B each "
+               "(MEMORY USAGE / HLEN)\n", cmds, in / 1e6, cmds_per_s, bytes_per_s / 1e6, in / recs,
+               last->redis_users, per_user);
 }
 
 static void report_latency(const latency_result *lr, int parts, bool json) {
@@ -1249,19 +1343,19 @@ static void report_latency(const latency_result *lr, int parts, bool json) {
                lr->records, lr->processed, lr->produce_s, lr->alerts, lr->p50, lr->p99, lr->max, lr->mean,
                lr->cpu_s / (double)lr->records * 1e6, lr->sw_cpu_s / (double)lr->records * 1e6);
     else
-        printf("alert latency, fetch.wait.max.ms=%d%s: %" PRIu64 " alerts: p50 %" PRId64 " ms, p99 %" PRId64
+        printf("alert latency, fetch.wait.max.ms=%d%s%s: %" PRIu64 " alerts: p50 %" PRId64 " ms, p99 %" PRId64
                " ms, max %" PRId64 " ms, mean %.1f ms (%" PRIu64 " records at %" PRIu64 "/s in %.1f s; "
                "sessionwatch processed %" PRId64 "); CPU s per million records %.2f (process: broker, producer, "
                "sessionwatch) / %.2f (sessionwatch's threads)\n",
-               lr->fetch_wait_ms ? lr->fetch_wait_ms : 500, lr->fetch_wait_ms ? "" : " (default)", lr->alerts,
-               lr->p50, lr->p99, lr->max, lr->mean, lr->records, lr->rate, lr->produce_s, lr->processed,
+               lr->fetch_wait_ms ? lr->fetch_wait_ms : 500, lr->fetch_wait_ms ? "" : " (default)",
+               lr->redis ? ", --state redis:// (1 s checkpoints)" : "", lr->alerts, lr->p50, lr->p99, lr->max, lr->mean, lr->records, lr->rate, lr->produce_s, lr->processed,
                lr->cpu_s / (double)lr->records * 1e6, lr->sw_cpu_s / (double)lr->records * 1e6);
 }
 
 static int usage(void) {
     fprintf(stderr, "usage: e2e [--records N] [--partitions P] [--tenants T] [--runs N] [--latency-seconds S] "
                     "[--latency-share F | --latency-rate N] [--python-script PATH [--python INTERPRETER]] "
-                    "[-X key=value ...] [--json]\n");
+                    "[--redis redis://HOST:PORT] [-X key=value ...] [--json]\n");
     return 2;
 }
 
@@ -1283,6 +1377,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--latency-rate") == 0) lat_rate = strtoull(v, NULL, 10), i++;
         else if (strcmp(argv[i], "--python-script") == 0) py_script = v, i++;
         else if (strcmp(argv[i], "--python") == 0) py_interp = v, i++;
+        else if (strcmp(argv[i], "--redis") == 0) redis_url = v, i++;
         else if (strcmp(argv[i], "-X") == 0 && strchr(v, '=') && n_xprops < MAX_X) {
             char *kv = strdup(v), *eq = strchr(kv, '=');
             *eq = '\0';
@@ -1298,6 +1393,17 @@ int main(int argc, char **argv) {
         return usage();
 
     char err[512];
+    if (redis_url) {
+        if (sw_redis_parse_url(redis_url, &redis_target, err, sizeof err) != 0) {
+            fprintf(stderr, "e2e: --redis: %s\n", err);
+            return 2;
+        }
+        sw_redis_init(&redis_stats, &redis_target, 5000);
+        if (sw_redis_connect(&redis_stats) != 0) {
+            fprintf(stderr, "e2e: --redis: %s\n", redis_stats.err);
+            return 1;
+        }
+    }
     sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
     if (!m || sw_mockcluster_topic(m, IN_TOPIC, partitions, err, sizeof err) ||
         sw_mockcluster_topic(m, ALERTS_TOPIC, ALERT_PARTS, err, sizeof err) ||
@@ -1345,7 +1451,9 @@ int main(int argc, char **argv) {
     static figure figs[N_VARIANTS];
     int nfigs = 0;
     for (size_t i = 0; i < N_VARIANTS; i++)
-        if (VARIANTS[i].kind != V_PY || py_script) figs[nfigs++].v = &VARIANTS[i];
+        if ((VARIANTS[i].kind != V_PY || py_script) &&
+            (!VARIANTS[i].state || strcmp(VARIANTS[i].state, "redis") != 0 || redis_url))
+            figs[nfigs++].v = &VARIANTS[i];
     for (int run = 1; run <= runs && !rc; run++) {
         for (int i = 0; i < nfigs && !rc; i++) {
             figure *f = &figs[i];
@@ -1455,8 +1563,10 @@ int main(int argc, char **argv) {
             printf("\nalert latency under load: sessionwatch 2 threads joined, then %" PRIu64 " records produced "
                    "paced at %" PRIu64 "/s (%s) to %d partitions; latency = alert CreateTime - completing record "
                    "CreateTime\n", n, rate, why, partitions);
-        latency_result lrs[2] = {{.name = "latency", .fetch_wait_ms = 0}, {.name = "latency_fw10", .fetch_wait_ms = 10}};
-        for (int i = 0; i < 2; i++) {
+        latency_result lrs[3] = {{.name = "latency", .fetch_wait_ms = 0},
+                                 {.name = "latency_fw10", .fetch_wait_ms = 10},
+                                 {.name = "latency_fw10_redis", .fetch_wait_ms = 10, .redis = true}};
+        for (int i = 0; i < (redis_url ? 3 : 2); i++) {
             latency_result *lr = &lrs[i];
             lr->rate = rate;
             lr->share = lat_rate ? 0 : lat_share;
@@ -1468,12 +1578,36 @@ int main(int argc, char **argv) {
                 rc = 1;
                 continue;
             }
+            if (lr->redis) {
+                lr->redis_cmds += redis_info("total_commands_processed") - 1;
+                lr->redis_in += redis_info("total_net_input_bytes");
+                if (json)
+                    printf("{\"name\":\"redis_paced\",\"seconds\":%.1f,\"commands\":%" PRId64 ",\"bytes_in\":%" PRId64
+                           ",\"commands_per_s\":%.0f,\"bytes_in_per_s\":%.0f}\n", lr->seconds, lr->redis_cmds,
+                           lr->redis_in, (double)lr->redis_cmds / lr->seconds, (double)lr->redis_in / lr->seconds);
+                else
+                    printf("Redis under that paced load: %.0f commands/s, %.2f MB/s received (1 s checkpoints, "
+                           "%d partitions)\n", (double)lr->redis_cmds / lr->seconds,
+                           (double)lr->redis_in / lr->seconds / 1e6, partitions);
+            }
             report_latency(lr, partitions, json);
             if (lr->no_source) fprintf(stderr, "e2e: %" PRIu64 " alerts had no source timestamp\n", lr->no_source);
             if (lr->alerts_emitted != lr->alerts + lr->no_source)
                 fprintf(stderr, "e2e: %" PRIu64 " alerts emitted, %" PRIu64 " on the alerts topic (re-sends?)\n",
                         lr->alerts_emitted, lr->alerts + lr->no_source);
             fflush(stdout);
+        }
+        /* The cost of checkpointing at the default interval over a run of
+         * several seconds: sessionwatch's CPU per record with and without. */
+        if (redis_url && lrs[1].ok && lrs[2].ok) {
+            double mem = lrs[1].sw_cpu_s / (double)lrs[1].records, red = lrs[2].sw_cpu_s / (double)lrs[2].records;
+            if (json)
+                printf("{\"name\":\"redis_cpu_ratio\",\"memory_cpu_s_per_m\":%.3f,\"redis_cpu_s_per_m\":%.3f,"
+                       "\"ratio\":%.3f}\n", mem * 1e6, red * 1e6, red > 0 ? mem / red : 0);
+            else
+                printf("Redis checkpointing (1 s) under paced load: sessionwatch CPU %.2f vs %.2f s per million "
+                       "records; CPU-bound throughput ratio redis/memory %.2f (target >= 0.90)\n", red * 1e6,
+                       mem * 1e6, red > 0 ? mem / red : 0);
         }
         fclose(f);
     }

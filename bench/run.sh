@@ -132,9 +132,18 @@ fi
 
 # 3. End to end through Kafka.  Its stderr (sw_run's logs and summaries, one
 # line per run) goes to a log; a failure keeps the other sections.
+# A redis-server of the benchmark's own (no persistence) for the --state
+# redis:// rows, on a free port, stopped by pid.
 e2e_status=0
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$DATA" \
+             --daemonize no >"$DATA/redis.log" 2>&1 &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 # shellcheck disable=SC2086 # E2E_ARGS is a list of arguments
-if ! RUNS=$RUNS "$BUILD"/e2e --json --python "$PYTHON" --python-script bench/reference_kafka.py ${E2E_ARGS:-} \
+if ! RUNS=$RUNS "$BUILD"/e2e --json --python "$PYTHON" --python-script bench/reference_kafka.py \
+       --redis "redis://127.0.0.1:$redis_port" ${E2E_ARGS:-} \
        2>"$DATA/e2e.log" | sed 's/^{/{"dataset":"e2e",/' >> "$results"; then
   e2e_status=1
   echo "bench/run.sh: bench/e2e failed; the end of its log:" >&2
@@ -327,7 +336,8 @@ def e2e_section():
                    "CPU s per M records (process / sessionwatch) | records processed |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for r in lat:
-            fw = f"{r['fetch_wait_max_ms']}" + (" (librdkafka default)" if r["name"] == "latency" else "")
+            fw = f"{r['fetch_wait_max_ms']}" + (" (librdkafka default)" if r["name"] == "latency" else "") + \
+                 (", --state redis:// (1 s checkpoints)" if r["name"].endswith("_redis") else "")
             done = f"{r['processed']:,} of {r['records']:,}"
             out.append(f"| {fw} | {r['alerts']:,} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | "
                        f"{r['mean_ms']:.1f} | {r['cpu_s_per_m']:.2f} / {r['client_cpu_s_per_m']:.2f} | {done} |")
@@ -336,11 +346,46 @@ def e2e_section():
                    "data arrives meanwhile; a real broker answers as soon as data is there, so the 10 ms row is the "
                    "closer one to a real broker. A live rate of half the drain rate is not sustainable here: the "
                    "producer runs on the same two cores and the mock returns one batch per partition per Fetch.")
+    out += redis_section(e, n)
     if e2e_failed:
         out.append("\n**bench/e2e exited with an error; see its log.**")
     out.append("")
     return out
 
+def redis_section(e, n):
+    out = []
+    cost = [r for r in e if r["name"] == "redis_cost"]
+    paced = next((r for r in e if r["name"] == "redis_paced"), None)
+    cpu = next((r for r in e if r["name"] == "redis_cpu_ratio"), None)
+    if not cost and not cpu:
+        redis_target[:] = [("Redis checkpointing within 10% of memory", "not measured", "bench/e2e ran no Redis row")]
+        return out
+    out.append("\n### Redis checkpointing (`--state redis://`, a redis-server started by bench/run.sh)\n")
+    out.append("- The preloaded topic drains in well under a second, so the drain rows above see at most one "
+               "periodic checkpoint (the 50 ms row about 20x more); the paced run below lasts several seconds at "
+               "the default 1 s interval and is the honest measure of the cost: sessionwatch's CPU per record "
+               "with and without Redis.")
+    for r in cost:
+        out.append(f"- {r['variant']}, {r['threads']} thread(s), checkpoints every {r['checkpoint_ms']} ms: "
+                   f"{r['commands_per_run']:,.0f} Redis commands and {r['bytes_in_per_run']/1e6:.2f} MB sent per run "
+                   f"(claims, loads and final checkpoints included; {r['bytes_in_per_record']:.0f} B per record); "
+                   f"Redis then held **{r['redis_bytes_per_user']:.0f} B per tracked user** "
+                   f"({r['users']:,} users; MEMORY USAGE / HLEN)")
+    if paced:
+        out.append(f"- paced run: {paced['commands_per_s']:,.0f} Redis commands/s, "
+                   f"{paced['bytes_in_per_s']/1e6:.2f} MB/s sent to Redis")
+    for r in (r for r in e if r["name"] == "ratio" and r["of"].startswith("sessionwatch_redis")):
+        out.append(f"- drain records/s, {r['of']} / {r['to']} ({r['of_threads']} thread(s)): {r['median']:.2f} of the "
+                   f"medians, {r['best']:.2f} of the best runs")
+    if cpu:
+        out.append(f"- **paced, 1 s checkpoints: sessionwatch CPU {cpu['redis_cpu_s_per_m']:.2f} vs "
+                   f"{cpu['memory_cpu_s_per_m']:.2f} s per million records with memory state: CPU-bound throughput "
+                   f"ratio {cpu['ratio']:.2f}**")
+        redis_target[:] = [("Redis checkpointing within 10% of memory (CPU per record, paced, 1 s checkpoints)",
+                            met(cpu["ratio"] >= 0.90), f"{cpu['ratio']:.2f}")]
+    return out
+
+redis_target = [("Redis checkpointing within 10% of memory", "not measured", "no paced Redis run")]
 lines += growth_section()
 lines += e2e_section()
 lines.append("## Targets\n")
@@ -348,7 +393,8 @@ lines.append("| target | met | measured (median) |")
 lines.append("|---|---|---|")
 for name, verdict, fig in targets:
     lines.append(f"| {name} | {verdict} | {fig} |")
-lines.append("| Redis checkpointing within 10% of memory | not measured | `--state redis://` does not exist yet |")
+for name, verdict, fig in redis_target:
+    lines.append(f"| {name} | {verdict} | {fig} |")
 lines.append("")
 out = "\n".join(lines) + "\n"
 open("bench/results/latest.md", "w").write(out)

@@ -424,8 +424,8 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
-                             sw_ckpt_stats *st, char *err, size_t errlen) {
+sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                                  sw_ckpt_stats *st, char *err, size_t errlen) {
     memset(st, 0, sizeof *st);
     c->len = c->nargs = 0;
     c->oom = 0;
@@ -490,11 +490,23 @@ sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_
         c->lens[i] = c->args[i].len;
     }
     st->bytes = c->len;
-    redisReply *rep = sw_redis_cmd(r, (int)c->nargs, c->argv, c->lens);
+    if (sw_redis_append(r, (int)c->nargs, c->argv, c->lens) != 0) return no_reply(r, "checkpoint", err, errlen);
+    return SW_CKPT_OK;
+}
+
+sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen) {
+    (void)c;
+    redisReply *rep = sw_redis_reply(r);
     if (!rep) return no_reply(r, "checkpoint", err, errlen);
     sw_ckpt_status rc = SW_CKPT_OK;
     if (rep->type == REDIS_REPLY_ERROR) rc = reply_error(rep, "checkpoint", err, errlen);
     freeReplyObject(rep);
     if (rc == SW_CKPT_OK) sw_store_tracked_clear(s);
     return rc;
+}
+
+sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                             sw_ckpt_stats *st, char *err, size_t errlen) {
+    sw_ckpt_status rc = sw_ckpt_write_send(c, r, s, next_offset, ttl_ms, st, err, errlen);
+    return rc == SW_CKPT_OK ? sw_ckpt_write_recv(c, r, s, err, errlen) : rc;
 }

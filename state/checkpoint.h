@@ -76,6 +76,12 @@ sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_se
  * next offset; on SW_CKPT_OK the store's change tracking is cleared. */
 sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
                              sw_ckpt_stats *st, char *err, size_t errlen);
+/* The same in two halves, so that one round trip serves the checkpoints
+ * of many partitions: _send queues it on r, _recv reads its reply (in the
+ * order sent).  s must not change in between. */
+sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                                  sw_ckpt_stats *st, char *err, size_t errlen);
+sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen);
 
 /* Appends the user field for (tenant, actor) to out (cap bytes); returns
  * its length, or 0 when it does not fit. */

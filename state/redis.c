@@ -173,6 +173,29 @@ redisReply *sw_redis_cmd(sw_redis *r, int argc, const char **argv, const size_t 
     return rep;
 }
 
+int sw_redis_append(sw_redis *r, int argc, const char **argv, const size_t *lens) {
+    if (sw_redis_connect(r) != 0) return -1;
+    if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK) {
+        drop(r, "Redis");
+        return -1;
+    }
+    return 0;
+}
+
+redisReply *sw_redis_reply(sw_redis *r) {
+    if (!r->c) {
+        /* A fresh connection would not hold the queued command's reply. */
+        if (!r->err[0]) snprintf(r->err, sizeof r->err, "Redis: connection lost");
+        return NULL;
+    }
+    void *rep = NULL;
+    if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
+        drop(r, "Redis");
+        return NULL;
+    }
+    return rep;
+}
+
 redisReply *sw_redis_cmdv(sw_redis *r, const char *arg0, ...) {
     const char *argv[16];
     int argc = 0;

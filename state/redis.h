@@ -51,6 +51,11 @@ int sw_redis_connect(sw_redis *r);
  * is returned as a reply of type REDIS_REPLY_ERROR.  Free with
  * freeReplyObject. */
 redisReply *sw_redis_cmd(sw_redis *r, int argc, const char **argv, const size_t *lens);
+/* Pipelining: sw_redis_append queues a command (0, or -1 with r->err);
+ * sw_redis_reply reads the next queued reply (NULL as sw_redis_cmd, and
+ * also when the connection was lost after the command was queued). */
+int sw_redis_append(sw_redis *r, int argc, const char **argv, const size_t *lens);
+redisReply *sw_redis_reply(sw_redis *r);
 /* The same with NUL-terminated arguments, at most 16. */
 redisReply *sw_redis_cmdv(sw_redis *r, const char *arg0, ...);
 

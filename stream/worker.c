@@ -29,7 +29,8 @@
 #define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
 #define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
 #define BACKOFF_MAX_MS 5000
-#define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before a periodic checkpoint */
+#define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
+#define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
 
 typedef struct worker worker;
@@ -52,6 +53,8 @@ typedef struct {
     int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
     int64_t ckpt_ms;      /* monotonic time of the last checkpoint or load */
     int64_t retry_ms;     /* not loaded: when to try again */
+    int64_t ckpt_pending; /* offset of the checkpoint sent, awaiting its reply */
+    bool ckpt_sent;
 } part;
 
 typedef struct {
@@ -426,40 +429,56 @@ static void set_paused(worker *w, bool pause) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-typedef enum { CK_DONE, CK_LATER, CK_FAILED } ck_result;
+typedef enum { CK_DONE, CK_LATER, CK_FAILED, CK_SENT } ck_result;
 
-/* Checkpoints p if it is due (always when final): its changed state and
- * its next offset, once the alerts of the records before that offset are
- * acknowledged. */
-static ck_result checkpoint(worker *w, part *p, int64_t now, bool final) {
+/* First half of a checkpoint of p, if it is due (always when final): its
+ * changed state and its next offset are queued on the worker's Redis
+ * connection (CK_SENT; ck_finish reads the reply), once the alerts of the
+ * records before that offset are acknowledged. */
+static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     const sw_run_opts *o = w->run->o;
     if (!p->ckpt || !p->loaded || p->fenced) return CK_DONE;
     int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
     sw_store *st = sw_engine_store(p->engine);
     bool changed = sw_store_changed(st) || at != p->ckpt_offset;
     bool refresh = now - p->ckpt_ms >= o->state_ttl_ms / 4;
-    if (at < 0 || !(changed || refresh) || (!final && now - p->ckpt_ms < o->checkpoint_interval_ms)) return CK_DONE;
+    int64_t age = now - p->ckpt_ms;
+    if (at < 0 || !(changed || refresh) || (!final && age < o->checkpoint_interval_ms)) return CK_DONE;
     sw_acks_commit_point(p->acks, p->next);
     if (sw_acks_waiting(p->acks) > 0) {
-        /* Give the broker a moment; a periodic checkpoint tries again on
-         * the next turn rather than stall consumption for long. */
+        /* A periodic checkpoint tries again on the next turn rather than
+         * stall consumption; only one long overdue waits a moment. */
+        if (!final && age < 3 * o->checkpoint_interval_ms + OVERDUE_MS) return CK_LATER;
         if (!drain(w, p, final ? DRAIN_MS : CKPT_DRAIN_MS)) return CK_LATER;
     }
-    char err[700];
     sw_ckpt_stats cs;
-    sw_ckpt_status rc = sw_ckpt_write(p->ckpt, &w->redis, st, at, o->state_ttl_ms, &cs, err, sizeof err);
+    char err[700];
+    sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, st, at, o->state_ttl_ms, &cs, err, sizeof err);
+    if (rc != SW_CKPT_OK) {
+        w->ckpt_failures++;
+        if (rc == SW_CKPT_NOMEM) fail(w, "out of memory writing a checkpoint");
+        else log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
+        return CK_FAILED;
+    }
+    p->ckpt_pending = at;
+    w->ckpt_users += cs.users;
+    w->ckpt_bytes += cs.bytes;
+    return CK_SENT;
+}
+
+/* Second half: the reply of p's queued checkpoint. */
+static ck_result ck_finish(worker *w, part *p, int64_t now) {
+    const sw_run_opts *o = w->run->o;
+    char err[700];
+    sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_engine_store(p->engine), err, sizeof err);
     if (rc == SW_CKPT_OK) {
-        p->ckpt_offset = at;
+        p->ckpt_offset = p->ckpt_pending;
         p->ckpt_ms = now;
         w->checkpoints++;
-        w->ckpt_users += cs.users;
-        w->ckpt_bytes += cs.bytes;
         return CK_DONE;
     }
     w->ckpt_failures++;
-    if (rc == SW_CKPT_NOMEM) {
-        fail(w, "out of memory writing a checkpoint");
-    } else if (rc == SW_CKPT_FENCED) {
+    if (rc == SW_CKPT_FENCED) {
         fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
                         "this one stops reading it (nothing more is checkpointed or committed for it)\n",
                 w->index, p->id, err);
@@ -469,10 +488,33 @@ static ck_result checkpoint(worker *w, part *p, int64_t now, bool final) {
         rd_kafka_pause_partitions(w->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         return CK_DONE;
-    } else {
-        log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
     }
+    log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
     return CK_FAILED;
+}
+
+/* Checkpoints every due partition (only, if given) in one pipelined round
+ * trip; false when Redis failed one. */
+static bool checkpoint_all(worker *w, part *only, bool final) {
+    int64_t now = mono_ms();
+    bool failed = false;
+    int32_t sent = 0;
+    for (int32_t i = 0; i < w->parts_cap && !failed; i++) {
+        part *p = w->parts[i];
+        if (!p || (only && p != only)) continue;
+        ck_result r = ck_send(w, p, now, final);
+        p->ckpt_sent = r == CK_SENT;
+        sent += p->ckpt_sent;
+        failed = r == CK_FAILED; /* CK_LATER is the producer's business, not Redis's */
+    }
+    for (int32_t i = 0; i < w->parts_cap && sent > 0; i++) {
+        part *p = w->parts[i];
+        if (!p || !p->ckpt_sent) continue;
+        p->ckpt_sent = false;
+        sent--;
+        if (ck_finish(w, p, now) == CK_FAILED) failed = true;
+    }
+    return !failed;
 }
 
 /* Periodic Redis work: pending loads, due checkpoints, and while Redis is
@@ -481,10 +523,7 @@ static ck_result checkpoint(worker *w, part *p, int64_t now, bool final) {
 static void redis_housekeeping(worker *w, bool final) {
     int64_t now = mono_ms();
     if (w->redis_down && now < w->redis_retry_ms) return;
-    bool failed = false;
-    for (int32_t i = 0; i < w->parts_cap && !failed; i++)
-        if (w->parts[i]) failed = checkpoint(w, w->parts[i], now, final || w->redis_down) == CK_FAILED;
-    if (failed) {
+    if (!checkpoint_all(w, NULL, final || w->redis_down) && !atomic_load(&w->run->failed)) {
         if (!w->redis_down) {
             fprintf(stderr, "sessionwatch run: worker %d: cannot checkpoint to Redis: pausing its partitions "
                             "until Redis is back (nothing is committed past the last checkpoint)\n", w->index);
@@ -513,7 +552,7 @@ static void part_close(worker *w, part *p, bool lost) {
         if (!drain(w, p, DRAIN_MS))
             fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked with alerts not yet "
                             "acknowledged; its offsets stay before them\n", w->index, p->id);
-        if (p->ckpt && checkpoint(w, p, mono_ms(), true) != CK_DONE)
+        if (p->ckpt && (!checkpoint_all(w, p, true) || (p->next >= 0 && p->ckpt_offset != p->next)))
             fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked without a final "
                             "checkpoint; its next owner resumes from offset %" PRId64 " (the last one)\n",
                     w->index, p->id, p->ckpt_offset);
