@@ -3,7 +3,8 @@
 # Idempotent: apt is only called when something is missing.  Run as root.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libsimdjson-dev librdkafka-dev
-      libhiredis-dev libcmocka-dev redis-server python3 bc)
+      libhiredis-dev libmicrohttpd-dev libinih-dev libcmocka-dev redis-server
+      python3 bc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "kafka.h"
+#include "log.h"
 
 /* ---- acknowledgement ring ---------------------------------------------- */
 
@@ -117,7 +118,7 @@ static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t e
     if (due) p->last_log_ms = now;
     pthread_mutex_unlock(&p->lock);
     if (due)
-        fprintf(stderr, "sessionwatch run: delivery to %s failed: %s; retrying the same message (%llu failures so far)\n",
+        sw_log(SW_LOG_ERROR, "delivery to %s failed: %s; retrying the same message (%llu failures so far)",
                 topic, rd_kafka_err2str(err), (unsigned long long)n);
 }
 
@@ -151,8 +152,8 @@ static void schedule(sw_producer *p, sw_pending *token, const char *topic, const
         r->value = value ? dup_bytes(value, value_len) : NULL;
     }
     if (!r || !r->topic || (key && !r->key) || (value && !r->value)) {
-        fprintf(stderr, "sessionwatch run: out of memory keeping a failed message for %s; its record "
-                        "will not be committed\n", topic);
+        sw_log(SW_LOG_ERROR, "out of memory keeping a failed message for %s; its record "
+                        "will not be committed", topic);
         if (r) retry_free(r);
         if (headers) rd_kafka_headers_destroy(headers);
         done(p, token, false);
@@ -227,10 +228,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     char why[512];
     if (err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, why, sizeof why)) {
         atomic_store(&p->fatal, true);
-        fprintf(stderr, "sessionwatch run: alert producer failed for good: %s\n", why);
+        sw_log(SW_LOG_ERROR, "alert producer failed for good: %s", why);
         return;
     }
-    fprintf(stderr, "sessionwatch run: alert producer: %s: %s\n", rd_kafka_err2name(err), reason);
+    sw_log(SW_LOG_INFO, "alert producer: %s: %s", rd_kafka_err2name(err), reason);
 }
 
 /* Producer thread: sends the retries that are due; the rest wait. */

@@ -16,6 +16,9 @@
 #include "checkpoint.h"
 #include "engine.h"
 #include "extract.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
 #include "hash.h"
 #include "summary.h"
 
@@ -55,6 +58,7 @@ typedef struct {
     int64_t retry_ms;     /* not loaded: when to try again */
     int64_t ckpt_pending; /* offset of the checkpoint sent, awaiting its reply */
     bool ckpt_sent;
+    int64_t lag;          /* consumer lag from librdkafka's statistics, -1 unknown */
 } part;
 
 typedef struct {
@@ -80,7 +84,12 @@ struct worker {
     sw_redis redis;       /* this thread's connection (Redis state only) */
     bool redis_down;      /* the last checkpoint failed: partitions paused */
     int64_t redis_retry_ms, redis_backoff_ms;
-    uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt;
+    uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt, redis_pauses;
+    sw_hist latency, ckpt_seconds; /* metrics.h */
+    bool joined;                   /* had its first assignment */
+    /* The metrics snapshot, copied under pub_lock by publish(). */
+    pthread_mutex_t pub_lock;
+    sw_worker_metrics *pub_m;
     /* Published for the watching thread (relaxed atomics, read-only there). */
     atomic_uint_fast64_t pub_records, pub_eligible, pub_alerts, pub_users, pub_waiting, pub_activity;
     atomic_uint_fast64_t pub_checkpoints;
@@ -110,7 +119,7 @@ static bool may_commit(const worker *w) {
 }
 
 static void fail(worker *w, const char *what) {
-    fprintf(stderr, "sessionwatch run: worker %d: %s; stopping without committing further\n", w->index, what);
+    sw_log(SW_LOG_ERROR, "worker %d: %s; stopping without committing further", w->index, what);
     atomic_store(&w->run->failed, true);
 }
 
@@ -125,7 +134,7 @@ __attribute__((format(printf, 2, 3))) static void log_limited(worker *w, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "sessionwatch run: worker %d: %s\n", w->index, msg);
+    sw_log(SW_LOG_WARN, "worker %d: %s", w->index, msg);
 }
 
 /* ---- outputs: alerts and dead letters ------------------------------------ */
@@ -213,7 +222,7 @@ static int part_open(worker *w, int32_t id) {
     if (!p) return -1;
     p->w = w;
     p->id = id;
-    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = -1;
+    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->lag = -1;
     p->loaded = !redis_mode(w);
     if (redis_mode(w)) {
         /* The fencing token: unique to this assignment of this partition. */
@@ -328,8 +337,8 @@ static int part_load(worker *w, part *p) {
         sw_engine_free(p->engine);
         p->engine = fresh;
         p->retry_ms = now + (st == SW_CKPT_REFUSED ? BACKOFF_MAX_MS : BACKOFF_MIN_MS * 10);
-        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": cannot load its state (%s): %s; "
-                        "not consuming it until it loads (retrying)\n", w->index, p->id, ckpt_status_name(st), err);
+        sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": cannot load its state (%s): %s; "
+                        "not consuming it until it loads (retrying)", w->index, p->id, ckpt_status_name(st), err);
         return -1;
     }
     sw_store_track(sw_engine_store(p->engine));
@@ -340,12 +349,12 @@ static int part_load(worker *w, part *p) {
     char corrupt[64] = "";
     if (ls.corrupt) snprintf(corrupt, sizeof corrupt, ", %" PRIu64 " corrupt values skipped", ls.corrupt);
     if (offset >= 0)
-        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": state restored from Redis (%" PRIu64
-                        " users, %" PRIu64 " tenants, %" PRIu64 " bytes%s); resuming at offset %" PRId64 "\n",
+        sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": state restored from Redis (%" PRIu64
+                        " users, %" PRIu64 " tenants, %" PRIu64 " bytes%s); resuming at offset %" PRId64 "",
                 w->index, p->id, ls.users, ls.tenants, ls.bytes, corrupt, offset);
     else
-        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": no checkpoint in Redis; starting with "
-                        "empty state at the group's committed offset\n", w->index, p->id);
+        sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": no checkpoint in Redis; starting with "
+                        "empty state at the group's committed offset", w->index, p->id);
     return 0;
 }
 
@@ -377,7 +386,7 @@ static void assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
         rd_kafka_topic_partition_list_destroy(all);
     }
     if (error) {
-        fprintf(stderr, "sessionwatch run: worker %d: assign: %s\n", w->index, rd_kafka_error_string(error));
+        sw_log(SW_LOG_ERROR, "worker %d: assign: %s", w->index, rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
     }
 }
@@ -418,7 +427,7 @@ static void set_paused(worker *w, bool pause) {
             if (l->elems[i].offset >= 0) rd_kafka_topic_partition_list_add(seek, l->elems[i].topic, l->elems[i].partition)->offset = l->elems[i].offset;
         rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(w->rk, seek, SEEK_TIMEOUT_MS) : NULL;
         if (error) {
-            fprintf(stderr, "sessionwatch run: worker %d: seek: %s\n", w->index, rd_kafka_error_string(error));
+            sw_log(SW_LOG_ERROR, "worker %d: seek: %s", w->index, rd_kafka_error_string(error));
             rd_kafka_error_destroy(error);
         }
         rd_kafka_topic_partition_list_destroy(seek);
@@ -479,8 +488,8 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
     }
     w->ckpt_failures++;
     if (rc == SW_CKPT_FENCED) {
-        fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
-                        "this one stops reading it (nothing more is checkpointed or committed for it)\n",
+        sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
+                        "this one stops reading it (nothing more is checkpointed or committed for it)",
                 w->index, p->id, err);
         p->fenced = true;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -497,6 +506,8 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
  * trip; false when Redis failed one. */
 static bool checkpoint_all(worker *w, part *only, bool final) {
     int64_t now = mono_ms();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     bool failed = false;
     int32_t sent = 0;
     for (int32_t i = 0; i < w->parts_cap && !failed; i++) {
@@ -513,6 +524,10 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
         p->ckpt_sent = false;
         sent--;
         if (ck_finish(w, p, now) == CK_FAILED) failed = true;
+        if (sent == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            sw_hist_observe(&w->ckpt_seconds, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+        }
     }
     return !failed;
 }
@@ -525,10 +540,11 @@ static void redis_housekeeping(worker *w, bool final) {
     if (w->redis_down && now < w->redis_retry_ms) return;
     if (!checkpoint_all(w, NULL, final || w->redis_down) && !atomic_load(&w->run->failed)) {
         if (!w->redis_down) {
-            fprintf(stderr, "sessionwatch run: worker %d: cannot checkpoint to Redis: pausing its partitions "
-                            "until Redis is back (nothing is committed past the last checkpoint)\n", w->index);
+            sw_log(SW_LOG_ERROR, "worker %d: cannot checkpoint to Redis: pausing its partitions "
+                            "until Redis is back (nothing is committed past the last checkpoint)", w->index);
             set_paused(w, true);
             w->redis_down = true;
+            w->redis_pauses++;
             w->redis_backoff_ms = BACKOFF_MIN_MS;
         } else {
             w->redis_backoff_ms = w->redis_backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->redis_backoff_ms * 2;
@@ -537,7 +553,7 @@ static void redis_housekeeping(worker *w, bool final) {
         return;
     }
     if (w->redis_down) {
-        fprintf(stderr, "sessionwatch run: worker %d: Redis is back: checkpoint written, resuming\n", w->index);
+        sw_log(SW_LOG_INFO, "worker %d: Redis is back: checkpoint written, resuming", w->index);
         w->redis_down = false;
         set_paused(w, false);
     }
@@ -550,11 +566,11 @@ static void redis_housekeeping(worker *w, bool final) {
 static void part_close(worker *w, part *p, bool lost) {
     if (!lost && p->loaded && !p->fenced) {
         if (!drain(w, p, DRAIN_MS))
-            fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked with alerts not yet "
-                            "acknowledged; its offsets stay before them\n", w->index, p->id);
+            sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 " revoked with alerts not yet "
+                            "acknowledged; its offsets stay before them", w->index, p->id);
         if (p->ckpt && (!checkpoint_all(w, p, true) || (p->next >= 0 && p->ckpt_offset != p->next)))
-            fprintf(stderr, "sessionwatch run: worker %d: partition %" PRId32 " revoked without a final "
-                            "checkpoint; its next owner resumes from offset %" PRId64 " (the last one)\n",
+            sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 " revoked without a final "
+                            "checkpoint; its next owner resumes from offset %" PRId64 " (the last one)",
                     w->index, p->id, p->ckpt_offset);
         commit(w, true, p);
     }
@@ -572,9 +588,13 @@ static void part_close(worker *w, part *p, bool lost) {
 }
 
 static void log_partitions(worker *w, const char *what, const rd_kafka_topic_partition_list_t *l, const char *note) {
-    fprintf(stderr, "sessionwatch run: worker %d %s %s [", w->index, what, w->run->o->topic);
-    for (int i = 0; i < l->cnt; i++) fprintf(stderr, "%s%" PRId32, i ? "," : "", l->elems[i].partition);
-    fprintf(stderr, "]%s\n", note);
+    char list[1024] = "";
+    size_t n = 0;
+    int i = 0;
+    for (; i < l->cnt && n < sizeof list - 32; i++) /* a partition id takes at most 12 bytes */
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%" PRId32, i ? "," : "", l->elems[i].partition);
+    if (i < l->cnt) snprintf(list + n, sizeof list - n, ",...");
+    sw_log(SW_LOG_INFO, "worker %d %s %s [%s]%s", w->index, what, w->run->o->topic, list, note);
 }
 
 /* ---- librdkafka callbacks (served on the worker's own thread) ------------ */
@@ -586,6 +606,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     atomic_fetch_add(&w->pub_activity, 1);
     atomic_store(&w->pub_settled, false);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        w->joined = true;
         for (int i = 0; i < l->cnt; i++)
             if (part_open(w, l->elems[i].partition) != 0) fail(w, "out of memory for a partition's state");
         log_partitions(w, "assigned", l, redis_mode(w) ? "; loading their state from Redis" : "");
@@ -623,7 +644,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         rd_kafka_topic_partition_list_destroy(drop);
     }
     if (error) {
-        fprintf(stderr, "sessionwatch run: worker %d: rebalance: %s\n", w->index, rd_kafka_error_string(error));
+        sw_log(SW_LOG_ERROR, "worker %d: rebalance: %s", w->index, rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
     }
 }
@@ -634,20 +655,35 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 }
 
 /* Sums consumer_lag over the partitions in a statistics JSON (-1 = unknown). */
+/* Reads consumer_lag per partition (and their sum) from a statistics JSON:
+ * each partition object has "partition":N before its "consumer_lag":V. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     (void)rk;
     worker *w = opaque;
-    static const char needle[] = "\"consumer_lag\":";
-    int64_t lag = 0;
+    static const char pn[] = "\"partition\":", ln[] = "\"consumer_lag\":";
+    int64_t sum = 0, partition = -1;
     const char *end = json + len;
-    for (const char *s = json; (s = memmem(s, (size_t)(end - s), needle, sizeof needle - 1)); ) {
-        s += sizeof needle - 1;
+    for (const char *s = json; s < end;) {
+        const char *a = memmem(s, (size_t)(end - s), pn, sizeof pn - 1);
+        const char *b = memmem(s, (size_t)(end - s), ln, sizeof ln - 1);
+        if (!a && !b) break;
+        bool is_partition = a && (!b || a < b);
+        s = (is_partition ? a + sizeof pn : b + sizeof ln) - 1;
+        bool neg = s < end && *s == '-';
+        s += neg;
         int64_t v = 0;
         bool digits = false;
         while (s < end && *s >= '0' && *s <= '9' && v < INT64_MAX / 10) v = v * 10 + (*s++ - '0'), digits = true;
-        if (digits) lag += v;
+        if (!digits) continue;
+        if (is_partition) {
+            partition = neg ? -1 : v;
+        } else if (!neg) {
+            sum += v;
+            part *p = partition >= 0 && partition < INT32_MAX ? find(w, (int32_t)partition) : NULL;
+            if (p) p->lag = v;
+        }
     }
-    atomic_store(&w->pub_lag, lag);
+    atomic_store(&w->pub_lag, sum);
     return 0; /* librdkafka frees json */
 }
 
@@ -683,6 +719,12 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
     if (p->next >= 0 && m->offset < p->next) return; /* already fed (a fetch from before a seek) */
     if (p->eof) p->eof = false, w->at_eof--;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts >= 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME_COARSE, &now); /* vDSO: no syscall */
+        int64_t age = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - ts;
+        sw_hist_observe(&w->latency, age > 0 ? (double)age / 1000.0 : 0);
+    }
     sw_source src = {
         .topic = w->run->o->topic, .partition = m->partition, .offset = m->offset,
         .kafka_time_ms = ts >= 0 ? ts : SW_TIME_NONE, .index = UINT32_MAX,
@@ -721,6 +763,30 @@ static void publish(worker *w) {
     atomic_store(&w->pub_redis_down, w->redis_down);
     atomic_store(&w->pub_assigned, w->assigned);
     atomic_store(&w->pub_eof, w->at_eof);
+    if (!w->pub_m) return;
+    pthread_mutex_lock(&w->pub_lock);
+    sw_worker_metrics *m = w->pub_m;
+    m->c = c;
+    m->tracked_users = users;
+    m->evicted = w->evicted;
+    m->assigned = m->pending = 0;
+    m->nlag = 0;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        const part *p = w->parts[i];
+        if (!p) continue;
+        m->evicted += sw_engine_store(p->engine)->evicted;
+        if (p->loaded) m->assigned++;
+        else m->pending++;
+        if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS) m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag};
+    }
+    m->joined = w->joined;
+    m->redis_paused = w->redis_down;
+    m->checkpoints = w->checkpoints;
+    m->checkpoint_failures = w->ckpt_failures;
+    m->redis_pauses = w->redis_pauses;
+    m->checkpoint_seconds = w->ckpt_seconds;
+    m->latency_seconds = w->latency;
+    pthread_mutex_unlock(&w->pub_lock);
 }
 
 /* Whether every partition's state is checkpointed up to its next offset
@@ -774,8 +840,8 @@ static void *worker_main(void *arg) {
     /* Shutdown: no more fetching; flush alerts, checkpoint, commit, leave
      * the group. */
     if (!drain(w, NULL, DRAIN_MS) && may_commit(w))
-        fprintf(stderr, "sessionwatch run: worker %d: alerts still unacknowledged after %d s; their records "
-                        "are not committed and will be read again\n", w->index, DRAIN_MS / 1000);
+        sw_log(SW_LOG_WARN, "worker %d: alerts still unacknowledged after %d s; their records "
+                        "are not committed and will be read again", w->index, DRAIN_MS / 1000);
     if (redis_mode(w) && may_commit(w)) redis_housekeeping(w, true);
     commit(w, true, NULL);
     rd_kafka_consumer_close(w->rk); /* revokes (and so drops) every partition */
@@ -798,7 +864,11 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     if (!c) return NULL;
     char client_id[64], stats_ms[32];
     snprintf(client_id, sizeof client_id, "sessionwatch-run-%d", w->index);
-    snprintf(stats_ms, sizeof stats_ms, "%" PRId64, o->status_interval_ms);
+    /* Statistics carry the consumer lag: for the status line, and for the
+     * metrics every 5 s at least. */
+    int64_t stats = o->status_interval_ms;
+    if (o->metrics_addr && (stats <= 0 || stats > 5000)) stats = 5000;
+    snprintf(stats_ms, sizeof stats_ms, "%" PRId64, stats);
     /* What correctness rests on is not left to -X. */
     int rc = set(c, "group.id", o->group, err, errlen) |
              set(c, "enable.auto.commit", "false", err, errlen) |
@@ -807,8 +877,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     rc |= sw_kafka_conf_default(c, o->kafka, "client.id", client_id, err, errlen) |
           sw_kafka_conf_default(c, o->kafka, "partition.assignment.strategy", "cooperative-sticky", err, errlen) |
           sw_kafka_conf_default(c, o->kafka, "auto.offset.reset", "earliest", err, errlen);
-    if (o->status_interval_ms > 0)
-        rc |= sw_kafka_conf_default(c, o->kafka, "statistics.interval.ms", stats_ms, err, errlen);
+    if (stats > 0) rc |= sw_kafka_conf_default(c, o->kafka, "statistics.interval.ms", stats_ms, err, errlen);
     if (rc) {
         rd_kafka_conf_destroy(c);
         return NULL;
@@ -839,6 +908,8 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
 static void worker_free(worker *w) {
     if (w->rk) rd_kafka_destroy(w->rk);
     sw_redis_close(&w->redis);
+    if (w->pub_m) pthread_mutex_destroy(&w->pub_lock);
+    free(w->pub_m);
     sw_parser_free(w->parser);
     free(w->parts);
     sw_buf_free(&w->key);
@@ -879,12 +950,62 @@ static void status_line(const view *v, const view *prev, double dt_s, const sw_p
     if (redis)
         snprintf(state, sizeof state, " checkpoints=%" PRIu64 " redis=%s", v->checkpoints,
                  v->redis_down ? "down(paused)" : "ok");
-    fprintf(stderr,
-            "sessionwatch run: status records=%" PRIu64 " (%.0f/s) eligible=%" PRIu64 " (%.0f/s) alerts=%" PRIu64
-            " unacked=%" PRIu64 " lag=%" PRId64 " users=%" PRIu64 " partitions=%u failures=%" PRIu64 "%s\n",
+    sw_log(SW_LOG_INFO,
+            "status records=%" PRIu64 " (%.0f/s) eligible=%" PRIu64 " (%.0f/s) alerts=%" PRIu64
+            " unacked=%" PRIu64 " lag=%" PRId64 " users=%" PRIu64 " partitions=%u failures=%" PRIu64 "%s",
             v->records, (double)(v->records - prev->records) / dt_s, v->eligible,
             (double)(v->eligible - prev->eligible) / dt_s, v->alerts, sw_producer_inflight(pr), v->lag, v->users,
             v->assigned, sw_producer_failures(pr), state);
+}
+
+/* ---- metrics and health (--metrics-addr) --------------------------------- */
+
+typedef struct {
+    run_ctx *run;
+    worker *ws;
+    int n;
+} http_ctx;
+
+static int serve_http(void *ud, const char *path, sw_buf *body, const char **type) {
+    http_ctx *h = ud;
+    const sw_run_opts *o = h->run->o;
+    bool failed = atomic_load(&h->run->failed) || sw_producer_fatal(h->run->producer);
+    if (strcmp(path, "/healthz") == 0) {
+        sw_buf_puts(body, failed ? "failed\n" : "ok\n");
+        return failed ? 503 : 200;
+    }
+    const sw_worker_metrics *ms[256];
+    int n = h->n < 256 ? h->n : 256;
+    for (int i = 0; i < n; i++) pthread_mutex_lock(&h->ws[i].pub_lock);
+    for (int i = 0; i < n; i++) ms[i] = h->ws[i].pub_m;
+    int status = 200;
+    if (strcmp(path, "/metrics") == 0) {
+        sw_process_metrics pm = {
+            .topic = o->topic, .redis = o->state != NULL, .failed = failed,
+            .delivery_failures = sw_producer_failures(h->run->producer),
+            .unacknowledged = sw_producer_inflight(h->run->producer),
+        };
+        sw_metrics_render(body, &pm, ms, n);
+        *type = "text/plain; version=0.0.4; charset=utf-8";
+    } else if (strcmp(path, "/readyz") == 0) {
+        /* Ready: every member has joined the group (an empty assignment
+         * counts), every assigned partition's state is loaded, Redis is
+         * not failing, and the run has not failed. */
+        const char *why = failed ? "the run failed" : NULL;
+        for (int i = 0; i < n && !why; i++) {
+            if (!ms[i]->joined) why = "a worker has not joined its consumer group yet";
+            else if (ms[i]->redis_paused) why = "Redis is failing: partitions paused";
+            else if (ms[i]->pending) why = "a partition's state is not loaded yet";
+        }
+        sw_buf_puts(body, why ? why : "ready");
+        sw_buf_putc(body, '\n');
+        status = why ? 503 : 200;
+    } else {
+        sw_buf_puts(body, "not found: try /metrics, /healthz or /readyz\n");
+        status = 404;
+    }
+    for (int i = n - 1; i >= 0; i--) pthread_mutex_unlock(&h->ws[i].pub_lock);
+    return status;
 }
 
 int sw_run(const sw_run_opts *o) {
@@ -898,7 +1019,7 @@ int sw_run(const sw_run_opts *o) {
     }
     run.producer = pc ? sw_producer_start(pc, err, sizeof err) : NULL;
     if (!run.producer) {
-        fprintf(stderr, "sessionwatch run: cannot create the alert producer: %s\n", err);
+        sw_log(SW_LOG_ERROR, "cannot create the alert producer: %s", err);
         return 1;
     }
     worker *ws = calloc((size_t)o->threads, sizeof *ws);
@@ -907,20 +1028,41 @@ int sw_run(const sw_run_opts *o) {
         worker *w = &ws[i];
         w->run = &run;
         w->index = i;
+        if (o->metrics_addr) {
+            w->pub_m = calloc(1, sizeof *w->pub_m);
+            if (!w->pub_m || pthread_mutex_init(&w->pub_lock, NULL) != 0) {
+                free(w->pub_m);
+                w->pub_m = NULL;
+                sw_log(SW_LOG_ERROR, "out of memory");
+                atomic_store(&run.failed, true);
+                break;
+            }
+        }
         if (o->state) sw_redis_init(&w->redis, o->state, REDIS_TIMEOUT_MS);
         w->parser = sw_parser_new(o->cfg->max_record_bytes);
         if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
         else w->rk = consumer_new(w, err, sizeof err);
         if (!w->rk || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            fprintf(stderr, "sessionwatch run: cannot start worker %d: %s\n", i, w->rk ? "no thread" : err);
+            sw_log(SW_LOG_ERROR, "cannot start worker %d: %s", i, w->rk ? "no thread" : err);
             atomic_store(&run.failed, true);
             break;
         }
         started++;
     }
     if (!ws) {
-        fprintf(stderr, "sessionwatch run: out of memory\n");
+        sw_log(SW_LOG_ERROR, "out of memory");
         atomic_store(&run.failed, true);
+    }
+    http_ctx hc = {.run = &run, .ws = ws, .n = started};
+    sw_http *http = NULL;
+    if (o->metrics_addr && started > 0 && !atomic_load(&run.failed)) {
+        http = sw_http_start(o->metrics_addr, serve_http, &hc, err, sizeof err);
+        if (!http) {
+            sw_log(SW_LOG_ERROR, "--metrics-addr: %s", err);
+            atomic_store(&run.failed, true);
+        } else {
+            sw_log(SW_LOG_INFO, "metrics and health on port %d: /metrics, /healthz, /readyz", sw_http_port(http));
+        }
     }
 
     /* Watch: status lines, --exit-at-end, failures.  Workers stop on their
@@ -939,7 +1081,7 @@ int sw_run(const sw_run_opts *o) {
             last_status = now;
         }
         if (sw_producer_fatal(run.producer) && !atomic_load(&run.failed)) {
-            fprintf(stderr, "sessionwatch run: the alert producer failed; stopping\n");
+            sw_log(SW_LOG_ERROR, "the alert producer failed; stopping");
             atomic_store(&run.failed, true);
         }
         if (o->exit_at_end && !atomic_load(o->stop)) {
@@ -955,18 +1097,19 @@ int sw_run(const sw_run_opts *o) {
         }
     }
     for (int i = 0; i < started; i++) pthread_join(ws[i].thread, NULL);
+    sw_http_stop(http);
     uint64_t unacked = sw_producer_stop(run.producer, DRAIN_MS);
-    if (unacked) fprintf(stderr, "sessionwatch run: %" PRIu64 " alerts were never acknowledged; their records "
-                                 "were not committed\n", unacked);
+    if (unacked) sw_log(SW_LOG_ERROR, "%" PRIu64 " alerts were never acknowledged; their records "
+                                 "were not committed", unacked);
 
     sw_counters c = {0};
     uint64_t users = 0, evicted = 0, bytes = 0;
     for (int i = 0; ws && i < o->threads; i++) {
         const worker *w = &ws[i];
         if (o->state)
-            fprintf(stderr, "sessionwatch run: worker %d: %" PRIu64 " checkpoints (%" PRIu64 " user states, %" PRIu64
+            sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " checkpoints (%" PRIu64 " user states, %" PRIu64
                             " bytes), %" PRIu64 " failed; %" PRIu64 " user states restored, %" PRIu64
-                            " corrupt ones skipped\n", i, w->checkpoints, w->ckpt_users, w->ckpt_bytes,
+                            " corrupt ones skipped", i, w->checkpoints, w->ckpt_users, w->ckpt_bytes,
                     w->ckpt_failures, w->restored_users, w->restored_corrupt);
         sw_counters_add(&c, &ws[i].retired);
         users += ws[i].retired_users;

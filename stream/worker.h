@@ -73,6 +73,9 @@ typedef struct {
     const sw_redis_target *state;
     int64_t checkpoint_interval_ms;
     int64_t state_ttl_ms;
+    /* HOST:PORT to serve /metrics (Prometheus), /healthz and /readyz on;
+     * NULL: none. */
+    const char *metrics_addr;
 } sw_run_opts;
 
 /* Runs until *o->stop is set, or until the end with exit_at_end; prints

@@ -1,0 +1,147 @@
+/* metrics.c -- see metrics.h. */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "summary.h"
+
+const double sw_hist_bounds[SW_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                0.25,  0.5,    1,     2.5,  5,     10,  30};
+
+void sw_hist_observe(sw_hist *h, double s) {
+    int i = 0;
+    while (i < SW_HIST_BUCKETS && s > sw_hist_bounds[i]) i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum += s;
+}
+
+static void put(sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sw_buf *b, const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0) sw_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void head(sw_buf *b, const char *name, const char *type, const char *help) {
+    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value, escaped as the exposition format wants (\\, \", \n). */
+static void label(sw_buf *b, const char *v) {
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"') sw_buf_putc(b, '\\'), sw_buf_putc(b, *v);
+        else if (*v == '\n') sw_buf_puts(b, "\\n");
+        else sw_buf_putc(b, *v);
+    }
+}
+
+static void counter(sw_buf *b, const char *name, const char *help, uint64_t v) {
+    head(b, name, "counter", help);
+    put(b, "%s %" PRIu64 "\n", name, v);
+}
+
+static void gauge(sw_buf *b, const char *name, const char *help, double v) {
+    head(b, name, "gauge", help);
+    put(b, "%s %.17g\n", name, v);
+}
+
+static void histogram(sw_buf *b, const char *name, const char *help, const sw_worker_metrics *const *w, int n,
+                      size_t offset) {
+    sw_hist h = {0};
+    for (int i = 0; i < n; i++) {
+        const sw_hist *x = (const sw_hist *)((const char *)w[i] + offset);
+        for (int k = 0; k <= SW_HIST_BUCKETS; k++) h.bucket[k] += x->bucket[k];
+        h.count += x->count;
+        h.sum += x->sum;
+    }
+    head(b, name, "histogram", help);
+    uint64_t cum = 0;
+    for (int k = 0; k < SW_HIST_BUCKETS; k++) {
+        cum += h.bucket[k];
+        put(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, sw_hist_bounds[k], cum);
+    }
+    put(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.9g\n%s_count %" PRIu64 "\n", name, h.count, name, h.sum,
+        name, h.count);
+}
+
+/* The workers' numbers summed (histograms and lags are read per worker). */
+typedef struct {
+    sw_counters c;
+    uint64_t tracked_users, evicted, assigned, pending, redis_paused, checkpoints, checkpoint_failures, redis_pauses;
+} totals;
+
+void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
+    totals t = {0};
+    for (int i = 0; i < n; i++) {
+        const sw_worker_metrics *m = w[i];
+        sw_counters_add(&t.c, &m->c);
+        t.tracked_users += m->tracked_users;
+        t.evicted += m->evicted;
+        t.assigned += m->assigned;
+        t.pending += m->pending;
+        t.redis_paused += m->redis_paused;
+        t.checkpoints += m->checkpoints;
+        t.checkpoint_failures += m->checkpoint_failures;
+        t.redis_pauses += m->redis_pauses;
+    }
+    counter(b, "sessionwatch_records_total", "Kafka records consumed and fed to the detector.", t.c.records);
+    counter(b, "sessionwatch_events_total", "Okta events in the parsed records (API pages hold several).",
+            t.c.events);
+    counter(b, "sessionwatch_eligible_total", "Events the rule counts (session starts in time).", t.c.eligible);
+    counter(b, "sessionwatch_covered_total", "Eligible events at or before their key's last alert.",
+            t.c.covered);
+    head(b, "sessionwatch_filtered_total", "counter", "Events the rule does not count, by reason.");
+    for (int v = 1; v < SW_V_FILTER_END; v++)
+        put(b, "sessionwatch_filtered_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
+            t.c.verdict[v]);
+    head(b, "sessionwatch_rejected_total", "counter", "Bad records (or array elements), by reason.");
+    for (int v = SW_R_MALFORMED; v < SW_VERDICT_COUNT; v++)
+        put(b, "sessionwatch_rejected_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
+            t.c.verdict[v]);
+    counter(b, "sessionwatch_alerts_total", "Alerts emitted.", t.c.alerts);
+    counter(b, "sessionwatch_alerts_capped_total", "Alerts suppressed by --max-alerts.", t.c.alerts_capped);
+    counter(b, "sessionwatch_state_nomem_total", "Events dropped because window state could not grow.",
+            t.c.nomem);
+    gauge(b, "sessionwatch_tracked_users", "Keys (tenant, user) with window state.", (double)t.tracked_users);
+    counter(b, "sessionwatch_evicted_total", "Keys forgotten behind their tenant's watermark.", t.evicted);
+    gauge(b, "sessionwatch_assigned_partitions", "Input partitions consumed by this process.",
+          (double)t.assigned);
+    gauge(b, "sessionwatch_pending_partitions", "Assigned partitions whose state is not loaded yet.",
+          (double)t.pending);
+    head(b, "sessionwatch_consumer_lag", "gauge", "Messages behind the partition's end (librdkafka statistics).");
+    for (int i = 0; i < n; i++)
+        for (uint32_t k = 0; k < w[i]->nlag; k++) {
+            if (w[i]->lag[k].lag < 0) continue;
+            sw_buf_puts(b, "sessionwatch_consumer_lag{topic=\"");
+            label(b, pm->topic);
+            put(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", w[i]->lag[k].partition, w[i]->lag[k].lag);
+        }
+    histogram(b, "sessionwatch_processing_latency_seconds",
+              "From a record's Kafka timestamp to the moment the detector processed it.", w, n,
+              offsetof(sw_worker_metrics, latency_seconds));
+    counter(b, "sessionwatch_producer_delivery_failures_total", "Alert and dead-letter deliveries that failed "
+            "(each is retried with the same bytes).", pm->delivery_failures);
+    gauge(b, "sessionwatch_alerts_unacknowledged", "Alerts and dead letters sent and not yet acknowledged.",
+          (double)pm->unacknowledged);
+    if (pm->redis) {
+        counter(b, "sessionwatch_checkpoints_total", "Partition checkpoints written to Redis.", t.checkpoints);
+        counter(b, "sessionwatch_checkpoint_failures_total", "Partition checkpoints Redis failed or refused.",
+                t.checkpoint_failures);
+        histogram(b, "sessionwatch_checkpoint_duration_seconds",
+                  "One checkpoint round trip (every due partition of a worker, pipelined).", w, n,
+                  offsetof(sw_worker_metrics, checkpoint_seconds));
+        gauge(b, "sessionwatch_redis_paused", "1 while a worker has paused its partitions because Redis fails.",
+              t.redis_paused > 0);
+        counter(b, "sessionwatch_redis_pauses_total", "Times a worker paused its partitions for Redis.",
+                t.redis_pauses);
+    }
+    gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
+}

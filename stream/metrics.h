@@ -1,0 +1,65 @@
+/* metrics.h -- what `run` exposes to Prometheus: the numbers, and their
+ * text exposition format.
+ *
+ * Each worker thread keeps its numbers in plain fields it alone writes
+ * (nothing atomic or locked per record) and copies them into an
+ * sw_worker_metrics snapshot under its own mutex ten times a second; the
+ * HTTP thread renders the snapshots of every worker under the same
+ * mutexes.  Names follow Prometheus conventions: sessionwatch_ prefix,
+ * _total for counters, base units (seconds). */
+#ifndef SW_METRICS_H
+#define SW_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "jsonw.h"
+
+/* Histogram upper bounds in seconds (and +Inf). */
+#define SW_HIST_BUCKETS 14
+extern const double sw_hist_bounds[SW_HIST_BUCKETS];
+
+typedef struct {
+    uint64_t bucket[SW_HIST_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t count;
+    double sum;
+} sw_hist;
+
+void sw_hist_observe(sw_hist *h, double seconds);
+
+#define SW_METRICS_MAX_PARTITIONS 4096 /* per worker, for the per-partition lag */
+
+typedef struct {
+    int32_t partition;
+    int64_t lag; /* -1: not known yet */
+} sw_partition_lag;
+
+/* One worker thread's numbers. */
+typedef struct {
+    sw_counters c;                 /* engines, live and retired */
+    uint64_t tracked_users, evicted;
+    uint32_t assigned;             /* partitions consumed */
+    uint32_t pending;              /* assigned, state not loaded yet */
+    bool joined;                   /* has had its first assignment (possibly empty) */
+    bool redis_paused;
+    uint64_t checkpoints, checkpoint_failures, redis_pauses;
+    sw_hist checkpoint_seconds;    /* one pipelined checkpoint round */
+    sw_hist latency_seconds;       /* record Kafka timestamp -> processed */
+    uint32_t nlag;
+    sw_partition_lag lag[SW_METRICS_MAX_PARTITIONS];
+} sw_worker_metrics;
+
+/* Process-wide numbers. */
+typedef struct {
+    const char *topic;
+    bool redis;                    /* --state redis:// */
+    uint64_t delivery_failures;    /* alert producer, each retried */
+    uint64_t unacknowledged;       /* alerts and dead letters in flight */
+    bool failed;
+} sw_process_metrics;
+
+/* Appends the Prometheus text exposition of everything. */
+void sw_metrics_render(sw_buf *out, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n);
+
+#endif
