@@ -687,6 +687,13 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     return 0; /* librdkafka frees json */
 }
 
+/* librdkafka's own log lines go through sw_log (JSON with --log-format
+ * json); syslog levels 0..7 map onto error, warn, info, debug. */
+static void on_rdlog(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    sw_log(level <= 3 ? SW_LOG_ERROR : level == 4 ? SW_LOG_WARN : level <= 6 ? SW_LOG_INFO : SW_LOG_DEBUG,
+           "librdkafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     worker *w = opaque;
     char why[512];
@@ -887,6 +894,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     rd_kafka_conf_set_offset_commit_cb(c, on_commit);
     rd_kafka_conf_set_stats_cb(c, on_stats);
     rd_kafka_conf_set_error_cb(c, on_error);
+    rd_kafka_conf_set_log_cb(c, on_rdlog);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen);
     if (!rk) {
         rd_kafka_conf_destroy(c);
@@ -1013,6 +1021,7 @@ int sw_run(const sw_run_opts *o) {
     int64_t t0 = mono_ms();
     run_ctx run = {.o = o};
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, err, sizeof err);
+    if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {
         rd_kafka_conf_destroy(pc);
         pc = NULL;

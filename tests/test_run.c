@@ -884,6 +884,93 @@ static void test_help_and_usage_errors(void **state) {
     }
 }
 
+/* ---- metrics and health (--metrics-addr) ---------------------------------- */
+
+/* The port run reports in its log line "metrics and health on port N". */
+static int metrics_port(const child *c) {
+    child_wait_for(c, "metrics and health on port ", 30);
+    char *err = child_stderr(c);
+    int port = atoi(strstr(err, "metrics and health on port ") + 27);
+    free(err);
+    assert_true(port > 0);
+    return port;
+}
+
+/* A sample's value in a /metrics body ("name{labels} value" or "name value"). */
+static double metric(const char *body, const char *sample) {
+    char pat[256];
+    snprintf(pat, sizeof pat, "\n%s ", sample);
+    const char *p = strstr(body, pat);
+    if (!p) fail_msg("no sample '%s' in /metrics:\n%.3000s", sample, body);
+    return strtod(p + strlen(pat), NULL);
+}
+
+/* GETs path until its body has needle (bounded: the snapshot is published
+ * ten times a second); returns the body. */
+static char *get_until(int port, const char *path, int want_status, const char *needle) {
+    char *body = NULL;
+    int status = -1;
+    for (int i = 0; i < 150; i++) {
+        free(body);
+        status = tu_http_get(port, path, &body);
+        if (status == want_status && body && strstr(body, needle)) return body;
+        usleep(100000);
+    }
+    fail_msg("GET %s: status %d, want %d with '%s'; body:\n%.3000s", path, status, want_status, needle,
+             body ? body : "(none)");
+    return NULL;
+}
+
+/* The metrics of a run match what it processed; health and readiness
+ * answer; logs are JSON lines. */
+static void test_metrics_and_health(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    const char *extra[] = {"--threads", "2", "--status-interval", "0", "--metrics-addr", "127.0.0.1:0",
+                           "--log-format", "json", NULL};
+    child c = start_run("g-metrics", ALERTS, extra);
+    int port = metrics_port(&c);
+    wait_committed_to_end("g-metrics", 60, NULL);
+    char records[64];
+    snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_a.n);
+    char *body = get_until(port, "/metrics", 200, records);
+    assert_int_equal(metric(body, "sessionwatch_alerts_total"), exp_a.n);
+    assert_int_equal(metric(body, "sessionwatch_assigned_partitions"), IN_PARTS);
+    assert_int_equal(metric(body, "sessionwatch_processing_latency_seconds_count"), data_a.n);
+    assert_int_equal(metric(body, "sessionwatch_rejected_total{reason=\"malformed_json\"}"), 0);
+    assert_int_equal(metric(body, "sessionwatch_failed"), 0);
+    assert_int_equal(metric(body, "sessionwatch_alerts_unacknowledged"), 0);
+    assert_contains(body, "# TYPE sessionwatch_records_total counter\n");
+    assert_contains(body, "# TYPE sessionwatch_processing_latency_seconds histogram\n");
+    assert_contains(body, "sessionwatch_processing_latency_seconds_bucket{le=\"+Inf\"}");
+    double eligible = metric(body, "sessionwatch_eligible_total");
+    free(body);
+    char *b = get_until(port, "/healthz", 200, "ok");
+    free(b);
+    b = get_until(port, "/readyz", 200, "ready");
+    free(b);
+    b = get_until(port, "/nope", 404, "not found");
+    free(b);
+    /* The lag of every partition, once librdkafka's statistics came (5 s). */
+    body = get_until(port, "/metrics", 200, "sessionwatch_consumer_lag{topic=\"" IN "\",partition=\"7\"} 0\n");
+    free(body);
+    kill(c.pid, SIGTERM);
+    assert_int_equal(child_wait(&c, RUN_TIMEOUT_MS), 0);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    assert_int_equal((uint64_t)eligible, summary_count(err, "eligible"));
+    /* Every log line is a JSON object with ts, level, cmd and msg (the
+     * --summary json line is one too); librdkafka's lines included. */
+    size_t lines = 0;
+    for (char *s = err, *nl; (nl = strchr(s, '\n')); s = nl + 1, lines++) {
+        if (strncmp(s, "{\"records\":", 11) == 0) continue;
+        if (strncmp(s, "{\"ts\":\"", 7) != 0 || !strstr(s, "\",\"level\":\"") || !strstr(s, "\"cmd\":\"run\",\"msg\":"))
+            fail_msg("not a JSON log line: %.*s", (int)(nl - s), s);
+    }
+    assert_true(lines >= 4);
+    free(err);
+}
+
 /* ---- 3. window state in Redis (test_run --redis) ------------------------- */
 
 /* Each case has its own redis-server (Debian's package) on a free loopback
@@ -1042,9 +1129,11 @@ static void test_redis_down_mid_stream(void **state) {
     dr_sink s;
     rd_kafka_t *pr = produce_first_half(&s);
     size_t half = data_a.n / 2;
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
+    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
     child a = start_run("g-redis", ALERTS, extra);
+    int port = metrics_port(&a);
     wait_committed_to_end("g-redis", 60, NULL);
+    free(get_until(port, "/readyz", 200, "ready"));
     int64_t before[IN_PARTS], after[IN_PARTS];
     committed("g-redis", before);
     tu_redis_stop(&redis);
@@ -1053,12 +1142,21 @@ static void test_redis_down_mid_stream(void **state) {
     rd_kafka_destroy(pr);
     child_wait_for(&a, "pausing its partitions until Redis is back", 30);
     child_wait_for(&a, "redis=down(paused)", 30);
+    free(get_until(port, "/readyz", 503, "Redis is failing"));
+    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 1\n"));
+    free(get_until(port, "/healthz", 200, "ok")); /* alive: nothing to restart */
     sleep(3);
     committed("g-redis", after);
     for (int p = 0; p < IN_PARTS; p++) assert_int_equal(after[p], before[p]); /* nothing past the checkpoint */
     if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot restart redis-server on port %d", redis.port);
     child_wait_for(&a, "Redis is back", 60);
     wait_committed_to_end("g-redis", 90, NULL);
+    free(get_until(port, "/readyz", 200, "ready"));
+    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
+    assert_true(metric(m, "sessionwatch_redis_pauses_total") >= 1);
+    assert_true(metric(m, "sessionwatch_checkpoint_failures_total") >= 1);
+    assert_true(metric(m, "sessionwatch_checkpoint_duration_seconds_count") >= 1);
+    free(m);
     char *err = stop_run(&a);
     expect_count(err, "records", data_a.n); /* each record processed once */
     free(err);
@@ -1100,6 +1198,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_produce_errors, cluster_setup, cluster_teardown),
             cmocka_unit_test_setup_teardown(test_poison_and_dlq, cluster_setup, cluster_teardown),
             cmocka_unit_test_setup_teardown(test_sigterm_and_restart, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_metrics_and_health, cluster_setup, cluster_teardown),
         };
         rc = cmocka_run_group_tests_name("run", tests, NULL, NULL);
     }

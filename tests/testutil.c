@@ -2,15 +2,19 @@
  * so that a large stdin and large outputs cannot deadlock. */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *tu_read_file(const char *path, size_t *len) {
@@ -148,11 +152,6 @@ size_t tu_count(const char *hay, const char *needle) {
 
 /* ---- a private redis-server ---------------------------------------------- */
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <time.h>
-
 static int free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
@@ -255,4 +254,48 @@ void tu_redis_destroy(tu_redis *r) {
         if (system(cmd) != 0) fprintf(stderr, "testutil: could not remove %s\n", r->dir);
         r->dir[0] = '\0';
     }
+}
+
+/* ---- a minimal HTTP GET (the test side of --metrics-addr) ----------------- */
+
+int tu_http_get(int port, const char *path, char **body) {
+    *body = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[512];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap + 1);
+    ssize_t got;
+    while (buf && (got = read(fd, buf + len, cap - len)) > 0) {
+        len += (size_t)got;
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (!buf) return -1;
+    buf[len] = '\0';
+    int status = -1;
+    if (sscanf(buf, "HTTP/%*d.%*d %d", &status) != 1) status = -1;
+    const char *sep = strstr(buf, "\r\n\r\n");
+    size_t off = sep ? (size_t)(sep + 4 - buf) : len;
+    *body = malloc(len - off + 1);
+    if (*body) {
+        memcpy(*body, buf + off, len - off);
+        (*body)[len - off] = '\0';
+    }
+    free(buf);
+    return status;
 }

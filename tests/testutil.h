@@ -52,6 +52,10 @@ void tu_redis_stop(tu_redis *r);
 /* Stops it if running and removes its directory. */
 void tu_redis_destroy(tu_redis *r);
 
+/* GET http://127.0.0.1:port/path: the status (-1 when nothing answers) and
+ * the body (NUL-terminated, free with free(); NULL on -1). */
+int tu_http_get(int port, const char *path, char **body);
+
 /* Number of non-overlapping occurrences of needle in hay. */
 size_t tu_count(const char *hay, const char *needle);
 

@@ -1,0 +1,201 @@
+/* test_config.c -- pins where run's settings come from (stream/settings.c,
+ * `sessionwatch config print`): flag > environment > --config file >
+ * default, each value's origin shown, switches from every source, the
+ * [kafka] section as -X, secrets masked, and invalid values failing at
+ * start with a message naming the setting and where it came from.  Black
+ * box: the binary, with the environment and files the test sets up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static const char *const VARS[] = {"SESSIONWATCH_TOPIC", "SESSIONWATCH_THREADS", "SESSIONWATCH_EXIT_AT_END",
+                                   "SESSIONWATCH_BROKERS", "SESSIONWATCH_CONFIG", "SESSIONWATCH_KAFKA_SASL_PASSWORD",
+                                   "SESSIONWATCH_KAFKA_SECURITY_PROTOCOL", "SESSIONWATCH_STATE",
+                                   "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", NULL};
+
+static int clean_env(void **state) {
+    (void)state;
+    for (const char *const *v = VARS; *v; v++) unsetenv(*v);
+    return 0;
+}
+
+/* The line of `config print` output for key (from "key " to the newline). */
+static char *line_of(const char *out, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\n%s ", key);
+    const char *p = strstr(out, pat);
+    if (!p) fail_msg("no line for %s in:\n%s", key, out);
+    p++;
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    char *l = malloc(n + 1);
+    memcpy(l, p, n);
+    l[n] = '\0';
+    return l;
+}
+
+/* The value and origin of key: "value ; origin" with the padding squeezed. */
+static void expect_setting(const char *out, const char *key, const char *value, const char *origin) {
+    char *l = line_of(out, key);
+    char want_v[128], want_o[256];
+    snprintf(want_v, sizeof want_v, "= %s ", value);
+    snprintf(want_o, sizeof want_o, "; %s", origin);
+    if (!strstr(l, want_v) || !strstr(l, want_o) || strcmp(strstr(l, want_o), want_o) != 0)
+        fail_msg("%s: got '%s', want value '%s' from '%s'", key, l, value, origin);
+    free(l);
+}
+
+static tu_result print(const char *const *argv) {
+    tu_result r = tu_run(argv, NULL, 0);
+    return r;
+}
+
+static void test_precedence(void **state) {
+    (void)state;
+    const char ini[] = "; a deployment's settings\n"
+                       "[run]\n"
+                       "topic = from-file\n"
+                       "group = file-group\n"
+                       "threads = 3\n"
+                       "window = 40m\n"
+                       "exit-at-end = yes\n"
+                       "[kafka]\n"
+                       "security.protocol = SSL\n"
+                       "socket.timeout.ms = 9000\n";
+    const char *path = tu_write_temp(ini, sizeof ini - 1);
+    char file[64];
+    snprintf(file, sizeof file, "%s", path);
+    setenv("SESSIONWATCH_TOPIC", "from-env", 1);
+    setenv("SESSIONWATCH_THREADS", "2", 1);
+    setenv("SESSIONWATCH_BROKERS", "env-broker:9092", 1);
+    setenv("SESSIONWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL", 1);
+    const char *argv[] = {"config", "print", "--config", file, "--threads", "4", NULL};
+    tu_result r = print(argv);
+    if (r.status != 0) fail_msg("config print exited %d: %s", r.status, r.err);
+    char origin[96];
+    snprintf(origin, sizeof origin, "%s:3", file);
+    expect_setting(r.out, "topic", "from-env", "SESSIONWATCH_TOPIC");  /* env beats file */
+    expect_setting(r.out, "threads", "4", "flag");                      /* flag beats env and file */
+    snprintf(origin, sizeof origin, "%s:4", file);
+    expect_setting(r.out, "group", "file-group", origin);               /* file beats default */
+    snprintf(origin, sizeof origin, "%s:6", file);
+    expect_setting(r.out, "window", "40m", origin);
+    snprintf(origin, sizeof origin, "%s:7", file);
+    expect_setting(r.out, "exit-at-end", "true", origin);               /* a switch from the file */
+    expect_setting(r.out, "alerts-topic", "okta-alerts", "default");
+    expect_setting(r.out, "brokers", "env-broker:9092", "SESSIONWATCH_BROKERS");
+    /* [kafka]: the file's property is kept unless the environment sets it. */
+    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000\n"));
+    assert_null(strstr(r.out, "= SSL\n"));
+    assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL"));
+    tu_result_free(&r);
+
+    /* SESSIONWATCH_CONFIG names the file when --config is absent. */
+    setenv("SESSIONWATCH_CONFIG", file, 1);
+    unsetenv("SESSIONWATCH_TOPIC");
+    const char *argv2[] = {"config", "print", NULL};
+    r = print(argv2);
+    assert_int_equal(r.status, 0);
+    snprintf(origin, sizeof origin, "%s:3", file);
+    expect_setting(r.out, "topic", "from-file", origin);
+    tu_result_free(&r);
+}
+
+static void test_secrets_masked(void **state) {
+    (void)state;
+    setenv("SESSIONWATCH_KAFKA_SASL_PASSWORD", "hunter2-kafka", 1);
+    const char *argv[] = {"config", "print", "--brokers", "b:1", "--state", "redis://alice:hunter2-redis@cache:6380/1",
+                          "-X", "ssl.key.password=hunter2-x", NULL};
+    tu_result r = print(argv);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "hunter2"));
+    assert_null(strstr(r.err, "hunter2"));
+    expect_setting(r.out, "state", "redis://alice:***@cache:6380/1", "flag");
+    assert_non_null(strstr(r.out, "sasl.password            = ***"));
+    assert_non_null(strstr(r.out, "ssl.key.password         = ***"));
+    assert_non_null(strstr(r.out, "; redis password: set (masked)"));
+    tu_result_free(&r);
+}
+
+/* Invalid values fail at start (exit 2) naming the setting and its origin. */
+static void test_invalid_values(void **state) {
+    (void)state;
+    struct {
+        const char *env, *env_value, *file;
+        const char *const argv[8];
+        const char *want[3];
+    } cases[] = {
+        {"SESSIONWATCH_THREADS", "lots", NULL, {"config", "print", "--brokers", "b:1", NULL},
+         {"--threads: 'lots' is not a count", "(that value comes from SESSIONWATCH_THREADS)", NULL}},
+        {"SESSIONWATCH_EXIT_AT_END", "maybe", NULL, {"config", "print", "--brokers", "b:1", NULL},
+         {"SESSIONWATCH_EXIT_AT_END='maybe' is not true or false", NULL, NULL}},
+        {NULL, NULL, "[run]\ncheckpoint-interval = soon\n", {"config", "print", "--brokers", "b:1", NULL},
+         {"--checkpoint-interval: 'soon' is not a duration", ":2)", NULL}},
+        {NULL, NULL, "[run]\nwindow = 3q\n", {"run", "--brokers", "b:1", NULL},
+         {"--window: '3q'", ":2)", NULL}},
+        {NULL, NULL, "[run]\ncolour = blue\n", {"config", "print", NULL},
+         {":2: 'colour' is not a setting of run", NULL, NULL}},
+        {NULL, NULL, "[scan]\ntopic = x\n", {"config", "print", NULL},
+         {"section [scan] is not [run] or [kafka]", NULL, NULL}},
+        {NULL, NULL, "[run]\nthis line is not INI\n", {"config", "print", NULL}, {"not INI", NULL, NULL}},
+        {NULL, NULL, NULL, {"config", "print", "--brokers", "b:1", "--log-format", "yaml", NULL},
+         {"--log-format: 'yaml' is not text or json", NULL, NULL}},
+        {NULL, NULL, NULL, {"config", "print", "--brokers", "b:1", "--metrics-addr", "9400", NULL},
+         {"--metrics-addr: '9400' is not HOST:PORT", NULL, NULL}},
+        {NULL, NULL, NULL, {"config", "print", "--config", "/nonexistent/sw.ini", NULL},
+         {"--config: cannot read /nonexistent/sw.ini", NULL, NULL}},
+        {NULL, NULL, NULL, {"config", "frobnicate", NULL}, {"unknown subcommand 'frobnicate'", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clean_env(NULL);
+        if (cases[i].env) setenv(cases[i].env, cases[i].env_value, 1);
+        const char *argv[12];
+        size_t n = 0;
+        for (; cases[i].argv[n]; n++) argv[n] = cases[i].argv[n];
+        char file[64];
+        if (cases[i].file) {
+            snprintf(file, sizeof file, "%s", tu_write_temp(cases[i].file, strlen(cases[i].file)));
+            argv[n++] = "--config";
+            argv[n++] = file;
+        }
+        argv[n] = NULL;
+        tu_result r = tu_run(argv, NULL, 0);
+        if (r.status != 2) fail_msg("case %zu: exit %d, want 2; stderr: %s", i, r.status, r.err);
+        for (int k = 0; k < 3 && cases[i].want[k]; k++)
+            if (!strstr(r.err, cases[i].want[k]))
+                fail_msg("case %zu: no '%s' in stderr:\n%s", i, cases[i].want[k], r.err);
+        assert_int_equal(r.out_len, 0);
+        tu_result_free(&r);
+    }
+}
+
+/* run --help documents the new flags and the environment convention. */
+static void test_help(void **state) {
+    (void)state;
+    const char *argv[] = {"run", "--help", NULL};
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    const char *want[] = {"--metrics-addr HOST:PORT", "--log-format text|json", "--log-level L", "--config FILE",
+                          "SESSIONWATCH_<FLAG>", "Precedence: flag > environment > --config file > default"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(r.out, want[i])) fail_msg("run --help lacks '%s'", want[i]);
+    tu_result_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_precedence, clean_env),
+        cmocka_unit_test_setup(test_secrets_masked, clean_env),
+        cmocka_unit_test_setup(test_invalid_values, clean_env),
+        cmocka_unit_test_setup(test_help, clean_env),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
