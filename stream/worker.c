@@ -448,11 +448,12 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     const sw_run_opts *o = w->run->o;
     if (!p->ckpt || !p->loaded || p->fenced) return CK_DONE;
     int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
-    sw_store *st = sw_engine_store(p->engine);
-    bool changed = sw_store_changed(st) || at != p->ckpt_offset;
-    bool refresh = now - p->ckpt_ms >= o->state_ttl_ms / 4;
     int64_t age = now - p->ckpt_ms;
-    if (at < 0 || !(changed || refresh) || (!final && age < o->checkpoint_interval_ms)) return CK_DONE;
+    if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
+    sw_store *st = sw_engine_store(p->engine);
+    bool changed = at != p->ckpt_offset || sw_store_changed(st);
+    bool refresh = age >= o->state_ttl_ms / 4;
+    if (!(changed || refresh)) return CK_DONE;
     sw_acks_commit_point(p->acks, p->next);
     if (sw_acks_waiting(p->acks) > 0) {
         /* A periodic checkpoint tries again on the next turn rather than
