@@ -427,8 +427,12 @@ static void set_paused(worker *w, bool pause) {
             if (l->elems[i].offset >= 0) rd_kafka_topic_partition_list_add(seek, l->elems[i].topic, l->elems[i].partition)->offset = l->elems[i].offset;
         rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(w->rk, seek, SEEK_TIMEOUT_MS) : NULL;
         if (error) {
-            sw_log(SW_LOG_ERROR, "worker %d: seek: %s", w->index, rd_kafka_error_string(error));
+            /* Resuming without the seek could skip what was dropped while
+             * paused: stop instead; a restart resumes from the checkpoint. */
+            char why[400];
+            snprintf(why, sizeof why, "cannot seek back after a pause: %s", rd_kafka_error_string(error));
             rd_kafka_error_destroy(error);
+            fail(w, why);
         }
         rd_kafka_topic_partition_list_destroy(seek);
         rd_kafka_resume_partitions(w->rk, l);
