@@ -207,8 +207,11 @@ static int cluster_setup(void **state) {
     return 0;
 }
 
+static void kill_live(void);
+
 static int cluster_teardown(void **state) {
     (void)state;
+    kill_live();
     sw_mockcluster_stop(mc);
     mc = NULL;
     return 0;
@@ -421,6 +424,33 @@ typedef struct {
     char err_path[64];
 } child;
 
+/* Every child not yet reaped, so that a failed assertion (which leaves the
+ * test function) does not leave run processes behind: the teardowns kill
+ * them. */
+static pid_t live[16];
+
+static void live_add(pid_t pid) {
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (!live[i]) {
+            live[i] = pid;
+            return;
+        }
+}
+
+static void live_del(pid_t pid) {
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] == pid) live[i] = 0;
+}
+
+static void kill_live(void) {
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i]) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+            live[i] = 0;
+        }
+}
+
 static child spawn(const char *const *argv) {
     child c = {0};
     snprintf(c.err_path, sizeof c.err_path, "/tmp/sw-run-err-XXXXXX");
@@ -440,6 +470,7 @@ static child spawn(const char *const *argv) {
         execv(SW_BINARY, (char *const *)args);
         _exit(127);
     }
+    live_add(c.pid);
     close(fd);
     return c;
 }
@@ -456,11 +487,13 @@ static int child_wait(child *c, int timeout_ms) {
         if (waited >= timeout_ms) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &st, 0);
+            live_del(c->pid);
             char *err = child_stderr(c);
             fail_msg("run did not exit within %d ms; stderr:\n%.4000s", timeout_ms, err);
         }
         usleep(20000);
     }
+    live_del(c->pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
