@@ -25,9 +25,12 @@
  *     count (slab reserved + tables) per tracked user, median (min, max)
  *     over the fills; and, of the last fill, the slab's bytes_live /
  *     bytes_reserved, the users table's sw_table_bytes, and a breakdown by
- *     what the bytes hold (table entry, its capacity slack, index slots, key
- *     copies, names, session blobs and their parts, slab rounding and free
- *     space).
+ *     what the bytes hold (table entry, its spare capacity, index slots,
+ *     keys too long to sit in the entry, names, session blobs and the bytes
+ *     they store, the interned client strings every session shares, slab
+ *     rounding and free space).  The allocators' count includes every block
+ *     they hold (whole chunks, whole huge pages, the client table's index);
+ *     RSS is what the kernel actually backs, huge pages included.
  *
  * Why it is built this way:
  *   - Records are real gen output: sw_gen_run (user.session.start only, no
@@ -413,47 +416,49 @@ static int cmp_double(const void *a, const void *b) {
 /* ---- memory breakdown ----------------------------------------------------- */
 
 typedef struct {
-    double entry, entry_slack, index;         /* users table */
-    double key, names, sess;                  /* slab blobs, class-rounded */
-    double sess_hdr, sess_id, sess_ip, sess_ua, sess_geo, sess_uuid; /* raw bytes in session blobs */
+    double entry, entry_slack, index;         /* users table (entries, spare capacity + page list, index slots) */
+    double key, names, sess;                  /* slab blobs, class-rounded (key: only keys too long to be inline) */
+    double sess_hdr, sess_id, sess_ip, sess_ua, sess_geo, sess_uuid; /* bytes stored in session blobs */
+    double clients;                           /* interned (user agent, country, city) entries + their index */
     double slab_other, slab_free, tenants;    /* tenant keys etc., reserved-but-free, tenants table */
     double sessions;                          /* sessions per user */
 } breakdown;
 
-/* Bytes the slab hands out for an n-byte request (its size class). */
-static size_t slab_rounded(sw_slab *scratch, size_t n) {
-    size_t before = scratch->bytes_live;
-    void *p = sw_slab_alloc(scratch, n);
-    if (!p) return n;
-    size_t r = scratch->bytes_live - before;
-    sw_slab_free(scratch, p, n);
-    return r;
-}
-
-static breakdown measure_state(sw_store *st, sw_slab *scratch) {
+static breakdown measure_state(sw_store *st) {
     breakdown b = {0};
     const sw_table *t = &st->users;
+    const sw_strtab *ct = &st->slab.strtab;
     double n = t->count ? (double)t->count : 1;
     double key = 0, names = 0, sess = 0, nsess = 0, hdr = 0, id = 0, ip = 0, ua = 0, geo = 0, uu = 0;
     for (uint32_t i = 0; i < t->count; i++) {
         const sw_user *u = sw_table_at(t, i);
-        key += (double)slab_rounded(scratch, u->k.key_len ? u->k.key_len : 1);
-        if (u->names) names += (double)slab_rounded(scratch, (size_t)u->name_len + u->alt_len);
+        if (u->k.key_len > t->inline_cap) key += (double)sw_slab_rounded(u->k.key_len);
+        if (u->names) names += (double)sw_slab_rounded_packed((size_t)u->name_len + u->alt_len);
         uint32_t guard = 0;
         for (const sw_session *s = u->sessions; s && guard < 1u << 16; s = s->next, guard++) {
-            sess += (double)slab_rounded(scratch, s->alloc);
+            sess += (double)sw_slab_rounded(s->alloc);
             nsess += 1;
             hdr += (double)sizeof(sw_session);
             id += s->id_len;
-            ip += s->ip_len;
-            ua += s->ua_len;
-            geo += (double)s->country_len + s->city_len;
-            uu += s->uuid_len;
+            ip += (double)sw_session_ip_size(s);
+            uu += (double)sw_session_uuid_size(s);
+            if (s->form & SW_FORM_CLIENT_INLINE) {
+                ua += s->ua_len;
+                geo += (double)s->country_len + s->city_len;
+            }
         }
     }
+    double client_entries = 0, client_index = ct->slots ? ((double)ct->mask + 1) * sizeof *ct->slots : 0;
+    for (uint32_t i = 0; ct->slots && i <= ct->mask; i++)
+        if (ct->slots[i])
+            client_entries += (double)sw_slab_rounded(
+                sw_client_size(ct->slots[i]->ua_len, ct->slots[i]->country_len, ct->slots[i]->city_len));
     b.entry = (double)t->esize;
-    b.entry_slack = (double)(t->entry_cap - t->count) * (double)t->esize / n;
-    b.index = (double)(t->mask + 1) * sizeof(uint64_t) / n;
+    double slots = (double)(t->mask + 1) * sizeof(uint64_t);
+    /* Spare entry capacity, the unused rest of the huge blocks pages are
+     * carved from, and the page list. */
+    b.entry_slack = ((double)sw_table_bytes(t) - slots - (double)t->count * (double)t->esize) / n;
+    b.index = slots / n;
     b.key = key / n;
     b.names = names / n;
     b.sess = sess / n;
@@ -464,8 +469,9 @@ static breakdown measure_state(sw_store *st, sw_slab *scratch) {
     b.sess_ua = ua / n;
     b.sess_geo = geo / n;
     b.sess_uuid = uu / n;
-    b.slab_other = ((double)st->slab.bytes_live - key - names - sess) / n;
-    b.slab_free = (double)(st->slab.bytes_reserved - st->slab.bytes_live) / n;
+    b.clients = (client_entries + client_index) / n;
+    b.slab_other = ((double)st->slab.bytes_live - key - names - sess - client_entries) / n;
+    b.slab_free = ((double)(st->slab.bytes_reserved - st->slab.bytes_live) - client_index) / n;
     b.tenants = (double)sw_table_bytes(&st->tenants) / n;
     return b;
 }
@@ -513,7 +519,7 @@ static int check(sw_engine *e, uint64_t fed, uint64_t users, const char *phase) 
 /* One size: 1 + fills fills (a fresh engine each: insert + second phase;
  * the first is the warm-up), then on the last fill's engine 1 + runs steady
  * runs (the first is the warm-up). */
-static int run_size(uint64_t n, int runs, int fills, uint64_t steady, sw_slab *scratch, result *r) {
+static int run_size(uint64_t n, int runs, int fills, uint64_t steady, result *r) {
     memset(r, 0, sizeof *r);
     r->users = n;
     r->fills = fills;
@@ -564,7 +570,7 @@ static int run_size(uint64_t n, int runs, int fills, uint64_t steady, sw_slab *s
     r->slab_live = (double)st->slab.bytes_live / (double)n;
     r->slab_reserved = (double)st->slab.bytes_reserved / (double)n;
     r->table = (double)sw_table_bytes(&st->users) / (double)n;
-    r->bd = measure_state(st, scratch);
+    r->bd = measure_state(st);
 
     /* Steady: warm-up + runs, each in its own slice of the last 10 minutes. */
     double t[MAX_RUNS], pt[MAX_RUNS];
@@ -606,14 +612,14 @@ static void print_json(const result *r, int runs, uint64_t steady) {
            "\"rss_bytes\":%zu,\"slab_bytes_per_user\":%.1f,\"table_bytes_per_user\":%.1f,"
            "\"slab_live_bytes_per_user\":%.1f,\"sessions_per_user\":%.2f,\"record_bytes_mean\":%.0f,\"alerts\":%" PRIu64
            ",\"breakdown_per_user\":{\"table_entry\":%.1f,\"table_entry_slack\":%.1f,\"table_index\":%.1f,"
-           "\"key_copy\":%.1f,\"names\":%.1f,\"session_blobs\":%.1f,\"slab_other\":%.1f,\"slab_free\":%.1f,"
-           "\"tenants\":%.1f},\"session_blob_raw_bytes\":{\"header\":%.1f,\"id\":%.1f,\"ip\":%.1f,\"user_agent\":%.1f,"
+           "\"key_copy\":%.1f,\"names\":%.1f,\"session_blobs\":%.1f,\"clients\":%.1f,\"slab_other\":%.1f,"
+           "\"slab_free\":%.1f,\"tenants\":%.1f},\"session_blob_raw_bytes\":{\"header\":%.1f,\"id\":%.1f,\"ip\":%.1f,\"user_agent\":%.1f,"
            "\"geo\":%.1f,\"uuid\":%.1f,\"class_rounded\":%.1f}}\n",
            r->users, runs, r->fills, r->fill_s, steady, r->steady.med, r->steady.min, r->steady.max, 1e9 / r->steady.med,
            r->patch_ns, r->ins.med, r->ins.min, r->ins.max, r->second.med, r->second.min, r->second.max,
            r->rss_bu.med, r->rss_bu.min, r->rss_bu.max, r->state_bu.med, r->state_bu.min, r->state_bu.max, r->rss,
            r->slab_reserved, r->table, r->slab_live, b->sessions, ring.mean_len, r->alerts, b->entry,
-           b->entry_slack, b->index, b->key, b->names, b->sess, b->slab_other, b->slab_free, b->tenants,
+           b->entry_slack, b->index, b->key, b->names, b->sess, b->clients, b->slab_other, b->slab_free, b->tenants,
            b->sess_hdr / k, b->sess_id / k, b->sess_ip / k, b->sess_ua / k, b->sess_geo / k, b->sess_uuid / k,
            b->sess / k);
     fflush(stdout);
@@ -629,17 +635,21 @@ static void print_row(const result *r) {
 }
 
 static void print_breakdown(const result *res, size_t nres) {
-    printf("\nState bytes per tracked user, by what they hold (after insert + second; class-rounded slab blobs):\n");
-    printf("%10s %6s %6s %6s %6s %6s %8s %6s %6s %6s %7s | %s\n", "users", "entry", "slack", "index", "key",
-           "names", "sessions", "other", "free", "total", "sess/u", "one session blob, raw bytes: hdr+id+ip+ua+geo+uuid");
+    printf("\nState bytes per tracked user, by what they hold (after insert + second; class-rounded slab blobs;\n"
+           "key = keys too long for the entry; clients = the interned user agent/country/city entries and their\n"
+           "index, shared by all sessions; a session blob stores its ip and uuid in binary when they print back\n"
+           "exactly, and ua/geo only when not interned):\n");
+    printf("%10s %6s %6s %6s %6s %6s %8s %7s %6s %6s %6s %7s | %s\n", "users", "entry", "slack", "index", "key",
+           "names", "sessions", "clients", "other", "free", "total", "sess/u",
+           "one session blob, bytes stored: hdr+id+ip+ua+geo+uuid");
     for (size_t i = 0; i < nres; i++) {
         const breakdown *b = &res[i].bd;
-        double total = b->entry + b->entry_slack + b->index + b->key + b->names + b->sess + b->slab_other +
-                       b->slab_free + b->tenants;
+        double total = b->entry + b->entry_slack + b->index + b->key + b->names + b->sess + b->clients +
+                       b->slab_other + b->slab_free + b->tenants;
         double k = b->sessions > 0 ? b->sessions : 1;
-        printf("%10" PRIu64 " %6.0f %6.0f %6.0f %6.0f %6.0f %8.0f %6.0f %6.0f %6.0f %7.2f | "
+        printf("%10" PRIu64 " %6.0f %6.0f %6.0f %6.0f %6.0f %8.0f %7.1f %6.0f %6.0f %6.0f %7.2f | "
                "%.0f+%.0f+%.0f+%.0f+%.0f+%.0f = %.0f (slab gives %.0f)\n",
-               res[i].users, b->entry, b->entry_slack, b->index, b->key, b->names, b->sess,
+               res[i].users, b->entry, b->entry_slack, b->index, b->key, b->names, b->sess, b->clients,
                b->slab_other + b->tenants, b->slab_free, total, b->sessions, b->sess_hdr / k, b->sess_id / k,
                b->sess_ip / k, b->sess_ua / k, b->sess_geo / k, b->sess_uuid / k,
                (b->sess_hdr + b->sess_id + b->sess_ip + b->sess_ua + b->sess_geo + b->sess_uuid) / k, b->sess / k);
@@ -715,11 +725,9 @@ int main(int argc, char **argv) {
     }
     result res[5];
     size_t nres = 0;
-    sw_slab scratch;
-    sw_slab_init(&scratch);
     int rc = 0;
     for (size_t i = 0; i < nsizes; i++) {
-        if (run_size(sizes[i], runs, sizes[i] > big ? big_fills : runs, steady, &scratch, &res[nres]) != 0) {
+        if (run_size(sizes[i], runs, sizes[i] > big ? big_fills : runs, steady, &res[nres]) != 0) {
             rc = 1;
             break;
         }
@@ -740,7 +748,6 @@ int main(int argc, char **argv) {
                z->users, z->state_bu.med, z->rss_bu.med);
         printf("  alerts: %" PRIu64 " (the workload never gives a user 3 sessions)\n", alerts_seen);
     }
-    sw_slab_destroy(&scratch);
     free(ring.buf);
     free(ring.tmpl);
     sw_parser_free(parser);

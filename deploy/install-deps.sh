@@ -3,7 +3,7 @@
 # Idempotent: apt is only called when something is missing.  Run as root.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libsimdjson-dev librdkafka-dev
-      libhiredis-dev libmicrohttpd-dev libinih-dev libcmocka-dev redis-server
+      libhiredis-dev libmicrohttpd-dev libinih-dev libcmocka-dev redis-server valgrind kcat curl
       python3 bc)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,14 +20,88 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "codec.c writes host o
 enum { USER_HEAD = 1 + 8 + 8 + 2 + 2 + 2, SESSION_HEAD = 8 + 8 + 4 + 4 + 1 + 2 + 1 + 1 + 1, TENANT_HEAD = 1 + 8 + 4,
        SLOT_SIZE = 8 + 4 };
 
-static size_t session_data(const sw_session *s) {
+/* The text the wire carries for a session: the same bytes the alert shows. */
+static size_t session_text(const sw_session *s) {
     return (size_t)s->id_len + s->ip_len + s->ua_len + s->country_len + s->city_len + s->uuid_len;
 }
 
 size_t sw_codec_user_size(const sw_user *u) {
     size_t n = USER_HEAD + (size_t)u->name_len + u->alt_len;
-    for (const sw_session *s = u->sessions; s; s = s->next) n += SESSION_HEAD + session_data(s);
+    for (const sw_session *s = u->sessions; s; s = s->next) n += SESSION_HEAD + session_text(s);
     return n;
+}
+
+/* Writes exactly n bytes: src[0..avail) (avail capped at n), then zeros.
+ * The fields always have their full text; the cap and the zeros only keep
+ * a session edited behind the window's back (a test does that) from
+ * making the value longer than sw_codec_user_size said. */
+static char *put_exact(char *o, const char *src, size_t avail, size_t n) {
+    size_t k = avail < n ? avail : n;
+    if (k) memcpy(o, src, k);
+    if (n > k) memset(o + k, 0, n - k);
+    return o + n;
+}
+
+/* Bytes of s->data available from off, at most n. */
+static size_t data_avail(const sw_session *s, size_t off, size_t n) {
+    size_t d = sw_session_data_size(s);
+    if (off >= d) return 0;
+    return d - off < n ? d - off : n;
+}
+
+static char *put_session(char *o, const sw_session *s) {
+    int64_t first = s->first_seen, last = s->last_seen;
+    uint32_t events = s->events, id_len = s->id_len;
+    uint8_t ip_len = s->ip_len, co_len = s->country_len, ci_len = s->city_len, uu_len = s->uuid_len;
+    uint16_t ua_len = (uint16_t)s->ua_len;
+    o = PUT(o, first);
+    o = PUT(o, last);
+    o = PUT(o, events);
+    o = PUT(o, id_len);
+    o = PUT(o, ip_len);
+    o = PUT(o, ua_len);
+    o = PUT(o, co_len);
+    o = PUT(o, ci_len);
+    o = PUT(o, uu_len);
+    o = put_exact(o, s->data, data_avail(s, 0, id_len), id_len);
+
+    /* A binary ip or uuid prints back to exactly its text (window.c); buf
+     * starts zeroed so that strnlen gives the printed length. */
+    char buf[SW_SESSION_TEXT_BUF];
+    size_t off = id_len, size = sw_session_ip_size(s);
+    if (s->form & SW_FORM_IP_MASK) {
+        memset(buf, 0, sizeof buf);
+        if (data_avail(s, off, size) == size) sw_session_ip_r(s, buf);
+        o = put_exact(o, buf, strnlen(buf, sizeof buf), ip_len);
+    } else {
+        o = put_exact(o, s->data + off, data_avail(s, off, ip_len), ip_len);
+    }
+    off += size;
+    size_t uu_size = sw_session_uuid_size(s);
+
+    /* User agent, country, city: interned, or inline after the uuid. */
+    if (s->form & SW_FORM_CLIENT_INLINE) {
+        size_t c = off + uu_size;
+        o = put_exact(o, s->data + c, data_avail(s, c, s->ua_len), s->ua_len);
+        c += s->ua_len;
+        o = put_exact(o, s->data + c, data_avail(s, c, co_len), co_len);
+        c += co_len;
+        o = put_exact(o, s->data + c, data_avail(s, c, ci_len), ci_len);
+    } else {
+        const sw_client *c = sw_session_client(s);
+        o = put_exact(o, c ? c->data : "", c ? c->ua_len : 0, s->ua_len);
+        o = put_exact(o, c ? c->data + c->ua_len : "", c ? c->country_len : 0, co_len);
+        o = put_exact(o, c ? c->data + c->ua_len + c->country_len : "", c ? c->city_len : 0, ci_len);
+    }
+
+    if (s->form & SW_FORM_UUID) {
+        memset(buf, 0, sizeof buf);
+        if (data_avail(s, off, 16) == 16) sw_session_uuid_r(s, buf);
+        o = put_exact(o, buf, strnlen(buf, sizeof buf), uu_len);
+    } else {
+        o = put_exact(o, s->data + off, data_avail(s, off, uu_len), uu_len);
+    }
+    return o;
 }
 
 void sw_codec_user_encode(const sw_user *u, char *o) {
@@ -35,22 +109,12 @@ void sw_codec_user_encode(const sw_user *u, char *o) {
     o = PUT(o, version);
     o = PUT(o, u->last_alert);
     o = PUT(o, u->max_time);
-    o = PUT(o, u->name_len);
-    o = PUT(o, u->alt_len);
-    o = put(o, u->names, (size_t)u->name_len + u->alt_len);
-    o = PUT(o, u->nsessions);
-    for (const sw_session *s = u->sessions; s; s = s->next) {
-        o = PUT(o, s->first_seen);
-        o = PUT(o, s->last_seen);
-        o = PUT(o, s->events);
-        o = PUT(o, s->id_len);
-        o = PUT(o, s->ip_len);
-        o = PUT(o, s->ua_len);
-        o = PUT(o, s->country_len);
-        o = PUT(o, s->city_len);
-        o = PUT(o, s->uuid_len);
-        o = put(o, s->data, session_data(s));
-    }
+    uint16_t name_len = u->name_len, alt_len = u->alt_len, nsessions = u->nsessions;
+    o = PUT(o, name_len);
+    o = PUT(o, alt_len);
+    o = put(o, u->names, (size_t)name_len + alt_len);
+    o = PUT(o, nsessions);
+    for (const sw_session *s = u->sessions; s; s = s->next) o = put_session(o, s);
 }
 
 size_t sw_codec_tenant_size(const sw_store *s) { return TENANT_HEAD + (size_t)s->cap_slots * SLOT_SIZE; }
@@ -142,22 +206,21 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
             st = SW_CODEC_CORRUPT;
             break;
         }
-        uint64_t h = sw_hash64(d, id_len, id_seed);
         for (const sw_session *q = u->sessions; q; q = q->next)
-            if (q->id_hash == h && q->id_len == id_len && memcmp(q->data, d, id_len) == 0) st = SW_CODEC_CORRUPT;
+            if (q->id_len == id_len && memcmp(q->data, d, id_len) == 0) st = SW_CODEC_CORRUPT;
         if (st != SW_CODEC_OK) break;
-        size_t total = sizeof(sw_session) + data;
-        sw_session *s = sw_slab_alloc(slab, total);
+        /* Every length is within the window's caps, so sw_session_new keeps
+         * each string whole and the session re-encodes to these bytes. */
+        const char *ip = d + id_len, *ua = ip + ip_len, *co = ua + ua_len, *ci = co + co_len, *uu = ci + ci_len;
+        sw_session_info si = {
+            .id = {d, id_len}, .ip = {ip, ip_len}, .user_agent = {ua, ua_len},
+            .country = {co, co_len}, .city = {ci, ci_len}, .uuid = {uu, uu_len},
+        };
+        sw_session *s = sw_session_new(slab, &si, sw_hash64(d, id_len, id_seed), first, last, events);
         if (!s) {
             st = SW_CODEC_NOMEM;
             break;
         }
-        *s = (sw_session){
-            .next = NULL, .id_hash = h, .first_seen = first, .last_seen = last, .events = events,
-            .id_len = id_len, .ua_len = ua_len, .ip_len = ip_len, .country_len = co_len, .city_len = ci_len,
-            .uuid_len = uu_len, .alloc = (uint32_t)total,
-        };
-        memcpy(s->data, d, data);
         *tail = s;
         tail = &s->next;
         u->nsessions++;

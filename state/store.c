@@ -1,6 +1,7 @@
 /* store.c -- see store.h. */
 #include "store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@ int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms) {
     s->horizon_ms = window_ms + lateness_ms;
     s->cap_slots = (uint32_t)(s->horizon_ms / SW_CAP_BUCKET_MS) + 3;
     uint64_t seed = sw_random_seed();
-    if (sw_table_init(&s->users, sizeof(sw_user), &s->slab, seed) != 0 ||
+    if (sw_table_init_inline(&s->users, sizeof(sw_user), offsetof(sw_user, tenant), SW_USER_KEY_INLINE, &s->slab,
+                             seed) != 0 ||
         sw_table_init(&s->tenants, sizeof(sw_tenant), &s->slab, seed ^ 0x5bd1e995u) != 0) {
         sw_store_destroy(s);
         return -1;
@@ -21,9 +23,9 @@ int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms) {
 }
 
 void sw_store_destroy(sw_store *s) {
-    for (uint32_t i = 0; s->tenants.entries && i < s->tenants.count; i++)
+    for (uint32_t i = 0; s->tenants.pages && i < s->tenants.count; i++)
         free(((sw_tenant *)sw_table_at(&s->tenants, i))->cap);
-    for (uint32_t i = 0; s->users.entries && i < s->users.count; i++)
+    for (uint32_t i = 0; s->users.pages && i < s->users.count; i++)
         sw_window_clear(sw_table_at(&s->users, i), &s->slab);
     sw_table_destroy(&s->users);
     sw_table_destroy(&s->tenants);
@@ -118,7 +120,11 @@ static void push_dirty(sw_store *s, uint32_t pos) {
 void sw_store_touch(sw_store *s, sw_user *u) {
     if (!s->track || u->dirty) return;
     u->dirty = 1;
-    push_dirty(s, (uint32_t)(((char *)u - s->users.entries) / s->users.esize));
+    /* The key sw_store_user just returned (every caller's case), else a search. */
+    uint32_t pos = s->last_pos < s->users.count && sw_table_at(&s->users, s->last_pos) == (void *)u
+                       ? s->last_pos
+                       : sw_table_pos(&s->users, u);
+    push_dirty(s, pos);
 }
 
 static void push_gone(sw_store *s, const sw_tkey *k) {
@@ -214,15 +220,19 @@ sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_
     memcpy(s->keybuf + 4, actor, n);
     uint64_t h = sw_table_hash(&s->users, s->keybuf, len);
     int created;
-    sw_user *u = sw_table_put(&s->users, s->keybuf, (uint32_t)len, h, &created);
+    sw_user *u = sw_table_put_pos(&s->users, s->keybuf, (uint32_t)len, h, &created, &s->last_pos);
     if (!u) return NULL;
     if (created) {
         sw_window_init(u);
-        u->tenant = t->index;
+        u->tenant = t->index; /* already there when the key is inline */
     } else if (is_stale(s, u)) {
         sw_window_clear(u, &s->slab);
         sw_window_init(u);
         s->evicted++;
+    } else if (u->sessions) {
+        /* The window reads the key's sessions next: start that miss now. */
+        __builtin_prefetch(u->sessions);
+        __builtin_prefetch((const char *)u->sessions + 64);
     }
     return u;
 }
@@ -234,7 +244,7 @@ void sw_store_sweep(sw_store *s, uint32_t budget) {
         if (is_stale(s, u)) {
             if (s->track) push_gone(s, &u->k);
             sw_window_clear(u, &s->slab);
-            sw_table_del(&s->users, u); /* the last entry moves here: look again */
+            sw_table_del_at(&s->users, s->sweep_cursor); /* the last entry moves here: look again */
             s->evicted++;
             if (s->track && s->sweep_cursor < s->users.count && u->dirty) push_dirty(s, s->sweep_cursor);
         } else {

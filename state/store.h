@@ -58,6 +58,7 @@ typedef struct {
     int64_t horizon_ms; /* W + L */
     uint32_t cap_slots; /* buckets remembered per tenant: every one an alert can still land in */
     uint32_t sweep_cursor;
+    uint32_t last_pos;  /* position of the key sw_store_user returned last */
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
     /* Change tracking, see above. */
     int track;

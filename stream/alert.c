@@ -99,8 +99,9 @@ static void write_session(sw_buf *b, const sw_session *s) {
     sw_json_time(b, s->last_seen);
     sw_buf_puts(b, ",\"events\":");
     sw_json_int(b, s->events);
+    char text[SW_SESSION_TEXT_BUF]; /* a binary ip or uuid, printed back (window.h) */
     sw_buf_puts(b, ",\"client\":{\"ip\":");
-    str_or_null(b, sw_session_ip(s), s->ip_len);
+    str_or_null(b, sw_session_ip_r(s, text), s->ip_len);
     sw_buf_puts(b, ",\"user_agent\":");
     str_or_null(b, sw_session_ua(s), s->ua_len);
     sw_buf_puts(b, ",\"geo\":{\"country_name\":");
@@ -108,7 +109,7 @@ static void write_session(sw_buf *b, const sw_session *s) {
     sw_buf_puts(b, ",\"city_name\":");
     str_or_null(b, sw_session_city(s), s->city_len);
     sw_buf_puts(b, "}},\"event_uuid\":");
-    str_or_null(b, sw_session_uuid(s), s->uuid_len);
+    str_or_null(b, sw_session_uuid_r(s, text), s->uuid_len);
     sw_buf_putc(b, '}');
 }
 

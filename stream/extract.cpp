@@ -294,6 +294,22 @@ bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out
     return true;
 }
 
+/* Moves past a value that is not read.  On-Demand skips a value nobody
+ * started by bracket depth, and takes a string followed by ':' for a key
+ * (simdjson's json_iterator::skip_child), so in {"x":"a":"b"}} the skip of
+ * "a" swallowed "b" and the object's '}', the extra '}' closed the record,
+ * and the malformed record was accepted.  A string is therefore consumed
+ * here (without unescaping), so the next token must be ',' or the closing
+ * bracket; scalars and containers are skipped by the loop, which counts
+ * their depth correctly. */
+inline bool pass_over(simdjson::simdjson_result<od::value> &v) {
+    od::json_type type;
+    if (v.type().get(type)) return false;
+    if (type != od::json_type::string) return true;
+    od::raw_json_string s;
+    return v.get_raw_json_string().get(s) == simdjson::SUCCESS;
+}
+
 /* Walks one object for up to two cursors (the record and, inside an
  * EventBridge "detail", the envelope's view of the same keys).  Returns
  * false on any simdjson error; duplicates are only recorded. */
@@ -311,7 +327,11 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             if (key == "detail-type") t->has_detail_type = true;
             else if (key == "detail") is_detail = true;
         }
-        if (!any && !is_detail) continue; /* the loop skips the value */
+        if (!any && !is_detail) {
+            simdjson::simdjson_result<od::value> skipped = field.value();
+            if (!pass_over(skipped)) return false;
+            continue;
+        }
 
         simdjson::simdjson_result<od::value> v = field.value();
         od::json_type type;
@@ -335,7 +355,10 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             }
             continue;
         }
-        if (!any) continue; /* a non-object "detail" */
+        if (!any) { /* a non-object "detail" */
+            if (!pass_over(v)) return false;
+            continue;
+        }
 
         uint64_t exall = ex[0] | ex[1];
         sw_value leaf{nullptr, 0, SW_OTHER};  /* for entries ending here */
@@ -348,6 +371,8 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
                 if (v.get_string().get(s)) return false;
                 leaf = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
                 tenant = leaf;
+            } else if (!pass_over(v)) { /* "actor":"bob" */
+                return false;
             }
             break;
         case od::json_type::number:
@@ -463,6 +488,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
             if (el.type().get(et)) return SW_X_MALFORMED;
             count++;
             if (et != od::json_type::object) {
+                if (!pass_over(el)) return SW_X_MALFORMED;
                 not_object = true;
                 continue; /* skipped, so the rest is still checked */
             }

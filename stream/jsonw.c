@@ -91,6 +91,15 @@ static char *escape(char *o, const unsigned char *p, size_t n) {
             memcpy(o, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
             o += 6;
             i += 3;
+        } else if (len == 2 && c == 0xC2 && p[i + 1] < 0xA0) {
+            /* C1 controls U+0080..U+009F are control characters too; U+0085
+             * (NEL) ends a line for Unicode-aware readers (Python's
+             * str.splitlines, for one). */
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[p[i + 1] >> 4];
+            o[5] = hex[p[i + 1] & 15];
+            o += 6;
+            i += 2;
         } else {
             memcpy(o, p + i, len);
             o += len;

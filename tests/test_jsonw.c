@@ -33,6 +33,9 @@ static void test_escapes(void **state) {
     /* valid UTF-8 passes through; U+2028/2029 are escaped for JS consumers */
     CHECK("Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x98\x80", "\"Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x98\x80\"");
     CHECK("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
+    /* C1 controls are control characters too (U+0085 NEL ends a line for
+     * Unicode-aware readers); U+00A0 is not one */
+    CHECK("\xc2\x80\xc2\x85\xc2\x9f\xc2\xa0", "\"\\u0080\\u0085\\u009f\xc2\xa0\"");
 }
 
 static void test_invalid_utf8(void **state) {

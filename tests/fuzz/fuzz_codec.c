@@ -1,0 +1,127 @@
+/* fuzz_codec.c -- libFuzzer target: the Redis state decoder (state/codec.c).
+ *
+ * Checkpoint values come back from Redis, where anyone with access can
+ * write anything, so the decoder must survive any bytes and never accept a
+ * value that breaks the window's invariants.  The input goes to both
+ * decoders, each into a fresh entry:
+ *  - sw_codec_user_decode: on success the user holds what the value says
+ *    (r <= maxT, every session first <= last <= maxT with events > 0, no
+ *    repeated session id, at most SW_CODEC_MAX_SESSIONS), and re-encoding
+ *    gives exactly the input bytes back; on failure the entry is empty.
+ *  - sw_codec_tenant_decode (a store with the default window and
+ *    lateness): on failure the tenant is untouched; on success the
+ *    watermark is the value's, and re-encoding gives the input bytes back
+ *    when the value is canonical (one slot per remembered bucket, every
+ *    bucket distinct and set).  Any other accepted value is normalised: its
+ *    re-encoding decodes and re-encodes to itself. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "fuzz.h"
+#include "slab.h"
+#include "store.h"
+#include "window.h"
+
+#define ID_SEED 0x5eed5eed5eed5eedULL
+
+static void check_user(const uint8_t *data, size_t size) {
+    sw_slab slab;
+    sw_slab_init(&slab);
+    sw_user u;
+    memset(&u, 0, sizeof u);
+    sw_window_init(&u);
+    sw_codec_status st = sw_codec_user_decode(&u, &slab, (const char *)data, size, ID_SEED);
+    FZ_CHECK(st == SW_CODEC_OK || st == SW_CODEC_CORRUPT);
+    if (st == SW_CODEC_OK) {
+        FZ_CHECK(u.max_time != SW_TIME_NONE || (u.last_alert == SW_TIME_NONE && u.nsessions == 0));
+        FZ_CHECK(u.last_alert == SW_TIME_NONE || u.last_alert <= u.max_time);
+        size_t count = 0;
+        for (const sw_session *s = u.sessions; s; s = s->next, count++) {
+            FZ_CHECK(s->first_seen != SW_TIME_NONE && s->first_seen <= s->last_seen && s->last_seen <= u.max_time);
+            FZ_CHECK(s->events > 0);
+            FZ_CHECK(s->ua_len <= SW_MAX_UA);
+            for (const sw_session *t = s->next; t; t = t->next)
+                FZ_CHECK(t->id_len != s->id_len || memcmp(sw_session_id(t), sw_session_id(s), s->id_len) != 0);
+        }
+        FZ_CHECK(count == u.nsessions && count <= SW_CODEC_MAX_SESSIONS);
+        size_t n = sw_codec_user_size(&u);
+        FZ_CHECK(n == size);
+        char *out = malloc(n);
+        FZ_CHECK(out);
+        sw_codec_user_encode(&u, out);
+        FZ_CHECK(memcmp(out, data, n) == 0);
+        free(out);
+    } else {
+        FZ_CHECK(u.nsessions == 0 && !u.sessions && !u.names && u.name_len == 0 && u.alt_len == 0);
+        FZ_CHECK(u.last_alert == SW_TIME_NONE && u.max_time == SW_TIME_NONE);
+    }
+    sw_window_clear(&u, &slab);
+    sw_slab_destroy(&slab);
+}
+
+/* A fresh store and its one tenant. */
+static sw_tenant *fresh(sw_store *s) {
+    FZ_CHECK(sw_store_init(s, 35LL * 60 * 1000, 10LL * 60 * 1000) == 0);
+    sw_tenant *t = sw_store_tenant(s, "t", 1);
+    FZ_CHECK(t);
+    return t;
+}
+
+static void check_tenant(const uint8_t *data, size_t size) {
+    sw_store s;
+    sw_tenant *t = fresh(&s);
+    sw_codec_status st = sw_codec_tenant_decode(&s, t, (const char *)data, size);
+    FZ_CHECK(st == SW_CODEC_OK || st == SW_CODEC_CORRUPT);
+    if (st != SW_CODEC_OK) {
+        FZ_CHECK(t->watermark == SW_TIME_NONE);
+        for (uint32_t i = 0; i < s.cap_slots; i++) FZ_CHECK(t->cap[i].bucket == SW_TIME_NONE && t->cap[i].count == 0);
+        sw_store_destroy(&s);
+        return;
+    }
+    int64_t wm;
+    uint32_t nslots;
+    FZ_CHECK(size >= 13);
+    memcpy(&wm, data + 1, 8);
+    memcpy(&nslots, data + 9, 4);
+    FZ_CHECK(t->watermark == wm);
+    FZ_CHECK(size == 13 + (size_t)nslots * 12);
+
+    size_t n = sw_codec_tenant_size(&s);
+    char *y = malloc(n);
+    FZ_CHECK(y);
+    sw_codec_tenant_encode(&s, t, y);
+
+    bool canon = nslots == s.cap_slots;
+    for (uint32_t i = 0; canon && i < nslots; i++) {
+        int64_t b;
+        memcpy(&b, data + 13 + 12 * (size_t)i, 8);
+        if (b == SW_TIME_NONE) canon = false;
+        for (uint32_t k = 0; canon && k < i; k++) {
+            int64_t c;
+            memcpy(&c, data + 13 + 12 * (size_t)k, 8);
+            if (c == b) canon = false;
+        }
+    }
+    if (canon) FZ_CHECK(n == size && memcmp(y, data, n) == 0);
+
+    /* The normalised value is a fixed point. */
+    sw_store s2;
+    sw_tenant *t2 = fresh(&s2);
+    FZ_CHECK(sw_codec_tenant_decode(&s2, t2, y, n) == SW_CODEC_OK);
+    char *z = malloc(n);
+    FZ_CHECK(z);
+    sw_codec_tenant_encode(&s2, t2, z);
+    FZ_CHECK(memcmp(y, z, n) == 0);
+    free(z);
+    free(y);
+    sw_store_destroy(&s2);
+    sw_store_destroy(&s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    check_user(data, size);
+    check_tenant(data, size);
+    return 0;
+}

@@ -1,0 +1,224 @@
+/* fuzz_extract.c -- libFuzzer target: record parsing and extraction across
+ * every input format (stream/extract.cpp, stream/prefilter.c), and the
+ * engine behind them.
+ *
+ * The input is one record (raw LogEvent, ECS, EventBridge, a JSON array of
+ * them, or anything else).  Invariants:
+ *  1. The prefilter gives the same answer with the scalar, SSE2, AVX2 and
+ *     best scans.
+ *  2. sw_parser_extract in place (SW_PADDING hostile bytes after the
+ *     record) and copied (cap == len, the exact-size buffer libFuzzer
+ *     hands over, so ASan sees any read past it) agree on the status, the
+ *     events, every field's type and bytes, the format and the raw span;
+ *     a failed status has no events; string views never point into the
+ *     caller's record; raw spans do, and lie within it.
+ *  3. The prefilter's promise: when it says no, no extracted event has the
+ *     event type "user.session.start".
+ *  4. A plain object is one event whose raw text is the whole record; an
+ *     array element's raw text, extracted on its own, gives the same event
+ *     (that is how replay and repartition split an Okta API page).
+ *  5. Without the tenant path and with max_out 2, the status and events
+ *     follow from the ones above (tenant-free fields equal; more than 2
+ *     events is TOO_MANY; malformed only if malformed with the tenant).
+ *  6. The input as NDJSON lines through two engines, with and without the
+ *     prefilter: nothing crashes, every alert is strict JSON, every reject
+ *     is a reject reason, and both engines raise the same alerts (by their
+ *     deterministic ids) from the same eligible events. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine.h"
+#include "extract.h"
+#include "fuzz.h"
+#include "json_check.h"
+#include "prefilter.h"
+#include "rule.h"
+
+#define MAX_REC (1u << 20)
+#define TENANT "organization.id"
+
+static sw_parser *P_IN, *P_COPY, *P_RAW;
+static sw_event E_IN[SW_MAX_EVENTS_PER_RECORD], E_COPY[SW_MAX_EVENTS_PER_RECORD], E_RAW[1];
+
+static void init(void) {
+    if (P_IN) return;
+    P_IN = sw_parser_new(MAX_REC);
+    P_COPY = sw_parser_new(MAX_REC);
+    P_RAW = sw_parser_new(MAX_REC);
+    FZ_CHECK(P_IN && P_COPY && P_RAW);
+}
+
+static bool value_eq(const sw_value *a, const sw_value *b) {
+    if (a->type != b->type || a->n != b->n) return false;
+    if (a->type != SW_STRING) return a->p == NULL && b->p == NULL && a->n == 0;
+    return a->n == 0 || memcmp(a->p, b->p, a->n) == 0;
+}
+
+static bool event_eq(const sw_event *a, const sw_event *b, bool with_tenant) {
+    if (a->format != b->format) return false;
+    for (int f = 0; f < SW_F_COUNT; f++)
+        if ((with_tenant || f != SW_F_TENANT) && !value_eq(&a->f[f], &b->f[f])) return false;
+    return true;
+}
+
+static bool inside(const char *p, const void *base, size_t n) {
+    return p >= (const char *)base && p < (const char *)base + n;
+}
+
+static void check_views(const sw_event *ev, size_t n, const void *rec, size_t len, size_t cap) {
+    for (size_t i = 0; i < n; i++) {
+        for (int f = 0; f < SW_F_COUNT; f++) {
+            const sw_value *v = &ev[i].f[f];
+            FZ_CHECK(v->type <= SW_OTHER);
+            if (v->type == SW_STRING) FZ_CHECK(v->n == 0 || !inside(v->p, rec, cap));
+            else FZ_CHECK(v->p == NULL && v->n == 0);
+        }
+        FZ_CHECK(ev[i].format <= SW_FMT_EVENTBRIDGE);
+        FZ_CHECK(inside(ev[i].raw, rec, len) && ev[i].raw_len <= len - (size_t)(ev[i].raw - (const char *)rec));
+    }
+}
+
+/* ---- 6: the engine ------------------------------------------------------- */
+
+typedef struct {
+    char (*ids)[SW_ALERT_ID_LEN + 1];
+    size_t n, cap;
+} alerts;
+
+static void on_alert(void *ud, const sw_alert_out *a) {
+    alerts *al = ud;
+    FZ_CHECK(strlen(a->alert_id) == SW_ALERT_ID_LEN);
+    const char *err = NULL;
+    jc_node *root = jc_parse(a->json, a->json_len, &err);
+    if (!root) fprintf(stderr, "alert is not JSON (%s): %.*s\n", err, (int)a->json_len, a->json);
+    FZ_CHECK(root && root->type == JC_OBJECT);
+    FZ_CHECK(jc_is_str(jc_get(root, "alert_id"), a->alert_id, SW_ALERT_ID_LEN));
+    FZ_CHECK(jc_no_raw_separators(a->json, a->json_len));
+    jc_free(root);
+    if (al->n == al->cap) {
+        al->cap = al->cap ? al->cap * 2 : 16;
+        al->ids = realloc(al->ids, al->cap * sizeof *al->ids);
+        FZ_CHECK(al->ids);
+    }
+    memcpy(al->ids[al->n++], a->alert_id, SW_ALERT_ID_LEN + 1);
+}
+
+static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
+    (void)ud, (void)rec, (void)len;
+    FZ_CHECK(sw_verdict_is_reject(why) && why < SW_VERDICT_COUNT);
+    FZ_CHECK(src->file && src->line >= 1);
+}
+
+static sw_counters run_engine(const sw_config *cfg, const char *buf, size_t size, size_t cap, alerts *al) {
+    sw_engine *e = sw_engine_new(cfg, on_alert, on_reject, al);
+    FZ_CHECK(e);
+    sw_source src = {.file = "fuzz", .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
+    size_t start = 0;
+    while (start < size) {
+        const char *nl = memchr(buf + start, '\n', size - start);
+        size_t len = nl ? (size_t)(nl - (buf + start)) : size - start;
+        src.line++;
+        if (len > 0) sw_engine_feed(e, P_IN, buf + start, len, cap - start, &src);
+        start += len + 1;
+    }
+    sw_counters c = *sw_engine_counters(e);
+    sw_engine_free(e);
+    return c;
+}
+
+static void check_engine(const uint8_t *data, size_t size, char *buf, size_t cap) {
+    memcpy(buf, data, size);
+    sw_config cfg;
+    sw_config_defaults(&cfg);
+    cfg.tenant_field = TENANT;
+    cfg.max_record_bytes = MAX_REC;
+    alerts with = {0}, without = {0};
+    sw_counters a = run_engine(&cfg, buf, size, cap, &with);
+    cfg.prefilter = false;
+    sw_counters b = run_engine(&cfg, buf, size, cap, &without);
+    FZ_CHECK(a.records == b.records && b.prefiltered == 0);
+    FZ_CHECK(a.eligible == b.eligible && a.alerts == b.alerts && a.covered == b.covered);
+    FZ_CHECK(a.alerts + a.alerts_capped <= a.eligible && a.eligible <= b.events);
+    FZ_CHECK(with.n == a.alerts && without.n == b.alerts);
+    for (size_t i = 0; i < with.n; i++) FZ_CHECK(strcmp(with.ids[i], without.ids[i]) == 0);
+    free(with.ids);
+    free(without.ids);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    init();
+    const char *rec = (const char *)data;
+
+    /* 1 */
+    bool pf = sw_prefilter_may_match(rec, size);
+    for (int level = SW_SCAN_SCALAR; level <= SW_SCAN_BEST; level++) {
+        sw_prefilter_limit(level);
+        FZ_CHECK(sw_prefilter_may_match(rec, size) == pf);
+    }
+    sw_prefilter_limit(SW_SCAN_BEST);
+
+    /* 2: in place, with padding that looks like more JSON */
+    size_t cap = size + SW_PADDING;
+    char *buf = malloc(cap);
+    FZ_CHECK(buf);
+    if (size) memcpy(buf, data, size);
+    for (size_t i = 0; i < SW_PADDING; i++) buf[size + i] = "\"}]\\{[:,"[i % 8];
+    size_t n1 = 99, n2 = 99;
+    sw_xstatus s1 = sw_parser_extract(P_IN, buf, size, cap, TENANT, E_IN, SW_MAX_EVENTS_PER_RECORD, &n1);
+    sw_xstatus s2 = sw_parser_extract(P_COPY, rec, size, size, TENANT, E_COPY, SW_MAX_EVENTS_PER_RECORD, &n2);
+    FZ_CHECK(s1 == s2 && n1 == n2);
+    if (s2 != SW_X_OK) FZ_CHECK(n2 == 0);
+    if (size == 0) FZ_CHECK(s2 == SW_X_MALFORMED);
+    if (size > MAX_REC) FZ_CHECK(s2 == SW_X_TOO_LARGE);
+    check_views(E_IN, n1, buf, size, cap);
+    check_views(E_COPY, n2, data, size, size);
+    for (size_t i = 0; i < n2; i++) {
+        FZ_CHECK(event_eq(&E_IN[i], &E_COPY[i], true));
+        FZ_CHECK(E_IN[i].raw - buf == E_COPY[i].raw - rec && E_IN[i].raw_len == E_COPY[i].raw_len);
+    }
+
+    /* 3 */
+    if (!pf)
+        for (size_t i = 0; i < n2; i++) {
+            const sw_value *t = &E_COPY[i].f[SW_F_EVENT_TYPE];
+            FZ_CHECK(!(t->type == SW_STRING && t->n == 18 && memcmp(t->p, "user.session.start", 18) == 0));
+        }
+
+    /* 4 */
+    size_t first = 0;
+    while (first < size && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\n' || rec[first] == '\r'))
+        first++;
+    bool is_array = first < size && rec[first] == '[';
+    if (s2 == SW_X_OK && !is_array) FZ_CHECK(n2 == 1 && E_COPY[0].raw == rec && E_COPY[0].raw_len == size);
+    if (s2 == SW_X_OK && is_array) {
+        for (size_t i = 0; i < n2; i++) {
+            const sw_event *ev = &E_COPY[i];
+            FZ_CHECK(ev->raw_len >= 2 && ev->raw[0] == '{' && ev->raw[ev->raw_len - 1] == '}');
+            size_t n3 = 99;
+            FZ_CHECK(sw_parser_extract(P_RAW, ev->raw, ev->raw_len, ev->raw_len, TENANT, E_RAW, 1, &n3) == SW_X_OK);
+            FZ_CHECK(n3 == 1 && event_eq(&E_RAW[0], ev, true));
+        }
+    }
+
+    /* 5: E_IN is free again */
+    size_t n4 = 99;
+    sw_xstatus s4 = sw_parser_extract(P_IN, buf, size, cap, NULL, E_IN, 2, &n4);
+    if (s4 != SW_X_OK) FZ_CHECK(n4 == 0);
+    if (s2 == SW_X_OK && n2 <= 2) {
+        FZ_CHECK(s4 == SW_X_OK && n4 == n2);
+        for (size_t i = 0; i < n2; i++) {
+            FZ_CHECK(event_eq(&E_IN[i], &E_COPY[i], false));
+            FZ_CHECK(E_IN[i].f[SW_F_TENANT].type == SW_ABSENT);
+        }
+    }
+    if (s2 == SW_X_OK && n2 > 2) FZ_CHECK(s4 == SW_X_TOO_MANY);
+    if (s4 == SW_X_MALFORMED) FZ_CHECK(s2 == SW_X_MALFORMED);
+    if (s2 == SW_X_NOT_OBJECT) FZ_CHECK(s4 == SW_X_NOT_OBJECT);
+
+    /* 6 */
+    check_engine(data, size, buf, cap);
+    free(buf);
+    return 0;
+}

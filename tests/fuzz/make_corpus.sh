@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# make_corpus.sh -- regenerates the seed corpora in tests/fuzz/corpus/<target>/
+# (committed; run this only to change them).  Usage:
+#     bash tests/fuzz/make_corpus.sh [BUILD_DIR]      # default build
+#
+# Every seed is written here, from sessionwatch's own generator (`gen`, in
+# the raw, ECS and EventBridge formats) or by hand: nothing is copied from
+# ../shared (Elastic's fixtures, Elastic's licence).  The codec values are
+# encoded by hand from the layout documented in state/codec.h, so they also
+# check that the documentation matches the decoder (fuzz_codec replays them
+# and re-encodes them).  Seeds stay small: libFuzzer mutates them, and the
+# corpus is replayed by ctest on every build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+sw="$build/sessionwatch"
+[ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
+out=tests/fuzz/corpus
+rm -rf "$out"
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli}
+
+SW="$sw" OUT="$out" python3 - <<'PY'
+import json, os, struct, subprocess
+
+sw, out = os.environ["SW"], os.environ["OUT"]
+
+def put(target, name, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    with open(os.path.join(out, target, name), "wb") as f:
+        f.write(data)
+
+# ---- fuzz_extract: records -------------------------------------------------
+def gen(fmt):
+    r = subprocess.run([sw, "gen", "--seed", "1", "--users", "20", "--hours", "0.1", "--format", fmt,
+                        "--tenants", "2", "--out", "-"], check=True, capture_output=True)
+    return r.stdout.decode().splitlines()
+
+for fmt, starts, others in (("raw", 3, 2), ("ecs", 2, 1), ("eventbridge", 2, 1)):
+    lines = gen(fmt)
+    s = [l for l in lines if "user.session.start" in l][:starts]
+    o = [l for l in lines if "user.session.start" not in l][:others]
+    for i, l in enumerate(s): put("fuzz_extract", f"gen-{fmt}-start-{i}.json", l)
+    for i, l in enumerate(o): put("fuzz_extract", f"gen-{fmt}-other-{i}.json", l)
+
+def raw(actor, sid, t, **extra):
+    ev = {"uuid": f"u-{actor}-{sid}", "published": t, "eventType": "user.session.start",
+          "actor": {"id": actor, "displayName": "Ann Example", "alternateId": "ann@example.com"},
+          "client": {"ipAddress": "203.0.113.9", "userAgent": {"rawUserAgent": "Mozilla/5.0"},
+                     "geographicalContext": {"country": "France", "city": "Lyon"}},
+          "outcome": {"result": "SUCCESS"}, "authenticationContext": {"externalSessionId": sid},
+          "organization": {"id": "acme"}}
+    ev.update(extra)
+    return json.dumps(ev, separators=(",", ":"), ensure_ascii=False)
+
+E = "fuzz_extract"
+put(E, "raw-min.json", raw("00u1", "102a", "2026-01-05T08:00:00.000Z"))
+put(E, "raw-three-sessions.ndjson", "\n".join(raw("00u1", f"s{i}", f"2026-01-05T08:0{i}:00Z") for i in range(3)) + "\n")
+put(E, "raw-crlf-bom.ndjson", "\ufeff" + "\r\n".join(raw("00u2", f"c{i}", f"2026-01-05T09:0{i}:00+01:00") for i in range(3)))
+put(E, "ecs-nested.json", '{"@timestamp":"2026-01-05T08:00:00Z","event":{"dataset":"okta.system","id":"e1"},'
+    '"okta":{"event_type":"user.session.start","actor":{"id":"00e1","display_name":"ECS"},'
+    '"authentication_context":{"external_session_id":"x1"},"client":{"ip":"198.51.100.7"}},'
+    '"user_agent":{"original":"curl/8"},"organization":{"id":7}}')
+put(E, "ecs-dotted.json", '{"@timestamp":"2026-01-05T08:00:00Z","event.dataset":"okta.system",'
+    '"okta.event_type":"user.session.start","okta.actor.id":"00e2","okta.actor.display_name":"Dot",'
+    '"okta.authentication_context.external_session_id":"x2","client.geo.country_name":"Chile",'
+    '"data_stream.dataset":"okta.system","organization.id":"org-9"}')
+put(E, "ecs-mixed.json", '{"@timestamp":"2026-01-05T08:00:00Z","okta":{"actor.id":"00e3","event_type":'
+    '"user.session.start"},"okta.authentication_context":{"external_session_id":"x3"},"event":{"ingested":'
+    '"2026-01-05T08:00:01Z"}}')
+put(E, "eventbridge.json", '{"version":"0","id":"ab","detail-type":"SystemLog","source":"aws.partner/okta.com",'
+    '"organization":{"id":"envelope-org"},"detail":' + raw("00u3", "eb1", "2026-01-05T08:00:00Z") + '}')
+put(E, "array-page.json", "[" + raw("00u4", "p1", "2026-01-05T08:00:00Z") + " , " +
+    raw("00u4", "p2", "2026-01-05T08:01:00Z") + "]")
+put(E, "array-empty.json", "[]")
+put(E, "array-not-objects.json", '[1,"a",null,{"eventType":"user.session.start"}]')
+put(E, "escapes.json", '{"eventType":"\\u0075ser.session.start","actor":{"id":"\\ud83d\\ude00\\u0000x",'
+    '"displayName":"\\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t"},"authenticationContext":{"externalSessionId":"s\\u00e9"},'
+    '"published":"2026-01-05T08:00:00Z"}')
+put(E, "lone-surrogate.json", '{"eventType":"user.session.start","actor":{"id":"\\ud800"},'
+    '"authenticationContext":{"externalSessionId":"\\udc00\\ud800"}}')
+put(E, "duplicate.json", '{"eventType":"user.session.start","eventType":"user.session.start",'
+    '"actor":{"id":"a"},"actor.id":"b"}')
+put(E, "wrong-types.json", '{"eventType":"user.session.start","actor":"bob","authenticationContext":'
+    '{"externalSessionId":12},"published":1e400,"organization":{"id":' + "9" * 400 + '}}')
+put(E, "huge-numbers.json", '{"eventType":"user.session.start","x":[1e400,-0.0e-999,' + "1" * 400 +
+    '],"actor":{"id":"n"},"authenticationContext":{"externalSessionId":"n1"},"published":"2026-01-05T08:00:00Z"}')
+put(E, "deep-1024.json", '{"eventType":"user.session.start","x":' + "[" * 1023 + "]" * 1023 + "}")
+put(E, "deep-1025.json", '{"eventType":"user.session.start","x":' + "[" * 1024 + "]" * 1024 + "}")
+put(E, "invalid-utf8.json", b'{"eventType":"user.session.start","actor":{"id":"\xc3\x28\xed\xa0\x80\xff"}}')
+put(E, "control-chars.json", b'{"eventType":"user.session.start","actor":{"displayName":"a\x01\x1f\x7f"}}')
+put(E, "nul-inside.json", b'{"eventType":"user.session.start",\x00"actor":{"id":"x"}}')
+put(E, "trailing.json", '{"eventType":"user.session.start"}{"a":1}')
+put(E, "truncated.json", '{"eventType":"user.session.start","actor":{"id":"x"')
+put(E, "scalar.json", '"user.session.start"')
+put(E, "keys-skipped.json", '{"x":[1,,2],"eventType":"user.session.start","client":[],"okta":5,"actor":null}')
+
+# ---- fuzz_time: event times ------------------------------------------------
+T = "fuzz_time"
+for i, t in enumerate(["2026-01-05T08:00:00Z", "2026-01-05T08:00:00.123Z", "2026-01-05T08:00:00.123456789Z",
+                       "2026-01-05t08:00:00z", "2026-01-05 08:00:00+05:30", "2026-01-05T08:00:00,5-0800",
+                       "2016-12-31T23:59:60Z", "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z",
+                       "0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59.999-23:59", "1970-01-01T00:00:00.000Z",
+                       "1969-12-31T23:59:59.999Z", "2026-01-05T08:00:00", "2026-01-05T24:00:00Z",
+                       "2026-13-01T00:00:00Z", "2026-01-05T08:00:00.Z", "2026-01-05T08:00:00+2400"]):
+    put(T, f"time-{i:02d}.txt", t)
+put(T, "int64-min.bin", struct.pack("<q", -2**63) + b"Z")
+put(T, "int64-max.bin", struct.pack("<q", 2**63 - 1))
+put(T, "int64-now.bin", struct.pack("<q", 1767600000000) + b"-01:00")
+
+# ---- fuzz_alert_json: strings, and alert fields separated by FF FE --------
+A = "fuzz_alert_json"
+SEP = b"\xff\xfe"
+def fields(*xs):
+    return SEP.join(x.encode("utf-8", "surrogatepass") if isinstance(x, str) else x for x in xs)
+put(A, "plain.txt", "Ann Example")
+put(A, "controls.bin", bytes(range(0, 32)) + b'"\\\x7f/')
+put(A, "unicode.txt", "Zoë – 東京 😀 \u2028\u2029 \ufeff \x85\x80\x9f\xa0")
+put(A, "invalid-utf8.bin", b"\xc0\xaf \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xf0\x9f\x98 \x80 \xfe\xff \xc3")
+put(A, "alert-raw.bin", fields("", "00u1", "Ann Example", "ann@example.com", "-",
+                               "102a", "203.0.113.9", "Mozilla/5.0 (X11)", "France", "Lyon",
+                               "0b9a3c3e-4a1f-4f7e-9c55-2f1b1d7c6a10",
+                               "102b", "2001:db8::1", "curl/8", "Romania", "Bucharest", "uuid-2",
+                               "102c", "10.0.0.1", "", "", "", ""))
+put(A, "alert-hostile.bin", fields("t\u2028\"", "\x00actor\n", "Okta\x7f <script>", b"\xff\xff", "okta-events",
+                                   "\\u0000", b"\xed\xa0\x80", "A" * 600, "é" * 200, "", "x\r\n"))
+put(A, "alert-long-cut.bin", fields("tenant", "a", "é" * 130, "ü" * 128, "f", "s", "1" * 300, "ü" * 257 + "x",
+                                    "n" * 256, "c", "u" * 255))
+
+# ---- fuzz_codec: user and tenant values (state/codec.h, version 1) --------
+C = "fuzz_codec"
+NONE = -2**63
+def user(r, maxt, name, alt, sessions):
+    b = struct.pack("<BqqHH", 1, r, maxt, len(name), len(alt)) + name + alt + struct.pack("<H", len(sessions))
+    for first, last, events, sid, ip, ua, co, ci, uu in sessions:
+        b += struct.pack("<qqIIBHBBB", first, last, events, len(sid), len(ip), len(ua), len(co), len(ci), len(uu))
+        b += sid + ip + ua + co + ci + uu
+    return b
+t0 = 1767600000000
+put(C, "user-empty.bin", user(NONE, NONE, b"", b"", []))
+put(C, "user-two.bin", user(NONE, t0 + 60000, "Zoë".encode(), b"zoe@example.com", [
+    (t0, t0, 1, b"102a", b"203.0.113.9", b"Mozilla/5.0", b"France", b"Lyon", b"0b9a3c3e-4a1f-4f7e-9c55-2f1b1d7c6a10"),
+    (t0 + 1000, t0 + 60000, 3, b"102b", b"2001:db8::1", b"curl/8", b"", b"", b"evt-2")]))
+put(C, "user-alerted.bin", user(t0 - 5, t0, b"", b"alt", [(t0 - 1, t0, 2, b"s\x00", b"", b"", b"", b"", b"")]))
+put(C, "user-bad-dup.bin", user(NONE, t0, b"", b"", [(t0, t0, 1, b"s", b"", b"", b"", b"", b""),
+                                                     (t0, t0, 1, b"s", b"", b"", b"", b"", b"")]))
+def tenant(wm, slots):
+    return struct.pack("<BqI", 1, wm, len(slots)) + b"".join(struct.pack("<qI", b, c) for b, c in slots)
+put(C, "tenant-4.bin", tenant(t0, [(981999, 3), (982000, 100), (982001, 0), (982002, 7)]))
+put(C, "tenant-0.bin", tenant(NONE, []))
+put(C, "tenant-6.bin", tenant(t0, [(5, 1), (NONE, 0), (5, 2), (9, 9), (1, 1), (2, 2)]))
+
+# ---- fuzz_cli: flag values and Redis URLs ---------------------------------
+L = "fuzz_cli"
+for i, s in enumerate(["35m", "90s", "1h", "500ms", "2d", "1.5min", "0x10s", "1e3s", "10m ", "-1s", "1e400s",
+                       "1048576", "512k", "1MiB", "2G", "3GiB", "1B", "18446744073709551615",
+                       "18446744073709551616", "64", "007",
+                       "redis://localhost", "redis://user:p@ss/w@host:6380/2", "redis://:secret@127.0.0.1",
+                       "redis://alice:@h", "unix:///run/redis.sock?db=3", "unix://rel", "redis://[::1]:6379/0",
+                       "redis://h:0", "redis://h:65536/1048577", "redis:///0"]):
+    put(L, f"arg-{i:02d}.txt", s)
+PY
+du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done
