@@ -189,7 +189,7 @@ sw_session *sw_session_new(sw_slab *slab, const sw_session_info *si, uint64_t id
     if (ua + co + ci) {
         c = sw_strtab_intern(slab, si->user_agent.p, ua, si->country.p, co, si->city.p, ci);
         if (!c) return NULL;
-        if (((uintptr_t)c & 7) || ((uintptr_t)c >> 47)) {
+        if (((uintptr_t)c & 7) || ((uint64_t)(uintptr_t)c >> 47)) {
             /* An address the packed field cannot hold: keep the strings here. */
             sw_strtab_release(slab, c);
             c = NULL;

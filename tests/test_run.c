@@ -41,7 +41,7 @@
 #define ALERTS "okta-alerts"
 #define IN_PARTS 8
 #define ALERT_PARTS 4
-#define RUN_TIMEOUT_MS 120000
+#define RUN_TIMEOUT_MS 300000 /* hang guards, generous: CI machines are shared */
 #define KAFKA_API_PRODUCE 0 /* ApiKey of Produce (rdkafka_protocol.h is not installed) */
 
 /* On failure shows the end of hay, where run's summary is. */
@@ -651,7 +651,7 @@ static void members_then_input(const char *group, const char *alerts, int procs,
             child_wait_for(&c[i], assigned, 60);
         }
     produce_all(&data_a);
-    wait_committed_to_end(group, 60, NULL);
+    wait_committed_to_end(group, 180, NULL);
     uint64_t records = 0;
     for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
     for (int i = 0; i < procs; i++) {
@@ -696,14 +696,14 @@ static void test_broker_down_mid_stream(void **state) {
     size_t half = data_a.n / 2;
     const char *extra[] = {"--threads", "1", "--status-interval", "1s", "-X", "socket.timeout.ms=3000", NULL};
     child c = start_run("g4", ALERTS, extra);
-    wait_committed_to_end("g4", 60, NULL);
+    wait_committed_to_end("g4", 180, NULL);
     assert_int_equal(rd_kafka_mock_broker_set_down(h, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
     produce_lines(pr, &data_a, half, data_a.n);
     rd_kafka_poll(pr, 3000); /* the rest waits for broker 2 */
     assert_int_equal(rd_kafka_mock_broker_set_up(h, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
     flush(pr, &s);
     rd_kafka_destroy(pr);
-    wait_committed_to_end("g4", 90, NULL);
+    wait_committed_to_end("g4", 240, NULL);
     kill(c.pid, SIGTERM);
     int st = child_wait(&c, RUN_TIMEOUT_MS);
     char *err = child_stderr(&c);
@@ -825,7 +825,7 @@ static void test_sigterm_and_restart(void **state) {
     child c = start_run("g7", ALERTS, extra);
     char needle[64];
     snprintf(needle, sizeof needle, "status records=%zu ", data_a.n);
-    child_wait_for(&c, needle, 60);
+    child_wait_for(&c, needle, 120);
     char *err = child_stderr(&c);
     const char *st_line = strstr(err, needle);
     assert_true(strtoull(strstr(st_line, " unacked=") + 9, NULL, 10) > 0);
@@ -943,7 +943,7 @@ static double metric(const char *body, const char *sample) {
 static char *get_until(int port, const char *path, int want_status, const char *needle) {
     char *body = NULL;
     int status = -1;
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 600; i++) { /* 60 s: a hang guard */
         free(body);
         status = tu_http_get(port, path, &body);
         if (status == want_status && body && strstr(body, needle)) return body;
@@ -963,7 +963,7 @@ static void test_metrics_and_health(void **state) {
                            "--log-format", "json", NULL};
     child c = start_run("g-metrics", ALERTS, extra);
     int port = metrics_port(&c);
-    wait_committed_to_end("g-metrics", 60, NULL);
+    wait_committed_to_end("g-metrics", 180, NULL);
     char records[64];
     snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_a.n);
     char *body = get_until(port, "/metrics", 200, records);
@@ -1054,14 +1054,14 @@ static void test_member_joins_mid_stream(void **state) {
     size_t half = data_a.n / 2;
     const char *extra[] = {REDIS_RUN_ARGS, EAGER, NULL};
     child a = start_run("g-join", ALERTS, extra);
-    wait_committed_to_end("g-join", 60, NULL);
+    wait_committed_to_end("g-join", 180, NULL);
     child b = start_run("g-join", ALERTS, extra);
-    child_wait_for(&b, "worker 0 assigned " IN " [", 60);
-    child_wait_for(&b, "state restored from Redis", 60);
+    child_wait_for(&b, "worker 0 assigned " IN " [", 120);
+    child_wait_for(&b, "state restored from Redis", 120);
     produce_lines(pr, &data_a, half, data_a.n);
     flush(pr, &s);
     rd_kafka_destroy(pr);
-    wait_committed_to_end("g-join", 90, NULL);
+    wait_committed_to_end("g-join", 240, NULL);
     free(stop_run(&a));
     free(stop_run(&b));
     check_alerts(ALERTS, &exp_a, only_a, false);
@@ -1075,7 +1075,7 @@ static void test_restart_mid_window(void **state) {
     size_t half = data_a.n / 2;
     const char *extra[] = {REDIS_RUN_ARGS, NULL};
     child a = start_run("g-restart", ALERTS, extra);
-    wait_committed_to_end("g-restart", 60, NULL);
+    wait_committed_to_end("g-restart", 180, NULL);
     free(stop_run(&a));
     produce_lines(pr, &data_a, half, data_a.n);
     flush(pr, &s);
@@ -1097,7 +1097,7 @@ static void test_sigkill_mid_stream(void **state) {
     size_t half = data_a.n / 2, three_quarters = data_a.n * 3 / 4;
     const char *extra[] = {REDIS_RUN_ARGS, NULL};
     child a = start_run("g-kill", ALERTS, extra);
-    wait_committed_to_end("g-kill", 60, NULL);
+    wait_committed_to_end("g-kill", 180, NULL);
     produce_lines(pr, &data_a, half, three_quarters);
     flush(pr, &s);
     child_wait_for(&a, "status records=", 10);
@@ -1125,25 +1125,25 @@ static void test_rebalance_mid_stream(void **state) {
     size_t n = data_a.n, cut1 = n / 4, cut2 = n / 2, cut3 = n * 3 / 4;
     const char *extra[] = {REDIS_RUN_ARGS, EAGER, NULL};
     child a = start_run("g-rebal", ALERTS, extra);
-    child_wait_for(&a, "worker 0 assigned " IN " [", 60);
+    child_wait_for(&a, "worker 0 assigned " IN " [", 120);
     produce_lines(pr, &data_a, 0, cut1);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 60, NULL);
+    wait_committed_to_end("g-rebal", 180, NULL);
     child b = start_run("g-rebal", ALERTS, extra);
-    child_wait_for(&b, "worker 0 assigned " IN " [", 60);
+    child_wait_for(&b, "worker 0 assigned " IN " [", 120);
     produce_lines(pr, &data_a, cut1, cut2);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 60, NULL);
+    wait_committed_to_end("g-rebal", 180, NULL);
     child c = start_run("g-rebal", ALERTS, extra);
-    child_wait_for(&c, "worker 0 assigned " IN " [", 60);
+    child_wait_for(&c, "worker 0 assigned " IN " [", 120);
     produce_lines(pr, &data_a, cut2, cut3);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 60, NULL);
+    wait_committed_to_end("g-rebal", 180, NULL);
     char *err_a = stop_run(&a);
     produce_lines(pr, &data_a, cut3, n);
     flush(pr, &s);
     rd_kafka_destroy(pr);
-    wait_committed_to_end("g-rebal", 90, NULL);
+    wait_committed_to_end("g-rebal", 240, NULL);
     char *err_b = stop_run(&b), *err_c = stop_run(&c);
     /* The hand-offs happened: b and c restored state a (or b) wrote. */
     assert_contains(err_b, "state restored from Redis");
@@ -1165,7 +1165,7 @@ static void test_redis_down_mid_stream(void **state) {
     const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
     child a = start_run("g-redis", ALERTS, extra);
     int port = metrics_port(&a);
-    wait_committed_to_end("g-redis", 60, NULL);
+    wait_committed_to_end("g-redis", 180, NULL);
     free(get_until(port, "/readyz", 200, "ready"));
     int64_t before[IN_PARTS], after[IN_PARTS];
     committed("g-redis", before);
@@ -1173,8 +1173,8 @@ static void test_redis_down_mid_stream(void **state) {
     produce_lines(pr, &data_a, half, data_a.n);
     flush(pr, &s);
     rd_kafka_destroy(pr);
-    child_wait_for(&a, "pausing its partitions until Redis is back", 30);
-    child_wait_for(&a, "redis=down(paused)", 30);
+    child_wait_for(&a, "pausing its partitions until Redis is back", 60);
+    child_wait_for(&a, "redis=down(paused)", 60);
     free(get_until(port, "/readyz", 503, "Redis is failing"));
     free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 1\n"));
     free(get_until(port, "/healthz", 200, "ok")); /* alive: nothing to restart */
@@ -1182,8 +1182,8 @@ static void test_redis_down_mid_stream(void **state) {
     committed("g-redis", after);
     for (int p = 0; p < IN_PARTS; p++) assert_int_equal(after[p], before[p]); /* nothing past the checkpoint */
     if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot restart redis-server on port %d", redis.port);
-    child_wait_for(&a, "Redis is back", 60);
-    wait_committed_to_end("g-redis", 90, NULL);
+    child_wait_for(&a, "Redis is back", 120);
+    wait_committed_to_end("g-redis", 240, NULL);
     free(get_until(port, "/readyz", 200, "ready"));
     char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
     assert_true(metric(m, "sessionwatch_redis_pauses_total") >= 1);
