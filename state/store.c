@@ -22,7 +22,18 @@ int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms) {
     return 0;
 }
 
+static void budget_sub(sw_store *s, uint64_t n) {
+    if (s->budget && n) atomic_fetch_sub_explicit(&s->budget->count, n, memory_order_relaxed);
+}
+
+void sw_store_set_budget(sw_store *s, sw_user_budget *b) {
+    s->budget = b;
+    s->rng = sw_random_seed() | 1;
+    if (b) atomic_fetch_add_explicit(&b->count, s->users.count, memory_order_relaxed);
+}
+
 void sw_store_destroy(sw_store *s) {
+    budget_sub(s, s->users.count);
     for (uint32_t i = 0; s->tenants.pages && i < s->tenants.count; i++)
         free(((sw_tenant *)sw_table_at(&s->tenants, i))->cap);
     for (uint32_t i = 0; s->users.pages && i < s->users.count; i++)
@@ -206,6 +217,40 @@ static int is_stale(const sw_store *s, const sw_user *u) {
     return t && u->max_time != SW_TIME_NONE && u->max_time < sw_store_horizon(s, t);
 }
 
+/* Deletes the entry at pos (tracking it as gone); the last entry moves
+ * there. */
+static void delete_at(sw_store *s, uint32_t pos) {
+    sw_user *u = sw_table_at(&s->users, pos);
+    if (s->track) push_gone(s, &u->k);
+    sw_window_clear(u, &s->slab);
+    sw_table_del_at(&s->users, pos);
+    budget_sub(s, 1);
+    if (s->track && pos < s->users.count && ((sw_user *)sw_table_at(&s->users, pos))->dirty) push_dirty(s, pos);
+}
+
+/* Over the budget after creating the key at s->last_pos: evicts the least
+ * recently active of a few sampled other keys; the new key's position is
+ * kept in s->last_pos. */
+static void evict_for_budget(sw_store *s) {
+    uint32_t n = s->users.count, victim = UINT32_MAX;
+    if (n < 2) return;
+    int64_t oldest = INT64_MAX;
+    for (int i = 0; i < 8; i++) {
+        s->rng ^= s->rng << 13;
+        s->rng ^= s->rng >> 7;
+        s->rng ^= s->rng << 17;
+        uint32_t pos = (uint32_t)(s->rng % n);
+        if (pos == s->last_pos) continue;
+        const sw_user *u = sw_table_at(&s->users, pos);
+        if (victim == UINT32_MAX || u->max_time < oldest) oldest = u->max_time, victim = pos;
+    }
+    if (victim == UINT32_MAX) victim = s->last_pos == 0 ? 1 : 0;
+    uint32_t last = n - 1;
+    delete_at(s, victim);
+    if (s->last_pos == last) s->last_pos = victim; /* the new key was the one moved */
+    s->cap_evicted++;
+}
+
 sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_t n) {
     if (n > UINT32_MAX - 8) return NULL;
     size_t len = 4 + n;
@@ -225,6 +270,11 @@ sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_
     if (created) {
         sw_window_init(u);
         u->tenant = t->index; /* already there when the key is inline */
+        if (s->budget &&
+            atomic_fetch_add_explicit(&s->budget->count, 1, memory_order_relaxed) + 1 > s->budget->max) {
+            evict_for_budget(s);
+            u = sw_table_at(&s->users, s->last_pos);
+        }
     } else if (is_stale(s, u)) {
         sw_window_clear(u, &s->slab);
         sw_window_init(u);
@@ -242,11 +292,8 @@ void sw_store_sweep(sw_store *s, uint32_t budget) {
         if (s->sweep_cursor >= s->users.count) s->sweep_cursor = 0;
         sw_user *u = sw_table_at(&s->users, s->sweep_cursor);
         if (is_stale(s, u)) {
-            if (s->track) push_gone(s, &u->k);
-            sw_window_clear(u, &s->slab);
-            sw_table_del_at(&s->users, s->sweep_cursor); /* the last entry moves here: look again */
+            delete_at(s, s->sweep_cursor); /* the last entry moves here: look again */
             s->evicted++;
-            if (s->track && s->sweep_cursor < s->users.count && u->dirty) push_dirty(s, s->sweep_cursor);
         } else {
             s->sweep_cursor++;
         }

@@ -23,6 +23,7 @@
 #ifndef SW_STORE_H
 #define SW_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,15 @@ typedef struct {
     uint8_t dirty;       /* watermark or cap changed since the last checkpoint */
 } sw_tenant;
 
+/* The most keys the stores of a process may track together
+ * (--max-tracked-users), shared by them: a store over the budget evicts
+ * one of its own keys for each one it creates.  The count is the only
+ * shared thing, one relaxed atomic add per key created or deleted. */
+typedef struct {
+    uint64_t max;
+    atomic_uint_fast64_t count;
+} sw_user_budget;
+
 typedef struct {
     sw_slab slab;
     sw_table users;   /* of sw_user */
@@ -60,6 +70,9 @@ typedef struct {
     uint32_t sweep_cursor;
     uint32_t last_pos;  /* position of the key sw_store_user returned last */
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
+    uint64_t cap_evicted; /* keys forgotten to stay within the budget */
+    sw_user_budget *budget; /* NULL: no limit */
+    uint64_t rng;       /* sampling the key to evict */
     /* Change tracking, see above. */
     int track;
     int all_dirty;       /* a list could not grow: every key counts as dirty */
@@ -91,6 +104,13 @@ int64_t sw_store_horizon(const sw_store *s, const sw_tenant *t);
  * behind the tenant's watermark.  NULL when out of memory.  The pointer is
  * valid until the next call that may insert or delete. */
 sw_user *sw_store_user(sw_store *s, const sw_tenant *t, const char *actor, size_t n);
+
+/* Counts this store's keys against b from now on (call while empty).  At
+ * the budget, creating a key evicts the least recently active (smallest
+ * maxT) of 8 keys sampled at random, Redis-style approximate LRU: exact
+ * LRU would cost a list per key, and the sample finds a key among the
+ * oldest few percent. */
+void sw_store_set_budget(sw_store *s, sw_user_budget *b);
 
 /* Examines up to budget entries and frees the stale ones. */
 void sw_store_sweep(sw_store *s, uint32_t budget);

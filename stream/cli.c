@@ -153,6 +153,12 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
         c->exclude_prefix[c->n_exclude_prefix++] = v;
         return 1;
     }
+    if ((r = sw_arg_value(a, "--max-tracked-users", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_u64(v, 0, 1ull << 40, &c->max_tracked_users))
+            return bad(a, "--max-tracked-users", v, "a count (0 = no limit)");
+        return 1;
+    }
     if ((r = sw_arg_value(a, "--max-record-bytes", &v))) {
         if (r < 0) return -1;
         size_t s;
@@ -200,6 +206,10 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
           "                            nonexistent users, which would otherwise pool into one user\n"
           "Input:\n"
           "  --max-record-bytes SIZE   longer records are rejected as too_large (default 1M)\n"
+          "  --max-tracked-users N     most keys with window state in this process (default\n"
+          "                            10000000, ~3 GB; 0 = no limit); at the limit the least\n"
+          "                            recently active keys are evicted first (counted as\n"
+          "                            cap_evicted): their windows start over\n"
           "  --no-prefilter            parse every record, even those that cannot hold a session start\n"
           "                            (slower; validates every record's JSON)\n", out);
 }

@@ -132,6 +132,7 @@ static const sw_setting RUN_SETTINGS[] = {
     {"--require-success", false, "false"},
     {"--exclude-unknown-actor", false, "false"},
     {"--max-record-bytes", true, "1MiB"},
+    {"--max-tracked-users", true, "10000000"},
     {"--no-prefilter", false, "false"},
 };
 #define N_RUN_SETTINGS (sizeof RUN_SETTINGS / sizeof RUN_SETTINGS[0])

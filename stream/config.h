@@ -33,6 +33,8 @@ typedef struct {
     bool require_success;      /* hardening: outcome.result must be SUCCESS */
     bool exclude_unknown_actor;/* hardening: actor id "unknown" is not a user */
     size_t max_record_bytes;   /* 1 MiB */
+    uint64_t max_tracked_users;/* --max-tracked-users: per process; 0 = no limit */
+
     bool prefilter;            /* skip records that cannot be session starts */
 } sw_config;
 

@@ -21,6 +21,7 @@ struct sw_engine {
     int64_t (*now_ms)(void);
     sw_buf json, scratch;
     uint64_t id_seed;
+    sw_user_budget own_budget;
     sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
 
@@ -31,12 +32,22 @@ static int64_t wall_clock_ms(void) {
 }
 
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
+    return sw_engine_new_budget(cfg, NULL, on_alert, on_reject, ud);
+}
+
+sw_engine *sw_engine_new_budget(const sw_config *cfg, sw_user_budget *budget, sw_alert_fn on_alert,
+                                sw_reject_fn on_reject, void *ud) {
     sw_engine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     if (sw_store_init(&e->store, cfg->window_ms, cfg->lateness_ms) != 0) {
         free(e);
         return NULL;
     }
+    if (!budget && cfg->max_tracked_users) {
+        e->own_budget.max = cfg->max_tracked_users;
+        budget = &e->own_budget;
+    }
+    if (budget) sw_store_set_budget(&e->store, budget);
     e->cfg = cfg;
     e->on_alert = on_alert;
     e->on_reject = on_reject;
@@ -136,7 +147,9 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
     e->c.eligible++;
 
     const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
+    uint64_t cap_evicted = st->cap_evicted;
     sw_user *u = sw_store_user(st, ten, actor->p, actor->n);
+    e->c.cap_evicted += st->cap_evicted - cap_evicted;
     if (!u) {
         e->c.nomem++;
         return;

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t alerts;       /* alerts emitted */
     uint64_t alerts_capped;/* alerts suppressed by --max-alerts */
     uint64_t nomem;        /* events dropped because state could not grow */
+    uint64_t cap_evicted;  /* keys evicted to stay within --max-tracked-users */
     uint64_t verdict[SW_VERDICT_COUNT]; /* filtered and rejected, by reason */
 } sw_counters;
 
@@ -52,8 +53,12 @@ typedef void (*sw_reject_fn)(void *ud, sw_verdict why, const char *rec, size_t l
 
 typedef struct sw_engine sw_engine;
 
-/* NULL when out of memory.  on_reject may be NULL. */
+/* NULL when out of memory.  on_reject may be NULL.  The engine's keys
+ * count against budget (shared by a process's engines), or, when NULL,
+ * against a budget of its own of cfg->max_tracked_users. */
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
+sw_engine *sw_engine_new_budget(const sw_config *cfg, sw_user_budget *budget, sw_alert_fn on_alert,
+                                sw_reject_fn on_reject, void *ud);
 void sw_engine_free(sw_engine *e);
 
 /* Feeds one record.  rec[0 .. cap) must be readable (cap >= len); with

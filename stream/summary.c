@@ -12,6 +12,7 @@ void sw_counters_add(sw_counters *a, const sw_counters *b) {
     a->alerts += b->alerts;
     a->alerts_capped += b->alerts_capped;
     a->nomem += b->nomem;
+    a->cap_evicted += b->cap_evicted;
     for (int i = 0; i < SW_VERDICT_COUNT; i++) a->verdict[i] += b->verdict[i];
 }
 
@@ -38,6 +39,9 @@ void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s) {
         fprintf(out, " %s=%llu", sw_verdict_name(i), (unsigned long long)c->verdict[i]);
     fputc('\n', out);
     if (c->nomem) fprintf(out, "  WARNING: %llu events dropped: out of memory\n", (unsigned long long)c->nomem);
+    if (c->cap_evicted)
+        fprintf(out, "  WARNING: %llu keys evicted at --max-tracked-users (least recently active first)\n",
+                (unsigned long long)c->cap_evicted);
 }
 
 void sw_summary_json(FILE *out, const sw_summary *s) {
@@ -45,13 +49,13 @@ void sw_summary_json(FILE *out, const sw_summary *s) {
     fprintf(out,
             "{\"records\":%llu,\"events\":%llu,\"prefiltered\":%llu,\"eligible\":%llu,"
             "\"covered\":%llu,\"alerts\":%llu,\"alerts_capped\":%llu,\"nomem\":%llu,"
-            "\"tracked_users\":%llu,\"evicted\":%llu,\"bytes\":%llu,\"elapsed_s\":%.3f,",
+            "\"tracked_users\":%llu,\"evicted\":%llu,\"cap_evicted\":%llu,\"bytes\":%llu,\"elapsed_s\":%.3f,",
             (unsigned long long)c->records, (unsigned long long)c->events,
             (unsigned long long)c->prefiltered, (unsigned long long)c->eligible,
             (unsigned long long)c->covered, (unsigned long long)c->alerts,
             (unsigned long long)c->alerts_capped, (unsigned long long)c->nomem,
             (unsigned long long)s->tracked_users, (unsigned long long)s->evicted,
-            (unsigned long long)s->bytes, s->elapsed_s);
+            (unsigned long long)c->cap_evicted, (unsigned long long)s->bytes, s->elapsed_s);
     fprintf(out, "\"filtered\":{");
     for (int i = 1; i < SW_V_FILTER_END; i++)
         fprintf(out, "%s\"%s\":%llu", i > 1 ? "," : "", sw_verdict_name(i), (unsigned long long)c->verdict[i]);

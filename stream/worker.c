@@ -63,6 +63,7 @@ typedef struct {
 
 typedef struct {
     const sw_run_opts *o;
+    sw_user_budget budget; /* --max-tracked-users, across every partition's engine */
     sw_producer *producer;
     atomic_bool failed; /* stop, do not commit any more, exit 1 */
 } run_ctx;
@@ -206,6 +207,11 @@ static part *find(const worker *w, int32_t id) {
 
 static bool redis_mode(const worker *w) { return w->run->o->state != NULL; }
 
+static sw_engine *engine_new(worker *w, part *p) {
+    run_ctx *r = w->run;
+    return sw_engine_new_budget(r->o->cfg, r->o->cfg->max_tracked_users ? &r->budget : NULL, on_alert, on_reject, p);
+}
+
 static int part_open(worker *w, int32_t id) {
     if (id < 0 || id >= MAX_PARTITION) return -1;
     if (find(w, id)) return 0;
@@ -232,7 +238,7 @@ static int part_open(worker *w, int32_t id) {
         p->ckpt = sw_ckpt_new(w->run->o->group, w->run->o->topic, id, owner);
     }
     p->acks = sw_acks_new();
-    p->engine = p->acks && (p->ckpt || !redis_mode(w)) ? sw_engine_new(w->run->o->cfg, on_alert, on_reject, p) : NULL;
+    p->engine = p->acks && (p->ckpt || !redis_mode(w)) ? engine_new(w, p) : NULL;
     if (!p->engine) {
         sw_acks_release(p->acks);
         sw_ckpt_free(p->ckpt);
@@ -328,7 +334,7 @@ static int part_load(worker *w, part *p) {
     int64_t now = mono_ms();
     if (st != SW_CKPT_OK) {
         /* A half-loaded state must not be used: start from an empty engine. */
-        sw_engine *fresh = sw_engine_new(o->cfg, on_alert, on_reject, p);
+        sw_engine *fresh = engine_new(w, p);
         if (!fresh || st == SW_CKPT_NOMEM) {
             sw_engine_free(fresh);
             fail(w, "out of memory loading a partition's state");
@@ -1024,7 +1030,7 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
 int sw_run(const sw_run_opts *o) {
     char err[512];
     int64_t t0 = mono_ms();
-    run_ctx run = {.o = o};
+    run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}};
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {

@@ -20,6 +20,8 @@
 #                     would break; the test process itself only waits.
 #   test_kafka_tools  the same: replay/repartition/gen as child processes
 #                     against the mock cluster; 35 s even untraced.
+#   test_cap          5 million keys through a small --max-tracked-users:
+#                     seconds natively, many minutes under Valgrind.
 #
 # SIMDJSON_FORCE_IMPLEMENTATION=haswell: Valgrind cannot run AVX-512, which
 # simdjson would pick on this CPU.  tests/valgrind.supp lists the reads
@@ -30,7 +32,7 @@ build=${1:-build}
 [ -d "$build" ] || { echo "valgrind.sh: no build directory $build" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 
-skip=" test_run test_kafka_tools "
+skip=" test_run test_kafka_tools test_cap "
 logs=$(mktemp -d /tmp/sw-valgrind-XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 export SIMDJSON_FORCE_IMPLEMENTATION=haswell
