@@ -35,6 +35,20 @@ for t in "${targets[@]}"; do
         [ -d "$dir" ] || continue
         find "$dir" -maxdepth 1 -type f ! -name 'README*' -exec cp {} "$corpus/" \;
     done
+    # The real Okta events (Elastic's fixtures beside the checkout, never
+    # committed here: their licence is Elastic's) seed the record fuzzer
+    # too, one line per input, when they are present.
+    fixtures=${SW_TESTDATA:-$root/../../../shared/testdata/okta}
+    if [ "$t" = fuzz_extract ] && [ -d "$fixtures" ]; then
+        n=0
+        for f in "$fixtures"/*.log; do
+            [ -f "$f" ] || continue
+            while IFS= read -r line && ((n < 500)); do
+                printf '%s' "$line" >"$corpus/real-$n"
+                n=$((n + 1))
+            done <"$f"
+        done
+    fi
     dict=()
     [ -f "$root/$t.dict" ] && dict=("-dict=$root/$t.dict")
     echo "== $t: ${seconds}s on $(ls "$corpus" | wc -l) seed inputs"
