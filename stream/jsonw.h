@@ -2,10 +2,10 @@
  *
  * Alerts copy attacker-controlled strings (display names, user agents, ids)
  * into a stream that other programs parse, so sw_json_str is the one place
- * that quotes: it escapes '"', '\\', every control character, U+2028/U+2029
- * and DEL, and replaces each invalid UTF-8 sequence with U+FFFD.  Whatever
- * the input, the output is valid JSON that decodes to the input's valid
- * characters.
+ * that quotes: it escapes '"', '\\', every control character (C0, DEL, C1),
+ * U+2028/U+2029, and replaces each byte of an invalid UTF-8 sequence with
+ * U+FFFD.  Whatever the input, the output is valid JSON that decodes to
+ * the input's valid characters.
  *
  * The buffer grows by doubling and is reused, so steady-state writing does
  * not allocate.  A failed growth sets .oom and drops further writes; the
