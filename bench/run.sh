@@ -33,18 +33,7 @@ GROWTH_BIG_FILLS=${GROWTH_BIG_FILLS:-$GROWTH_RUNS}
 GROWTH_MAX_USERS=${GROWTH_MAX_USERS:-10000000}
 PYTHON=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD_DIR:-build-release}
-bash deploy/install-deps.sh
-bench_pkgs=(gnuplot-nox python3-confluent-kafka)
-missing=()
-for p in "${bench_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "bench/run.sh: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash deploy/install-deps.sh gnuplot-nox python3-confluent-kafka
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$BUILD" -j2 >/dev/null
 SW=$BUILD/sessionwatch

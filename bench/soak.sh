@@ -22,10 +22,7 @@ STATE=${SOAK_STATE:-memory}
 BUILD=${BUILD_DIR:-build-release}
 STALL_S=30
 HOURS=6 # of event time: several windows, so the working set is reached early
-bash deploy/install-deps.sh
-if ! command -v kcat >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat >/dev/null
-fi
+bash deploy/install-deps.sh # kcat included
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$BUILD" -j2 --target sessionwatch >/dev/null
 SW=$BUILD/sessionwatch
