@@ -33,6 +33,7 @@
 
 #include "checkpoint.h"
 #include "hash.h"
+#include "json_check.h"
 #include "redis.h"
 #include "store.h"
 #include "testutil.h"
@@ -57,214 +58,64 @@ static const char UA_HOSTILE[] = "curl/8.0 \"x\"\x1b[31m";
 static const char NAME_HOSTILE[] = "Alice \"A\"\x07";
 static const char TENANT_ODD[] = "ac%me\x1Fx";
 
-/* ---- a small strict JSON parser (objects, arrays, strings, integers) ---- */
+/* ---- JSON lines, read with the fuzz targets' strict reader (json_check.h) -- */
 
-typedef struct jnode {
-    char type; /* 'o' 'a' 's' 'i' 't' 'f' 'z' (null) */
-    char *str; /* 's': decoded bytes */
-    size_t len;
-    long long num;
-    size_t n;
-    char **keys; /* 'o' */
-    size_t *klen;
-    struct jnode *kids;
-} jnode;
-
-static void jfree(jnode *j) {
-    for (size_t i = 0; i < j->n; i++) {
-        if (j->keys) free(j->keys[i]);
-        jfree(&j->kids[i]);
-    }
-    free(j->keys);
-    free(j->klen);
-    free(j->kids);
-    free(j->str);
-}
-
-static const char *ws(const char *p, const char *e) {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-    return p;
-}
-
-static int hex4(const char *p, unsigned *v) {
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        *v = *v * 16 + (unsigned)d;
-    }
-    return 0;
-}
-
-static const char *jstring(const char *p, const char *e, char **out, size_t *len) {
-    if (p >= e || *p != '"') return NULL;
-    p++;
-    char *o = malloc((size_t)(e - p) * 4 + 1);
-    size_t k = 0;
-    while (p < e && *p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20) goto bad; /* raw control character: not JSON */
-        if (c != '\\') {
-            o[k++] = (char)c;
-            p++;
-            continue;
-        }
-        if (e - p < 2) goto bad;
-        char x = p[1];
-        p += 2;
-        switch (x) {
-        case '"': o[k++] = '"'; break;
-        case '\\': o[k++] = '\\'; break;
-        case '/': o[k++] = '/'; break;
-        case 'b': o[k++] = '\b'; break;
-        case 'f': o[k++] = '\f'; break;
-        case 'n': o[k++] = '\n'; break;
-        case 'r': o[k++] = '\r'; break;
-        case 't': o[k++] = '\t'; break;
-        case 'u': {
-            unsigned cp;
-            if (e - p < 4 || hex4(p, &cp)) goto bad;
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) goto bad;
-                p += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                goto bad;
-            }
-            if (cp < 0x80) o[k++] = (char)cp;
-            else if (cp < 0x800) o[k++] = (char)(0xC0 | cp >> 6), o[k++] = (char)(0x80 | (cp & 63));
-            else if (cp < 0x10000)
-                o[k++] = (char)(0xE0 | cp >> 12), o[k++] = (char)(0x80 | (cp >> 6 & 63)), o[k++] = (char)(0x80 | (cp & 63));
-            else
-                o[k++] = (char)(0xF0 | cp >> 18), o[k++] = (char)(0x80 | (cp >> 12 & 63)),
-                o[k++] = (char)(0x80 | (cp >> 6 & 63)), o[k++] = (char)(0x80 | (cp & 63));
-            break;
-        }
-        default: goto bad;
-        }
-    }
-    if (p >= e) goto bad;
-    o[k] = '\0';
-    *out = o;
-    *len = k;
-    return p + 1;
-bad:
-    free(o);
-    return NULL;
-}
-
-static const char *jvalue(const char *p, const char *e, jnode *j, int depth) {
-    memset(j, 0, sizeof *j);
-    p = ws(p, e);
-    if (p >= e || depth > 32) return NULL;
-    if (*p == '"') {
-        j->type = 's';
-        return jstring(p, e, &j->str, &j->len);
-    }
-    if (*p == '{' || *p == '[') {
-        int obj = *p == '{';
-        j->type = obj ? 'o' : 'a';
-        p = ws(p + 1, e);
-        if (p < e && *p == (obj ? '}' : ']')) return p + 1;
-        for (;;) {
-            j->kids = realloc(j->kids, (j->n + 1) * sizeof *j->kids);
-            if (obj) {
-                j->keys = realloc(j->keys, (j->n + 1) * sizeof *j->keys);
-                j->klen = realloc(j->klen, (j->n + 1) * sizeof *j->klen);
-                p = ws(p, e);
-                j->keys[j->n] = NULL;
-                memset(&j->kids[j->n], 0, sizeof *j->kids);
-                j->n++;
-                p = jstring(p, e, &j->keys[j->n - 1], &j->klen[j->n - 1]);
-                if (!p) return NULL;
-                p = ws(p, e);
-                if (p >= e || *p != ':') return NULL;
-                p = jvalue(p + 1, e, &j->kids[j->n - 1], depth + 1);
-            } else {
-                j->n++;
-                p = jvalue(p, e, &j->kids[j->n - 1], depth + 1);
-            }
-            if (!p) return NULL;
-            p = ws(p, e);
-            if (p < e && *p == ',') {
-                p++;
-                continue;
-            }
-            if (p < e && *p == (obj ? '}' : ']')) return p + 1;
-            return NULL;
-        }
-    }
-    if (*p == '-' || (*p >= '0' && *p <= '9')) {
-        j->type = 'i';
-        char *end;
-        j->num = strtoll(p, &end, 10);
-        if (end == p || end == p + (*p == '-') || (end < e && (*end == '.' || *end == 'e' || *end == 'E'))) return NULL;
-        return end;
-    }
-    static const struct { const char *w; char t; } lits[] = {{"true", 't'}, {"false", 'f'}, {"null", 'z'}};
-    for (size_t i = 0; i < 3; i++) {
-        size_t n = strlen(lits[i].w);
-        if ((size_t)(e - p) >= n && memcmp(p, lits[i].w, n) == 0) {
-            j->type = lits[i].t;
-            return p + n;
-        }
-    }
-    return NULL;
-}
-
-/* One JSON document in exactly line[0..n); fails the test otherwise. */
-static void jparse_line(const char *line, size_t n, jnode *j) {
-    const char *end = jvalue(line, line + n, j, 0);
-    if (!end || ws(end, line + n) != line + n) fail_msg("not one JSON value: %.*s", (int)n, line);
-    if (j->type != 'o') fail_msg("not a JSON object: %.*s", (int)n, line);
-}
+typedef jc_node jnode;
 
 static const jnode *jget(const jnode *o, const char *key) {
-    for (size_t i = 0; o->type == 'o' && i < o->n; i++)
-        if (o->klen[i] == strlen(key) && memcmp(o->keys[i], key, o->klen[i]) == 0) return &o->kids[i];
-    fail_msg("no key \"%s\"", key);
-    return NULL;
+    const jnode *v = jc_get(o, key);
+    if (!v) fail_msg("no key \"%s\"", key);
+    return v;
+}
+
+/* An integer member's value (fails on anything else). */
+static long long jnum(const jnode *v) {
+    char *end;
+    long long n = v->type == JC_NUMBER ? strtoll(v->s, &end, 10) : 0;
+    if (v->type != JC_NUMBER || *end) fail_msg("not an integer: %s", v->type == JC_NUMBER ? v->s : "(another type)");
+    return n;
 }
 
 static void assert_jstr(const jnode *o, const char *key, const char *want, size_t wn) {
     const jnode *v = jget(o, key);
-    if (v->type != 's' || v->len != wn || memcmp(v->str, want, wn) != 0)
-        fail_msg("\"%s\": got type %c \"%s\", want \"%.*s\"", key, v->type, v->type == 's' ? v->str : "", (int)wn, want);
+    if (!jc_is_str(v, want, wn))
+        fail_msg("\"%s\": got type %d \"%s\", want \"%.*s\"", key, (int)v->type, v->type == JC_STRING ? v->s : "",
+                 (int)wn, want);
 }
 #define assert_jcstr(o, key, want) assert_jstr((o), (key), (want), strlen(want))
 
 static void assert_jint(const jnode *o, const char *key, long long want) {
-    const jnode *v = jget(o, key);
-    if (v->type != 'i' || v->num != want) fail_msg("\"%s\": got type %c %lld, want %lld", key, v->type, v->num, want);
+    long long got = jnum(jget(o, key));
+    if (got != want) fail_msg("\"%s\": got %lld, want %lld", key, got, want);
 }
 
 static void assert_jnull(const jnode *o, const char *key) {
-    if (jget(o, key)->type != 'z') fail_msg("\"%s\": want null", key);
+    if (jget(o, key)->type != JC_NULL) fail_msg("\"%s\": want null", key);
 }
 
-/* Splits out into lines and parses each one. */
+/* Splits out into lines and parses each one: exactly one JSON object. */
 typedef struct {
-    jnode *v;
+    jnode **v;
     size_t n;
 } jlines;
 
 static jlines jparse_lines(const char *out) {
     jlines l = {0};
     for (const char *p = out; *p;) {
-        const char *nl = strchr(p, '\n');
+        const char *nl = strchr(p, '\n'), *err = NULL;
         if (!nl) fail_msg("last line without newline: %s", p);
+        jnode *o = jc_parse(p, (size_t)(nl - p), &err);
+        if (!o) fail_msg("not one JSON value (%s): %.*s", err ? err : "?", (int)(nl - p), p);
+        if (o->type != JC_OBJECT) fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
         l.v = realloc(l.v, (l.n + 1) * sizeof *l.v);
-        jparse_line(p, (size_t)(nl - p), &l.v[l.n++]);
+        l.v[l.n++] = o;
         p = nl + 1;
     }
     return l;
 }
 
 static void jlines_free(jlines *l) {
-    for (size_t i = 0; i < l->n; i++) jfree(&l->v[i]);
+    for (size_t i = 0; i < l->n; i++) jc_free(l->v[i]);
     free(l->v);
 }
 
@@ -272,13 +123,11 @@ static void jlines_free(jlines *l) {
 static const jnode *jfind(const jlines *l, const char *type, const char *group, const char *topic, long long part,
                           const char *tenant) {
     for (size_t i = 0; i < l->n; i++) {
-        const jnode *o = &l->v[i], *t = jget(o, "type"), *g = jget(o, "group"), *tp = jget(o, "topic"),
-                    *p = jget(o, "partition");
-        if (strcmp(t->str, type) != 0 || g->type != 's' || strcmp(g->str, group) != 0 || strcmp(tp->str, topic) != 0 ||
-            p->num != part)
+        const jnode *o = l->v[i];
+        if (!jc_is_str(jget(o, "type"), type, strlen(type)) || !jc_is_str(jget(o, "group"), group, strlen(group)) ||
+            !jc_is_str(jget(o, "topic"), topic, strlen(topic)) || jnum(jget(o, "partition")) != part)
             continue;
-        if (tenant && (jget(o, "tenant")->len != strlen(tenant) || memcmp(jget(o, "tenant")->str, tenant, strlen(tenant))))
-            continue;
+        if (tenant && !jc_is_str(jget(o, "tenant"), tenant, strlen(tenant))) continue;
         return o;
     }
     fail_msg("no %s line for %s/%s/%lld", type, group, topic, part);
@@ -675,13 +524,13 @@ static void test_list_json(void **state) {
     assert_jint(p, "users", 4);
     assert_jint(p, "tenants", 1);
     const jnode *ms = jget(p, "updated_ms"), *ttl = jget(p, "ttl_ms");
-    assert_int_equal(ms->type, 'i');
-    assert_true(ms->num >= written_from && ms->num <= written_to);
+    long long ms_v = jnum(ms);
+    assert_true(ms_v >= written_from && ms_v <= written_to);
     char iso[32];
-    sw_time_format(ms->num, iso);
+    sw_time_format(ms_v, iso);
     assert_jcstr(p, "updated", iso);
-    assert_int_equal(ttl->type, 'i');
-    assert_true(ttl->num > TTL_MS - 120000 && ttl->num <= TTL_MS);
+    long long ttl_v = jnum(ttl);
+    assert_true(ttl_v > TTL_MS - 120000 && ttl_v <= TTL_MS);
 
     p = jfind(&l, "partition", "other:grp", "okta-events", 1, NULL);
     assert_jcstr(p, "key", "sw:{other%3Agrp:okta-events:1}:meta");
@@ -700,7 +549,7 @@ static void test_list_json(void **state) {
     p = jfind(&l, "partition", "sessionwatch", "okta-events", 9, NULL);
     assert_jcstr(p, "refused", "state format version 99; this build reads version 1");
     /* The key name that is not sessionwatch's: no group, topic or partition. */
-    p = &l.v[8];
+    p = l.v[8];
     assert_jnull(p, "group");
     assert_jnull(p, "partition");
     assert_jcstr(p, "key", "sw:{bad}:meta");
@@ -736,9 +585,9 @@ static void test_filters(void **state) {
     assert_int_equal(r.status, 0);
     jlines l = jparse_lines(r.out);
     assert_int_equal(l.n, 1);
-    assert_jint(&l.v[0], "offset", 7);
-    assert_jint(&l.v[0], "users", 2);
-    assert_jint(&l.v[0], "tenants", 2);
+    assert_jint(l.v[0], "offset", 7);
+    assert_jint(l.v[0], "users", 2);
+    assert_jint(l.v[0], "tenants", 2);
     jlines_free(&l);
     tu_result_free(&r);
 
@@ -869,30 +718,30 @@ static void test_user_json(void **state) {
     assert_jcstr(u, "max_time", "2026-01-05T08:10:00.000Z");
     assert_jcstr(u, "tenant_watermark", "2026-01-05T08:30:00.000Z");
     const jnode *ss = jget(u, "sessions");
-    assert_int_equal(ss->type, 'a');
-    assert_int_equal(ss->n, 2);
-    assert_jcstr(&ss->kids[0], "id", "s1");
-    assert_jcstr(&ss->kids[0], "first_seen", "2026-01-05T08:00:00.000Z");
-    assert_jcstr(&ss->kids[0], "last_seen", "2026-01-05T08:05:00.250Z");
-    assert_jint(&ss->kids[0], "events", 2);
-    assert_jcstr(&ss->kids[0], "uuid", "u-1");
-    assert_jcstr(&ss->kids[1], "id", "s2");
-    assert_jcstr(&ss->kids[1], "user_agent", UA_HOSTILE);
-    assert_jcstr(&ss->kids[1], "ip", "198.51.100.7");
-    assert_jcstr(&ss->kids[1], "country", "Romania");
-    assert_jcstr(&ss->kids[1], "city", "Bucharest");
-    assert_jint(&ss->kids[1], "events", 1);
+    assert_int_equal(ss->type, JC_ARRAY);
+    assert_int_equal(ss->count, 2);
+    assert_jcstr(jc_at(ss, 0), "id", "s1");
+    assert_jcstr(jc_at(ss, 0), "first_seen", "2026-01-05T08:00:00.000Z");
+    assert_jcstr(jc_at(ss, 0), "last_seen", "2026-01-05T08:05:00.250Z");
+    assert_jint(jc_at(ss, 0), "events", 2);
+    assert_jcstr(jc_at(ss, 0), "uuid", "u-1");
+    assert_jcstr(jc_at(ss, 1), "id", "s2");
+    assert_jcstr(jc_at(ss, 1), "user_agent", UA_HOSTILE);
+    assert_jcstr(jc_at(ss, 1), "ip", "198.51.100.7");
+    assert_jcstr(jc_at(ss, 1), "country", "Romania");
+    assert_jcstr(jc_at(ss, 1), "city", "Bucharest");
+    assert_jint(jc_at(ss, 1), "events", 1);
 
     u = jfind(&l, "user", "sessionwatch", "okta-events", 3, TENANT_ODD);
     assert_jstr(u, "tenant", TENANT_ODD, strlen(TENANT_ODD));
-    assert_int_equal(jget(u, "sessions")->n, 1);
-    assert_jcstr(&jget(u, "sessions")->kids[0], "id", "s5");
+    assert_int_equal(jget(u, "sessions")->count, 1);
+    assert_jcstr(jc_at(jget(u, "sessions"), 0), "id", "s5");
 
     u = jfind(&l, "user", "other:grp", "okta-events", 1, "");
     assert_jcstr(u, "last_alert", "2026-01-05T07:02:00.000Z");
     assert_jcstr(u, "max_time", "2026-01-05T07:10:00.000Z");
-    assert_int_equal(jget(u, "sessions")->n, 1);
-    assert_jcstr(&jget(u, "sessions")->kids[0], "id", "x4");
+    assert_int_equal(jget(u, "sessions")->count, 1);
+    assert_jcstr(jc_at(jget(u, "sessions"), 0), "id", "x4");
 
     const jnode *p = jfind(&l, "partition", "foreign", "t", 1, NULL);
     assert_jcstr(p, "refused", "sw:{foreign:t:1}:users holds a string, not sessionwatch state");
@@ -905,7 +754,7 @@ static void test_user_json(void **state) {
     assert_int_equal(l.n, 2); /* the corrupt user and the refused partition 9 */
     u = jfind(&l, "user", "sessionwatch", "okta-events", 0, "");
     assert_jcstr(u, "actor", "00u3");
-    assert_int_equal(jget(u, "corrupt")->type, 't');
+    assert_true(jget(u, "corrupt")->type == JC_BOOL && strcmp(jget(u, "corrupt")->s, "true") == 0);
     assert_jint(u, "bytes", 7);
     jlines_free(&l);
     tu_result_free(&r);
