@@ -283,12 +283,13 @@ int sw_cmd_demo(int argc, char **argv) {
     static demo_ctx d;
     sw_config cfg;
     sw_config_defaults(&cfg);
-    static atomic_uint assigned;
+    static atomic_uint assigned, members_assigned;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
                                .group = group, .threads = (int)threads, .stop = &stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
+                               .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
                                .state_ttl_ms = cfg.window_ms + cfg.lateness_ms + 3600000}};
     pthread_t tid;
@@ -298,9 +299,13 @@ int sw_cmd_demo(int argc, char **argv) {
         goto out;
     }
 
-    /* Produce once every partition has its worker: the demo shows
-     * detection as the records arrive, not a backlog. */
-    for (int waited = 0; atomic_load(&assigned) < partitions && waited < CATCH_UP_MS && !atomic_load(&stop_flag);
+    /* Produce once the group has settled, every partition with its worker
+     * and every worker with partitions: the demo shows detection as the
+     * records arrive, not a backlog, and no partition moves mid-window
+     * (a move would drop its in-memory state). */
+    unsigned members = (unsigned)(threads < partitions ? threads : partitions);
+    for (int waited = 0; (atomic_load(&assigned) < partitions || atomic_load(&members_assigned) < members) &&
+                         waited < CATCH_UP_MS && !atomic_load(&stop_flag);
          waited += 50)
         usleep(50 * 1000);
 

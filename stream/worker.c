@@ -370,8 +370,10 @@ static int64_t resume_offset(const part *p) {
 }
 
 /* Starts consuming the partitions in l (just loaded).  Cooperative: adds
- * them.  Eager: the whole assignment is given again, at each partition's
- * own position. */
+ * them; called even with an empty l from the rebalance callback, because
+ * librdkafka holds the rebalance open until the application answers every
+ * assign event, and a joiner's first assignment is usually empty.  Eager:
+ * the whole assignment is given again, at each partition's own position. */
 static void assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
     rd_kafka_error_t *error = NULL;
     if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
@@ -379,7 +381,7 @@ static void assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
             part *p = find(w, l->elems[i].partition);
             l->elems[i].offset = p && resume_offset(p) >= 0 ? resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
         }
-        if (l->cnt) error = rd_kafka_incremental_assign(w->rk, l);
+        error = rd_kafka_incremental_assign(w->rk, l);
     } else {
         rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
         for (int32_t i = 0; i < w->parts_cap; i++) {
@@ -650,7 +652,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                        redis_mode(w) ? (lost ? "; their state stays as last checkpointed"
                                              : "; their state is checkpointed for the next owner")
                                      : "; their window state is dropped");
-        if (coop) error = drop->cnt ? rd_kafka_incremental_unassign(rk, drop) : NULL;
+        if (coop) error = rd_kafka_incremental_unassign(rk, drop); /* even empty: it ends the rebalance */
         else rd_kafka_assign(rk, NULL);
         rd_kafka_topic_partition_list_destroy(drop);
     }
@@ -939,7 +941,7 @@ static void worker_free(worker *w) {
 typedef struct {
     uint64_t records, eligible, alerts, users, waiting, activity, checkpoints;
     int64_t lag;
-    uint32_t assigned, eof, redis_down;
+    uint32_t assigned, members_assigned, eof, redis_down;
     bool settled, done;
 } view;
 
@@ -957,6 +959,7 @@ static view look(worker *ws, int n) {
         v.activity += atomic_load(&w->pub_activity);
         v.lag += atomic_load(&w->pub_lag);
         v.assigned += atomic_load(&w->pub_assigned);
+        v.members_assigned += atomic_load(&w->pub_assigned) > 0;
         v.eof += atomic_load(&w->pub_eof);
         v.settled = v.settled && atomic_load(&w->pub_settled);
         v.done = v.done && atomic_load(&w->pub_done);
@@ -1094,6 +1097,7 @@ int sw_run(const sw_run_opts *o) {
         view v = look(ws, started);
         int64_t now = mono_ms();
         if (o->assigned) atomic_store(o->assigned, v.assigned);
+        if (o->members_assigned) atomic_store(o->members_assigned, v.members_assigned);
         if (v.done) break;
         if (o->status_interval_ms > 0 && now - last_status >= o->status_interval_ms) {
             status_line(&v, &prev, (double)(now - last_status) / 1000.0, run.producer, o->state != NULL);

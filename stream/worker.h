@@ -66,8 +66,10 @@ typedef struct {
     void (*on_alert)(void *ud, const sw_alert_out *a);
     void *on_alert_ud;
     /* Optional: kept up to date with the partitions assigned to this
-     * process's members (the demo waits for the group before producing). */
+     * process's members, and with how many members hold at least one (the
+     * demo waits for the group to settle before producing). */
     atomic_uint *assigned;
+    atomic_uint *members_assigned;
     /* Window state: NULL keeps it in memory only; else checkpoints go to
      * this Redis every checkpoint_interval_ms, with keys living state_ttl_ms. */
     const sw_redis_target *state;

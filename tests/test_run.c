@@ -512,6 +512,22 @@ static void child_wait_for(const child *c, const char *needle, int seconds) {
     fail_msg("no '%s' on run's stderr within %d s:\n%.4000s", needle, seconds, s);
 }
 
+/* Waits until member w of c logs an assignment of at least one partition. */
+static void child_wait_assigned(const child *c, int w, int seconds) {
+    char needle[64];
+    int n = snprintf(needle, sizeof needle, "worker %d assigned " IN " [", w);
+    for (int i = 0; i < seconds * 20; i++) {
+        char *s = child_stderr(c);
+        int found = 0;
+        for (const char *p = s; !found && (p = strstr(p, needle)); p += n) found = p[n] >= '0' && p[n] <= '9';
+        free(s);
+        if (found) return;
+        usleep(50000);
+    }
+    char *s = child_stderr(c);
+    fail_msg("member %d got no partition within %d s:\n%.4000s", w, seconds, s);
+}
+
 /* `run` with the common flags, then extra (NULL-terminated). */
 static child start_run(const char *group, const char *alerts, const char *const *extra) {
     const char *argv[48] = {"run", "--brokers", brokers, "--topic", IN, "--alerts-topic", alerts, "--group", group,
@@ -644,12 +660,11 @@ static void members_then_input(const char *group, const char *alerts, int procs,
     const char *extra[] = {"--threads", threads, "--status-interval", "0", NULL};
     child c[2];
     for (int i = 0; i < procs; i++) c[i] = start_run(group, alerts, extra);
+    /* Settled: every member holds partitions (8 partitions, at most 3
+     * members).  A joiner's first cooperative assignment is empty, so
+     * "assigned" alone is not enough. */
     for (int i = 0; i < procs; i++)
-        for (int w = 0; w < atoi(threads); w++) {
-            char assigned[64];
-            snprintf(assigned, sizeof assigned, "worker %d assigned " IN " [", w);
-            child_wait_for(&c[i], assigned, 60);
-        }
+        for (int w = 0; w < atoi(threads); w++) child_wait_assigned(&c[i], w, 60);
     produce_all(&data_a);
     wait_committed_to_end(group, 180, NULL);
     uint64_t records = 0;
@@ -1029,10 +1044,8 @@ static int redis_teardown(void **state) {
  * changes, Redis state checkpointed every 200 ms. */
 #define REDIS_RUN_ARGS "--threads", "1", "-X", "session.timeout.ms=6000", "--state", redis.url, \
                        "--checkpoint-interval", "200ms", "--status-interval", "200ms"
-/* Members joining a running group: librdkafka 2.0.2's mock coordinator
- * never completes a cooperative rebalance in which a member gives up part
- * of its assignment (the joiner waits forever), so these cases use the
- * eager protocol; run's eager path is the one they pin. */
+/* run's eager path (every rebalance revokes everything), pinned by the
+ * rebalance case; the others use the default cooperative-sticky. */
 #define EAGER "-X", "partition.assignment.strategy=roundrobin"
 
 /* SIGTERM, exit 0 required; returns its stderr. */
@@ -1052,11 +1065,11 @@ static void test_member_joins_mid_stream(void **state) {
     dr_sink s;
     rd_kafka_t *pr = produce_first_half(&s);
     size_t half = data_a.n / 2;
-    const char *extra[] = {REDIS_RUN_ARGS, EAGER, NULL};
+    const char *extra[] = {REDIS_RUN_ARGS, NULL};
     child a = start_run("g-join", ALERTS, extra);
     wait_committed_to_end("g-join", 180, NULL);
     child b = start_run("g-join", ALERTS, extra);
-    child_wait_for(&b, "worker 0 assigned " IN " [", 120);
+    child_wait_assigned(&b, 0, 120);
     child_wait_for(&b, "state restored from Redis", 120);
     produce_lines(pr, &data_a, half, data_a.n);
     flush(pr, &s);
@@ -1118,32 +1131,30 @@ static void test_sigkill_mid_stream(void **state) {
 
 /* Members come and go mid-stream: a second and a third join, the first
  * leaves; partitions move three times with their state. */
-static void test_rebalance_mid_stream(void **state) {
-    (void)state;
+static void rebalance_mid_stream(const char *group, const char *const *extra) {
     dr_sink s = {data_a.partition, data_a.offset, 0};
     rd_kafka_t *pr = producer(&s);
     size_t n = data_a.n, cut1 = n / 4, cut2 = n / 2, cut3 = n * 3 / 4;
-    const char *extra[] = {REDIS_RUN_ARGS, EAGER, NULL};
-    child a = start_run("g-rebal", ALERTS, extra);
+    child a = start_run(group, ALERTS, extra);
     child_wait_for(&a, "worker 0 assigned " IN " [", 120);
     produce_lines(pr, &data_a, 0, cut1);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 180, NULL);
-    child b = start_run("g-rebal", ALERTS, extra);
-    child_wait_for(&b, "worker 0 assigned " IN " [", 120);
+    wait_committed_to_end(group, 180, NULL);
+    child b = start_run(group, ALERTS, extra);
+    child_wait_assigned(&b, 0, 120);
     produce_lines(pr, &data_a, cut1, cut2);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 180, NULL);
-    child c = start_run("g-rebal", ALERTS, extra);
-    child_wait_for(&c, "worker 0 assigned " IN " [", 120);
+    wait_committed_to_end(group, 180, NULL);
+    child c = start_run(group, ALERTS, extra);
+    child_wait_assigned(&c, 0, 120);
     produce_lines(pr, &data_a, cut2, cut3);
     flush(pr, &s);
-    wait_committed_to_end("g-rebal", 180, NULL);
+    wait_committed_to_end(group, 180, NULL);
     char *err_a = stop_run(&a);
     produce_lines(pr, &data_a, cut3, n);
     flush(pr, &s);
     rd_kafka_destroy(pr);
-    wait_committed_to_end("g-rebal", 240, NULL);
+    wait_committed_to_end(group, 240, NULL);
     char *err_b = stop_run(&b), *err_c = stop_run(&c);
     /* The hand-offs happened: b and c restored state a (or b) wrote. */
     assert_contains(err_b, "state restored from Redis");
@@ -1152,6 +1163,18 @@ static void test_rebalance_mid_stream(void **state) {
     free(err_b);
     free(err_c);
     check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
+static void test_rebalance_mid_stream(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, NULL};
+    rebalance_mid_stream("g-rebal", extra);
+}
+
+static void test_rebalance_mid_stream_eager(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, EAGER, NULL};
+    rebalance_mid_stream("g-rebal-eager", extra);
 }
 
 /* Redis stopped for several seconds mid-stream, then restarted on its
@@ -1216,6 +1239,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_restart_mid_window, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_sigkill_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_rebalance_mid_stream_eager, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_down_mid_stream, redis_setup, redis_teardown),
         };
         rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
