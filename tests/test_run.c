@@ -525,7 +525,9 @@ static void child_wait_assigned(const child *c, int w, int seconds) {
         usleep(50000);
     }
     char *s = child_stderr(c);
-    fail_msg("member %d got no partition within %d s:\n%.4000s", w, seconds, s);
+    size_t len = strlen(s);
+    fail_msg("member %d got no partition within %d s; the end of its stderr:\n%s", w, seconds,
+             s + (len > 6000 ? len - 6000 : 0));
 }
 
 /* `run` with the common flags, then extra (NULL-terminated). */
@@ -657,14 +659,19 @@ static void test_alerts_match_scan(void **state) {
  * partitions, then produces everything, waits for the commits and stops
  * them: the same alerts as scan, each once. */
 static void members_then_input(const char *group, const char *alerts, int procs, const char *threads) {
-    const char *extra[] = {"--threads", threads, "--status-interval", "0", NULL};
+    /* A short session timeout: the mock makes a join wait for the members
+     * it knows to rejoin or time out (the default 45 s). */
+    const char *extra[] = {"--threads", threads, "--status-interval", "0", "-X", "session.timeout.ms=6000", NULL};
     child c[2];
-    for (int i = 0; i < procs; i++) c[i] = start_run(group, alerts, extra);
-    /* Settled: every member holds partitions (8 partitions, at most 3
-     * members).  A joiner's first cooperative assignment is empty, so
-     * "assigned" alone is not enough. */
-    for (int i = 0; i < procs; i++)
+    /* One process after the other: the second joins a running group, so
+     * its first cooperative assignment is empty and the partitions it gets
+     * come in a second rebalance, after the first process revoked them.
+     * Settled: every member holds partitions (8 partitions, at most 3
+     * members). */
+    for (int i = 0; i < procs; i++) {
+        c[i] = start_run(group, alerts, extra);
         for (int w = 0; w < atoi(threads); w++) child_wait_assigned(&c[i], w, 60);
+    }
     produce_all(&data_a);
     wait_committed_to_end(group, 180, NULL);
     uint64_t records = 0;
