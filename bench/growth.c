@@ -26,7 +26,7 @@
  *     over the fills; and, of the last fill, the slab's bytes_live /
  *     bytes_reserved, the users table's sw_table_bytes, and a breakdown by
  *     what the bytes hold (table entry, its spare capacity, index slots,
- *     keys too long to sit in the entry, names, session blobs and the bytes
+ *     keys too long to sit in the entry, session blobs and the bytes
  *     they store, the interned client strings every session shares, slab
  *     rounding and free space).  The allocators' count includes every block
  *     they hold (whole chunks, whole huge pages, the client table's index);
@@ -417,7 +417,7 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef struct {
     double entry, entry_slack, index;         /* users table (entries, spare capacity + page list, index slots) */
-    double key, names, sess;                  /* slab blobs, class-rounded (key: only keys too long to be inline) */
+    double key, sess;                         /* slab blobs, class-rounded (key: only keys too long to be inline) */
     double sess_hdr, sess_id, sess_ip, sess_ua, sess_geo, sess_uuid; /* bytes stored in session blobs */
     double clients;                           /* interned (user agent, country, city) entries + their index */
     double slab_other, slab_free, tenants;    /* tenant keys etc., reserved-but-free, tenants table */
@@ -429,11 +429,10 @@ static breakdown measure_state(sw_store *st) {
     const sw_table *t = &st->users;
     const sw_strtab *ct = &st->slab.strtab;
     double n = t->count ? (double)t->count : 1;
-    double key = 0, names = 0, sess = 0, nsess = 0, hdr = 0, id = 0, ip = 0, ua = 0, geo = 0, uu = 0;
+    double key = 0, sess = 0, nsess = 0, hdr = 0, id = 0, ip = 0, ua = 0, geo = 0, uu = 0;
     for (uint32_t i = 0; i < t->count; i++) {
         const sw_user *u = sw_table_at(t, i);
         if (u->k.key_len > t->inline_cap) key += (double)sw_slab_rounded(u->k.key_len);
-        if (u->names) names += (double)sw_slab_rounded_packed((size_t)u->name_len + u->alt_len);
         uint32_t guard = 0;
         for (const sw_session *s = u->sessions; s && guard < 1u << 16; s = s->next, guard++) {
             sess += (double)sw_slab_rounded(s->alloc);
@@ -460,7 +459,6 @@ static breakdown measure_state(sw_store *st) {
     b.entry_slack = ((double)sw_table_bytes(t) - slots - (double)t->count * (double)t->esize) / n;
     b.index = slots / n;
     b.key = key / n;
-    b.names = names / n;
     b.sess = sess / n;
     b.sessions = nsess / n;
     b.sess_hdr = hdr / n;
@@ -470,7 +468,7 @@ static breakdown measure_state(sw_store *st) {
     b.sess_geo = geo / n;
     b.sess_uuid = uu / n;
     b.clients = (client_entries + client_index) / n;
-    b.slab_other = ((double)st->slab.bytes_live - key - names - sess - client_entries) / n;
+    b.slab_other = ((double)st->slab.bytes_live - key - sess - client_entries) / n;
     b.slab_free = ((double)(st->slab.bytes_reserved - st->slab.bytes_live) - client_index) / n;
     b.tenants = (double)sw_table_bytes(&st->tenants) / n;
     return b;
@@ -612,14 +610,14 @@ static void print_json(const result *r, int runs, uint64_t steady) {
            "\"rss_bytes\":%zu,\"slab_bytes_per_user\":%.1f,\"table_bytes_per_user\":%.1f,"
            "\"slab_live_bytes_per_user\":%.1f,\"sessions_per_user\":%.2f,\"record_bytes_mean\":%.0f,\"alerts\":%" PRIu64
            ",\"breakdown_per_user\":{\"table_entry\":%.1f,\"table_entry_slack\":%.1f,\"table_index\":%.1f,"
-           "\"key_copy\":%.1f,\"names\":%.1f,\"session_blobs\":%.1f,\"clients\":%.1f,\"slab_other\":%.1f,"
+           "\"key_copy\":%.1f,\"session_blobs\":%.1f,\"clients\":%.1f,\"slab_other\":%.1f,"
            "\"slab_free\":%.1f,\"tenants\":%.1f},\"session_blob_raw_bytes\":{\"header\":%.1f,\"id\":%.1f,\"ip\":%.1f,\"user_agent\":%.1f,"
            "\"geo\":%.1f,\"uuid\":%.1f,\"class_rounded\":%.1f}}\n",
            r->users, runs, r->fills, r->fill_s, steady, r->steady.med, r->steady.min, r->steady.max, 1e9 / r->steady.med,
            r->patch_ns, r->ins.med, r->ins.min, r->ins.max, r->second.med, r->second.min, r->second.max,
            r->rss_bu.med, r->rss_bu.min, r->rss_bu.max, r->state_bu.med, r->state_bu.min, r->state_bu.max, r->rss,
            r->slab_reserved, r->table, r->slab_live, b->sessions, ring.mean_len, r->alerts, b->entry,
-           b->entry_slack, b->index, b->key, b->names, b->sess, b->clients, b->slab_other, b->slab_free, b->tenants,
+           b->entry_slack, b->index, b->key, b->sess, b->clients, b->slab_other, b->slab_free, b->tenants,
            b->sess_hdr / k, b->sess_id / k, b->sess_ip / k, b->sess_ua / k, b->sess_geo / k, b->sess_uuid / k,
            b->sess / k);
     fflush(stdout);
@@ -639,17 +637,17 @@ static void print_breakdown(const result *res, size_t nres) {
            "key = keys too long for the entry; clients = the interned user agent/country/city entries and their\n"
            "index, shared by all sessions; a session blob stores its ip and uuid in binary when they print back\n"
            "exactly, and ua/geo only when not interned):\n");
-    printf("%10s %6s %6s %6s %6s %6s %8s %7s %6s %6s %6s %7s | %s\n", "users", "entry", "slack", "index", "key",
-           "names", "sessions", "clients", "other", "free", "total", "sess/u",
+    printf("%10s %6s %6s %6s %6s %8s %7s %6s %6s %6s %7s | %s\n", "users", "entry", "slack", "index", "key",
+           "sessions", "clients", "other", "free", "total", "sess/u",
            "one session blob, bytes stored: hdr+id+ip+ua+geo+uuid");
     for (size_t i = 0; i < nres; i++) {
         const breakdown *b = &res[i].bd;
-        double total = b->entry + b->entry_slack + b->index + b->key + b->names + b->sess + b->clients +
+        double total = b->entry + b->entry_slack + b->index + b->key + b->sess + b->clients +
                        b->slab_other + b->slab_free + b->tenants;
         double k = b->sessions > 0 ? b->sessions : 1;
-        printf("%10" PRIu64 " %6.0f %6.0f %6.0f %6.0f %6.0f %8.0f %7.1f %6.0f %6.0f %6.0f %7.2f | "
+        printf("%10" PRIu64 " %6.0f %6.0f %6.0f %6.0f %8.0f %7.1f %6.0f %6.0f %6.0f %7.2f | "
                "%.0f+%.0f+%.0f+%.0f+%.0f+%.0f = %.0f (slab gives %.0f)\n",
-               res[i].users, b->entry, b->entry_slack, b->index, b->key, b->names, b->sess, b->clients,
+               res[i].users, b->entry, b->entry_slack, b->index, b->key, b->sess, b->clients,
                b->slab_other + b->tenants, b->slab_free, total, b->sessions, b->sess_hdr / k, b->sess_id / k,
                b->sess_ip / k, b->sess_ua / k, b->sess_geo / k, b->sess_uuid / k,
                (b->sess_hdr + b->sess_id + b->sess_ip + b->sess_ua + b->sess_geo + b->sess_uuid) / k, b->sess / k);

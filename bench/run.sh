@@ -232,7 +232,7 @@ def growth_section():
     out.append(f"- state at {z['users']:,} users: **{z['state_bytes_per_user']:.0f} bytes/user** by the allocators' "
                f"count, {z['rss_bytes_per_user']:.0f} bytes/user RSS growth (target <= 256). Per user: table entry "
                f"{bd['table_entry']:.0f} + its slack {bd['table_entry_slack']:.0f} + index {bd['table_index']:.0f}, "
-               f"key copy {bd['key_copy']:.0f}, names {bd['names']:.0f}, session blobs {bd['session_blobs']:.0f} "
+               f"key copy {bd['key_copy']:.0f}, session blobs {bd['session_blobs']:.0f} "
                f"({z['sessions_per_user']:.1f} sessions of {sb['class_rounded']:.0f} B in the slab: header "
                f"{sb['header']:.0f}, id {sb['id']:.0f}, IP {sb['ip']:.0f}, user agent {sb['user_agent']:.0f}, geo "
                f"{sb['geo']:.0f}, event uuid {sb['uuid']:.0f}, the rest size-class rounding)")

@@ -26,7 +26,7 @@ static size_t session_text(const sw_session *s) {
 }
 
 size_t sw_codec_user_size(const sw_user *u) {
-    size_t n = USER_HEAD + (size_t)u->name_len + u->alt_len;
+    size_t n = USER_HEAD;
     for (const sw_session *s = u->sessions; s; s = s->next) n += SESSION_HEAD + session_text(s);
     return n;
 }
@@ -109,10 +109,9 @@ void sw_codec_user_encode(const sw_user *u, char *o) {
     o = PUT(o, version);
     o = PUT(o, u->last_alert);
     o = PUT(o, u->max_time);
-    uint16_t name_len = u->name_len, alt_len = u->alt_len, nsessions = u->nsessions;
-    o = PUT(o, name_len);
-    o = PUT(o, alt_len);
-    o = put(o, u->names, (size_t)name_len + alt_len);
+    uint16_t no_names = 0, nsessions = u->nsessions; /* name_len, alt_len: see codec.h */
+    o = PUT(o, no_names);
+    o = PUT(o, no_names);
     o = PUT(o, nsessions);
     for (const sw_session *s = u->sessions; s; s = s->next) o = put_session(o, s);
 }
@@ -168,7 +167,7 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
     GET(&r, max_time);
     GET(&r, name_len);
     GET(&r, alt_len);
-    const char *names = take(&r, (size_t)name_len + alt_len);
+    take(&r, (size_t)name_len + alt_len); /* an older build's names: checked, not kept */
     GET(&r, nsessions);
     if (r.bad || version != SW_STATE_FORMAT || name_len > SW_MAX_DETAIL || alt_len > SW_MAX_DETAIL ||
         nsessions > SW_CODEC_MAX_SESSIONS)
@@ -181,10 +180,6 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
     sw_codec_status st = SW_CODEC_OK;
     u->last_alert = last_alert;
     u->max_time = max_time;
-    if (name_len || alt_len) {
-        sw_window_set_names(u, slab, (sw_span){names, name_len}, (sw_span){names + name_len, alt_len});
-        if (!u->names) return SW_CODEC_NOMEM;
-    }
     sw_session **tail = &u->sessions;
     for (uint16_t i = 0; i < nsessions && st == SW_CODEC_OK; i++) {
         int64_t first, last;

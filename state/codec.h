@@ -16,6 +16,11 @@
  *   i64 first_seen, i64 last_seen, u32 events, u32 id_len, u8 ip_len,
  *   u16 ua_len, u8 country_len, u8 city_len, u8 uuid_len,
  *   id, ip, user agent, country, city, uuid.
+ * name_len and alt_len are always 0 when this build writes: the alert
+ * takes the names from the event that completes it (window.h).  A value
+ * from an older build that carries names is accepted (lengths at most
+ * 255), its names skipped, so workers of both builds can share a group
+ * during a rolling upgrade.
  * Tenant value, version 1:
  *   u8 version, i64 watermark, u32 nslots, then per slot i64 bucket, u32 count.
  * Times are ms since the epoch; INT64_MIN is "none". */

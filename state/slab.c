@@ -30,17 +30,9 @@ static inline size_t class_size(int c) {
     return c < 32 ? (size_t)(c + 1) * 16 : 512 + (size_t)(c - 31) * 64;
 }
 
-/* Packed classes hold at least 8 bytes: a free blob stores the list link. */
-static inline int packed_class_of(size_t n) { return n <= 8 ? 1 : (int)((n + 3) / 4) - 1; }
-static inline size_t packed_class_size(int c) { return (size_t)(c + 1) * 4; }
-
 size_t sw_slab_rounded(size_t n) {
     int c = class_of(n);
     return c < 0 ? n : class_size(c);
-}
-
-size_t sw_slab_rounded_packed(size_t n) {
-    return n > SW_SLAB_PACKED_MAX ? sw_slab_rounded(n) : packed_class_size(packed_class_of(n));
 }
 
 void sw_slab_init(sw_slab *s) { *s = (sw_slab){0}; }
@@ -118,28 +110,4 @@ void sw_slab_free(sw_slab *s, void *p, size_t n) {
     *(void **)p = s->free_list[c];
     s->free_list[c] = p;
     s->bytes_live -= class_size(c);
-}
-
-/* Packed blobs are unaligned: their free-list links go through memcpy. */
-void *sw_slab_alloc_packed(sw_slab *s, size_t n) {
-    if (n > SW_SLAB_PACKED_MAX) return sw_slab_alloc(s, n);
-    int c = packed_class_of(n);
-    size_t sz = packed_class_size(c);
-    void *p = s->packed_free[c];
-    if (p) memcpy(&s->packed_free[c], p, sizeof p);
-    else if (!(p = carve(s, &s->packed, sz))) return NULL;
-    s->bytes_live += sz;
-    return p;
-}
-
-void sw_slab_free_packed(sw_slab *s, void *p, size_t n) {
-    if (!p) return;
-    if (n > SW_SLAB_PACKED_MAX) {
-        sw_slab_free(s, p, n);
-        return;
-    }
-    int c = packed_class_of(n);
-    memcpy(p, &s->packed_free[c], sizeof p);
-    s->packed_free[c] = p;
-    s->bytes_live -= packed_class_size(c);
 }

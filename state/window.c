@@ -9,8 +9,6 @@ void sw_window_init(sw_user *u) {
     u->max_time = SW_TIME_NONE;
     u->nsessions = 0;
     u->sessions = NULL;
-    u->names = NULL;
-    u->name_len = u->alt_len = 0;
 }
 
 /* ---- binary forms of the ip and the uuid ---------------------------------
@@ -246,25 +244,7 @@ static void free_sessions(sw_user *u, sw_slab *slab) {
     u->nsessions = 0;
 }
 
-void sw_window_clear(sw_user *u, sw_slab *slab) {
-    free_sessions(u, slab);
-    if (u->names) sw_slab_free_packed(slab, u->names, (size_t)u->name_len + u->alt_len);
-    u->names = NULL;
-    u->name_len = u->alt_len = 0;
-}
-
-void sw_window_set_names(sw_user *u, sw_slab *slab, sw_span name, sw_span alt) {
-    if (u->names || (name.n == 0 && alt.n == 0)) return;
-    size_t nl = sw_utf8_cut(name.p, name.n, SW_MAX_DETAIL);
-    size_t al = sw_utf8_cut(alt.p, alt.n, SW_MAX_DETAIL);
-    char *b = sw_slab_alloc_packed(slab, nl + al);
-    if (!b) return; /* names are decoration: the alert goes out without them */
-    if (nl) memcpy(b, name.p, nl);
-    if (al) memcpy(b + nl, alt.p, al);
-    u->names = b;
-    u->name_len = (uint8_t)nl;
-    u->alt_len = (uint8_t)al;
-}
+void sw_window_clear(sw_user *u, sw_slab *slab) { free_sessions(u, slab); }
 
 static sw_session *find_session(const sw_user *u, const sw_span *id, unsigned tag) {
     for (sw_session *s = u->sessions; s; s = s->next)

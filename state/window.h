@@ -15,10 +15,11 @@
  * holds more than N sessions: memory per key is bounded by N.
  *
  * Memory layout (what a tracked user costs; bench/growth measures it):
- *   - sw_user is the users table's entry (72 bytes), with the key inline
+ *   - sw_user is the users table's entry (64 bytes), with the key inline
  *     when it fits (table.h);
- *   - names: one packed (unaligned) slab blob, display name then
- *     alternate id;
+ *   - no names: the alert shows the display name and alternate id of the
+ *     event that completes it, which the engine has in hand, so a key
+ *     never pays for them;
  *   - one slab blob per session: a 48-byte header, then the session id as
  *     text, the IP and the event uuid in binary when they parse and print
  *     back to exactly the same text (IPv4 dotted quad, IPv6 in RFC 5952
@@ -117,12 +118,11 @@ const char *sw_session_uuid_r(const sw_session *s, char *buf);
 const char *sw_session_ip(const sw_session *s);
 const char *sw_session_uuid(const sw_session *s);
 
-/* One key's state: the users table's entry, 72 bytes.  The key bytes are
+/* One key's state: the users table's entry, 64 bytes.  The key bytes are
  * the tenant index (4 bytes, = tenant) followed by the actor id; when they
  * fit in SW_USER_KEY_INLINE bytes the table keeps them in place, starting
- * at tenant (store.c), so a lookup needs no other memory.  Names are cut at
- * SW_MAX_DETAIL (255) and a key holds at most 64 sessions (256 in a
- * checkpoint value), hence the narrow counts. */
+ * at tenant (store.c), so a lookup needs no other memory.  A key holds at
+ * most 64 sessions (256 in a checkpoint value), hence the narrow count. */
 #define SW_USER_KEY_INLINE 24
 typedef struct {
     sw_tkey k;
@@ -130,15 +130,12 @@ typedef struct {
     char key_tail[SW_USER_KEY_INLINE - 4]; /* the actor id, when the key is inline */
     uint16_t nsessions : 10;
     uint16_t dirty : 2; /* changed since the last checkpoint (store.h) */
-    uint8_t name_len;   /* display name, then alternate id, in names */
-    uint8_t alt_len;
     int64_t last_alert; /* r */
     int64_t max_time;   /* maxT */
-    char *names;
     sw_session *sessions;
 } sw_user;
 
-_Static_assert(sizeof(sw_user) == 72, "sw_user is 72 bytes");
+_Static_assert(sizeof(sw_user) == 64, "sw_user is 64 bytes");
 _Static_assert(offsetof(sw_user, key_tail) + sizeof(((sw_user *)0)->key_tail) - offsetof(sw_user, tenant) ==
                    SW_USER_KEY_INLINE,
                "the inline key is tenant + key_tail");
@@ -154,8 +151,6 @@ typedef enum {
 void sw_window_init(sw_user *u);
 /* Frees everything the key holds (not the table entry itself). */
 void sw_window_clear(sw_user *u, sw_slab *slab);
-/* Stores display name and alternate id if the key has none yet. */
-void sw_window_set_names(sw_user *u, sw_slab *slab, sw_span name, sw_span alt);
 
 sw_observe sw_window_observe(sw_user *u, sw_slab *slab, int64_t t, const sw_session_info *si,
                              uint64_t id_hash, int64_t window_ms, uint32_t min_sessions);

@@ -114,10 +114,10 @@ static void write_session(sw_buf *b, const sw_session *s) {
 }
 
 void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
-    const sw_user *u = a->user;
     const char *actor = sw_alert_actor(a);
     size_t actor_len = sw_alert_actor_len(a);
-    const char *name = u->names, *alt = u->names ? u->names + u->name_len : NULL;
+    size_t name_len = sw_utf8_cut(a->name.p, a->name.n, SW_MAX_DETAIL);
+    size_t alt_len = sw_utf8_cut(a->alt.p, a->alt.n, SW_MAX_DETAIL);
 
     uint64_t count = 0;
     int64_t from = a->q[0]->first_seen;
@@ -143,15 +143,15 @@ void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
     sw_buf_puts(b, ",\"okta\":{\"actor\":{\"id\":");
     sw_json_str(b, actor, actor_len);
     sw_buf_puts(b, ",\"display_name\":");
-    str_or_null(b, name, u->name_len);
+    str_or_null(b, a->name.p, name_len);
     sw_buf_puts(b, ",\"alternate_id\":");
-    str_or_null(b, alt, u->alt_len);
+    str_or_null(b, a->alt.p, alt_len);
     sw_buf_puts(b, "}},\"user\":{\"id\":");
     sw_json_str(b, actor, actor_len);
     sw_buf_puts(b, ",\"name\":");
-    str_or_null(b, name, u->name_len);
+    str_or_null(b, a->name.p, name_len);
     sw_buf_puts(b, ",\"email\":");
-    str_or_null(b, alt, u->alt_len);
+    str_or_null(b, a->alt.p, alt_len);
     sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
     sw_json_str(b, actor, actor_len);
     sw_buf_puts(b, "}],\"count\":");

@@ -34,6 +34,8 @@ typedef struct {
     const char *tenant;
     size_t tenant_len;
     const sw_user *user;       /* actor id = key bytes after the 4-byte tenant index */
+    sw_span name, alt;         /* display name and alternate id of the event that
+                                  completed the alert (cut at SW_MAX_DETAIL when written) */
     const sw_session *const *q;/* Q, as sw_window_collect orders it */
     size_t nq;
     int64_t event_time;        /* time of the event that completed the alert */

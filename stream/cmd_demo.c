@@ -95,8 +95,8 @@ static void on_alert(void *ud, const sw_alert_out *out) {
      * them and never let a control character reach the terminal. */
     char line[1024];
     int n = snprintf(line, sizeof line, "ALERT %.*s (%.*s)%s%.*s: %zu sessions in %lld min:",
-                     (int)(a->user->alt_len ? a->user->alt_len : out->actor_len),
-                     a->user->alt_len ? a->user->names + a->user->name_len : out->actor, (int)out->actor_len,
+                     (int)(a->alt.n ? (a->alt.n < 255 ? a->alt.n : 255) : out->actor_len),
+                     a->alt.n ? a->alt.p : out->actor, (int)out->actor_len,
                      out->actor, out->tenant_len ? " tenant " : "", (int)out->tenant_len, out->tenant, a->nq,
                      (long long)((a->q[a->nq - 1]->last_seen - a->q[0]->last_seen) / 60000));
     for (size_t s = 0; s < a->nq && n > 0 && (size_t)n < sizeof line; s++)

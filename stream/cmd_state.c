@@ -2,7 +2,7 @@
  * window state `run --state redis://..` checkpoints (layout in
  * checkpoint.h), for operators: every partition with its offset, owner,
  * last checkpoint, key counts and TTL, or, with --user, one user's decoded
- * window (r, maxT, names, sessions) in every partition that holds it.
+ * window (r, maxT, sessions) in every partition that holds it.
  *
  * Read-only by construction: it sends only SCAN, TYPE, HMGET, HLEN, PTTL,
  * HSCAN and HGET, so it is safe against a live deployment.  Keys are found
@@ -819,8 +819,6 @@ static void user_text_head(sw_buf *b, const part *p, const char *id, const found
 
 static void user_text(sw_buf *b, const part *p, const char *id, const found *f, const sw_user *u, int64_t wm) {
     user_text_head(b, p, id, f);
-    kv_text(b, "  ", "name", u->names ? u->names : "", u->name_len);
-    kv_text(b, "  ", "alternate_id", u->names ? u->names + u->name_len : "", u->alt_len);
     time_text(b, "  ", "last_alert (r)", u->last_alert);
     time_text(b, "  ", "max_time (maxT)", u->max_time);
     time_text(b, "  ", "tenant_watermark", wm);
@@ -855,8 +853,6 @@ static void user_json_head(sw_buf *b, const part *p, const char *id, const found
 
 static void user_json(sw_buf *b, const part *p, const char *id, const found *f, const sw_user *u, int64_t wm) {
     user_json_head(b, p, id, f);
-    put_opt_json(b, "name", u->names ? u->names : "", u->name_len, true);
-    put_opt_json(b, "alternate_id", u->names ? u->names + u->name_len : "", u->alt_len, true);
     sw_buf_puts(b, ",\"last_alert\":");
     put_time_json(b, u->last_alert);
     sw_buf_puts(b, ",\"max_time\":");

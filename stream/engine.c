@@ -84,7 +84,9 @@ static sw_span span(const sw_value *v) {
     return v->type == SW_STRING ? (sw_span){v->p, v->n} : (sw_span){"", 0};
 }
 
-static void emit(sw_engine *e, sw_tenant *t, sw_user *u, int64_t time_ms, const sw_source *src) {
+/* ev is the event that completed the alert: its names are the alert's. */
+static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int64_t time_ms,
+                 const sw_source *src) {
     const sw_session *q[MAX_Q];
     size_t nq = sw_window_collect(u, e->cfg->window_ms, q, MAX_Q);
     if (e->cfg->max_alerts && !sw_store_cap_take(&e->store, t, time_ms, e->cfg->max_alerts)) {
@@ -92,7 +94,8 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, int64_t time_ms, const 
         return;
     }
     sw_alert a = {
-        .tenant = t->k.key, .tenant_len = t->k.key_len, .user = u, .q = q, .nq = nq,
+        .tenant = t->k.key, .tenant_len = t->k.key_len, .user = u,
+        .name = span(&ev->f[SW_F_ACTOR_NAME]), .alt = span(&ev->f[SW_F_ACTOR_ALT]), .q = q, .nq = nq,
         .event_time = time_ms, .detected_at = e->now_ms(), .source = src, .config = e->cfg,
     };
     char id[SW_ALERT_ID_LEN + 1];
@@ -155,7 +158,6 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         return;
     }
     sw_store_touch(st, u);
-    sw_window_set_names(u, &st->slab, span(&ev->f[SW_F_ACTOR_NAME]), span(&ev->f[SW_F_ACTOR_ALT]));
     sw_session_info si = {
         .id = span(&ev->f[SW_F_SESSION_ID]),
         .ip = span(&ev->f[SW_F_CLIENT_IP]),
@@ -170,7 +172,7 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
     case SW_OBS_COUNTED: break;
     case SW_OBS_NOMEM: e->c.nomem++; break;
     case SW_OBS_ALERT:
-        emit(e, ten, u, t, src);
+        emit(e, ten, u, ev, t, src);
         sw_window_reset(u, &st->slab);
         break;
     }

@@ -423,6 +423,31 @@ static void feed_expect_at(int line, harness *h, const char *rec, size_t len, sw
 
 /* ================================================================== tests */
 
+/* The names an alert shows are those of the event that completes it (the
+ * state keeps none): a renamed user shows the new name; a completing event
+ * without names shows null, whatever earlier events had. */
+static void test_alert_names_from_completing_event(void **state) {
+    (void)state;
+    harness *h = &H;
+    feed(h, ev("00u1", "Old Name", "s1", T("08:00")));
+    feed(h, ev("00u1", "Old Name", "s2", T("08:10")));
+    feed(h, build((rspec){.actor = quote("00u1"), .name = quote("New \\\"Name\\\""), .alt = quote("new@example.com"),
+                          .sid = quote("s3"), .time = quote(T("08:20"))}));
+    assert_int_equal(h->na, 1);
+    assert_contains(h->a[0].json, "\"okta\":{\"actor\":{\"id\":\"00u1\",\"display_name\":\"New \\\"Name\\\"\","
+                                  "\"alternate_id\":\"new@example.com\"}}");
+    assert_contains(h->a[0].json, "\"user\":{\"id\":\"00u1\",\"name\":\"New \\\"Name\\\"\",\"email\":\"new@example.com\"}");
+    assert_not_contains(h->a[0].json, "Old Name");
+
+    feed(h, ev("00u2", "User Two", "s1", T("08:00")));
+    feed(h, ev("00u2", "User Two", "s2", T("08:10")));
+    feed(h, build((rspec){.actor = quote("00u2"), .name = ABSENT, .alt = ABSENT, .sid = quote("s3"),
+                          .time = quote(T("08:20"))}));
+    assert_int_equal(h->na, 2);
+    assert_contains(h->a[1].json, "\"okta\":{\"actor\":{\"id\":\"00u2\",\"display_name\":null,\"alternate_id\":null}}");
+    assert_contains(h->a[1].json, "\"user\":{\"id\":\"00u2\",\"name\":null,\"email\":null}");
+}
+
 /* 2 sessions: nothing; the 3rd: one alert listing exactly those 3, with the
  * 3rd event's time, the count of events and the first event's time. */
 static void test_three_sessions_alert(void **state) {
@@ -1693,6 +1718,7 @@ static void test_model_cap(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_three_sessions_alert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_names_from_completing_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_boundary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaped_session_ids, setup, teardown),

@@ -10,7 +10,7 @@
  *    without the quotes.
  * 2. An alert built from the input: fields separated by the two bytes
  *    FF FE are the tenant, the actor id, the display name, the alternate
- *    id, the source file (or Kafka topic), then per session its id, ip,
+ *    id (the completing event's, cut at 255 bytes), the source file (or Kafka topic), then per session its id, ip,
  *    user agent, country, city and event uuid (up to 8 sessions; times,
  *    counts and the source's numbers come from a hash of the input, any
  *    int64 for the alert's own times).  Sessions go through the real window
@@ -159,7 +159,6 @@ static void check_alert(const uint8_t *data, size_t size) {
     if (f[1].n) memcpy(key + 4, f[1].p, f[1].n);
     u.k.key = key;
     u.k.key_len = (uint32_t)(4 + f[1].n);
-    sw_window_set_names(&u, &slab, (sw_span){f[2].p, f[2].n}, (sw_span){f[3].p, f[3].n});
 
     /* Sessions 1 minute apart from a base time anywhere in a wide range;
      * an empty or repeated session id becomes "s<i>.<k>" (the rule never
@@ -209,7 +208,8 @@ static void check_alert(const uint8_t *data, size_t size) {
         }
         if (h2 & 4) src.index = (uint32_t)h4;
         sw_alert a = {
-            .tenant = f[0].p, .tenant_len = f[0].n, .user = &u, .q = q, .nq = nq,
+            .tenant = f[0].p, .tenant_len = f[0].n, .user = &u,
+            .name = {f[2].p, f[2].n}, .alt = {f[3].p, f[3].n}, .q = q, .nq = nq,
             .event_time = (int64_t)mix(h ^ 5), .detected_at = (int64_t)mix(h ^ 6), .source = &src, .config = &cfg,
         };
         sw_buf scratch = {0}, out = {0};
@@ -242,13 +242,12 @@ static void check_alert(const uint8_t *data, size_t size) {
         check_text(jc_get(root, "tenant"), f[0].p, f[0].n);
         const jc_node *actor = jc_get(jc_get(root, "okta"), "actor"), *user = jc_get(root, "user");
         size_t name_n = sw_utf8_cut(f[2].p, f[2].n, SW_MAX_DETAIL), alt_n = sw_utf8_cut(f[3].p, f[3].n, SW_MAX_DETAIL);
-        bool names = name_n || alt_n; /* names are kept only when one is not empty */
         check_text(jc_get(actor, "id"), f[1].p, f[1].n);
-        check_text_or_null(jc_get(actor, "display_name"), f[2].p, names ? name_n : 0);
-        check_text_or_null(jc_get(actor, "alternate_id"), f[3].p, names ? alt_n : 0);
+        check_text_or_null(jc_get(actor, "display_name"), f[2].p, name_n);
+        check_text_or_null(jc_get(actor, "alternate_id"), f[3].p, alt_n);
         check_text(jc_get(user, "id"), f[1].p, f[1].n);
-        check_text_or_null(jc_get(user, "name"), f[2].p, names ? name_n : 0);
-        check_text_or_null(jc_get(user, "email"), f[3].p, names ? alt_n : 0);
+        check_text_or_null(jc_get(user, "name"), f[2].p, name_n);
+        check_text_or_null(jc_get(user, "email"), f[3].p, alt_n);
         const jc_node *tr = jc_get(root, "threshold_result");
         check_text(jc_get(jc_at(jc_get(tr, "terms"), 0), "value"), f[1].p, f[1].n);
         check_int(jc_get(jc_at(jc_get(tr, "cardinality"), 0), "value"), (long long)nq);
