@@ -48,8 +48,9 @@
  *             comparable with bare's.  It does not hold the acknowledgement
  *             of the last alerts or the final commit.  sw_run's JSON summary
  *             (stderr, captured and then passed on) must count exactly the
- *             topic's records, and no sentinel may alert twice: otherwise (a
- *             rebalance) the run is repeated.
+ *             topic's records, no sentinel may alert twice, and every
+ *             thread must have held partitions: otherwise (a rebalance, a
+ *             member that joined late) the run is repeated.
  *   python    with --python-script: bench/reference_kafka.py run by
  *             --python (default python3; it needs Debian's
  *             python3-confluent-kafka), with the brokers, topic and record
@@ -838,7 +839,7 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
     sw_config cfg;
     rule_config(&cfg);
     atomic_int stop = 0;
-    atomic_uint assigned = 0;
+    atomic_uint assigned = 0, members = 0;
     static sw_kafka_opts kx; /* big; one run at a time */
     memset(&kx, 0, sizeof kx);
     kx.brokers = ti->k.brokers;
@@ -846,7 +847,7 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
     sw_run_thread rt = {.opts = {.cfg = &cfg, .kafka = &kx, .topic = IN_TOPIC, .alerts_topic = ALERTS_TOPIC,
                               .group = group, .threads = threads, .exit_at_end = true, .summary_json = true,
                               .status_interval_ms = 0, .stop = &stop, .on_alert = on_alert, .on_alert_ud = &pr,
-                              .assigned = &assigned}};
+                              .assigned = &assigned, .members_assigned = &members}};
     pthread_t tid;
     capture cap;
     if (!pr.start_seen || !pr.end_seen || sw_variant_opts(v, &rt.opts) != 0) goto out;
@@ -858,8 +859,11 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
         capture_end(&cap);
         goto out;
     }
-    for (double deadline = mono_s() + RUN_TIMEOUT_S; !atomic_load(&pr.end_ready) && mono_s() < deadline;)
+    unsigned most_members = 0; /* members holding partitions, the most seen while it ran */
+    for (double deadline = mono_s() + RUN_TIMEOUT_S; !atomic_load(&pr.end_ready) && mono_s() < deadline;) {
         sleep_ms(20);
+        if (atomic_load(&members) > most_members) most_members = atomic_load(&members);
+    }
     if (!atomic_load(&pr.end_ready)) {
         fprintf(stderr, "e2e: sessionwatch (%d threads) did not reach the end of %d partitions in %d s (%d did)\n",
                 threads, ti->partitions, RUN_TIMEOUT_S, atomic_load(&pr.ends));
@@ -876,6 +880,9 @@ static result run_sw(const topic_info *ti, const variant *v, const char *group) 
         fprintf(stderr, "e2e: sessionwatch (%d threads) processed %" PRId64 " records of %" PRIu64 " and re-read %d "
                         "partitions (a rebalance during the run?); run again\n",
                 threads, counted, ti->records, atomic_load(&pr.repeats));
+    else if (most_members < (unsigned)threads)
+        fprintf(stderr, "e2e: sessionwatch (%d threads) drained on %u member(s) only; run again\n", threads,
+                most_members);
     else if (atomic_load(&pr.end_ready)) {
         r.ok = 1;
         r.seconds = pr.end.t - pr.start.t;
@@ -1172,10 +1179,11 @@ static void run_latency(sw_mockcluster *m, const sw_kafka_opts *base, int parts,
     sw_config cfg;
     rule_config(&cfg);
     atomic_int stop = 0;
-    atomic_uint assigned = 0;
+    atomic_uint assigned = 0, members = 0;
     sw_run_thread rt = {.opts = {.cfg = &cfg, .kafka = &k, .topic = topic, .alerts_topic = alerts_topic,
                               .group = group, .threads = 2, .summary_json = true, .stop = &stop,
-                              .on_alert = on_alert, .on_alert_ud = &pr, .assigned = &assigned}};
+                              .on_alert = on_alert, .on_alert_ud = &pr, .assigned = &assigned,
+                              .members_assigned = &members}};
     if (lr->redis) {
         rt.opts.state = &redis_target;
         rt.opts.checkpoint_interval_ms = 1000;
@@ -1192,12 +1200,15 @@ static void run_latency(sw_mockcluster *m, const sw_kafka_opts *base, int parts,
         free(hwm);
         return;
     }
-    /* The group is joined before the first record is produced. */
-    for (double deadline = mono_s() + ASSIGN_TIMEOUT_S; atomic_load(&assigned) < (unsigned)parts && mono_s() < deadline;)
+    /* The group has settled before the first record is produced: every
+     * partition assigned and both members holding some (a member that
+     * joins later takes its partitions in a second rebalance, mid-run). */
+    for (double deadline = mono_s() + ASSIGN_TIMEOUT_S;
+         (atomic_load(&assigned) < (unsigned)parts || atomic_load(&members) < 2) && mono_s() < deadline;)
         sleep_ms(20);
-    if (atomic_load(&assigned) < (unsigned)parts) {
-        fprintf(stderr, "e2e: the latency group got %u of %d partitions in %d s\n", atomic_load(&assigned), parts,
-                ASSIGN_TIMEOUT_S);
+    if (atomic_load(&assigned) < (unsigned)parts || atomic_load(&members) < 2) {
+        fprintf(stderr, "e2e: the latency group got %u of %d partitions on %u of 2 members in %d s\n",
+                atomic_load(&assigned), parts, atomic_load(&members), ASSIGN_TIMEOUT_S);
     } else {
         /* sw_run's threads: every thread now but this one and the broker's
          * (the producer and the catch-up check start theirs later). */
@@ -1469,10 +1480,11 @@ int main(int argc, char **argv) {
                                              : run_python(&ti, group);
                 if (a.ok) r = a;
                 if (a.ok && a.spread <= SPREAD_MAX_S) break;
-                if (a.ok && attempt < ATTEMPTS) {
-                    fprintf(stderr, "e2e: run %d %s/%d: partitions started %.0f ms apart; run again\n", run, v->name,
-                            v->threads, a.spread * 1e3);
-                    f->retries++;
+                if (attempt < ATTEMPTS) {
+                    if (a.ok)
+                        fprintf(stderr, "e2e: run %d %s/%d: partitions started %.0f ms apart; run again\n", run,
+                                v->name, v->threads, a.spread * 1e3);
+                    f->retries++; /* a failed attempt said why */
                 }
             }
             if (!r.ok || r.records != ti.records || r.bytes != ti.bytes) {
@@ -1509,8 +1521,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nfigs; i++) report(&figs[i], &ti, json);
     for (int i = 0; i < nfigs && !json; i++)
         if (figs[i].retries)
-            printf("(%s/%d: %d run%s repeated: partitions started more than %.0f ms apart)\n", figs[i].v->name,
-                   figs[i].v->threads, figs[i].retries, figs[i].retries > 1 ? "s" : "", SPREAD_MAX_S * 1e3);
+            printf("(%s/%d: %d run%s repeated: disturbed (a rebalance, a late member) or partitions started "
+                   "more than %.0f ms apart)\n",
+                   figs[i].v->name, figs[i].v->threads, figs[i].retries, figs[i].retries > 1 ? "s" : "", SPREAD_MAX_S * 1e3);
     for (size_t k = 0; k < sizeof RATIOS / sizeof RATIOS[0]; k++) {
         /* Rate of one row / rate of another: of the medians, and of the
          * best runs (those without a fetch stall). */

@@ -277,8 +277,8 @@ def e2e_section():
     out.append("- interval: bare and Python consumers, first record received -> last record received (Python: "
                "processed); sessionwatch, a partition's 3rd record processed -> the last partition's last record "
                "processed (sentinel alerts seen by the on_alert hook), so neither the group join nor the exit "
-               "settle time is in it. A run whose partitions did not all start within 250 ms (a librdkafka retry "
-               "timer) is repeated.")
+               "settle time is in it. A run is repeated when its partitions did not all start within 250 ms (a "
+               "librdkafka retry timer), or when a rebalance moved partitions or a thread held none.")
     if pinfo:
         out.append(f"- Python consumer: `bench/reference_kafka.py` on Python {pinfo['python']} with Debian's "
                    f"python3-confluent-kafka {pinfo['confluent_kafka']}, a child process of bench/e2e: assign (no "

@@ -207,7 +207,7 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
           "Input:\n"
           "  --max-record-bytes SIZE   longer records are rejected as too_large (default 1M)\n"
           "  --max-tracked-users N     most keys with window state in this process (default\n"
-          "                            10000000, ~3 GB; 0 = no limit); at the limit the least\n"
+          "                            10000000, ~2.3 GB; 0 = no limit); at the limit the least\n"
           "                            recently active keys are evicted first (counted as\n"
           "                            cap_evicted): their windows start over\n"
           "  --no-prefilter            parse every record, even those that cannot hold a session start\n"

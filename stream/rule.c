@@ -17,7 +17,7 @@ void sw_config_defaults(sw_config *c) {
     c->exclude_prefix[0] = "okta";
     c->n_exclude_prefix = 1;
     c->max_record_bytes = 1u << 20;
-    c->max_tracked_users = 10000000; /* ~3 GB of window state at ~270 B per key */
+    c->max_tracked_users = 10000000; /* ~2.3 GB of window state at ~230 B per key */
     c->prefilter = true;
 }
 
