@@ -77,11 +77,11 @@ static int scan_fd(sw_engine *e, sw_parser *p, int fd, const char *name, const s
     sw_source src = {.file = name, .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
     while ((rc = sw_lines_next(&r, &l)) > 0) {
         src.line = l.lineno;
-        *bytes += l.len + 1;
         if (l.oversize) sw_engine_reject_oversize(e, l.p, l.len, &src);
         else sw_engine_feed(e, p, l.p, l.len, l.cap, &src);
     }
     if (rc < 0) fprintf(stderr, "sessionwatch scan: cannot read %s: %s\n", name, strerror(errno));
+    *bytes += r.bytes_read;
     sw_lines_close(&r);
     return rc;
 }

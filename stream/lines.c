@@ -42,6 +42,7 @@ static ssize_t fill(sw_lines *r) {
         }
         if (got == 0) r->eof = true;
         r->end += (size_t)got;
+        r->bytes_read += (uint64_t)got;
         return got;
     }
 }

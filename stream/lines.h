@@ -26,6 +26,7 @@ typedef struct {
     size_t start, end;  /* unconsumed data is buf[start .. end) */
     size_t max_line;
     uint64_t lineno;    /* 1-based number of the line last returned */
+    uint64_t bytes_read;/* from fd so far: every byte, oversize lines' skipped rest included */
     bool eof, at_start, error;
     char prefix[SW_LINES_PREFIX]; /* first bytes of the last oversize line */
 } sw_lines;

@@ -679,6 +679,9 @@ static void test_huge_line_from_pipe(void **state) {
     assert_int_equal(measured_scan(in, n, summary, sizeof summary, &rss_big), 0);
     assert_non_null(strstr(summary, "\"alerts\":1,"));
     assert_non_null(strstr(summary, "\"too_large\":1,"));
+    char want_bytes[48]; /* every byte read, the huge line's skipped rest included */
+    snprintf(want_bytes, sizeof want_bytes, "\"bytes\":%zu,", n);
+    if (!strstr(summary, want_bytes)) fail_msg("summary lacks %s: %s", want_bytes, summary);
     memcpy(in + head.n, tail.p, tail.n);
     assert_int_equal(measured_scan(in, head.n + tail.n, summary, sizeof summary, &rss_small), 0);
     assert_non_null(strstr(summary, "\"alerts\":1,"));
