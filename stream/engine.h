@@ -73,7 +73,7 @@ void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, con
 /* The reason a record the extractor refused is rejected under. */
 sw_verdict sw_extract_verdict(sw_xstatus x);
 
-const sw_counters *sw_engine_counters(const sw_engine *e);
+const sw_counters *sw_engine_counters(sw_engine *e);
 sw_store *sw_engine_store(sw_engine *e);
 /* The seed of the engine's session id hashes (restoring a checkpoint into
  * its store needs it). */

@@ -334,9 +334,19 @@ static void test_large_partition(void **state) {
     assert_int_equal(sw_ckpt_load(c, &conn, &b, 4, &st, err, sizeof err), SW_CKPT_OK);
     assert_int_equal(st.users, 5000);
     assert_same_state(&a, &b);
+    /* Restored into a smaller --max-tracked-users budget: the load keeps
+     * 1000 keys and counts the 4000 it had to evict. */
+    sw_store small;
+    sw_user_budget budget = {.max = 1000};
+    assert_int_equal(sw_store_init(&small, W, L), 0);
+    sw_store_set_budget(&small, &budget);
+    assert_int_equal(sw_ckpt_load(c, &conn, &small, 4, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(small.users.count, 1000);
+    assert_int_equal(small.cap_evicted, 4000);
     sw_ckpt_free(c);
     sw_store_destroy(&a);
     sw_store_destroy(&b);
+    sw_store_destroy(&small);
 }
 
 /* ---- foreign and corrupt data -------------------------------------------- */
