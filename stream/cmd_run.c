@@ -287,7 +287,9 @@ static int last_of(const sw_settings *st, const char *flag) {
     int at = -1;
     size_t n = strlen(flag);
     for (int i = 1; i < st->argc; i++)
-        if (strncmp(st->argv[i], flag, n) == 0 && (st->argv[i][n] == '\0' || st->argv[i][n] == '=')) at = i;
+        if (strncmp(st->argv[i], flag, n) == 0 && (st->argv[i][n] == '\0' || st->argv[i][n] == '=') &&
+            !sw_settings_is_value(st, RUN_SETTINGS, N_RUN_SETTINGS, i))
+            at = i;
     return at;
 }
 
@@ -338,7 +340,9 @@ int sw_run_config_print(int argc, char **argv) {
             value = buf;
         }
         if (strcmp(d->flag, "--brokers") == 0 && at < 0 && ra.k.brokers) value = ra.k.brokers;
-        printf("%-24s = %-30s ; %s\n", d->flag + 2, value, origin_of(&st, at > 0 ? at : -1));
+        const char *origin = origin_of(&st, at > 0 ? at : -1);
+        if (!d->takes_value && at < 0 && i < st.nsettings && st.switch_off[i]) origin = st.switch_off[i];
+        printf("%-24s = %-30s ; %s\n", d->flag + 2, value, origin);
     }
     if (ra.redis)
         printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");

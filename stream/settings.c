@@ -35,6 +35,43 @@ static int push(builder *b, const char *arg, sw_origin_kind kind, const char *or
     return 0;
 }
 
+bool sw_settings_is_value(const sw_settings *s, const sw_setting *defs, size_t n, int i) {
+    if (i < 2) return false;
+    const char *prev = s->argv[i - 1];
+    if (strcmp(prev, "-X") == 0) return true;
+    for (size_t k = 0; k < n; k++)
+        if (defs[k].takes_value && strcmp(defs[k].flag, prev) == 0) return true;
+    return false;
+}
+
+/* Switch defs[i] from a file or environment value: on pushes it; off drops
+ * it where a lower source pushed it and remembers where it was set off. */
+static void set_switch(builder *b, const sw_setting *defs, size_t n, size_t i, bool on, sw_origin_kind kind,
+                       const char *origin) {
+    sw_settings *s = b->s;
+    free(s->switch_off[i]);
+    s->switch_off[i] = NULL;
+    if (on) {
+        push(b, defs[i].flag, kind, origin);
+        return;
+    }
+    int to = 1;
+    for (int k = 1; k < s->argc; k++) {
+        if (strcmp(s->argv[k], defs[i].flag) == 0 && !sw_settings_is_value(s, defs, n, k)) {
+            free(s->argv[k]);
+            free(s->origin[k]);
+            continue;
+        }
+        s->argv[to] = s->argv[k];
+        s->origin[to] = s->origin[k];
+        s->kind[to] = s->kind[k];
+        to++;
+    }
+    s->argc = to;
+    s->argv[to] = NULL;
+    if (!(s->switch_off[i] = strdup(origin))) b->oom = -1;
+}
+
 static bool truthy(const char *v) {
     return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
            strcasecmp(v, "on") == 0;
@@ -96,9 +133,9 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         if (f->defs[i].takes_value) {
             push(f->b, flag, SW_FROM_FILE, origin);
             push(f->b, value, SW_FROM_FILE, origin);
-        } else if (truthy(value)) {
-            push(f->b, flag, SW_FROM_FILE, origin);
-        } else if (!falsy(value)) {
+        } else if (truthy(value) || falsy(value)) {
+            set_switch(f->b, f->defs, f->n, i, truthy(value), SW_FROM_FILE, origin);
+        } else {
             snprintf(f->err, f->errlen, "%s: %s = '%s' is not true or false", origin, name, value);
             f->bad = 1;
             return 0;
@@ -117,6 +154,12 @@ int sw_settings_build(const char *cmd, const sw_setting *defs, size_t n, int arg
                       char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     builder b = {.s = out};
+    out->nsettings = n;
+    out->switch_off = calloc(n ? n : 1, sizeof *out->switch_off);
+    if (!out->switch_off) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     push(&b, argv[0], SW_FROM_FLAG, NULL);
     /* --config FILE / --config=FILE, else $SESSIONWATCH_CONFIG. */
     const char *path = getenv("SESSIONWATCH_CONFIG");
@@ -152,9 +195,9 @@ int sw_settings_build(const char *cmd, const sw_setting *defs, size_t n, int arg
         if (defs[i].takes_value) {
             push(&b, defs[i].flag, SW_FROM_ENV, env);
             push(&b, v, SW_FROM_ENV, env);
-        } else if (truthy(v)) {
-            push(&b, defs[i].flag, SW_FROM_ENV, env);
-        } else if (!falsy(v)) {
+        } else if (truthy(v) || falsy(v)) {
+            set_switch(&b, defs, n, i, truthy(v), SW_FROM_ENV, env);
+        } else {
             snprintf(err, errlen, "%s='%s' is not true or false", env, v);
             sw_settings_free(out);
             return -1;
@@ -185,6 +228,8 @@ void sw_settings_free(sw_settings *s) {
     free(s->origin);
     free(s->kind);
     free(s->config_path);
+    for (size_t i = 0; s->switch_off && i < s->nsettings; i++) free(s->switch_off[i]);
+    free(s->switch_off);
     memset(s, 0, sizeof *s);
 }
 

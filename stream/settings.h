@@ -11,7 +11,8 @@
  *
  *   environment  SESSIONWATCH_<FLAG> for --flag (upper case, '-' -> '_'):
  *                SESSIONWATCH_BROKERS, SESSIONWATCH_CHECKPOINT_INTERVAL, ..;
- *                a switch is on for 1/true/yes/on.  SESSIONWATCH_CONFIG
+ *                a switch is on for 1/true/yes/on, off for 0/false/no/off
+ *                (an off overrides a lower source's on).  SESSIONWATCH_CONFIG
  *                names the file when --config is absent.
  *   file (INI, libinih)  [run] (the command's name) holds flag names
  *                without dashes (brokers = .., checkpoint-interval = ..);
@@ -40,6 +41,11 @@ typedef struct {
     sw_origin_kind *kind; /* per argument */
     char **origin;        /* per argument: "SESSIONWATCH_X", "FILE:LINE" or NULL (a flag) */
     char *config_path;    /* the file read, or NULL */
+    /* Per entry of the settings table: for a switch that the environment
+     * or the file set false (and no later source set true), where; else
+     * NULL.  A false also removes the switch a lower source turned on. */
+    char **switch_off;
+    size_t nsettings;
 } sw_settings;
 
 /* Builds the argument list for cmd from its settings table, the
@@ -49,6 +55,10 @@ typedef struct {
 int sw_settings_build(const char *cmd, const sw_setting *defs, size_t n, int argc, char **argv, sw_settings *out,
                       char *err, size_t errlen);
 void sw_settings_free(sw_settings *s);
+
+/* Is argument i the value of the flag before it (a setting of defs that
+ * takes a value, or -X)? */
+bool sw_settings_is_value(const sw_settings *s, const sw_setting *defs, size_t n, int i);
 
 /* After the command's parser failed at argument i: a line saying where
  * that value came from (nothing for a command-line flag). */

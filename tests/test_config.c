@@ -109,6 +109,42 @@ static void test_precedence(void **state) {
     tu_result_free(&r);
 }
 
+/* A switch set false outranks a lower source that set it true, and
+ * config print says where the false came from; a flag still wins. */
+static void test_switch_off(void **state) {
+    (void)state;
+    const char ini[] = "[run]\n"
+                       "exit-at-end = yes\n"
+                       "no-prefilter = off\n"
+                       "group = --exit-at-end\n"; /* a value that looks like the switch is still a value */
+    const char *path = tu_write_temp(ini, sizeof ini - 1);
+    char file[64], origin[96];
+    snprintf(file, sizeof file, "%s", path);
+    setenv("SESSIONWATCH_EXIT_AT_END", "false", 1);
+    const char *argv[] = {"config", "print", "--brokers", "b:1", "--config", file, NULL};
+    tu_result r = print(argv);
+    if (r.status != 0) fail_msg("config print exited %d: %s", r.status, r.err);
+    expect_setting(r.out, "exit-at-end", "false", "SESSIONWATCH_EXIT_AT_END"); /* env false beats file true */
+    snprintf(origin, sizeof origin, "%s:3", file);
+    expect_setting(r.out, "no-prefilter", "false", origin);
+    snprintf(origin, sizeof origin, "%s:4", file);
+    expect_setting(r.out, "group", "--exit-at-end", origin);
+    tu_result_free(&r);
+
+    const char *argv2[] = {"config", "print", "--brokers", "b:1", "--config", file, "--exit-at-end", NULL};
+    r = print(argv2);
+    assert_int_equal(r.status, 0);
+    expect_setting(r.out, "exit-at-end", "true", "flag"); /* the flag beats the environment's false */
+    tu_result_free(&r);
+
+    setenv("SESSIONWATCH_EXIT_AT_END", "1", 1); /* env true over the file's true: the env is named */
+    const char *argv3[] = {"config", "print", "--brokers", "b:1", "--config", file, NULL};
+    r = print(argv3);
+    assert_int_equal(r.status, 0);
+    expect_setting(r.out, "exit-at-end", "true", "SESSIONWATCH_EXIT_AT_END");
+    tu_result_free(&r);
+}
+
 static void test_secrets_masked(void **state) {
     (void)state;
     setenv("SESSIONWATCH_KAFKA_SASL_PASSWORD", "hunter2-kafka", 1);
@@ -193,6 +229,7 @@ static void test_help(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_precedence, clean_env),
+        cmocka_unit_test_setup(test_switch_off, clean_env),
         cmocka_unit_test_setup(test_secrets_masked, clean_env),
         cmocka_unit_test_setup(test_invalid_values, clean_env),
         cmocka_unit_test_setup(test_help, clean_env),
