@@ -17,14 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-char *tu_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+/* Everything fd gives until end of file (or an error), NUL-terminated;
+ * NULL when out of memory. */
+static char *read_all(int fd, size_t *len) {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
+    ssize_t got;
+    while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
+        n += (size_t)got;
         if (n == cap) {
             char *nb = realloc(buf, cap * 2 + 1);
             if (!nb) { free(buf); buf = NULL; break; }
@@ -32,10 +32,17 @@ char *tu_read_file(const char *path, size_t *len) {
             cap *= 2;
         }
     }
-    fclose(f);
     if (!buf) return NULL;
     buf[n] = '\0';
     if (len) *len = n;
+    return buf;
+}
+
+char *tu_read_file(const char *path, size_t *len) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return NULL;
+    char *buf = read_all(fd, len);
+    close(fd);
     return buf;
 }
 
@@ -275,21 +282,10 @@ int tu_http_get(int port, const char *path, char **body) {
         close(fd);
         return -1;
     }
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap + 1);
-    ssize_t got;
-    while (buf && (got = read(fd, buf + len, cap - len)) > 0) {
-        len += (size_t)got;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb;
-            cap *= 2;
-        }
-    }
+    size_t len = 0;
+    char *buf = read_all(fd, &len);
     close(fd);
     if (!buf) return -1;
-    buf[len] = '\0';
     int status = -1;
     if (sscanf(buf, "HTTP/%*d.%*d %d", &status) != 1) status = -1;
     const char *sep = strstr(buf, "\r\n\r\n");
