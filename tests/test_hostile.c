@@ -170,6 +170,16 @@ static void expect_rejects(const char *rejects, const char *spec) {
     free(got.p);
 }
 
+/* scan (as scan() runs it): exactly these summary counts and rejects
+ * (expect_summary, expect_rejects). */
+static void expect_scan(const char *const *extra, const char *in, size_t len, const char *summary,
+                        const char *rejects) {
+    scan_result s = scan(extra, in, len);
+    expect_summary(&s.r, summary);
+    expect_rejects(s.rejects, rejects);
+    scan_free(&s);
+}
+
 /* The alerts on stdout, one strict JSON object per '\n'-terminated line;
  * no line holds a raw DEL, C1 control or U+2028/9. */
 static size_t parse_alerts(const tu_result *r, jc_node **out, size_t max) {
@@ -411,10 +421,8 @@ static void test_control_characters(void **state) {
     put_record(&in, -1, NULL, 0, 0);
     put_record_end(&in, 1, "\f\n");
     put_record(&in, -1, NULL, 0, 2);
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=3 events=1 eligible=1 tracked_users=1 malformed_json=2");
-    expect_rejects(s.rejects, "malformed_json@1 malformed_json@2");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=3 events=1 eligible=1 tracked_users=1 malformed_json=2",
+                "malformed_json@1 malformed_json@2");
     free(in.p);
 }
 
@@ -431,10 +439,7 @@ static void test_invalid_utf8(void **state) {
     text in = {0};
     puts_(&in, "\xff\xfe");
     put_record(&in, -1, NULL, 0, 0);
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=1 malformed_json=1", "malformed_json@1");
     free(in.p);
 }
 
@@ -513,15 +518,9 @@ static void test_deep_nesting(void **state) {
         /* As a whole line it has no session start in it: the prefilter
          * skips it unparsed; without the prefilter it is malformed. */
         puts_(&v, "\n");
-        scan_result s = scan(NULL, v.p, v.n);
-        expect_summary(&s.r, "records=1 prefiltered=1 not_session_start=1");
-        expect_rejects(s.rejects, "");
-        scan_free(&s);
+        expect_scan(NULL, v.p, v.n, "records=1 prefiltered=1 not_session_start=1", "");
         const char *noprefilter[] = {"--no-prefilter", NULL};
-        s = scan(noprefilter, v.p, v.n);
-        expect_summary(&s.r, "records=1 malformed_json=1");
-        expect_rejects(s.rejects, "malformed_json@1");
-        scan_free(&s);
+        expect_scan(noprefilter, v.p, v.n, "records=1 malformed_json=1", "malformed_json@1");
         free(v.p);
     }
 }
@@ -580,10 +579,7 @@ static void test_misplaced_colons(void **state) {
     text in = {0};
     puts_(&in, "{\"hint\":\"user.session.start\",\"x\":\"a\":\"b\"}}\n");
     put_record(&in, -1, NULL, 0, 0);
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1", "malformed_json@1");
     free(in.p);
 }
 
@@ -775,10 +771,8 @@ static void test_boms(void **state) {
     put_record(&in, -1, NULL, 0, 9);
     put_record(&in, -1, NULL, 0, 1);
     put_record(&in, -1, NULL, 0, 2);
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@2");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=1",
+                "malformed_json@2");
 
     /* Each file's own first BOM is dropped. */
     text f1 = {0}, f2 = {0};
@@ -791,7 +785,7 @@ static void test_boms(void **state) {
     snprintf(p1, sizeof p1, "%s", tu_write_temp(f1.p, f1.n));
     snprintf(p2, sizeof p2, "%s", tu_write_temp(f2.p, f2.n));
     const char *files[] = {p1, p2, NULL};
-    s = scan(files, NULL, 0);
+    scan_result s = scan(files, NULL, 0);
     expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
     expect_rejects(s.rejects, "");
     jc_node *a[2];
@@ -911,16 +905,11 @@ static void test_no_final_newline(void **state) {
      * character, is malformed. */
     size_t full = in.n;
     in.n -= 40;
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@3");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1", "malformed_json@3");
     in.n = full;
     put(&in, "\xc3", 1);
-    s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@3");
-    scan_free(&s);
+    expect_scan(NULL, in.p, in.n, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1",
+                "malformed_json@3");
     free(in.p);
 }
 
