@@ -55,20 +55,18 @@ static void set_switch(builder *b, const sw_setting *defs, size_t n, size_t i, b
         push(b, defs[i].flag, kind, origin);
         return;
     }
-    int to = 1;
-    for (int k = 1; k < s->argc; k++) {
-        if (strcmp(s->argv[k], defs[i].flag) == 0 && !sw_settings_is_value(s, defs, n, k)) {
-            free(s->argv[k]);
-            free(s->origin[k]);
-            continue;
-        }
-        s->argv[to] = s->argv[k];
-        s->origin[to] = s->origin[k];
-        s->kind[to] = s->kind[k];
-        to++;
+    /* From the end, so that argv[k - 1], which tells whether argv[k] is a
+     * value, is never an argument already dropped. */
+    for (int k = s->argc - 1; k >= 1; k--) {
+        if (strcmp(s->argv[k], defs[i].flag) != 0 || sw_settings_is_value(s, defs, n, k)) continue;
+        free(s->argv[k]);
+        free(s->origin[k]);
+        size_t rest = (size_t)(s->argc - k - 1);
+        memmove(s->argv + k, s->argv + k + 1, rest * sizeof *s->argv);
+        memmove(s->origin + k, s->origin + k + 1, rest * sizeof *s->origin);
+        memmove(s->kind + k, s->kind + k + 1, rest * sizeof *s->kind);
+        s->argv[--s->argc] = NULL;
     }
-    s->argc = to;
-    s->argv[to] = NULL;
     if (!(s->switch_off[i] = strdup(origin))) b->oom = -1;
 }
 

@@ -115,6 +115,7 @@ static void test_switch_off(void **state) {
     (void)state;
     const char ini[] = "[run]\n"
                        "exit-at-end = yes\n"
+                       "exit-at-end = on\n" /* twice in a row: both are dropped */
                        "no-prefilter = off\n"
                        "group = --exit-at-end\n"; /* a value that looks like the switch is still a value */
     const char *path = tu_write_temp(ini, sizeof ini - 1);
@@ -125,9 +126,9 @@ static void test_switch_off(void **state) {
     tu_result r = print(argv);
     if (r.status != 0) fail_msg("config print exited %d: %s", r.status, r.err);
     expect_setting(r.out, "exit-at-end", "false", "SESSIONWATCH_EXIT_AT_END"); /* env false beats file true */
-    snprintf(origin, sizeof origin, "%s:3", file);
-    expect_setting(r.out, "no-prefilter", "false", origin);
     snprintf(origin, sizeof origin, "%s:4", file);
+    expect_setting(r.out, "no-prefilter", "false", origin);
+    snprintf(origin, sizeof origin, "%s:5", file);
     expect_setting(r.out, "group", "--exit-at-end", origin);
     tu_result_free(&r);
 
