@@ -298,8 +298,9 @@ typedef struct {
 
 static sw_ckpt_status load_tenant(void *ud, const char *f, size_t fn, const char *v, size_t vn) {
     loader *l = ud;
-    sw_tenant *t = sw_store_tenant(l->s, f, fn);
-    if (!t) return SW_CKPT_NOMEM;
+    int over_budget;
+    sw_tenant *t = sw_store_tenant_get(l->s, f, fn, &over_budget);
+    if (!t) return over_budget ? SW_CKPT_OK : SW_CKPT_NOMEM; /* over --max-tenants: not restored (tenants_refused) */
     if (sw_codec_tenant_decode(l->s, t, v, vn) == SW_CODEC_OK) l->st->tenants++;
     else l->st->corrupt++;
     t->dirty = 0;
@@ -320,7 +321,9 @@ static sw_ckpt_status load_user(void *ud, const char *f, size_t fn, const char *
         l->st->corrupt++;
         return SW_CKPT_OK;
     }
-    sw_tenant *t = sw_store_tenant(l->s, l->tenant, tn);
+    int over_budget;
+    sw_tenant *t = sw_store_tenant_get(l->s, l->tenant, tn, &over_budget);
+    if (!t && over_budget) return SW_CKPT_OK; /* its tenant is over --max-tenants: not restored */
     sw_user *u = t ? sw_store_user(l->s, t, actor, an) : NULL;
     if (!u) return SW_CKPT_NOMEM;
     sw_window_clear(u, &l->s->slab);
@@ -454,8 +457,8 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t 
         if (!t->dirty) continue;
         char *o = arg_space(c, t->k.key_len);
         if (o) memcpy(o, t->k.key, t->k.key_len);
-        o = arg_space(c, sw_codec_tenant_size(s));
-        if (o) sw_codec_tenant_encode(s, t, o);
+        o = arg_space(c, sw_codec_tenant_size(t));
+        if (o) sw_codec_tenant_encode(t, o);
         st->tenants++;
     }
     if (c->oom) {

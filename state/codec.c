@@ -18,7 +18,7 @@ static char *put(char *o, const void *p, size_t n) {
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "codec.c writes host order: little-endian only");
 
 enum { USER_HEAD = 1 + 8 + 8 + 2 + 2 + 2, SESSION_HEAD = 8 + 8 + 4 + 4 + 1 + 2 + 1 + 1 + 1, TENANT_HEAD = 1 + 8 + 4,
-       SLOT_SIZE = 8 + 4 };
+       SLOT_SIZE = 8 + 4, TENANT2_HEAD = 1 + 1 + 4, TOP_SIZE = 8 + 8 };
 
 /* The text the wire carries for a session: the same bytes the alert shows. */
 static size_t session_text(const sw_session *s) {
@@ -116,14 +116,21 @@ void sw_codec_user_encode(const sw_user *u, char *o) {
     for (const sw_session *s = u->sessions; s; s = s->next) o = put_session(o, s);
 }
 
-size_t sw_codec_tenant_size(const sw_store *s) { return TENANT_HEAD + (size_t)s->cap_slots * SLOT_SIZE; }
+size_t sw_codec_tenant_size(const sw_tenant *t) {
+    return TENANT2_HEAD + (size_t)t->ntop * TOP_SIZE + (size_t)t->ncap * SLOT_SIZE;
+}
 
-void sw_codec_tenant_encode(const sw_store *s, const sw_tenant *t, char *o) {
-    uint8_t version = SW_STATE_FORMAT;
+void sw_codec_tenant_encode(const sw_tenant *t, char *o) {
+    uint8_t version = SW_TENANT_LAYOUT, ntop = t->ntop;
+    uint32_t nslots = t->ncap;
     o = PUT(o, version);
-    o = PUT(o, t->watermark);
-    o = PUT(o, s->cap_slots);
-    for (uint32_t i = 0; i < s->cap_slots; i++) {
+    o = PUT(o, ntop);
+    for (uint32_t i = 0; i < ntop; i++) {
+        o = PUT(o, t->top[i].time);
+        o = PUT(o, t->top[i].actor);
+    }
+    o = PUT(o, nslots);
+    for (uint32_t i = 0; i < nslots; i++) {
         o = PUT(o, t->cap[i].bucket);
         o = PUT(o, t->cap[i].count);
     }
@@ -228,23 +235,50 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
     return st;
 }
 
+/* The top list of a layout-2 value into top[]: newest first, no time
+ * "none", no actor twice.  -1 when it breaks that. */
+static int read_top(reader *r, sw_wm_actor *top, uint8_t *ntop) {
+    GET(r, *ntop);
+    if (r->bad || *ntop > SW_WM_ACTORS) return -1;
+    for (uint32_t i = 0; i < *ntop; i++) {
+        GET(r, top[i].time);
+        GET(r, top[i].actor);
+        if (r->bad || top[i].time == SW_TIME_NONE || (i && top[i].time > top[i - 1].time)) return -1;
+        for (uint32_t k = 0; k < i; k++)
+            if (top[k].actor == top[i].actor) return -1;
+    }
+    return 0;
+}
+
 sw_codec_status sw_codec_tenant_decode(sw_store *s, sw_tenant *t, const char *p, size_t n) {
     reader r = {p, p + n, 0};
-    uint8_t version = 0;
-    int64_t watermark;
+    uint8_t version = 0, ntop = 0;
+    sw_wm_actor top[SW_WM_ACTORS];
     uint32_t nslots;
     GET(&r, version);
-    GET(&r, watermark);
-    GET(&r, nslots);
-    if (r.bad || version != SW_STATE_FORMAT || (size_t)(r.end - r.p) != (size_t)nslots * SLOT_SIZE)
+    if (version == SW_TENANT_LAYOUT) {
+        if (read_top(&r, top, &ntop) != 0) return SW_CODEC_CORRUPT;
+    } else if (version == 1) {
+        /* An older build's layout: a watermark (the newest event time, which
+         * a forged record may have set) and no top list.  The watermark is
+         * not kept; sw_store_restored rebuilds the list from the keys. */
+        int64_t old_watermark;
+        GET(&r, old_watermark);
+    } else {
         return SW_CODEC_CORRUPT;
+    }
+    GET(&r, nslots);
+    if (r.bad || nslots > UINT16_MAX || (size_t)(r.end - r.p) != (size_t)nslots * SLOT_SIZE) return SW_CODEC_CORRUPT;
+    const char *slots = r.p;
+    memcpy(t->top, top, sizeof(sw_wm_actor) * ntop);
+    t->ntop = ntop;
+    t->watermark = ntop == SW_WM_ACTORS ? top[SW_WM_ACTORS - 1].time : SW_TIME_NONE;
     for (uint32_t i = 0; i < nslots; i++) {
         int64_t bucket;
         uint32_t count;
-        GET(&r, bucket);
-        GET(&r, count);
-        sw_store_cap_restore(s, t, bucket, count);
+        memcpy(&bucket, slots + (size_t)i * SLOT_SIZE, 8);
+        memcpy(&count, slots + (size_t)i * SLOT_SIZE + 8, 4);
+        if (sw_store_cap_restore(s, t, bucket, count) != 0) return SW_CODEC_NOMEM;
     }
-    t->watermark = watermark;
     return SW_CODEC_OK;
 }

@@ -21,8 +21,17 @@
  * from an older build that carries names is accepted (lengths at most
  * 255), its names skipped, so workers of both builds can share a group
  * during a rolling upgrade.
- * Tenant value, version 1:
- *   u8 version, i64 watermark, u32 nslots, then per slot i64 bucket, u32 count.
+ * Tenant value, layout 2 (SW_TENANT_LAYOUT):
+ *   u8 layout (2), u8 ntop (<= SW_WM_ACTORS), then per entry of the
+ *   tenant's top list, newest first: i64 time, u64 actor hash; then
+ *   u32 nslots, per cap bucket holding alerts: i64 bucket, u32 count.
+ *   The watermark is not stored: it is the last entry's time when the list
+ *   is full (store.h).
+ * Tenant value, layout 1 (older builds):
+ *   u8 version (1), i64 watermark, u32 nslots, then per slot i64 bucket,
+ *   u32 count.  Still read: the buckets are kept, the watermark is not
+ *   (it was the newest event time, which one forged record could set);
+ *   sw_store_restored rebuilds the top list from the restored keys.
  * Times are ms since the epoch; INT64_MIN is "none". */
 #ifndef SW_CODEC_H
 #define SW_CODEC_H
@@ -53,9 +62,13 @@ typedef enum {
  * session id hashes are taken with id_seed.  On error u is left empty. */
 sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, size_t n, uint64_t id_seed);
 
-size_t sw_codec_tenant_size(const sw_store *s);
-void sw_codec_tenant_encode(const sw_store *s, const sw_tenant *t, char *out);
-/* Sets t's watermark and cap buckets from p[0..n). */
+#define SW_TENANT_LAYOUT 2
+
+size_t sw_codec_tenant_size(const sw_tenant *t);
+/* Writes exactly sw_codec_tenant_size(t) bytes, layout 2. */
+void sw_codec_tenant_encode(const sw_tenant *t, char *out);
+/* Sets t's top list, watermark and cap buckets from p[0..n) (either
+ * layout; t fresh).  On SW_CODEC_CORRUPT t is untouched. */
 sw_codec_status sw_codec_tenant_decode(sw_store *s, sw_tenant *t, const char *p, size_t n);
 
 #endif

@@ -12,6 +12,7 @@ int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms) {
     sw_slab_init(&s->slab);
     s->horizon_ms = window_ms + lateness_ms;
     s->cap_slots = (uint32_t)(s->horizon_ms / SW_CAP_BUCKET_MS) + 3;
+    if (s->cap_slots > UINT16_MAX) s->cap_slots = UINT16_MAX; /* W + L is at most 14 days: 675 */
     uint64_t seed = sw_random_seed();
     if (sw_table_init_inline(&s->users, sizeof(sw_user), offsetof(sw_user, tenant), SW_USER_KEY_INLINE, &s->slab,
                              seed) != 0 ||
@@ -34,6 +35,8 @@ void sw_store_set_budget(sw_store *s, sw_user_budget *b) {
 
 void sw_store_destroy(sw_store *s) {
     budget_sub(s, s->users.count);
+    if (s->tenant_budget && s->tenants.count)
+        atomic_fetch_sub_explicit(&s->tenant_budget->count, s->tenants.count, memory_order_relaxed);
     for (uint32_t i = 0; s->tenants.pages && i < s->tenants.count; i++)
         free(((sw_tenant *)sw_table_at(&s->tenants, i))->cap);
     for (uint32_t i = 0; s->users.pages && i < s->users.count; i++)
@@ -47,22 +50,38 @@ void sw_store_destroy(sw_store *s) {
     memset(s, 0, sizeof *s);
 }
 
-sw_tenant *sw_store_tenant(sw_store *s, const char *p, size_t n) {
+void sw_store_set_tenant_budget(sw_store *s, sw_user_budget *b) {
+    s->tenant_budget = b;
+    if (b) atomic_fetch_add_explicit(&b->count, s->tenants.count, memory_order_relaxed);
+}
+
+/* Takes one tenant from the budget; 0 when it is spent. */
+static int tenant_budget_take(sw_store *s) {
+    sw_user_budget *b = s->tenant_budget;
+    if (!b) return 1;
+    if (atomic_fetch_add_explicit(&b->count, 1, memory_order_relaxed) + 1 <= b->max) return 1;
+    atomic_fetch_sub_explicit(&b->count, 1, memory_order_relaxed);
+    return 0;
+}
+
+sw_tenant *sw_store_tenant_get(sw_store *s, const char *p, size_t n, int *over_budget) {
+    if (over_budget) *over_budget = 0;
     if (n > UINT32_MAX) return NULL;
     uint64_t h = sw_table_hash(&s->tenants, p, n);
     sw_tenant *t = sw_table_get(&s->tenants, p, (uint32_t)n, h);
     if (t) return t;
-    /* A new tenant: rare (once per tenant), so malloc is fine here. */
-    sw_cap_slot *cap = malloc(s->cap_slots * sizeof *cap);
-    if (!cap) return NULL;
+    /* A new tenant: rare (once per tenant). */
+    if (!tenant_budget_take(s)) {
+        s->tenants_refused++;
+        if (over_budget) *over_budget = 1;
+        return NULL;
+    }
     int created;
     t = sw_table_put(&s->tenants, p, (uint32_t)n, h, &created);
     if (!t) {
-        free(cap);
+        if (s->tenant_budget) atomic_fetch_sub_explicit(&s->tenant_budget->count, 1, memory_order_relaxed);
         return NULL;
     }
-    for (uint32_t i = 0; i < s->cap_slots; i++) cap[i] = (sw_cap_slot){SW_TIME_NONE, 0};
-    t->cap = cap;
     t->watermark = SW_TIME_NONE;
     t->index = s->tenants.count - 1;
     return t;
@@ -72,37 +91,102 @@ const sw_tenant *sw_store_tenant_at(const sw_store *s, uint32_t index) {
     return index < s->tenants.count ? sw_table_at(&s->tenants, index) : NULL;
 }
 
+/* ---- the robust watermark -------------------------------------------------- */
+
+uint64_t sw_store_actor_hash(const char *actor, size_t n) { return sw_hash64(actor, n, 0x9e3779b97f4a7c15ULL); }
+
+void sw_store_advance(sw_tenant *t, uint64_t actor_hash, int64_t time_ms) {
+    uint32_t i = 0;
+    while (i < t->ntop && t->top[i].actor != actor_hash) i++;
+    if (i < t->ntop) {
+        if (time_ms <= t->top[i].time) return; /* the actor's newest time stays */
+    } else if (t->ntop < SW_WM_ACTORS) {
+        i = t->ntop++;
+    } else {
+        i = SW_WM_ACTORS - 1;
+        if (time_ms <= t->top[i].time) return;
+    }
+    /* Entry i gets (time, actor); it can only move towards the front. */
+    while (i > 0 && t->top[i - 1].time < time_ms) {
+        t->top[i] = t->top[i - 1];
+        i--;
+    }
+    t->top[i] = (sw_wm_actor){time_ms, actor_hash};
+    if (t->ntop == SW_WM_ACTORS) t->watermark = t->top[SW_WM_ACTORS - 1].time;
+    t->dirty = 1;
+}
+
+/* ---- the alert cap ----------------------------------------------------------- */
+
+static int64_t bucket_of(int64_t time_ms) {
+    return time_ms / SW_CAP_BUCKET_MS - (time_ms % SW_CAP_BUCKET_MS < 0);
+}
+
+/* Drops the buckets no alert can land in any more: behind the horizon. */
+static void cap_prune(const sw_store *s, sw_tenant *t) {
+    int64_t h = sw_store_horizon(s, t);
+    if (h == INT64_MIN) return;
+    int64_t first = bucket_of(h);
+    for (uint32_t i = 0; i < t->ncap;) {
+        if (t->cap[i].bucket < first) t->cap[i] = t->cap[--t->ncap];
+        else i++;
+    }
+}
+
+/* A slot for bucket, new (count 0): grows the array up to cap_slots, then
+ * reuses the oldest bucket's.  NULL when out of memory. */
+static sw_cap_slot *cap_add(sw_store *s, sw_tenant *t, int64_t bucket) {
+    if (t->ncap == t->cap_alloc && t->cap_alloc < s->cap_slots) {
+        uint32_t want = t->cap_alloc ? (uint32_t)t->cap_alloc * 2 : 2;
+        if (want > s->cap_slots) want = s->cap_slots;
+        sw_cap_slot *c = realloc(t->cap, want * sizeof *c);
+        if (c) t->cap = c, t->cap_alloc = (uint16_t)want;
+        else if (!t->ncap) return NULL;
+    }
+    sw_cap_slot *slot;
+    if (t->ncap < t->cap_alloc) {
+        slot = &t->cap[t->ncap++];
+    } else {
+        slot = &t->cap[0];
+        for (uint32_t i = 1; i < t->ncap; i++)
+            if (t->cap[i].bucket < slot->bucket) slot = &t->cap[i];
+    }
+    *slot = (sw_cap_slot){bucket, 0};
+    return slot;
+}
+
+static sw_cap_slot *cap_find(sw_tenant *t, int64_t bucket) {
+    for (uint32_t i = 0; i < t->ncap; i++)
+        if (t->cap[i].bucket == bucket) return &t->cap[i];
+    return NULL;
+}
+
 int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max) {
-    int64_t bucket = time_ms / SW_CAP_BUCKET_MS - (time_ms % SW_CAP_BUCKET_MS < 0);
-    sw_cap_slot *slot = NULL, *oldest = &t->cap[0]; /* a free slot sorts first */
-    for (uint32_t i = 0; i < s->cap_slots && !slot; i++) {
-        if (t->cap[i].bucket == bucket) slot = &t->cap[i];
-        else if (t->cap[i].bucket < oldest->bucket) oldest = &t->cap[i];
-    }
-    if (!slot) {
-        /* With cap_slots buckets remembered, the oldest one is behind the
-         * horizon: no alert can land in it any more. */
-        slot = oldest;
-        *slot = (sw_cap_slot){bucket, 0};
-    }
+    int64_t bucket = bucket_of(time_ms);
+    cap_prune(s, t);
+    sw_cap_slot *slot = cap_find(t, bucket);
+    if (!slot && !(slot = cap_add(s, t, bucket))) return -1;
     t->dirty = 1;
     if (slot->count >= max) return 0;
     slot->count++;
     return 1;
 }
 
-void sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count) {
-    if (bucket == SW_TIME_NONE) return;
-    sw_cap_slot *oldest = &t->cap[0];
-    for (uint32_t i = 0; i < s->cap_slots; i++) {
-        if (t->cap[i].bucket == bucket) {
-            t->cap[i].count = count;
-            return;
+int sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count) {
+    if (bucket == SW_TIME_NONE || count == 0) return 0;
+    sw_cap_slot *slot = cap_find(t, bucket);
+    if (!slot) {
+        /* Fewer slots than the checkpoint had (a shorter W + L): keep the newest. */
+        if (t->ncap == s->cap_slots) {
+            sw_cap_slot *oldest = &t->cap[0];
+            for (uint32_t i = 1; i < t->ncap; i++)
+                if (t->cap[i].bucket < oldest->bucket) oldest = &t->cap[i];
+            if (oldest->bucket > bucket) return 0;
         }
-        if (t->cap[i].bucket < oldest->bucket) oldest = &t->cap[i];
+        if (!(slot = cap_add(s, t, bucket))) return -1;
     }
-    /* Fewer slots than the checkpoint had (a shorter W + L): keep the newest. */
-    if (oldest->bucket < bucket) *oldest = (sw_cap_slot){bucket, count};
+    slot->count = count;
+    return 0;
 }
 
 int64_t sw_store_horizon(const sw_store *s, const sw_tenant *t) {
@@ -298,4 +382,46 @@ void sw_store_sweep(sw_store *s, uint32_t budget) {
             s->sweep_cursor++;
         }
     }
+}
+
+/* ---- after a checkpoint load --------------------------------------------- */
+
+/* Drops t's top-list entries and cap buckets beyond not_after. */
+static uint64_t tenant_drop_future(sw_tenant *t, int64_t not_after) {
+    uint64_t dropped = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->ntop; i++) {
+        if (t->top[i].time > not_after) dropped++;
+        else t->top[k++] = t->top[i];
+    }
+    t->ntop = (uint8_t)k;
+    t->watermark = k == SW_WM_ACTORS ? t->top[k - 1].time : SW_TIME_NONE;
+    int64_t last = bucket_of(not_after);
+    for (uint32_t i = 0; i < t->ncap;) {
+        if (t->cap[i].bucket > last) t->cap[i] = t->cap[--t->ncap], dropped++;
+        else i++;
+    }
+    if (dropped) t->dirty = 1;
+    return dropped;
+}
+
+uint64_t sw_store_restored(sw_store *s, int64_t not_after) {
+    uint64_t dropped = 0;
+    for (uint32_t i = 0; i < s->tenants.count; i++) dropped += tenant_drop_future(sw_table_at(&s->tenants, i), not_after);
+    for (uint32_t pos = 0; pos < s->users.count;) {
+        sw_user *u = sw_table_at(&s->users, pos);
+        if (u->max_time != SW_TIME_NONE && u->max_time > not_after) {
+            delete_at(s, pos); /* the last entry moves here: look again */
+            dropped++;
+            continue;
+        }
+        sw_tenant *t = (sw_tenant *)sw_store_tenant_at(s, u->tenant);
+        if (t && u->max_time != SW_TIME_NONE && u->k.key_len >= 4) {
+            uint64_t before = t->dirty;
+            sw_store_advance_actor(t, u->k.key + 4, u->k.key_len - 4, u->max_time);
+            t->dirty = (uint8_t)before; /* what Redis holds already implies it */
+        }
+        pos++;
+    }
+    return dropped;
 }

@@ -3,15 +3,31 @@
  *
  * A store is owned by exactly one thread; nothing in it is locked.
  *
- * Tenants carry the per-tenant watermark (newest eligible event time) that
- * lateness and eviction are judged against, so one tenant's lagging feed
- * never makes another's events late, and the per-tenant alert-cap bucket.
+ * Tenants carry the per-tenant watermark that lateness and eviction are
+ * judged against, so one tenant's lagging feed never makes another's
+ * events late, and the per-tenant alert-cap buckets.
+ *
+ * The watermark is robust to a few forged or clock-skewed records: it is
+ * the SW_WM_ACTORS-th largest of the newest eligible event times of the
+ * tenant's distinct actors (each tenant keeps a fixed array of its top
+ * SW_WM_ACTORS (time, actor hash) pairs, one per actor).  Records of fewer
+ * than SW_WM_ACTORS actors, however far in the future, cannot move it;
+ * until that many actors were seen the tenant has no watermark (nothing is
+ * too late, nothing is evicted).  It only grows, so eviction on access
+ * stays deterministic, and it costs O(SW_WM_ACTORS) per eligible event
+ * with no allocation.
  *
  * Eviction is defined on access, which makes it deterministic: a key whose
  * maxT < watermark - (W + L) is forgotten when it is next touched, exactly
  * as if it had been removed the moment the watermark passed it.  A sweep
  * that examines a few entries per event reclaims such keys' memory in the
  * background; when it runs never changes a result.
+ *
+ * Bounded memory: keys count against a per-process budget
+ * (--max-tracked-users) and tenants against another (--max-tenants); a
+ * tenant costs the same whatever W and L are, because its alert-cap
+ * buckets are allocated lazily, only for buckets that hold alerts and can
+ * still change.
  *
  * Change tracking (for checkpoints, off unless sw_store_track is called):
  * a key the engine touches is marked dirty and its entry position listed
@@ -41,12 +57,25 @@ typedef struct {
     uint32_t count; /* alerts let through in it */
 } sw_cap_slot;
 
+/* How many distinct actors must be ahead of a time for it to be a
+ * tenant's watermark (see above): SW_WM_ACTORS - 1 forged actors cannot
+ * move it. */
+#define SW_WM_ACTORS 4
+
+typedef struct {
+    int64_t time;   /* the actor's newest eligible event time */
+    uint64_t actor; /* sw_store_actor_hash of its id */
+} sw_wm_actor;
+
 typedef struct {
     sw_tkey k;           /* the tenant name */
-    int64_t watermark;   /* newest eligible event time, or SW_TIME_NONE */
-    sw_cap_slot *cap;    /* store->cap_slots buckets, see sw_store_cap_take */
     uint32_t index;      /* position in the tenants table: tenants are never
                             deleted, so it is stable and names them in user keys */
+    int64_t watermark;   /* top[SW_WM_ACTORS - 1].time once ntop == SW_WM_ACTORS, else SW_TIME_NONE */
+    sw_wm_actor top[SW_WM_ACTORS]; /* newest first; ntop are set */
+    sw_cap_slot *cap;    /* ncap buckets holding alerts (NULL until the first), see sw_store_cap_take */
+    uint16_t ncap, cap_alloc;
+    uint8_t ntop;
     uint8_t dirty;       /* watermark or cap changed since the last checkpoint */
 } sw_tenant;
 
@@ -66,12 +95,14 @@ typedef struct {
     char *keybuf;     /* scratch for (tenant index, actor id) keys */
     size_t keybuf_cap;
     int64_t horizon_ms; /* W + L */
-    uint32_t cap_slots; /* buckets remembered per tenant: every one an alert can still land in */
+    uint32_t cap_slots; /* most buckets remembered per tenant: (W + L) / 30 min + 3 */
     uint32_t sweep_cursor;
     uint32_t last_pos;  /* position of the key sw_store_user returned last */
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
     uint64_t cap_evicted; /* keys forgotten to stay within the budget */
     sw_user_budget *budget; /* NULL: no limit */
+    sw_user_budget *tenant_budget; /* --max-tenants; NULL: no limit */
+    uint64_t tenants_refused; /* tenants not created: over tenant_budget */
     uint64_t rng;       /* sampling the key to evict */
     /* Change tracking, see above. */
     int track;
@@ -85,15 +116,37 @@ typedef struct {
 int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms);
 void sw_store_destroy(sw_store *s);
 
-/* The tenant named p[0..n), created on first use; NULL when out of memory. */
-sw_tenant *sw_store_tenant(sw_store *s, const char *p, size_t n);
+/* The tenant named p[0..n), created on first use; NULL when out of memory
+ * or when creating it would exceed the tenant budget (then *over_budget is
+ * set, if over_budget is not NULL, and tenants_refused counted). */
+sw_tenant *sw_store_tenant_get(sw_store *s, const char *p, size_t n, int *over_budget);
+static inline sw_tenant *sw_store_tenant(sw_store *s, const char *p, size_t n) {
+    return sw_store_tenant_get(s, p, n, NULL);
+}
+/* Counts this store's tenants against b from now on (call while empty). */
+void sw_store_set_tenant_budget(sw_store *s, sw_user_budget *b);
+
+/* The hash that names an actor in a tenant's top list: a fixed seed, so
+ * that a list restored by another process names the same actors. */
+uint64_t sw_store_actor_hash(const char *actor, size_t n);
+/* Applies one eligible event time of actor (its hash) to t's top list and
+ * watermark; marks t dirty when they change. */
+void sw_store_advance(sw_tenant *t, uint64_t actor_hash, int64_t time_ms);
+/* The same, hashing the actor only when the time can enter the list. */
+static inline void sw_store_advance_actor(sw_tenant *t, const char *actor, size_t n, int64_t time_ms) {
+    if (t->ntop == SW_WM_ACTORS && time_ms <= t->top[SW_WM_ACTORS - 1].time) return; /* cannot change it */
+    sw_store_advance(t, sw_store_actor_hash(actor, n), time_ms);
+}
 const sw_tenant *sw_store_tenant_at(const sw_store *s, uint32_t index);
 
 /* The alert cap: 1 if one more alert at time_ms may go out for tenant t
- * (and counts it), 0 if its bucket already holds max alerts.  An alert is
- * never older than the tenant's horizon (older events are too late), so
- * only the (W + L) / 30 min + 2 newest buckets can still change; the store
- * remembers that many per tenant, which makes the cap exact. */
+ * (and counts it), 0 if its bucket already holds max alerts, -1 when out
+ * of memory for a first bucket.  An alert is never older than the
+ * tenant's horizon (older events are too late), so buckets behind it are
+ * dropped; the rest are kept, at most cap_slots of them (the oldest goes
+ * first), which covers every bucket an alert can land in while the
+ * tenant's actors stay within W + L + 1 h of each other.  A tenant that
+ * never alerted holds no bucket. */
 int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max);
 
 /* Time before which a tenant's events are too late and its keys stale
@@ -129,8 +182,18 @@ void sw_store_changes(sw_store *s, sw_store_change_fn fn, void *ud);
 int sw_store_changed(const sw_store *s);
 /* After a successful checkpoint: nothing is dirty and nothing gone. */
 void sw_store_tracked_clear(sw_store *s);
-/* Puts back one bucket of the alert cap (restoring a checkpoint). */
-void sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count);
+/* Puts back one bucket of the alert cap (restoring a checkpoint); -1 when
+ * out of memory. */
+int sw_store_cap_restore(sw_store *s, sw_tenant *t, int64_t bucket, uint32_t count);
+
+/* After a checkpoint is loaded: nothing restored may lie beyond not_after
+ * (run: the processing clock + --max-clock-skew; INT64_MAX: no bound).
+ * Keys whose maxT is beyond it are dropped (they start empty), and so are
+ * tenants' top-list entries and cap buckets beyond it; then every
+ * remaining key's maxT is applied to its tenant's top list (which rebuilds
+ * the list of a tenant value an older build wrote, without one).  Returns
+ * how many keys, entries and buckets were dropped. */
+uint64_t sw_store_restored(sw_store *s, int64_t not_after);
 
 static inline uint32_t sw_store_users(const sw_store *s) { return s->users.count; }
 

@@ -98,14 +98,14 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
     uint64_t u;
     if ((r = sw_arg_value(a, "--window", &v))) {
         if (r < 0) return -1;
-        if (sw_parse_duration(v, &c->window_ms) || c->window_ms <= 0)
-            return bad(a, "--window", v, "a positive duration (e.g. 35m, 90s, 1h)");
+        if (sw_parse_duration(v, &c->window_ms) || c->window_ms <= 0 || c->window_ms > SW_MAX_WINDOW_MS)
+            return bad(a, "--window", v, "a positive duration of at most 7d (e.g. 35m, 90s, 1h)");
         return 1;
     }
     if ((r = sw_arg_value(a, "--allowed-lateness", &v))) {
         if (r < 0) return -1;
-        if (sw_parse_duration(v, &c->lateness_ms))
-            return bad(a, "--allowed-lateness", v, "a duration (e.g. 10m, 0s)");
+        if (sw_parse_duration(v, &c->lateness_ms) || c->lateness_ms > SW_MAX_LATENESS_MS)
+            return bad(a, "--allowed-lateness", v, "a duration of at most 7d (e.g. 10m, 0s)");
         return 1;
     }
     if ((r = sw_arg_value(a, "--min-sessions", &v))) {
@@ -159,6 +159,19 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
             return bad(a, "--max-tracked-users", v, "a count (0 = no limit)");
         return 1;
     }
+    if ((r = sw_arg_value(a, "--max-tenants", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_u64(v, 0, 1ull << 32, &c->max_tenants))
+            return bad(a, "--max-tenants", v, "a count (0 = no limit)");
+        return 1;
+    }
+    if (allow_kafka_time && (r = sw_arg_value(a, "--max-clock-skew", &v))) {
+        if (r < 0) return -1;
+        if (sw_parse_duration(v, &c->max_clock_skew_ms) || c->max_clock_skew_ms < SW_MIN_CLOCK_SKEW_MS ||
+            c->max_clock_skew_ms > SW_MAX_CLOCK_SKEW_MS)
+            return bad(a, "--max-clock-skew", v, "a duration from 1s to 24h (e.g. 5m)");
+        return 1;
+    }
     if ((r = sw_arg_value(a, "--max-record-bytes", &v))) {
         if (r < 0) return -1;
         size_t s;
@@ -177,14 +190,19 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
     fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v207):\n"
           "  --window DUR              distinct sessions are counted within DUR of the user's newest\n"
-          "                            event, inclusive (default 35m; units ms, s, m, h, d)\n"
+          "                            event, inclusive (default 35m, at most 7d; units ms, s, m, h, d)\n"
           "  --min-sessions N          alert at N distinct external session ids (default 3, 1..64)\n"
-          "  --allowed-lateness DUR    events older than the tenant's newest event time minus\n"
-          "                            (window + DUR) are dropped as too_late, and users idle that\n"
-          "                            long are forgotten (default 10m)\n"
+          "  --allowed-lateness DUR    events older than the tenant's watermark (the 4th newest of its\n"
+          "                            actors' newest event times) minus (window + DUR) are dropped\n"
+          "                            as too_late, and users idle that long are forgotten (default\n"
+          "                            10m, at most 7d)\n"
           "  --max-alerts N            at most N alerts per tenant per 30 minutes of event time, the\n"
           "                            seed's max signals per run; the rest are counted as capped\n"
           "                            (default 100, 0 = unlimited)\n", out);
+    if (allow_kafka_time)
+        fputs("  --max-clock-skew DUR      events dated after the processing clock + DUR are rejected as\n"
+              "                            too_early, so a forged future time cannot move a watermark\n"
+              "                            (default 5m, 1s to 24h)\n", out);
     fprintf(out,
             "  --time-field F            auto: published (raw Okta) or @timestamp (ECS); event.ingested:\n"
             "                            ECS event.ingested, the seed's timestamp override, falling back\n"
@@ -210,6 +228,8 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
           "                            10000000, ~2.3 GB; 0 = no limit); at the limit the least\n"
           "                            recently active keys are evicted first (counted as\n"
           "                            cap_evicted): their windows start over\n"
+          "  --max-tenants N           most tenants with state in this process (default 100000; 0 = no\n"
+          "                            limit); events of a further tenant are rejected too_many_tenants\n"
           "  --no-prefilter            parse every record, even those that cannot hold a session start\n"
           "                            (slower; validates every record's JSON)\n", out);
 }

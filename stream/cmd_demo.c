@@ -283,6 +283,7 @@ int sw_cmd_demo(int argc, char **argv) {
     static demo_ctx d;
     sw_config cfg;
     sw_config_defaults(&cfg);
+    cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run's default: the demo runs run */
     static atomic_uint assigned, members_assigned;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

@@ -133,6 +133,8 @@ static const sw_setting RUN_SETTINGS[] = {
     {"--exclude-unknown-actor", false, "false"},
     {"--max-record-bytes", true, "1MiB"},
     {"--max-tracked-users", true, "10000000"},
+    {"--max-tenants", true, "100000"},
+    {"--max-clock-skew", true, "5m"},
     {"--no-prefilter", false, "false"},
 };
 #define N_RUN_SETTINGS (sizeof RUN_SETTINGS / sizeof RUN_SETTINGS[0])
@@ -156,6 +158,7 @@ typedef struct {
 static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
     memset(ra, 0, sizeof *ra);
     sw_config_defaults(&ra->cfg);
+    ra->cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run has a clock */
     ra->topic = "okta-events";
     ra->alerts = "okta-alerts";
     ra->group = "sessionwatch";

@@ -11,6 +11,14 @@
 #include <stdint.h>
 
 #define SW_MAX_PREFIXES 16
+/* Upper limits of --window and --allowed-lateness: tenant and key state
+ * is judged against W + L, and nothing real needs more than a week. */
+#define SW_MAX_WINDOW_MS (7LL * 86400 * 1000)
+#define SW_MAX_LATENESS_MS (7LL * 86400 * 1000)
+/* run's --max-clock-skew: default and limits. */
+#define SW_DEFAULT_CLOCK_SKEW_MS (5LL * 60 * 1000)
+#define SW_MIN_CLOCK_SKEW_MS 1000LL
+#define SW_MAX_CLOCK_SKEW_MS (24LL * 3600 * 1000)
 
 typedef enum {
     SW_TIME_AUTO = 0,   /* raw: published; ECS: @timestamp */
@@ -34,6 +42,8 @@ typedef struct {
     bool exclude_unknown_actor;/* hardening: actor id "unknown" is not a user */
     size_t max_record_bytes;   /* 1 MiB */
     uint64_t max_tracked_users;/* --max-tracked-users: per process; 0 = no limit */
+    uint64_t max_tenants;      /* --max-tenants: per process; 0 = no limit */
+    int64_t max_clock_skew_ms; /* run: events after clock + this are too_early; 0 = no bound (scan) */
 
     bool prefilter;            /* skip records that cannot be session starts */
 } sw_config;

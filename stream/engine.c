@@ -21,7 +21,8 @@ struct sw_engine {
     int64_t (*now_ms)(void);
     sw_buf json, scratch;
     uint64_t id_seed;
-    sw_user_budget own_budget;
+    sw_user_budget own_budget, own_tenant_budget;
+    int64_t future_limit; /* clock + --max-clock-skew when last read (run only) */
     sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
 
@@ -37,6 +38,11 @@ sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_f
 
 sw_engine *sw_engine_new_budget(const sw_config *cfg, sw_user_budget *budget, sw_alert_fn on_alert,
                                 sw_reject_fn on_reject, void *ud) {
+    return sw_engine_new_budgets(cfg, budget, NULL, on_alert, on_reject, ud);
+}
+
+sw_engine *sw_engine_new_budgets(const sw_config *cfg, sw_user_budget *budget, sw_user_budget *tenant_budget,
+                                 sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
     sw_engine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     if (sw_store_init(&e->store, cfg->window_ms, cfg->lateness_ms) != 0) {
@@ -48,11 +54,17 @@ sw_engine *sw_engine_new_budget(const sw_config *cfg, sw_user_budget *budget, sw
         budget = &e->own_budget;
     }
     if (budget) sw_store_set_budget(&e->store, budget);
+    if (!tenant_budget && cfg->max_tenants) {
+        e->own_tenant_budget.max = cfg->max_tenants;
+        tenant_budget = &e->own_tenant_budget;
+    }
+    if (tenant_budget) sw_store_set_tenant_budget(&e->store, tenant_budget);
     e->cfg = cfg;
     e->on_alert = on_alert;
     e->on_reject = on_reject;
     e->ud = ud;
     e->now_ms = wall_clock_ms;
+    e->future_limit = INT64_MIN;
     e->id_seed = sw_random_seed();
     return e;
 }
@@ -73,7 +85,24 @@ const sw_counters *sw_engine_counters(sw_engine *e) {
 }
 sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
 uint64_t sw_engine_id_seed(const sw_engine *e) { return e->id_seed; }
-void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) { e->now_ms = now_ms ? now_ms : wall_clock_ms; }
+void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) {
+    e->now_ms = now_ms ? now_ms : wall_clock_ms;
+    e->future_limit = INT64_MIN;
+}
+
+int64_t sw_engine_future_limit(sw_engine *e) {
+    if (!e->cfg->max_clock_skew_ms) return INT64_MAX;
+    int64_t now = e->now_ms();
+    e->future_limit = now > INT64_MAX - e->cfg->max_clock_skew_ms ? INT64_MAX : now + e->cfg->max_clock_skew_ms;
+    return e->future_limit;
+}
+
+/* Whether t is beyond the processing clock + --max-clock-skew (run).  The
+ * clock is read again only when t passes the bound last computed, so an
+ * event in the past costs one compare. */
+static int too_early(sw_engine *e, int64_t t) {
+    return e->cfg->max_clock_skew_ms && t > e->future_limit && t > sw_engine_future_limit(e);
+}
 
 static void reject(sw_engine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
     e->c.verdict[why]++;
@@ -94,9 +123,16 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int
                  const sw_source *src) {
     const sw_session *q[MAX_Q];
     size_t nq = sw_window_collect(u, e->cfg->window_ms, q, MAX_Q);
-    if (e->cfg->max_alerts && !sw_store_cap_take(&e->store, t, time_ms, e->cfg->max_alerts)) {
-        e->c.alerts_capped++;
-        return;
+    if (e->cfg->max_alerts) {
+        int take = sw_store_cap_take(&e->store, t, time_ms, e->cfg->max_alerts);
+        if (take < 0) {
+            e->c.nomem++;
+            return;
+        }
+        if (take == 0) {
+            e->c.alerts_capped++;
+            return;
+        }
     }
     sw_alert a = {
         .tenant = t->k.key, .tenant_len = t->k.key_len, .user = u,
@@ -138,23 +174,26 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         return;
     }
 
+    if (too_early(e, t)) {
+        reject(e, SW_R_TOO_EARLY, rec, len, src);
+        return;
+    }
     sw_store *st = &e->store;
-    sw_tenant *ten = sw_store_tenant(st, tenant.p, tenant.n);
+    int over_budget;
+    sw_tenant *ten = sw_store_tenant_get(st, tenant.p, tenant.n, &over_budget);
     if (!ten) {
-        e->c.nomem++;
+        if (over_budget) reject(e, SW_R_TOO_MANY_TENANTS, rec, len, src);
+        else e->c.nomem++;
         return;
     }
     if (t < sw_store_horizon(st, ten)) {
         reject(e, SW_R_TOO_LATE, rec, len, src);
         return;
     }
-    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) {
-        ten->watermark = t;
-        sw_store_touch_tenant(ten);
-    }
+    const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
+    sw_store_advance_actor(ten, actor->p, actor->n, t);
     e->c.eligible++;
 
-    const sw_value *actor = &ev->f[SW_F_ACTOR_ID];
     sw_user *u = sw_store_user(st, ten, actor->p, actor->n);
     if (!u) {
         e->c.nomem++;

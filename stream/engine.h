@@ -59,6 +59,10 @@ typedef struct sw_engine sw_engine;
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
 sw_engine *sw_engine_new_budget(const sw_config *cfg, sw_user_budget *budget, sw_alert_fn on_alert,
                                 sw_reject_fn on_reject, void *ud);
+/* As sw_engine_new_budget; the engine's tenants count against
+ * tenant_budget, or, when NULL, against one of its own of cfg->max_tenants. */
+sw_engine *sw_engine_new_budgets(const sw_config *cfg, sw_user_budget *budget, sw_user_budget *tenant_budget,
+                                 sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
 void sw_engine_free(sw_engine *e);
 
 /* Feeds one record.  rec[0 .. cap) must be readable (cap >= len); with
@@ -79,7 +83,12 @@ sw_store *sw_engine_store(sw_engine *e);
  * its store needs it). */
 uint64_t sw_engine_id_seed(const sw_engine *e);
 
-/* Overrides the wall clock used for detected_at (tests); NULL restores it. */
+/* Overrides the wall clock used for detected_at and the too_early bound
+ * (tests); NULL restores it. */
 void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void));
+/* The newest event time accepted now: the clock + cfg->max_clock_skew_ms
+ * (events after it are rejected too_early), INT64_MAX when the skew is 0
+ * (scan: no bound). */
+int64_t sw_engine_future_limit(sw_engine *e);
 
 #endif

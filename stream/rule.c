@@ -18,6 +18,8 @@ void sw_config_defaults(sw_config *c) {
     c->n_exclude_prefix = 1;
     c->max_record_bytes = 1u << 20;
     c->max_tracked_users = 10000000; /* ~2.3 GB of window state at ~230 B per key */
+    c->max_tenants = 100000;         /* ~20 MB of tenant state */
+    c->max_clock_skew_ms = 0;        /* no clock bound: run sets its default, SW_DEFAULT_CLOCK_SKEW_MS */
     c->prefilter = true;
 }
 
@@ -36,6 +38,8 @@ static const char *const names[SW_VERDICT_COUNT] = {
     [SW_R_DUPLICATE_KEY] = "duplicate_key",
     [SW_R_BAD_TIME] = "bad_time",
     [SW_R_TOO_LATE] = "too_late",
+    [SW_R_TOO_EARLY] = "too_early",
+    [SW_R_TOO_MANY_TENANTS] = "too_many_tenants",
 };
 
 const char *sw_verdict_name(sw_verdict v) {

@@ -34,6 +34,8 @@ typedef enum {
     SW_R_DUPLICATE_KEY,     /* a field the rule reads appears twice */
     SW_R_BAD_TIME,          /* the event time is missing or does not parse */
     SW_R_TOO_LATE,          /* older than the tenant's watermark - (W + lateness) */
+    SW_R_TOO_EARLY,         /* run: newer than the processing clock + --max-clock-skew */
+    SW_R_TOO_MANY_TENANTS,  /* a new tenant while --max-tenants are tracked */
     SW_VERDICT_COUNT
 } sw_verdict;
 

@@ -64,6 +64,7 @@ typedef struct {
 typedef struct {
     const sw_run_opts *o;
     sw_user_budget budget; /* --max-tracked-users, across every partition's engine */
+    sw_user_budget tenant_budget; /* --max-tenants, the same way */
     sw_producer *producer;
     atomic_bool failed; /* stop, do not commit any more, exit 1 */
 } run_ctx;
@@ -209,7 +210,8 @@ static bool redis_mode(const worker *w) { return w->run->o->state != NULL; }
 
 static sw_engine *engine_new(worker *w, part *p) {
     run_ctx *r = w->run;
-    return sw_engine_new_budget(r->o->cfg, r->o->cfg->max_tracked_users ? &r->budget : NULL, on_alert, on_reject, p);
+    return sw_engine_new_budgets(r->o->cfg, r->o->cfg->max_tracked_users ? &r->budget : NULL,
+                                 r->o->cfg->max_tenants ? &r->tenant_budget : NULL, on_alert, on_reject, p);
 }
 
 static int part_open(worker *w, int32_t id) {
@@ -348,6 +350,14 @@ static int part_load(worker *w, part *p) {
         return -1;
     }
     sw_store_track(sw_engine_store(p->engine));
+    /* Nothing restored may lie beyond the clock + --max-clock-skew (a
+     * poisoned watermark written by an older build, or a skewed clock):
+     * such keys, watermark entries and cap buckets are dropped. */
+    uint64_t future = sw_store_restored(sw_engine_store(p->engine), sw_engine_future_limit(p->engine));
+    if (future)
+        sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %" PRIu64 " restored keys, watermark entries or "
+                        "cap buckets were dated after the clock + --max-clock-skew and were dropped",
+                w->index, p->id, future);
     p->start = p->ckpt_offset = offset;
     p->ckpt_ms = now;
     w->restored_users += ls.users;
@@ -1033,7 +1043,7 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
 int sw_run(const sw_run_opts *o) {
     char err[512];
     int64_t t0 = mono_ms();
-    run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}};
+    run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}, .tenant_budget = {.max = o->cfg->max_tenants}};
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {

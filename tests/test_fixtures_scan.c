@@ -119,12 +119,14 @@ static char *alert_id(const char *out) {
  * (Elastic's own pipeline output) must give the very same alert_id. */
 static void test_same_alert_from_raw_and_ecs(void **state) {
     (void)state;
-    const char *wide[] = {"--window", "1000d", "--allowed-lateness", "1000d", "--min-sessions", "2", NULL};
+    /* The fixture's two sessions are two years apart, beyond the longest
+     * --window (7d): one session per alert, so each session alerts. */
+    const char *wide[] = {"--window", "7d", "--allowed-lateness", "7d", "--min-sessions", "1", NULL};
     size_t len;
     char *raw = fixture("elastic-integrations-okta-system-events.log", &len);
-    tu_result r1 = scan(raw, len, wide, 5, 1);
+    tu_result r1 = scan(raw, len, wide, 5, 2);
     char *ecs = one_line(fixture("elastic-integrations-okta-system-events.expected-ecs.json", &len), &len, 1);
-    tu_result r2 = scan(ecs, len, wide, 5, 1);
+    tu_result r2 = scan(ecs, len, wide, 5, 2);
     char *id1 = alert_id(r1.out), *id2 = alert_id(r2.out);
     assert_string_equal(id1, id2);
     assert_non_null(strstr(r1.out, "\"102bZDNFfWaQSyEZQuDgWt-uQ\""));

@@ -143,7 +143,7 @@ static void expect_summary(const tu_result *r, const char *spec) {
             compared++;
         }
     }
-    assert_int_equal(compared, 11 + 7 + 6); /* counters (cap_evicted included), filter reasons, reject reasons */
+    assert_int_equal(compared, 11 + 7 + 8); /* counters (cap_evicted included), filter reasons, reject reasons */
     if ((size_t)found != spec_keys(spec)) fail_msg("summary lacks a key of: %s\n  got: %s", spec, line);
     jc_free(root);
 }

@@ -276,6 +276,17 @@ static const char *evt(const char *tenant, const char *actor, const char *sid, c
                          .sid = quote(sid), .time = quote(time), .extra = extra});
 }
 
+/* Sets a tenant's watermark to time: one session start at time from each
+ * of SW_WM_ACTORS pacer actors (p1, p2, ...), the fewest that move it
+ * (tenant NULL: the default tenant).  They never alert (one session each). */
+static void pace(harness *h, const char *tenant, const char *time) {
+    for (int i = 1; i <= SW_WM_ACTORS; i++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "p%d", i);
+        feed(h, tenant ? evt(tenant, actor, "pace", time) : ev(actor, "Pacer", "pace", time));
+    }
+}
+
 /* An ECS document (Elastic's okta integration, nested). extra: top-level members. */
 static const char *ecs(const char *actor, const char *sid, const char *time, const char *extra) {
     sb b = {slot(), 0};
@@ -901,6 +912,7 @@ static void test_lateness(void **state) {
     (void)state;
     harness *h = &H;
     EXPECT(h, ev("00u1", "U", "s1", T("10:00")), SW_ELIGIBLE);
+    pace(h, NULL, T("10:00")); /* the watermark needs SW_WM_ACTORS actors at 10:00 */
     EXPECT(h, ev("00u2", "U", "s1", T("09:14:59.999")), SW_R_TOO_LATE);
     EXPECT(h, ev("00u2", "U", "s2", T("09:15:00.000")), SW_ELIGIBLE);
     assert_contains(h->r[0].head, "09:14:59.999");
@@ -929,6 +941,8 @@ static void test_lateness_per_tenant(void **state) {
     EXPECT(h, evt("b", "00u1", "s3", T("08:02")), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
     assert_string_equal(h->a[0].tenant, "b");
+    pace(h, "a", T("10:00"));
+    pace(h, "b", T("08:02"));
     EXPECT(h, evt("a", "00u2", "s1", T("09:14:59.999")), SW_R_TOO_LATE);
     EXPECT(h, evt("a", "00u2", "s1", T("09:15")), SW_ELIGIBLE);
     EXPECT(h, evt("b", "00u2", "s1", T("07:16:59.999")), SW_R_TOO_LATE);
@@ -951,7 +965,7 @@ static void test_eviction(void **state) {
     /* Boundary: maxT == watermark - (W + L) is not stale yet. */
     feed(h, ev("00u1", "U", "s1", T("08:00")));
     feed(h, ev("00u1", "U", "s2", T("08:00")));
-    feed(h, ev("00u2", "U", "x", T("08:45:00.000")));
+    pace(h, NULL, T("08:45:00.000"));
     EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
     EXPECT_SESSIONS(h->a[0].json, "s1", "s2", "s3");
@@ -962,7 +976,7 @@ static void test_eviction(void **state) {
     /* One ms later the key is stale: s1 and s2 are forgotten. */
     feed(h, ev("00u1", "U", "s1", T("08:00")));
     feed(h, ev("00u1", "U", "s2", T("08:00")));
-    feed(h, ev("00u2", "U", "x", T("08:45:00.001")));
+    pace(h, NULL, T("08:45:00.001"));
     EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
     assert_int_equal(h->na, 0);
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);
@@ -981,7 +995,7 @@ static void test_eviction(void **state) {
     feed(h, ev("00u1", "U", "s2", T("08:01")));
     feed(h, ev("00u1", "U", "s3", T("08:02")));
     assert_int_equal(h->na, 1);
-    feed(h, ev("00u2", "U", "x", T("08:47:00.001")));
+    pace(h, NULL, T("08:47:00.001"));
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);
     EXPECT(h, ev("00u1", "U", "s4", T("08:03")), SW_ELIGIBLE);
     EXPECT(h, ev("00u1", "U", "s5", T("08:04")), SW_ELIGIBLE);
@@ -1520,7 +1534,7 @@ static void test_bounded_state(void **state) {
 
 /* --------------------------------------------------- differential model */
 
-enum { M_TENANTS = 2, M_ACTORS = 4, M_SIDS = 10 };
+enum { M_TENANTS = 2, M_ACTORS = 6, M_SIDS = 10 };
 #define NONE INT64_MIN
 
 typedef struct {
@@ -1536,7 +1550,7 @@ typedef struct {
 enum { M_BUCKETS = 26 * 48 }; /* 30-minute buckets from 2026-01-05T00:00Z */
 
 typedef struct {
-    int64_t wm[M_TENANTS];
+    int64_t newest[M_TENANTS][M_ACTORS]; /* each actor's newest eligible time */
     mkey k[M_TENANTS][M_ACTORS];
     uint32_t cap[M_TENANTS][M_BUCKETS]; /* alerts emitted per bucket */
     uint64_t eligible, covered, too_late, evicted, capped;
@@ -1549,17 +1563,37 @@ static void mkey_reset(mkey *k) {
     for (int s = 0; s < M_SIDS; s++) k->last[s] = NONE;
 }
 
+/* The tenant's watermark: the SW_WM_ACTORS-th newest of its actors'
+ * newest times, NONE while fewer actors were seen. */
+static int64_t model_wm(const model *m, int tn) {
+    int64_t t[M_ACTORS];
+    int n = 0;
+    for (int a = 0; a < M_ACTORS; a++)
+        if (m->newest[tn][a] != NONE) t[n++] = m->newest[tn][a];
+    if (n < SW_WM_ACTORS) return NONE;
+    for (int i = 0; i < n; i++) /* sort, newest first */
+        for (int j = i + 1; j < n; j++)
+            if (t[j] > t[i]) {
+                int64_t x = t[i];
+                t[i] = t[j];
+                t[j] = x;
+            }
+    return t[SW_WM_ACTORS - 1];
+}
+
 /* The spec, written as plainly as possible. */
 static void model_event(model *m, const sw_config *c, int tn, int ac, int sid, int64_t t) {
     int64_t horizon = c->window_ms + c->lateness_ms;
-    if (m->wm[tn] != NONE && t < m->wm[tn] - horizon) {
+    int64_t wm0 = model_wm(m, tn);
+    if (wm0 != NONE && t < wm0 - horizon) {
         m->too_late++;
         return;
     }
-    if (m->wm[tn] == NONE || t > m->wm[tn]) m->wm[tn] = t;
+    if (m->newest[tn][ac] == NONE || t > m->newest[tn][ac]) m->newest[tn][ac] = t;
     m->eligible++;
     mkey *k = &m->k[tn][ac];
-    if (k->maxT != NONE && k->maxT < m->wm[tn] - horizon) {
+    int64_t wm = model_wm(m, tn);
+    if (k->maxT != NONE && wm != NONE && k->maxT < wm - horizon) {
         mkey_reset(k);
         m->evicted++;
     }
@@ -1611,8 +1645,10 @@ static void run_model(uint64_t seed, int64_t W, int64_t L, uint32_t N, uint32_t 
     static model m;
     memset(&m, 0, sizeof m);
     for (int tn = 0; tn < M_TENANTS; tn++) {
-        m.wm[tn] = NONE;
-        for (int a = 0; a < M_ACTORS; a++) mkey_reset(&m.k[tn][a]);
+        for (int a = 0; a < M_ACTORS; a++) {
+            mkey_reset(&m.k[tn][a]);
+            m.newest[tn][a] = NONE;
+        }
     }
     harness *h = &H;
     h_free(h);
@@ -1635,7 +1671,7 @@ static void run_model(uint64_t seed, int64_t W, int64_t L, uint32_t N, uint32_t 
         if (r < 20) t -= rnd_upto((W + L) * 13 / 10);      /* out of order, some too late */
         else if (r < 22) t -= rnd_upto(W / 50);             /* slightly out of order */
         int tn = (int)(rnd() % M_TENANTS);
-        int ac = rnd() % 10 < 1 ? 3 : (int)(rnd() % 3);    /* actor 3 is rare */
+        int ac = rnd() % 10 < 1 ? 5 : (int)(rnd() % 5);    /* actor 5 is rare */
         /* Actor 2 of tenant b comes from a feed lagging ~0.9 (W + L): its
          * alerts land buckets behind the others'. */
         if (tn == 1 && ac == 2 && r >= 22) t = base - (W + L) * 9 / 10 + rnd_upto((W + L) / 20);

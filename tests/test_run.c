@@ -799,7 +799,7 @@ static void test_poison_and_dlq(void **state) {
     const char *extra[] = {"--dlq-topic", "dlq", "--threads", "1", NULL};
     char *err = run_to_end("g6", ALERTS, extra);
     assert_contains(err, "\"rejected\":{\"malformed_json\":1,\"too_large\":1,\"wrong_type\":1,\"duplicate_key\":0,"
-                         "\"bad_time\":0,\"too_late\":0}");
+                         "\"bad_time\":0,\"too_late\":0,\"too_early\":0,\"too_many_tenants\":0}");
     expect_count(err, "records", data_a.n + 3);
     free(err);
     /* The worker went on: every alert came, including those completed by

@@ -54,7 +54,7 @@ static tu_result run(const char *const *argv, const char *in, size_t len) {
 
 static const char *const ZERO_REJECTS =
     "\"rejected\":{\"malformed_json\":0,\"too_large\":0,\"wrong_type\":0,\"duplicate_key\":0,"
-    "\"bad_time\":0,\"too_late\":0}";
+    "\"bad_time\":0,\"too_late\":0,\"too_early\":0,\"too_many_tenants\":0}";
 
 static void test_help_documents_every_flag(void **state) {
     (void)state;

@@ -10,11 +10,13 @@
  *    gives exactly the input bytes back, less the names an older build
  *    wrote (this build writes none); on failure the entry is empty.
  *  - sw_codec_tenant_decode (a store with the default window and
- *    lateness): on failure the tenant is untouched; on success the
- *    watermark is the value's, and re-encoding gives the input bytes back
- *    when the value is canonical (one slot per remembered bucket, every
- *    bucket distinct and set).  Any other accepted value is normalised: its
- *    re-encoding decodes and re-encodes to itself. */
+ *    lateness): on failure the tenant is untouched; on success its top
+ *    list is newest first with distinct actors, the watermark is the
+ *    list's last time when full, and re-encoding gives the input bytes
+ *    back when the value is canonical (layout 2, every bucket distinct,
+ *    set and non-empty, no more than the store remembers).  Any other
+ *    accepted value is normalised: its re-encoding decodes and re-encodes
+ *    to itself. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,33 +86,45 @@ static void check_tenant(const uint8_t *data, size_t size) {
     sw_codec_status st = sw_codec_tenant_decode(&s, t, (const char *)data, size);
     FZ_CHECK(st == SW_CODEC_OK || st == SW_CODEC_CORRUPT);
     if (st != SW_CODEC_OK) {
-        FZ_CHECK(t->watermark == SW_TIME_NONE);
-        for (uint32_t i = 0; i < s.cap_slots; i++) FZ_CHECK(t->cap[i].bucket == SW_TIME_NONE && t->cap[i].count == 0);
+        FZ_CHECK(t->watermark == SW_TIME_NONE && t->ntop == 0 && t->ncap == 0);
         sw_store_destroy(&s);
         return;
     }
-    int64_t wm;
-    uint32_t nslots;
-    FZ_CHECK(size >= 13);
-    memcpy(&wm, data + 1, 8);
-    memcpy(&nslots, data + 9, 4);
-    FZ_CHECK(t->watermark == wm);
-    FZ_CHECK(size == 13 + (size_t)nslots * 12);
+    FZ_CHECK(size >= 1 && (data[0] == 1 || data[0] == SW_TENANT_LAYOUT));
+    /* The top list: newest first, distinct actors; the watermark is its
+     * last time when full. */
+    FZ_CHECK(t->ntop <= SW_WM_ACTORS);
+    for (uint32_t i = 1; i < t->ntop; i++) {
+        FZ_CHECK(t->top[i].time <= t->top[i - 1].time);
+        for (uint32_t k = 0; k < i; k++) FZ_CHECK(t->top[k].actor != t->top[i].actor);
+    }
+    FZ_CHECK(t->watermark == (t->ntop == SW_WM_ACTORS ? t->top[SW_WM_ACTORS - 1].time : SW_TIME_NONE));
+    FZ_CHECK(t->ncap <= s.cap_slots);
 
-    size_t n = sw_codec_tenant_size(&s);
+    size_t n = sw_codec_tenant_size(t);
     char *y = malloc(n);
     FZ_CHECK(y);
-    sw_codec_tenant_encode(&s, t, y);
+    sw_codec_tenant_encode(t, y);
 
-    bool canon = nslots == s.cap_slots;
-    for (uint32_t i = 0; canon && i < nslots; i++) {
-        int64_t b;
-        memcpy(&b, data + 13 + 12 * (size_t)i, 8);
-        if (b == SW_TIME_NONE) canon = false;
-        for (uint32_t k = 0; canon && k < i; k++) {
-            int64_t c;
-            memcpy(&c, data + 13 + 12 * (size_t)k, 8);
-            if (c == b) canon = false;
+    /* A layout-2 value with at most cap_slots distinct set buckets of
+     * non-zero counts, in order, re-encodes to itself. */
+    bool canon = data[0] == SW_TENANT_LAYOUT;
+    if (canon) {
+        size_t off = 2 + (size_t)data[1] * 16;
+        uint32_t nslots;
+        memcpy(&nslots, data + off, 4);
+        canon = nslots <= s.cap_slots;
+        for (uint32_t i = 0; canon && i < nslots; i++) {
+            int64_t b;
+            uint32_t c;
+            memcpy(&b, data + off + 4 + 12 * (size_t)i, 8);
+            memcpy(&c, data + off + 4 + 12 * (size_t)i + 8, 4);
+            if (b == SW_TIME_NONE || c == 0) canon = false;
+            for (uint32_t k = 0; canon && k < i; k++) {
+                int64_t o;
+                memcpy(&o, data + off + 4 + 12 * (size_t)k, 8);
+                if (o == b) canon = false;
+            }
         }
     }
     if (canon) FZ_CHECK(n == size && memcmp(y, data, n) == 0);
@@ -119,9 +133,10 @@ static void check_tenant(const uint8_t *data, size_t size) {
     sw_store s2;
     sw_tenant *t2 = fresh(&s2);
     FZ_CHECK(sw_codec_tenant_decode(&s2, t2, y, n) == SW_CODEC_OK);
+    FZ_CHECK(sw_codec_tenant_size(t2) == n);
     char *z = malloc(n);
     FZ_CHECK(z);
-    sw_codec_tenant_encode(&s2, t2, z);
+    sw_codec_tenant_encode(t2, z);
     FZ_CHECK(memcmp(y, z, n) == 0);
     free(z);
     free(y);
