@@ -69,10 +69,7 @@ static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t
                           const char *sid, const char *ua) {
     sw_tenant *ten = sw_store_tenant(s, tenant, tn);
     assert_non_null(ten);
-    if (ten->watermark == SW_TIME_NONE || t > ten->watermark) {
-        ten->watermark = t;
-        sw_store_touch_tenant(ten);
-    }
+    sw_store_advance_actor(ten, actor, strlen(actor), t);
     sw_user *u = sw_store_user(s, ten, actor, strlen(actor));
     assert_non_null(u);
     sw_store_touch(s, u);
@@ -112,10 +109,15 @@ static void assert_same_state(sw_store *a, sw_store *b) {
         const sw_tenant *tb = sw_table_get(&b->tenants, ta->k.key, ta->k.key_len, h);
         assert_non_null(tb);
         assert_int_equal(ta->watermark, tb->watermark);
-        for (uint32_t j = 0; j < a->cap_slots; j++) {
-            if (ta->cap[j].bucket == SW_TIME_NONE) continue;
+        assert_int_equal(ta->ntop, tb->ntop);
+        for (uint32_t j = 0; j < ta->ntop; j++) {
+            assert_int_equal(ta->top[j].time, tb->top[j].time);
+            assert_int_equal(ta->top[j].actor, tb->top[j].actor);
+        }
+        assert_int_equal(ta->ncap, tb->ncap);
+        for (uint32_t j = 0; j < ta->ncap; j++) {
             int found = 0;
-            for (uint32_t k = 0; k < b->cap_slots; k++)
+            for (uint32_t k = 0; k < tb->ncap; k++)
                 found |= tb->cap[k].bucket == ta->cap[j].bucket && tb->cap[k].count == ta->cap[j].count;
             assert_true(found);
         }
@@ -283,20 +285,25 @@ static void test_incremental_evictions_ttl(void **state) {
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
     assert_int_equal(st.users + st.tenants + st.deleted, 0);
 
-    /* Tenant "" moves 2 h on: its old keys fall behind the watermark and the
-     * sweep evicts them; the checkpoint deletes them from Redis. */
-    observe(&a, 1, "", 0, "00u-new", T0 + 120 * MIN, "n1", "x");
+    /* Tenant "" moves 2 h on (SW_WM_ACTORS actors, the fewest that move
+     * its watermark): its old keys fall behind the watermark and the sweep
+     * evicts them; the checkpoint deletes them from Redis. */
+    for (int i = 0; i < SW_WM_ACTORS; i++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00u-new%d", i);
+        observe(&a, 1, "", 0, actor, T0 + 120 * MIN, "n1", "x");
+    }
     sw_store_sweep(&a, 1000);
     assert_int_equal(a.evicted, 2); /* 00u-open, 00u-alerted */
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
     assert_int_equal(st.deleted, 2);
-    assert_int_equal(st.users, 1);
-    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 52);
+    assert_int_equal(st.users, SW_WM_ACTORS);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 51 + SW_WM_ACTORS);
     char field[64];
     size_t n = sw_ckpt_user_field("", 0, "00u-open", 8, field, sizeof field);
     field[n] = '\0';
     assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 0);
-    n = sw_ckpt_user_field("", 0, "00u-new", 7, field, sizeof field);
+    n = sw_ckpt_user_field("", 0, "00u-new0", 8, field, sizeof field);
     field[n] = '\0';
     assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 1);
 
