@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "timefmt.h"
 #include "extract.h"
 #include "rule.h"
 #include "store.h"
@@ -930,6 +931,107 @@ static void test_lateness(void **state) {
     assert_int_equal(cnt(h)->verdict[SW_R_TOO_LATE], 2);
 }
 
+/* ms since the epoch of T(hms). */
+static int64_t at(const char *hms) {
+    const char *t = T(hms);
+    int64_t ms;
+    assert_int_equal(sw_time_parse(t, strlen(t), &ms), 0);
+    return ms;
+}
+
+/* The watermark is the SW_WM_ACTORS-th newest of the actors' newest
+ * times: fewer actors, however far ahead, set none; one actor's records
+ * count once. */
+static void test_watermark_needs_k_actors(void **state) {
+    (void)state;
+    harness *h = &H;
+    for (int i = 0; i < SW_WM_ACTORS - 1; i++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00uF%d", i);
+        EXPECT(h, ev(actor, "F", "f1", "9999-12-31T23:59:59.999Z"), SW_ELIGIBLE);
+        EXPECT(h, ev(actor, "F", "f2", "9999-12-31T23:59:59.999Z"), SW_ELIGIBLE);
+    }
+    /* Three actors far ahead: no watermark, nothing is late. */
+    EXPECT(h, ev("00u1", "U", "s1", T("07:00")), SW_ELIGIBLE);
+    const sw_store *st = sw_engine_store(eng(h));
+    const sw_tenant *t = sw_store_tenant_at(st, 0);
+    assert_int_equal(t->ntop, SW_WM_ACTORS);
+    assert_int_equal(t->watermark, at("07:00"));
+    /* The watermark is 07:00 (the 4th actor's), not 9999: 06:15 is in time. */
+    EXPECT(h, ev("00u2", "U", "s1", T("06:15")), SW_ELIGIBLE);
+    EXPECT(h, ev("00u2", "U", "s1", T("06:14:59.999")), SW_R_TOO_LATE);
+    /* Repeats of one actor count once: 00u1, the 4th newest actor, moves
+     * it as 00u1 moves on; 00u2, behind it, does not. */
+    EXPECT(h, ev("00u1", "U", "s2", T("10:00")), SW_ELIGIBLE);
+    assert_int_equal(t->watermark, at("10:00"));
+    EXPECT(h, ev("00u1", "U", "s3", T("11:00")), SW_ELIGIBLE);
+    assert_int_equal(t->watermark, at("11:00"));
+    EXPECT(h, ev("00u2", "U", "s2", T("10:30")), SW_ELIGIBLE);
+    assert_int_equal(t->watermark, at("11:00"));
+    assert_int_equal(t->ntop, SW_WM_ACTORS);
+}
+
+/* run: an event dated after the clock + --max-clock-skew is rejected
+ * too_early: not counted, no tenant or key created, the watermark never
+ * sees it. */
+static void test_too_early(void **state) {
+    (void)state;
+    harness *h = &H;
+    h->cfg.max_clock_skew_ms = 5 * 60000; /* clock_a: 2026-01-06T11:46:40Z */
+    EXPECT(h, ev("00u1", "U", "s1", "2026-01-06T11:51:40.001Z"), SW_R_TOO_EARLY);
+    EXPECT(h, ev("00u1", "U", "s1", "9999-12-31T23:59:59.999Z"), SW_R_TOO_EARLY);
+    assert_int_equal(sw_engine_store(eng(h))->tenants.count, 0);
+    assert_int_equal(sw_store_users(sw_engine_store(eng(h))), 0);
+    EXPECT(h, ev("00u1", "U", "s1", "2026-01-06T11:51:40.000Z"), SW_ELIGIBLE);
+    assert_int_equal(cnt(h)->verdict[SW_R_TOO_EARLY], 2);
+    assert_int_equal(sw_engine_future_limit(eng(h)), clock_a() + 5 * 60000);
+    /* The clock moves on: so does the bound. */
+    h->cfg.max_clock_skew_ms = 0;
+    assert_int_equal(sw_engine_future_limit(eng(h)), INT64_MAX);
+}
+
+/* --max-tenants: a new tenant beyond it is rejected, never allocated; its
+ * known tenants go on. */
+static void test_too_many_tenants(void **state) {
+    (void)state;
+    harness *h = &H;
+    h->cfg.tenant_field = "tenant";
+    h->cfg.max_tenants = 2;
+    EXPECT(h, evt("a", "00u1", "s1", T("08:00")), SW_ELIGIBLE);
+    EXPECT(h, evt("b", "00u1", "s1", T("08:00")), SW_ELIGIBLE);
+    EXPECT(h, evt("c", "00u1", "s1", T("08:00")), SW_R_TOO_MANY_TENANTS);
+    EXPECT(h, evt("a", "00u1", "s2", T("08:01")), SW_ELIGIBLE);
+    assert_int_equal(sw_engine_store(eng(h))->tenants.count, 2);
+    assert_int_equal(sw_engine_store(eng(h))->tenants_refused, 1);
+}
+
+/* Per-tenant memory does not depend on W + L: a tenant holds cap buckets
+ * only for alerts, and only while they can change. */
+static void test_cap_buckets_lazy(void **state) {
+    (void)state;
+    harness *h = &H;
+    h->cfg.window_ms = SW_MAX_WINDOW_MS;
+    h->cfg.lateness_ms = SW_MAX_LATENESS_MS;
+    h->cfg.tenant_field = "tenant";
+    for (int i = 0; i < 1000; i++) {
+        char tenant[16];
+        snprintf(tenant, sizeof tenant, "t%d", i);
+        feed(h, evt(tenant, "00u1", "s1", T("08:00")));
+    }
+    const sw_store *st = sw_engine_store(eng(h));
+    assert_int_equal(st->tenants.count, 1000);
+    for (uint32_t i = 0; i < st->tenants.count; i++) {
+        assert_null(sw_store_tenant_at(st, i)->cap);
+        assert_int_equal(sw_store_tenant_at(st, i)->ncap, 0);
+    }
+    /* One alert: one bucket. */
+    feed(h, evt("t0", "00u1", "s2", T("08:01")));
+    feed(h, evt("t0", "00u1", "s3", T("08:02")));
+    assert_int_equal(h->na, 1);
+    assert_int_equal(sw_store_tenant_at(st, 0)->ncap, 1);
+    assert_int_equal(sw_store_tenant_at(st, 1)->ncap, 0);
+}
+
 /* One tenant's newer events never make another tenant's events late. */
 static void test_lateness_per_tenant(void **state) {
     (void)state;
@@ -1790,6 +1892,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_feed_modes_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefilter_transparent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watermark_needs_k_actors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_early, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_tenants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_buckets_lazy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_cap, setup, teardown),

@@ -23,16 +23,24 @@
             fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
     } while (0)
 
-/* A raw Okta LogEvent session start, one NDJSON line with its newline. */
-static size_t rec(char *out, size_t cap, const char *actor, const char *sid, const char *hms) {
+/* A raw Okta LogEvent session start at time (RFC 3339), one NDJSON line
+ * with its newline. */
+static size_t rec_at(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
     int n = snprintf(out, cap,
-                     "{\"uuid\":\"u-%s-%s\",\"published\":\"2026-01-05T%s.000Z\",\"eventType\":"
+                     "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":"
                      "\"user.session.start\",\"actor\":{\"id\":\"%s\",\"displayName\":\"User\","
                      "\"alternateId\":\"user@example.com\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
                      "\"outcome\":{\"result\":\"SUCCESS\"},\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
-                     actor, sid, hms, actor, sid);
+                     actor, sid, time, actor, sid);
     assert_true(n > 0 && (size_t)n < cap);
     return (size_t)n;
+}
+
+/* The same on 2026-01-05 at hms. */
+static size_t rec(char *out, size_t cap, const char *actor, const char *sid, const char *hms) {
+    char time[64];
+    snprintf(time, sizeof time, "2026-01-05T%s.000Z", hms);
+    return rec_at(out, cap, actor, sid, time);
 }
 
 /* Three sessions of 00u1 (08:00, 08:01, 08:02): exactly one alert. */
@@ -62,7 +70,7 @@ static void test_help_documents_every_flag(void **state) {
         "--window", "--min-sessions", "--allowed-lateness", "--max-alerts", "--time-field",
         "--tenant-field", "--tenant", "--exclude-prefix", "--exclude-case-insensitive",
         "--require-success", "--exclude-unknown-actor", "--max-record-bytes", "--no-prefilter",
-        "--rejects", "--summary",
+        "--rejects", "--summary", "--max-tenants", "--partitions",
     };
     for (int form = 0; form < 2; form++) {
         const char *argv[] = {"scan", form ? "-h" : "--help", NULL};
@@ -98,6 +106,149 @@ static void test_usage_errors(void **state) {
     expect_usage_error((const char *[]){"scan", "--max-record-bytes", "10", NULL}, "--max-record-bytes", NULL);
     expect_usage_error((const char *[]){"scan", "--summary", "xml", NULL}, "--summary", "xml");
     expect_usage_error((const char *[]){"scan", "--exclude-prefix", "", NULL}, "--exclude-prefix", NULL);
+    /* Upper limits: the errors say them. */
+    expect_usage_error((const char *[]){"scan", "--window", "8d", NULL}, "--window", "at most 7d");
+    expect_usage_error((const char *[]){"scan", "--allowed-lateness", "169h", NULL}, "--allowed-lateness", "at most 7d");
+    expect_usage_error((const char *[]){"scan", "--partitions", "0", NULL}, "--partitions", NULL);
+    expect_usage_error((const char *[]){"scan", "--max-tenants", "x", NULL}, "--max-tenants", NULL);
+    /* The clock bound is run's: scan has no clock. */
+    expect_usage_error((const char *[]){"scan", "--max-clock-skew", "5m", NULL}, "--max-clock-skew", NULL);
+}
+
+/* Background traffic: SW_WM_ACTORS + 1 actors of the default tenant, one
+ * session each, from 07:40 to 08:40 every 10 minutes: the tenant's
+ * watermark follows it. */
+static size_t background(char *out, size_t cap) {
+    size_t n = 0;
+    for (int m = 40; m <= 100; m += 10)
+        for (int a = 0; a < 5; a++) {
+            char actor[16], hms[16];
+            snprintf(actor, sizeof actor, "00uB%d", a);
+            snprintf(hms, sizeof hms, "%02d:%02d:%02d", 7 + m / 60, m % 60, a);
+            n += rec(out + n, cap - n, actor, "bg", hms);
+        }
+    return n;
+}
+
+/* The attack: 00uV's three sessions at 08:30, 08:35, 08:40. */
+static size_t attack(char *out, size_t cap) {
+    size_t n = 0;
+    n += rec(out + n, cap - n, "00uV", "v1", "08:30:00");
+    n += rec(out + n, cap - n, "00uV", "v2", "08:35:00");
+    n += rec(out + n, cap - n, "00uV", "v3", "08:40:00");
+    return n;
+}
+
+static char *first_alert_id(const char *out) {
+    const char *p = strstr(out, "\"alert_id\":\"");
+    assert_non_null(p);
+    return strndup(p + 12, 32);
+}
+
+/* Issue 11.1: one record dated 9999-12-31 (or one hour ahead) from another
+ * actor of the tenant must not blind it: the attack after it is found,
+ * with the alert id it has without the forged record. */
+static void test_future_record_does_not_blind(void **state) {
+    (void)state;
+    static char in[65536];
+    size_t n = background(in, sizeof in);
+    size_t head = n;
+    n += attack(in + n, sizeof in - n);
+    const char *argv[] = {"scan", "--summary", "json", NULL};
+    tu_result clean = run(argv, in, n);
+    assert_int_equal(count_lines(clean.out), 1);
+    char *want = first_alert_id(clean.out);
+
+    const char *forged[] = {"9999-12-31T23:59:59.999Z", "2026-01-05T09:00:00.000Z"};
+    for (int f = 0; f < 2; f++) {
+        static char in2[65536];
+        memcpy(in2, in, head);
+        size_t m = head;
+        /* A handful of forged records, from SW_WM_ACTORS - 1 = 3 actors. */
+        for (int a = 0; a < 3; a++) {
+            char actor[16];
+            snprintf(actor, sizeof actor, "00uF%d", a);
+            m += rec_at(in2 + m, sizeof in2 - m, actor, "f", forged[f]);
+        }
+        memcpy(in2 + m, in + head, n - head);
+        m += n - head;
+        tu_result r = run(argv, in2, m);
+        assert_int_equal(r.status, 0);
+        if (count_lines(r.out) != 1) fail_msg("forged %s: %zu alerts, want 1\n%s", forged[f], count_lines(r.out), r.err);
+        char *got = first_alert_id(r.out);
+        assert_string_equal(got, want);
+        assert_contains(r.err, "\"too_late\":0,");
+        free(got);
+        tu_result_free(&r);
+    }
+    free(want);
+    tu_result_free(&clean);
+}
+
+/* Issue 11.2: files given out of time order get one warning each, naming
+ * the file and saying what to do; files in order get none. */
+static void test_files_out_of_order_warn(void **state) {
+    (void)state;
+    static char day1[65536], day2[8192];
+    size_t n1 = background(day1, sizeof day1);
+    size_t n2 = 0;
+    for (int a = 0; a < 5; a++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00uB%d", a);
+        n2 += rec_at(day2 + n2, sizeof day2 - n2, actor, "d2", "2026-01-06T08:00:00.000Z");
+    }
+    char f1[256], f2[256];
+    snprintf(f1, sizeof f1, "%s", tu_write_temp(day1, n1));
+    snprintf(f2, sizeof f2, "%s", tu_write_temp(day2, n2));
+    const char *wrong[] = {"scan", f2, f1, NULL};
+    tu_result r = run(wrong, NULL, 0);
+    assert_int_equal(r.status, 0);
+    char want[512];
+    snprintf(want, sizeof want, "warning: %s: 35 of its 35 eligible events were too_late", f1);
+    assert_contains(r.err, want);
+    assert_contains(r.err, "pass files in time order (e.g. 'ls | sort -V') or raise --allowed-lateness");
+    assert_int_equal(tu_count(r.err, "warning:"), 1);
+    tu_result_free(&r);
+    const char *right[] = {"scan", f1, f2, NULL};
+    r = run(right, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.err, "warning"));
+    tu_result_free(&r);
+    unlink(f1);
+    unlink(f2);
+}
+
+/* Issue 11.8: the largest lateness on a 3-line file allocates nothing
+ * that grows with it, and tenants are bounded by --max-tenants. */
+static void test_tenants_bounded(void **state) {
+    (void)state;
+    char in[4096];
+    size_t n = three_sessions(in, sizeof in);
+    const char *wide[] = {"scan", "--window", "7d", "--allowed-lateness", "7d", "--summary", "json", NULL};
+    tu_result r = run(wide, in, n);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    tu_result_free(&r);
+
+    /* Three tenants, a budget of two: the third's events are rejected. */
+    static char many[8192];
+    size_t m = 0;
+    for (int t = 0; t < 3; t++) {
+        char line[1024];
+        size_t k = rec(line, sizeof line, "00u1", "s1", "08:00:00");
+        char tenant[32];
+        snprintf(tenant, sizeof tenant, "{\"tenant\":\"t%d\",", t);
+        memcpy(many + m, tenant, strlen(tenant));
+        memcpy(many + m + strlen(tenant), line + 1, k - 1);
+        m += strlen(tenant) + k - 1;
+    }
+    const char *capped[] = {"scan", "--tenant-field", "tenant", "--max-tenants", "2", "--summary", "json", NULL};
+    r = run(capped, many, m);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "\"eligible\":2,");
+    assert_contains(r.err, "\"too_many_tenants\":1}");
+    assert_contains(r.err, "beyond --max-tenants 2");
+    tu_result_free(&r);
 }
 
 /* 3 sessions on stdin: one alert line; the JSON summary is one line on stderr. */
@@ -373,6 +524,9 @@ int main(void) {
         cmocka_unit_test(test_stolen_session_sample),
         cmocka_unit_test(test_time_field_ingested),
         cmocka_unit_test(test_rule_flags),
+        cmocka_unit_test(test_future_record_does_not_blind),
+        cmocka_unit_test(test_files_out_of_order_warn),
+        cmocka_unit_test(test_tenants_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
