@@ -450,6 +450,95 @@ static void test_corrupt_values_skipped(void **state) {
     sw_store_destroy(&b);
 }
 
+/* Issue 12.2: state restored from Redis carries nothing beyond the clock
+ * + skew.  A tenant poisoned by forged far-future records (as an older
+ * build wrote it) loses those top-list entries, keys and cap buckets, in
+ * either tenant layout; the rest is kept and the watermark rebuilt from
+ * the keys. */
+static void test_restore_drops_future(void **state) {
+    (void)state;
+    const int64_t far = 253402300799999LL; /* 9999-12-31T23:59:59.999Z */
+    sw_store a, b, d;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    sw_store_track(&a);
+    for (int i = 0; i < SW_WM_ACTORS; i++) {
+        char actor[32];
+        snprintf(actor, sizeof actor, "00u-forged%d", i);
+        observe(&a, 1, "", 0, actor, far, "f", "x");
+    }
+    observe(&a, 1, "", 0, "00u-ok0", T0, "s1", "x");
+    observe(&a, 1, "", 0, "00u-ok1", T0 + MIN, "s1", "x");
+    sw_tenant *ta = sw_store_tenant(&a, "", 0);
+    assert_int_equal(ta->watermark, far); /* poisoned: every later event would be too late */
+    assert_int_equal(sw_store_cap_take(&a, ta, far, 100), 1);
+    assert_int_equal(sw_store_cap_take(&a, ta, T0, 100), 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+
+    const int64_t bound = T0 + 60 * MIN; /* the clock + skew of the restoring worker */
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    assert_same_state(&a, &b);
+    /* 4 top-list entries, 4 keys and 1 cap bucket beyond the bound. */
+    assert_int_equal(sw_store_restored(&b, bound), 2 * SW_WM_ACTORS + 1);
+    sw_tenant *tb = sw_store_tenant(&b, "", 0);
+    assert_int_equal(tb->ntop, 2); /* rebuilt from the two keys kept */
+    assert_int_equal(tb->watermark, SW_TIME_NONE);
+    assert_int_equal(sw_store_horizon(&b, tb), INT64_MIN); /* nothing is too late */
+    assert_int_equal(tb->ncap, 1);
+    assert_int_equal(tb->cap[0].bucket, T0 / SW_CAP_BUCKET_MS);
+    assert_null(find_user(&b, "", 0, "00u-forged0"));
+    assert_non_null(find_user(&b, "", 0, "00u-ok1"));
+    assert_int_equal(sw_store_users(&b), 2);
+
+    /* The tenant as an older build wrote it: layout 1, watermark far, one
+     * bucket now and one far.  Its watermark is not kept; the keys give
+     * the top list. */
+    char v1[1 + 8 + 4 + 2 * 12];
+    int64_t buckets[2] = {T0 / SW_CAP_BUCKET_MS, far / SW_CAP_BUCKET_MS};
+    uint32_t nslots = 2, counts[2] = {5, 7};
+    v1[0] = 1;
+    memcpy(v1 + 1, &far, 8);
+    memcpy(v1 + 9, &nslots, 4);
+    for (int i = 0; i < 2; i++) {
+        memcpy(v1 + 13 + 12 * i, &buckets[i], 8);
+        memcpy(v1 + 13 + 12 * i + 8, &counts[i], 4);
+    }
+    const char *argv[] = {"HSET", sw_ckpt_key(c, 1), "", v1};
+    size_t lens[] = {4, strlen(sw_ckpt_key(c, 1)), 0, sizeof v1};
+    redisReply *rep = sw_redis_cmd(&conn, 4, argv, lens);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+    freeReplyObject(rep);
+    assert_int_equal(sw_store_init(&d, W, L), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &d, 5, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.corrupt, 0);
+    sw_tenant *td = sw_store_tenant(&d, "", 0);
+    assert_int_equal(td->ntop, 0);
+    assert_int_equal(td->watermark, SW_TIME_NONE);
+    assert_int_equal(td->ncap, 2);
+    assert_int_equal(sw_store_restored(&d, bound), SW_WM_ACTORS + 1); /* the far keys and bucket */
+    assert_int_equal(td->ntop, 2);
+    assert_int_equal(td->top[0].time, T0 + MIN);
+    assert_int_equal(td->top[1].time, T0);
+    assert_int_equal(td->ncap, 1);
+    assert_int_equal(td->cap[0].count, 5);
+    /* Without a bound (INT64_MAX) a restore keeps everything. */
+    sw_store_destroy(&b);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_store_restored(&b, INT64_MAX), 0);
+    assert_int_equal(sw_store_users(&b), SW_WM_ACTORS + 2);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+    sw_store_destroy(&d);
+}
+
 /* Redis gone: every call says UNAVAILABLE, none crashes; back: works. */
 static void test_unavailable_then_back(void **state) {
     (void)state;
@@ -657,6 +746,7 @@ int main(void) {
         cmocka_unit_test_setup(test_no_checkpoint_drops_leftovers, flush_db),
         cmocka_unit_test_setup(test_corrupt_values_skipped, flush_db),
         cmocka_unit_test_setup(test_unavailable_then_back, flush_db),
+        cmocka_unit_test_setup(test_restore_drops_future, flush_db),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }
