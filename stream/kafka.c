@@ -205,8 +205,11 @@ rd_kafka_t *sw_kafka_producer(rd_kafka_conf_t *conf,
      * (consistent_random, crc32) is replaced unless -X chose another. */
     char part[64];
     size_t n = sizeof part;
-    int default_partitioner = rd_kafka_conf_get(conf, "partitioner", part, &n) == RD_KAFKA_CONF_OK &&
-                              strcmp(part, "consistent_random") == 0;
+    /* Until a topic property is set the conf has no topic part, and
+     * rd_kafka_conf_get says UNKNOWN: librdkafka's default then too. */
+    rd_kafka_conf_res_t got = rd_kafka_conf_get(conf, "partitioner", part, &n);
+    int default_partitioner = got == RD_KAFKA_CONF_UNKNOWN ||
+                              (got == RD_KAFKA_CONF_OK && strcmp(part, "consistent_random") == 0);
     if (set(conf, "", "enable.idempotence", "true", err, errlen) != 0 ||
         set(conf, "", "acks", "all", err, errlen) != 0 ||
         (default_partitioner && set(conf, "", "partitioner", "murmur2_random", err, errlen) != 0)) {
