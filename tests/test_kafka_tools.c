@@ -864,6 +864,158 @@ static void test_replay_then_run_equals_scan(void **state) {
     sw_mockcluster_stop(m);
 }
 
+/* The alert ids of sc's alerts and of the alerts topic are the same set,
+ * each once. */
+static void assert_same_ids(const char *scan_out, const krecs *k) {
+    size_t expect = tu_count(scan_out, "\"alert_id\"");
+    if (k->n != expect) fail_msg("%zu alerts on the topic, scan printed %zu", k->n, expect);
+    for (size_t i = 0; i < k->n; i++) {
+        const char *id = strstr(k->r[i].val, "\"alert_id\":\"");
+        assert_non_null(id);
+        char want[64];
+        snprintf(want, sizeof want, "\"alert_id\":\"%.32s\"", id + 12);
+        assert_int_equal(tu_count(scan_out, want), 1);
+        for (size_t j = 0; j < i; j++) assert_lacks(k->r[j].val, want);
+    }
+}
+
+/* Issue 12.6: run judges lateness and the alert cap per (tenant,
+ * partition), one engine per partition; scan --partitions N emulates that
+ * exactly.  A generated file with its first sixth repeated at the end
+ * (late events) and --max-alerts 1 (the cap bites): replayed into 6
+ * partitions and consumed by run, it gives exactly scan --partitions 6's
+ * alert ids, and more alerts than scan's per-tenant default. */
+static void test_partitions_scan_equals_run(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("events", 6);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 2, err, sizeof err) != 0) fail_msg("%s", err);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    char file[64], truth[64];
+    snprintf(file, sizeof file, "%s", tu_write_temp("", 0));
+    snprintf(truth, sizeof truth, "%s", tu_write_temp("", 0));
+    const char *gen[] = {"gen", "--seed", "21", "--users", "60", "--hours", "2", "--attack-rate", "0.5",
+                         "--out", file, "--truth", truth, NULL};
+    tu_result r = run_ok(gen);
+    tu_result_free(&r);
+    size_t flen = 0;
+    char *data = tu_read_file(file, &flen);
+    assert_non_null(data);
+    size_t lines = tu_count(data, "\n"), cut = 0;
+    for (size_t i = 0; i < lines / 6; i++) cut = (size_t)(strchr(data + cut, '\n') - data) + 1;
+    FILE *f = fopen(file, "a");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, cut, f), cut);
+    fclose(f);
+    free(data);
+
+    const char *scan6[] = {"scan", "--partitions", "6", "--max-alerts", "1", "--summary", "json", file, NULL};
+    tu_result sc = run_ok(scan6);
+    const char *scan1[] = {"scan", "--max-alerts", "1", "--summary", "json", file, NULL};
+    tu_result sc1 = run_ok(scan1);
+    long late = json_count(sc.err, "too_late"), alerts6 = json_count(sc.err, "alerts");
+    assert_true(late > 20);
+    assert_true(json_count(sc.err, "alerts_capped") > 20);
+    assert_int_equal(json_count(sc1.err, "too_late"), late);
+    assert_true(alerts6 > json_count(sc1.err, "alerts")); /* the cap is per partition in run */
+
+    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", file, NULL};
+    r = run_ok(replay);
+    tu_result_free(&r);
+    const char *run[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
+                         "--group", "parts", "--threads", "1", "--exit-at-end", "--status-interval", "0",
+                         "--max-alerts", "1", "--summary", "json", NULL};
+    r = run_ok(run);
+    assert_int_equal(json_count(r.err, "alerts"), alerts6);
+    assert_int_equal(json_count(r.err, "too_late"), late);
+    assert_int_equal(json_count(r.err, "alerts_capped"), json_count(sc.err, "alerts_capped"));
+    tu_result_free(&r);
+    krecs k = consume_all(brokers, "alerts");
+    assert_same_ids(sc.out, &k);
+    krecs_free(&k);
+    tu_result_free(&sc);
+    tu_result_free(&sc1);
+    unlink(file);
+    unlink(truth);
+    sw_mockcluster_stop(m);
+}
+
+/* A raw session start at time, one NDJSON line. */
+static int ss_line(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
+    return snprintf(out, cap,
+                    "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":\"user.session.start\","
+                    "\"actor\":{\"id\":\"%s\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
+                    "\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
+                    actor, sid, time, actor, sid);
+}
+
+/* Issue 11.1 / 12.2 in run: three actors' records dated 9999-12-31 are
+ * rejected too_early (never counted); three more dated an hour ahead of
+ * the stream are eligible but cannot move the watermark (fewer than
+ * SW_WM_ACTORS actors); the attack after them is found with the alert id
+ * scan gives without any of them. */
+static void test_run_future_records(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("events", 1);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    static char clean[65536], forged[65536];
+    size_t nc = 0, nf = 0;
+    char line[1024], time[64];
+    for (int mnt = 40; mnt <= 100; mnt += 10) /* background: 5 actors, 07:40 .. 08:40 */
+        for (int a = 0; a < 5; a++) {
+            char actor[16];
+            snprintf(actor, sizeof actor, "00uB%d", a);
+            snprintf(time, sizeof time, "2026-01-05T%02d:%02d:%02d.000Z", 7 + mnt / 60, mnt % 60, a);
+            int k = ss_line(line, sizeof line, actor, "bg", time);
+            memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
+            memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        }
+    for (int a = 0; a < 3; a++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00uF%d", a);
+        int k = ss_line(line, sizeof line, actor, "f", "9999-12-31T23:59:59.999Z");
+        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        snprintf(actor, sizeof actor, "00uH%d", a);
+        k = ss_line(line, sizeof line, actor, "h", "2026-01-05T09:40:00.000Z");
+        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+    }
+    const char *attack[] = {"2026-01-05T08:30:00.000Z", "2026-01-05T08:35:00.000Z", "2026-01-05T08:40:00.000Z"};
+    for (int i = 0; i < 3; i++) {
+        char sid[8];
+        snprintf(sid, sizeof sid, "v%d", i);
+        int k = ss_line(line, sizeof line, "00uV", sid, attack[i]);
+        memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
+        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+    }
+    char cfile[64], ffile[64];
+    snprintf(cfile, sizeof cfile, "%s", tu_write_temp(clean, nc));
+    snprintf(ffile, sizeof ffile, "%s", tu_write_temp(forged, nf));
+    const char *scan[] = {"scan", cfile, NULL};
+    tu_result sc = run_ok(scan);
+    assert_int_equal(tu_count(sc.out, "\"alert_id\""), 1);
+
+    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", ffile, NULL};
+    tu_result r = run_ok(replay);
+    tu_result_free(&r);
+    const char *run[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
+                         "--group", "future", "--threads", "1", "--exit-at-end", "--status-interval", "0",
+                         "--summary", "json", NULL};
+    r = run_ok(run);
+    assert_int_equal(json_count(r.err, "too_early"), 3);
+    assert_int_equal(json_count(r.err, "too_late"), 0);
+    assert_int_equal(json_count(r.err, "alerts"), 1);
+    tu_result_free(&r);
+    krecs k = consume_all(brokers, "alerts");
+    assert_same_ids(sc.out, &k);
+    krecs_free(&k);
+    tu_result_free(&sc);
+    unlink(cfile);
+    unlink(ffile);
+    sw_mockcluster_stop(m);
+}
+
 /* The README's run command: `demo` finds every injected attack, alerts on
  * no one else, and every alert it printed reached the alerts topic. */
 static void test_demo_finds_every_attack(void **state) {
@@ -1012,6 +1164,8 @@ int main(void) {
         cmocka_unit_test(test_replay_dead_broker_fails),
         cmocka_unit_test(test_gen_to_kafka_matches_file),
         cmocka_unit_test(test_replay_then_run_equals_scan),
+        cmocka_unit_test(test_partitions_scan_equals_run),
+        cmocka_unit_test(test_run_future_records),
         cmocka_unit_test(test_demo_finds_every_attack),
         cmocka_unit_test(test_repartition_usage),
         cmocka_unit_test(test_repartition_keeps_eligible),
