@@ -177,9 +177,19 @@ static void on_alert(void *ud, const sw_alert_out *a) {
 
 /* A rejected record goes to --dlq-topic as it came (key and value), with
  * its reason; what does not fit in a message is cut and says so. */
+/* Rare rejections that need the operator: said once per process. */
+static void warn_once(const worker *w, sw_verdict why) {
+    static atomic_flag tenants_warned = ATOMIC_FLAG_INIT;
+    if (why == SW_R_TOO_MANY_TENANTS && !atomic_flag_test_and_set(&tenants_warned))
+        sw_log(SW_LOG_WARN, "worker %d: more tenants than --max-tenants %" PRIu64 ": events of further tenants are "
+                        "rejected as too_many_tenants (raise --max-tenants; 0 = no limit)",
+               w->index, w->run->o->cfg->max_tenants);
+}
+
 static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
     part *p = ud;
     worker *w = p->w;
+    if (why == SW_R_TOO_MANY_TENANTS) warn_once(w, why);
     const char *dlq = w->run->o->dlq_topic;
     if (!dlq) return;
     const rd_kafka_message_t *m = w->msg;
