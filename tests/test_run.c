@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "checkpoint.h"
 #include "extract.h"
 #include "kafka.h"
 #include "mockcluster.h"
@@ -1087,6 +1088,56 @@ static void test_member_joins_mid_stream(void **state) {
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
+/* Issue 12.2: a checkpoint whose default tenant was poisoned by records of
+ * 4 actors dated 9999-12-31 (as an older build wrote it, at offset 0 of
+ * every partition).  run drops what lies beyond its clock + skew when it
+ * restores, says so, and finds every alert of the stream; with the
+ * poisoned watermark kept, every event would be too_late. */
+static void test_restore_drops_future_state(void **state) {
+    (void)state;
+    sw_redis_target t;
+    sw_redis conn;
+    char err[700];
+    assert_int_equal(sw_redis_parse_url(redis.url, &t, err, sizeof err), 0);
+    sw_redis_init(&conn, &t, 5000);
+    for (int32_t p = 0; p < IN_PARTS; p++) {
+        sw_store st;
+        assert_int_equal(sw_store_init(&st, 35 * 60000LL, 10 * 60000LL), 0);
+        sw_store_track(&st);
+        sw_tenant *ten = sw_store_tenant(&st, "", 0);
+        assert_non_null(ten);
+        for (int i = 0; i < 4; i++) {
+            char actor[16];
+            snprintf(actor, sizeof actor, "00uForged%d", i);
+            sw_store_advance_actor(ten, actor, strlen(actor), 253402300799999LL);
+            sw_user *u = sw_store_user(&st, ten, actor, strlen(actor));
+            assert_non_null(u);
+            u->max_time = 253402300799999LL;
+            sw_store_touch(&st, u);
+        }
+        assert_true(ten->watermark > 0);
+        sw_ckpt *c = sw_ckpt_new("g-future", IN, p, "an-older-build");
+        assert_non_null(c);
+        int64_t off;
+        sw_ckpt_stats cs;
+        assert_int_equal(sw_ckpt_claim(c, &conn, 3600000, &off, err, sizeof err), SW_CKPT_OK);
+        assert_int_equal(sw_ckpt_write(c, &conn, &st, 0, 3600000, &cs, err, sizeof err), SW_CKPT_OK);
+        sw_ckpt_free(c);
+        sw_store_destroy(&st);
+    }
+    sw_redis_close(&conn);
+    sw_redis_target_free(&t);
+
+    produce_all(&data_a);
+    const char *extra[] = {REDIS_RUN_ARGS, NULL};
+    char *out = run_to_end("g-future", ALERTS, extra);
+    assert_contains(out, "state restored from Redis");
+    assert_contains(out, "were dated after the clock + --max-clock-skew and were dropped");
+    assert_contains(out, "\"too_late\":0,");
+    free(out);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
 /* A clean restart mid-window: the restarted worker resumes with the state. */
 static void test_restart_mid_window(void **state) {
     (void)state;
@@ -1244,6 +1295,7 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_member_joins_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_restart_mid_window, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_restore_drops_future_state, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_sigkill_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream_eager, redis_setup, redis_teardown),
