@@ -159,7 +159,7 @@ static void test_future_record_does_not_blind(void **state) {
     assert_int_equal(count_lines(clean.out), 1);
     char *want = first_alert_id(clean.out);
 
-    const char *forged[] = {"9999-12-31T23:59:59.999Z", "2026-01-05T09:00:00.000Z"};
+    const char *forged[] = {"9999-12-31T23:59:59.999Z", "2026-01-05T09:40:00.000Z"}; /* +1 h */
     for (int f = 0; f < 2; f++) {
         static char in2[65536];
         memcpy(in2, in, head);
