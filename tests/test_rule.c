@@ -985,7 +985,7 @@ static void test_too_early(void **state) {
     EXPECT(h, ev("00u1", "U", "s1", "2026-01-06T11:51:40.000Z"), SW_ELIGIBLE);
     assert_int_equal(cnt(h)->verdict[SW_R_TOO_EARLY], 2);
     assert_int_equal(sw_engine_future_limit(eng(h)), clock_a() + 5 * 60000);
-    /* The clock moves on: so does the bound. */
+    /* Without a skew (scan) there is no bound. */
     h->cfg.max_clock_skew_ms = 0;
     assert_int_equal(sw_engine_future_limit(eng(h)), INT64_MAX);
 }
