@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -14,6 +15,28 @@ int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\n(see 'sessionwatch %s --help')\n", cmd);
     return 2;
+}
+
+/* stat of a path, or of stdin/stdout for "-"/NULL; false when there is none. */
+static bool stat_of(const char *path, int std_fd, struct stat *st) {
+    return path && strcmp(path, "-") != 0 ? stat(path, st) == 0 : fstat(std_fd, st) == 0;
+}
+
+int sw_cli_output_not_input(const char *cmd, const char *out_flag, const char *out, char *const *inputs,
+                            int ninputs) {
+    struct stat o, in;
+    if (!stat_of(out, 1, &o)) return 0; /* not there yet: not an input either */
+    /* A terminal, pipe or /dev/null on both sides is not one file's bytes. */
+    if (!S_ISREG(o.st_mode)) return 0;
+    for (int i = 0; i < ninputs; i++) {
+        if (!stat_of(inputs[i], 0, &in) || in.st_dev != o.st_dev || in.st_ino != o.st_ino) continue;
+        const char *in_name = strcmp(inputs[i], "-") == 0 ? "stdin" : inputs[i];
+        if (out) return sw_cli_error(cmd, "%s %s is also the input %s: writing it would destroy that input; "
+                                          "write to another file", out_flag, out, in_name);
+        return sw_cli_error(cmd, "stdout is the input %s: writing alerts there would destroy that input; "
+                                 "redirect stdout to another file", in_name);
+    }
+    return 0;
 }
 
 int sw_arg_value(sw_args *a, const char *name, const char **val) {

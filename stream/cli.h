@@ -39,6 +39,14 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time);
 /* The rule flags' help, one flag per line. */
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time);
 
+/* Refuses an output that is also an input: a truncated or appended-to
+ * input is lost or read forever.  out is a path, or NULL for stdout;
+ * inputs are paths, "-" for stdin.  Compared by device and inode (so a
+ * second name, a symlink or /dev/fd/N is caught), only for outputs that
+ * exist already.  0, or 2 with a message naming both. */
+int sw_cli_output_not_input(const char *cmd, const char *out_flag, const char *out, char *const *inputs,
+                            int ninputs);
+
 /* Prints "sessionwatch CMD: <message>" and a hint to use --help; returns 2. */
 int sw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -197,6 +198,51 @@ static void test_rejects_file(void **state) {
     free(in);
 }
 
+/* An output that names an input is refused before anything is written:
+ * --rejects as the input, under another name (a symlink), and stdout
+ * appended to the input.  The input keeps every byte. */
+static void test_output_is_input(void **state) {
+    (void)state;
+    char in[4096], path[64], link[80], cmd[512];
+    size_t n = three_sessions(in, sizeof in);
+    snprintf(path, sizeof path, "%s", tu_write_temp(in, n));
+    const char *argv[] = {"scan", "--rejects", path, path, NULL};
+    tu_result r = run(argv, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--rejects");
+    assert_contains(r.err, "is also the input");
+    assert_int_equal(r.out_len, 0);
+    tu_result_free(&r);
+
+    snprintf(link, sizeof link, "%s.link", path);
+    assert_int_equal(symlink(path, link), 0);
+    const char *argv2[] = {"scan", "--rejects", link, "-", path, NULL};
+    r = run(argv2, "", 0);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, path);
+    tu_result_free(&r);
+
+    snprintf(cmd, sizeof cmd, "'%s' scan '%s' >>'%s' 2>/dev/null", SW_BINARY, path, path);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+
+    size_t len;
+    char *after = tu_read_file(path, &len);
+    assert_non_null(after);
+    assert_int_equal(len, n);
+    assert_memory_equal(after, in, n);
+    free(after);
+    /* Another file is still fine. */
+    const char *argv3[] = {"scan", "--rejects", "/dev/null", path, NULL};
+    r = run(argv3, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    tu_result_free(&r);
+    unlink(link);
+    unlink(path);
+}
+
 static void test_missing_file(void **state) {
     (void)state;
     const char *argv[] = {"scan", "/nonexistent/sessionwatch-input.ndjson", NULL};
@@ -367,6 +413,7 @@ int main(void) {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_stdin_alert_and_summary),
         cmocka_unit_test(test_rejects_file),
+        cmocka_unit_test(test_output_is_input),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_oversize_line),
         cmocka_unit_test(test_input_conventions),
