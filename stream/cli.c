@@ -197,6 +197,15 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
     return 0;
 }
 
+int sw_cli_rule_check(const char *cmd, const sw_config *c) {
+    if (c->tenant && c->tenant_field)
+        return sw_cli_error(cmd, "--tenant %.200s and --tenant-field %.200s exclude each other: give --tenant NAME when "
+                                 "every record belongs to one tenant, or --tenant-field PATH to read the tenant "
+                                 "from each record, not both",
+                            c->tenant, c->tenant_field);
+    return 0;
+}
+
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
     fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v207):\n"
           "  --window DUR              distinct sessions are counted within DUR of the user's newest\n"
@@ -216,7 +225,7 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
     fputs("  --tenant-field PATH       dotted path of the tenant in each record (e.g. organization.id;\n"
           "                            for EventBridge the envelope first, then detail); a missing\n"
           "                            tenant is the default tenant \"\"\n"
-          "  --tenant NAME             every record belongs to tenant NAME\n"
+          "  --tenant NAME             every record belongs to tenant NAME (not with --tenant-field)\n"
           "  --exclude-prefix P        exclude actors whose id or display name starts with P;\n"
           "                            repeatable, replaces the default list (okta)\n"
           "  --exclude-case-insensitive  compare the exclusion prefixes ignoring ASCII case\n"

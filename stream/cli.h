@@ -36,6 +36,12 @@ int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
  * --time-field kafka. */
 int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time);
 
+/* After every rule flag is parsed: the combinations that cannot mean
+ * anything, whatever their sources.  --tenant and --tenant-field exclude
+ * each other (the fixed tenant would silently win).  0, or 2 with a
+ * message saying what to do. */
+int sw_cli_rule_check(const char *cmd, const sw_config *c);
+
 /* The rule flags' help, one flag per line. */
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time);
 

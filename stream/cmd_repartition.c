@@ -266,6 +266,7 @@ int sw_cmd_repartition(int argc, char **argv) {
             return sw_cli_error(a.cmd, "unknown argument '%s'", arg);
         }
     }
+    if (sw_cli_rule_check(a.cmd, &cfg)) return 2;
     if (!topic || !out_topic) return sw_cli_error(a.cmd, "--topic and --output-topic are required");
     if (strcmp(topic, out_topic) == 0)
         return sw_cli_error(a.cmd, "--output-topic must differ from --topic (it would read its own output)");

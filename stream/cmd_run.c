@@ -212,6 +212,11 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
                         "try 'sessionwatch mock-broker' for a local cluster\n");
         return 2;
     }
+    if (sw_cli_rule_check("run", &ra->cfg)) {
+        blame_flag(st, "--tenant");
+        blame_flag(st, "--tenant-field");
+        return 2;
+    }
     if (!*ra->group) return BAD("--group", "--group needs a non-empty value");
     const char *const names[][2] = {{"--topic", ra->topic}, {"--alerts-topic", ra->alerts}, {"--dlq-topic", ra->dlq}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

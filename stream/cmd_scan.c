@@ -116,6 +116,11 @@ int sw_cmd_scan(int argc, char **argv) {
         }
         files[nfiles++] = argv[a.i++];
     }
+    int bad_rule = sw_cli_rule_check("scan", &cfg);
+    if (bad_rule) {
+        free(files);
+        return bad_rule;
+    }
     if (strcmp(summary, "text") != 0 && strcmp(summary, "json") != 0) {
         free(files);
         return sw_cli_error("scan", "--summary: '%s' is not text or json", summary);

@@ -19,7 +19,8 @@
 static const char *const VARS[] = {"SESSIONWATCH_TOPIC", "SESSIONWATCH_THREADS", "SESSIONWATCH_EXIT_AT_END",
                                    "SESSIONWATCH_BROKERS", "SESSIONWATCH_CONFIG", "SESSIONWATCH_KAFKA_SASL_PASSWORD",
                                    "SESSIONWATCH_KAFKA_SECURITY_PROTOCOL", "SESSIONWATCH_STATE",
-                                   "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", NULL};
+                                   "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", "SESSIONWATCH_TENANT",
+                                   "SESSIONWATCH_TENANT_FIELD", NULL};
 
 static int clean_env(void **state) {
     (void)state;
@@ -190,6 +191,14 @@ static void test_invalid_values(void **state) {
         {NULL, NULL, NULL, {"config", "print", "--config", "/nonexistent/sw.ini", NULL},
          {"--config: cannot read /nonexistent/sw.ini", NULL, NULL}},
         {NULL, NULL, NULL, {"config", "frobnicate", NULL}, {"unknown subcommand 'frobnicate'", NULL, NULL}},
+        /* --tenant and --tenant-field together, from any mix of sources:
+         * refused, naming where each came from. */
+        {NULL, NULL, NULL, {"run", "--brokers", "b:1", "--tenant", "acme", "--tenant-field", "org.id", NULL},
+         {"--tenant acme and --tenant-field org.id exclude each other", "not both", NULL}},
+        {"SESSIONWATCH_TENANT", "acme", NULL, {"config", "print", "--brokers", "b:1", "--tenant-field", "org.id", NULL},
+         {"exclude each other", "(that value comes from SESSIONWATCH_TENANT)", NULL}},
+        {"SESSIONWATCH_TENANT_FIELD", "org.id", "[run]\ntenant = acme\n", {"run", "--brokers", "b:1", NULL},
+         {"exclude each other", ":2)", "(that value comes from SESSIONWATCH_TENANT_FIELD)"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         clean_env(NULL);

@@ -653,6 +653,8 @@ static void test_replay_usage_errors(void **state) {
     expect_exit(badtopic, 2, "--topic: 'no spaces' is not a Kafka topic name", NULL);
     const char *nofile[] = {"replay", "--brokers", "h:1", "--topic", "t", "/nonexistent/file", NULL};
     expect_exit(nofile, 1, "cannot open /nonexistent/file", NULL);
+    const char *tenants[] = {"replay", "--brokers", "h:1", "--topic", "t", "--tenant=a", "--tenant-field=o", NULL};
+    expect_exit(tenants, 2, "--tenant a and --tenant-field o exclude each other", NULL);
 }
 
 static void test_replay_rate_and_message_size(void **state) {
@@ -965,6 +967,9 @@ static void test_repartition_usage(void **state) {
     expect_exit(missing, 2, "--output-topic are required", NULL);
     const char *group[] = {"repartition", "--topic", "a", "--output-topic", "b", "--group=", NULL};
     expect_exit(group, 2, "--group: a consumer group name cannot be empty", NULL);
+    const char *tenants[] = {"repartition", "--brokers", "h:1", "--topic", "a", "--output-topic", "b",
+                             "--tenant-field", "o", "--tenant", "a", NULL};
+    expect_exit(tenants, 2, "exclude each other", NULL);
 }
 
 static void test_repartition_stops_on_sigterm(void **state) {

@@ -99,6 +99,9 @@ static void test_usage_errors(void **state) {
     expect_usage_error((const char *[]){"scan", "--max-record-bytes", "10", NULL}, "--max-record-bytes", NULL);
     expect_usage_error((const char *[]){"scan", "--summary", "xml", NULL}, "--summary", "xml");
     expect_usage_error((const char *[]){"scan", "--exclude-prefix", "", NULL}, "--exclude-prefix", NULL);
+    /* The fixed tenant used to win silently over the field. */
+    expect_usage_error((const char *[]){"scan", "--tenant", "a", "--tenant-field", "org.id", NULL}, "--tenant-field",
+                       "exclude each other");
 }
 
 /* 3 sessions on stdin: one alert line; the JSON summary is one line on stderr. */
