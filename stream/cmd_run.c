@@ -131,7 +131,7 @@ static const sw_setting RUN_SETTINGS[] = {
     {"--exclude-case-insensitive", false, "false"},
     {"--require-success", false, "false"},
     {"--exclude-unknown-actor", false, "false"},
-    {"--max-record-bytes", true, "1MiB"},
+    {"--max-record-bytes", true, "8MiB"},
     {"--max-tracked-users", true, "10000000"},
     {"--no-prefilter", false, "false"},
 };
