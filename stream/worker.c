@@ -880,7 +880,7 @@ static int set(rd_kafka_conf_t *c, const char *name, const char *value, char *er
 
 static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     const sw_run_opts *o = w->run->o;
-    rd_kafka_conf_t *c = sw_kafka_conf(o->kafka, err, errlen);
+    rd_kafka_conf_t *c = sw_kafka_conf(o->kafka, RD_KAFKA_CONSUMER, err, errlen);
     if (!c) return NULL;
     char client_id[64], stats_ms[32];
     snprintf(client_id, sizeof client_id, "sessionwatch-run-%d", w->index);
@@ -908,11 +908,8 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     rd_kafka_conf_set_stats_cb(c, on_stats);
     rd_kafka_conf_set_error_cb(c, on_error);
     rd_kafka_conf_set_log_cb(c, on_rdlog);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen);
-    if (!rk) {
-        rd_kafka_conf_destroy(c);
-        return NULL;
-    }
+    rd_kafka_t *rk = sw_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen); /* masks secrets in its error */
+    if (!rk) return NULL;
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
@@ -1034,7 +1031,7 @@ int sw_run(const sw_run_opts *o) {
     char err[512];
     int64_t t0 = mono_ms();
     run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}};
-    rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, err, sizeof err);
+    rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, RD_KAFKA_PRODUCER, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {
         rd_kafka_conf_destroy(pc);

@@ -151,7 +151,9 @@ static void test_secrets_masked(void **state) {
     (void)state;
     setenv("SESSIONWATCH_KAFKA_SASL_PASSWORD", "hunter2-kafka", 1);
     const char *argv[] = {"config", "print", "--brokers", "b:1", "--state", "redis://alice:hunter2-redis@cache:6380/1",
-                          "-X", "ssl.key.password=hunter2-x", NULL};
+                          "-X", "ssl.key.password=hunter2-x", "-X", "sasl.jaas.config=password=hunter2-jaas",
+                          "-X", "sasl.username=hunter2-user", "-X", "sasl.oauthbearer.extensions=k=hunter2-ext",
+                          "-X", "security.protocol=SASL_SSL", NULL};
     tu_result r = print(argv);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out, "hunter2"));
@@ -159,6 +161,10 @@ static void test_secrets_masked(void **state) {
     expect_setting(r.out, "state", "redis://alice:***@cache:6380/1", "flag");
     assert_non_null(strstr(r.out, "sasl.password            = ***"));
     assert_non_null(strstr(r.out, "ssl.key.password         = ***"));
+    assert_non_null(strstr(r.out, "sasl.jaas.config         = ***"));
+    assert_non_null(strstr(r.out, "sasl.username            = ***"));
+    assert_non_null(strstr(r.out, "sasl.oauthbearer.extensions = ***"));
+    assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL")); /* not a secret: shown */
     assert_non_null(strstr(r.out, "; redis password: set (masked)"));
     tu_result_free(&r);
 }
