@@ -169,6 +169,52 @@ int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const c
     return set(conf, "", key, val, err, errlen);
 }
 
+sw_topic_state sw_kafka_topic_state(const struct rd_kafka_metadata *md, const char *topic) {
+    for (int i = 0; md && i < md->topic_cnt; i++) {
+        const rd_kafka_metadata_topic_t *t = &md->topics[i];
+        if (!t->topic || strcmp(t->topic, topic) != 0) continue;
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+            return SW_TOPIC_MISSING;
+        return t->err == RD_KAFKA_RESP_ERR_NO_ERROR && t->partition_cnt > 0 ? SW_TOPIC_EXISTS : SW_TOPIC_UNDECIDED;
+    }
+    return SW_TOPIC_UNDECIDED;
+}
+
+/* The check's own client says nothing: the run's clients log the same
+ * connection trouble in the run's log format. */
+static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+int sw_kafka_check_topics(const sw_kafka_opts *k, const char *const *topics, size_t n, int timeout_ms, char *err,
+                          size_t errlen) {
+    char why[512];
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_PRODUCER, why, sizeof why);
+    if (!conf) return 0; /* the run's own clients report it */
+    rd_kafka_conf_set_log_cb(conf, quiet_log);
+    rd_kafka_t *rk = sw_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!rk) return 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!topics[i]) continue;
+        rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topics[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (!t || rd_kafka_metadata(rk, 0, t, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (t) rd_kafka_topic_destroy(t);
+            break; /* no answer: undecided, and the next topic would wait as long */
+        }
+        if (sw_kafka_topic_state(md, topics[i]) == SW_TOPIC_MISSING) {
+            snprintf(err, errlen, "topic %s does not exist and the brokers do not create it: create it (e.g. "
+                     "kafka-topics.sh --create --topic %s --partitions N), then start again", topics[i], topics[i]);
+            rc = -1;
+        }
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(t);
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 bool sw_kafka_topic_name_ok(const char *t) {
     size_t n = strlen(t);
     if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) return false;

@@ -66,6 +66,22 @@ rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, cha
 int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const char *key,
                           const char *val, char *err, size_t errlen);
 
+/* What a metadata reply says of one topic: listed with partitions
+ * (EXISTS), listed as unknown to the broker (MISSING), or anything else:
+ * not listed, not authorized, no leader yet (UNDECIDED: not for a start-up
+ * check to judge; the client keeps trying). */
+typedef enum { SW_TOPIC_UNDECIDED = 0, SW_TOPIC_EXISTS, SW_TOPIC_MISSING } sw_topic_state;
+sw_topic_state sw_kafka_topic_state(const struct rd_kafka_metadata *md, const char *topic);
+
+/* Asks the brokers about each topic as a producer with this configuration
+ * would (with its allow.auto.create.topics, true by default for producers,
+ * so a broker that creates topics on first use creates it now, as the
+ * first produce would).  -1 with err naming the first topic the brokers
+ * report unknown and saying to create it; else 0, also when the brokers
+ * could not be asked within timeout_ms (librdkafka then keeps trying). */
+int sw_kafka_check_topics(const sw_kafka_opts *k, const char *const *topics, size_t n, int timeout_ms, char *err,
+                          size_t errlen);
+
 /* Kafka's rule for a topic name: 1 to 249 of [A-Za-z0-9._-], not "." or "..". */
 bool sw_kafka_topic_name_ok(const char *topic);
 

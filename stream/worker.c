@@ -32,6 +32,7 @@
 #define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
 #define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
 #define BACKOFF_MAX_MS 5000
+#define TOPIC_CHECK_MS 5000    /* start-up check that the output topics exist; undecided after this */
 #define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
 #define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
@@ -1041,6 +1042,14 @@ int sw_run(const sw_run_opts *o) {
     if (!run.producer) {
         sw_log(SW_LOG_ERROR, "cannot create the alert producer: %s", err);
         return 1;
+    }
+    /* A missing alerts or dead-letter topic is a start-up error, not a
+     * stream of failed deliveries (kafka.h: sw_kafka_check_topics). */
+    const char *const outputs[] = {o->alerts_topic, o->dlq_topic};
+    if (sw_kafka_check_topics(o->kafka, outputs, 2, TOPIC_CHECK_MS, err, sizeof err) != 0) {
+        sw_log(SW_LOG_ERROR, "%s", err);
+        sw_producer_stop(run.producer, 0);
+        return 2;
     }
     worker *ws = calloc((size_t)o->threads, sizeof *ws);
     int started = 0, status = 0;

@@ -26,6 +26,7 @@
 #include "jsonw.h"
 #include "kafka.h"
 #include "mockcluster.h"
+#include <librdkafka/rdkafka_mock.h>
 #include "testutil.h"
 
 #define assert_contains(hay, needle)                                                          \
@@ -581,6 +582,46 @@ static void test_props_by_client_type(void **state) {
     k.props[0][1] = "nope";
     assert_null(sw_kafka_conf(&k, RD_KAFKA_CONSUMER, err, sizeof err));
     assert_contains(err, "-X session.timeout.ms=nope");
+}
+
+/* The start-up check's decision on one topic of a metadata reply. */
+static void test_topic_state(void **state) {
+    (void)state;
+    rd_kafka_metadata_partition_t part = {.id = 0};
+    rd_kafka_metadata_topic_t topics[] = {
+        {.topic = (char *)"ok", .partition_cnt = 1, .partitions = &part},
+        {.topic = (char *)"gone", .err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART},
+        {.topic = (char *)"locked", .err = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED},
+        {.topic = (char *)"electing", .err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE},
+    };
+    struct rd_kafka_metadata md = {.topic_cnt = 4, .topics = topics};
+    assert_int_equal(sw_kafka_topic_state(&md, "ok"), SW_TOPIC_EXISTS);
+    assert_int_equal(sw_kafka_topic_state(&md, "gone"), SW_TOPIC_MISSING);
+    assert_int_equal(sw_kafka_topic_state(&md, "locked"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(&md, "electing"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(&md, "not-asked"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(NULL, "ok"), SW_TOPIC_UNDECIDED);
+}
+
+/* run refuses to start (exit 2, saying to create it) when the brokers
+ * report the alerts or the dead-letter topic unknown.  The mock creates
+ * any topic it is asked about, so the test makes it answer "unknown topic"
+ * as a broker without auto-creation does. */
+static void test_run_missing_output_topic(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("events", 1);
+    rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "alerts-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "dlq-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    const char *run1[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts-gone",
+                          "--threads", "1", "--exit-at-end", "--status-interval", "0", NULL};
+    expect_exit(run1, 2, "topic alerts-gone does not exist and the brokers do not create it: create it", NULL);
+    const char *run2[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
+                          "--dlq-topic", "dlq-gone", "--threads", "1", "--exit-at-end", "--status-interval", "0", NULL};
+    expect_exit(run2, 2, "topic dlq-gone does not exist", NULL);
+    sw_mockcluster_stop(m);
 }
 
 /* The issue's command line: consumer properties with -X start run (its
@@ -1145,6 +1186,8 @@ int main(void) {
         cmocka_unit_test(test_secret_list_covers_librdkafkas),
         cmocka_unit_test_teardown(test_props_by_client_type, unset_env),
         cmocka_unit_test(test_run_without_confwarn),
+        cmocka_unit_test(test_topic_state),
+        cmocka_unit_test(test_run_missing_output_topic),
         cmocka_unit_test(test_user_key_bytes),
         cmocka_unit_test_teardown(test_mock_broker_command, kill_child),
         cmocka_unit_test(test_replay_usage_errors),
