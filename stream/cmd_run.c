@@ -89,7 +89,8 @@ static void usage(FILE *out) {
     fputs("\nSignals: SIGINT or SIGTERM stops cleanly (flush alerts, commit, leave the group);\n"
           "a second one exits at once with status 130.\n"
           "Exit status: 0 after a clean stop, 1 on a Kafka or delivery error (records whose\n"
-          "alerts were not acknowledged are not committed), 2 on a usage error, 130 after a\n"
+          "alerts were not acknowledged are not committed), 2 on a usage error or when the\n"
+          "brokers report the alerts or dead-letter topic missing (create it), 130 after a\n"
           "second signal.\n", out);
 }
 
