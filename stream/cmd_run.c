@@ -310,6 +310,16 @@ static const char *origin_of(const sw_settings *st, int at) {
     return st->origin[at];
 }
 
+/* Which of run's clients a Kafka property goes to (kafka_props.h). */
+static const char *for_clients(const char *name) {
+    switch (sw_kafka_prop_scope(name)) {
+    case SW_PROP_CONSUMER: return "the consumers";
+    case SW_PROP_PRODUCER: return "the alert producer";
+    case SW_PROP_ANY: return "every client";
+    default: return "every client (librdkafka does not list it)";
+    }
+}
+
 int sw_run_config_print(int argc, char **argv) {
     static run_args ra;
     sw_settings st;
@@ -354,7 +364,8 @@ int sw_run_config_print(int argc, char **argv) {
         printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     printf("[kafka]\n");
     for (size_t i = 0; i < ra.k.n_props; i++)
-        printf("%-24s = %s\n", ra.k.props[i][0], sw_kafka_prop_is_secret(ra.k.props[i][0]) ? "***" : ra.k.props[i][1]);
+        printf("%-24s = %-30s ; for %s\n", ra.k.props[i][0],
+               sw_kafka_prop_is_secret(ra.k.props[i][0]) ? "***" : ra.k.props[i][1], for_clients(ra.k.props[i][0]));
     extern char **environ;
     for (char **e = environ; *e; e++) {
         if (strncmp(*e, "SESSIONWATCH_KAFKA_", 19) != 0) continue;
@@ -364,7 +375,8 @@ int sw_run_config_print(int argc, char **argv) {
             name[k++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
         name[k] = '\0';
         const char *v = strchr(*e, '=');
-        printf("%-24s = %-30s ; %.*s\n", name, sw_kafka_prop_is_secret(name) ? "***" : v + 1, (int)(v - *e), *e);
+        printf("%-24s = %-30s ; %.*s, for %s\n", name, sw_kafka_prop_is_secret(name) ? "***" : v + 1, (int)(v - *e), *e,
+               for_clients(name));
     }
     if (ra.redis) sw_redis_target_free(&ra.target);
     sw_settings_free(&st);

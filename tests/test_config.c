@@ -94,8 +94,8 @@ static void test_precedence(void **state) {
     expect_setting(r.out, "alerts-topic", "okta-alerts", "default");
     expect_setting(r.out, "brokers", "env-broker:9092", "SESSIONWATCH_BROKERS");
     /* [kafka]: the file's property is kept unless the environment sets it. */
-    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000\n"));
-    assert_null(strstr(r.out, "= SSL\n"));
+    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000                           ; for every client\n"));
+    assert_null(strstr(r.out, "= SSL "));
     assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL"));
     tu_result_free(&r);
 
@@ -165,6 +165,10 @@ static void test_secrets_masked(void **state) {
     assert_non_null(strstr(r.out, "sasl.username            = ***"));
     assert_non_null(strstr(r.out, "sasl.oauthbearer.extensions = ***"));
     assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL")); /* not a secret: shown */
+    /* Which client each property goes to. */
+    assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL                       ; for every client"));
+    assert_non_null(strstr(r.out, "sasl.jaas.config         = ***                            ; for every client "
+                                  "(librdkafka does not list it)"));
     assert_non_null(strstr(r.out, "; redis password: set (masked)"));
     tu_result_free(&r);
 }
