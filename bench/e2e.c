@@ -361,7 +361,7 @@ static double produce_file(const sw_kafka_opts *k, const char *topic, FILE *f, u
 
 static int watermarks(const sw_kafka_opts *k, const char *topic, int parts, int64_t *lo, int64_t *hi) {
     char err[512];
-    rd_kafka_conf_t *c = sw_kafka_conf(k, err, sizeof err);
+    rd_kafka_conf_t *c = sw_kafka_conf(k, RD_KAFKA_PRODUCER, err, sizeof err);
     rd_kafka_t *rk = c ? sw_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err) : NULL;
     if (!rk) {
         fprintf(stderr, "e2e: %s\n", err);
@@ -432,7 +432,7 @@ static int produce_sentinels(rd_kafka_t *rk, int p, const char *prefix, int64_t 
 
 static int sentinels(const topic_info *ti, const char *prefix, int64_t t0) {
     char err[512];
-    rd_kafka_conf_t *c = sw_kafka_conf(&ti->k, err, sizeof err);
+    rd_kafka_conf_t *c = sw_kafka_conf(&ti->k, RD_KAFKA_PRODUCER, err, sizeof err);
     rd_kafka_t *rk = c ? sw_kafka_producer(c, count_failures, err, sizeof err) : NULL;
     if (!rk) {
         fprintf(stderr, "e2e: %s\n", err);

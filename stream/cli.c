@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -14,6 +15,28 @@ int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\n(see 'sessionwatch %s --help')\n", cmd);
     return 2;
+}
+
+/* stat of a path, or of stdin/stdout for "-"/NULL; false when there is none. */
+static bool stat_of(const char *path, int std_fd, struct stat *st) {
+    return path && strcmp(path, "-") != 0 ? stat(path, st) == 0 : fstat(std_fd, st) == 0;
+}
+
+int sw_cli_output_not_input(const char *cmd, const char *out_flag, const char *out, char *const *inputs,
+                            int ninputs) {
+    struct stat o, in;
+    if (!stat_of(out, 1, &o)) return 0; /* not there yet: not an input either */
+    /* A terminal, pipe or /dev/null on both sides is not one file's bytes. */
+    if (!S_ISREG(o.st_mode)) return 0;
+    for (int i = 0; i < ninputs; i++) {
+        if (!stat_of(inputs[i], 0, &in) || in.st_dev != o.st_dev || in.st_ino != o.st_ino) continue;
+        const char *in_name = strcmp(inputs[i], "-") == 0 ? "stdin" : inputs[i];
+        if (out) return sw_cli_error(cmd, "%s %s is also the input %s: writing it would destroy that input; "
+                                          "write to another file", out_flag, out, in_name);
+        return sw_cli_error(cmd, "stdout is the input %s: writing alerts there would destroy that input; "
+                                 "redirect stdout to another file", in_name);
+    }
+    return 0;
 }
 
 int sw_arg_value(sw_args *a, const char *name, const char **val) {
@@ -187,6 +210,15 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
     return 0;
 }
 
+int sw_cli_rule_check(const char *cmd, const sw_config *c) {
+    if (c->tenant && c->tenant_field)
+        return sw_cli_error(cmd, "--tenant %.200s and --tenant-field %.200s exclude each other: give --tenant NAME when "
+                                 "every record belongs to one tenant, or --tenant-field PATH to read the tenant "
+                                 "from each record, not both",
+                            c->tenant, c->tenant_field);
+    return 0;
+}
+
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
     fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v207):\n"
           "  --window DUR              distinct sessions are counted within DUR of the user's newest\n"
@@ -211,7 +243,7 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
     fputs("  --tenant-field PATH       dotted path of the tenant in each record (e.g. organization.id;\n"
           "                            for EventBridge the envelope first, then detail); a missing\n"
           "                            tenant is the default tenant \"\"\n"
-          "  --tenant NAME             every record belongs to tenant NAME\n"
+          "  --tenant NAME             every record belongs to tenant NAME (not with --tenant-field)\n"
           "  --exclude-prefix P        exclude actors whose id or display name starts with P;\n"
           "                            repeatable, replaces the default list (okta)\n"
           "  --exclude-case-insensitive  compare the exclusion prefixes ignoring ASCII case\n"
@@ -223,7 +255,8 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
           "  --exclude-unknown-actor   ignore the actor id \"unknown\" that Okta uses for sign-ins to\n"
           "                            nonexistent users, which would otherwise pool into one user\n"
           "Input:\n"
-          "  --max-record-bytes SIZE   longer records are rejected as too_large (default 1M)\n"
+          "  --max-record-bytes SIZE   longer records are rejected as too_large (default 8M: one Okta\n"
+          "                            API page of 1000 events of up to ~8 KB each)\n"
           "  --max-tracked-users N     most keys with window state in this process (default\n"
           "                            10000000, ~2.3 GB; 0 = no limit); at the limit the least\n"
           "                            recently active keys are evicted first (counted as\n"

@@ -36,8 +36,22 @@ int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
  * --time-field kafka. */
 int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time);
 
+/* After every rule flag is parsed: the combinations that cannot mean
+ * anything, whatever their sources.  --tenant and --tenant-field exclude
+ * each other (the fixed tenant would silently win).  0, or 2 with a
+ * message saying what to do. */
+int sw_cli_rule_check(const char *cmd, const sw_config *c);
+
 /* The rule flags' help, one flag per line. */
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time);
+
+/* Refuses an output that is also an input: a truncated or appended-to
+ * input is lost or read forever.  out is a path, or NULL for stdout;
+ * inputs are paths, "-" for stdin.  Compared by device and inode (so a
+ * second name, a symlink or /dev/fd/N is caught), only for outputs that
+ * exist already.  0, or 2 with a message naming both. */
+int sw_cli_output_not_input(const char *cmd, const char *out_flag, const char *out, char *const *inputs,
+                            int ninputs);
 
 /* Prints "sessionwatch CMD: <message>" and a hint to use --help; returns 2. */
 int sw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

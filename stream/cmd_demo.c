@@ -116,7 +116,7 @@ static void on_alert(void *ud, const sw_alert_out *out) {
  * topic up to its end; bounded by CATCH_UP_MS. */
 static int wait_caught_up(const sw_kafka_opts *k, int partitions, const atomic_int *stop) {
     char err[512];
-    rd_kafka_conf_t *conf = sw_kafka_conf(k, err, sizeof err);
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_CONSUMER, err, sizeof err);
     if (!conf || rd_kafka_conf_set(conf, "group.id", GROUP, err, sizeof err) != RD_KAFKA_CONF_OK) {
         if (conf) rd_kafka_conf_destroy(conf);
         fprintf(stderr, "sessionwatch demo: %s\n", err);
@@ -150,7 +150,7 @@ static int wait_caught_up(const sw_kafka_opts *k, int partitions, const atomic_i
 /* Messages on the alerts topic (it starts empty). */
 static int64_t topic_messages(const sw_kafka_opts *k, const char *topic, int partitions) {
     char err[512];
-    rd_kafka_conf_t *conf = sw_kafka_conf(k, err, sizeof err);
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_PRODUCER, err, sizeof err);
     rd_kafka_t *rk = conf ? sw_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err) : NULL;
     if (!rk) return -1;
     int64_t total = 0;

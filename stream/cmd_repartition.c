@@ -179,7 +179,7 @@ static int handle(rp_ctx *x, rd_kafka_message_t *m, bool exit_at_end) {
 
 static rd_kafka_t *new_consumer(const sw_kafka_opts *k, const char *group, bool group_given, bool exit_at_end,
                                 rp_ctx *x, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = sw_kafka_conf(k, err, errlen);
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_CONSUMER, err, errlen);
     if (!conf) return NULL;
     /* --group wins over -X group.id; without it, -X and the environment win
      * over the default group.  The offset store and EOF events are how this
@@ -266,6 +266,7 @@ int sw_cmd_repartition(int argc, char **argv) {
             return sw_cli_error(a.cmd, "unknown argument '%s'", arg);
         }
     }
+    if (sw_cli_rule_check(a.cmd, &cfg)) return 2;
     if (!topic || !out_topic) return sw_cli_error(a.cmd, "--topic and --output-topic are required");
     if (strcmp(topic, out_topic) == 0)
         return sw_cli_error(a.cmd, "--output-topic must differ from --topic (it would read its own output)");

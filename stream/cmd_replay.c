@@ -89,6 +89,7 @@ int sw_cmd_replay(int argc, char **argv) {
             files[nfiles++] = argv[a.i++];
         }
     }
+    if (sw_cli_rule_check(a.cmd, &cfg)) goto out;
     if (!topic) {
         sw_cli_error(a.cmd, "--topic is required: the topic to produce to");
         goto out;

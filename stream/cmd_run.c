@@ -89,7 +89,8 @@ static void usage(FILE *out) {
     fputs("\nSignals: SIGINT or SIGTERM stops cleanly (flush alerts, commit, leave the group);\n"
           "a second one exits at once with status 130.\n"
           "Exit status: 0 after a clean stop, 1 on a Kafka or delivery error (records whose\n"
-          "alerts were not acknowledged are not committed), 2 on a usage error, 130 after a\n"
+          "alerts were not acknowledged are not committed), 2 on a usage error or when the\n"
+          "brokers report the alerts or dead-letter topic missing (create it), 130 after a\n"
           "second signal.\n", out);
 }
 
@@ -131,7 +132,7 @@ static const sw_setting RUN_SETTINGS[] = {
     {"--exclude-case-insensitive", false, "false"},
     {"--require-success", false, "false"},
     {"--exclude-unknown-actor", false, "false"},
-    {"--max-record-bytes", true, "1MiB"},
+    {"--max-record-bytes", true, "8MiB"},
     {"--max-tracked-users", true, "10000000"},
     {"--max-tenants", true, "100000"},
     {"--max-clock-skew", true, "5m"},
@@ -213,6 +214,11 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
     if (!ra->k.brokers || !*ra->k.brokers) {
         fprintf(stderr, "sessionwatch run: --brokers is required (or set SESSIONWATCH_BROKERS); "
                         "try 'sessionwatch mock-broker' for a local cluster\n");
+        return 2;
+    }
+    if (sw_cli_rule_check("run", &ra->cfg)) {
+        blame_flag(st, "--tenant");
+        blame_flag(st, "--tenant-field");
         return 2;
     }
     if (!*ra->group) return BAD("--group", "--group needs a non-empty value");
@@ -307,6 +313,16 @@ static const char *origin_of(const sw_settings *st, int at) {
     return st->origin[at];
 }
 
+/* Which of run's clients a Kafka property goes to (kafka_props.h). */
+static const char *for_clients(const char *name) {
+    switch (sw_kafka_prop_scope(name)) {
+    case SW_PROP_CONSUMER: return "the consumers";
+    case SW_PROP_PRODUCER: return "the alert producer";
+    case SW_PROP_ANY: return "every client";
+    default: return "every client (librdkafka does not list it)";
+    }
+}
+
 int sw_run_config_print(int argc, char **argv) {
     static run_args ra;
     sw_settings st;
@@ -351,7 +367,8 @@ int sw_run_config_print(int argc, char **argv) {
         printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     printf("[kafka]\n");
     for (size_t i = 0; i < ra.k.n_props; i++)
-        printf("%-24s = %s\n", ra.k.props[i][0], sw_kafka_prop_is_secret(ra.k.props[i][0]) ? "***" : ra.k.props[i][1]);
+        printf("%-24s = %-30s ; for %s\n", ra.k.props[i][0],
+               sw_kafka_prop_is_secret(ra.k.props[i][0]) ? "***" : ra.k.props[i][1], for_clients(ra.k.props[i][0]));
     extern char **environ;
     for (char **e = environ; *e; e++) {
         if (strncmp(*e, "SESSIONWATCH_KAFKA_", 19) != 0) continue;
@@ -361,7 +378,8 @@ int sw_run_config_print(int argc, char **argv) {
             name[k++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
         name[k] = '\0';
         const char *v = strchr(*e, '=');
-        printf("%-24s = %-30s ; %.*s\n", name, sw_kafka_prop_is_secret(name) ? "***" : v + 1, (int)(v - *e), *e);
+        printf("%-24s = %-30s ; %.*s, for %s\n", name, sw_kafka_prop_is_secret(name) ? "***" : v + 1, (int)(v - *e), *e,
+               for_clients(name));
     }
     if (ra.redis) sw_redis_target_free(&ra.target);
     sw_settings_free(&st);

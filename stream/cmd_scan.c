@@ -42,7 +42,8 @@ static void usage(FILE *out) {
           "\n"
           "Output:\n"
           "  --rejects FILE            write each rejected record as a JSON line\n"
-          "                            {\"reason\",\"source\",\"record\"} (a dead-letter file)\n"
+          "                            {\"reason\",\"source\",\"record\"} (a dead-letter file); FILE\n"
+          "                            (like stdout) must not be one of the inputs (exit 2)\n"
           "  --summary text|json       summary format on stderr (default text)\n"
           "  --state memory            where window state lives: scan keeps it in memory (the only\n"
           "                            choice here; run takes --state redis://..)\n"
@@ -224,6 +225,11 @@ int sw_cmd_scan(int argc, char **argv) {
         }
         files[nfiles++] = argv[a.i++];
     }
+    int bad_rule = sw_cli_rule_check("scan", &cfg);
+    if (bad_rule) {
+        free(files);
+        return bad_rule;
+    }
     if (strcmp(summary, "text") != 0 && strcmp(summary, "json") != 0) {
         free(files);
         return sw_cli_error("scan", "--summary: '%s' is not text or json", summary);
@@ -239,6 +245,13 @@ int sw_cmd_scan(int argc, char **argv) {
         return sw_cli_error("scan", "--partitions: '%s' is not a count from 1 to %d", partitions_s, MAX_PARTITIONS);
     }
     if (nfiles == 0) files[nfiles++] = "-";
+    /* Before --rejects is opened (and so truncated): no output may be an input. */
+    int same = (rejects_path ? sw_cli_output_not_input("scan", "--rejects", rejects_path, files, nfiles) : 0);
+    if (!same) same = sw_cli_output_not_input("scan", "stdout", NULL, files, nfiles);
+    if (same) {
+        free(files);
+        return same;
+    }
 
     scan_ctx ctx = {0};
     if (rejects_path && !(ctx.rejects = fopen(rejects_path, "w"))) {

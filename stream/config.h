@@ -40,7 +40,7 @@ typedef struct {
     bool exclude_case_insensitive;
     bool require_success;      /* hardening: outcome.result must be SUCCESS */
     bool exclude_unknown_actor;/* hardening: actor id "unknown" is not a user */
-    size_t max_record_bytes;   /* 1 MiB */
+    size_t max_record_bytes;   /* 8 MiB: a 1000-event API page of events up to ~8 KB */
     uint64_t max_tracked_users;/* --max-tracked-users: per process; 0 = no limit */
     uint64_t max_tenants;      /* --max-tenants: per process; 0 = no limit */
     int64_t max_clock_skew_ms; /* run: events after clock + this are too_early; 0 = no bound (scan) */

@@ -79,14 +79,6 @@ void sw_cli_kafka_help(FILE *out) {
           "                            are never printed\n", out);
 }
 
-bool sw_kafka_prop_is_secret(const char *name) {
-    static const char *const marks[] = {"password", "secret", ".key", "keystore", "token",
-                                        "sasl.oauthbearer.config"};
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (strcasestr(name, marks[i])) return true;
-    return false;
-}
-
 /* Copies msg to out with every occurrence of secret replaced by "***". */
 static void mask(char *out, size_t outlen, const char *msg, const char *secret) {
     size_t n = strlen(secret), o = 0;
@@ -118,8 +110,9 @@ static int set(rd_kafka_conf_t *conf, const char *origin, const char *key, const
     return -1;
 }
 
-/* Applies every SESSIONWATCH_KAFKA_* variable of the environment. */
-static int apply_env(rd_kafka_conf_t *conf, char *err, size_t errlen) {
+/* Applies every SESSIONWATCH_KAFKA_* variable of the environment that
+ * applies to a client of this type. */
+static int apply_env(rd_kafka_conf_t *conf, rd_kafka_type_t type, char *err, size_t errlen) {
     const size_t plen = sizeof ENV_PREFIX - 1;
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, ENV_PREFIX, plen) != 0) continue;
@@ -131,22 +124,24 @@ static int apply_env(rd_kafka_conf_t *conf, char *err, size_t errlen) {
         for (size_t i = 0; i < n; i++)
             key[i] = name[i] == '_' ? '.' : (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
         key[n] = '\0';
+        if (!sw_kafka_prop_applies(key, type)) continue;
         snprintf(origin, sizeof origin, "environment " ENV_PREFIX "%.*s: ", (int)n, name);
         if (set(conf, origin, key, eq + 1, err, errlen) != 0) return -1;
     }
     return 0;
 }
 
-rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, char *err, size_t errlen) {
+rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, char *err, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *env_brokers = getenv("SESSIONWATCH_BROKERS");
     int bad = set(conf, "", "client.id", "sessionwatch", err, errlen) ||
               (env_brokers && *env_brokers &&
                set(conf, "environment SESSIONWATCH_BROKERS: ", "bootstrap.servers", env_brokers, err, errlen)) ||
-              apply_env(conf, err, errlen) ||
+              apply_env(conf, type, err, errlen) ||
               (k->brokers && set(conf, "--brokers: ", "bootstrap.servers", k->brokers, err, errlen));
     for (size_t i = 0; !bad && i < k->n_props; i++)
-        bad = set(conf, "-X ", k->props[i][0], k->props[i][1], err, errlen);
+        if (sw_kafka_prop_applies(k->props[i][0], type))
+            bad = set(conf, "-X ", k->props[i][0], k->props[i][1], err, errlen);
     size_t n = 0;
     if (!bad && (rd_kafka_conf_get(conf, "bootstrap.servers", NULL, &n) != RD_KAFKA_CONF_OK || n <= 1)) {
         snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set SESSIONWATCH_BROKERS");
@@ -174,6 +169,52 @@ int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const c
     return set(conf, "", key, val, err, errlen);
 }
 
+sw_topic_state sw_kafka_topic_state(const struct rd_kafka_metadata *md, const char *topic) {
+    for (int i = 0; md && i < md->topic_cnt; i++) {
+        const rd_kafka_metadata_topic_t *t = &md->topics[i];
+        if (!t->topic || strcmp(t->topic, topic) != 0) continue;
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+            return SW_TOPIC_MISSING;
+        return t->err == RD_KAFKA_RESP_ERR_NO_ERROR && t->partition_cnt > 0 ? SW_TOPIC_EXISTS : SW_TOPIC_UNDECIDED;
+    }
+    return SW_TOPIC_UNDECIDED;
+}
+
+/* The check's own client says nothing: the run's clients log the same
+ * connection trouble in the run's log format. */
+static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+int sw_kafka_check_topics(const sw_kafka_opts *k, const char *const *topics, size_t n, int timeout_ms, char *err,
+                          size_t errlen) {
+    char why[512];
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_PRODUCER, why, sizeof why);
+    if (!conf) return 0; /* the run's own clients report it */
+    rd_kafka_conf_set_log_cb(conf, quiet_log);
+    rd_kafka_t *rk = sw_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!rk) return 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!topics[i]) continue;
+        rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topics[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (!t || rd_kafka_metadata(rk, 0, t, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (t) rd_kafka_topic_destroy(t);
+            break; /* no answer: undecided, and the next topic would wait as long */
+        }
+        if (sw_kafka_topic_state(md, topics[i]) == SW_TOPIC_MISSING) {
+            snprintf(err, errlen, "topic %s does not exist and the brokers do not create it: create it (e.g. "
+                     "kafka-topics.sh --create --topic %s --partitions N), then start again", topics[i], topics[i]);
+            rc = -1;
+        }
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(t);
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 bool sw_kafka_topic_name_ok(const char *t) {
     size_t n = strlen(t);
     if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) return false;
@@ -186,10 +227,24 @@ void sw_user_key(sw_buf *b, const char *tenant, size_t tenant_len, const char *a
     sw_buf_put(b, actor, actor_len);
 }
 
+/* Masks in msg (in place) the value of every secret property set in conf. */
+static void mask_conf_secrets(const rd_kafka_conf_t *conf, char *msg, size_t msglen) {
+    size_t n = 0;
+    const char **kv = rd_kafka_conf_dump((rd_kafka_conf_t *)conf, &n);
+    char tmp[512];
+    for (size_t i = 0; kv && i + 1 < n; i += 2) {
+        if (!*kv[i + 1] || !sw_kafka_prop_is_secret(kv[i])) continue;
+        mask(tmp, sizeof tmp, msg, kv[i + 1]);
+        snprintf(msg, msglen, "%s", tmp);
+    }
+    if (kv) rd_kafka_conf_dump_free(kv, n);
+}
+
 rd_kafka_t *sw_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err, size_t errlen) {
     char why[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
     if (!rk) {
+        mask_conf_secrets(conf, why, sizeof why);
         snprintf(err, errlen, "cannot create a Kafka %s: librdkafka says: %s",
                  type == RD_KAFKA_PRODUCER ? "producer" : "consumer", why);
         rd_kafka_conf_destroy(conf);

@@ -90,7 +90,7 @@ sw_kp *sw_kp_new(const sw_kafka_opts *k, const char *topic, const sw_config *cfg
         snprintf(err, errlen, "'%.300s' is not a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)", topic);
         return NULL;
     }
-    rd_kafka_conf_t *conf = sw_kafka_conf(k, err, errlen);
+    rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_PRODUCER, err, errlen);
     if (!conf) return NULL;
     sw_kp *kp = calloc(1, sizeof *kp);
     if (!kp || !(kp->parser = sw_parser_new(cfg->max_record_bytes))) {

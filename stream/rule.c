@@ -16,7 +16,7 @@ void sw_config_defaults(sw_config *c) {
     c->time_field = SW_TIME_AUTO;
     c->exclude_prefix[0] = "okta";
     c->n_exclude_prefix = 1;
-    c->max_record_bytes = 1u << 20;
+    c->max_record_bytes = 8u << 20; /* a full Okta API page (1000 events) of up to ~8 KB each */
     c->max_tracked_users = 10000000; /* ~2.3 GB of window state at ~230 B per key */
     c->max_tenants = 100000;         /* ~20 MB of tenant state */
     c->max_clock_skew_ms = 0;        /* no clock bound: run sets its default, SW_DEFAULT_CLOCK_SKEW_MS */

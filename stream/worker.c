@@ -32,6 +32,7 @@
 #define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
 #define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
 #define BACKOFF_MAX_MS 5000
+#define TOPIC_CHECK_MS 5000    /* start-up check that the output topics exist; undecided after this */
 #define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
 #define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
@@ -900,7 +901,7 @@ static int set(rd_kafka_conf_t *c, const char *name, const char *value, char *er
 
 static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     const sw_run_opts *o = w->run->o;
-    rd_kafka_conf_t *c = sw_kafka_conf(o->kafka, err, errlen);
+    rd_kafka_conf_t *c = sw_kafka_conf(o->kafka, RD_KAFKA_CONSUMER, err, errlen);
     if (!c) return NULL;
     char client_id[64], stats_ms[32];
     snprintf(client_id, sizeof client_id, "sessionwatch-run-%d", w->index);
@@ -928,11 +929,8 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
     rd_kafka_conf_set_stats_cb(c, on_stats);
     rd_kafka_conf_set_error_cb(c, on_error);
     rd_kafka_conf_set_log_cb(c, on_rdlog);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen);
-    if (!rk) {
-        rd_kafka_conf_destroy(c);
-        return NULL;
-    }
+    rd_kafka_t *rk = sw_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen); /* masks secrets in its error */
+    if (!rk) return NULL;
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
@@ -1054,7 +1052,7 @@ int sw_run(const sw_run_opts *o) {
     char err[512];
     int64_t t0 = mono_ms();
     run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}, .tenant_budget = {.max = o->cfg->max_tenants}};
-    rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, err, sizeof err);
+    rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, RD_KAFKA_PRODUCER, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {
         rd_kafka_conf_destroy(pc);
@@ -1064,6 +1062,14 @@ int sw_run(const sw_run_opts *o) {
     if (!run.producer) {
         sw_log(SW_LOG_ERROR, "cannot create the alert producer: %s", err);
         return 1;
+    }
+    /* A missing alerts or dead-letter topic is a start-up error, not a
+     * stream of failed deliveries (kafka.h: sw_kafka_check_topics). */
+    const char *const outputs[] = {o->alerts_topic, o->dlq_topic};
+    if (sw_kafka_check_topics(o->kafka, outputs, 2, TOPIC_CHECK_MS, err, sizeof err) != 0) {
+        sw_log(SW_LOG_ERROR, "%s", err);
+        sw_producer_stop(run.producer, 0);
+        return 2;
     }
     worker *ws = calloc((size_t)o->threads, sizeof *ws);
     int started = 0, status = 0;

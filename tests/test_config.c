@@ -19,7 +19,8 @@
 static const char *const VARS[] = {"SESSIONWATCH_TOPIC", "SESSIONWATCH_THREADS", "SESSIONWATCH_EXIT_AT_END",
                                    "SESSIONWATCH_BROKERS", "SESSIONWATCH_CONFIG", "SESSIONWATCH_KAFKA_SASL_PASSWORD",
                                    "SESSIONWATCH_KAFKA_SECURITY_PROTOCOL", "SESSIONWATCH_STATE",
-                                   "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", NULL};
+                                   "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", "SESSIONWATCH_TENANT",
+                                   "SESSIONWATCH_TENANT_FIELD", NULL};
 
 static int clean_env(void **state) {
     (void)state;
@@ -93,8 +94,8 @@ static void test_precedence(void **state) {
     expect_setting(r.out, "alerts-topic", "okta-alerts", "default");
     expect_setting(r.out, "brokers", "env-broker:9092", "SESSIONWATCH_BROKERS");
     /* [kafka]: the file's property is kept unless the environment sets it. */
-    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000\n"));
-    assert_null(strstr(r.out, "= SSL\n"));
+    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000                           ; for every client\n"));
+    assert_null(strstr(r.out, "= SSL "));
     assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL"));
     tu_result_free(&r);
 
@@ -150,7 +151,9 @@ static void test_secrets_masked(void **state) {
     (void)state;
     setenv("SESSIONWATCH_KAFKA_SASL_PASSWORD", "hunter2-kafka", 1);
     const char *argv[] = {"config", "print", "--brokers", "b:1", "--state", "redis://alice:hunter2-redis@cache:6380/1",
-                          "-X", "ssl.key.password=hunter2-x", NULL};
+                          "-X", "ssl.key.password=hunter2-x", "-X", "sasl.jaas.config=password=hunter2-jaas",
+                          "-X", "sasl.username=hunter2-user", "-X", "sasl.oauthbearer.extensions=k=hunter2-ext",
+                          "-X", "security.protocol=SASL_SSL", NULL};
     tu_result r = print(argv);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out, "hunter2"));
@@ -158,6 +161,14 @@ static void test_secrets_masked(void **state) {
     expect_setting(r.out, "state", "redis://alice:***@cache:6380/1", "flag");
     assert_non_null(strstr(r.out, "sasl.password            = ***"));
     assert_non_null(strstr(r.out, "ssl.key.password         = ***"));
+    assert_non_null(strstr(r.out, "sasl.jaas.config         = ***"));
+    assert_non_null(strstr(r.out, "sasl.username            = ***"));
+    assert_non_null(strstr(r.out, "sasl.oauthbearer.extensions = ***"));
+    assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL")); /* not a secret: shown */
+    /* Which client each property goes to. */
+    assert_non_null(strstr(r.out, "security.protocol        = SASL_SSL                       ; for every client"));
+    assert_non_null(strstr(r.out, "sasl.jaas.config         = ***                            ; for every client "
+                                  "(librdkafka does not list it)"));
     assert_non_null(strstr(r.out, "; redis password: set (masked)"));
     tu_result_free(&r);
 }
@@ -190,6 +201,14 @@ static void test_invalid_values(void **state) {
         {NULL, NULL, NULL, {"config", "print", "--config", "/nonexistent/sw.ini", NULL},
          {"--config: cannot read /nonexistent/sw.ini", NULL, NULL}},
         {NULL, NULL, NULL, {"config", "frobnicate", NULL}, {"unknown subcommand 'frobnicate'", NULL, NULL}},
+        /* --tenant and --tenant-field together, from any mix of sources:
+         * refused, naming where each came from. */
+        {NULL, NULL, NULL, {"run", "--brokers", "b:1", "--tenant", "acme", "--tenant-field", "org.id", NULL},
+         {"--tenant acme and --tenant-field org.id exclude each other", "not both", NULL}},
+        {"SESSIONWATCH_TENANT", "acme", NULL, {"config", "print", "--brokers", "b:1", "--tenant-field", "org.id", NULL},
+         {"exclude each other", "(that value comes from SESSIONWATCH_TENANT)", NULL}},
+        {"SESSIONWATCH_TENANT_FIELD", "org.id", "[run]\ntenant = acme\n", {"run", "--brokers", "b:1", NULL},
+         {"exclude each other", ":2)", "(that value comes from SESSIONWATCH_TENANT_FIELD)"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         clean_env(NULL);

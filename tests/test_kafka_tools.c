@@ -26,6 +26,7 @@
 #include "jsonw.h"
 #include "kafka.h"
 #include "mockcluster.h"
+#include <librdkafka/rdkafka_mock.h>
 #include "testutil.h"
 
 #define assert_contains(hay, needle)                                                          \
@@ -311,7 +312,7 @@ static int unset_env(void **state) {
     (void)state;
     const char *names[] = {"SESSIONWATCH_BROKERS", "SESSIONWATCH_KAFKA_CLIENT_ID", "SESSIONWATCH_KAFKA_LINGER_MS",
                            "SESSIONWATCH_KAFKA_SOCKET_TIMEOUT_MS", "SESSIONWATCH_KAFKA_NO_SUCH_THING",
-                           "SESSIONWATCH_KAFKA_SSL_KEYSTORE_PASSWORDX"};
+                           "SESSIONWATCH_KAFKA_SSL_KEYSTORE_PASSWORDX", "SESSIONWATCH_KAFKA_HEARTBEAT_INTERVAL_MS"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
     return 0;
 }
@@ -374,7 +375,7 @@ static void test_conf_precedence(void **state) {
     setenv("SESSIONWATCH_KAFKA_SOCKET_TIMEOUT_MS", "12345", 1);
 
     sw_kafka_opts k = {0};
-    rd_kafka_conf_t *c = sw_kafka_conf(&k, err, sizeof err);
+    rd_kafka_conf_t *c = sw_kafka_conf(&k, RD_KAFKA_PRODUCER, err, sizeof err);
     assert_non_null(c);
     assert_string_equal(conf_get(c, "bootstrap.servers"), "env-host:9092");
     assert_string_equal(conf_get(c, "client.id"), "from-env");
@@ -386,7 +387,7 @@ static void test_conf_precedence(void **state) {
     k.props[0][0] = "client.id", k.props[0][1] = "from-flag";
     k.props[1][0] = "linger.ms", k.props[1][1] = "3";
     k.n_props = 2;
-    assert_non_null(c = sw_kafka_conf(&k, err, sizeof err));
+    assert_non_null(c = sw_kafka_conf(&k, RD_KAFKA_PRODUCER, err, sizeof err));
     assert_string_equal(conf_get(c, "bootstrap.servers"), "flag-host:1");
     assert_string_equal(conf_get(c, "client.id"), "from-flag");
     assert_string_equal(conf_get(c, "linger.ms"), "3");
@@ -403,14 +404,14 @@ static void test_conf_precedence(void **state) {
     /* -X bootstrap.servers is a command-line flag too, applied after --brokers. */
     k.props[2][0] = "bootstrap.servers", k.props[2][1] = "x-host:2";
     k.n_props = 3;
-    assert_non_null(c = sw_kafka_conf(&k, err, sizeof err));
+    assert_non_null(c = sw_kafka_conf(&k, RD_KAFKA_PRODUCER, err, sizeof err));
     assert_string_equal(conf_get(c, "bootstrap.servers"), "x-host:2");
     rd_kafka_conf_destroy(c);
 
     unset_env(NULL);
     /* No brokers from anywhere: an error that says how to give them. */
     sw_kafka_opts none = {0};
-    assert_null(sw_kafka_conf(&none, err, sizeof err));
+    assert_null(sw_kafka_conf(&none, RD_KAFKA_CONSUMER, err, sizeof err));
     assert_contains(err, "--brokers");
     assert_contains(err, "SESSIONWATCH_BROKERS");
 }
@@ -421,7 +422,7 @@ static void assert_conf_error(const sw_kafka_opts *k, const char *env, const cha
                               const char *hidden) {
     char err[1024];
     if (env) setenv(env, val, 1);
-    assert_null(sw_kafka_conf(k, err, sizeof err));
+    assert_null(sw_kafka_conf(k, RD_KAFKA_CONSUMER, err, sizeof err));
     if (env) unsetenv(env);
     assert_contains(err, want);
     assert_contains(err, "CONFIGURATION.md");
@@ -433,24 +434,33 @@ static void test_conf_bad_property(void **state) {
     sw_kafka_opts k = {.brokers = "h:1", .n_props = 1};
     k.props[0][0] = "security.protocol", k.props[0][1] = "CARRIER_PIGEON";
     assert_conf_error(&k, NULL, NULL, "-X security.protocol=CARRIER_PIGEON: librdkafka says: ", NULL);
+    /* An unknown property's value may be a secret (a Java client property,
+     * a mistyped secret name): masked. */
     k.props[0][0] = "no.such.property", k.props[0][1] = "1";
-    assert_conf_error(&k, NULL, NULL, "-X no.such.property=1: librdkafka says: ", NULL);
+    assert_conf_error(&k, NULL, NULL, "-X no.such.property=***: librdkafka says: ", NULL);
     assert_conf_error(&k, NULL, NULL, "check the spelling", NULL);
     /* From the environment: the variable is named. */
     sw_kafka_opts e = {.brokers = "h:1"};
     assert_conf_error(&e, "SESSIONWATCH_KAFKA_NO_SUCH_THING", "x1",
-                      "environment SESSIONWATCH_KAFKA_NO_SUCH_THING: no.such.thing=x1", NULL);
+                      "environment SESSIONWATCH_KAFKA_NO_SUCH_THING: no.such.thing=***", "x1");
 }
 
 static void test_conf_secrets_masked(void **state) {
     (void)state;
+    /* sasl.username is librdkafka's own sensitive property (it was printed
+     * before); sasl.jaas.config (Java's, holding a password) and the OIDC
+     * extensions were printed in run's start-up error. */
     const char *secret[] = {"sasl.password", "ssl.key.password", "ssl.keystore.password", "ssl.key.pem",
                             "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
-                            "sasl.oauthbearer.token.endpoint.url", "SASL.PASSWORD", "ssl.keystore.location"};
-    const char *plain[] = {"bootstrap.servers", "client.id", "sasl.username", "sasl.mechanism",
-                           "security.protocol", "linger.ms"};
-    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) assert_true(sw_kafka_prop_is_secret(secret[i]));
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) assert_false(sw_kafka_prop_is_secret(plain[i]));
+                            "sasl.oauthbearer.token.endpoint.url", "SASL.PASSWORD", "ssl.keystore.location",
+                            "sasl.username", "sasl.jaas.config", "sasl.oauthbearer.extensions", "ssl.ca.pem",
+                            "ssl.key.location", "sasl.kerberos.keytab", "no.such.property"};
+    const char *plain[] = {"bootstrap.servers", "client.id", "sasl.mechanism", "security.protocol", "linger.ms",
+                           "session.timeout.ms", "auto.offset.reset", "ssl.ca.location", "acks"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+        if (!sw_kafka_prop_is_secret(secret[i])) fail_msg("%s is not masked", secret[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (sw_kafka_prop_is_secret(plain[i])) fail_msg("%s is masked", plain[i]);
 
     /* A mistyped secret property, from -X or the environment: named, its
      * value never shown. */
@@ -460,12 +470,176 @@ static void test_conf_secrets_masked(void **state) {
     sw_kafka_opts e = {.brokers = "h:1"};
     assert_conf_error(&e, "SESSIONWATCH_KAFKA_SSL_KEYSTORE_PASSWORDX", "hunter3", "ssl.keystore.passwordx=***",
                       "hunter3");
+    /* Properties librdkafka refuses whose value holds a credential. */
+    k.props[0][0] = "sasl.jaas.config";
+    k.props[0][1] = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" "
+                    "password=\"hunter4\";";
+    assert_conf_error(&k, NULL, NULL, "-X sasl.jaas.config=***", "hunter4");
+    k.props[0][0] = "sasl.oauthbearer.extensions", k.props[0][1] = "apikey=hunter5";
+    assert_conf_error(&k, NULL, NULL, "-X sasl.oauthbearer.extensions=***", "hunter5");
 
     /* Through the binary: the same, on stderr, and -X without '=' too. */
     const char *argv[] = {"replay", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "sasl.passwordd=hunter2", NULL};
     expect_exit(argv, 1, "sasl.passwordd=***", "hunter2");
     const char *argv2[] = {"replay", "--topic", "t", "-X", "sasl.password:hunter2", NULL};
     expect_exit(argv2, 2, "KEY=VALUE", "hunter2");
+    /* run's start-up errors (the alert producer's configuration first). */
+    const char *argv3[] = {"run", "--brokers", "127.0.0.1:1", "-X", "sasl.jaas.config=password=hunter6", NULL};
+    expect_exit(argv3, 1, "sasl.jaas.config=***", "hunter6");
+    const char *argv4[] = {"run", "--brokers", "127.0.0.1:1", "-X", "sasl.oauthbearer.extensions=k=hunter7", NULL};
+    expect_exit(argv4, 1, "sasl.oauthbearer.extensions=***", "hunter7");
+}
+
+/* librdkafka's own list of sensitive properties, read from the installed
+ * library: a client created with debug=conf logs its configuration with
+ * each sensitive value as "[redacted]".  Every property of the table is set
+ * alone (to the first of a few values librdkafka accepts) on a client of
+ * its kind; every one the library redacts must be masked by sessionwatch.
+ * Properties this build cannot set (OIDC without libcurl) are covered by
+ * the list in kafka_props.c, taken from librdkafka's source. */
+static char redacted[64][64];
+static size_t n_redacted;
+
+static void on_conf_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk, (void)level, (void)fac;
+    const char *end = strstr(buf, " = [redacted]"), *start = strstr(buf, "]:");
+    if (!end || !start || n_redacted == 64) return;
+    for (start += 2; *start == ' '; start++) {}
+    if (end > start && (size_t)(end - start) < sizeof redacted[0])
+        snprintf(redacted[n_redacted++], sizeof redacted[0], "%.*s", (int)(end - start), start);
+}
+
+static void test_secret_list_covers_librdkafkas(void **state) {
+    (void)state;
+    static const char *const values[] = {"x", "1", "true", "a=b"};
+    size_t tried = 0;
+    sw_prop_scope scope;
+    const char *name;
+    for (size_t i = 0; (name = sw_kafka_prop_at(i, &scope)) != NULL; i++) {
+        char err[512];
+        rd_kafka_conf_t *c = NULL;
+        for (size_t v = 0; v < sizeof values / sizeof values[0] && !c; v++) {
+            c = rd_kafka_conf_new();
+            if (rd_kafka_conf_set(c, name, values[v], err, sizeof err) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(c);
+                c = NULL;
+            }
+        }
+        if (!c) continue; /* a callback, internal, or not in this build */
+        rd_kafka_conf_set(c, "debug", "conf", err, sizeof err);
+        rd_kafka_conf_set_log_cb(c, on_conf_log);
+        rd_kafka_t *rk = rd_kafka_new(scope == SW_PROP_CONSUMER ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, c, err,
+                                      sizeof err);
+        if (!rk) {
+            rd_kafka_conf_destroy(c);
+            continue;
+        }
+        rd_kafka_destroy(rk);
+        tried++;
+    }
+    /* The extraction works: the table was read, and librdkafka 2.0.2
+     * redacts at least its 8 settable sensitive properties. */
+    assert_true(tried > 100);
+    if (n_redacted < 8) fail_msg("only %zu redacted properties found", n_redacted);
+    for (size_t i = 0; i < n_redacted; i++)
+        if (!sw_kafka_prop_is_secret(redacted[i]))
+            fail_msg("librdkafka redacts %s, sessionwatch does not mask it", redacted[i]);
+}
+
+/* Each client gets the properties of its kind, by librdkafka's table. */
+static void test_props_by_client_type(void **state) {
+    (void)state;
+    assert_int_equal(sw_kafka_prop_scope("session.timeout.ms"), SW_PROP_CONSUMER);
+    assert_int_equal(sw_kafka_prop_scope("auto.offset.reset"), SW_PROP_CONSUMER); /* a topic property */
+    assert_int_equal(sw_kafka_prop_scope("acks"), SW_PROP_PRODUCER);
+    assert_int_equal(sw_kafka_prop_scope("bootstrap.servers"), SW_PROP_ANY);
+    assert_int_equal(sw_kafka_prop_scope("no.such.property"), SW_PROP_UNKNOWN);
+    assert_false(sw_kafka_prop_applies("session.timeout.ms", RD_KAFKA_PRODUCER));
+    assert_false(sw_kafka_prop_applies("linger.ms", RD_KAFKA_CONSUMER));
+    assert_true(sw_kafka_prop_applies("no.such.property", RD_KAFKA_PRODUCER));
+
+    char err[1024];
+    setenv("SESSIONWATCH_KAFKA_HEARTBEAT_INTERVAL_MS", "1500", 1);
+    sw_kafka_opts k = {.brokers = "h:1", .n_props = 3};
+    k.props[0][0] = "session.timeout.ms", k.props[0][1] = "6000";
+    k.props[1][0] = "linger.ms", k.props[1][1] = "7";
+    k.props[2][0] = "socket.timeout.ms", k.props[2][1] = "12345";
+    rd_kafka_conf_t *c = sw_kafka_conf(&k, RD_KAFKA_CONSUMER, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(conf_get(c, "session.timeout.ms"), "6000");
+    assert_string_equal(conf_get(c, "heartbeat.interval.ms"), "1500");
+    assert_string_equal(conf_get(c, "socket.timeout.ms"), "12345");
+    assert_string_equal(conf_get(c, "linger.ms"), "5"); /* librdkafka's default */
+    rd_kafka_conf_destroy(c);
+    c = sw_kafka_conf(&k, RD_KAFKA_PRODUCER, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(conf_get(c, "session.timeout.ms"), "45000");
+    assert_string_equal(conf_get(c, "heartbeat.interval.ms"), "3000");
+    assert_string_equal(conf_get(c, "socket.timeout.ms"), "12345");
+    assert_string_equal(conf_get(c, "linger.ms"), "7");
+    rd_kafka_conf_destroy(c);
+    /* A bad value is still refused by the client it applies to. */
+    k.props[0][1] = "nope";
+    assert_null(sw_kafka_conf(&k, RD_KAFKA_CONSUMER, err, sizeof err));
+    assert_contains(err, "-X session.timeout.ms=nope");
+}
+
+/* The start-up check's decision on one topic of a metadata reply. */
+static void test_topic_state(void **state) {
+    (void)state;
+    rd_kafka_metadata_partition_t part = {.id = 0};
+    rd_kafka_metadata_topic_t topics[] = {
+        {.topic = (char *)"ok", .partition_cnt = 1, .partitions = &part},
+        {.topic = (char *)"gone", .err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART},
+        {.topic = (char *)"locked", .err = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED},
+        {.topic = (char *)"electing", .err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE},
+    };
+    struct rd_kafka_metadata md = {.topic_cnt = 4, .topics = topics};
+    assert_int_equal(sw_kafka_topic_state(&md, "ok"), SW_TOPIC_EXISTS);
+    assert_int_equal(sw_kafka_topic_state(&md, "gone"), SW_TOPIC_MISSING);
+    assert_int_equal(sw_kafka_topic_state(&md, "locked"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(&md, "electing"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(&md, "not-asked"), SW_TOPIC_UNDECIDED);
+    assert_int_equal(sw_kafka_topic_state(NULL, "ok"), SW_TOPIC_UNDECIDED);
+}
+
+/* run refuses to start (exit 2, saying to create it) when the brokers
+ * report the alerts or the dead-letter topic unknown.  The mock creates
+ * any topic it is asked about, so the test makes it answer "unknown topic"
+ * as a broker without auto-creation does. */
+static void test_run_missing_output_topic(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("events", 1);
+    rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "alerts-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "dlq-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    const char *run1[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts-gone",
+                          "--threads", "1", "--exit-at-end", "--status-interval", "0", NULL};
+    expect_exit(run1, 2, "topic alerts-gone does not exist and the brokers do not create it: create it", NULL);
+    const char *run2[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
+                          "--dlq-topic", "dlq-gone", "--threads", "1", "--exit-at-end", "--status-interval", "0", NULL};
+    expect_exit(run2, 2, "topic dlq-gone does not exist", NULL);
+    sw_mockcluster_stop(m);
+}
+
+/* The issue's command line: consumer properties with -X start run (its
+ * consumers and its alert producer) without a configuration warning. */
+static void test_run_without_confwarn(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("events", 2);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    const char *run[] = {"run", "--brokers", sw_mockcluster_bootstraps(m), "--topic", "events", "--alerts-topic",
+                         "alerts", "--group", "confwarn", "--threads", "1", "--exit-at-end", "--status-interval", "0",
+                         "-X", "session.timeout.ms=6000", "-X", "auto.offset.reset=earliest", "-X", "linger.ms=5",
+                         NULL};
+    tu_result r = run_ok(run);
+    assert_lacks(r.err, "CONFWARN");
+    assert_lacks(r.err, "will be ignored");
+    tu_result_free(&r);
+    sw_mockcluster_stop(m);
 }
 
 static void test_user_key_bytes(void **state) {
@@ -653,6 +827,8 @@ static void test_replay_usage_errors(void **state) {
     expect_exit(badtopic, 2, "--topic: 'no spaces' is not a Kafka topic name", NULL);
     const char *nofile[] = {"replay", "--brokers", "h:1", "--topic", "t", "/nonexistent/file", NULL};
     expect_exit(nofile, 1, "cannot open /nonexistent/file", NULL);
+    const char *tenants[] = {"replay", "--brokers", "h:1", "--topic", "t", "--tenant=a", "--tenant-field=o", NULL};
+    expect_exit(tenants, 2, "--tenant a and --tenant-field o exclude each other", NULL);
 }
 
 static void test_replay_rate_and_message_size(void **state) {
@@ -1117,6 +1293,9 @@ static void test_repartition_usage(void **state) {
     expect_exit(missing, 2, "--output-topic are required", NULL);
     const char *group[] = {"repartition", "--topic", "a", "--output-topic", "b", "--group=", NULL};
     expect_exit(group, 2, "--group: a consumer group name cannot be empty", NULL);
+    const char *tenants[] = {"repartition", "--brokers", "h:1", "--topic", "a", "--output-topic", "b",
+                             "--tenant-field", "o", "--tenant", "a", NULL};
+    expect_exit(tenants, 2, "exclude each other", NULL);
 }
 
 static void test_repartition_stops_on_sigterm(void **state) {
@@ -1156,6 +1335,11 @@ int main(void) {
         cmocka_unit_test_teardown(test_conf_precedence, unset_env),
         cmocka_unit_test_teardown(test_conf_bad_property, unset_env),
         cmocka_unit_test_teardown(test_conf_secrets_masked, unset_env),
+        cmocka_unit_test(test_secret_list_covers_librdkafkas),
+        cmocka_unit_test_teardown(test_props_by_client_type, unset_env),
+        cmocka_unit_test(test_run_without_confwarn),
+        cmocka_unit_test(test_topic_state),
+        cmocka_unit_test(test_run_missing_output_topic),
         cmocka_unit_test(test_user_key_bytes),
         cmocka_unit_test_teardown(test_mock_broker_command, kill_child),
         cmocka_unit_test(test_replay_usage_errors),
@@ -1171,5 +1355,6 @@ int main(void) {
         cmocka_unit_test(test_repartition_keeps_eligible),
         cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
     };
+    if (getenv("SW_TEST_FILTER")) cmocka_set_test_filter(getenv("SW_TEST_FILTER")); /* one test, as test_run */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

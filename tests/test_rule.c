@@ -1319,8 +1319,8 @@ static void test_alert_id_deterministic(void **state) {
 static void test_bad_input(void **state) {
     (void)state;
     harness *h = &H;
-    /* 2 MB (default limit 1 MiB). */
-    size_t big = 2u << 20;
+    /* 1 MB over the default limit (8 MiB). */
+    size_t big = h->cfg.max_record_bytes + (1u << 20);
     char *rec = malloc(big);
     assert_non_null(rec);
     const char *head = "{\"eventType\":\"user.session.start\",\"pad\":\"";

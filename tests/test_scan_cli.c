@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -113,6 +114,9 @@ static void test_usage_errors(void **state) {
     expect_usage_error((const char *[]){"scan", "--max-tenants", "x", NULL}, "--max-tenants", NULL);
     /* The clock bound is run's: scan has no clock. */
     expect_usage_error((const char *[]){"scan", "--max-clock-skew", "5m", NULL}, "--max-clock-skew", NULL);
+    /* The fixed tenant used to win silently over the field. */
+    expect_usage_error((const char *[]){"scan", "--tenant", "a", "--tenant-field", "org.id", NULL}, "--tenant-field",
+                       "exclude each other");
 }
 
 /* Background traffic: SW_WM_ACTORS + 1 actors of the default tenant, one
@@ -348,6 +352,51 @@ static void test_rejects_file(void **state) {
     free(in);
 }
 
+/* An output that names an input is refused before anything is written:
+ * --rejects as the input, under another name (a symlink), and stdout
+ * appended to the input.  The input keeps every byte. */
+static void test_output_is_input(void **state) {
+    (void)state;
+    char in[4096], path[64], link[80], cmd[512];
+    size_t n = three_sessions(in, sizeof in);
+    snprintf(path, sizeof path, "%s", tu_write_temp(in, n));
+    const char *argv[] = {"scan", "--rejects", path, path, NULL};
+    tu_result r = run(argv, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--rejects");
+    assert_contains(r.err, "is also the input");
+    assert_int_equal(r.out_len, 0);
+    tu_result_free(&r);
+
+    snprintf(link, sizeof link, "%s.link", path);
+    assert_int_equal(symlink(path, link), 0);
+    const char *argv2[] = {"scan", "--rejects", link, "-", path, NULL};
+    r = run(argv2, "", 0);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, path);
+    tu_result_free(&r);
+
+    snprintf(cmd, sizeof cmd, "'%s' scan '%s' >>'%s' 2>/dev/null", SW_BINARY, path, path);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+
+    size_t len;
+    char *after = tu_read_file(path, &len);
+    assert_non_null(after);
+    assert_int_equal(len, n);
+    assert_memory_equal(after, in, n);
+    free(after);
+    /* Another file is still fine. */
+    const char *argv3[] = {"scan", "--rejects", "/dev/null", path, NULL};
+    r = run(argv3, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    tu_result_free(&r);
+    unlink(link);
+    unlink(path);
+}
+
 static void test_missing_file(void **state) {
     (void)state;
     const char *argv[] = {"scan", "/nonexistent/sessionwatch-input.ndjson", NULL};
@@ -358,10 +407,11 @@ static void test_missing_file(void **state) {
     tu_result_free(&r);
 }
 
-/* A 2 MB line on stdin is counted as too_large; its neighbours are read. */
+/* A line over the default limit (8 MiB) on stdin is counted as too_large;
+ * its neighbours are read. */
 static void test_oversize_line(void **state) {
     (void)state;
-    size_t big = 2u << 20, cap = big + 4096, n = 0;
+    size_t big = (8u << 20) + 1, cap = big + 4096, n = 0;
     char *in = malloc(cap);
     assert_non_null(in);
     n += rec(in + n, cap - n, "00u1", "s1", "08:00:00");
@@ -383,6 +433,62 @@ static void test_oversize_line(void **state) {
     assert_contains(r.err, "\"too_large\":1,");
     tu_result_free(&r);
     free(in);
+}
+
+/* One Okta System Log API page (a JSON array of `limit` = 1000 events, the
+ * API's maximum) of events of about event_bytes each, as one line. */
+static char *api_page(size_t event_bytes, size_t *len) {
+    size_t cap = 1000 * (event_bytes + 600) + 16, n = 0;
+    char *page = malloc(cap);
+    assert_non_null(page);
+    page[n++] = '[';
+    char hms[16], actor[16], sid[16];
+    for (int i = 0; i < 1000; i++) {
+        /* Three sessions of 00uA first (one alert), then one user each. */
+        snprintf(actor, sizeof actor, i < 3 ? "00uA" : "00u%d", i);
+        snprintf(sid, sizeof sid, "s%d", i);
+        snprintf(hms, sizeof hms, "08:%02d:%02d", i / 60 % 60, i % 60);
+        size_t m = rec(page + n, cap - n, actor, sid, hms);
+        /* Pad through debugContext, as real events carry it, to event_bytes. */
+        char *end = page + n + m - 2; /* the final '}' of the object */
+        assert_true(*end == '}');
+        size_t pad = event_bytes > m + 40 ? event_bytes - m - 40 : 1;
+        int k = snprintf(end, cap - (size_t)(end - page), ",\"debugContext\":{\"debugData\":{\"pad\":\"");
+        end += k;
+        memset(end, 'd', pad);
+        end += pad;
+        memcpy(end, "\"}}}", 4);
+        end += 4;
+        *end++ = i < 999 ? ',' : ']';
+        n = (size_t)(end - page);
+    }
+    page[n++] = '\n';
+    *len = n;
+    return page;
+}
+
+/* 11.5: a full page of typical (1.9 KB) events is 1.9 MB, and of the
+ * largest realistic ones (5.2 KB, the biggest event in Elastic's fixtures)
+ * 5.2 MB: both are accepted under the default --max-record-bytes, and
+ * every event is counted. */
+static void test_full_api_page(void **state) {
+    (void)state;
+    const size_t sizes[] = {1900, 5300};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n;
+        char *page = api_page(sizes[i], &n);
+        assert_true(n >= 1000 * sizes[i] && n < 1000 * sizes[i] + 100000);
+        const char *argv[] = {"scan", "--summary", "json", NULL};
+        tu_result r = run(argv, page, n);
+        assert_int_equal(r.status, 0);
+        assert_contains(r.err, "\"records\":1,\"events\":1000,");
+        assert_contains(r.err, "\"eligible\":1000,");
+        assert_contains(r.err, ZERO_REJECTS);
+        assert_int_equal(count_lines(r.out), 1);
+        assert_contains(r.out, "\"index\":2");
+        tu_result_free(&r);
+        free(page);
+    }
 }
 
 /* CRLF, a UTF-8 BOM, blank lines and a last line without newline. */
@@ -518,8 +624,10 @@ int main(void) {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_stdin_alert_and_summary),
         cmocka_unit_test(test_rejects_file),
+        cmocka_unit_test(test_output_is_input),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_oversize_line),
+        cmocka_unit_test(test_full_api_page),
         cmocka_unit_test(test_input_conventions),
         cmocka_unit_test(test_stolen_session_sample),
         cmocka_unit_test(test_time_field_ingested),
