@@ -47,47 +47,51 @@ constexpr int SW_MAX_DEPTH = 1024;
  * the walker recurses: each level consumes at least two path bytes). */
 constexpr size_t SW_MAX_TENANT_PATH = 255;
 
+/* Which kind of record a source path belongs to (see "Kind" in extract.h). */
+enum kind : uint8_t { K_RAW = 0, K_ECS = 1 };
+
 struct want {
     const char *path;
     uint32_t len;  /* strlen(path), filled in by sw_parser_new */
     uint8_t field; /* sw_field */
-    uint8_t prio;  /* among the sources of one field, lower wins */
-    bool ecs;      /* matching it marks the record SW_FMT_ECS */
+    uint8_t kind;  /* K_RAW or K_ECS: read only in records of that kind */
+    bool marker;   /* present at the top level: the record is raw */
 };
 
-/* Every source path the rule reads.  For a field with several sources the
- * earlier entry (lower prio) wins when more than one is present. */
+/* Every source path the rule reads, per kind.  Among the sources of one
+ * field in one kind, the earlier entry wins when more than one is present,
+ * so entries of one field and kind are listed in order of preference. */
 const want kWants[] = {
-    {"eventType", 0, SW_F_EVENT_TYPE, 0, false},
-    {"okta.event_type", 0, SW_F_EVENT_TYPE, 1, true},
-    {"actor.id", 0, SW_F_ACTOR_ID, 0, false},
-    {"okta.actor.id", 0, SW_F_ACTOR_ID, 1, true},
-    {"actor.displayName", 0, SW_F_ACTOR_NAME, 0, false},
-    {"okta.actor.display_name", 0, SW_F_ACTOR_NAME, 1, true},
-    {"actor.alternateId", 0, SW_F_ACTOR_ALT, 0, false},
-    {"okta.actor.alternate_id", 0, SW_F_ACTOR_ALT, 1, true},
-    {"authenticationContext.externalSessionId", 0, SW_F_SESSION_ID, 0, false},
-    {"okta.authentication_context.external_session_id", 0, SW_F_SESSION_ID, 1, true},
-    {"published", 0, SW_F_PUBLISHED, 0, false},
-    {"@timestamp", 0, SW_F_TIMESTAMP, 0, true},
-    {"event.ingested", 0, SW_F_INGESTED, 0, false},
-    {"event.dataset", 0, SW_F_EVENT_DATASET, 0, false},
-    {"data_stream.dataset", 0, SW_F_STREAM_DATASET, 0, false},
-    {"uuid", 0, SW_F_UUID, 0, false},
-    {"okta.uuid", 0, SW_F_UUID, 1, true},
-    {"event.id", 0, SW_F_UUID, 2, false},
-    {"client.ipAddress", 0, SW_F_CLIENT_IP, 0, false},
-    {"client.ip", 0, SW_F_CLIENT_IP, 1, false},
-    {"okta.client.ip", 0, SW_F_CLIENT_IP, 2, true},
-    {"client.userAgent.rawUserAgent", 0, SW_F_USER_AGENT, 0, false},
-    {"okta.client.user_agent.raw_user_agent", 0, SW_F_USER_AGENT, 1, true},
-    {"user_agent.original", 0, SW_F_USER_AGENT, 2, false},
-    {"client.geographicalContext.country", 0, SW_F_COUNTRY, 0, false},
-    {"client.geo.country_name", 0, SW_F_COUNTRY, 1, false},
-    {"client.geographicalContext.city", 0, SW_F_CITY, 0, false},
-    {"client.geo.city_name", 0, SW_F_CITY, 1, false},
-    {"outcome.result", 0, SW_F_OUTCOME, 0, false},
-    {"okta.outcome.result", 0, SW_F_OUTCOME, 1, true},
+    {"eventType", 0, SW_F_EVENT_TYPE, K_RAW, true},
+    {"okta.event_type", 0, SW_F_EVENT_TYPE, K_ECS, false},
+    {"actor.id", 0, SW_F_ACTOR_ID, K_RAW, false},
+    {"okta.actor.id", 0, SW_F_ACTOR_ID, K_ECS, false},
+    {"actor.displayName", 0, SW_F_ACTOR_NAME, K_RAW, false},
+    {"okta.actor.display_name", 0, SW_F_ACTOR_NAME, K_ECS, false},
+    {"actor.alternateId", 0, SW_F_ACTOR_ALT, K_RAW, false},
+    {"okta.actor.alternate_id", 0, SW_F_ACTOR_ALT, K_ECS, false},
+    {"authenticationContext.externalSessionId", 0, SW_F_SESSION_ID, K_RAW, false},
+    {"okta.authentication_context.external_session_id", 0, SW_F_SESSION_ID, K_ECS, false},
+    {"published", 0, SW_F_PUBLISHED, K_RAW, true},
+    {"@timestamp", 0, SW_F_TIMESTAMP, K_ECS, false},
+    {"event.ingested", 0, SW_F_INGESTED, K_ECS, false},
+    {"event.dataset", 0, SW_F_EVENT_DATASET, K_ECS, false},
+    {"data_stream.dataset", 0, SW_F_STREAM_DATASET, K_ECS, false},
+    {"uuid", 0, SW_F_UUID, K_RAW, false},
+    {"okta.uuid", 0, SW_F_UUID, K_ECS, false},
+    {"event.id", 0, SW_F_UUID, K_ECS, false},
+    {"client.ipAddress", 0, SW_F_CLIENT_IP, K_RAW, false},
+    {"client.ip", 0, SW_F_CLIENT_IP, K_ECS, false},
+    {"okta.client.ip", 0, SW_F_CLIENT_IP, K_ECS, false},
+    {"client.userAgent.rawUserAgent", 0, SW_F_USER_AGENT, K_RAW, false},
+    {"okta.client.user_agent.raw_user_agent", 0, SW_F_USER_AGENT, K_ECS, false},
+    {"user_agent.original", 0, SW_F_USER_AGENT, K_ECS, false},
+    {"client.geographicalContext.country", 0, SW_F_COUNTRY, K_RAW, false},
+    {"client.geo.country_name", 0, SW_F_COUNTRY, K_ECS, false},
+    {"client.geographicalContext.city", 0, SW_F_CITY, K_RAW, false},
+    {"client.geo.city_name", 0, SW_F_CITY, K_ECS, false},
+    {"outcome.result", 0, SW_F_OUTCOME, K_RAW, false},
+    {"okta.outcome.result", 0, SW_F_OUTCOME, K_ECS, false},
 };
 constexpr int kNWants = int(sizeof kWants / sizeof kWants[0]);
 constexpr int kTenant = kNWants; /* index of the per-call tenant entry */
@@ -101,19 +105,22 @@ struct sw_parser {
     char *buf;         /* max + SW_PADDING: copy of short-padded records, or
                           scratch for numeric tenant tokens when in place */
     want wants[kNWants + 1];
-    uint64_t first[256]; /* static entries by first byte of the path */
-    explicit sw_parser(size_t cap) noexcept : parser(cap), max(0), buf(nullptr), wants(), first() {}
+    uint64_t first[256];   /* static entries by first byte of the path */
+    uint64_t of_kind[2];   /* static entries by kind (K_RAW, K_ECS) */
+    uint64_t markers;      /* entries whose presence makes a record raw */
+    explicit sw_parser(size_t cap) noexcept
+        : parser(cap), max(0), buf(nullptr), wants(), first(), of_kind(), markers(0) {}
 };
 
 namespace {
 
-/* One record being assembled (the whole record, or an EventBridge detail). */
+/* One record being assembled (the whole record, or an EventBridge detail):
+ * the value of every entry matched, of both kinds.  Which kind is read is
+ * decided once the whole object has been walked. */
 struct acc {
-    sw_value f[SW_F_COUNT];
-    uint8_t prio[SW_F_COUNT];
-    uint64_t seen; /* entries matched so far */
-    uint64_t dup;  /* entries matched more than once */
-    bool ecs;
+    sw_value v[kNWants + 1]; /* v[i] is meaningful only where seen has bit i */
+    uint64_t seen;           /* entries matched so far */
+    uint64_t dup;            /* entries matched more than once */
 };
 
 /* Where one walk stands in the table: entries still possible and how many
@@ -124,11 +131,12 @@ struct cursor {
     uint32_t off;
 };
 
-/* Per-element facts about the top-level object (EventBridge detection). */
+/* Per-element facts about the top-level object (its kind). */
 struct top {
     acc *detail;
     bool has_detail_type;
     bool has_detail_obj;
+    bool has_okta; /* a key "okta" or "okta.<anything>" */
 };
 
 /* Per-call state. */
@@ -142,8 +150,12 @@ struct run {
 };
 
 void acc_init(acc *a) {
-    memset(a, 0, sizeof *a); /* SW_ABSENT == 0, p = NULL, n = 0 */
-    memset(a->prio, 0xff, sizeof a->prio);
+    a->seen = 0;
+    a->dup = 0;
+}
+
+inline bool is_okta_key(std::string_view key) {
+    return key.size() >= 4 && memcmp(key.data(), "okta", 4) == 0 && (key.size() == 4 || key[4] == '.');
 }
 
 inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -227,22 +239,16 @@ bool too_deep(const char *s, size_t n) {
     return false;
 }
 
-void assign(const run &r, acc *a, uint64_t mask, sw_value v) {
-    const want *w = r.p->wants;
+/* Records v for the entries in mask; an entry seen before is a duplicate
+ * and keeps its first value. */
+void assign(acc *a, uint64_t mask, sw_value v) {
+    uint64_t again = a->seen & mask;
+    a->dup |= again;
+    mask &= ~again;
+    a->seen |= mask;
     while (mask) {
-        int i = __builtin_ctzll(mask);
-        uint64_t bit = mask & (~mask + 1);
+        a->v[__builtin_ctzll(mask)] = v;
         mask &= mask - 1;
-        if (a->seen & bit) {
-            a->dup |= bit;
-            continue;
-        }
-        a->seen |= bit;
-        if (w[i].ecs) a->ecs = true;
-        if (w[i].prio < a->prio[w[i].field]) {
-            a->prio[w[i].field] = w[i].prio;
-            a->f[w[i].field] = v;
-        }
     }
 }
 
@@ -326,6 +332,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         if (t) {
             if (key == "detail-type") t->has_detail_type = true;
             else if (key == "detail") is_detail = true;
+            else if (is_okta_key(key)) t->has_okta = true;
         }
         if (!any && !is_detail) {
             simdjson::simdjson_result<od::value> skipped = field.value();
@@ -341,7 +348,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             cursor child[3];
             int n = 0;
             for (int i = 0; i < nc; i++) {
-                if (ex[i]) assign(r, cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
+                if (ex[i]) assign(cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
                 if (pre[i]) child[n++] = cursor{cs[i].a, pre[i], cs[i].off + uint32_t(key.size()) + 1};
             }
             if (is_detail) {
@@ -402,28 +409,48 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             return false;
         }
         for (int i = 0; i < nc; i++) {
-            if (ex[i] & ~r.tbit) assign(r, cs[i].a, ex[i] & ~r.tbit, leaf);
-            if (ex[i] & r.tbit) assign(r, cs[i].a, r.tbit, tenant);
-            if (pre[i]) assign(r, cs[i].a, pre[i], under);
+            if (ex[i] & ~r.tbit) assign(cs[i].a, ex[i] & ~r.tbit, leaf);
+            if (ex[i] & r.tbit) assign(cs[i].a, r.tbit, tenant);
+            if (pre[i]) assign(cs[i].a, pre[i], under);
         }
     }
     return true;
 }
 
-/* One object of the record (the record itself or an array element). */
+/* The fields of one kind: for each field, the first of its entries (table
+ * order) that was seen.  Seen entries always hold a non-ABSENT type. */
+void resolve(const run &r, const acc &a, int k, sw_value *f) {
+    memset(f, 0, sizeof(sw_value) * SW_F_COUNT); /* SW_ABSENT == 0, p = NULL, n = 0 */
+    uint64_t use = a.seen & r.p->of_kind[k];
+    while (use) {
+        int i = __builtin_ctzll(use);
+        use &= use - 1;
+        sw_value *slot = &f[r.p->wants[i].field];
+        if (slot->type == SW_ABSENT) *slot = a.v[i];
+    }
+}
+
+/* One object of the record (the record itself or an array element).  Its
+ * kind is decided once, then only the fields of that kind are read. */
 bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
     acc e, d;
     acc_init(&e);
     acc_init(&d);
-    top t{&d, false, false};
+    top t{&d, false, false, false};
     cursor c{&e, r.all, 0};
     if (!walk(r, obj, &c, 1, &t)) return false;
     bool eb = t.has_detail_type && t.has_detail_obj;
+    int k = K_RAW; /* an EventBridge detail is a LogEvent */
+    if (!eb && !(e.seen & r.p->markers) && t.has_okta) k = K_ECS;
     const acc &rec = eb ? d : e;
-    memcpy(out->f, rec.f, sizeof out->f);
-    if (eb && e.f[SW_F_TENANT].type != SW_ABSENT) out->f[SW_F_TENANT] = e.f[SW_F_TENANT];
-    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : rec.ecs ? SW_FMT_ECS : SW_FMT_RAW);
-    *dup = eb ? (d.dup != 0 || (e.dup & r.tbit) != 0) : e.dup != 0;
+    resolve(r, rec, k, out->f);
+    /* The tenant is read in every kind: the envelope's first, then detail's. */
+    const acc &ten = eb && (e.seen & r.tbit) ? e : rec;
+    if (ten.seen & r.tbit) out->f[SW_F_TENANT] = ten.v[kTenant];
+    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : k == K_ECS ? SW_FMT_ECS : SW_FMT_RAW);
+    /* Only duplicates of what is read count. */
+    uint64_t read = r.p->of_kind[k] | r.tbit;
+    *dup = (rec.dup & read) != 0 || (eb && (e.dup & r.tbit) != 0);
     return true;
 }
 
@@ -542,8 +569,10 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
         p->wants[i] = kWants[i];
         p->wants[i].len = uint32_t(strlen(kWants[i].path));
         p->first[(unsigned char)kWants[i].path[0]] |= uint64_t(1) << i;
+        p->of_kind[kWants[i].kind] |= uint64_t(1) << i;
+        if (kWants[i].marker) p->markers |= uint64_t(1) << i;
     }
-    p->wants[kTenant] = want{"", 0, SW_F_TENANT, 0, false};
+    p->wants[kTenant] = want{"", 0, SW_F_TENANT, K_RAW, false};
     return p;
 }
 

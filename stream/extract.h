@@ -23,27 +23,33 @@
  * that are not read are skipped and are only validated structurally.
  *
  * The exact rules:
- *  - Sources: where a field has several source paths (event.h), the first
- *    one listed there that is present wins, whatever its type and wherever
- *    it is in the record; "a | b" lists are ordered too (raw LogEvent
- *    spelling first).  Different source paths of one field are never
- *    duplicates of each other; one source path seen twice, in any
- *    spellings, is.  Two objects under one key ("actor":{"id":..} twice)
- *    are merged like dotted keys: only a wanted path inside both is a
- *    duplicate.  Duplicates matter only where they are read: those inside a
- *    skipped value, and those in an EventBridge envelope other than the
- *    tenant, are ignored.
+ *  - Kind: decided once per object (the record, or each element of a
+ *    top-level array), from its top-level keys after unescaping:
+ *    SW_FMT_EVENTBRIDGE when it has a "detail" whose value is an object and
+ *    a "detail-type" (any value, any order); else SW_FMT_RAW when it has an
+ *    "eventType" or a "published" key (any value, null included); else
+ *    SW_FMT_ECS when it has a key "okta" or one starting with "okta." (any
+ *    value); else SW_FMT_RAW.  A mixed record (eventType beside okta.*) is
+ *    therefore raw.  An EventBridge detail is read as a raw LogEvent,
+ *    whatever keys it holds.
+ *  - Sources: every field is read from the source paths of the object's
+ *    kind only (event.h lists them, raw LogEvent spelling before the ECS
+ *    ones); the other kind's fields are ABSENT whatever the record holds.
+ *    Where a field has several source paths in one kind, the first one
+ *    listed that is present wins, whatever its type and wherever it is in
+ *    the record.  The tenant path is read in every kind.  Different source
+ *    paths of one field are never duplicates of each other; one source
+ *    path seen twice, in any spellings, is.  Two objects under one key
+ *    ("actor":{"id":..} twice) are merged like dotted keys: only a wanted
+ *    path inside both is a duplicate.  Duplicates matter only where they
+ *    are read: those of the other kind's paths, those inside a skipped
+ *    value, and those in an EventBridge envelope other than the tenant, are
+ *    ignored.
  *  - Intermediates: if a key on the way to a wanted path has a non-object
  *    value ("actor":"bob", "client":[..], "okta":5), every field below it
  *    is SW_OTHER; if it is null, they are SW_NULL.  Either counts as an
  *    occurrence of those fields (so {"actor":null,"actor.id":"x"} is a
  *    duplicate).
- *  - Format: SW_FMT_EVENTBRIDGE when the object has a top-level "detail"
- *    whose value is an object and a top-level "detail-type" (any value, any
- *    order); else SW_FMT_ECS when any okta.* source path or @timestamp was
- *    present (any type, including through a null intermediate); else
- *    SW_FMT_RAW.  An EventBridge envelope whose detail holds ECS keys is
- *    still SW_FMT_EVENTBRIDGE.
  *  - Tenant: tenant_path is matched like any other path; NULL or "" means
  *    no tenant field; a path longer than 255 bytes never matches.  See
  *    SW_F_TENANT in event.h for the value.

@@ -114,43 +114,50 @@ static void is_type(const sw_value *v, int type) {
     assert_int_equal(v->type, type);
 }
 
-/* The wanted paths, as extract.cpp must know them (field, dotted path). */
+/* The wanted paths, as extract.cpp must know them (field, dotted path,
+ * and whether it is read in ECS documents or in raw LogEvents). */
 static const struct {
     int field;
     const char *path;
+    int ecs;
 } PATHS[] = {
-    {SW_F_EVENT_TYPE, "eventType"},
-    {SW_F_EVENT_TYPE, "okta.event_type"},
-    {SW_F_ACTOR_ID, "actor.id"},
-    {SW_F_ACTOR_ID, "okta.actor.id"},
-    {SW_F_ACTOR_NAME, "actor.displayName"},
-    {SW_F_ACTOR_NAME, "okta.actor.display_name"},
-    {SW_F_ACTOR_ALT, "actor.alternateId"},
-    {SW_F_ACTOR_ALT, "okta.actor.alternate_id"},
-    {SW_F_SESSION_ID, "authenticationContext.externalSessionId"},
-    {SW_F_SESSION_ID, "okta.authentication_context.external_session_id"},
-    {SW_F_PUBLISHED, "published"},
-    {SW_F_TIMESTAMP, "@timestamp"},
-    {SW_F_INGESTED, "event.ingested"},
-    {SW_F_EVENT_DATASET, "event.dataset"},
-    {SW_F_STREAM_DATASET, "data_stream.dataset"},
-    {SW_F_UUID, "uuid"},
-    {SW_F_UUID, "okta.uuid"},
-    {SW_F_UUID, "event.id"},
-    {SW_F_CLIENT_IP, "client.ipAddress"},
-    {SW_F_CLIENT_IP, "client.ip"},
-    {SW_F_CLIENT_IP, "okta.client.ip"},
-    {SW_F_USER_AGENT, "client.userAgent.rawUserAgent"},
-    {SW_F_USER_AGENT, "okta.client.user_agent.raw_user_agent"},
-    {SW_F_USER_AGENT, "user_agent.original"},
-    {SW_F_COUNTRY, "client.geographicalContext.country"},
-    {SW_F_COUNTRY, "client.geo.country_name"},
-    {SW_F_CITY, "client.geographicalContext.city"},
-    {SW_F_CITY, "client.geo.city_name"},
-    {SW_F_OUTCOME, "outcome.result"},
-    {SW_F_OUTCOME, "okta.outcome.result"},
+    {SW_F_EVENT_TYPE, "eventType", 0},
+    {SW_F_EVENT_TYPE, "okta.event_type", 1},
+    {SW_F_ACTOR_ID, "actor.id", 0},
+    {SW_F_ACTOR_ID, "okta.actor.id", 1},
+    {SW_F_ACTOR_NAME, "actor.displayName", 0},
+    {SW_F_ACTOR_NAME, "okta.actor.display_name", 1},
+    {SW_F_ACTOR_ALT, "actor.alternateId", 0},
+    {SW_F_ACTOR_ALT, "okta.actor.alternate_id", 1},
+    {SW_F_SESSION_ID, "authenticationContext.externalSessionId", 0},
+    {SW_F_SESSION_ID, "okta.authentication_context.external_session_id", 1},
+    {SW_F_PUBLISHED, "published", 0},
+    {SW_F_TIMESTAMP, "@timestamp", 1},
+    {SW_F_INGESTED, "event.ingested", 1},
+    {SW_F_EVENT_DATASET, "event.dataset", 1},
+    {SW_F_STREAM_DATASET, "data_stream.dataset", 1},
+    {SW_F_UUID, "uuid", 0},
+    {SW_F_UUID, "okta.uuid", 1},
+    {SW_F_UUID, "event.id", 1},
+    {SW_F_CLIENT_IP, "client.ipAddress", 0},
+    {SW_F_CLIENT_IP, "client.ip", 1},
+    {SW_F_CLIENT_IP, "okta.client.ip", 1},
+    {SW_F_USER_AGENT, "client.userAgent.rawUserAgent", 0},
+    {SW_F_USER_AGENT, "okta.client.user_agent.raw_user_agent", 1},
+    {SW_F_USER_AGENT, "user_agent.original", 1},
+    {SW_F_COUNTRY, "client.geographicalContext.country", 0},
+    {SW_F_COUNTRY, "client.geo.country_name", 1},
+    {SW_F_CITY, "client.geographicalContext.city", 0},
+    {SW_F_CITY, "client.geo.city_name", 1},
+    {SW_F_OUTCOME, "outcome.result", 0},
+    {SW_F_OUTCOME, "okta.outcome.result", 1},
 };
 #define NPATHS (sizeof PATHS / sizeof PATHS[0])
+
+/* A member that makes a record of path i's kind: a top-level okta.* key
+ * for an ECS path (one that matches no wanted path); nothing for a raw
+ * path (a record with neither eventType, published nor okta is raw). */
+static const char *kind_member(size_t i) { return PATHS[i].ecs ? "\"okta.kind\":0," : ""; }
 
 static int ndots(const char *path) {
     int n = 0;
@@ -292,9 +299,19 @@ static void test_ecs_dotted(void **state) {
     is_str(&e->f[SW_F_COUNTRY], "Ireland");
     is_str(&e->f[SW_F_CITY], "Dublin");
     is_str(&e->f[SW_F_OUTCOME], "SUCCESS");
-    /* @timestamp alone makes a record ECS; a non-wanted okta.* key does not. */
-    assert_int_equal(one("{\"@timestamp\":\"T\"}", NULL)->format, SW_FMT_ECS);
+    /* Any okta key, wanted or not, makes a record without eventType or
+     * published ECS; @timestamp alone does not, and is then not read. */
+    e = one("{\"@timestamp\":\"T\"}", NULL);
+    assert_int_equal(e->format, SW_FMT_RAW);
+    is_type(&e->f[SW_F_TIMESTAMP], SW_ABSENT);
+    e = one("{\"@timestamp\":\"T\",\"okta.foo\":\"x\"}", NULL);
+    assert_int_equal(e->format, SW_FMT_ECS);
+    is_str(&e->f[SW_F_TIMESTAMP], "T");
+    assert_int_equal(one("{\"okta\":{\"bar\":1}}", NULL)->format, SW_FMT_ECS);
+    assert_int_equal(one("{\"oktax\":1,\"x\":{\"okta\":1}}", NULL)->format, SW_FMT_RAW);
+    /* eventType or published (any value, even null) makes it raw. */
     assert_int_equal(one("{\"okta.foo\":\"x\",\"okta\":{\"bar\":1},\"eventType\":\"e\"}", NULL)->format, SW_FMT_RAW);
+    assert_int_equal(one("{\"okta.event_type\":\"x\",\"published\":null}", NULL)->format, SW_FMT_RAW);
     /* An okta.* intermediate that is null still marks the record ECS. */
     e = one("{\"okta\":null}", NULL);
     assert_int_equal(e->format, SW_FMT_ECS);
@@ -309,11 +326,10 @@ static void test_all_spellings(void **state) {
         unsigned variants = 1u << ndots(PATHS[i].path);
         for (unsigned nest = 0; nest < variants; nest++) {
             member(m, sizeof m, PATHS[i].path, nest, "\"v\\u0061l\"");
-            snprintf(rec, sizeof rec, "{\"other\":{\"x\":[1]},%s,\"z\":0}", m);
+            snprintf(rec, sizeof rec, "{%s\"other\":{\"x\":[1]},%s,\"z\":0}", kind_member(i), m);
             const sw_event *e = one(rec, NULL);
             is_str(&e->f[PATHS[i].field], "val");
-            int ecs = strncmp(PATHS[i].path, "okta.", 5) == 0 || strcmp(PATHS[i].path, "@timestamp") == 0;
-            assert_int_equal(e->format, ecs ? SW_FMT_ECS : SW_FMT_RAW);
+            assert_int_equal(e->format, PATHS[i].ecs ? SW_FMT_ECS : SW_FMT_RAW);
             for (int f = 0; f < SW_F_COUNT; f++)
                 if (f != PATHS[i].field) is_type(&e->f[f], SW_ABSENT);
         }
@@ -389,10 +405,18 @@ static void test_eventbridge(void **state) {
     is_str(&e->f[SW_F_TENANT], "a1");
     is_str(&e->f[SW_F_EVENT_TYPE], "e");
 
-    /* ECS keys inside detail: still an EventBridge record. */
-    e = one("{\"detail-type\":\"x\",\"detail\":{\"okta.event_type\":\"t\"}}", NULL);
+    /* ECS keys inside detail: still an EventBridge record, whose detail
+     * is read as a raw LogEvent only. */
+    e = one("{\"detail-type\":\"x\",\"detail\":{\"okta.event_type\":\"t\",\"@timestamp\":\"T\",\"published\":\"P\"}}",
+            NULL);
     assert_int_equal(e->format, SW_FMT_EVENTBRIDGE);
-    is_str(&e->f[SW_F_EVENT_TYPE], "t");
+    is_type(&e->f[SW_F_EVENT_TYPE], SW_ABSENT);
+    is_type(&e->f[SW_F_TIMESTAMP], SW_ABSENT);
+    is_str(&e->f[SW_F_PUBLISHED], "P");
+    /* okta keys on the envelope do not make it ECS either. */
+    e = one("{\"okta\":{\"event_type\":\"o\"},\"detail-type\":\"x\",\"detail\":{\"eventType\":\"r\"}}", NULL);
+    assert_int_equal(e->format, SW_FMT_EVENTBRIDGE);
+    is_str(&e->f[SW_F_EVENT_TYPE], "r");
 
     /* Not EventBridge: no detail-type, or detail is not an object, or
      * detail is nested.  Then the top level is the record. */
@@ -491,18 +515,21 @@ static void test_escapes(void **state) {
     const sw_event *e = one("{\"eventTyp\\u0065\":\"user.session.start\","
                             "\"authenticationContext\":{\"externalSessionId\":\"102\\u0061b\"},"
                             "\"\\u0061ctor\":{\"\\u0069d\":\"a\\\"b\\\\c\\/d\\n\"},"
-                            "\"okta\\u002eactor.display_name\":\"\\ud83d\\ude00\","
+                            "\"actor.displayName\":\"\\ud83d\\ude00\","
                             "\"uuid\":\"x\\u0000y\",\"published\":\"\"}",
                             NULL);
     is_str(&e->f[SW_F_EVENT_TYPE], "user.session.start");
     is_str(&e->f[SW_F_SESSION_ID], "102ab");
     is_str(&e->f[SW_F_ACTOR_ID], "a\"b\\c/d\n");
     is_str(&e->f[SW_F_ACTOR_NAME], "\xf0\x9f\x98\x80");
-    assert_int_equal(e->format, SW_FMT_ECS); /* the escaped dot is a dot */
+    assert_int_equal(e->format, SW_FMT_RAW); /* the escaped eventType is eventType */
     assert_int_equal(e->f[SW_F_UUID].type, SW_STRING);
     assert_int_equal(e->f[SW_F_UUID].n, 3);
     assert_memory_equal(e->f[SW_F_UUID].p, "x\0y", 3);
     is_str(&e->f[SW_F_PUBLISHED], "");
+    e = one("{\"okta\\u002eactor.display_name\":\"n\"}", NULL);
+    assert_int_equal(e->format, SW_FMT_ECS); /* the escaped dot is a dot */
+    is_str(&e->f[SW_F_ACTOR_NAME], "n");
     /* Escaped and plain spellings of one key are the same key. */
     assert_int_equal(xt("{\"eventType\":\"a\",\"eventTyp\\u0065\":\"b\"}", NULL), SW_X_DUPLICATE_KEY);
     /* A NUL in a key makes a different key. */
@@ -518,40 +545,56 @@ static void test_escapes(void **state) {
 
 static void test_preferred_sources(void **state) {
     (void)state;
-    /* uuid/okta.uuid preferred over event.id, whatever the key order. */
-    is_str(&one("{\"event.id\":\"e\",\"uuid\":\"u\"}", NULL)->f[SW_F_UUID], "u");
-    is_str(&one("{\"uuid\":\"u\",\"event\":{\"id\":\"e\"}}", NULL)->f[SW_F_UUID], "u");
+    /* ECS: okta.uuid preferred over event.id, whatever the key order. */
     is_str(&one("{\"event\":{\"id\":\"e\"},\"okta\":{\"uuid\":\"o\"}}", NULL)->f[SW_F_UUID], "o");
-    is_str(&one("{\"event\":{\"id\":\"e\"}}", NULL)->f[SW_F_UUID], "e");
-    /* Both preferred sources: the first listed (raw) wins. */
-    is_str(&one("{\"okta.uuid\":\"o\",\"uuid\":\"u\"}", NULL)->f[SW_F_UUID], "u");
+    is_str(&one("{\"okta.uuid\":\"o\",\"event.id\":\"e\"}", NULL)->f[SW_F_UUID], "o");
+    is_str(&one("{\"event\":{\"id\":\"e\"},\"okta\":{}}", NULL)->f[SW_F_UUID], "e");
     /* A preferred source wins even when null or of the wrong type. */
+    is_type(&one("{\"event.id\":\"e\",\"okta.uuid\":null}", NULL)->f[SW_F_UUID], SW_NULL);
+    is_type(&one("{\"okta\":{\"uuid\":7},\"event.id\":\"e\"}", NULL)->f[SW_F_UUID], SW_OTHER);
+    /* Raw: uuid; the ECS sources are not read at all. */
+    is_str(&one("{\"event.id\":\"e\",\"uuid\":\"u\"}", NULL)->f[SW_F_UUID], "u");
+    is_type(&one("{\"event.id\":\"e\"}", NULL)->f[SW_F_UUID], SW_ABSENT);
     is_type(&one("{\"event.id\":\"e\",\"uuid\":null}", NULL)->f[SW_F_UUID], SW_NULL);
-    is_type(&one("{\"uuid\":7,\"event.id\":\"e\"}", NULL)->f[SW_F_UUID], SW_OTHER);
+    /* The kind decides between the raw and the ECS spelling. */
+    is_str(&one("{\"okta.uuid\":\"o\",\"uuid\":\"u\"}", NULL)->f[SW_F_UUID], "o");
+    is_str(&one("{\"okta.uuid\":\"o\",\"uuid\":\"u\",\"eventType\":\"t\"}", NULL)->f[SW_F_UUID], "u");
 
-    /* client.ipAddress / client.ip, else okta.client.ip */
+    /* ECS: client.ip, else okta.client.ip; raw: client.ipAddress. */
     is_str(&one("{\"okta\":{\"client\":{\"ip\":\"o\"}},\"client\":{\"ip\":\"c\"}}", NULL)->f[SW_F_CLIENT_IP], "c");
     is_str(&one("{\"okta.client.ip\":\"o\"}", NULL)->f[SW_F_CLIENT_IP], "o");
     is_str(&one("{\"client\":{\"ip\":\"c\",\"ipAddress\":\"r\"}}", NULL)->f[SW_F_CLIENT_IP], "r");
+    is_str(&one("{\"client\":{\"ip\":\"c\",\"ipAddress\":\"r\"},\"okta\":{}}", NULL)->f[SW_F_CLIENT_IP], "c");
 
-    /* rawUserAgent / raw_user_agent, else user_agent.original */
+    /* ECS: raw_user_agent, else user_agent.original; raw: rawUserAgent. */
     is_str(&one("{\"user_agent\":{\"original\":\"u\"},\"okta.client.user_agent.raw_user_agent\":\"o\"}", NULL)
                 ->f[SW_F_USER_AGENT],
            "o");
-    is_str(&one("{\"user_agent.original\":\"u\"}", NULL)->f[SW_F_USER_AGENT], "u");
+    is_str(&one("{\"user_agent.original\":\"u\",\"okta\":{}}", NULL)->f[SW_F_USER_AGENT], "u");
+    is_type(&one("{\"user_agent.original\":\"u\"}", NULL)->f[SW_F_USER_AGENT], SW_ABSENT);
     is_str(&one("{\"user_agent.original\":\"u\",\"client.userAgent.rawUserAgent\":\"r\"}", NULL)
                 ->f[SW_F_USER_AGENT],
            "r");
 
-    /* "a | b" fields: the raw LogEvent spelling wins if both are present. */
+    /* A mixed record (eventType beside okta.event_type) is raw: only the
+     * raw spellings are read, whatever the order. */
     const sw_event *e = one("{\"okta.event_type\":\"ecs\",\"eventType\":\"raw\",\"okta.actor.id\":\"e\","
-                            "\"actor.id\":\"r\",\"client.geo.city_name\":\"ecs\","
-                            "\"client.geographicalContext.city\":\"raw\"}",
+                            "\"actor.id\":\"r\",\"client.geo.city_name\":\"ecs\",\"@timestamp\":\"T\","
+                            "\"okta.authentication_context.external_session_id\":\"s\"}",
                             NULL);
+    assert_int_equal(e->format, SW_FMT_RAW);
     is_str(&e->f[SW_F_EVENT_TYPE], "raw");
     is_str(&e->f[SW_F_ACTOR_ID], "r");
-    is_str(&e->f[SW_F_CITY], "raw");
-    assert_int_equal(e->format, SW_FMT_ECS); /* okta.* keys were matched */
+    is_type(&e->f[SW_F_CITY], SW_ABSENT);
+    is_type(&e->f[SW_F_TIMESTAMP], SW_ABSENT);
+    is_type(&e->f[SW_F_SESSION_ID], SW_ABSENT);
+    e = one("{\"okta\":{\"event_type\":\"ecs\",\"actor\":{\"id\":\"e\"}},\"actor\":{\"id\":\"r\"},"
+            "\"published\":\"P\"}",
+            NULL);
+    assert_int_equal(e->format, SW_FMT_RAW);
+    is_type(&e->f[SW_F_EVENT_TYPE], SW_ABSENT);
+    is_str(&e->f[SW_F_ACTOR_ID], "r");
+    is_str(&e->f[SW_F_PUBLISHED], "P");
 }
 
 /* ------------------------------------------------------------------ types */
@@ -571,7 +614,7 @@ static void test_value_types(void **state) {
     for (size_t i = 0; i < NPATHS; i++) {
         for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
             member(m, sizeof m, PATHS[i].path, ~0u, vals[v].json);
-            snprintf(rec, sizeof rec, "{%s}", m);
+            snprintf(rec, sizeof rec, "{%s%s}", kind_member(i), m);
             const sw_event *e = one(rec, NULL);
             is_type(&e->f[PATHS[i].field], vals[v].type);
             if (vals[v].type == SW_STRING) is_str(&e->f[PATHS[i].field], "s");
@@ -638,7 +681,7 @@ static void test_duplicates(void **state) {
             for (unsigned b = 0; b < variants; b++) {
                 member(m, sizeof m, PATHS[i].path, a, "\"1\"");
                 member(m2, sizeof m2, PATHS[i].path, b, "\"2\"");
-                snprintf(rec, sizeof rec, "{%s,\"x\":1,%s}", m, m2);
+                snprintf(rec, sizeof rec, "{%s%s,\"x\":1,%s}", kind_member(i), m, m2);
                 assert_int_equal(xt(rec, NULL), SW_X_DUPLICATE_KEY);
             }
         }

@@ -220,7 +220,8 @@ enum { F_TYPE, F_ACTOR, F_NAME, F_ALT, F_SID, F_TIME, F_UUID, F_IP, F_UA, F_COUN
        F_DATASET, F_TENANT, F_UNREAD, NF };
 static const char *const FIELD[NF] = {"eventType", "actor.id", "actor.displayName", "actor.alternateId",
                                       "externalSessionId", "published", "uuid", "client.ipAddress",
-                                      "rawUserAgent", "country", "city", "outcome.result", "event.dataset",
+                                      "rawUserAgent", "country", "city", "outcome.result",
+                                      "event.dataset (an ECS field: not read in a raw event)",
                                       "org.id (tenant)", "note (not read)"};
 
 /* A raw LogEvent with every field the rule reads (plus "note", which it
@@ -290,9 +291,10 @@ static const verdicts ALL_MALFORMED = {"malformed_json", "malformed_json", "malf
                                        "malformed_json", "malformed_json", "malformed_json"};
 /* A valid string that is not what the rule looks for. */
 static const verdicts STRING_OK = {"not_session_start", "alert", "alert", "alert", "alert", "bad_time", "alert",
-                                   "alert", "alert", "alert", "alert", "alert", "wrong_dataset", "alert", "alert"};
-/* A string the extractor cannot decode: every field it reads is rejected;
- * the field it skips is never decoded. */
+                                   "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+/* A string the extractor cannot decode: every field it reads is rejected
+ * (the ECS dataset of a raw event too: it is decoded, then not used); the
+ * field it skips is never decoded. */
 static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
@@ -301,7 +303,7 @@ static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malfor
  * wrong_type (the time is bad_time); fields the alert only shows become
  * null; a numeric tenant is its JSON text. */
 static const verdicts NUMBER = {"wrong_type", "wrong_type", "wrong_type", "alert", "wrong_type", "bad_time", "alert",
-                                "alert", "alert", "alert", "alert", "alert", "wrong_type", "alert", "alert"};
+                                "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
 
 static int is_reject(const char *v) {
     static const char *const r[] = {"malformed_json", "too_large", "wrong_type", "duplicate_key", "bad_time", "too_late"};

@@ -767,7 +767,6 @@ static void test_filter_dataset(void **state) {
     EXPECT(h, ecs("00e1", "s2", T("08:00"), "\"data_stream\":{\"dataset\":\"okta.other\"}"), SW_V_WRONG_DATASET);
     EXPECT(h, ecs("00e1", "s3", T("08:00"), "\"data_stream.dataset\":\"okta.other\""), SW_V_WRONG_DATASET);
     EXPECT(h, ecs("00e1", "s4", T("08:00"), "\"event.dataset\":\"okta.system \""), SW_V_WRONG_DATASET);
-    EXPECT(h, RAW(.sid = "\"s5\"", .extra = "\"event\":{\"dataset\":\"okta.other\"}"), SW_V_WRONG_DATASET);
     assert_int_equal(h->na, 0);
     EXPECT(h, ecs("00e1", "s1", T("08:00"), "\"event\":{\"dataset\":\"okta.system\"}"), SW_ELIGIBLE);
     EXPECT(h, ecs("00e1", "s2", T("08:01"), "\"data_stream\":{\"dataset\":\"okta.system\"}"), SW_ELIGIBLE);
@@ -778,6 +777,54 @@ static void test_filter_dataset(void **state) {
     /* No dataset at all (raw LogEvent, or ECS without one): okta.system. */
     EXPECT(h, ecs("00e2", "s1", T("08:00"), NULL), SW_ELIGIBLE);
     EXPECT(h, RAW(.actor = "\"00e2\"", .sid = "\"s2\""), SW_ELIGIBLE);
+}
+
+/* The record's kind is decided once and only its fields are read: a raw
+ * LogEvent (top-level eventType or published) is timed by published, typed
+ * by eventType and keyed by actor.*, whatever else a shipper added. */
+static void test_record_kind(void **state) {
+    (void)state;
+    harness *h = &H;
+    char extra[3][128];
+    /* A shipper's @timestamp an hour away from published: the attack is
+     * within 35 minutes by published, so it alerts. */
+    for (int i = 0; i < 3; i++) {
+        snprintf(extra[i], sizeof extra[i], "\"@timestamp\":\"2026-01-05T%02d:00:00.000Z\"", 9 + i);
+        char sid[8];
+        snprintf(sid, sizeof sid, "\"k%d\"", i);
+        EXPECT(h, RAW(.actor = "\"00k1\"", .sid = sid, .time = quote(T(i ? "08:10" : "08:00")),
+                      .extra = extra[i]), SW_ELIGIBLE);
+    }
+    assert_int_equal(h->na, 1);
+    assert_contains(h->a[0].json, jtime("@timestamp", "08:10"));
+    /* A garbage or non-string @timestamp beside a valid published. */
+    EXPECT(h, RAW(.actor = "\"00k3\"", .extra = "\"@timestamp\":\"yesterday\""), SW_ELIGIBLE);
+    EXPECT(h, RAW(.actor = "\"00k3\"", .extra = "\"@timestamp\":17"), SW_ELIGIBLE);
+    /* A raw event without published is not timed by @timestamp. */
+    EXPECT(h, RAW(.actor = "\"00k4\"", .time = ABSENT, .extra = "\"@timestamp\":\"2026-01-05T08:00:00Z\""),
+           SW_R_BAD_TIME);
+    /* ECS fields are not read in a raw event: a dataset, okta.* ids. */
+    EXPECT(h, RAW(.actor = "\"00k5\"", .extra = "\"event\":{\"dataset\":\"okta.other\"}"), SW_ELIGIBLE);
+    EXPECT(h, RAW(.actor = ABSENT, .extra = "\"okta\":{\"actor\":{\"id\":\"00k6\"}}"), SW_V_NO_ACTOR);
+    /* A mixed record: top-level eventType beside okta.event_type is raw. */
+    EXPECT(h, RAW(.type = "\"user.session.end\"", .extra = "\"okta\":{\"event_type\":\"user.session.start\"}"),
+           SW_V_NOT_SESSION_START);
+    EXPECT(h, RAW(.actor = "\"00k7\"", .extra = "\"okta\":{\"event_type\":\"user.session.end\"}"), SW_ELIGIBLE);
+    /* An ECS document (okta.*, no eventType or published) is timed by
+     * @timestamp and ignores raw fields; with published beside it, the
+     * record is raw and has no eventType. */
+    EXPECT(h, ecs("00k8", "e1", "not a time", "\"actor\":{\"id\":\"x\"},\"uuid\":5"), SW_R_BAD_TIME);
+    EXPECT(h, ecs("00k8", "e1", T("08:00"), "\"actor\":{\"id\":5}"), SW_ELIGIBLE);
+    EXPECT(h, ecs("00k9", "e1", T("08:00"), "\"published\":\"2026-01-05T08:00:00Z\""), SW_V_NOT_SESSION_START);
+    /* Three events sharing one shipper time, published 40 minutes apart:
+     * no alert. */
+    for (int i = 0; i < 3; i++) {
+        char sid[8];
+        snprintf(sid, sizeof sid, "\"m%d\"", i);
+        EXPECT(h, RAW(.actor = "\"00k2\"", .sid = sid, .time = quote(T(i == 0 ? "08:00" : i == 1 ? "08:40" : "09:20")),
+                      .extra = "\"@timestamp\":\"2026-01-05T09:30:00.000Z\""), SW_ELIGIBLE);
+    }
+    assert_int_equal(h->na, 1); /* still the first one */
 }
 
 static void test_filter_event_type(void **state) {
@@ -1731,6 +1778,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_exclusion_case_insensitive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exclusion_custom_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_dataset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_event_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_session_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_actor_id, setup, teardown),
