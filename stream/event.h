@@ -69,7 +69,10 @@ typedef enum {
 
 typedef struct {
     sw_value f[SW_F_COUNT];
-    uint8_t format; /* sw_format */
+    uint8_t format;     /* sw_format */
+    uint8_t not_object; /* 1: an element of a top-level array that is not an
+                           object ([null, {..}]); every field is ABSENT and
+                           the rule rejects it as wrong_type */
     /* The event's own JSON text, unparsed: the whole record for a plain
      * object (an EventBridge envelope included), the element's bytes for a
      * member of a top-level array.  Used to split an Okta API page into one

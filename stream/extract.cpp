@@ -448,6 +448,7 @@ bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
     const acc &ten = eb && (e.seen & r.tbit) ? e : rec;
     if (ten.seen & r.tbit) out->f[SW_F_TENANT] = ten.v[kTenant];
     out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : k == K_ECS ? SW_FMT_ECS : SW_FMT_RAW);
+    out->not_object = 0;
     /* Only duplicates of what is read count. */
     uint64_t read = r.p->of_kind[k] | r.tbit;
     *dup = (rec.dup & read) != 0 || (eb && (e.dup & r.tbit) != 0);
@@ -480,6 +481,25 @@ sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, 
     }
 }
 
+/* An array element that is not an object: checked to be one valid JSON
+ * value (a scalar exactly, an array structurally) and consumed; *tok is
+ * its text. */
+bool non_object(simdjson::simdjson_result<od::value> &el, od::json_type type, std::string_view *tok) {
+    if (type == od::json_type::array) {
+        od::array a;
+        return el.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(*tok) == simdjson::SUCCESS;
+    }
+    if (el.raw_json_token().get(*tok)) return false;
+    *tok = trim_right(*tok);
+    switch (type) {
+    case od::json_type::string: return pass_over(el);
+    case od::json_type::number: return json_number(tok->data(), tok->size());
+    case od::json_type::boolean: return *tok == "true" || *tok == "false";
+    case od::json_type::null: return *tok == "null";
+    default: return false;
+    }
+}
+
 /* The JSON text [start, end) trimmed of trailing whitespace, as a view into
  * the caller's record (orig), whichever buffer was parsed (base). */
 void set_raw(sw_event *ev, const char *orig, const char *base, const char *start, const char *end) {
@@ -495,7 +515,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
     od::json_type type;
     if (doc.type().get(type)) return SW_X_MALFORMED;
 
-    bool dup = false, not_object = false, too_many = false;
+    bool dup = false, too_many = false;
     size_t n = 0;
     if (type == od::json_type::object) {
         od::object obj;
@@ -514,13 +534,18 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
             od::json_type et;
             if (el.type().get(et)) return SW_X_MALFORMED;
             count++;
-            if (et != od::json_type::object) {
+            if (count > max_out) {
                 if (!pass_over(el)) return SW_X_MALFORMED;
-                not_object = true;
+                too_many = true;
                 continue; /* skipped, so the rest is still checked */
             }
-            if (count > max_out) {
-                too_many = true;
+            if (et != od::json_type::object) {
+                std::string_view tok;
+                if (!non_object(el, et, &tok)) return SW_X_MALFORMED;
+                memset(&out[n], 0, sizeof out[n]);
+                out[n].not_object = 1;
+                set_raw(&out[n], orig, base, tok.data(), tok.data() + tok.size());
+                n++;
                 continue;
             }
             const char *start, *end;
@@ -543,7 +568,6 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
     const char *loc;
     if (doc.current_location().get(loc) == simdjson::SUCCESS) return SW_X_MALFORMED;
     if (too_deep(base, len)) return SW_X_MALFORMED;
-    if (not_object) return SW_X_NOT_OBJECT;
     if (too_many) return SW_X_TOO_MANY;
     if (dup) return SW_X_DUPLICATE_KEY;
     *n_out = n;

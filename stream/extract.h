@@ -64,9 +64,13 @@
  *    must follow the JSON grammar (any size), true/false/null must be
  *    exact.  Skipped values are only checked for balanced brackets, so
  *    {"x":[1,,2]} is accepted.
- *  - Status when several apply: MALFORMED, then NOT_OBJECT, then TOO_MANY,
- *    then DUPLICATE_KEY.  Elements past max_out are only checked for being
- *    objects, not for duplicates. */
+ *  - Arrays: an element that is not an object ([null, {..}]) is an event
+ *    of its own with not_object set and every field ABSENT (the rule
+ *    rejects it); its text must still be one valid JSON value.  A
+ *    top-level scalar is SW_X_NOT_OBJECT.
+ *  - Status when several apply: MALFORMED, then NOT_OBJECT (top-level
+ *    scalars only), then TOO_MANY, then DUPLICATE_KEY.  Elements past
+ *    max_out are not checked for duplicates. */
 #ifndef SW_EXTRACT_H
 #define SW_EXTRACT_H
 
@@ -91,7 +95,8 @@ extern "C" {
 typedef enum {
     SW_X_OK = 0,
     SW_X_MALFORMED,     /* not JSON, truncated, invalid UTF-8, too deep, trailing garbage */
-    SW_X_NOT_OBJECT,    /* top level (or an array element) is not an object */
+    SW_X_NOT_OBJECT,    /* the top level is a scalar (an array element that is not
+                           an object is an event with not_object set) */
     SW_X_DUPLICATE_KEY, /* a field the rule reads appears twice */
     SW_X_TOO_MANY,      /* a top-level array with more than max_out elements */
     SW_X_TOO_LARGE      /* longer than the parser's max_record_bytes */
@@ -109,7 +114,8 @@ void sw_parser_free(sw_parser *p);
  * or NULL.  On SW_X_OK, out[0 .. *n_out) hold the events (views into the
  * parser, valid until its next call); for a plain object *n_out is 1, for
  * an array it is the element count (0 for []).  On any other status *n_out
- * is 0 and nothing of the record may be used.  A plain object with
+ * is 0 and nothing of the record may be used.  An element that is not an
+ * object is in out[] with not_object set.  A plain object with
  * max_out == 0 is SW_X_TOO_MANY.  Views never point into rec (numeric
  * tenant tokens are copied into the parser), so rec may be reused at once.
  * A NULL p or n_out, or out NULL with max_out > 0, is SW_X_MALFORMED. */

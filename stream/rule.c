@@ -71,6 +71,7 @@ static const sw_value *time_value(const sw_config *c, const sw_event *e) {
 }
 
 sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, int64_t *t_ms) {
+    if (e->not_object) return SW_R_WRONG_TYPE; /* an array element that is not an object */
     const sw_value *type = &e->f[SW_F_EVENT_TYPE];
     if (type->type == SW_OTHER) return SW_R_WRONG_TYPE;
     if (!str_is(type, "user.session.start")) return SW_V_NOT_SESSION_START;

@@ -942,7 +942,9 @@ static void test_deep_nesting(void **state) {
     memset(sp + spo, ']', 1025);
     spo += 1025;
     assert_int_equal(xtn(sp, spo, NULL, MAXEV), SW_X_MALFORMED);
-    assert_int_equal(xtn(sp + 16, spo - 17, NULL, MAXEV), SW_X_NOT_OBJECT); /* 1024 levels */
+    assert_int_equal(xtn(sp + 16, spo - 17, NULL, MAXEV), SW_X_OK); /* 1024 levels */
+    assert_int_equal(NEV, 1);
+    assert_int_equal(EV[0].not_object, 1); /* the one element is an array */
     free(sp);
     /* Many brackets, little depth: 3000 sibling arrays are fine. */
     char *sib = malloc(10000);
@@ -966,18 +968,47 @@ static void test_deep_nesting(void **state) {
 
 static void test_scalars_and_empty(void **state) {
     (void)state;
-    static const char *not_object[] = {"42", "-0.5e3", "\"s\"", "true", "false", "null", " 7 ", "\"\\u0041\"",
-                                       "[1]", "[{}, 2]", "[[{}]]", "[null]", "[\"x\"]", "[{},[]]"};
+    static const char *not_object[] = {"42", "-0.5e3", "\"s\"", "true", "false", "null", " 7 ", "\"\\u0041\""};
     for (size_t i = 0; i < sizeof not_object / sizeof not_object[0]; i++) {
         if (xt(not_object[i], NULL) != SW_X_NOT_OBJECT) fail_msg("not NOT_OBJECT: %s", not_object[i]);
+    }
+    /* An array element that is not an object is an event of its own,
+     * marked not_object (the rule rejects it); the others are kept. */
+    static const struct {
+        const char *rec;
+        const char *elems; /* 'o' object, 'x' not an object */
+        const char *raw[4];
+    } arrays[] = {
+        {"[1]", "x", {"1"}},
+        {"[{}, 2]", "ox", {"{}", "2"}},
+        {"[[{}]]", "x", {"[{}]"}},
+        {"[null]", "x", {"null"}},
+        {"[\"x\"]", "x", {"\"x\""}},
+        {"[{},[]]", "ox", {"{}", "[]"}},
+        {"[ null , {\"eventType\":\"a\"}, -1.5e3 ,\"\\u0041\" ]", "xoxx", {"null", "{\"eventType\":\"a\"}", "-1.5e3", "\"\\u0041\""}},
+        {"[true,false,[1,[2]],{}]", "xxxo", {"true", "false", "[1,[2]]", "{}"}},
+    };
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        const char *el = arrays[i].elems;
+        if (xt(arrays[i].rec, NULL) != SW_X_OK) fail_msg("not OK: %s", arrays[i].rec);
+        assert_int_equal(NEV, strlen(el));
+        for (size_t k = 0; k < NEV; k++) {
+            assert_int_equal(EV[k].not_object, el[k] == 'x');
+            is_raw(arrays[i].rec, k, arrays[i].raw[k]);
+            if (el[k] == 'x')
+                for (int f = 0; f < SW_F_COUNT; f++) is_type(&EV[k].f[f], SW_ABSENT);
+        }
     }
     static const char *malformed[] = {"", " ", " \n\t\r ", "42 x", "42 43", "\"s\" \"t\"", "tru", "nul", "-", "01",
                                       "truex", "\"\\ud800\"", "\"abc", "1 {}", "x", "[1 2]"};
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
         if (xt(malformed[i], NULL) != SW_X_MALFORMED) fail_msg("not MALFORMED: '%s'", malformed[i]);
     }
-    /* NOT_OBJECT is reported only for a record that is otherwise valid. */
-    assert_int_equal(xt("[1, {\"a\":}]", NULL), SW_X_MALFORMED);
+    /* An array that does not parse is malformed whole, a non-object
+     * element included: it must be one valid JSON value. */
+    static const char *bad_arrays[] = {"[1, {\"a\":}]", "[tru, {}]", "[01, {}]", "[nul]", "[{}, 1.]"};
+    for (size_t i = 0; i < sizeof bad_arrays / sizeof bad_arrays[0]; i++)
+        if (xt(bad_arrays[i], NULL) != SW_X_MALFORMED) fail_msg("not MALFORMED: '%s'", bad_arrays[i]);
 }
 
 /* ----------------------------------------------------------------- limits */
@@ -1032,15 +1063,17 @@ static void test_too_many(void **state) {
     is_str(&EV[4].f[SW_F_UUID], "5");
     assert_int_equal(xtn("{}", 2, NULL, 0), SW_X_TOO_MANY);
     assert_int_equal(xtn("{}", 2, NULL, 1), SW_X_OK);
-    /* Precedence: MALFORMED, then NOT_OBJECT, then TOO_MANY, then DUPLICATE_KEY. */
+    /* Precedence: MALFORMED, then TOO_MANY, then DUPLICATE_KEY.  A
+     * non-object element takes a slot like any other. */
     assert_int_equal(xtn("[{},{},1", 8, NULL, 1), SW_X_MALFORMED);
-    assert_int_equal(xtn("[{},{},1]", 9, NULL, 1), SW_X_NOT_OBJECT);
+    assert_int_equal(xtn("[{},{},1]", 9, NULL, 2), SW_X_TOO_MANY);
+    assert_int_equal(xtn("[{},{},1]", 9, NULL, 3), SW_X_OK);
     assert_int_equal(xtn("[{\"a\":1},{}]", 12, NULL, 1), SW_X_TOO_MANY);
     static const char dup_many[] = "[{\"uuid\":\"1\",\"uuid\":\"2\"},{}]";
     assert_int_equal(xtn(dup_many, sizeof dup_many - 1, NULL, 1), SW_X_TOO_MANY);
     assert_int_equal(xtn(dup_many, sizeof dup_many - 1, NULL, 2), SW_X_DUPLICATE_KEY);
     static const char dup_notobj[] = "[{\"uuid\":\"1\",\"uuid\":\"2\"},3]";
-    assert_int_equal(xtn(dup_notobj, sizeof dup_notobj - 1, NULL, 2), SW_X_NOT_OBJECT);
+    assert_int_equal(xtn(dup_notobj, sizeof dup_notobj - 1, NULL, 2), SW_X_DUPLICATE_KEY);
 
     /* A full API page. */
     size_t cap = SW_MAX_EVENTS_PER_RECORD * 20 + 16;
@@ -1161,7 +1194,10 @@ static void test_len_bound(void **state) {
     is_str(&EV[0].f[SW_F_EVENT_TYPE], "a");
     /* A number at the very end of an array record. */
     char buf3[] = "[{},1]23456                                                                    ";
-    assert_int_equal(sw_parser_extract(P_inplace, buf3, 6, sizeof buf3 - 1, NULL, EV, 4, &n), SW_X_NOT_OBJECT);
+    assert_int_equal(sw_parser_extract(P_inplace, buf3, 6, sizeof buf3 - 1, NULL, EV, 4, &n), SW_X_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(EV[1].not_object, 1);
+    assert_int_equal(EV[1].raw_len, 1);
     char buf4[] = "42 }                                                                            ";
     assert_int_equal(sw_parser_extract(P_inplace, buf4, 2, sizeof buf4 - 1, NULL, EV, 4, &n), SW_X_NOT_OBJECT);
 }
@@ -1188,7 +1224,9 @@ static void test_reuse(void **state) {
         check_raw_event(one(RAW_EVENT, NULL));
         assert_int_equal(xt("{\"eventType\":\"a\",\"eventType\":\"b\"}", NULL), SW_X_DUPLICATE_KEY);
         assert_int_equal(xt("{\"eventType\":", NULL), SW_X_MALFORMED);
-        assert_int_equal(xt("[1]", NULL), SW_X_NOT_OBJECT);
+        assert_int_equal(xt("1", NULL), SW_X_NOT_OBJECT);
+        assert_int_equal(xt("[1]", NULL), SW_X_OK);
+        assert_int_equal(EV[0].not_object, 1);
         is_str(&one("{\"detail-type\":\"x\",\"org\":5,\"detail\":{}}", "org")->f[SW_F_TENANT], "5");
         const sw_event *e = one("{\"uuid\":\"u\"}", NULL);
         assert_int_equal(e->format, SW_FMT_RAW);

@@ -1275,11 +1275,11 @@ static void test_bad_input(void **state) {
     snprintf(two, sizeof two, "%s %s", full, full);
     EXPECT(h, two, SW_R_MALFORMED);
     EXPECT(h, RAW(.name = "\"bad \xc3\x28 utf8\""), SW_R_MALFORMED);
-    /* Wrong types: a top-level string, an array holding a non-object, a number session id. */
+    /* Wrong types: a top-level string, an array holding only a non-object
+     * (test_array_non_object pins the element-level rejection), a number
+     * session id. */
     EXPECT(h, "\"user.session.start\"", SW_R_WRONG_TYPE);
-    char arr[SLOT];
-    snprintf(arr, sizeof arr, "[%s,5]", full);
-    EXPECT(h, arr, SW_R_WRONG_TYPE);
+    EXPECT(h, "[\"user.session.start\"]", SW_R_WRONG_TYPE);
     EXPECT(h, RAW(.sid = "1.5e3"), SW_R_WRONG_TYPE);
     EXPECT(h, RAW(.type = "7", .extra = "\"note\":\"user.session.start\""), SW_R_WRONG_TYPE);
     /* Duplicate keys the rule reads: literal twice, and nested + dotted. */
@@ -1375,6 +1375,37 @@ static void test_array_records(void **state) {
     feed(h, "[]");
     assert_int_equal(cnt(h)->records, 7);
     assert_int_equal(cnt(h)->events, 12);
+}
+
+/* A non-object element of an API page rejects only itself (wrong_type,
+ * source.index naming it); the other elements are processed. */
+static void test_array_non_object(void **state) {
+    (void)state;
+    harness *h = &H;
+    static const char *const bad[] = {"null", "1", "\"x\"", "true", "[]", "[{}]"};
+    char arr[4 * SLOT];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00n%zu", i);
+        size_t at = i % 4; /* where the bad element goes */
+        static const char *const sids[] = {"s1", "s2", "s3"};
+        const char *el[4];
+        size_t j = 0;
+        for (size_t k = 0; k < 4; k++) el[k] = k == at ? bad[i] : ev(actor, "U", sids[j++], T("08:00"));
+        snprintf(arr, sizeof arr, "[%s,%s,%s,%s]", el[0], el[1], el[2], el[3]);
+        size_t nr = h->nr, na = h->na;
+        uint64_t elig = cnt(h)->eligible, wt = cnt(h)->verdict[SW_R_WRONG_TYPE], evs = cnt(h)->events;
+        feed(h, arr);
+        assert_int_equal(cnt(h)->events, evs + 4);
+        assert_int_equal(cnt(h)->eligible, elig + 3);
+        assert_int_equal(cnt(h)->verdict[SW_R_WRONG_TYPE], wt + 1);
+        assert_int_equal(h->nr, nr + 1);
+        assert_int_equal(h->r[nr].why, SW_R_WRONG_TYPE);
+        assert_int_equal(h->r[nr].index, at);
+        assert_int_equal(h->r[nr].len, strlen(arr));
+        assert_int_equal(h->na, na + 1);
+        assert_string_equal(h->a[na].actor, actor);
+    }
 }
 
 /* JSON whitespace before the '[' includes CR and LF (a Kafka message may
@@ -1779,6 +1810,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_exclusion_custom_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_non_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_event_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_session_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_actor_id, setup, teardown),
