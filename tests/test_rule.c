@@ -905,7 +905,8 @@ static void test_filter_unknown_actor(void **state) {
     EXPECT(h, ev("Unknown", "Unknown", "s1", T("08:00")), SW_ELIGIBLE);
 }
 
-/* The event time: RFC 3339 with Z or an offset; anything else is bad_time. */
+/* The event time: RFC 3339 with Z or an offset, as Elasticsearch reads it
+ * (timefmt.h); anything else is bad_time. */
 static void test_time_parsing(void **state) {
     (void)state;
     harness *h = &H;
@@ -918,14 +919,19 @@ static void test_time_parsing(void **state) {
     EXPECT(h, RAW(.time = "\"2026-01-05T24:00:00Z\""), SW_R_BAD_TIME);
     EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00ZZ\""), SW_R_BAD_TIME);
     EXPECT(h, RAW(.time = "\"\""), SW_R_BAD_TIME);
+    /* More than RFC 3339 (or than Elasticsearch reads): timefmt.h. */
+    EXPECT(h, RAW(.time = "\"2026-01-05T13:35:00.000+0500\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00,5Z\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:60Z\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00+23:59\""), SW_R_BAD_TIME);
     assert_contains(h->r[0].head, "\"published\":\"yesterday\"");
-    assert_int_equal(h->nr, 9);
+    assert_int_equal(h->nr, 13);
     for (size_t i = 0; i < h->nr; i++) assert_int_equal(h->r[i].why, SW_R_BAD_TIME);
 
     /* Mixed offsets: 09:00+01:00 = 08:00Z, 03:10-05:00 = 08:10Z. */
     EXPECT(h, RAW(.sid = "\"s1\"", .time = "\"2026-01-05T09:00:00+01:00\""), SW_ELIGIBLE);
     EXPECT(h, RAW(.sid = "\"s2\"", .time = "\"2026-01-05T03:10:00.250-05:00\""), SW_ELIGIBLE);
-    EXPECT(h, RAW(.sid = "\"s3\"", .time = "\"2026-01-05T13:35:00.000+0500\""), SW_ELIGIBLE);
+    EXPECT(h, RAW(.sid = "\"s3\"", .time = "\"2026-01-05T13:35:00.000+05:00\""), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
     const char *j = h->a[0].json;
     assert_contains(j, "\"@timestamp\":\"2026-01-05T08:35:00.000Z\"");
