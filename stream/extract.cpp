@@ -104,12 +104,13 @@ struct sw_parser {
     size_t max;        /* max_record_bytes */
     char *buf;         /* max + SW_PADDING: copy of short-padded records, or
                           scratch for numeric tenant tokens when in place */
+    char *dec;         /* max: read strings holding a lone surrogate, decoded */
     want wants[kNWants + 1];
     uint64_t first[256];   /* static entries by first byte of the path */
     uint64_t of_kind[2];   /* static entries by kind (K_RAW, K_ECS) */
     uint64_t markers;      /* entries whose presence makes a record raw */
     explicit sw_parser(size_t cap) noexcept
-        : parser(cap), max(0), buf(nullptr), wants(), first(), of_kind(), markers(0) {}
+        : parser(cap), max(0), buf(nullptr), dec(nullptr), wants(), first(), of_kind(), markers(0) {}
 };
 
 namespace {
@@ -147,6 +148,7 @@ struct run {
     char tfirst;       /* tenant path's first byte */
     bool inplace;
     size_t scratch;    /* bytes of p->buf used for tenant tokens (in place) */
+    size_t dec;        /* bytes of p->dec used */
 };
 
 void acc_init(acc *a) {
@@ -300,6 +302,133 @@ bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out
     return true;
 }
 
+inline int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = char(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* \uXXXX at s (s[0] == '\\', s[1] == 'u'): its code unit, or -1. */
+inline int32_t u_escape(const char *s, size_t n) {
+    if (n < 6) return -1;
+    int32_t v = 0;
+    for (int k = 2; k < 6; k++) {
+        int h = hexval(s[k]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* Are the escapes of a string's content (the bytes between its quotes)
+ * valid JSON?  Lone surrogates are (RFC 8259 section 8.2 leaves them to
+ * the reader); only \uXXXX with 4 hex digits and the 8 short escapes are
+ * escapes. */
+bool valid_escapes(const char *s, size_t n) {
+    const char *end = s + n;
+    for (const char *b = static_cast<const char *>(memchr(s, '\\', n)); b;
+         b = static_cast<const char *>(memchr(b, '\\', size_t(end - b)))) {
+        if (b + 1 >= end) return false;
+        switch (b[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            b += 2;
+            break;
+        case 'u':
+            if (u_escape(b, size_t(end - b)) < 0) return false;
+            b += 6;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Where the string whose content starts at s ends (its closing quote).
+ * The structural pass has already matched the quotes. */
+const char *string_end(const char *s) {
+    for (;;) {
+        if (*s == '\\') s += 2;
+        else if (*s == '"') return s;
+        else s++;
+    }
+}
+
+/* Appends code point cp as UTF-8. */
+char *put_utf8(char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        *o++ = char(cp);
+    } else if (cp < 0x800) {
+        *o++ = char(0xC0 | cp >> 6);
+        *o++ = char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = char(0xE0 | cp >> 12);
+        *o++ = char(0x80 | (cp >> 6 & 0x3F));
+        *o++ = char(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = char(0xF0 | cp >> 18);
+        *o++ = char(0x80 | (cp >> 12 & 0x3F));
+        *o++ = char(0x80 | (cp >> 6 & 0x3F));
+        *o++ = char(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Unescapes a string's content into o, each lone surrogate becoming U+FFFD
+ * (as Lucene stores it in a keyword term).  Used only when simdjson refused
+ * the string; the escapes are known valid.  Returns the end of the output,
+ * never longer than the input. */
+char *unescape_replacing(const char *s, size_t n, char *o) {
+    const char *end = s + n;
+    while (s < end) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        char c = s[1];
+        if (c != 'u') {
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            *o++ = to[strchr(from, c) - from];
+            s += 2;
+            continue;
+        }
+        uint32_t u = uint32_t(u_escape(s, size_t(end - s)));
+        s += 6;
+        if (u >= 0xD800 && u < 0xDC00 && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+            int32_t lo = u_escape(s, size_t(end - s));
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                o = put_utf8(o, 0x10000 + ((u - 0xD800) << 10) + uint32_t(lo - 0xDC00));
+                s += 6;
+                continue;
+            }
+        }
+        o = put_utf8(o, u >= 0xD800 && u < 0xE000 ? 0xFFFD : u);
+    }
+    return o;
+}
+
+/* A string value that is read: unescaped into the parser's memory.  A
+ * string whose escapes are valid but hold a lone surrogate (simdjson
+ * refuses those) is decoded with U+FFFD in its place. */
+bool read_string(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out) {
+    std::string_view s;
+    if (v.get_string().get(s) != simdjson::SUCCESS) {
+        std::string_view tok;
+        if (v.raw_json_token().get(tok)) return false;
+        tok = trim_right(tok);
+        if (tok.size() < 2) return false;
+        const char *c = tok.data() + 1;
+        size_t n = tok.size() - 2;
+        if (string_end(c) != c + n) return false; /* one string, nothing after it */
+        if (!valid_escapes(c, n) || r.dec + n > r.p->max) return false;
+        char *o = r.p->dec + r.dec;
+        s = std::string_view(o, size_t(unescape_replacing(c, n, o) - o));
+        r.dec += s.size();
+    }
+    *out = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
+    return true;
+}
+
 /* Moves past a value that is not read.  On-Demand skips a value nobody
  * started by bracket depth, and takes a string followed by ':' for a key
  * (simdjson's json_iterator::skip_child), so in {"x":"a":"b"}} the skip of
@@ -307,7 +436,10 @@ bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out
  * and the malformed record was accepted.  A string is therefore consumed
  * here (without unescaping), so the next token must be ',' or the closing
  * bracket; scalars and containers are skipped by the loop, which counts
- * their depth correctly. */
+ * their depth correctly.  Nothing inside the value is checked beyond what
+ * the structural pass checks (see "Validation" in extract.h): checking
+ * every token of unread values cost a third more per record on the
+ * benchmark mix. */
 inline bool pass_over(simdjson::simdjson_result<od::value> &v) {
     od::json_type type;
     if (v.type().get(type)) return false;
@@ -316,13 +448,41 @@ inline bool pass_over(simdjson::simdjson_result<od::value> &v) {
     return v.get_raw_json_string().get(s) == simdjson::SUCCESS;
 }
 
+/* An array element that is not an object, consumed: a scalar must be
+ * exactly one JSON value (string escapes, number grammar, literal
+ * spelling); an array is checked like any unread value.  *tok is its
+ * text. */
+bool non_object(simdjson::simdjson_result<od::value> &el, od::json_type type, std::string_view *tok) {
+    if (type == od::json_type::array) {
+        od::array a;
+        return el.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(*tok) == simdjson::SUCCESS;
+    }
+    if (el.raw_json_token().get(*tok)) return false;
+    *tok = trim_right(*tok);
+    switch (type) {
+    case od::json_type::string:
+        return tok->size() >= 2 && valid_escapes(tok->data() + 1, tok->size() - 2) && pass_over(el);
+    case od::json_type::number: return json_number(tok->data(), tok->size());
+    case od::json_type::boolean: return *tok == "true" || *tok == "false";
+    case od::json_type::null: return *tok == "null";
+    default: return false;
+    }
+}
+
 /* Walks one object for up to two cursors (the record and, inside an
  * EventBridge "detail", the envelope's view of the same keys).  Returns
  * false on any simdjson error; duplicates are only recorded. */
 bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
-    for (auto field : obj) {
+    for (auto fr : obj) {
+        if (fr.error()) return false;
+        od::field &field = fr.value_unsafe();
+        const char *kraw = field.key().raw();
         std::string_view key;
-        if (field.unescaped_key().get(key)) return false;
+        if (field.unescaped_key().get(key)) {
+            /* Valid escapes holding a lone surrogate: a key no path has. */
+            if (!valid_escapes(kraw, size_t(string_end(kraw) - kraw))) return false;
+            key = std::string_view();
+        }
         uint64_t ex[2] = {0, 0}, pre[2] = {0, 0}, any = 0;
         for (int i = 0; i < nc; i++) {
             match(r, cs[i], key, &ex[i], &pre[i]);
@@ -335,12 +495,12 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             else if (is_okta_key(key)) t->has_okta = true;
         }
         if (!any && !is_detail) {
-            simdjson::simdjson_result<od::value> skipped = field.value();
+            simdjson::simdjson_result<od::value> skipped = od::value(field.value());
             if (!pass_over(skipped)) return false;
             continue;
         }
 
-        simdjson::simdjson_result<od::value> v = field.value();
+        simdjson::simdjson_result<od::value> v = od::value(field.value());
         od::json_type type;
         if (v.type().get(type)) return false;
 
@@ -374,9 +534,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         switch (type) {
         case od::json_type::string:
             if (exall) {
-                std::string_view s;
-                if (v.get_string().get(s)) return false;
-                leaf = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
+                if (!read_string(r, v, &leaf)) return false;
                 tenant = leaf;
             } else if (!pass_over(v)) { /* "actor":"bob" */
                 return false;
@@ -465,11 +623,8 @@ sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, 
     if (raw.data() + raw.size() != base + len) return SW_X_MALFORMED;
     std::string_view tok = trim_right(raw);
     switch (type) {
-    case od::json_type::string: {
-        std::string_view s;
-        if (doc.get_string().get(s)) return SW_X_MALFORMED;
-        return SW_X_NOT_OBJECT;
-    }
+    case od::json_type::string:
+        return tok.size() >= 2 && valid_escapes(tok.data() + 1, tok.size() - 2) ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
     case od::json_type::number:
         return json_number(tok.data(), tok.size()) ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
     case od::json_type::boolean:
@@ -478,25 +633,6 @@ sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, 
         return tok == "null" ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
     default:
         return SW_X_MALFORMED;
-    }
-}
-
-/* An array element that is not an object: checked to be one valid JSON
- * value (a scalar exactly, an array structurally) and consumed; *tok is
- * its text. */
-bool non_object(simdjson::simdjson_result<od::value> &el, od::json_type type, std::string_view *tok) {
-    if (type == od::json_type::array) {
-        od::array a;
-        return el.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(*tok) == simdjson::SUCCESS;
-    }
-    if (el.raw_json_token().get(*tok)) return false;
-    *tok = trim_right(*tok);
-    switch (type) {
-    case od::json_type::string: return pass_over(el);
-    case od::json_type::number: return json_number(tok->data(), tok->size());
-    case od::json_type::boolean: return *tok == "true" || *tok == "false";
-    case od::json_type::null: return *tok == "null";
-    default: return false;
     }
 }
 
@@ -540,6 +676,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
                 continue; /* skipped, so the rest is still checked */
             }
             if (et != od::json_type::object) {
+                /* Not an object: an event of its own, with no fields. */
                 std::string_view tok;
                 if (!non_object(el, et, &tok)) return SW_X_MALFORMED;
                 memset(&out[n], 0, sizeof out[n]);
@@ -584,8 +721,10 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
     if (!p) return nullptr;
     p->max = max_record_bytes;
     p->buf = static_cast<char *>(malloc(max_record_bytes + SW_PADDING));
-    if (!p->buf || p->parser.allocate(cap) != simdjson::SUCCESS) {
+    p->dec = static_cast<char *>(malloc(max_record_bytes + 1));
+    if (!p->buf || !p->dec || p->parser.allocate(cap) != simdjson::SUCCESS) {
         free(p->buf);
+        free(p->dec);
         delete p;
         return nullptr;
     }
@@ -603,6 +742,7 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
 extern "C" void sw_parser_free(sw_parser *p) {
     if (!p) return;
     free(p->buf);
+    free(p->dec);
     delete p;
 }
 
@@ -614,7 +754,7 @@ extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t le
     if (len > p->max) return SW_X_TOO_LARGE;
     if (!rec || len == 0) return SW_X_MALFORMED;
 
-    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0};
+    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0, 0};
     size_t tlen = tenant_path ? strlen(tenant_path) : 0;
     if (tlen > 0 && tlen <= SW_MAX_TENANT_PATH) {
         p->wants[kTenant].path = tenant_path;

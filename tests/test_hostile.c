@@ -292,9 +292,10 @@ static const verdicts ALL_MALFORMED = {"malformed_json", "malformed_json", "malf
 /* A valid string that is not what the rule looks for. */
 static const verdicts STRING_OK = {"not_session_start", "alert", "alert", "alert", "alert", "bad_time", "alert",
                                    "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
-/* A string the extractor cannot decode: every field it reads is rejected
+/* A value that is not valid JSON in a way only a full parse sees (a bad
+ * escape, number or literal): every field the extractor reads is rejected
  * (the ECS dataset of a raw event too: it is decoded, then not used); the
- * field it skips is never decoded. */
+ * field it skips is only checked structurally, so it is accepted. */
 static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
@@ -450,11 +451,17 @@ static void test_invalid_utf8(void **state) {
 static void test_surrogates(void **state) {
     (void)state;
     /* Lone high, lone low, a reversed pair, a high one at the very end:
-     * malformed where the string is read; never decoded where skipped. */
-    matrix("\"c\\ud800d\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\udc00d\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\ude00\\ud83dd\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\uD83D\"", UNDECODABLE, NULL, 0, NULL);
+     * valid JSON.  Never decoded where skipped; where read, each becomes
+     * U+FFFD (as in Elasticsearch's keyword terms), and the alert shows
+     * that. */
+    static const char one_r[] = "c\xef\xbf\xbd" "d", two_r[] = "c\xef\xbf\xbd\xef\xbf\xbd" "d",
+                      end_r[] = "c\xef\xbf\xbd";
+    matrix("\"c\\ud800d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\udc00d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\ude00\\ud83dd\"", STRING_OK, two_r, sizeof two_r - 1, NULL);
+    matrix("\"c\\uD83D\"", STRING_OK, end_r, sizeof end_r - 1, NULL);
+    /* A bad escape: malformed where read, unchecked where skipped. */
+    matrix("\"\\x41\"", UNDECODABLE, NULL, 0, NULL);
     /* A correct pair is one character (U+1F600), shown as raw UTF-8. */
     static const char smile[] = "c\xf0\x9f\x98\x80" "d";
     matrix("\"c\\ud83d\\ude00d\"", STRING_OK, smile, sizeof smile - 1, NULL);
@@ -470,10 +477,12 @@ static void test_huge_numbers(void **state) {
     repeat(&digits, "9", 400);
     matrix(digits.p, NUMBER, NULL, 0, digits.p);
     free(digits.p);
-    /* Not a JSON number: malformed where read (a tenant too), skipped
-     * unchecked where not read. */
+    /* Not a JSON number or literal: malformed where read (a tenant too),
+     * skipped unchecked where not read. */
     matrix("01", UNDECODABLE, NULL, 0, NULL);
     matrix("1.", UNDECODABLE, NULL, 0, NULL);
+    matrix("0x10", UNDECODABLE, NULL, 0, NULL);
+    matrix("tru", UNDECODABLE, NULL, 0, NULL);
 }
 
 /* ---- nesting -------------------------------------------------------------------- */
