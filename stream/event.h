@@ -3,7 +3,8 @@
  * An sw_event is a set of views (pointer + length) into memory owned by the
  * parser that filled it: nothing is copied, nothing is allocated.  The views
  * stay valid until that parser parses its next record.  Strings are already
- * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte.
+ * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte
+ * (a lone surrogate escape reads as U+FFFD).
  *
  * Every field carries the JSON type it was found with, because the rule must
  * tell "absent" from "null" from "a number where a string belongs".  A key
