@@ -13,6 +13,9 @@
  *  - each object is walked once; a key is unescaped and matched against a
  *    static table of dotted paths, and only keys that lead to a wanted path
  *    are descended into.  simdjson skips the rest without recursion.
+ *    The paths of both kinds (raw LogEvent, ECS) are matched in that one
+ *    walk; the record's kind is decided from its top-level keys at the end
+ *    and only its kind's values are copied out (extract.h, "Kind").
  *
  * Paths are matched without building them: a walk keeps a cursor (the
  * table entries whose paths start with the keys above, and how many bytes
