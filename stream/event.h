@@ -3,7 +3,8 @@
  * An sw_event is a set of views (pointer + length) into memory owned by the
  * parser that filled it: nothing is copied, nothing is allocated.  The views
  * stay valid until that parser parses its next record.  Strings are already
- * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte.
+ * JSON-unescaped, so "102ab" and "102\u0061b" compare equal byte for byte
+ * (a lone surrogate escape reads as U+FFFD).
  *
  * Every field carries the JSON type it was found with, because the rule must
  * tell "absent" from "null" from "a number where a string belongs".  A key
@@ -29,9 +30,10 @@ typedef struct {
     uint8_t type; /* sw_vtype */
 } sw_value;
 
-/* Which field.  Where a format offers several sources for one field the
- * extractor picks by a fixed preference (documented in extract.h): the
- * first source listed below that is present wins. */
+/* Which field.  "raw | ECS" gives the sources in a raw LogEvent (or an
+ * EventBridge detail) and in an ECS document; only those of the record's
+ * kind are read (extract.h).  Where one kind offers several sources for a
+ * field, the first one listed below that is present wins. */
 typedef enum {
     SW_F_EVENT_TYPE,     /* eventType | okta.event_type */
     SW_F_ACTOR_ID,       /* actor.id | okta.actor.id */
@@ -39,11 +41,11 @@ typedef enum {
     SW_F_ACTOR_ALT,      /* actor.alternateId | okta.actor.alternate_id */
     SW_F_SESSION_ID,     /* authenticationContext.externalSessionId |
                             okta.authentication_context.external_session_id */
-    SW_F_PUBLISHED,      /* published (raw LogEvent time) */
-    SW_F_TIMESTAMP,      /* @timestamp (ECS time) */
-    SW_F_INGESTED,       /* event.ingested (ECS) */
-    SW_F_EVENT_DATASET,  /* event.dataset (ECS) */
-    SW_F_STREAM_DATASET, /* data_stream.dataset (ECS) */
+    SW_F_PUBLISHED,      /* published (raw LogEvent time; raw only) */
+    SW_F_TIMESTAMP,      /* @timestamp (ECS time; ECS only) */
+    SW_F_INGESTED,       /* event.ingested (ECS only) */
+    SW_F_EVENT_DATASET,  /* event.dataset (ECS only) */
+    SW_F_STREAM_DATASET, /* data_stream.dataset (ECS only) */
     SW_F_UUID,           /* uuid | okta.uuid, else event.id */
     SW_F_CLIENT_IP,      /* client.ipAddress | client.ip, else okta.client.ip */
     SW_F_USER_AGENT,     /* client.userAgent.rawUserAgent |
@@ -60,14 +62,18 @@ typedef enum {
 } sw_field;
 
 typedef enum {
-    SW_FMT_RAW = 0,     /* Okta System Log LogEvent */
-    SW_FMT_ECS,         /* ECS document (nested, dotted or mixed okta.* keys) */
+    SW_FMT_RAW = 0,     /* Okta System Log LogEvent (top-level eventType or published) */
+    SW_FMT_ECS,         /* ECS document (okta.* keys, nested, dotted or mixed; no
+                           top-level eventType or published) */
     SW_FMT_EVENTBRIDGE  /* AWS EventBridge envelope whose detail is a LogEvent */
 } sw_format;
 
 typedef struct {
     sw_value f[SW_F_COUNT];
-    uint8_t format; /* sw_format */
+    uint8_t format;     /* sw_format */
+    uint8_t not_object; /* 1: an element of a top-level array that is not an
+                           object ([null, {..}]); every field is ABSENT and
+                           the rule rejects it as wrong_type */
     /* The event's own JSON text, unparsed: the whole record for a plain
      * object (an EventBridge envelope included), the element's bytes for a
      * member of a top-level array.  Used to split an Okta API page into one

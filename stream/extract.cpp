@@ -13,6 +13,9 @@
  *  - each object is walked once; a key is unescaped and matched against a
  *    static table of dotted paths, and only keys that lead to a wanted path
  *    are descended into.  simdjson skips the rest without recursion.
+ *    The paths of both kinds (raw LogEvent, ECS) are matched in that one
+ *    walk; the record's kind is decided from its top-level keys at the end
+ *    and only its kind's values are copied out (extract.h, "Kind").
  *
  * Paths are matched without building them: a walk keeps a cursor (the
  * table entries whose paths start with the keys above, and how many bytes
@@ -47,47 +50,51 @@ constexpr int SW_MAX_DEPTH = 1024;
  * the walker recurses: each level consumes at least two path bytes). */
 constexpr size_t SW_MAX_TENANT_PATH = 255;
 
+/* Which kind of record a source path belongs to (see "Kind" in extract.h). */
+enum kind : uint8_t { K_RAW = 0, K_ECS = 1 };
+
 struct want {
     const char *path;
     uint32_t len;  /* strlen(path), filled in by sw_parser_new */
     uint8_t field; /* sw_field */
-    uint8_t prio;  /* among the sources of one field, lower wins */
-    bool ecs;      /* matching it marks the record SW_FMT_ECS */
+    uint8_t kind;  /* K_RAW or K_ECS: read only in records of that kind */
+    bool marker;   /* present at the top level: the record is raw */
 };
 
-/* Every source path the rule reads.  For a field with several sources the
- * earlier entry (lower prio) wins when more than one is present. */
+/* Every source path the rule reads, per kind.  Among the sources of one
+ * field in one kind, the earlier entry wins when more than one is present,
+ * so entries of one field and kind are listed in order of preference. */
 const want kWants[] = {
-    {"eventType", 0, SW_F_EVENT_TYPE, 0, false},
-    {"okta.event_type", 0, SW_F_EVENT_TYPE, 1, true},
-    {"actor.id", 0, SW_F_ACTOR_ID, 0, false},
-    {"okta.actor.id", 0, SW_F_ACTOR_ID, 1, true},
-    {"actor.displayName", 0, SW_F_ACTOR_NAME, 0, false},
-    {"okta.actor.display_name", 0, SW_F_ACTOR_NAME, 1, true},
-    {"actor.alternateId", 0, SW_F_ACTOR_ALT, 0, false},
-    {"okta.actor.alternate_id", 0, SW_F_ACTOR_ALT, 1, true},
-    {"authenticationContext.externalSessionId", 0, SW_F_SESSION_ID, 0, false},
-    {"okta.authentication_context.external_session_id", 0, SW_F_SESSION_ID, 1, true},
-    {"published", 0, SW_F_PUBLISHED, 0, false},
-    {"@timestamp", 0, SW_F_TIMESTAMP, 0, true},
-    {"event.ingested", 0, SW_F_INGESTED, 0, false},
-    {"event.dataset", 0, SW_F_EVENT_DATASET, 0, false},
-    {"data_stream.dataset", 0, SW_F_STREAM_DATASET, 0, false},
-    {"uuid", 0, SW_F_UUID, 0, false},
-    {"okta.uuid", 0, SW_F_UUID, 1, true},
-    {"event.id", 0, SW_F_UUID, 2, false},
-    {"client.ipAddress", 0, SW_F_CLIENT_IP, 0, false},
-    {"client.ip", 0, SW_F_CLIENT_IP, 1, false},
-    {"okta.client.ip", 0, SW_F_CLIENT_IP, 2, true},
-    {"client.userAgent.rawUserAgent", 0, SW_F_USER_AGENT, 0, false},
-    {"okta.client.user_agent.raw_user_agent", 0, SW_F_USER_AGENT, 1, true},
-    {"user_agent.original", 0, SW_F_USER_AGENT, 2, false},
-    {"client.geographicalContext.country", 0, SW_F_COUNTRY, 0, false},
-    {"client.geo.country_name", 0, SW_F_COUNTRY, 1, false},
-    {"client.geographicalContext.city", 0, SW_F_CITY, 0, false},
-    {"client.geo.city_name", 0, SW_F_CITY, 1, false},
-    {"outcome.result", 0, SW_F_OUTCOME, 0, false},
-    {"okta.outcome.result", 0, SW_F_OUTCOME, 1, true},
+    {"eventType", 0, SW_F_EVENT_TYPE, K_RAW, true},
+    {"okta.event_type", 0, SW_F_EVENT_TYPE, K_ECS, false},
+    {"actor.id", 0, SW_F_ACTOR_ID, K_RAW, false},
+    {"okta.actor.id", 0, SW_F_ACTOR_ID, K_ECS, false},
+    {"actor.displayName", 0, SW_F_ACTOR_NAME, K_RAW, false},
+    {"okta.actor.display_name", 0, SW_F_ACTOR_NAME, K_ECS, false},
+    {"actor.alternateId", 0, SW_F_ACTOR_ALT, K_RAW, false},
+    {"okta.actor.alternate_id", 0, SW_F_ACTOR_ALT, K_ECS, false},
+    {"authenticationContext.externalSessionId", 0, SW_F_SESSION_ID, K_RAW, false},
+    {"okta.authentication_context.external_session_id", 0, SW_F_SESSION_ID, K_ECS, false},
+    {"published", 0, SW_F_PUBLISHED, K_RAW, true},
+    {"@timestamp", 0, SW_F_TIMESTAMP, K_ECS, false},
+    {"event.ingested", 0, SW_F_INGESTED, K_ECS, false},
+    {"event.dataset", 0, SW_F_EVENT_DATASET, K_ECS, false},
+    {"data_stream.dataset", 0, SW_F_STREAM_DATASET, K_ECS, false},
+    {"uuid", 0, SW_F_UUID, K_RAW, false},
+    {"okta.uuid", 0, SW_F_UUID, K_ECS, false},
+    {"event.id", 0, SW_F_UUID, K_ECS, false},
+    {"client.ipAddress", 0, SW_F_CLIENT_IP, K_RAW, false},
+    {"client.ip", 0, SW_F_CLIENT_IP, K_ECS, false},
+    {"okta.client.ip", 0, SW_F_CLIENT_IP, K_ECS, false},
+    {"client.userAgent.rawUserAgent", 0, SW_F_USER_AGENT, K_RAW, false},
+    {"okta.client.user_agent.raw_user_agent", 0, SW_F_USER_AGENT, K_ECS, false},
+    {"user_agent.original", 0, SW_F_USER_AGENT, K_ECS, false},
+    {"client.geographicalContext.country", 0, SW_F_COUNTRY, K_RAW, false},
+    {"client.geo.country_name", 0, SW_F_COUNTRY, K_ECS, false},
+    {"client.geographicalContext.city", 0, SW_F_CITY, K_RAW, false},
+    {"client.geo.city_name", 0, SW_F_CITY, K_ECS, false},
+    {"outcome.result", 0, SW_F_OUTCOME, K_RAW, false},
+    {"okta.outcome.result", 0, SW_F_OUTCOME, K_ECS, false},
 };
 constexpr int kNWants = int(sizeof kWants / sizeof kWants[0]);
 constexpr int kTenant = kNWants; /* index of the per-call tenant entry */
@@ -100,20 +107,24 @@ struct sw_parser {
     size_t max;        /* max_record_bytes */
     char *buf;         /* max + SW_PADDING: copy of short-padded records, or
                           scratch for numeric tenant tokens when in place */
+    char *dec;         /* max: read strings holding a lone surrogate, decoded */
     want wants[kNWants + 1];
-    uint64_t first[256]; /* static entries by first byte of the path */
-    explicit sw_parser(size_t cap) noexcept : parser(cap), max(0), buf(nullptr), wants(), first() {}
+    uint64_t first[256];   /* static entries by first byte of the path */
+    uint64_t of_kind[2];   /* static entries by kind (K_RAW, K_ECS) */
+    uint64_t markers;      /* entries whose presence makes a record raw */
+    explicit sw_parser(size_t cap) noexcept
+        : parser(cap), max(0), buf(nullptr), dec(nullptr), wants(), first(), of_kind(), markers(0) {}
 };
 
 namespace {
 
-/* One record being assembled (the whole record, or an EventBridge detail). */
+/* One record being assembled (the whole record, or an EventBridge detail):
+ * the value of every entry matched, of both kinds.  Which kind is read is
+ * decided once the whole object has been walked. */
 struct acc {
-    sw_value f[SW_F_COUNT];
-    uint8_t prio[SW_F_COUNT];
-    uint64_t seen; /* entries matched so far */
-    uint64_t dup;  /* entries matched more than once */
-    bool ecs;
+    sw_value v[kNWants + 1]; /* v[i] is meaningful only where seen has bit i */
+    uint64_t seen;           /* entries matched so far */
+    uint64_t dup;            /* entries matched more than once */
 };
 
 /* Where one walk stands in the table: entries still possible and how many
@@ -124,11 +135,12 @@ struct cursor {
     uint32_t off;
 };
 
-/* Per-element facts about the top-level object (EventBridge detection). */
+/* Per-element facts about the top-level object (its kind). */
 struct top {
     acc *detail;
     bool has_detail_type;
     bool has_detail_obj;
+    bool has_okta; /* a key "okta" or "okta.<anything>" */
 };
 
 /* Per-call state. */
@@ -139,11 +151,16 @@ struct run {
     char tfirst;       /* tenant path's first byte */
     bool inplace;
     size_t scratch;    /* bytes of p->buf used for tenant tokens (in place) */
+    size_t dec;        /* bytes of p->dec used */
 };
 
 void acc_init(acc *a) {
-    memset(a, 0, sizeof *a); /* SW_ABSENT == 0, p = NULL, n = 0 */
-    memset(a->prio, 0xff, sizeof a->prio);
+    a->seen = 0;
+    a->dup = 0;
+}
+
+inline bool is_okta_key(std::string_view key) {
+    return key.size() >= 4 && memcmp(key.data(), "okta", 4) == 0 && (key.size() == 4 || key[4] == '.');
 }
 
 inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -227,22 +244,16 @@ bool too_deep(const char *s, size_t n) {
     return false;
 }
 
-void assign(const run &r, acc *a, uint64_t mask, sw_value v) {
-    const want *w = r.p->wants;
+/* Records v for the entries in mask; an entry seen before is a duplicate
+ * and keeps its first value. */
+void assign(acc *a, uint64_t mask, sw_value v) {
+    uint64_t again = a->seen & mask;
+    a->dup |= again;
+    mask &= ~again;
+    a->seen |= mask;
     while (mask) {
-        int i = __builtin_ctzll(mask);
-        uint64_t bit = mask & (~mask + 1);
+        a->v[__builtin_ctzll(mask)] = v;
         mask &= mask - 1;
-        if (a->seen & bit) {
-            a->dup |= bit;
-            continue;
-        }
-        a->seen |= bit;
-        if (w[i].ecs) a->ecs = true;
-        if (w[i].prio < a->prio[w[i].field]) {
-            a->prio[w[i].field] = w[i].prio;
-            a->f[w[i].field] = v;
-        }
     }
 }
 
@@ -294,6 +305,133 @@ bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out
     return true;
 }
 
+inline int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = char(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* \uXXXX at s (s[0] == '\\', s[1] == 'u'): its code unit, or -1. */
+inline int32_t u_escape(const char *s, size_t n) {
+    if (n < 6) return -1;
+    int32_t v = 0;
+    for (int k = 2; k < 6; k++) {
+        int h = hexval(s[k]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* Are the escapes of a string's content (the bytes between its quotes)
+ * valid JSON?  Lone surrogates are (RFC 8259 section 8.2 leaves them to
+ * the reader); only \uXXXX with 4 hex digits and the 8 short escapes are
+ * escapes. */
+bool valid_escapes(const char *s, size_t n) {
+    const char *end = s + n;
+    for (const char *b = static_cast<const char *>(memchr(s, '\\', n)); b;
+         b = static_cast<const char *>(memchr(b, '\\', size_t(end - b)))) {
+        if (b + 1 >= end) return false;
+        switch (b[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            b += 2;
+            break;
+        case 'u':
+            if (u_escape(b, size_t(end - b)) < 0) return false;
+            b += 6;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Where the string whose content starts at s ends (its closing quote).
+ * The structural pass has already matched the quotes. */
+const char *string_end(const char *s) {
+    for (;;) {
+        if (*s == '\\') s += 2;
+        else if (*s == '"') return s;
+        else s++;
+    }
+}
+
+/* Appends code point cp as UTF-8. */
+char *put_utf8(char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        *o++ = char(cp);
+    } else if (cp < 0x800) {
+        *o++ = char(0xC0 | cp >> 6);
+        *o++ = char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = char(0xE0 | cp >> 12);
+        *o++ = char(0x80 | (cp >> 6 & 0x3F));
+        *o++ = char(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = char(0xF0 | cp >> 18);
+        *o++ = char(0x80 | (cp >> 12 & 0x3F));
+        *o++ = char(0x80 | (cp >> 6 & 0x3F));
+        *o++ = char(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Unescapes a string's content into o, each lone surrogate becoming U+FFFD
+ * (as Lucene stores it in a keyword term).  Used only when simdjson refused
+ * the string; the escapes are known valid.  Returns the end of the output,
+ * never longer than the input. */
+char *unescape_replacing(const char *s, size_t n, char *o) {
+    const char *end = s + n;
+    while (s < end) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        char c = s[1];
+        if (c != 'u') {
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            *o++ = to[strchr(from, c) - from];
+            s += 2;
+            continue;
+        }
+        uint32_t u = uint32_t(u_escape(s, size_t(end - s)));
+        s += 6;
+        if (u >= 0xD800 && u < 0xDC00 && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+            int32_t lo = u_escape(s, size_t(end - s));
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                o = put_utf8(o, 0x10000 + ((u - 0xD800) << 10) + uint32_t(lo - 0xDC00));
+                s += 6;
+                continue;
+            }
+        }
+        o = put_utf8(o, u >= 0xD800 && u < 0xE000 ? 0xFFFD : u);
+    }
+    return o;
+}
+
+/* A string value that is read: unescaped into the parser's memory.  A
+ * string whose escapes are valid but hold a lone surrogate (simdjson
+ * refuses those) is decoded with U+FFFD in its place. */
+bool read_string(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out) {
+    std::string_view s;
+    if (v.get_string().get(s) != simdjson::SUCCESS) {
+        std::string_view tok;
+        if (v.raw_json_token().get(tok)) return false;
+        tok = trim_right(tok);
+        if (tok.size() < 2) return false;
+        const char *c = tok.data() + 1;
+        size_t n = tok.size() - 2;
+        if (string_end(c) != c + n) return false; /* one string, nothing after it */
+        if (!valid_escapes(c, n) || r.dec + n > r.p->max) return false;
+        char *o = r.p->dec + r.dec;
+        s = std::string_view(o, size_t(unescape_replacing(c, n, o) - o));
+        r.dec += s.size();
+    }
+    *out = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
+    return true;
+}
+
 /* Moves past a value that is not read.  On-Demand skips a value nobody
  * started by bracket depth, and takes a string followed by ':' for a key
  * (simdjson's json_iterator::skip_child), so in {"x":"a":"b"}} the skip of
@@ -301,7 +439,10 @@ bool number_token(run &r, simdjson::simdjson_result<od::value> &v, sw_value *out
  * and the malformed record was accepted.  A string is therefore consumed
  * here (without unescaping), so the next token must be ',' or the closing
  * bracket; scalars and containers are skipped by the loop, which counts
- * their depth correctly. */
+ * their depth correctly.  Nothing inside the value is checked beyond what
+ * the structural pass checks (see "Validation" in extract.h): checking
+ * every token of unread values cost a third more per record on the
+ * benchmark mix. */
 inline bool pass_over(simdjson::simdjson_result<od::value> &v) {
     od::json_type type;
     if (v.type().get(type)) return false;
@@ -310,13 +451,41 @@ inline bool pass_over(simdjson::simdjson_result<od::value> &v) {
     return v.get_raw_json_string().get(s) == simdjson::SUCCESS;
 }
 
+/* An array element that is not an object, consumed: a scalar must be
+ * exactly one JSON value (string escapes, number grammar, literal
+ * spelling); an array is checked like any unread value.  *tok is its
+ * text. */
+bool non_object(simdjson::simdjson_result<od::value> &el, od::json_type type, std::string_view *tok) {
+    if (type == od::json_type::array) {
+        od::array a;
+        return el.get_array().get(a) == simdjson::SUCCESS && a.raw_json().get(*tok) == simdjson::SUCCESS;
+    }
+    if (el.raw_json_token().get(*tok)) return false;
+    *tok = trim_right(*tok);
+    switch (type) {
+    case od::json_type::string:
+        return tok->size() >= 2 && valid_escapes(tok->data() + 1, tok->size() - 2) && pass_over(el);
+    case od::json_type::number: return json_number(tok->data(), tok->size());
+    case od::json_type::boolean: return *tok == "true" || *tok == "false";
+    case od::json_type::null: return *tok == "null";
+    default: return false;
+    }
+}
+
 /* Walks one object for up to two cursors (the record and, inside an
  * EventBridge "detail", the envelope's view of the same keys).  Returns
  * false on any simdjson error; duplicates are only recorded. */
 bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
-    for (auto field : obj) {
+    for (auto fr : obj) {
+        if (fr.error()) return false;
+        od::field &field = fr.value_unsafe();
+        const char *kraw = field.key().raw();
         std::string_view key;
-        if (field.unescaped_key().get(key)) return false;
+        if (field.unescaped_key().get(key)) {
+            /* Valid escapes holding a lone surrogate: a key no path has. */
+            if (!valid_escapes(kraw, size_t(string_end(kraw) - kraw))) return false;
+            key = std::string_view();
+        }
         uint64_t ex[2] = {0, 0}, pre[2] = {0, 0}, any = 0;
         for (int i = 0; i < nc; i++) {
             match(r, cs[i], key, &ex[i], &pre[i]);
@@ -326,14 +495,15 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         if (t) {
             if (key == "detail-type") t->has_detail_type = true;
             else if (key == "detail") is_detail = true;
+            else if (is_okta_key(key)) t->has_okta = true;
         }
         if (!any && !is_detail) {
-            simdjson::simdjson_result<od::value> skipped = field.value();
+            simdjson::simdjson_result<od::value> skipped = od::value(field.value());
             if (!pass_over(skipped)) return false;
             continue;
         }
 
-        simdjson::simdjson_result<od::value> v = field.value();
+        simdjson::simdjson_result<od::value> v = od::value(field.value());
         od::json_type type;
         if (v.type().get(type)) return false;
 
@@ -341,7 +511,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             cursor child[3];
             int n = 0;
             for (int i = 0; i < nc; i++) {
-                if (ex[i]) assign(r, cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
+                if (ex[i]) assign(cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
                 if (pre[i]) child[n++] = cursor{cs[i].a, pre[i], cs[i].off + uint32_t(key.size()) + 1};
             }
             if (is_detail) {
@@ -367,9 +537,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         switch (type) {
         case od::json_type::string:
             if (exall) {
-                std::string_view s;
-                if (v.get_string().get(s)) return false;
-                leaf = sw_value{s.data(), uint32_t(s.size()), SW_STRING};
+                if (!read_string(r, v, &leaf)) return false;
                 tenant = leaf;
             } else if (!pass_over(v)) { /* "actor":"bob" */
                 return false;
@@ -402,28 +570,49 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             return false;
         }
         for (int i = 0; i < nc; i++) {
-            if (ex[i] & ~r.tbit) assign(r, cs[i].a, ex[i] & ~r.tbit, leaf);
-            if (ex[i] & r.tbit) assign(r, cs[i].a, r.tbit, tenant);
-            if (pre[i]) assign(r, cs[i].a, pre[i], under);
+            if (ex[i] & ~r.tbit) assign(cs[i].a, ex[i] & ~r.tbit, leaf);
+            if (ex[i] & r.tbit) assign(cs[i].a, r.tbit, tenant);
+            if (pre[i]) assign(cs[i].a, pre[i], under);
         }
     }
     return true;
 }
 
-/* One object of the record (the record itself or an array element). */
+/* The fields of one kind: for each field, the first of its entries (table
+ * order) that was seen.  Seen entries always hold a non-ABSENT type. */
+void resolve(const run &r, const acc &a, int k, sw_value *f) {
+    memset(f, 0, sizeof(sw_value) * SW_F_COUNT); /* SW_ABSENT == 0, p = NULL, n = 0 */
+    uint64_t use = a.seen & r.p->of_kind[k];
+    while (use) {
+        int i = __builtin_ctzll(use);
+        use &= use - 1;
+        sw_value *slot = &f[r.p->wants[i].field];
+        if (slot->type == SW_ABSENT) *slot = a.v[i];
+    }
+}
+
+/* One object of the record (the record itself or an array element).  Its
+ * kind is decided once, then only the fields of that kind are read. */
 bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
     acc e, d;
     acc_init(&e);
     acc_init(&d);
-    top t{&d, false, false};
+    top t{&d, false, false, false};
     cursor c{&e, r.all, 0};
     if (!walk(r, obj, &c, 1, &t)) return false;
     bool eb = t.has_detail_type && t.has_detail_obj;
+    int k = K_RAW; /* an EventBridge detail is a LogEvent */
+    if (!eb && !(e.seen & r.p->markers) && t.has_okta) k = K_ECS;
     const acc &rec = eb ? d : e;
-    memcpy(out->f, rec.f, sizeof out->f);
-    if (eb && e.f[SW_F_TENANT].type != SW_ABSENT) out->f[SW_F_TENANT] = e.f[SW_F_TENANT];
-    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : rec.ecs ? SW_FMT_ECS : SW_FMT_RAW);
-    *dup = eb ? (d.dup != 0 || (e.dup & r.tbit) != 0) : e.dup != 0;
+    resolve(r, rec, k, out->f);
+    /* The tenant is read in every kind: the envelope's first, then detail's. */
+    const acc &ten = eb && (e.seen & r.tbit) ? e : rec;
+    if (ten.seen & r.tbit) out->f[SW_F_TENANT] = ten.v[kTenant];
+    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : k == K_ECS ? SW_FMT_ECS : SW_FMT_RAW);
+    out->not_object = 0;
+    /* Only duplicates of what is read count. */
+    uint64_t read = r.p->of_kind[k] | r.tbit;
+    *dup = (rec.dup & read) != 0 || (eb && (e.dup & r.tbit) != 0);
     return true;
 }
 
@@ -437,11 +626,8 @@ sw_xstatus root_scalar(od::document &doc, od::json_type type, const char *base, 
     if (raw.data() + raw.size() != base + len) return SW_X_MALFORMED;
     std::string_view tok = trim_right(raw);
     switch (type) {
-    case od::json_type::string: {
-        std::string_view s;
-        if (doc.get_string().get(s)) return SW_X_MALFORMED;
-        return SW_X_NOT_OBJECT;
-    }
+    case od::json_type::string:
+        return tok.size() >= 2 && valid_escapes(tok.data() + 1, tok.size() - 2) ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
     case od::json_type::number:
         return json_number(tok.data(), tok.size()) ? SW_X_NOT_OBJECT : SW_X_MALFORMED;
     case od::json_type::boolean:
@@ -468,7 +654,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
     od::json_type type;
     if (doc.type().get(type)) return SW_X_MALFORMED;
 
-    bool dup = false, not_object = false, too_many = false;
+    bool dup = false, too_many = false;
     size_t n = 0;
     if (type == od::json_type::object) {
         od::object obj;
@@ -487,13 +673,19 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
             od::json_type et;
             if (el.type().get(et)) return SW_X_MALFORMED;
             count++;
-            if (et != od::json_type::object) {
+            if (count > max_out) {
                 if (!pass_over(el)) return SW_X_MALFORMED;
-                not_object = true;
+                too_many = true;
                 continue; /* skipped, so the rest is still checked */
             }
-            if (count > max_out) {
-                too_many = true;
+            if (et != od::json_type::object) {
+                /* Not an object: an event of its own, with no fields. */
+                std::string_view tok;
+                if (!non_object(el, et, &tok)) return SW_X_MALFORMED;
+                memset(&out[n], 0, sizeof out[n]);
+                out[n].not_object = 1;
+                set_raw(&out[n], orig, base, tok.data(), tok.data() + tok.size());
+                n++;
                 continue;
             }
             const char *start, *end;
@@ -516,7 +708,6 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
     const char *loc;
     if (doc.current_location().get(loc) == simdjson::SUCCESS) return SW_X_MALFORMED;
     if (too_deep(base, len)) return SW_X_MALFORMED;
-    if (not_object) return SW_X_NOT_OBJECT;
     if (too_many) return SW_X_TOO_MANY;
     if (dup) return SW_X_DUPLICATE_KEY;
     *n_out = n;
@@ -533,8 +724,10 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
     if (!p) return nullptr;
     p->max = max_record_bytes;
     p->buf = static_cast<char *>(malloc(max_record_bytes + SW_PADDING));
-    if (!p->buf || p->parser.allocate(cap) != simdjson::SUCCESS) {
+    p->dec = static_cast<char *>(malloc(max_record_bytes + 1));
+    if (!p->buf || !p->dec || p->parser.allocate(cap) != simdjson::SUCCESS) {
         free(p->buf);
+        free(p->dec);
         delete p;
         return nullptr;
     }
@@ -542,14 +735,17 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
         p->wants[i] = kWants[i];
         p->wants[i].len = uint32_t(strlen(kWants[i].path));
         p->first[(unsigned char)kWants[i].path[0]] |= uint64_t(1) << i;
+        p->of_kind[kWants[i].kind] |= uint64_t(1) << i;
+        if (kWants[i].marker) p->markers |= uint64_t(1) << i;
     }
-    p->wants[kTenant] = want{"", 0, SW_F_TENANT, 0, false};
+    p->wants[kTenant] = want{"", 0, SW_F_TENANT, K_RAW, false};
     return p;
 }
 
 extern "C" void sw_parser_free(sw_parser *p) {
     if (!p) return;
     free(p->buf);
+    free(p->dec);
     delete p;
 }
 
@@ -561,7 +757,7 @@ extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t le
     if (len > p->max) return SW_X_TOO_LARGE;
     if (!rec || len == 0) return SW_X_MALFORMED;
 
-    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0};
+    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0, 0};
     size_t tlen = tenant_path ? strlen(tenant_path) : 0;
     if (tlen > 0 && tlen <= SW_MAX_TENANT_PATH) {
         p->wants[kTenant].path = tenant_path;

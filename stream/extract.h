@@ -23,27 +23,33 @@
  * that are not read are skipped and are only validated structurally.
  *
  * The exact rules:
- *  - Sources: where a field has several source paths (event.h), the first
- *    one listed there that is present wins, whatever its type and wherever
- *    it is in the record; "a | b" lists are ordered too (raw LogEvent
- *    spelling first).  Different source paths of one field are never
- *    duplicates of each other; one source path seen twice, in any
- *    spellings, is.  Two objects under one key ("actor":{"id":..} twice)
- *    are merged like dotted keys: only a wanted path inside both is a
- *    duplicate.  Duplicates matter only where they are read: those inside a
- *    skipped value, and those in an EventBridge envelope other than the
- *    tenant, are ignored.
+ *  - Kind: decided once per object (the record, or each element of a
+ *    top-level array), from its top-level keys after unescaping:
+ *    SW_FMT_EVENTBRIDGE when it has a "detail" whose value is an object and
+ *    a "detail-type" (any value, any order); else SW_FMT_RAW when it has an
+ *    "eventType" or a "published" key (any value, null included); else
+ *    SW_FMT_ECS when it has a key "okta" or one starting with "okta." (any
+ *    value); else SW_FMT_RAW.  A mixed record (eventType beside okta.*) is
+ *    therefore raw.  An EventBridge detail is read as a raw LogEvent,
+ *    whatever keys it holds.
+ *  - Sources: every field is read from the source paths of the object's
+ *    kind only (event.h lists them, raw LogEvent spelling before the ECS
+ *    ones); the other kind's fields are ABSENT whatever the record holds.
+ *    Where a field has several source paths in one kind, the first one
+ *    listed that is present wins, whatever its type and wherever it is in
+ *    the record.  The tenant path is read in every kind.  Different source
+ *    paths of one field are never duplicates of each other; one source
+ *    path seen twice, in any spellings, is.  Two objects under one key
+ *    ("actor":{"id":..} twice) are merged like dotted keys: only a wanted
+ *    path inside both is a duplicate.  Duplicates matter only where they
+ *    are read: those of the other kind's paths, those inside a skipped
+ *    value, and those in an EventBridge envelope other than the tenant, are
+ *    ignored.
  *  - Intermediates: if a key on the way to a wanted path has a non-object
  *    value ("actor":"bob", "client":[..], "okta":5), every field below it
  *    is SW_OTHER; if it is null, they are SW_NULL.  Either counts as an
  *    occurrence of those fields (so {"actor":null,"actor.id":"x"} is a
  *    duplicate).
- *  - Format: SW_FMT_EVENTBRIDGE when the object has a top-level "detail"
- *    whose value is an object and a top-level "detail-type" (any value, any
- *    order); else SW_FMT_ECS when any okta.* source path or @timestamp was
- *    present (any type, including through a null intermediate); else
- *    SW_FMT_RAW.  An EventBridge envelope whose detail holds ECS keys is
- *    still SW_FMT_EVENTBRIDGE.
  *  - Tenant: tenant_path is matched like any other path; NULL or "" means
  *    no tenant field; a path longer than 255 bytes never matches.  See
  *    SW_F_TENANT in event.h for the value.
@@ -52,15 +58,29 @@
  *    balanced to the end, nothing after the top-level value except JSON
  *    whitespace, at most 1024 nested arrays/objects (simdjson's default
  *    max depth, enforced here because On-Demand does not in release
- *    builds).  Every value that is read is fully validated: keys on the
- *    walked path and string values are unescaped (bad escapes and lone
- *    surrogates are MALFORMED, \u0000 is a NUL byte in the value), numbers
- *    must follow the JSON grammar (any size), true/false/null must be
- *    exact.  Skipped values are only checked for balanced brackets, so
- *    {"x":[1,,2]} is accepted.
- *  - Status when several apply: MALFORMED, then NOT_OBJECT, then TOO_MANY,
- *    then DUPLICATE_KEY.  Elements past max_out are only checked for being
- *    objects, not for duplicates. */
+ *    builds).  Every value that is walked (the fields of both kinds, the
+ *    tenant, the keys of every object on their paths, the top level
+ *    included) is fully validated: keys and string values are unescaped
+ *    (a bad escape is MALFORMED, \u0000 is a NUL byte in the value),
+ *    numbers must follow the JSON grammar (any size), true/false/null must
+ *    be exact.  Lone UTF-16 surrogate escapes are valid JSON (RFC 8259
+ *    section 8.2): in a string value that is read each becomes U+FFFD (as
+ *    Lucene stores it in an Elasticsearch keyword), and a key holding one
+ *    matches no path.  Skipped values are only checked structurally
+ *    (On-Demand's skip: brackets, string boundaries, and the whole-record
+ *    checks above), so {"x":[1,,2]}, {"x":tru}, {"x":01}, {"x":0x10} and
+ *    {"x":"\x41"} are accepted.  Checking every token of skipped values
+ *    was measured at about a third more time per record on the benchmark
+ *    mix (1.7x on extraction alone), so it is not done.
+ *  - Arrays: an element that is not an object ([null, {..}]) is an event
+ *    of its own with not_object set and every field ABSENT (the rule
+ *    rejects it); a scalar element must be exactly one JSON value (string
+ *    escapes, number grammar, literals), an array element is checked like
+ *    a skipped value.  A top-level scalar is SW_X_NOT_OBJECT (a string
+ *    with a lone surrogate too).
+ *  - Status when several apply: MALFORMED, then NOT_OBJECT (top-level
+ *    scalars only), then TOO_MANY, then DUPLICATE_KEY.  Elements past
+ *    max_out are not checked for duplicates. */
 #ifndef SW_EXTRACT_H
 #define SW_EXTRACT_H
 
@@ -85,7 +105,8 @@ extern "C" {
 typedef enum {
     SW_X_OK = 0,
     SW_X_MALFORMED,     /* not JSON, truncated, invalid UTF-8, too deep, trailing garbage */
-    SW_X_NOT_OBJECT,    /* top level (or an array element) is not an object */
+    SW_X_NOT_OBJECT,    /* the top level is a scalar (an array element that is not
+                           an object is an event with not_object set) */
     SW_X_DUPLICATE_KEY, /* a field the rule reads appears twice */
     SW_X_TOO_MANY,      /* a top-level array with more than max_out elements */
     SW_X_TOO_LARGE      /* longer than the parser's max_record_bytes */
@@ -103,7 +124,8 @@ void sw_parser_free(sw_parser *p);
  * or NULL.  On SW_X_OK, out[0 .. *n_out) hold the events (views into the
  * parser, valid until its next call); for a plain object *n_out is 1, for
  * an array it is the element count (0 for []).  On any other status *n_out
- * is 0 and nothing of the record may be used.  A plain object with
+ * is 0 and nothing of the record may be used.  An element that is not an
+ * object is in out[] with not_object set.  A plain object with
  * max_out == 0 is SW_X_TOO_MANY.  Views never point into rec (numeric
  * tenant tokens are copied into the parser), so rec may be reused at once.
  * A NULL p or n_out, or out NULL with max_out > 0, is SW_X_MALFORMED. */

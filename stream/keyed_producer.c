@@ -189,6 +189,7 @@ static int produce(sw_kp *kp, bool keyed, const char *val, size_t len, int64_t k
 
 /* Builds the event's user key in kp->key: SW_ELIGIBLE, or why it has none. */
 static sw_verdict event_key(sw_kp *kp, const sw_event *ev) {
+    if (ev->not_object) return SW_R_WRONG_TYPE; /* an array element that is not an object */
     const char *tenant;
     size_t tenant_len;
     sw_verdict v = sw_rule_tenant(kp->cfg, ev, &tenant, &tenant_len);

@@ -76,8 +76,8 @@ int sw_lines_next(sw_lines *r, sw_line *out) {
         bool complete = nl != NULL;
         if (nl) {
             len = (size_t)(nl - base);
-        } else if (avail > r->max_line) {
-            len = avail; /* cannot be a valid record any more */
+        } else if (avail > r->max_line + 1) {
+            len = avail; /* cannot be a valid record any more (even before a CR LF) */
         } else if (!r->eof) {
             if (fill(r) < 0) return -1;
             continue;
@@ -96,7 +96,10 @@ int sw_lines_next(sw_lines *r, sw_line *out) {
         }
         r->lineno++;
         out->lineno = r->lineno;
-        if (len > r->max_line) {
+        /* The limit counts the record, not its line end: a CR before the LF
+         * (or ending the last line) is not part of it. */
+        size_t body = len > 0 && base[len - 1] == '\r' ? len - 1 : len;
+        if (body > r->max_line) {
             /* Keep the first bytes, then stream past the rest. */
             size_t keep = len < SW_LINES_PREFIX ? len : SW_LINES_PREFIX;
             memcpy(r->prefix, base, keep);
@@ -109,10 +112,9 @@ int sw_lines_next(sw_lines *r, sw_line *out) {
             return 1;
         }
         r->start += len + (complete ? 1 : 0);
-        if (len > 0 && base[len - 1] == '\r') len--;
-        if (is_blank(base, len)) continue;
+        if (is_blank(base, body)) continue;
         out->p = base;
-        out->len = len;
+        out->len = body;
         out->cap = (size_t)(r->buf + r->size + SW_PADDING - base);
         out->oversize = false;
         return 1;

@@ -7,7 +7,9 @@
  * flagged as oversize and skips the rest as it streams past, so a 100 MB line from a pipe costs
  * no more memory than a short one.
  *
- * Per line: a trailing CR is dropped (CRLF files), a UTF-8 byte order mark
+ * Per line: a trailing CR is dropped (CRLF files) and is not counted
+ * against the record limit, so a record of exactly max_line bytes passes
+ * with LF, CRLF or a final CR alike; a UTF-8 byte order mark
  * at the start of the input is dropped, and blank lines are skipped (they
  * are not records).  The last line needs no final newline. */
 #ifndef SW_LINES_H

@@ -63,18 +63,19 @@ static int has_prefix(const sw_config *c, const sw_value *v) {
     return 0;
 }
 
+/* The event's own time: published for a raw LogEvent (an EventBridge detail
+ * is one), @timestamp for ECS, whatever else the record carries (the
+ * extractor reads only the fields of the record's kind).  With
+ * --time-field event.ingested, an ECS event's event.ingested when present. */
 static const sw_value *time_value(const sw_config *c, const sw_event *e) {
-    if (c->time_field == SW_TIME_INGESTED && e->f[SW_F_INGESTED].type != SW_ABSENT &&
-        e->f[SW_F_INGESTED].type != SW_NULL)
-        return &e->f[SW_F_INGESTED];
-    /* Auto: the format's own time field; a record that has only the other
-     * one (a raw event forwarded with @timestamp added) falls back to it. */
-    const sw_value *pub = &e->f[SW_F_PUBLISHED], *ts = &e->f[SW_F_TIMESTAMP];
-    if (e->format == SW_FMT_ECS) return ts->type != SW_ABSENT ? ts : pub;
-    return pub->type != SW_ABSENT ? pub : ts;
+    if (e->format != SW_FMT_ECS) return &e->f[SW_F_PUBLISHED];
+    const sw_value *ing = &e->f[SW_F_INGESTED];
+    if (c->time_field == SW_TIME_INGESTED && ing->type != SW_ABSENT && ing->type != SW_NULL) return ing;
+    return &e->f[SW_F_TIMESTAMP];
 }
 
 sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, int64_t *t_ms) {
+    if (e->not_object) return SW_R_WRONG_TYPE; /* an array element that is not an object */
     const sw_value *type = &e->f[SW_F_EVENT_TYPE];
     if (type->type == SW_OTHER) return SW_R_WRONG_TYPE;
     if (!str_is(type, "user.session.start")) return SW_V_NOT_SESSION_START;

@@ -51,6 +51,25 @@ static int expect(const char *p, size_t n, size_t *i, char c) {
     return 0;
 }
 
+/* The offset: 'Z', or +hh:mm / -hh:mm no further than 18:00 from UTC (the
+ * range of Java's ZoneOffset, hence of Elasticsearch); -1 if malformed. */
+static int offset_minutes(const char *p, size_t n, size_t *i, int *out) {
+    if (*i < n && p[*i] == 'Z') {
+        (*i)++;
+        *out = 0;
+        return 0;
+    }
+    if (*i >= n || (p[*i] != '+' && p[*i] != '-')) return -1;
+    int sign = p[*i] == '-' ? -1 : 1;
+    (*i)++;
+    int oh = digits(p, n, i, 2);
+    if (oh < 0 || expect(p, n, i, ':')) return -1;
+    int om = digits(p, n, i, 2);
+    if (om < 0 || om > 59 || oh * 60 + om > 18 * 60) return -1;
+    *out = sign * (oh * 60 + om);
+    return 0;
+}
+
 int sw_time_parse(const char *p, size_t n, int64_t *ms) {
     size_t i = 0;
     int y = digits(p, n, &i, 4);
@@ -59,16 +78,15 @@ int sw_time_parse(const char *p, size_t n, int64_t *ms) {
     if (mo < 1 || mo > 12 || expect(p, n, &i, '-')) return -1;
     int d = digits(p, n, &i, 2);
     if (d < 1 || (unsigned)d > month_days(y, (unsigned)mo)) return -1;
-    if (i >= n || (p[i] != 'T' && p[i] != 't' && p[i] != ' ')) return -1;
-    i++;
+    if (expect(p, n, &i, 'T')) return -1;
     int hh = digits(p, n, &i, 2);
     if (hh < 0 || hh > 23 || expect(p, n, &i, ':')) return -1;
     int mi = digits(p, n, &i, 2);
     if (mi < 0 || mi > 59 || expect(p, n, &i, ':')) return -1;
     int ss = digits(p, n, &i, 2);
-    if (ss < 0 || ss > 60) return -1;
+    if (ss < 0 || ss > 59) return -1;
     int frac = 0;
-    if (i < n && (p[i] == '.' || p[i] == ',')) {
+    if (i < n && p[i] == '.') {
         i++;
         size_t start = i;
         int scale = 100;
@@ -77,24 +95,10 @@ int sw_time_parse(const char *p, size_t n, int64_t *ms) {
             scale /= 10;
             i++;
         }
-        if (i == start) return -1;
+        if (i == start || i - start > 9) return -1;
     }
-    int offset_min = 0;
-    if (i < n && (p[i] == 'Z' || p[i] == 'z')) {
-        i++;
-    } else if (i < n && (p[i] == '+' || p[i] == '-')) {
-        int sign = p[i] == '-' ? -1 : 1;
-        i++;
-        int oh = digits(p, n, &i, 2);
-        if (oh < 0 || oh > 23) return -1;
-        if (i < n && p[i] == ':') i++;
-        int om = digits(p, n, &i, 2);
-        if (om < 0 || om > 59) return -1;
-        offset_min = sign * (oh * 60 + om);
-    } else {
-        return -1;
-    }
-    if (i != n) return -1;
+    int offset_min;
+    if (offset_minutes(p, n, &i, &offset_min) || i != n) return -1;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + hh * 3600 + mi * 60 + ss - (int64_t)offset_min * 60;
     *ms = secs * 1000 + frac;

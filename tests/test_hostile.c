@@ -220,7 +220,8 @@ enum { F_TYPE, F_ACTOR, F_NAME, F_ALT, F_SID, F_TIME, F_UUID, F_IP, F_UA, F_COUN
        F_DATASET, F_TENANT, F_UNREAD, NF };
 static const char *const FIELD[NF] = {"eventType", "actor.id", "actor.displayName", "actor.alternateId",
                                       "externalSessionId", "published", "uuid", "client.ipAddress",
-                                      "rawUserAgent", "country", "city", "outcome.result", "event.dataset",
+                                      "rawUserAgent", "country", "city", "outcome.result",
+                                      "event.dataset (an ECS field: not read in a raw event)",
                                       "org.id (tenant)", "note (not read)"};
 
 /* A raw LogEvent with every field the rule reads (plus "note", which it
@@ -290,9 +291,11 @@ static const verdicts ALL_MALFORMED = {"malformed_json", "malformed_json", "malf
                                        "malformed_json", "malformed_json", "malformed_json"};
 /* A valid string that is not what the rule looks for. */
 static const verdicts STRING_OK = {"not_session_start", "alert", "alert", "alert", "alert", "bad_time", "alert",
-                                   "alert", "alert", "alert", "alert", "alert", "wrong_dataset", "alert", "alert"};
-/* A string the extractor cannot decode: every field it reads is rejected;
- * the field it skips is never decoded. */
+                                   "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+/* A value that is not valid JSON in a way only a full parse sees (a bad
+ * escape, number or literal): every field the extractor reads is rejected
+ * (the ECS dataset of a raw event too: it is decoded, then not used); the
+ * field it skips is only checked structurally, so it is accepted. */
 static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
                                      "malformed_json", "malformed_json", "malformed_json", "malformed_json",
@@ -301,7 +304,7 @@ static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malfor
  * wrong_type (the time is bad_time); fields the alert only shows become
  * null; a numeric tenant is its JSON text. */
 static const verdicts NUMBER = {"wrong_type", "wrong_type", "wrong_type", "alert", "wrong_type", "bad_time", "alert",
-                                "alert", "alert", "alert", "alert", "alert", "wrong_type", "alert", "alert"};
+                                "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
 
 static int is_reject(const char *v) {
     static const char *const r[] = {"malformed_json", "too_large", "wrong_type", "duplicate_key", "bad_time", "too_late"};
@@ -448,11 +451,17 @@ static void test_invalid_utf8(void **state) {
 static void test_surrogates(void **state) {
     (void)state;
     /* Lone high, lone low, a reversed pair, a high one at the very end:
-     * malformed where the string is read; never decoded where skipped. */
-    matrix("\"c\\ud800d\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\udc00d\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\ude00\\ud83dd\"", UNDECODABLE, NULL, 0, NULL);
-    matrix("\"c\\uD83D\"", UNDECODABLE, NULL, 0, NULL);
+     * valid JSON.  Never decoded where skipped; where read, each becomes
+     * U+FFFD (as in Elasticsearch's keyword terms), and the alert shows
+     * that. */
+    static const char one_r[] = "c\xef\xbf\xbd" "d", two_r[] = "c\xef\xbf\xbd\xef\xbf\xbd" "d",
+                      end_r[] = "c\xef\xbf\xbd";
+    matrix("\"c\\ud800d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\udc00d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\ude00\\ud83dd\"", STRING_OK, two_r, sizeof two_r - 1, NULL);
+    matrix("\"c\\uD83D\"", STRING_OK, end_r, sizeof end_r - 1, NULL);
+    /* A bad escape: malformed where read, unchecked where skipped. */
+    matrix("\"\\x41\"", UNDECODABLE, NULL, 0, NULL);
     /* A correct pair is one character (U+1F600), shown as raw UTF-8. */
     static const char smile[] = "c\xf0\x9f\x98\x80" "d";
     matrix("\"c\\ud83d\\ude00d\"", STRING_OK, smile, sizeof smile - 1, NULL);
@@ -468,10 +477,12 @@ static void test_huge_numbers(void **state) {
     repeat(&digits, "9", 400);
     matrix(digits.p, NUMBER, NULL, 0, digits.p);
     free(digits.p);
-    /* Not a JSON number: malformed where read (a tenant too), skipped
-     * unchecked where not read. */
+    /* Not a JSON number or literal: malformed where read (a tenant too),
+     * skipped unchecked where not read. */
     matrix("01", UNDECODABLE, NULL, 0, NULL);
     matrix("1.", UNDECODABLE, NULL, 0, NULL);
+    matrix("0x10", UNDECODABLE, NULL, 0, NULL);
+    matrix("tru", UNDECODABLE, NULL, 0, NULL);
 }
 
 /* ---- nesting -------------------------------------------------------------------- */

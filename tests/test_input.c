@@ -105,6 +105,58 @@ static void test_lines_oversize_streamed(void **state) {
     waitpid(pid, &st, 0);
 }
 
+static void expect_line(sw_lines *r, const char *want, int oversize, size_t lineno) {
+    sw_line l;
+    assert_int_equal(sw_lines_next(r, &l), 1);
+    if ((int)l.oversize != oversize) fail_msg("line %zu: oversize %d, want %d", lineno, (int)l.oversize, oversize);
+    assert_int_equal(l.lineno, lineno);
+    if (!oversize) {
+        assert_int_equal(l.len, strlen(want));
+        assert_memory_equal(l.p, want, l.len);
+    }
+}
+
+/* The record limit counts the record's bytes, without its line end: a
+ * record of exactly max_line bytes passes with LF, CRLF, or a final CR. */
+static void test_lines_limit_crlf(void **state) {
+    (void)state;
+    const char in[] = "{\"a\":1}\n{\"a\":2}\r\n{\"a\":10}\r\n{\"a\":10}\n{\"a\":3}\r";
+    int fd = pipe_with(in, sizeof in - 1);
+    sw_lines r;
+    assert_int_equal(sw_lines_open(&r, fd, 7), 0);
+    expect_line(&r, "{\"a\":1}", 0, 1);
+    expect_line(&r, "{\"a\":2}", 0, 2);
+    expect_line(&r, NULL, 1, 3);
+    expect_line(&r, NULL, 1, 4);
+    expect_line(&r, "{\"a\":3}", 0, 5);
+    sw_line l;
+    assert_int_equal(sw_lines_next(&r, &l), 0);
+    sw_lines_close(&r);
+    close(fd);
+
+    /* The CR arrives before its LF: the reader waits for the LF. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        if (write(fds[1], "{\"a\":4}\r", 8) != 8) _exit(1);
+        usleep(200 * 1000);
+        if (write(fds[1], "\n{\"a\":5}\n", 9) != 9) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(sw_lines_open(&r, fds[0], 7), 0);
+    expect_line(&r, "{\"a\":4}", 0, 1);
+    expect_line(&r, "{\"a\":5}", 0, 2);
+    assert_int_equal(sw_lines_next(&r, &l), 0);
+    sw_lines_close(&r);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+}
+
 static void check_prefilter(void) {
     const char *needle = "user.session.start";
     const char *yes[] = {
@@ -172,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_lines_basic),
         cmocka_unit_test(test_lines_empty),
         cmocka_unit_test(test_lines_oversize_streamed),
+        cmocka_unit_test(test_lines_limit_crlf),
         cmocka_unit_test(test_prefilter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -809,6 +809,37 @@ static void test_replay_keys_and_order(void **state) {
     sw_mockcluster_stop(m);
 }
 
+/* An API page with elements that are not objects: replay produces each
+ * element as a record of its own, the non-objects with a NULL key (counted
+ * as unkeyed wrong_type), and the object keyed by its user. */
+static void test_replay_non_object_elements(void **state) {
+    (void)state;
+    sw_mockcluster *m = start_mock("raw", 2);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    const char *file = tu_write_temp("[null, " EV(1, "00u1") " ,7]\n", strlen("[null, " EV(1, "00u1") " ,7]\n"));
+    assert_non_null(file);
+    const char *argv[] = {"replay", "--brokers", brokers, "--topic", "raw", "--tenant-field", "organization.id",
+                          "--summary", "json", file, NULL};
+    tu_result r = run_ok(argv);
+    assert_int_equal(json_count(r.err, "records"), 1);
+    assert_int_equal(json_count(r.err, "events"), 3);
+    assert_int_equal(json_count(r.err, "produced"), 3);
+    assert_int_equal(json_count(r.err, "unkeyed"), 2);
+    assert_contains(r.err, "\"malformed_json\":0,\"too_large\":0,\"wrong_type\":2,");
+    tu_result_free(&r);
+    krecs k = consume_all(brokers, "raw");
+    assert_int_equal(k.n, 3);
+    const krec *a = find_value(&k, "null"), *b = find_value(&k, "7"), *c = find_value(&k, EV(1, "00u1"));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_false(a->has_key);
+    assert_false(b->has_key);
+    assert_true(c->has_key);
+    krecs_free(&k);
+    sw_mockcluster_stop(m);
+}
+
 static void test_replay_usage_errors(void **state) {
     (void)state;
     const char *flags[] = {"--brokers", "-X KEY=VALUE", "--topic", "--tenant-field", "--tenant NAME", "--rate",
@@ -1344,6 +1375,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_mock_broker_command, kill_child),
         cmocka_unit_test(test_replay_usage_errors),
         cmocka_unit_test(test_replay_keys_and_order),
+        cmocka_unit_test(test_replay_non_object_elements),
         cmocka_unit_test(test_replay_rate_and_message_size),
         cmocka_unit_test(test_replay_dead_broker_fails),
         cmocka_unit_test(test_gen_to_kafka_matches_file),

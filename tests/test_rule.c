@@ -779,7 +779,6 @@ static void test_filter_dataset(void **state) {
     EXPECT(h, ecs("00e1", "s2", T("08:00"), "\"data_stream\":{\"dataset\":\"okta.other\"}"), SW_V_WRONG_DATASET);
     EXPECT(h, ecs("00e1", "s3", T("08:00"), "\"data_stream.dataset\":\"okta.other\""), SW_V_WRONG_DATASET);
     EXPECT(h, ecs("00e1", "s4", T("08:00"), "\"event.dataset\":\"okta.system \""), SW_V_WRONG_DATASET);
-    EXPECT(h, RAW(.sid = "\"s5\"", .extra = "\"event\":{\"dataset\":\"okta.other\"}"), SW_V_WRONG_DATASET);
     assert_int_equal(h->na, 0);
     EXPECT(h, ecs("00e1", "s1", T("08:00"), "\"event\":{\"dataset\":\"okta.system\"}"), SW_ELIGIBLE);
     EXPECT(h, ecs("00e1", "s2", T("08:01"), "\"data_stream\":{\"dataset\":\"okta.system\"}"), SW_ELIGIBLE);
@@ -790,6 +789,54 @@ static void test_filter_dataset(void **state) {
     /* No dataset at all (raw LogEvent, or ECS without one): okta.system. */
     EXPECT(h, ecs("00e2", "s1", T("08:00"), NULL), SW_ELIGIBLE);
     EXPECT(h, RAW(.actor = "\"00e2\"", .sid = "\"s2\""), SW_ELIGIBLE);
+}
+
+/* The record's kind is decided once and only its fields are read: a raw
+ * LogEvent (top-level eventType or published) is timed by published, typed
+ * by eventType and keyed by actor.*, whatever else a shipper added. */
+static void test_record_kind(void **state) {
+    (void)state;
+    harness *h = &H;
+    char extra[3][128];
+    /* A shipper's @timestamp an hour away from published: the attack is
+     * within 35 minutes by published, so it alerts. */
+    for (int i = 0; i < 3; i++) {
+        snprintf(extra[i], sizeof extra[i], "\"@timestamp\":\"2026-01-05T%02d:00:00.000Z\"", 9 + i);
+        char sid[8];
+        snprintf(sid, sizeof sid, "\"k%d\"", i);
+        EXPECT(h, RAW(.actor = "\"00k1\"", .sid = sid, .time = quote(T(i ? "08:10" : "08:00")),
+                      .extra = extra[i]), SW_ELIGIBLE);
+    }
+    assert_int_equal(h->na, 1);
+    assert_contains(h->a[0].json, jtime("@timestamp", "08:10"));
+    /* A garbage or non-string @timestamp beside a valid published. */
+    EXPECT(h, RAW(.actor = "\"00k3\"", .extra = "\"@timestamp\":\"yesterday\""), SW_ELIGIBLE);
+    EXPECT(h, RAW(.actor = "\"00k3\"", .extra = "\"@timestamp\":17"), SW_ELIGIBLE);
+    /* A raw event without published is not timed by @timestamp. */
+    EXPECT(h, RAW(.actor = "\"00k4\"", .time = ABSENT, .extra = "\"@timestamp\":\"2026-01-05T08:00:00Z\""),
+           SW_R_BAD_TIME);
+    /* ECS fields are not read in a raw event: a dataset, okta.* ids. */
+    EXPECT(h, RAW(.actor = "\"00k5\"", .extra = "\"event\":{\"dataset\":\"okta.other\"}"), SW_ELIGIBLE);
+    EXPECT(h, RAW(.actor = ABSENT, .extra = "\"okta\":{\"actor\":{\"id\":\"00k6\"}}"), SW_V_NO_ACTOR);
+    /* A mixed record: top-level eventType beside okta.event_type is raw. */
+    EXPECT(h, RAW(.type = "\"user.session.end\"", .extra = "\"okta\":{\"event_type\":\"user.session.start\"}"),
+           SW_V_NOT_SESSION_START);
+    EXPECT(h, RAW(.actor = "\"00k7\"", .extra = "\"okta\":{\"event_type\":\"user.session.end\"}"), SW_ELIGIBLE);
+    /* An ECS document (okta.*, no eventType or published) is timed by
+     * @timestamp and ignores raw fields; with published beside it, the
+     * record is raw and has no eventType. */
+    EXPECT(h, ecs("00k8", "e1", "not a time", "\"actor\":{\"id\":\"x\"},\"uuid\":5"), SW_R_BAD_TIME);
+    EXPECT(h, ecs("00k8", "e1", T("08:00"), "\"actor\":{\"id\":5}"), SW_ELIGIBLE);
+    EXPECT(h, ecs("00k9", "e1", T("08:00"), "\"published\":\"2026-01-05T08:00:00Z\""), SW_V_NOT_SESSION_START);
+    /* Three events sharing one shipper time, published 40 minutes apart:
+     * no alert. */
+    for (int i = 0; i < 3; i++) {
+        char sid[8];
+        snprintf(sid, sizeof sid, "\"m%d\"", i);
+        EXPECT(h, RAW(.actor = "\"00k2\"", .sid = sid, .time = quote(T(i == 0 ? "08:00" : i == 1 ? "08:40" : "09:20")),
+                      .extra = "\"@timestamp\":\"2026-01-05T09:30:00.000Z\""), SW_ELIGIBLE);
+    }
+    assert_int_equal(h->na, 1); /* still the first one */
 }
 
 static void test_filter_event_type(void **state) {
@@ -870,7 +917,8 @@ static void test_filter_unknown_actor(void **state) {
     EXPECT(h, ev("Unknown", "Unknown", "s1", T("08:00")), SW_ELIGIBLE);
 }
 
-/* The event time: RFC 3339 with Z or an offset; anything else is bad_time. */
+/* The event time: RFC 3339 with Z or an offset, as Elasticsearch reads it
+ * (timefmt.h); anything else is bad_time. */
 static void test_time_parsing(void **state) {
     (void)state;
     harness *h = &H;
@@ -883,14 +931,19 @@ static void test_time_parsing(void **state) {
     EXPECT(h, RAW(.time = "\"2026-01-05T24:00:00Z\""), SW_R_BAD_TIME);
     EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00ZZ\""), SW_R_BAD_TIME);
     EXPECT(h, RAW(.time = "\"\""), SW_R_BAD_TIME);
+    /* More than RFC 3339 (or than Elasticsearch reads): timefmt.h. */
+    EXPECT(h, RAW(.time = "\"2026-01-05T13:35:00.000+0500\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00,5Z\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:60Z\""), SW_R_BAD_TIME);
+    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00+23:59\""), SW_R_BAD_TIME);
     assert_contains(h->r[0].head, "\"published\":\"yesterday\"");
-    assert_int_equal(h->nr, 9);
+    assert_int_equal(h->nr, 13);
     for (size_t i = 0; i < h->nr; i++) assert_int_equal(h->r[i].why, SW_R_BAD_TIME);
 
     /* Mixed offsets: 09:00+01:00 = 08:00Z, 03:10-05:00 = 08:10Z. */
     EXPECT(h, RAW(.sid = "\"s1\"", .time = "\"2026-01-05T09:00:00+01:00\""), SW_ELIGIBLE);
     EXPECT(h, RAW(.sid = "\"s2\"", .time = "\"2026-01-05T03:10:00.250-05:00\""), SW_ELIGIBLE);
-    EXPECT(h, RAW(.sid = "\"s3\"", .time = "\"2026-01-05T13:35:00.000+0500\""), SW_ELIGIBLE);
+    EXPECT(h, RAW(.sid = "\"s3\"", .time = "\"2026-01-05T13:35:00.000+05:00\""), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
     const char *j = h->a[0].json;
     assert_contains(j, "\"@timestamp\":\"2026-01-05T08:35:00.000Z\"");
@@ -1344,11 +1397,11 @@ static void test_bad_input(void **state) {
     snprintf(two, sizeof two, "%s %s", full, full);
     EXPECT(h, two, SW_R_MALFORMED);
     EXPECT(h, RAW(.name = "\"bad \xc3\x28 utf8\""), SW_R_MALFORMED);
-    /* Wrong types: a top-level string, an array holding a non-object, a number session id. */
+    /* Wrong types: a top-level string, an array holding only a non-object
+     * (test_array_non_object pins the element-level rejection), a number
+     * session id. */
     EXPECT(h, "\"user.session.start\"", SW_R_WRONG_TYPE);
-    char arr[SLOT];
-    snprintf(arr, sizeof arr, "[%s,5]", full);
-    EXPECT(h, arr, SW_R_WRONG_TYPE);
+    EXPECT(h, "[\"user.session.start\"]", SW_R_WRONG_TYPE);
     EXPECT(h, RAW(.sid = "1.5e3"), SW_R_WRONG_TYPE);
     EXPECT(h, RAW(.type = "7", .extra = "\"note\":\"user.session.start\""), SW_R_WRONG_TYPE);
     /* Duplicate keys the rule reads: literal twice, and nested + dotted. */
@@ -1444,6 +1497,37 @@ static void test_array_records(void **state) {
     feed(h, "[]");
     assert_int_equal(cnt(h)->records, 7);
     assert_int_equal(cnt(h)->events, 12);
+}
+
+/* A non-object element of an API page rejects only itself (wrong_type,
+ * source.index naming it); the other elements are processed. */
+static void test_array_non_object(void **state) {
+    (void)state;
+    harness *h = &H;
+    static const char *const bad[] = {"null", "1", "\"x\"", "true", "[]", "[{}]"};
+    char arr[4 * SLOT];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char actor[16];
+        snprintf(actor, sizeof actor, "00n%zu", i);
+        size_t at = i % 4; /* where the bad element goes */
+        static const char *const sids[] = {"s1", "s2", "s3"};
+        const char *el[4];
+        size_t j = 0;
+        for (size_t k = 0; k < 4; k++) el[k] = k == at ? bad[i] : ev(actor, "U", sids[j++], T("08:00"));
+        snprintf(arr, sizeof arr, "[%s,%s,%s,%s]", el[0], el[1], el[2], el[3]);
+        size_t nr = h->nr, na = h->na;
+        uint64_t elig = cnt(h)->eligible, wt = cnt(h)->verdict[SW_R_WRONG_TYPE], evs = cnt(h)->events;
+        feed(h, arr);
+        assert_int_equal(cnt(h)->events, evs + 4);
+        assert_int_equal(cnt(h)->eligible, elig + 3);
+        assert_int_equal(cnt(h)->verdict[SW_R_WRONG_TYPE], wt + 1);
+        assert_int_equal(h->nr, nr + 1);
+        assert_int_equal(h->r[nr].why, SW_R_WRONG_TYPE);
+        assert_int_equal(h->r[nr].index, at);
+        assert_int_equal(h->r[nr].len, strlen(arr));
+        assert_int_equal(h->na, na + 1);
+        assert_string_equal(h->a[na].actor, actor);
+    }
 }
 
 /* JSON whitespace before the '[' includes CR and LF (a Kafka message may
@@ -1869,6 +1953,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_exclusion_case_insensitive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exclusion_custom_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_dataset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_non_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_event_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_session_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_actor_id, setup, teardown),

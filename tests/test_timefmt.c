@@ -27,21 +27,25 @@ static void test_accepts(void **state) {
     assert_int_equal(parse("1970-01-01T00:00:00Z"), 0);
     assert_int_equal(parse("2020-02-14T20:18:57.718Z"), 1581711537718LL);
     assert_int_equal(parse("2020-02-14T20:18:57Z"), 1581711537000LL);
-    assert_int_equal(parse("2020-02-14t20:18:57.718z"), 1581711537718LL);
-    assert_int_equal(parse("2020-02-14 20:18:57.718Z"), 1581711537718LL);
     /* offsets: the same instant */
     assert_int_equal(parse("2020-02-14T21:18:57.718+01:00"), 1581711537718LL);
-    assert_int_equal(parse("2020-02-14T15:18:57.718-0500"), 1581711537718LL);
+    assert_int_equal(parse("2020-02-14T15:18:57.718-05:00"), 1581711537718LL);
     assert_int_equal(parse("2020-02-14T20:18:57.718+00:00"), 1581711537718LL);
+    assert_int_equal(parse("2020-02-14T20:18:57.718-00:00"), 1581711537718LL);
+    /* the widest offsets: 18 hours */
+    assert_int_equal(parse("2020-02-15T14:18:57.718+18:00"), 1581711537718LL);
+    assert_int_equal(parse("2020-02-14T02:18:57.718-18:00"), 1581711537718LL);
     /* fractions: 1 digit, 6 digits, 9 digits truncate to ms */
     assert_int_equal(parse("2020-02-14T20:18:57.7Z"), 1581711537700LL);
     assert_int_equal(parse("2020-02-14T20:18:57.718999Z"), 1581711537718LL);
     assert_int_equal(parse("2020-02-14T20:18:57.000000001Z"), 1581711537000LL);
-    assert_int_equal(parse("2020-02-14T20:18:57,5Z"), 1581711537500LL);
-    /* leap day, leap second, before the epoch */
+    assert_int_equal(parse("2020-02-14T20:18:57.999999999Z"), 1581711537999LL);
+    /* leap day, before the epoch, the first and last years */
     assert_int_equal(parse("2024-02-29T00:00:00Z"), 1709164800000LL);
-    assert_int_equal(parse("2016-12-31T23:59:60Z"), 1483228800000LL);
     assert_int_equal(parse("1969-12-31T23:59:59.999Z"), -1);
+    assert_int_equal(parse("0000-01-01T00:00:00Z"), -62167219200000LL);
+    assert_int_equal(parse("0000-02-29T00:00:00Z"), -62167219200000LL + 59 * 86400000LL); /* year 0 is leap */
+    assert_int_equal(parse("9999-12-31T23:59:59.999Z"), 253402300799999LL);
 }
 
 static void test_rejects(void **state) {
@@ -64,6 +68,24 @@ static void test_rejects(void **state) {
     rejects("2020-02-14X20:18:57Z");
     rejects("+2020-02-14T20:18:57Z");
     rejects("2020-2-14T20:18:57Z");
+    /* More than RFC 3339 allows, or than Elasticsearch reads. */
+    rejects("2020-02-14T15:18:57.718-0500"); /* offset without colon */
+    rejects("2020-02-14T20:18:57+0000");
+    rejects("2020-02-14T20:18:57+00");
+    rejects("2020-02-14T20:18:57,5Z");       /* comma before the fraction */
+    rejects("2020-02-14T20:18:57.1234567890Z"); /* 10 fraction digits */
+    rejects("2016-12-31T23:59:60Z");         /* leap second, even at 23:59 */
+    rejects("2020-02-14T20:18:60Z");
+    rejects("2020-02-14T20:18:57+18:01");    /* beyond 18 hours */
+    rejects("2020-02-14T20:18:57-19:00");
+    rejects("2020-02-14T20:18:57+23:59");
+    rejects("2020-02-14T20:18:57+01:60");
+    rejects("2020-02-14t20:18:57.718Z");     /* lower case t, z */
+    rejects("2020-02-14T20:18:57.718z");
+    rejects("2020-02-14 20:18:57.718Z");     /* space */
+    rejects("1581711537718");                /* epoch milliseconds */
+    rejects("2020-02-14T20:18Z");            /* no seconds */
+    rejects("20200214T201857Z");             /* basic format */
     const char nul[] = "2020-02-14T20:18:57\0Z";
     int64_t ms;
     assert_int_equal(sw_time_parse(nul, sizeof nul - 1, &ms), -1);

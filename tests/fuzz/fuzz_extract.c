@@ -16,7 +16,9 @@
  *     event type "user.session.start".
  *  4. A plain object is one event whose raw text is the whole record; an
  *     array element's raw text, extracted on its own, gives the same event
- *     (that is how replay and repartition split an Okta API page).
+ *     (that is how replay and repartition split an Okta API page); an
+ *     element that is not an object has no fields, and its text alone is
+ *     NOT_OBJECT when it is a scalar.
  *  5. Without the tenant path and with max_out 2, the status and events
  *     follow from the ones above (tenant-free fields equal; more than 2
  *     events is TOO_MANY; malformed only if malformed with the tenant).
@@ -57,7 +59,7 @@ static bool value_eq(const sw_value *a, const sw_value *b) {
 }
 
 static bool event_eq(const sw_event *a, const sw_event *b, bool with_tenant) {
-    if (a->format != b->format) return false;
+    if (a->format != b->format || a->not_object != b->not_object) return false;
     for (int f = 0; f < SW_F_COUNT; f++)
         if ((with_tenant || f != SW_F_TENANT) && !value_eq(&a->f[f], &b->f[f])) return false;
     return true;
@@ -195,8 +197,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (s2 == SW_X_OK && is_array) {
         for (size_t i = 0; i < n2; i++) {
             const sw_event *ev = &E_COPY[i];
-            FZ_CHECK(ev->raw_len >= 2 && ev->raw[0] == '{' && ev->raw[ev->raw_len - 1] == '}');
             size_t n3 = 99;
+            if (ev->not_object) {
+                /* An element that is not an object: no fields; alone, a
+                 * scalar is NOT_OBJECT (an array is a record of its own). */
+                FZ_CHECK(ev->raw_len >= 1 && ev->raw[0] != '{');
+                for (int f = 0; f < SW_F_COUNT; f++) FZ_CHECK(ev->f[f].type == SW_ABSENT);
+                if (ev->raw[0] != '[')
+                    FZ_CHECK(sw_parser_extract(P_RAW, ev->raw, ev->raw_len, ev->raw_len, TENANT, E_RAW, 1, &n3) ==
+                             SW_X_NOT_OBJECT);
+                continue;
+            }
+            FZ_CHECK(ev->raw_len >= 2 && ev->raw[0] == '{' && ev->raw[ev->raw_len - 1] == '}');
             FZ_CHECK(sw_parser_extract(P_RAW, ev->raw, ev->raw_len, ev->raw_len, TENANT, E_RAW, 1, &n3) == SW_X_OK);
             FZ_CHECK(n3 == 1 && event_eq(&E_RAW[0], ev, true));
         }
