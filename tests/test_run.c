@@ -1310,19 +1310,20 @@ static void wait_committed_except(const char *group, int skip, int seconds) {
  * log names the key and gives the exact redis-cli command, the status
  * line and /readyz say what is wrong; once the keys are deleted the
  * partition resumes from its last checkpoint's offset. */
-static void test_wrong_type_key_refuses_one_partition(void **state) {
-    (void)state;
+static void wrong_type_key(const char *group, const char *const *extra) {
     dr_sink s;
     rd_kafka_t *pr = produce_first_half(&s);
     size_t half = data_a.n / 2;
-    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
-    child a = start_run("g-wrongtype", ALERTS, extra);
+    child a = start_run(group, ALERTS, extra);
     int port = metrics_port(&a);
-    wait_committed_to_end("g-wrongtype", 180, NULL);
+    wait_committed_to_end(group, 180, NULL);
     free(get_until(port, "/readyz", 200, "ready"));
     const int bad = 3;
-    const char *meta = "sw:{g-wrongtype:" IN ":3}:meta", *tenants = "sw:{g-wrongtype:" IN ":3}:tenants",
-               *users = "sw:{g-wrongtype:" IN ":3}:users";
+    char meta[80], tenants[80], users[80], refused[160];
+    snprintf(meta, sizeof meta, "sw:{%s:" IN ":3}:meta", group);
+    snprintf(tenants, sizeof tenants, "sw:{%s:" IN ":3}:tenants", group);
+    snprintf(users, sizeof users, "sw:{%s:" IN ":3}:users", group);
+    snprintf(refused, sizeof refused, "partition 3: checkpoint: REFUSED %s holds a string", users);
     redis_do("DEL", users, NULL, NULL, NULL);
     redis_do("SET", users, "not a hash", NULL, NULL);
     produce_lines(pr, &data_a, half, data_a.n);
@@ -1333,13 +1334,13 @@ static void test_wrong_type_key_refuses_one_partition(void **state) {
     snprintf(hint, sizeof hint, "redis-cli -h '127.0.0.1' -p %d -n 0 DEL '%s' '%s' '%s'", redis.port, meta, tenants,
              users);
     child_wait_for(&a, hint, 10);
-    child_wait_for(&a, "partition 3: checkpoint: REFUSED sw:{g-wrongtype:" IN ":3}:users holds a string", 10);
+    child_wait_for(&a, refused, 10);
     child_wait_for(&a, "redis=ok refused=1 (partition 3: ", 30);
     free(get_until(port, "/readyz", 503, "a partition's state in Redis is refused: partition 3: "));
     char *m = get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 1\n");
     assert_int_equal(metric(m, "sessionwatch_redis_paused"), 0);
     free(m);
-    wait_committed_except("g-wrongtype", bad, 240); /* the others go on */
+    wait_committed_except(group, bad, 240); /* the others go on */
     char *err = child_stderr(&a);
     assert_int_equal(tu_count(err, "pausing its partitions until Redis is back"), 0);
     assert_int_equal(tu_count(err, "redis=down"), 0);
@@ -1347,7 +1348,7 @@ static void test_wrong_type_key_refuses_one_partition(void **state) {
     /* What the log says to do. */
     redis_do("DEL", meta, tenants, users, NULL);
     child_wait_for(&a, "partition 3: its state is no longer refused", 60);
-    wait_committed_to_end("g-wrongtype", 240, NULL);
+    wait_committed_to_end(group, 240, NULL);
     free(get_until(port, "/readyz", 200, "ready"));
     free(get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 0\n"));
     err = stop_run(&a);
@@ -1372,6 +1373,19 @@ static void test_wrong_type_key_refuses_one_partition(void **state) {
         assert_non_null(expected_find(&exp_a, id + 1, SW_ALERT_ID_LEN));
     }
     krecs_free(&k);
+}
+
+static void test_wrong_type_key_refuses_one_partition(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    wrong_type_key("g-wrongtype", extra);
+}
+
+/* The eager protocol takes the refused partition out of the whole assignment. */
+static void test_wrong_type_key_eager(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, EAGER, "--metrics-addr", "127.0.0.1:0", NULL};
+    wrong_type_key("g-wrongtype-eager", extra);
 }
 
 /* A wrong Redis password: every partition waits, and the status line,
@@ -1434,6 +1448,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_redis_down_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_recreated_topic, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_wrong_type_key_refuses_one_partition, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_type_key_eager, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_wrong_password, redis_setup, redis_teardown),
         };
         rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
