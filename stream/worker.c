@@ -646,16 +646,15 @@ static void part_refuse(worker *w, part *p, const char *err) {
     commit(w, true, p);
     p->loaded = false; /* before assign_loaded: the eager path reassigns the loaded ones */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, o->topic, p->id);
     if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
+        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
         rd_kafka_error_t *error = rd_kafka_incremental_unassign(w->rk, l);
         if (error) {
             sw_log(SW_LOG_ERROR, "worker %d: unassign: %s", w->index, rd_kafka_error_string(error));
             rd_kafka_error_destroy(error);
         }
     } else {
-        l->cnt = 0; /* eager: the whole assignment again, without p */
-        assign_loaded(w, l);
+        assign_loaded(w, l); /* eager: the whole assignment again, without p */
     }
     rd_kafka_topic_partition_list_destroy(l);
     sw_counters_add(&w->retired, sw_engine_counters(p->engine));
