@@ -1253,7 +1253,16 @@ static void test_recreated_topic(void **state) {
     expected exp_b = {0};
     const char *fb[] = {path_b, NULL};
     scan_expected(&exp_b, fb);
-    err = run_to_end("g-recreate", ALERTS, extra);
+    const char *watched[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    child b = start_run("g-recreate", ALERTS, watched);
+    int port = metrics_port(&b);
+    char records[64];
+    snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_b.n);
+    char *m = get_until(port, "/metrics", 200, records);
+    assert_int_equal(metric(m, "sessionwatch_checkpoints_refused_total"), 4);
+    assert_int_equal(metric(m, "sessionwatch_partitions_refused"), 0); /* refused, then consumed */
+    free(m);
+    err = stop_run(&b);
     expect_count(err, "records", data_b.n); /* nothing skipped */
     expect_count(err, "alerts", exp_b.n);
     for (int p = 0; p < 4; p++) {
