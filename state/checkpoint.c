@@ -32,6 +32,18 @@ static const char CLAIM_LUA[] =
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
     "return prev\n";
 
+/* KEYS: meta tenants users.  ARGV: owner, ttl_ms.  Deletes the state and
+ * keeps the claim (meta holds only the owner). */
+static const char DISCARD_LUA[] =
+    "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
+    "if owner and owner ~= ARGV[1] then\n"
+    "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. owner)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "return 'OK'\n";
+
 /* KEYS: meta tenants users.  ARGV: owner, version, offset, ttl_ms, now_ms,
  * ndel, nusers, ntenants, then the deleted user fields, the user
  * field/value pairs and the tenant field/value pairs. */
@@ -198,13 +210,61 @@ static sw_ckpt_status reply_error(const redisReply *rep, const char *what, char 
     sw_ckpt_status st = SW_CKPT_UNAVAILABLE;
     if (strstr(s, "FENCED")) st = SW_CKPT_FENCED;
     else if (strstr(s, "REFUSED") || strstr(s, "WRONGTYPE")) st = SW_CKPT_REFUSED;
+    else if (sw_redis_error_fault(s, (size_t)n) == SW_REDIS_FAULT_DENIED) st = SW_CKPT_DENIED;
     snprintf(err, errlen, "%s: %.*s", what, n > 400 ? 400 : n, s);
     return st;
 }
 
 static sw_ckpt_status no_reply(const sw_redis *r, const char *what, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: %s", what, r->err);
-    return SW_CKPT_UNAVAILABLE;
+    return r->fault == SW_REDIS_FAULT_DENIED ? SW_CKPT_DENIED : SW_CKPT_UNAVAILABLE;
+}
+
+/* Appends to a refusal how to clear it. */
+static void append_hint(const sw_ckpt *c, const sw_redis *r, char *err, size_t errlen) {
+    char hint[1200];
+    sw_ckpt_clear_hint(c, r->target, hint, sizeof hint);
+    size_t k = strlen(err);
+    if (k < errlen) snprintf(err + k, errlen - k, "; to start the partition afresh (empty windows, from the "
+                             "group's committed offset) delete its state: %s", hint);
+}
+
+/* s in single quotes for a POSIX shell ('\'' for a quote); 0 when it does not fit. */
+static size_t shell_quote(const char *s, char *out, size_t n) {
+    size_t k = 0;
+    if (n < 3) return 0;
+    out[k++] = '\'';
+    for (; *s; s++) {
+        if (k + 6 >= n) return 0;
+        if (*s == '\'') {
+            memcpy(out + k, "'\\''", 4);
+            k += 4;
+        } else {
+            out[k++] = *s;
+        }
+    }
+    out[k++] = '\'';
+    out[k] = '\0';
+    return k;
+}
+
+void sw_ckpt_clear_hint(const sw_ckpt *c, const sw_redis_target *t, char *out, size_t n) {
+    char q[4][600];
+    int ok = shell_quote(t->socket ? t->socket : t->host ? t->host : "", q[3], sizeof q[3]) != 0;
+    for (int i = 0; i < 3; i++) ok &= shell_quote(c->key[i], q[i], sizeof q[i]) != 0;
+    if (!ok) {
+        snprintf(out, n, "redis-cli DEL on the partition's meta, tenants and users keys");
+        return;
+    }
+    char where[700], user[300] = "";
+    if (t->socket) snprintf(where, sizeof where, "-s %s", q[3]);
+    else snprintf(where, sizeof where, "-h %s -p %d", q[3], t->port);
+    if (t->user) {
+        char qu[260];
+        if (shell_quote(t->user, qu, sizeof qu)) snprintf(user, sizeof user, " --user %s", qu);
+    }
+    snprintf(out, n, "redis-cli %s%s%s -n %d DEL %s %s %s", where, user, t->password ? " --askpass" : "", t->db,
+             q[0], q[1], q[2]);
 }
 
 static int reply_int64(const redisReply *e, int64_t *v) {
@@ -237,10 +297,46 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
     } else if (rep->element[0]->type == REDIS_REPLY_NIL) {
         *offset = -1;
     } else if (reply_int64(rep->element[0], offset) != 0) {
-        snprintf(err, errlen, "%s: offset is not a Kafka offset; delete the partition's state with "
-                 "redis-cli DEL '%s' '%s' '%s' to start it afresh", c->key[0], c->key[0], c->key[1], c->key[2]);
+        snprintf(err, errlen, "%s: offset is not a Kafka offset", c->key[0]);
         st = SW_CKPT_REFUSED;
     }
+    freeReplyObject(rep);
+    if (st == SW_CKPT_REFUSED) append_hint(c, r, err, errlen);
+    return st;
+}
+
+sw_offset_verdict sw_ckpt_check_offset(int64_t ckpt, int64_t committed, int64_t low, int64_t high) {
+    if (ckpt > high) return SW_OFFSET_BEYOND_END;
+    if (committed >= 0 && committed > ckpt) return SW_OFFSET_KAFKA_AHEAD;
+    if (committed < 0) return SW_OFFSET_NO_COMMIT;
+    if (ckpt < low) return SW_OFFSET_GAP;
+    return SW_OFFSET_OK;
+}
+
+const char *sw_offset_verdict_reason(sw_offset_verdict v) {
+    switch (v) {
+    case SW_OFFSET_OK: return "it agrees with Kafka";
+    case SW_OFFSET_BEYOND_END: return "it is past the partition's end: the topic was deleted and recreated, or "
+                                      "truncated";
+    case SW_OFFSET_KAFKA_AHEAD: return "Kafka's committed offset is past it, and commits only follow checkpoints: "
+                                       "this state is not the one that produced the commit (another topic "
+                                       "incarnation, another Redis, or Redis lost writes)";
+    case SW_OFFSET_NO_COMMIT: return "Kafka has no committed offset for the group: the topic was deleted and "
+                                     "recreated (Kafka drops its commits), the group's offsets were deleted or "
+                                     "expired, or this Redis holds another cluster's state";
+    case SW_OFFSET_GAP: return "it is before the partition's start: retention deleted records before they were read";
+    }
+    return "?";
+}
+
+sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *err, size_t errlen) {
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
+    redisReply *rep = sw_redis_cmdv(r, "EVAL", DISCARD_LUA, "3", c->key[0], c->key[1], c->key[2], c->owner, ttl,
+                                    (const char *)NULL);
+    if (!rep) return no_reply(r, "discarding the partition's state", err, errlen);
+    sw_ckpt_status st = rep->type == REDIS_REPLY_ERROR ? reply_error(rep, "discarding the partition's state", err, errlen)
+                                                       : SW_CKPT_OK;
     freeReplyObject(rep);
     return st;
 }
@@ -344,6 +440,7 @@ sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_se
     sw_ckpt_status rc = scan_hash(r, c->key[1], load_tenant, &l, st, err, errlen);
     if (rc == SW_CKPT_OK) rc = scan_hash(r, c->key[2], load_user, &l, st, err, errlen);
     free(l.tenant);
+    if (rc == SW_CKPT_REFUSED) append_hint(c, r, err, errlen);
     return rc;
 }
 

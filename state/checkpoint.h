@@ -43,7 +43,8 @@ typedef enum {
     SW_CKPT_UNAVAILABLE, /* Redis unreachable, slow or failing: retry later */
     SW_CKPT_FENCED,      /* another worker claimed the partition */
     SW_CKPT_REFUSED,     /* the keys hold something else (another type, another format version) */
-    SW_CKPT_NOMEM
+    SW_CKPT_NOMEM,
+    SW_CKPT_DENIED       /* Redis refuses our credentials or permissions (AUTH, NOAUTH, NOPERM, SELECT) */
 } sw_ckpt_status;
 
 typedef struct {
@@ -62,10 +63,37 @@ void sw_ckpt_free(sw_ckpt *c);
 /* The three key names (for `state inspect` and error messages). */
 const char *sw_ckpt_key(const sw_ckpt *c, int which); /* 0 meta, 1 tenants, 2 users */
 
+/* The redis-cli command that deletes this partition's three keys on
+ * target (host, port or socket, ACL user, database; never the password:
+ * --askpass when there is one), shell-quoted, into out. */
+void sw_ckpt_clear_hint(const sw_ckpt *c, const sw_redis_target *t, char *out, size_t n);
+
 /* Claims the partition for this owner and reads where to resume:
  * *offset is the stored next offset, or -1 when Redis holds no checkpoint
  * (then any leftover state is deleted).  err gets the reason on failure. */
 sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen);
+
+/* Where a restored checkpoint offset stands against Kafka: the
+ * partition's low and high watermarks and the group's committed offset
+ * (negative: none).  Commits only ever follow checkpoints, so Kafka never
+ * gets ahead of the checkpoint it came from; a lost commit leaves Kafka
+ * behind, which is normal.  Checked in this order: */
+typedef enum {
+    SW_OFFSET_OK,            /* low <= ckpt <= high, committed <= ckpt: resume at the checkpoint */
+    SW_OFFSET_BEYOND_END,    /* ckpt > high: the topic was deleted and recreated, or truncated */
+    SW_OFFSET_KAFKA_AHEAD,   /* committed > ckpt: this state did not produce Kafka's commit */
+    SW_OFFSET_NO_COMMIT,     /* Kafka has no commit for the group (deleted with the topic, reset) */
+    SW_OFFSET_GAP            /* ckpt < low: retention deleted records before anyone read them */
+} sw_offset_verdict;
+sw_offset_verdict sw_ckpt_check_offset(int64_t ckpt, int64_t committed, int64_t low, int64_t high);
+/* Why, in words (for logs). */
+const char *sw_offset_verdict_reason(sw_offset_verdict v);
+
+/* Throws away the claimed partition's state, keeping the claim: as if
+ * Redis had held no checkpoint (used when the checkpoint is refused, so
+ * that its keys are never merged into the fresh state).  Fenced like a
+ * checkpoint. */
+sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *err, size_t errlen);
 
 /* Loads the claimed partition into an empty store (cursor by cursor, never
  * one big reply); values that do not decode are skipped and counted. */

@@ -117,7 +117,21 @@ void sw_redis_close(sw_redis *r) {
     r->c = NULL;
 }
 
+static int starts(const char *s, size_t n, const char *word) {
+    size_t k = strlen(word);
+    return n >= k && memcmp(s, word, k) == 0;
+}
+
+sw_redis_fault sw_redis_error_fault(const char *s, size_t n) {
+    if (!s) return SW_REDIS_FAULT_DOWN;
+    if (starts(s, n, "NOAUTH") || starts(s, n, "WRONGPASS") || starts(s, n, "NOPERM")) return SW_REDIS_FAULT_DENIED;
+    /* Redis 6+: "ERR AUTH <password> called without any password configured ..." */
+    if (starts(s, n, "ERR AUTH") || starts(s, n, "ERR invalid password")) return SW_REDIS_FAULT_DENIED;
+    return SW_REDIS_FAULT_DOWN;
+}
+
 static void drop(sw_redis *r, const char *what) {
+    r->fault = SW_REDIS_FAULT_DOWN;
     snprintf(r->err, sizeof r->err, "%s: %s", what, r->c && r->c->errstr[0] ? r->c->errstr : strerror(errno));
     sw_redis_close(r);
 }
@@ -130,7 +144,14 @@ static int setup(sw_redis *r, int argc, const char **argv, const char *what) {
         return -1;
     }
     int ok = rep->type == REDIS_REPLY_STATUS;
-    if (!ok) snprintf(r->err, sizeof r->err, "%s refused: %.*s", what, (int)(rep->str ? rep->len : 0), rep->str ? rep->str : "");
+    if (!ok) {
+        snprintf(r->err, sizeof r->err, "%s refused: %.*s", what, (int)(rep->str ? rep->len : 0), rep->str ? rep->str : "");
+        /* A refused AUTH or SELECT is ours to fix, unless Redis is still
+         * starting (LOADING) or busy. */
+        int transient = rep->str && (starts(rep->str, rep->len, "LOADING") || starts(rep->str, rep->len, "BUSY") ||
+                                     starts(rep->str, rep->len, "MASTERDOWN"));
+        r->fault = transient ? SW_REDIS_FAULT_DOWN : SW_REDIS_FAULT_DENIED;
+    }
     freeReplyObject(rep);
     if (!ok) sw_redis_close(r);
     return ok ? 0 : -1;
@@ -145,6 +166,7 @@ int sw_redis_connect(sw_redis *r) {
         char where[256];
         sw_redis_describe(t, where, sizeof where);
         snprintf(r->err, sizeof r->err, "cannot connect to %s: %s", where, r->c ? r->c->errstr : "out of memory");
+        r->fault = SW_REDIS_FAULT_DOWN;
         sw_redis_close(r);
         return -1;
     }
@@ -185,7 +207,10 @@ int sw_redis_append(sw_redis *r, int argc, const char **argv, const size_t *lens
 redisReply *sw_redis_reply(sw_redis *r) {
     if (!r->c) {
         /* A fresh connection would not hold the queued command's reply. */
-        if (!r->err[0]) snprintf(r->err, sizeof r->err, "Redis: connection lost");
+        if (!r->err[0]) {
+            snprintf(r->err, sizeof r->err, "Redis: connection lost");
+            r->fault = SW_REDIS_FAULT_DOWN;
+        }
         return NULL;
     }
     void *rep = NULL;

@@ -9,7 +9,12 @@
  * A connection belongs to one thread (hiredis contexts are not shared).
  * Every command has a timeout; after an I/O error or a timeout the
  * connection is dropped and the next command reconnects, so a Redis that
- * restarts is picked up again without the caller doing anything. */
+ * restarts is picked up again without the caller doing anything.
+ *
+ * Every failure is classified (sw_redis_fault), so that the caller can say
+ * what is wrong: Redis unreachable or slow (retrying helps) is not Redis
+ * refusing our credentials (retrying does not, until someone fixes the
+ * password, the ACL or the database number). */
 #ifndef SW_REDIS_H
 #define SW_REDIS_H
 
@@ -34,12 +39,23 @@ void sw_redis_target_free(sw_redis_target *t);
 /* The target as a URL with the password masked (***). */
 void sw_redis_describe(const sw_redis_target *t, char *out, size_t n);
 
+typedef enum {
+    SW_REDIS_FAULT_NONE = 0,
+    SW_REDIS_FAULT_DOWN,   /* cannot connect, I/O error, timeout, LOADING: retry */
+    SW_REDIS_FAULT_DENIED  /* AUTH or SELECT refused, NOAUTH, WRONGPASS, NOPERM: fix the credentials */
+} sw_redis_fault;
+
 typedef struct {
     const sw_redis_target *target;
     int timeout_ms;
     redisContext *c;
     char err[512];  /* the last error, for logs */
+    sw_redis_fault fault; /* of the last failure (NULL reply or failed connect) */
 } sw_redis;
+
+/* The fault an error reply's text stands for: DENIED for NOAUTH,
+ * WRONGPASS and NOPERM (and ERR ... AUTH ...), DOWN for anything else. */
+sw_redis_fault sw_redis_error_fault(const char *s, size_t n);
 
 void sw_redis_init(sw_redis *r, const sw_redis_target *t, int timeout_ms);
 void sw_redis_close(sw_redis *r);

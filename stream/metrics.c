@@ -76,6 +76,7 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
 typedef struct {
     sw_counters c;
     uint64_t tracked_users, evicted, assigned, pending, redis_paused, checkpoints, checkpoint_failures, redis_pauses;
+    uint64_t refused, stale_refused, redis_denied;
 } totals;
 
 void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
@@ -91,6 +92,9 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         t.checkpoints += m->checkpoints;
         t.checkpoint_failures += m->checkpoint_failures;
         t.redis_pauses += m->redis_pauses;
+        t.refused += m->refused;
+        t.stale_refused += m->stale_refused;
+        t.redis_denied += m->redis_denied;
     }
     counter(b, "sessionwatch_records_total", "Kafka records consumed and fed to the detector.", t.c.records);
     counter(b, "sessionwatch_events_total", "Okta events in the parsed records (API pages hold several).",
@@ -144,6 +148,14 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
               t.redis_paused > 0);
         counter(b, "sessionwatch_redis_pauses_total", "Times a worker paused its partitions for Redis.",
                 t.redis_pauses);
+        gauge(b, "sessionwatch_partitions_refused", "Assigned partitions not consumed because their state in "
+              "Redis is refused (a key of another type or format); each is retried with backoff.",
+              (double)t.refused);
+        counter(b, "sessionwatch_checkpoints_refused_total", "Restored checkpoints refused because Kafka contradicts "
+                "their offset (topic recreated, foreign or stale state); the partition started empty.",
+                t.stale_refused);
+        gauge(b, "sessionwatch_redis_auth_failed", "1 while Redis refuses the credentials of a worker (AUTH, NOAUTH, "
+              "NOPERM, SELECT).", t.redis_denied > 0);
     }
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
 }

@@ -29,6 +29,7 @@ typedef struct {
 void sw_hist_observe(sw_hist *h, double seconds);
 
 #define SW_METRICS_MAX_PARTITIONS 4096 /* per worker, for the per-partition lag */
+#define SW_METRICS_PROBLEM_LEN 1024    /* what is wrong with Redis, in words (for /readyz) */
 
 typedef struct {
     int32_t partition;
@@ -46,6 +47,10 @@ typedef struct {
     uint64_t checkpoints, checkpoint_failures, redis_pauses;
     sw_hist checkpoint_seconds;    /* one pipelined checkpoint round */
     sw_hist latency_seconds;       /* record Kafka timestamp -> processed */
+    uint32_t refused;              /* partitions not consumed: their state in Redis is refused */
+    uint64_t stale_refused;        /* restored checkpoints refused: Kafka contradicts their offset */
+    bool redis_denied;             /* Redis refuses our credentials (AUTH, NOAUTH, NOPERM, SELECT) */
+    char problem[SW_METRICS_PROBLEM_LEN]; /* what is wrong, or "" */
     uint32_t nlag;
     sw_partition_lag lag[SW_METRICS_MAX_PARTITIONS];
 } sw_worker_metrics;

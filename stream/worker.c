@@ -36,6 +36,8 @@
 #define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
 #define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
+#define KAFKA_QUERY_MS 5000    /* watermarks and committed offset, checking a restored checkpoint */
+#define REFUSED_RETRY_MS 1000  /* a refused partition's load: retried after this, doubling to BACKOFF_MAX_MS */
 
 typedef struct worker worker;
 
@@ -52,6 +54,9 @@ typedef struct {
     bool loaded;          /* state loaded and the partition assigned in librdkafka */
     bool paused;          /* Redis failing: records are skipped now and read again on resume */
     bool fenced;          /* another worker claimed its state: ignored until revoked */
+    bool refused;         /* its keys in Redis hold something else: not consumed, load retried */
+    int64_t refused_backoff_ms;
+    char why[SW_METRICS_PROBLEM_LEN - 64]; /* why it is refused (the status line and /readyz say it) */
     int64_t start;        /* offset consumption started at (the checkpoint's), -1: Kafka's committed */
     int64_t skipped_from; /* first record skipped while paused, -1 none */
     int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
@@ -88,15 +93,23 @@ struct worker {
     bool redis_down;      /* the last checkpoint failed: partitions paused */
     int64_t redis_retry_ms, redis_backoff_ms;
     uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt, redis_pauses;
+    uint64_t stale_refused; /* restored checkpoints refused because they disagree with Kafka */
+    sw_ckpt_status redis_health; /* of the last Redis call: OK, UNAVAILABLE or DENIED */
+    char redis_why[400];         /* its error when not OK */
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
-    /* The metrics snapshot, copied under pub_lock by publish(). */
+    /* The metrics snapshot and what is wrong with Redis (for the status
+     * line), copied under pub_lock by publish(). */
     pthread_mutex_t pub_lock;
+    bool pub_lock_ready;
     sw_worker_metrics *pub_m;
+    char pub_problem[SW_METRICS_PROBLEM_LEN];
     /* Published for the watching thread (relaxed atomics, read-only there). */
     atomic_uint_fast64_t pub_records, pub_eligible, pub_alerts, pub_users, pub_waiting, pub_activity;
     atomic_uint_fast64_t pub_checkpoints;
     atomic_bool pub_redis_down;
+    atomic_int pub_redis_health; /* sw_ckpt_status */
+    atomic_uint pub_refused;
     atomic_int_fast64_t pub_lag;
     atomic_uint pub_assigned, pub_eof;
     atomic_bool pub_settled, pub_done;
@@ -329,37 +342,162 @@ static const char *ckpt_status_name(sw_ckpt_status st) {
     case SW_CKPT_FENCED: return "fenced";
     case SW_CKPT_REFUSED: return "refused";
     case SW_CKPT_NOMEM: return "out of memory";
+    case SW_CKPT_DENIED: return "Redis refuses our credentials";
     }
     return "?";
 }
 
-/* Claims and loads a partition's state; 0 when it may be consumed (from
- * p->start), -1 when not yet (retried after a backoff). */
-static int part_load(worker *w, part *p) {
+/* Remembers how the last Redis call went, for the status line and /readyz:
+ * OK, UNAVAILABLE (down, slow) or DENIED (credentials).  A refused or
+ * fenced partition says nothing about Redis itself. */
+static void note_redis(worker *w, sw_ckpt_status st, const char *err) {
+    if (st != SW_CKPT_OK && st != SW_CKPT_UNAVAILABLE && st != SW_CKPT_DENIED) return;
+    if (st != SW_CKPT_OK && st != w->redis_health) {
+        if (st == SW_CKPT_DENIED)
+            sw_log(SW_LOG_ERROR, "worker %d: Redis refuses our credentials: %s; check the password (in --state "
+                            "or %s), the ACL user and the database number; retrying with backoff",
+                    w->index, err, SW_REDIS_PASSWORD_ENV);
+    }
+    w->redis_health = st;
+    snprintf(w->redis_why, sizeof w->redis_why, "%s", st == SW_CKPT_OK ? "" : err);
+}
+
+/* p->why = a, or "a; b", cut to fit. */
+static void set_why(part *p, const char *a, const char *b) {
+    size_t n = sizeof p->why - 1, k = strlen(a) < n ? strlen(a) : n;
+    memcpy(p->why, a, k);
+    for (const char *s = b ? "; " : ""; *s && k < n; s++) p->why[k++] = *s;
+    for (const char *s = b ? b : ""; *s && k < n; s++) p->why[k++] = *s;
+    p->why[k] = '\0';
+}
+
+/* A fresh engine for p (its state dropped); -1 and the run failed when out of memory. */
+static int engine_reset(worker *w, part *p) {
+    sw_engine *fresh = engine_new(w, p);
+    if (!fresh) {
+        fail(w, "out of memory for a partition's state");
+        return -1;
+    }
+    sw_engine_free(p->engine);
+    p->engine = fresh;
+    return 0;
+}
+
+typedef enum { VERIFY_KEEP, VERIFY_REFUSE, VERIFY_UNKNOWN } verify_result;
+
+/* Checks a restored checkpoint offset against Kafka (sw_ckpt_check_offset):
+ * the partition's watermarks and the group's committed offset.  KEEP
+ * (*offset moved to the low watermark for a retention gap), REFUSE, or
+ * UNKNOWN when Kafka did not answer in time (the load is retried). */
+static verify_result verify_offset(worker *w, part *p, int64_t *offset, char *err, size_t errlen) {
     const sw_run_opts *o = w->run->o;
-    char err[700];
-    int64_t offset = -1;
+    int64_t lo = -1, hi = -1, k = -1;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(w->rk, o->topic, p->id, &lo, &hi, KAFKA_QUERY_MS);
+    if (!e) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        e = rd_kafka_committed(w->rk, l, KAFKA_QUERY_MS);
+        if (!e) e = l->elems[0].err;
+        k = l->elems[0].offset; /* RD_KAFKA_OFFSET_INVALID (< 0): no commit */
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    if (e) {
+        snprintf(err, errlen, "cannot check the checkpoint (offset %" PRId64 ") against Kafka: %s", *offset,
+                 rd_kafka_err2str(e));
+        return VERIFY_UNKNOWN;
+    }
+    sw_offset_verdict v = sw_ckpt_check_offset(*offset, k, lo, hi);
+    char kafka[48] = "none";
+    if (k >= 0) snprintf(kafka, sizeof kafka, "%" PRId64, k);
+    if (v == SW_OFFSET_GAP) {
+        sw_log(SW_LOG_WARN, "worker %d: group %s topic %s partition %" PRId32 ": the checkpoint resumes at offset "
+                        "%" PRId64 " but the partition starts at %" PRId64 ": %s; %" PRId64 " records were never "
+                        "read; resuming at %" PRId64 " with the checkpoint's state", w->index, o->group, o->topic,
+                p->id, *offset, lo, sw_offset_verdict_reason(v), lo - *offset, lo);
+        *offset = lo;
+        return VERIFY_KEEP;
+    }
+    if (v == SW_OFFSET_OK) return VERIFY_KEEP;
+    snprintf(err, errlen, "group %s topic %s partition %" PRId32 ": checkpoint refused: Redis says resume at "
+             "offset %" PRId64 ", Kafka's committed offset is %s and the partition holds offsets %" PRId64
+             "..%" PRId64 ": %s", o->group, o->topic, p->id, *offset, kafka, lo, hi, sw_offset_verdict_reason(v));
+    return VERIFY_REFUSE;
+}
+
+/* A restored checkpoint Kafka contradicts: its keys are deleted (never
+ * merged into what comes next) and p starts with empty windows at the
+ * group's committed offset, or auto.offset.reset without one. */
+static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *err, size_t errlen) {
+    sw_ckpt_status st = sw_ckpt_discard(p->ckpt, &w->redis, w->run->o->state_ttl_ms, err, errlen);
+    if (st != SW_CKPT_OK) return st;
+    if (engine_reset(w, p) != 0) return SW_CKPT_NOMEM;
+    w->stale_refused++;
+    sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the tenants and users hashes) is deleted and "
+                    "the partition starts with empty windows at the group's committed offset (or "
+                    "auto.offset.reset without one)", w->index, why, sw_ckpt_key(p->ckpt, 0));
+    return SW_CKPT_OK;
+}
+
+/* Claims and loads a partition's state and checks its offset against
+ * Kafka; SW_CKPT_OK when it may be consumed (from p->start), else why not
+ * (retried after a backoff). */
+static sw_ckpt_status part_load(worker *w, part *p) {
+    const sw_run_opts *o = w->run->o;
+    char err[1400], why[1000];
+    int64_t offset = -1, stored = -1; /* where to resume; the checkpoint's offset */
     sw_ckpt_stats ls = {0};
     sw_ckpt_status st = sw_ckpt_claim(p->ckpt, &w->redis, o->state_ttl_ms, &offset, err, sizeof err);
     if (st == SW_CKPT_OK)
         st = sw_ckpt_load(p->ckpt, &w->redis, sw_engine_store(p->engine), sw_engine_id_seed(p->engine), &ls, err,
                           sizeof err);
+    note_redis(w, st, err);
+    bool kafka_unknown = false;
+    stored = offset;
+    if (st == SW_CKPT_OK && offset >= 0) {
+        verify_result v = verify_offset(w, p, &offset, why, sizeof why);
+        if (v == VERIFY_REFUSE) {
+            st = refuse_stale(w, p, why, err, sizeof err);
+            if (st == SW_CKPT_OK) offset = stored = -1, ls = (sw_ckpt_stats){0};
+            else note_redis(w, st, err);
+        } else if (v == VERIFY_UNKNOWN) {
+            snprintf(err, sizeof err, "%s", why);
+            st = SW_CKPT_UNAVAILABLE;
+            kafka_unknown = true;
+        }
+    }
     int64_t now = mono_ms();
     if (st != SW_CKPT_OK) {
         /* A half-loaded state must not be used: start from an empty engine. */
-        sw_engine *fresh = engine_new(w, p);
-        if (!fresh || st == SW_CKPT_NOMEM) {
-            sw_engine_free(fresh);
+        if (st == SW_CKPT_NOMEM || engine_reset(w, p) != 0) {
             fail(w, "out of memory loading a partition's state");
-            return -1;
+            return SW_CKPT_NOMEM;
         }
-        sw_engine_free(p->engine);
-        p->engine = fresh;
-        p->retry_ms = now + (st == SW_CKPT_REFUSED ? BACKOFF_MAX_MS : BACKOFF_MIN_MS * 10);
-        sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": cannot load its state (%s): %s; "
-                        "not consuming it until it loads (retrying)", w->index, p->id, ckpt_status_name(st), err);
-        return -1;
+        if (st == SW_CKPT_REFUSED) {
+            /* Only this partition waits; the log says it once per reason. */
+            bool again = p->refused && strncmp(p->why, err, sizeof p->why - 1) == 0;
+            p->refused_backoff_ms = !p->refused ? REFUSED_RETRY_MS
+                                    : p->refused_backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                                                 : p->refused_backoff_ms * 2;
+            p->refused = true;
+            set_why(p, err, NULL);
+            p->retry_ms = now + p->refused_backoff_ms;
+            if (!again)
+                sw_log(SW_LOG_ERROR, "worker %d: group %s topic %s partition %" PRId32 ": its state in Redis is "
+                                "refused: %s; only this partition waits (its load is retried with backoff)",
+                        w->index, o->group, o->topic, p->id, err);
+            return st;
+        }
+        p->retry_ms = now + BACKOFF_MIN_MS * 10;
+        if (st != SW_CKPT_DENIED) /* note_redis said that one */
+            log_limited(w, "partition %" PRId32 ": cannot load its state (%s): %s; not consuming it until it "
+                           "loads (retrying)", p->id, kafka_unknown ? "Kafka did not answer" : ckpt_status_name(st),
+                        err);
+        return st;
     }
+    if (p->refused)
+        sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": its state is no longer refused", w->index, p->id);
+    p->refused = false;
+    p->why[0] = '\0';
     sw_store_track(sw_engine_store(p->engine));
     /* Nothing restored may lie beyond the clock + --max-clock-skew (a
      * poisoned watermark written by an older build, or a skewed clock):
@@ -369,7 +507,10 @@ static int part_load(worker *w, part *p) {
         sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %" PRIu64 " restored keys, watermark entries or "
                         "cap buckets were dated after the clock + --max-clock-skew and were dropped",
                 w->index, p->id, future);
-    p->start = p->ckpt_offset = offset;
+    /* After a retention gap Kafka is committed only up to the stored offset
+     * until the next checkpoint: commits never get ahead of Redis. */
+    p->start = offset;
+    p->ckpt_offset = stored;
     p->ckpt_ms = now;
     w->restored_users += ls.users;
     w->restored_corrupt += ls.corrupt;
@@ -382,7 +523,7 @@ static int part_load(worker *w, part *p) {
     else
         sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": no checkpoint in Redis; starting with "
                         "empty state at the group's committed offset", w->index, p->id);
-    return 0;
+    return SW_CKPT_OK;
 }
 
 /* The offset to start reading p at again: the next record to feed. */
@@ -426,7 +567,7 @@ static void load_pending(worker *w, int64_t now) {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
-        if (!p || p->loaded || now < p->retry_ms || part_load(w, p) != 0) continue;
+        if (!p || p->loaded || now < p->retry_ms || part_load(w, p) != SW_CKPT_OK) continue;
         p->loaded = true;
         if (!l) l = rd_kafka_topic_partition_list_new(4);
         rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id);
@@ -499,6 +640,7 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, st, at, o->state_ttl_ms, &cs, err, sizeof err);
     if (rc != SW_CKPT_OK) {
         w->ckpt_failures++;
+        note_redis(w, rc, err);
         if (rc == SW_CKPT_NOMEM) fail(w, "out of memory writing a checkpoint");
         else log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
         return CK_FAILED;
@@ -507,6 +649,45 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     w->ckpt_users += cs.users;
     w->ckpt_bytes += cs.bytes;
     return CK_SENT;
+}
+
+/* p's checkpoint was refused (one of its keys holds something else): p
+ * alone stops.  Its last checkpoint is committed, it leaves librdkafka's
+ * assignment, its in-memory state is dropped (Redis no longer holds a
+ * consistent copy of it), and its load is retried with backoff, so it
+ * resumes once someone deletes (or fixes) its keys. */
+static void part_refuse(worker *w, part *p, const char *err) {
+    const sw_run_opts *o = w->run->o;
+    char hint[1200];
+    sw_ckpt_clear_hint(p->ckpt, o->state, hint, sizeof hint);
+    sw_log(SW_LOG_ERROR, "worker %d: group %s topic %s partition %" PRId32 ": %s; only this partition stops: its "
+                    "in-memory state is dropped and its load retried with backoff; to start it afresh (empty "
+                    "windows, from offset %" PRId64 ") delete its state: %s", w->index, o->group, o->topic, p->id, err,
+            p->ckpt_offset, hint);
+    commit(w, true, p);
+    p->loaded = false; /* before assign_loaded: the eager path reassigns the loaded ones */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
+        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        rd_kafka_error_t *error = rd_kafka_incremental_unassign(w->rk, l);
+        if (error) {
+            sw_log(SW_LOG_ERROR, "worker %d: unassign: %s", w->index, rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        }
+    } else {
+        assign_loaded(w, l); /* eager: the whole assignment again, without p */
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    sw_counters_add(&w->retired, sw_engine_counters(p->engine));
+    w->evicted += sw_engine_store(p->engine)->evicted;
+    if (engine_reset(w, p) != 0) return;
+    if (p->eof) p->eof = false, w->at_eof--;
+    p->next = p->start = p->skipped_from = p->ckpt_offset = -1;
+    p->paused = false;
+    p->refused = true;
+    p->refused_backoff_ms = REFUSED_RETRY_MS;
+    set_why(p, err, hint);
+    p->retry_ms = mono_ms() + REFUSED_RETRY_MS;
 }
 
 /* Second half: the reply of p's queued checkpoint. */
@@ -518,6 +699,7 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
         p->ckpt_offset = p->ckpt_pending;
         p->ckpt_ms = now;
         w->checkpoints++;
+        note_redis(w, rc, "");
         return CK_DONE;
     }
     w->ckpt_failures++;
@@ -532,6 +714,11 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
         rd_kafka_topic_partition_list_destroy(l);
         return CK_DONE;
     }
+    if (rc == SW_CKPT_REFUSED) {
+        part_refuse(w, p, err);
+        return CK_DONE;
+    }
+    note_redis(w, rc, err);
     log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
     return CK_FAILED;
 }
@@ -651,8 +838,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         for (int i = 0; i < l->cnt; i++) {
             part *p = find(w, l->elems[i].partition);
             if (p && !p->loaded && !give_up) {
-                if (part_load(w, p) == 0) p->loaded = true;
-                else give_up = true;
+                sw_ckpt_status st = part_load(w, p);
+                if (st == SW_CKPT_OK) p->loaded = true;
+                else give_up = st != SW_CKPT_REFUSED; /* a refused partition is its own business */
             }
             if (p && p->loaded) rd_kafka_topic_partition_list_add(ready, l->elems[i].topic, p->id);
         }
@@ -751,7 +939,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
         return;
     }
     part *p = find(w, m->partition);
-    if (!p || p->fenced) return; /* from a partition this worker no longer owns */
+    if (!p || p->fenced || !p->loaded) return; /* from a partition this worker no longer owns (or refused) */
     if (p->paused) {
         /* Fetched before the pause took effect: read again on resume. */
         if (p->skipped_from < 0) p->skipped_from = m->offset;
@@ -804,9 +992,34 @@ static void publish(worker *w) {
     atomic_store(&w->pub_redis_down, w->redis_down);
     atomic_store(&w->pub_assigned, w->assigned);
     atomic_store(&w->pub_eof, w->at_eof);
-    if (!w->pub_m) return;
+    uint32_t refused = 0;
+    const part *first_refused = NULL;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        const part *p = w->parts[i];
+        if (p && p->refused && !p->loaded && refused++ == 0) first_refused = p;
+    }
+    atomic_store(&w->pub_redis_health, (int)w->redis_health);
+    atomic_store(&w->pub_refused, refused);
     pthread_mutex_lock(&w->pub_lock);
+    /* What is wrong, most serious first: Redis refusing us, a refused partition, Redis down. */
+    if (w->redis_health == SW_CKPT_DENIED)
+        snprintf(w->pub_problem, sizeof w->pub_problem, "Redis refuses our credentials: %s", w->redis_why);
+    else if (first_refused)
+        snprintf(w->pub_problem, sizeof w->pub_problem, "partition %" PRId32 ": %s", first_refused->id,
+                 first_refused->why);
+    else if (w->redis_health == SW_CKPT_UNAVAILABLE)
+        snprintf(w->pub_problem, sizeof w->pub_problem, "Redis is failing: %s", w->redis_why);
+    else
+        w->pub_problem[0] = '\0';
+    if (!w->pub_m) {
+        pthread_mutex_unlock(&w->pub_lock);
+        return;
+    }
     sw_worker_metrics *m = w->pub_m;
+    m->refused = refused;
+    m->stale_refused = w->stale_refused;
+    m->redis_denied = w->redis_health == SW_CKPT_DENIED;
+    memcpy(m->problem, w->pub_problem, sizeof m->problem);
     m->c = c;
     m->tracked_users = users;
     m->evicted = w->evicted;
@@ -865,6 +1078,14 @@ static void housekeeping(worker *w, bool idle) {
 static void *worker_main(void *arg) {
     worker *w = arg;
     uint32_t burst = 0;
+    if (redis_mode(w)) {
+        /* Connect (AUTH, SELECT) now, so that the status line and /readyz
+         * know from the start whether Redis takes us. */
+        bool up = sw_redis_connect(&w->redis) == 0;
+        note_redis(w, up ? SW_CKPT_OK : w->redis.fault == SW_REDIS_FAULT_DENIED ? SW_CKPT_DENIED : SW_CKPT_UNAVAILABLE,
+                   w->redis.err);
+        publish(w);
+    }
     while (!stopping(w)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, POLL_MS);
         if (m) {
@@ -947,7 +1168,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
 static void worker_free(worker *w) {
     if (w->rk) rd_kafka_destroy(w->rk);
     sw_redis_close(&w->redis);
-    if (w->pub_m) pthread_mutex_destroy(&w->pub_lock);
+    if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
     free(w->pub_m);
     sw_parser_free(w->parser);
     free(w->parts);
@@ -959,9 +1180,13 @@ static void worker_free(worker *w) {
 typedef struct {
     uint64_t records, eligible, alerts, users, waiting, activity, checkpoints;
     int64_t lag;
-    uint32_t assigned, members_assigned, eof, redis_down;
+    uint32_t assigned, members_assigned, eof, redis_down, refused;
+    int redis_health; /* the worst worker's: OK < UNAVAILABLE < DENIED */
+    char problem[SW_METRICS_PROBLEM_LEN]; /* the first worker's that has one */
     bool settled, done;
 } view;
+
+static int health_rank(int st) { return st == SW_CKPT_DENIED ? 2 : st == SW_CKPT_UNAVAILABLE ? 1 : 0; }
 
 static view look(worker *ws, int n) {
     view v = {.settled = true, .done = true};
@@ -974,6 +1199,14 @@ static view look(worker *ws, int n) {
         v.waiting += atomic_load(&w->pub_waiting);
         v.checkpoints += atomic_load(&w->pub_checkpoints);
         v.redis_down += atomic_load(&w->pub_redis_down);
+        v.refused += atomic_load(&w->pub_refused);
+        int health = atomic_load(&w->pub_redis_health);
+        if (health_rank(health) > health_rank(v.redis_health)) v.redis_health = health;
+        if (!v.problem[0] && (atomic_load(&w->pub_refused) || health != SW_CKPT_OK)) {
+            pthread_mutex_lock(&w->pub_lock);
+            memcpy(v.problem, w->pub_problem, sizeof v.problem);
+            pthread_mutex_unlock(&w->pub_lock);
+        }
         v.activity += atomic_load(&w->pub_activity);
         v.lag += atomic_load(&w->pub_lag);
         v.assigned += atomic_load(&w->pub_assigned);
@@ -985,11 +1218,25 @@ static view look(worker *ws, int n) {
     return v;
 }
 
+/* The Redis part of the status line: redis=ok, down, down(paused),
+ * auth-failed (Redis refuses our credentials), then refused=N when
+ * partitions are refused, and what is wrong in parentheses. */
+static void redis_status(const view *v, char *out, size_t n) {
+    const char *word = v->redis_health == SW_CKPT_DENIED               ? "auth-failed"
+                       : v->redis_down || v->redis_health != SW_CKPT_OK ? "down"
+                                                                        : "ok";
+    char refused[32] = "";
+    if (v->refused) snprintf(refused, sizeof refused, " refused=%u", v->refused);
+    /* The problem up to its first "; " (the log and /readyz say the rest). */
+    int plen = (int)strcspn(v->problem, ";");
+    snprintf(out, n, " checkpoints=%" PRIu64 " redis=%s%s%s%s%.*s%s", v->checkpoints, word,
+             v->redis_down ? "(paused)" : "", refused, v->problem[0] ? " (" : "", plen > 300 ? 300 : plen, v->problem,
+             v->problem[0] ? ")" : "");
+}
+
 static void status_line(const view *v, const view *prev, double dt_s, const sw_producer *pr, bool redis) {
-    char state[96] = "";
-    if (redis)
-        snprintf(state, sizeof state, " checkpoints=%" PRIu64 " redis=%s", v->checkpoints,
-                 v->redis_down ? "down(paused)" : "ok");
+    char state[512] = "";
+    if (redis) redis_status(v, state, sizeof state);
     sw_log(SW_LOG_INFO,
             "status records=%" PRIu64 " (%.0f/s) eligible=%" PRIu64 " (%.0f/s) alerts=%" PRIu64
             " unacked=%" PRIu64 " lag=%" PRId64 " users=%" PRIu64 " partitions=%u failures=%" PRIu64 "%s",
@@ -1032,12 +1279,19 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
          * counts), every assigned partition's state is loaded, Redis is
          * not failing, and the run has not failed. */
         const char *why = failed ? "the run failed" : NULL;
+        const char *detail = NULL;
         for (int i = 0; i < n && !why; i++) {
             if (!ms[i]->joined) why = "a worker has not joined its consumer group yet";
+            else if (ms[i]->redis_denied) why = "Redis refuses our credentials", detail = ms[i]->problem;
             else if (ms[i]->redis_paused) why = "Redis is failing: partitions paused";
-            else if (ms[i]->pending) why = "a partition's state is not loaded yet";
+            else if (ms[i]->refused) why = "a partition's state in Redis is refused", detail = ms[i]->problem;
+            else if (ms[i]->pending) why = "a partition's state is not loaded yet", detail = ms[i]->problem;
         }
         sw_buf_puts(body, why ? why : "ready");
+        if (detail && detail[0]) {
+            sw_buf_puts(body, ": ");
+            sw_buf_puts(body, detail);
+        }
         sw_buf_putc(body, '\n');
         status = why ? 503 : 200;
     } else {
@@ -1077,11 +1331,10 @@ int sw_run(const sw_run_opts *o) {
         worker *w = &ws[i];
         w->run = &run;
         w->index = i;
-        if (o->metrics_addr) {
-            w->pub_m = calloc(1, sizeof *w->pub_m);
-            if (!w->pub_m || pthread_mutex_init(&w->pub_lock, NULL) != 0) {
-                free(w->pub_m);
-                w->pub_m = NULL;
+        w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
+        if (o->metrics_addr || !w->pub_lock_ready) {
+            w->pub_m = w->pub_lock_ready ? calloc(1, sizeof *w->pub_m) : NULL;
+            if (!w->pub_m) {
                 sw_log(SW_LOG_ERROR, "out of memory");
                 atomic_store(&run.failed, true);
                 break;
@@ -1159,8 +1412,9 @@ int sw_run(const sw_run_opts *o) {
         if (o->state)
             sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " checkpoints (%" PRIu64 " user states, %" PRIu64
                             " bytes), %" PRIu64 " failed; %" PRIu64 " user states restored, %" PRIu64
-                            " corrupt ones skipped", i, w->checkpoints, w->ckpt_users, w->ckpt_bytes,
-                    w->ckpt_failures, w->restored_users, w->restored_corrupt);
+                            " corrupt ones skipped; %" PRIu64 " restored checkpoints refused (Kafka disagrees)",
+                    i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
+                    w->restored_corrupt, w->stale_refused);
         sw_counters_add(&c, &ws[i].retired);
         users += ws[i].retired_users;
         evicted += ws[i].evicted;

@@ -385,7 +385,10 @@ static void test_foreign_meta_refused(void **state) {
     /* An offset that is not one (and one that overflows int64). */
     cmd_ok("HSET", meta, "offset", "12x", NULL);
     assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
-    assert_non_null(strstr(err, "redis-cli DEL"));
+    char hint[300]; /* the exact command, with the server and the database */
+    snprintf(hint, sizeof hint, "redis-cli -h '127.0.0.1' -p %d -n 0 DEL 'sw:{g:t:1}:meta' 'sw:{g:t:1}:tenants' "
+             "'sw:{g:t:1}:users'", server.port);
+    if (!strstr(err, hint)) fail_msg("no '%s' in '%s'", hint, err);
     cmd_ok("HSET", meta, "offset", "9999999999999999999", NULL);
     assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
     cmd_ok("DEL", meta, NULL, NULL, NULL);
@@ -393,6 +396,8 @@ static void test_foreign_meta_refused(void **state) {
      * checkpoint, before writing anything. */
     cmd_ok("LPUSH", users, "x", NULL, NULL);
     assert_int_equal(claim("me", &off, err, sizeof err), SW_CKPT_REFUSED);
+    assert_non_null(strstr(err, "sw:{g:t:1}:users holds a list"));
+    if (!strstr(err, hint)) fail_msg("no '%s' in '%s'", hint, err);
     sw_store s;
     assert_int_equal(sw_store_init(&s, W, L), 0);
     populate(&s, 1);
@@ -560,6 +565,91 @@ static void test_unavailable_then_back(void **state) {
     assert_int_equal(st.users, 53);
     sw_ckpt_free(c);
     sw_store_destroy(&a);
+}
+
+/* A restored offset against Kafka's watermarks [low, high] and the group's
+ * committed offset (-1001: none): each rule, in its order. */
+static void test_offset_verdicts(void **state) {
+    (void)state;
+    assert_int_equal(sw_ckpt_check_offset(100, 100, 0, 500), SW_OFFSET_OK);
+    assert_int_equal(sw_ckpt_check_offset(100, 90, 0, 500), SW_OFFSET_OK);      /* a lost commit: normal */
+    assert_int_equal(sw_ckpt_check_offset(500, 500, 0, 500), SW_OFFSET_OK);     /* at the end */
+    assert_int_equal(sw_ckpt_check_offset(501, 500, 0, 500), SW_OFFSET_BEYOND_END);
+    assert_int_equal(sw_ckpt_check_offset(1240, -1001, 0, 300), SW_OFFSET_BEYOND_END); /* recreated, smaller */
+    assert_int_equal(sw_ckpt_check_offset(100, 101, 0, 500), SW_OFFSET_KAFKA_AHEAD);
+    assert_int_equal(sw_ckpt_check_offset(1240, -1001, 0, 2480), SW_OFFSET_NO_COMMIT); /* recreated, larger */
+    assert_int_equal(sw_ckpt_check_offset(100, 100, 150, 500), SW_OFFSET_GAP);
+    assert_int_equal(sw_ckpt_check_offset(100, 120, 150, 500), SW_OFFSET_KAFKA_AHEAD);
+    for (int v = SW_OFFSET_OK; v <= SW_OFFSET_GAP; v++)
+        assert_true(strlen(sw_offset_verdict_reason((sw_offset_verdict)v)) > 10);
+}
+
+/* Discarding a refused checkpoint deletes the state and keeps the claim:
+ * the next claim finds no checkpoint; a stale owner cannot discard. */
+static void test_discard(void **state) {
+    (void)state;
+    sw_store a;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 6, "me");
+    char err[1400];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 77, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    sw_ckpt *other = sw_ckpt_new("g", "t", 6, "other");
+    assert_int_equal(sw_ckpt_discard(other, &conn, TTL_MS, err, sizeof err), SW_CKPT_FENCED);
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 1);
+    assert_int_equal(sw_ckpt_discard(c, &conn, TTL_MS, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 1), NULL), 0);
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 0), NULL), 1); /* only the owner */
+    assert_true(cmd_int("PTTL", sw_ckpt_key(c, 0), NULL) > 0);
+    assert_int_equal(sw_ckpt_claim(other, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, -1);
+    sw_ckpt_free(other);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+}
+
+/* Redis refusing our credentials is told apart from Redis down: a wrong
+ * password, and no password where one is required (NOAUTH). */
+static void test_denied_is_not_down(void **state) {
+    (void)state;
+    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
+    char err[1400];
+    int64_t off;
+    sw_redis_target wrong = target;
+    wrong.password = "wrong";
+    sw_redis r;
+    sw_redis_init(&r, &wrong, 5000);
+    /* This server has no password: Redis refuses AUTH all the same. */
+    assert_int_equal(sw_ckpt_claim(c, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_DENIED);
+    assert_int_equal(r.fault, SW_REDIS_FAULT_DENIED);
+    assert_non_null(strstr(err, "AUTH"));
+    assert_null(strstr(err, "wrong"));
+    cmd_ok("CONFIG", "SET", "requirepass", "right", NULL);
+    assert_int_equal(sw_ckpt_claim(c, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_DENIED); /* WRONGPASS */
+    assert_non_null(strstr(err, "WRONGPASS"));
+    sw_redis_close(&r);
+    sw_redis_target none = target;
+    none.password = NULL;
+    sw_redis_init(&r, &none, 5000);
+    assert_int_equal(sw_ckpt_claim(c, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_DENIED); /* NOAUTH */
+    assert_non_null(strstr(err, "NOAUTH"));
+    sw_redis_close(&r);
+    sw_redis_target right = target;
+    right.password = "right";
+    sw_redis_init(&r, &right, 5000);
+    assert_int_equal(sw_ckpt_claim(c, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    redisReply *rep = sw_redis_cmdv(&r, "CONFIG", "SET", "requirepass", "", (const char *)NULL);
+    assert_non_null(rep);
+    freeReplyObject(rep);
+    sw_redis_close(&r);
+    sw_redis_close(&conn); /* reconnects without AUTH for the next cases */
+    /* Down is still down. */
+    assert_int_equal(sw_redis_error_fault("LOADING Redis is loading", 24), SW_REDIS_FAULT_DOWN);
+    sw_ckpt_free(c);
 }
 
 /* ---- names --------------------------------------------------------------- */
@@ -747,6 +837,9 @@ int main(void) {
         cmocka_unit_test_setup(test_corrupt_values_skipped, flush_db),
         cmocka_unit_test_setup(test_unavailable_then_back, flush_db),
         cmocka_unit_test_setup(test_restore_drops_future, flush_db),
+        cmocka_unit_test(test_offset_verdicts),
+        cmocka_unit_test_setup(test_discard, flush_db),
+        cmocka_unit_test_setup(test_denied_is_not_down, flush_db),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }

@@ -15,7 +15,9 @@
  * `test_run --redis` runs instead the cases of the Redis state hand-off
  * (CTest: test_run_redis): a member joining mid-stream, a restart
  * mid-window, SIGKILL mid-stream, members joining and leaving, Redis down
- * and back; each with its own redis-server. */
+ * and back, the input topic recreated under old checkpoints, one
+ * partition's key of the wrong type, a wrong Redis password; each with its
+ * own redis-server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1278,6 +1281,210 @@ static void test_redis_down_mid_stream(void **state) {
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
+/* The input topic deleted and recreated (4 partitions instead of 8) with
+ * the same group and Redis: a fresh mock cluster, whose group has no
+ * committed offset (Kafka drops a deleted topic's commits), while Redis
+ * still holds the old topic's checkpoints, at offsets inside the new
+ * partitions.  Every checkpoint is refused and deleted, and the new data
+ * is read from its start with empty windows: exactly scan's alerts. */
+static void test_recreated_topic(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    const char *extra[] = {REDIS_RUN_ARGS, NULL};
+    char *err = run_to_end("g-recreate", ALERTS, extra);
+    expect_count(err, "records", data_a.n);
+    free(err);
+    sw_mockcluster_stop(mc);
+    cluster_up();
+    topic(IN, 4);
+    topic(ALERTS, ALERT_PARTS);
+    produce_all(&data_b);
+    size_t per_part[4] = {0};
+    for (size_t i = 0; i < data_b.n; i++) per_part[data_b.partition[i]]++;
+    for (int p = 0; p < 4; p++) assert_true(per_part[p] > data_a.n / IN_PARTS); /* the old offsets fall inside */
+    expected exp_b = {0};
+    const char *fb[] = {path_b, NULL};
+    scan_expected(&exp_b, fb);
+    const char *watched[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    child b = start_run("g-recreate", ALERTS, watched);
+    int port = metrics_port(&b);
+    char records[64];
+    snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_b.n);
+    char *m = get_until(port, "/metrics", 200, records);
+    assert_int_equal(metric(m, "sessionwatch_checkpoints_refused_total"), 4);
+    assert_int_equal(metric(m, "sessionwatch_partitions_refused"), 0); /* refused, then consumed */
+    free(m);
+    err = stop_run(&b);
+    expect_count(err, "records", data_b.n); /* nothing skipped */
+    expect_count(err, "alerts", exp_b.n);
+    for (int p = 0; p < 4; p++) {
+        char want[160];
+        snprintf(want, sizeof want, "group g-recreate topic " IN " partition %d: checkpoint refused: Redis says "
+                 "resume at offset ", p);
+        assert_contains(err, want);
+    }
+    assert_int_equal(tu_count(err, ": checkpoint refused: "), 4);
+    assert_contains(err, "Kafka's committed offset is none");
+    assert_contains(err, "Kafka has no committed offset for the group");
+    assert_contains(err, "starts with empty windows at the group's committed offset");
+    assert_contains(err, "4 restored checkpoints refused (Kafka disagrees)");
+    free(err);
+    check_alerts(ALERTS, &exp_b, a_and_b, true);
+    /* The stale state was replaced, not merged: a restart agrees with Kafka. */
+    err = run_to_end("g-recreate", ALERTS, extra);
+    assert_int_equal(tu_count(err, "checkpoint refused"), 0);
+    assert_contains(err, "state restored from Redis");
+    expect_count(err, "records", 0);
+    free(err);
+    expected_free(&exp_b);
+}
+
+/* A Redis command on the test's server; fails the test on an error. */
+static void redis_do(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4) {
+    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    if (!c || c->err) fail_msg("redis: %s", c ? c->errstr : "out of memory");
+    const char *argv[5] = {a0, a1, a2, a3, a4};
+    int argc = 0;
+    while (argc < 5 && argv[argc]) argc++;
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    if (!r || r->type == REDIS_REPLY_ERROR) fail_msg("redis %s: %s", a0, r ? r->str : c->errstr);
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* Waits until the group has committed the end of every non-empty partition but skip. */
+static void wait_committed_except(const char *group, int skip, int seconds) {
+    int64_t want[IN_PARTS], got[IN_PARTS];
+    ends(want);
+    for (int i = 0; i < seconds * 5; i++) {
+        committed(group, got);
+        int ok = 1;
+        for (int p = 0; p < IN_PARTS; p++) ok &= p == skip || want[p] == 0 || got[p] == want[p];
+        if (ok) return;
+        usleep(200000);
+    }
+    fail_msg("group %s did not commit to the end of the partitions but %d in %d s", group, skip, seconds);
+}
+
+/* One partition's users hash replaced by a string mid-stream: only that
+ * partition stops (the others are consumed and committed to the end), the
+ * log names the key and gives the exact redis-cli command, the status
+ * line and /readyz say what is wrong; once the keys are deleted the
+ * partition resumes from its last checkpoint's offset. */
+static void wrong_type_key(const char *group, const char *const *extra) {
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2;
+    child a = start_run(group, ALERTS, extra);
+    int port = metrics_port(&a);
+    wait_committed_to_end(group, 180, NULL);
+    free(get_until(port, "/readyz", 200, "ready"));
+    const int bad = 3;
+    char meta[80], tenants[80], users[80], refused[160];
+    snprintf(meta, sizeof meta, "sw:{%s:" IN ":3}:meta", group);
+    snprintf(tenants, sizeof tenants, "sw:{%s:" IN ":3}:tenants", group);
+    snprintf(users, sizeof users, "sw:{%s:" IN ":3}:users", group);
+    snprintf(refused, sizeof refused, "partition 3: checkpoint: REFUSED %s holds a string", users);
+    redis_do("DEL", users, NULL, NULL, NULL);
+    redis_do("SET", users, "not a hash", NULL, NULL);
+    produce_lines(pr, &data_a, half, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    child_wait_for(&a, "only this partition stops", 60);
+    char hint[400];
+    snprintf(hint, sizeof hint, "redis-cli -h '127.0.0.1' -p %d -n 0 DEL '%s' '%s' '%s'", redis.port, meta, tenants,
+             users);
+    child_wait_for(&a, hint, 10);
+    child_wait_for(&a, refused, 10);
+    child_wait_for(&a, "redis=ok refused=1 (partition 3: ", 30);
+    free(get_until(port, "/readyz", 503, "a partition's state in Redis is refused: partition 3: "));
+    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 1\n");
+    assert_int_equal(metric(m, "sessionwatch_redis_paused"), 0);
+    free(m);
+    wait_committed_except(group, bad, 240); /* the others go on */
+    char *err = child_stderr(&a);
+    assert_int_equal(tu_count(err, "pausing its partitions until Redis is back"), 0);
+    assert_int_equal(tu_count(err, "redis=down"), 0);
+    free(err);
+    /* What the log says to do. */
+    redis_do("DEL", meta, tenants, users, NULL);
+    child_wait_for(&a, "partition 3: its state is no longer refused", 60);
+    wait_committed_to_end(group, 240, NULL);
+    free(get_until(port, "/readyz", 200, "ready"));
+    free(get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 0\n"));
+    err = stop_run(&a);
+    /* Each record of the other partitions once; partition 3's from its last
+     * checkpoint on, at most twice. */
+    assert_true(summary_count(err, "records") >= data_a.n);
+    free(err);
+    /* Every alert of the other partitions came; everything that came is
+     * scan's, except partition 3's after its state was dropped. */
+    krecs k = read_topic(ALERTS, ALERT_PARTS);
+    for (size_t i = 0; i < exp_a.n; i++) {
+        if (data_a.partition[exp_a.a[i].line - 1] == bad) continue;
+        bool seen = false;
+        for (size_t j = 0; j < k.n && !seen; j++) seen = strstr(k.r[j].value, exp_a.a[i].id) != NULL;
+        if (!seen) fail_msg("alert %s of partition %d is missing", exp_a.a[i].id, data_a.partition[exp_a.a[i].line - 1]);
+    }
+    for (size_t j = 0; j < k.n; j++) {
+        const char *src = strstr(k.r[j].value, ",\"source\":{\"topic\":\"" IN "\",\"partition\":");
+        assert_non_null(src);
+        if (strtoll(field(src, "partition"), NULL, 10) == bad) continue;
+        const char *id = field(k.r[j].value, "alert_id");
+        assert_non_null(expected_find(&exp_a, id + 1, SW_ALERT_ID_LEN));
+    }
+    krecs_free(&k);
+}
+
+static void test_wrong_type_key_refuses_one_partition(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    wrong_type_key("g-wrongtype", extra);
+}
+
+/* The eager protocol takes the refused partition out of the whole assignment. */
+static void test_wrong_type_key_eager(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, EAGER, "--metrics-addr", "127.0.0.1:0", NULL};
+    wrong_type_key("g-wrongtype-eager", extra);
+}
+
+/* A wrong Redis password: every partition waits, and the status line,
+ * /readyz, /metrics and the log say that Redis refuses the credentials
+ * (never redis=ok), without printing the password; once Redis accepts it
+ * the run loads and consumes everything. */
+static void test_wrong_password(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    char url[128];
+    snprintf(url, sizeof url, "redis://:s3cr3t-pw@127.0.0.1:%d", redis.port);
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", "--state", url,
+                           "--checkpoint-interval", "200ms", "--status-interval", "200ms",
+                           "--metrics-addr", "127.0.0.1:0", NULL};
+    child a = start_run("g-auth", ALERTS, extra);
+    int port = metrics_port(&a);
+    child_wait_for(&a, "redis=auth-failed (Redis refuses our credentials: ", 60);
+    child_wait_for(&a, "Redis refuses our credentials: claiming the partition's state: Redis AUTH refused: ", 10);
+    child_wait_for(&a, "check the password (in --state or SESSIONWATCH_REDIS_PASSWORD)", 10);
+    free(get_until(port, "/readyz", 503, "Redis refuses our credentials: "));
+    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 1\n"));
+    char *err = child_stderr(&a);
+    assert_int_equal(tu_count(err, "redis=ok"), 0);
+    assert_int_equal(tu_count(err, "s3cr3t"), 0);
+    free(err);
+    /* Redis is given that password: the run recovers on its own. */
+    redis_do("CONFIG", "SET", "requirepass", "s3cr3t-pw", NULL);
+    wait_committed_to_end("g-auth", 240, NULL);
+    free(get_until(port, "/readyz", 200, "ready"));
+    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 0\n"));
+    child_wait_for(&a, "redis=ok", 30);
+    err = stop_run(&a);
+    expect_count(err, "records", data_a.n);
+    assert_int_equal(tu_count(err, "s3cr3t"), 0);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -1301,6 +1508,10 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream_eager, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_down_mid_stream, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_recreated_topic, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_type_key_refuses_one_partition, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_type_key_eager, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_password, redis_setup, redis_teardown),
         };
         rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
     } else {
