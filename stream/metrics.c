@@ -76,6 +76,7 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
 typedef struct {
     sw_counters c;
     uint64_t tracked_users, evicted, assigned, pending, redis_paused, checkpoints, checkpoint_failures, redis_pauses;
+    uint64_t state_lost, replica_waits_short;
 } totals;
 
 void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
@@ -91,6 +92,8 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         t.checkpoints += m->checkpoints;
         t.checkpoint_failures += m->checkpoint_failures;
         t.redis_pauses += m->redis_pauses;
+        t.state_lost += m->state_lost;
+        t.replica_waits_short += m->replica_waits_short;
     }
     counter(b, "sessionwatch_records_total", "Kafka records consumed and fed to the detector.", t.c.records);
     counter(b, "sessionwatch_events_total", "Okta events in the parsed records (API pages hold several).",
@@ -144,6 +147,10 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
               t.redis_paused > 0);
         counter(b, "sessionwatch_redis_pauses_total", "Times a worker paused its partitions for Redis.",
                 t.redis_pauses);
+        counter(b, "sessionwatch_state_lost_total", "Partition states found lost in Redis (gone or older than the "
+                "owner's last checkpoint); each is rewritten whole.", t.state_lost);
+        counter(b, "sessionwatch_replica_wait_short_total", "Checkpoint rounds WAIT confirmed on fewer than "
+                "--state-replicas replicas (not counted, retried).", t.replica_waits_short);
     }
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
 }

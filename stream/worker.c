@@ -35,6 +35,7 @@
 #define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
 #define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
+#define REPLICA_WAIT_MS 1000   /* --state-replicas: longest WAIT for the replicas after a checkpoint round */
 
 typedef struct worker worker;
 
@@ -54,6 +55,9 @@ typedef struct {
     int64_t start;        /* offset consumption started at (the checkpoint's), -1: Kafka's committed */
     int64_t skipped_from; /* first record skipped while paused, -1 none */
     int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
+    int64_t durable;      /* the last checkpoint's offset once --state-replicas confirmed it (Kafka commits
+                             never pass it); = ckpt_offset without replicas */
+    uint64_t ckpt_conn;   /* the Redis connection (sw_redis.connects) the last checkpoint went over */
     int64_t ckpt_ms;      /* monotonic time of the last checkpoint or load */
     int64_t retry_ms;     /* not loaded: when to try again */
     int64_t ckpt_pending; /* offset of the checkpoint sent, awaiting its reply */
@@ -86,6 +90,7 @@ struct worker {
     bool redis_down;      /* the last checkpoint failed: partitions paused */
     int64_t redis_retry_ms, redis_backoff_ms;
     uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt, redis_pauses;
+    uint64_t state_lost, replica_waits_short;
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
     /* The metrics snapshot, copied under pub_lock by publish(). */
@@ -228,7 +233,7 @@ static int part_open(worker *w, int32_t id) {
     if (!p) return -1;
     p->w = w;
     p->id = id;
-    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->lag = -1;
+    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->durable = p->lag = -1;
     p->loaded = !redis_mode(w);
     if (redis_mode(w)) {
         /* The fencing token: unique to this assignment of this partition. */
@@ -269,7 +274,7 @@ static int commit(worker *w, bool sync, part *only) {
         part *p = w->parts[i];
         if (!p || (only && p != only) || p->fenced || (!redis_mode(w) && p->next < 0)) continue;
         /* With Redis state, Kafka never gets ahead of the checkpoint. */
-        int64_t at = redis_mode(w) ? p->ckpt_offset : sw_acks_commit_point(p->acks, p->next);
+        int64_t at = redis_mode(w) ? p->durable : sw_acks_commit_point(p->acks, p->next);
         if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
     }
     int rc = 0;
@@ -316,6 +321,7 @@ static const char *ckpt_status_name(sw_ckpt_status st) {
     case SW_CKPT_FENCED: return "fenced";
     case SW_CKPT_REFUSED: return "refused";
     case SW_CKPT_NOMEM: return "out of memory";
+    case SW_CKPT_LOST: return "state lost";
     }
     return "?";
 }
@@ -348,7 +354,7 @@ static int part_load(worker *w, part *p) {
         return -1;
     }
     sw_store_track(sw_engine_store(p->engine));
-    p->start = p->ckpt_offset = offset;
+    p->start = p->ckpt_offset = p->durable = offset;
     p->ckpt_ms = now;
     w->restored_users += ls.users;
     w->restored_corrupt += ls.corrupt;
@@ -463,7 +469,10 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     int64_t age = now - p->ckpt_ms;
     if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
     sw_store *st = sw_engine_store(p->engine);
-    bool changed = at != p->ckpt_offset || sw_store_changed(st);
+    /* A loss is repaired at once, and a checkpoint that no replica
+     * confirmed is written again (on today's connection, for WAIT). */
+    bool changed = at != p->ckpt_offset || sw_store_changed(st) || sw_ckpt_full_pending(p->ckpt) ||
+                   p->durable != p->ckpt_offset;
     bool refresh = age >= o->state_ttl_ms / 4;
     if (!(changed || refresh)) return CK_DONE;
     sw_acks_commit_point(p->acks, p->next);
@@ -495,11 +504,22 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
     sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_engine_store(p->engine), err, sizeof err);
     if (rc == SW_CKPT_OK) {
         p->ckpt_offset = p->ckpt_pending;
+        p->ckpt_conn = w->redis.connects;
+        if (o->state_replicas == 0) p->durable = p->ckpt_offset;
         p->ckpt_ms = now;
         w->checkpoints++;
         return CK_DONE;
     }
     w->ckpt_failures++;
+    if (rc == SW_CKPT_LOST) {
+        /* Not Redis failing: the partition's state there is gone or older
+         * than ours.  The next checkpoint (at once) writes all of it. */
+        w->state_lost++;
+        sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": its state in Redis was lost: %s; writing the "
+                        "partition's whole state with the next checkpoint (until then a worker taking it over "
+                        "would restore the older or empty state Redis holds)", w->index, p->id, err);
+        return CK_DONE;
+    }
     if (rc == SW_CKPT_FENCED) {
         sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
                         "this one stops reading it (nothing more is checkpointed or committed for it)",
@@ -513,6 +533,34 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
     }
     log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(rc));
     return CK_FAILED;
+}
+
+/* --state-replicas N: WAIT until N replicas have every checkpoint written
+ * over this connection; then (only then) they count for Kafka commits.  A
+ * checkpoint written over an earlier connection cannot be confirmed by
+ * this one's WAIT: ck_send writes it again. */
+static void confirm_replicas(worker *w, part *only) {
+    int want = w->run->o->state_replicas;
+    bool any = false;
+    for (int32_t i = 0; i < w->parts_cap && !any; i++) {
+        const part *p = w->parts[i];
+        any = p && (!only || p == only) && !p->fenced && p->durable != p->ckpt_offset &&
+              p->ckpt_conn == w->redis.connects;
+    }
+    if (!any || !w->redis.c) return;
+    uint64_t conn = w->redis.connects;
+    int got = sw_redis_wait(&w->redis, want, REPLICA_WAIT_MS);
+    if (got < want || w->redis.connects != conn) {
+        w->replica_waits_short++;
+        if (got < 0) log_limited(w, "WAIT for %d replicas: %s (checkpoints not counted; retrying)", want, w->redis.err);
+        else log_limited(w, "WAIT: %d of %d replicas confirmed the checkpoints within %d ms; they do not count "
+                         "(Kafka offsets stay at the last confirmed one) and are retried", got, want, REPLICA_WAIT_MS);
+        return;
+    }
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (p && (!only || p == only) && p->ckpt_conn == conn) p->durable = p->ckpt_offset;
+    }
 }
 
 /* Checkpoints every due partition (only, if given) in one pipelined round
@@ -542,6 +590,7 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
             sw_hist_observe(&w->ckpt_seconds, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
         }
     }
+    if (!failed && w->run->o->state_replicas > 0) confirm_replicas(w, only);
     return !failed;
 }
 
@@ -804,6 +853,8 @@ static void publish(worker *w) {
     m->checkpoints = w->checkpoints;
     m->checkpoint_failures = w->ckpt_failures;
     m->redis_pauses = w->redis_pauses;
+    m->state_lost = w->state_lost;
+    m->replica_waits_short = w->replica_waits_short;
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pthread_mutex_unlock(&w->pub_lock);
@@ -814,7 +865,8 @@ static void publish(worker *w) {
 static bool checkpointed(const worker *w) {
     for (int32_t i = 0; redis_mode(w) && i < w->parts_cap; i++) {
         const part *p = w->parts[i];
-        if (p && (!p->loaded || (!p->fenced && p->next >= 0 && p->next != p->ckpt_offset))) return false;
+        if (p && (!p->loaded || (!p->fenced && p->next >= 0 && (p->next != p->ckpt_offset || p->durable != p->ckpt_offset))))
+            return false;
     }
     return !w->redis_down;
 }

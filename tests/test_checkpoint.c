@@ -466,6 +466,124 @@ static void test_unavailable_then_back(void **state) {
     sw_store_destroy(&a);
 }
 
+/* ---- losses -------------------------------------------------------------- */
+
+/* meta's seq field, or -1 when there is none. */
+static long long meta_seq(sw_ckpt *c) {
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "seq", NULL, NULL);
+    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* A flushed Redis (FLUSHALL, a restart without persistence) under a
+ * running owner: the delta is refused as LOST (nothing written), and the
+ * next write stores the whole partition, which loads as the live store. */
+static void test_flushed_state_rewritten_whole(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 6, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_seq(c), 1);
+    assert_int_equal(meta_seq(c), 1);
+    cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
+    assert_non_null(strstr(err, "is gone"));
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 0), NULL), 0); /* no delta onto nothing */
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
+    assert_true(sw_ckpt_full_pending(c));
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 53); /* all of them, not the one changed */
+    assert_int_equal(st.tenants, 2);
+    assert_false(sw_ckpt_full_pending(c));
+    assert_int_equal(meta_seq(c), 2);
+    sw_ckpt *c2 = sw_ckpt_new("g", "t", 6, "next");
+    assert_int_equal(sw_ckpt_claim(c2, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, 11);
+    assert_int_equal(sw_ckpt_seq(c2), 2);
+    assert_int_equal(sw_ckpt_load(c2, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    assert_same_state(&a, &b);
+    sw_ckpt_free(c2);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* An older copy (a promoted replica that missed the last checkpoints, a
+ * restored backup): its seq is behind the owner's, the delta is refused,
+ * the whole state replaces it (keys the older copy had and the live store
+ * dropped go too). */
+static void test_older_copy_rewritten_whole(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(meta_seq(c), 2);
+    /* The copy that lacks checkpoint 2, with a key the live store never had. */
+    cmd_ok("HSET", sw_ckpt_key(c, 0), "seq", "1", NULL);
+    cmd_ok("HSET", sw_ckpt_key(c, 2), "\x1f" "00u-ghost", "junk", NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 5 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
+    assert_non_null(strstr(err, "holds checkpoint 1, this owner wrote 2"));
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "offset", NULL, NULL);
+    assert_string_equal(r->str, "11"); /* unchanged */
+    freeReplyObject(r);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(meta_seq(c), 3);
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), "\x1f" "00u-ghost"), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.corrupt, 0);
+    assert_same_state(&a, &b);
+    /* Back to deltas. */
+    observe(&a, 1, "", 0, "00u-open", T0 + 6 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 1);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* A meta without an owner (written by hand, or half of an older copy):
+ * fencing holds, nothing is written, neither a delta nor a full write. */
+static void test_missing_owner_fenced(void **state) {
+    (void)state;
+    sw_store a;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 8, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    cmd_ok("HDEL", sw_ckpt_key(c, 0), "owner", NULL, NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_FENCED);
+    redisReply *r = cmd("HMGET", sw_ckpt_key(c, 0), "offset", "owner", NULL);
+    assert_string_equal(r->element[0]->str, "10");
+    assert_int_equal(r->element[1]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+}
+
 /* ---- names --------------------------------------------------------------- */
 
 static void test_key_names_and_fields(void **state) {
@@ -629,7 +747,34 @@ static void test_url_parsing(void **state) {
     assert_string_equal(t.password, "from-env");
     sw_redis_target_free(&t);
     unsetenv(SW_REDIS_PASSWORD_ENV);
-    const char *bad[] = {"http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",
+    assert_int_equal(sw_redis_parse_url("redis-sentinel://:pw@s1:26380,s2,10.0.0.9:5/mymaster/4", &t, err, sizeof err), 0);
+    assert_int_equal(t.nsentinels, 3);
+    assert_string_equal(t.sentinel_host[0], "s1");
+    assert_int_equal(t.sentinel_port[0], 26380);
+    assert_string_equal(t.sentinel_host[1], "s2");
+    assert_int_equal(t.sentinel_port[1], 26379);
+    assert_string_equal(t.sentinel_host[2], "10.0.0.9");
+    assert_int_equal(t.sentinel_port[2], 5);
+    assert_string_equal(t.master, "mymaster");
+    assert_int_equal(t.db, 4);
+    assert_string_equal(t.password, "pw");
+    assert_null(t.sentinel_password);
+    sw_redis_describe(&t, d, sizeof d);
+    assert_string_equal(d, "redis-sentinel://:***@s1:26380,s2:26379,10.0.0.9:5/mymaster/4");
+    sw_redis_target_free(&t);
+    setenv(SW_REDIS_SENTINEL_PASSWORD_ENV, "sentinel-pw", 1);
+    assert_int_equal(sw_redis_parse_url("redis-sentinel://h/m", &t, err, sizeof err), 0);
+    assert_int_equal(t.nsentinels, 1);
+    assert_string_equal(t.master, "m");
+    assert_int_equal(t.db, 0);
+    assert_string_equal(t.sentinel_password, "sentinel-pw");
+    sw_redis_describe(&t, d, sizeof d);
+    assert_null(strstr(d, "sentinel-pw"));
+    sw_redis_target_free(&t);
+    unsetenv(SW_REDIS_SENTINEL_PASSWORD_ENV);
+    const char *bad[] = {"redis-sentinel://h", "redis-sentinel://h/", "redis-sentinel:///m", "redis-sentinel://h,/m",
+                         "redis-sentinel://h:0/m", "redis-sentinel://h/m/x", "redis-sentinel://,h/m",
+                         "http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",
                          "redis://pw@h", "unix://relative.sock", "unix:///s?db=x", "redis://:secret@:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (sw_redis_parse_url(bad[i], &t, err, sizeof err) == 0) fail_msg("accepted %s", bad[i]);
@@ -650,6 +795,9 @@ int main(void) {
         cmocka_unit_test_setup(test_no_checkpoint_drops_leftovers, flush_db),
         cmocka_unit_test_setup(test_corrupt_values_skipped, flush_db),
         cmocka_unit_test_setup(test_unavailable_then_back, flush_db),
+        cmocka_unit_test_setup(test_flushed_state_rewritten_whole, flush_db),
+        cmocka_unit_test_setup(test_older_copy_rewritten_whole, flush_db),
+        cmocka_unit_test_setup(test_missing_owner_fenced, flush_db),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }
