@@ -560,6 +560,43 @@ sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *er
     return rc;
 }
 
+/* ---- probe --------------------------------------------------------------- */
+
+int sw_ckpt_probe_send(sw_ckpt *c, sw_redis *r) {
+    const char *a[] = {"HMGET", c->key[0], "seq", "owner"};
+    return sw_redis_append(r, 4, a, NULL);
+}
+
+sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t errlen) {
+    redisReply *rep = sw_redis_reply(r);
+    if (!rep) return no_reply(r, "checking the partition's state", err, errlen);
+    sw_ckpt_status rc = SW_CKPT_OK;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(rep, "checking the partition's state", err, errlen);
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        snprintf(err, errlen, "checking the partition's state: unexpected reply from Redis");
+        rc = SW_CKPT_UNAVAILABLE;
+    } else if (rep->element[1]->type != REDIS_REPLY_STRING) {
+        /* No owner: meta is gone (or holds no owner, which the write fences). */
+        if (rep->element[0]->type == REDIS_REPLY_NIL) {
+            snprintf(err, errlen, "%s is gone (Redis flushed, restarted empty or failed over)", c->key[0]);
+            rc = SW_CKPT_LOST;
+        }
+    } else if (rep->element[1]->len == strlen(c->owner) && memcmp(rep->element[1]->str, c->owner, rep->element[1]->len) == 0) {
+        int64_t seq = 0; /* none: 0, as the write script reads it */
+        if (rep->element[0]->type != REDIS_REPLY_NIL && reply_int64(rep->element[0], &seq) != 0) seq = -1;
+        if (seq != c->seq) {
+            snprintf(err, errlen, "%s holds checkpoint %" PRId64 ", this owner wrote %" PRId64
+                     " (an older copy: a lagging replica promoted, or a restore)", c->key[0], seq, c->seq);
+            rc = SW_CKPT_LOST;
+        }
+    }
+    /* Another owner: the next write says FENCED. */
+    freeReplyObject(rep);
+    if (rc == SW_CKPT_LOST) c->full = 1;
+    return rc;
+}
+
 int64_t sw_ckpt_seq(const sw_ckpt *c) { return c->seq; }
 int sw_ckpt_full_pending(const sw_ckpt *c) { return c->full; }
 

@@ -95,6 +95,14 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t 
                                   sw_ckpt_stats *st, char *err, size_t errlen);
 sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen);
 
+/* A cheap check of an idle partition (nothing to write): whether meta
+ * still holds this owner's seq.  _send queues HMGET on r, _recv reads its
+ * reply: SW_CKPT_LOST (and the next write is a full one) when meta is gone
+ * or holds another seq under this owner; SW_CKPT_OK otherwise (another
+ * owner is left to the next write, which is fenced). */
+int sw_ckpt_probe_send(sw_ckpt *c, sw_redis *r);
+sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t errlen);
+
 /* The seq this owner last claimed or wrote; whether the next write is a
  * full one (after SW_CKPT_LOST). */
 int64_t sw_ckpt_seq(const sw_ckpt *c);

@@ -61,7 +61,8 @@ typedef struct {
     int64_t ckpt_ms;      /* monotonic time of the last checkpoint or load */
     int64_t retry_ms;     /* not loaded: when to try again */
     int64_t ckpt_pending; /* offset of the checkpoint sent, awaiting its reply */
-    bool ckpt_sent;
+    uint8_t ckpt_sent;    /* queued on the connection: 0 nothing, CK_SENT a checkpoint, CK_PROBED a probe */
+    int64_t probe_ms;     /* monotonic time of the last probe of an idle partition's state */
     int64_t lag;          /* consumer lag from librdkafka's statistics, -1 unknown */
 } part;
 
@@ -456,7 +457,17 @@ static void set_paused(worker *w, bool pause) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-typedef enum { CK_DONE, CK_LATER, CK_FAILED, CK_SENT } ck_result;
+typedef enum { CK_DONE, CK_LATER, CK_FAILED, CK_SENT, CK_PROBED } ck_result;
+
+/* A loss of p's state in Redis, seen by a checkpoint or a probe: not Redis
+ * failing, but what it holds is gone or older than what this worker wrote;
+ * the next checkpoint (at once) writes the whole partition. */
+static void state_lost(worker *w, const part *p, const char *err) {
+    w->state_lost++;
+    sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": its state in Redis was lost: %s; writing the "
+                    "partition's whole state with the next checkpoint (until then a worker taking it over "
+                    "would restore the older or empty state Redis holds)", w->index, p->id, err);
+}
 
 /* First half of a checkpoint of p, if it is due (always when final): its
  * changed state and its next offset are queued on the worker's Redis
@@ -474,7 +485,19 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     bool changed = at != p->ckpt_offset || sw_store_changed(st) || sw_ckpt_full_pending(p->ckpt) ||
                    p->durable != p->ckpt_offset;
     bool refresh = age >= o->state_ttl_ms / 4;
-    if (!(changed || refresh)) return CK_DONE;
+    if (!(changed || refresh)) {
+        /* Idle: at most once an interval, check that Redis still holds
+         * what was written last (one HMGET), so that a loss is repaired
+         * even where nothing changes. */
+        if (now - p->probe_ms < o->checkpoint_interval_ms) return CK_DONE;
+        if (sw_ckpt_probe_send(p->ckpt, &w->redis) != 0) {
+            w->ckpt_failures++;
+            log_limited(w, "partition %" PRId32 ": checking its state: %s", p->id, w->redis.err);
+            return CK_FAILED;
+        }
+        p->probe_ms = now;
+        return CK_PROBED;
+    }
     sw_acks_commit_point(p->acks, p->next);
     if (sw_acks_waiting(p->acks) > 0) {
         /* A periodic checkpoint tries again on the next turn rather than
@@ -497,10 +520,20 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     return CK_SENT;
 }
 
-/* Second half: the reply of p's queued checkpoint. */
+/* Second half: the reply of p's queued checkpoint (or probe). */
 static ck_result ck_finish(worker *w, part *p, int64_t now) {
     const sw_run_opts *o = w->run->o;
     char err[700];
+    if (p->ckpt_sent == CK_PROBED) {
+        sw_ckpt_status st = sw_ckpt_probe_recv(p->ckpt, &w->redis, err, sizeof err);
+        if (st == SW_CKPT_LOST) state_lost(w, p, err);
+        if (st != SW_CKPT_OK && st != SW_CKPT_LOST) {
+            w->ckpt_failures++;
+            log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(st));
+            return CK_FAILED;
+        }
+        return CK_DONE;
+    }
     sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_engine_store(p->engine), err, sizeof err);
     if (rc == SW_CKPT_OK) {
         p->ckpt_offset = p->ckpt_pending;
@@ -512,12 +545,7 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
     }
     w->ckpt_failures++;
     if (rc == SW_CKPT_LOST) {
-        /* Not Redis failing: the partition's state there is gone or older
-         * than ours.  The next checkpoint (at once) writes all of it. */
-        w->state_lost++;
-        sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": its state in Redis was lost: %s; writing the "
-                        "partition's whole state with the next checkpoint (until then a worker taking it over "
-                        "would restore the older or empty state Redis holds)", w->index, p->id, err);
+        state_lost(w, p, err);
         return CK_DONE;
     }
     if (rc == SW_CKPT_FENCED) {
@@ -575,16 +603,16 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
         part *p = w->parts[i];
         if (!p || (only && p != only)) continue;
         ck_result r = ck_send(w, p, now, final);
-        p->ckpt_sent = r == CK_SENT;
-        sent += p->ckpt_sent;
+        p->ckpt_sent = r == CK_SENT || r == CK_PROBED ? (uint8_t)r : 0;
+        sent += p->ckpt_sent != 0;
         failed = r == CK_FAILED; /* CK_LATER is the producer's business, not Redis's */
     }
     for (int32_t i = 0; i < w->parts_cap && sent > 0; i++) {
         part *p = w->parts[i];
         if (!p || !p->ckpt_sent) continue;
-        p->ckpt_sent = false;
         sent--;
         if (ck_finish(w, p, now) == CK_FAILED) failed = true;
+        p->ckpt_sent = 0;
         if (sent == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             sw_hist_observe(&w->ckpt_seconds, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -493,6 +493,18 @@ static void test_flushed_state_rewritten_whole(void **state) {
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
     assert_int_equal(sw_ckpt_seq(c), 1);
     assert_int_equal(meta_seq(c), 1);
+    /* The probe of an idle partition: fine, then gone. */
+    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_OK);
+    assert_false(sw_ckpt_full_pending(c));
+    cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
+    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_LOST);
+    assert_true(sw_ckpt_full_pending(c));
+    sw_ckpt_free(c); /* a fresh handle: the write itself must see the loss too */
+    c = sw_ckpt_new("g", "t", 6, "me");
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
     cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);

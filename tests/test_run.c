@@ -1226,6 +1226,58 @@ static void test_redis_down_mid_stream(void **state) {
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
+/* Redis loses everything mid-stream (FLUSHALL; as a restart without
+ * persistence): the running worker notices (a checkpoint refused as LOST,
+ * or the probe of an idle partition), says so, counts it and writes each
+ * partition whole; killed with SIGKILL afterwards, its successor restores
+ * complete state: scan's alerts, none missing, none invented.  (Before,
+ * the worker kept writing deltas onto nothing and the successor restored
+ * a fraction of the users.) */
+static void test_redis_flushed_mid_stream(void **state) {
+    (void)state;
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    /* A few records after the flush: most users are not touched again
+     * before the kill, so a delta-only Redis would lack most of them. */
+    size_t half = data_a.n / 2, cut = half + 40;
+    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    child a = start_run("g-flush", ALERTS, extra);
+    int port = metrics_port(&a);
+    wait_committed_to_end("g-flush", 180, NULL);
+    char reply[256];
+    if (tu_redis_command(redis.port, "FLUSHALL", reply, sizeof reply) != 0) fail_msg("FLUSHALL: %s", reply);
+    produce_lines(pr, &data_a, half, cut);
+    flush(pr, &s);
+    child_wait_for(&a, "its state in Redis was lost", 60);
+    wait_committed_to_end("g-flush", 240, NULL);
+    /* Every partition of the worker was found lost (written or probed). */
+    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_state_lost_total 8\n");
+    free(m);
+    /* ... and rewritten whole: every partition's meta is back. */
+    for (int p = 0; p < IN_PARTS; p++) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "EXISTS sw:{g-flush:" IN ":%d}:meta", p);
+        int found = 0;
+        for (int i = 0; i < 100 && !found; i++) {
+            found = tu_redis_command(redis.port, cmd, reply, sizeof reply) == 0 && strcmp(reply, ":1") == 0;
+            if (!found) usleep(100000);
+        }
+        if (!found) fail_msg("partition %d's state was not rewritten (%s)", p, reply);
+    }
+    kill(a.pid, SIGKILL);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(&a);
+    produce_lines(pr, &data_a, cut, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    char *err = run_to_end("g-flush", ALERTS, extra);
+    assert_contains(err, "state restored from Redis");
+    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
+    expect_count(err, "records", data_a.n - cut); /* resumed where the rewrite was */
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -1248,6 +1300,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_rebalance_mid_stream_eager, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_down_mid_stream, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_redis_flushed_mid_stream, redis_setup, redis_teardown),
         };
         rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
     } else {

@@ -266,6 +266,31 @@ void tu_redis_destroy(tu_redis *r) {
     }
 }
 
+int tu_redis_command(int port, const char *line, char *reply, size_t n) {
+    if (n) reply[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[512];
+    int len = snprintf(req, sizeof req, "%s\r\n", line);
+    int ok = len > 0 && (size_t)len < sizeof req && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+             write(fd, req, (size_t)len) == len;
+    size_t got = 0;
+    while (ok && got + 1 < n && !memchr(reply, '\n', got)) {
+        ssize_t k = read(fd, reply + got, n - 1 - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+        reply[got] = '\0';
+    }
+    close(fd);
+    char *nl = strpbrk(reply, "\r\n");
+    if (nl) *nl = '\0';
+    return ok && got > 0 && reply[0] != '-' ? 0 : -1;
+}
+
 /* ---- a minimal HTTP GET (the test side of --metrics-addr) ----------------- */
 
 int tu_http_get(int port, const char *path, char **body) {

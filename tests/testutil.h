@@ -52,6 +52,11 @@ void tu_redis_stop(tu_redis *r);
 /* Stops it if running and removes its directory. */
 void tu_redis_destroy(tu_redis *r);
 
+/* One inline command (e.g. "FLUSHALL") to the Redis (or Sentinel) on
+ * 127.0.0.1:port; reply gets the first line of the answer (room for n
+ * bytes).  0 unless nothing answered or the answer is an error. */
+int tu_redis_command(int port, const char *line, char *reply, size_t n);
+
 /* GET http://127.0.0.1:port/path: the status (-1 when nothing answers) and
  * the body (NUL-terminated, free with free(); NULL on -1). */
 int tu_http_get(int port, const char *path, char **body);
