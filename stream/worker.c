@@ -35,7 +35,7 @@
 #define CKPT_DRAIN_MS 500      /* longest wait for acknowledgements before an overdue checkpoint */
 #define OVERDUE_MS 2000        /* a checkpoint this much past 3 intervals waits for acknowledgements */
 #define SEEK_TIMEOUT_MS 5000
-#define REPLICA_WAIT_MS 1000   /* --state-replicas: longest WAIT for the replicas after a checkpoint round */
+#define REPLICA_WAIT_MAX_MS 1000 /* --state-replicas: longest WAIT for the replicas (half an interval below 2 s) */
 
 typedef struct worker worker;
 
@@ -577,12 +577,16 @@ static void confirm_replicas(worker *w, part *only) {
     }
     if (!any || !w->redis.c) return;
     uint64_t conn = w->redis.connects;
-    int got = sw_redis_wait(&w->redis, want, REPLICA_WAIT_MS);
+    /* WAIT blocks this thread: while replicas are missing, at most half
+     * of each interval goes to waiting for them. */
+    int64_t half = w->run->o->checkpoint_interval_ms / 2;
+    int timeout_ms = half < 5 ? 5 : half > REPLICA_WAIT_MAX_MS ? REPLICA_WAIT_MAX_MS : (int)half;
+    int got = sw_redis_wait(&w->redis, want, timeout_ms);
     if (got < want || w->redis.connects != conn) {
         w->replica_waits_short++;
         if (got < 0) log_limited(w, "WAIT for %d replicas: %s (checkpoints not counted; retrying)", want, w->redis.err);
         else log_limited(w, "WAIT: %d of %d replicas confirmed the checkpoints within %d ms; they do not count "
-                         "(Kafka offsets stay at the last confirmed one) and are retried", got, want, REPLICA_WAIT_MS);
+                         "(Kafka offsets stay at the last confirmed one) and are retried", got, want, timeout_ms);
         return;
     }
     for (int32_t i = 0; i < w->parts_cap; i++) {
