@@ -1226,6 +1226,27 @@ static void test_redis_down_mid_stream(void **state) {
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
+/* Waits until the Redis on port holds, for every non-empty partition of
+ * group, a checkpoint at the partition's end (meta.offset). */
+static void wait_state_at_end(int port, const char *group, int seconds) {
+    int64_t want[IN_PARTS];
+    ends(want);
+    char reply[256] = "";
+    for (int p = 0; p < IN_PARTS; p++) {
+        if (!want[p]) continue;
+        char cmd[160], end[32];
+        snprintf(cmd, sizeof cmd, "HGET sw:{%s:" IN ":%d}:meta offset", group, p);
+        snprintf(end, sizeof end, "%lld", (long long)want[p]);
+        int at_end = 0;
+        for (int i = 0; i < seconds * 10 && !at_end; i++) {
+            at_end = tu_redis_command(port, cmd, reply, sizeof reply) == 0 && strncmp(reply, end, strlen(end)) == 0 &&
+                     (reply[strlen(end)] == '\r' || reply[strlen(end)] == '\0');
+            if (!at_end) usleep(100000);
+        }
+        if (!at_end) fail_msg("partition %d: Redis holds offset '%s', not its end %s", p, reply, end);
+    }
+}
+
 /* Redis loses everything mid-stream (FLUSHALL; as a restart without
  * persistence): the running worker notices (a checkpoint refused as LOST,
  * or the probe of an idle partition), says so, counts it and writes each
@@ -1253,17 +1274,8 @@ static void test_redis_flushed_mid_stream(void **state) {
     /* Every partition of the worker was found lost (written or probed). */
     char *m = get_until(port, "/metrics", 200, "\nsessionwatch_state_lost_total 8\n");
     free(m);
-    /* ... and rewritten whole: every partition's meta is back. */
-    for (int p = 0; p < IN_PARTS; p++) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "EXISTS sw:{g-flush:" IN ":%d}:meta", p);
-        int found = 0;
-        for (int i = 0; i < 100 && !found; i++) {
-            found = tu_redis_command(redis.port, cmd, reply, sizeof reply) == 0 && strcmp(reply, ":1") == 0;
-            if (!found) usleep(100000);
-        }
-        if (!found) fail_msg("partition %d's state was not rewritten (%s)", p, reply);
-    }
+    /* ... and rewritten whole: every partition's state is back, at its end. */
+    wait_state_at_end(redis.port, "g-flush", 30);
     kill(a.pid, SIGKILL);
     assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
     child_done(&a);
@@ -1385,6 +1397,7 @@ static void sentinel_failover(const char *group, const char *replicas) {
     if (tu_redis_start(&primary, 0) != 0) fail_msg("cannot restart the old primary as a replica");
     child_wait_for(&a, "its state in Redis was lost", 120);
     wait_committed_to_end(group, 240, NULL); /* (with replicas: confirmed by the new primary's replica) */
+    wait_state_at_end(replica.port, group, 60); /* every partition rewritten on the new primary */
     char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
     assert_true(metric(m, "sessionwatch_state_lost_total") >= 1);
     free(m);
