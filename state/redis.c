@@ -275,13 +275,12 @@ static int is_primary(sw_redis *r, const char *where) {
         drop(r, "Redis ROLE");
         return 0;
     }
-    int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING &&
-             rep->element[0]->len == 6 && memcmp(rep->element[0]->str, "master", 6) == 0;
+    const redisReply *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                             rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0] : NULL;
+    int ok = role && role->len == 6 && memcmp(role->str, "master", 6) == 0;
     if (!ok)
         snprintf(r->err, sizeof r->err, "%s, which Sentinel named the primary, is not one (ROLE: %.*s); asking again",
-                 where, rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->str ?
-                 (int)rep->element[0]->len : 0, rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-                 rep->element[0]->str ? rep->element[0]->str : "");
+                 where, role ? (int)(role->len > 32 ? 32 : role->len) : 1, role ? role->str : "?");
     freeReplyObject(rep);
     return ok;
 }

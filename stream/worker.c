@@ -897,8 +897,9 @@ static void publish(worker *w) {
 static bool checkpointed(const worker *w) {
     for (int32_t i = 0; redis_mode(w) && i < w->parts_cap; i++) {
         const part *p = w->parts[i];
-        if (p && (!p->loaded || (!p->fenced && p->next >= 0 && (p->next != p->ckpt_offset || p->durable != p->ckpt_offset))))
-            return false;
+        if (!p) continue;
+        bool behind = p->next != p->ckpt_offset || p->durable != p->ckpt_offset; /* (durable: --state-replicas) */
+        if (!p->loaded || (!p->fenced && p->next >= 0 && behind)) return false;
     }
     return !w->redis_down;
 }

@@ -15,6 +15,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "codec.h"
@@ -596,6 +603,113 @@ static void test_missing_owner_fenced(void **state) {
     sw_store_destroy(&a);
 }
 
+/* ---- Sentinel discovery ----------------------------------------------------- */
+
+/* A stand-in Sentinel on a free loopback port: whatever it is asked, it
+ * names 127.0.0.1:fake_primary_port (what a real one answers to
+ * SENTINEL get-master-addr-by-name), so that a test can make it name a
+ * replica or a node demoted since. */
+static atomic_int fake_primary_port, fake_stop, fake_asked;
+static int fake_listen_fd;
+
+static void *fake_sentinel(void *arg) {
+    (void)arg;
+    while (!atomic_load(&fake_stop)) {
+        struct pollfd pf = {fake_listen_fd, POLLIN, 0};
+        if (poll(&pf, 1, 50) <= 0) continue;
+        int fd = accept(fake_listen_fd, NULL, NULL);
+        if (fd < 0) continue;
+        char buf[512], port[16], answer[128];
+        if (read(fd, buf, sizeof buf) > 0) {
+            atomic_fetch_add(&fake_asked, 1);
+            int n = snprintf(port, sizeof port, "%d", atomic_load(&fake_primary_port));
+            int len = snprintf(answer, sizeof answer, "*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n", n, port);
+            if (write(fd, answer, (size_t)len) != len) {}
+            while (read(fd, buf, sizeof buf) > 0) {} /* until the client hangs up */
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int fake_sentinel_start(pthread_t *t) {
+    fake_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fake_listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fake_listen_fd, 8), 0);
+    assert_int_equal(getsockname(fake_listen_fd, (struct sockaddr *)&a, &len), 0);
+    atomic_store(&fake_stop, 0);
+    assert_int_equal(pthread_create(t, NULL, fake_sentinel, NULL), 0);
+    return ntohs(a.sin_port);
+}
+
+static void fake_sentinel_stop(pthread_t t) {
+    atomic_store(&fake_stop, 1);
+    pthread_join(t, NULL);
+    close(fake_listen_fd);
+}
+
+/* Sentinel names the primary on every connect; a node that is not a
+ * primary (a stale answer) is never used; a READONLY reply (the primary
+ * demoted while connected) makes the next command ask again; a dead
+ * Sentinel in the list is skipped. */
+static void test_sentinel_discovery(void **state) {
+    (void)state;
+    tu_redis other = {0};
+    if (tu_redis_start(&other, 0) != 0) fail_msg("cannot start a second redis-server");
+    tu_redis replica = {.replica_of = server.port};
+    if (tu_redis_start(&replica, 0) != 0) fail_msg("cannot start a replica");
+    assert_int_equal(tu_wait_reply(replica.port, "INFO replication", "master_link_status:up", 30), 0);
+    pthread_t t;
+    int sport = fake_sentinel_start(&t);
+    char url[128], err[512];
+    snprintf(url, sizeof url, "redis-sentinel://127.0.0.1:1,127.0.0.1:%d/swprimary", sport);
+    sw_redis_target st;
+    assert_int_equal(sw_redis_parse_url(url, &st, err, sizeof err), 0);
+    sw_redis r;
+    sw_redis_init(&r, &st, 2000);
+    /* Named: a replica.  Refused. */
+    atomic_store(&fake_primary_port, replica.port);
+    assert_int_equal(sw_redis_connect(&r), -1);
+    assert_non_null(strstr(r.err, "is not one (ROLE: slave)"));
+    assert_null(r.c);
+    /* Named: a primary (past the dead Sentinel on port 1). */
+    atomic_store(&fake_primary_port, other.port);
+    redisReply *rep = sw_redis_cmdv(&r, "SET", "where", "other", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    assert_int_equal(r.connects, 1);
+    /* Demoted while connected: the write says READONLY; Sentinel now
+     * names the test's server, and the next command goes there. */
+    char reply[256], cmdline[64];
+    snprintf(cmdline, sizeof cmdline, "REPLICAOF 127.0.0.1 %d", server.port);
+    assert_int_equal(tu_redis_command(other.port, cmdline, reply, sizeof reply), 0);
+    atomic_store(&fake_primary_port, server.port);
+    rep = sw_redis_cmdv(&r, "SET", "where", "other", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_ERROR);
+    assert_non_null(strstr(rep->str, "READONLY"));
+    freeReplyObject(rep);
+    int asked = atomic_load(&fake_asked);
+    rep = sw_redis_cmdv(&r, "SET", "where", "server", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    assert_int_equal(atomic_load(&fake_asked), asked + 1);
+    assert_int_equal(r.connects, 2);
+    rep = cmd("GET", "where", NULL, NULL, NULL);
+    assert_string_equal(rep->str, "server");
+    freeReplyObject(rep);
+    sw_redis_close(&r);
+    sw_redis_target_free(&st);
+    fake_sentinel_stop(t);
+    tu_redis_destroy(&replica);
+    tu_redis_destroy(&other);
+}
+
 /* ---- names --------------------------------------------------------------- */
 
 static void test_key_names_and_fields(void **state) {
@@ -810,6 +924,7 @@ int main(void) {
         cmocka_unit_test_setup(test_flushed_state_rewritten_whole, flush_db),
         cmocka_unit_test_setup(test_older_copy_rewritten_whole, flush_db),
         cmocka_unit_test_setup(test_missing_owner_fenced, flush_db),
+        cmocka_unit_test_setup(test_sentinel_discovery, flush_db),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }
