@@ -15,7 +15,10 @@
  * `test_run --redis` runs instead the cases of the Redis state hand-off
  * (CTest: test_run_redis): a member joining mid-stream, a restart
  * mid-window, SIGKILL mid-stream, members joining and leaving, Redis down
- * and back; each with its own redis-server. */
+ * and back, Redis flushed mid-stream; each with its own redis-server.  And
+ * a Sentinel failover mid-stream (a primary, a replica and redis-sentinel),
+ * with and without --state-replicas 1; skipped, saying so, without
+ * Debian's redis-sentinel. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
