@@ -3,9 +3,11 @@
  * redis-server: every field survives a write and a load (users, sessions,
  * names, alert markers, tenants' watermarks and cap buckets), only changed
  * keys are written, evicted keys are deleted, keys carry the TTL, the
- * fencing token stops a stale owner, and corrupt or foreign data is refused
- * or skipped as documented.  Also the codec against hostile bytes and the
- * --state URL parser.  Skips (77) when redis-server is not installed. */
+ * fencing token stops a stale owner (a missing owner too), a lost or older
+ * state is refused as LOST and rewritten whole, and corrupt or foreign
+ * data is refused or skipped as documented.  Also the codec against
+ * hostile bytes, the --state URL parser and Sentinel discovery (against a
+ * stand-in Sentinel).  Skips (77) when redis-server is not installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
