@@ -612,7 +612,9 @@ static void test_missing_owner_fenced(void **state) {
  * SENTINEL get-master-addr-by-name), so that a test can make it name a
  * replica or a node demoted since. */
 static atomic_int fake_primary_port, fake_stop, fake_asked;
-static int fake_listen_fd;
+static int fake_listen_fd = -1;
+static pthread_t fake_thread;
+static tu_redis other, replica; /* of the discovery case; its teardown stops them, even after a failure */
 
 static void *fake_sentinel(void *arg) {
     (void)arg;
@@ -634,7 +636,7 @@ static void *fake_sentinel(void *arg) {
     return NULL;
 }
 
-static int fake_sentinel_start(pthread_t *t) {
+static int fake_sentinel_start(void) {
     fake_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -643,14 +645,21 @@ static int fake_sentinel_start(pthread_t *t) {
     assert_int_equal(listen(fake_listen_fd, 8), 0);
     assert_int_equal(getsockname(fake_listen_fd, (struct sockaddr *)&a, &len), 0);
     atomic_store(&fake_stop, 0);
-    assert_int_equal(pthread_create(t, NULL, fake_sentinel, NULL), 0);
+    assert_int_equal(pthread_create(&fake_thread, NULL, fake_sentinel, NULL), 0);
     return ntohs(a.sin_port);
 }
 
-static void fake_sentinel_stop(pthread_t t) {
-    atomic_store(&fake_stop, 1);
-    pthread_join(t, NULL);
-    close(fake_listen_fd);
+static int discovery_teardown(void **state) {
+    (void)state;
+    if (fake_listen_fd >= 0) {
+        atomic_store(&fake_stop, 1);
+        pthread_join(fake_thread, NULL);
+        close(fake_listen_fd);
+        fake_listen_fd = -1;
+    }
+    tu_redis_destroy(&replica);
+    tu_redis_destroy(&other);
+    return 0;
 }
 
 /* Sentinel names the primary on every connect; a node that is not a
@@ -659,13 +668,13 @@ static void fake_sentinel_stop(pthread_t t) {
  * Sentinel in the list is skipped. */
 static void test_sentinel_discovery(void **state) {
     (void)state;
-    tu_redis other = {0};
+    memset(&other, 0, sizeof other);
+    memset(&replica, 0, sizeof replica);
     if (tu_redis_start(&other, 0) != 0) fail_msg("cannot start a second redis-server");
-    tu_redis replica = {.replica_of = server.port};
+    replica.replica_of = server.port;
     if (tu_redis_start(&replica, 0) != 0) fail_msg("cannot start a replica");
     assert_int_equal(tu_wait_reply(replica.port, "INFO replication", "master_link_status:up", 30), 0);
-    pthread_t t;
-    int sport = fake_sentinel_start(&t);
+    int sport = fake_sentinel_start();
     char url[128], err[512];
     snprintf(url, sizeof url, "redis-sentinel://127.0.0.1:1,127.0.0.1:%d/swprimary", sport);
     sw_redis_target st;
@@ -707,9 +716,6 @@ static void test_sentinel_discovery(void **state) {
     freeReplyObject(rep);
     sw_redis_close(&r);
     sw_redis_target_free(&st);
-    fake_sentinel_stop(t);
-    tu_redis_destroy(&replica);
-    tu_redis_destroy(&other);
 }
 
 /* ---- names --------------------------------------------------------------- */
@@ -926,7 +932,7 @@ int main(void) {
         cmocka_unit_test_setup(test_flushed_state_rewritten_whole, flush_db),
         cmocka_unit_test_setup(test_older_copy_rewritten_whole, flush_db),
         cmocka_unit_test_setup(test_missing_owner_fenced, flush_db),
-        cmocka_unit_test_setup(test_sentinel_discovery, flush_db),
+        cmocka_unit_test_setup_teardown(test_sentinel_discovery, flush_db, discovery_teardown),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }
