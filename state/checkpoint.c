@@ -13,7 +13,7 @@
 #define LUA_BATCH "500" /* fields per HSET / HDEL inside the scripts */
 
 /* KEYS: meta tenants users.  ARGV: owner, version, ttl_ms.  Returns
- * {offset, previous owner, updated_ms} as they were before the claim. */
+ * {offset, previous owner, updated_ms, seq} as they were before the claim. */
 static const char CLAIM_LUA[] =
     "for _, k in ipairs(KEYS) do\n"
     "  local t = redis.call('TYPE', k).ok\n"
@@ -26,7 +26,7 @@ static const char CLAIM_LUA[] =
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
     "                           ', this build reads version ' .. ARGV[2])\n"
     "end\n"
-    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms')\n"
+    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq')\n"
     "if not prev[1] then redis.call('DEL', KEYS[2], KEYS[3]) end\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
@@ -45,8 +45,10 @@ static const char DISCARD_LUA[] =
     "return 'OK'\n";
 
 /* KEYS: meta tenants users.  ARGV: owner, version, offset, ttl_ms, now_ms,
- * ndel, nusers, ntenants, then the deleted user fields, the user
- * field/value pairs and the tenant field/value pairs. */
+ * ndel, nusers, ntenants, seq (the one this owner last saw: claimed or
+ * wrote), full (1: the whole partition, replacing what is stored), then
+ * the deleted user fields, the user field/value pairs and the tenant
+ * field/value pairs.  Returns the new seq. */
 static const char WRITE_LUA[] =
     /* Every check before the first write: Redis does not roll a script back. */
     "for _, k in ipairs(KEYS) do\n"
@@ -55,15 +57,32 @@ static const char WRITE_LUA[] =
     "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n"
     "  end\n"
     "end\n"
+    "local exists = redis.call('EXISTS', KEYS[1]) == 1\n"
     "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
-    "if owner and owner ~= ARGV[1] then\n"
-    "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. owner)\n"
+    /* A meta without an owner is fenced too: only a missing meta is a loss. */
+    "if exists and owner ~= ARGV[1] then\n"
+    "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. (owner or 'nobody'))\n"
     "end\n"
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
     "if v and v ~= ARGV[2] then\n"
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v)\n"
     "end\n"
-    "local i = 9\n"
+    "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') or 0\n"
+    "local full = ARGV[10] == '1'\n"
+    "if not full then\n"
+    "  if not exists then\n"
+    "    return redis.error_reply('LOST ' .. KEYS[1] .. ' is gone (Redis flushed, restarted empty or failed over)')\n"
+    "  end\n"
+    "  if seq ~= tonumber(ARGV[9]) then\n"
+    "    return redis.error_reply('LOST ' .. KEYS[1] .. ' holds checkpoint ' .. seq .. ', this owner wrote ' ..\n"
+    "                             ARGV[9] .. ' (an older copy: a lagging replica promoted, or a restore)')\n"
+    "  end\n"
+    "else\n"
+    "  redis.call('DEL', KEYS[2], KEYS[3])\n"
+    "  seq = math.max(seq, tonumber(ARGV[9]))\n"
+    "end\n"
+    "seq = seq + 1\n"
+    "local i = 11\n"
     "local function batch(cmd, key, n, width)\n"
     "  local done = 0\n"
     "  while done < n do\n"
@@ -76,9 +95,10 @@ static const char WRITE_LUA[] =
     "batch('HDEL', KEYS[3], tonumber(ARGV[6]), 1)\n"
     "batch('HSET', KEYS[3], tonumber(ARGV[7]), 2)\n"
     "batch('HSET', KEYS[2], tonumber(ARGV[8]), 2)\n"
-    "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1],\n"
+    "           'seq', seq)\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[4]) end\n"
-    "return 'OK'\n";
+    "return seq\n";
 
 typedef struct {
     size_t off, len;
@@ -96,6 +116,8 @@ struct sw_ckpt {
     size_t *lens;
     size_t argv_cap;
     int oom;
+    int64_t seq;  /* the checkpoint sequence number this owner last claimed or wrote */
+    int full;     /* the next write rewrites the whole partition (after a loss) */
 };
 
 /* ---- names --------------------------------------------------------------- */
@@ -209,6 +231,7 @@ static sw_ckpt_status reply_error(const redisReply *rep, const char *what, char 
     int n = (int)(rep->str ? rep->len : 0);
     sw_ckpt_status st = SW_CKPT_UNAVAILABLE;
     if (strstr(s, "FENCED")) st = SW_CKPT_FENCED;
+    else if (strncmp(s, "LOST ", 5) == 0) st = SW_CKPT_LOST;
     else if (strstr(s, "REFUSED") || strstr(s, "WRONGTYPE")) st = SW_CKPT_REFUSED;
     else if (sw_redis_error_fault(s, (size_t)n) == SW_REDIS_FAULT_DENIED) st = SW_CKPT_DENIED;
     snprintf(err, errlen, "%s: %.*s", what, n > 400 ? 400 : n, s);
@@ -289,11 +312,17 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
                                     ttl, (const char *)NULL);
     if (!rep) return no_reply(r, "claiming the partition's state", err, errlen);
     sw_ckpt_status st = SW_CKPT_OK;
+    c->seq = 0; /* none yet (a state an older build wrote has none either) */
+    c->full = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
         st = reply_error(rep, "claiming the partition's state", err, errlen);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
         snprintf(err, errlen, "claiming the partition's state: unexpected reply from Redis");
         st = SW_CKPT_UNAVAILABLE;
+    } else if (rep->element[3]->type != REDIS_REPLY_NIL && reply_int64(rep->element[3], &c->seq) != 0) {
+        snprintf(err, errlen, "%s: seq is not a checkpoint number; delete the partition's state with "
+                 "redis-cli DEL '%s' '%s' '%s' to start it afresh", c->key[0], c->key[0], c->key[1], c->key[2]);
+        st = SW_CKPT_REFUSED;
     } else if (rep->element[0]->type == REDIS_REPLY_NIL) {
         *offset = -1;
     } else if (reply_int64(rep->element[0], offset) != 0) {
@@ -338,6 +367,9 @@ sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *er
     sw_ckpt_status st = rep->type == REDIS_REPLY_ERROR ? reply_error(rep, "discarding the partition's state", err, errlen)
                                                        : SW_CKPT_OK;
     freeReplyObject(rep);
+    /* Meta now holds only the owner (no seq): the next write is a whole
+     * one, which a delta's loss check would otherwise take for a loss. */
+    if (st == SW_CKPT_OK) c->full = 1;
     return st;
 }
 
@@ -505,6 +537,17 @@ typedef struct {
     uint64_t n;
 } writer;
 
+/* Every user of s (a full write), as add_change's pass 1. */
+static void add_all_users(writer *w) {
+    for (uint32_t i = 0; i < w->s->users.count; i++) {
+        const sw_user *u = sw_table_at(&w->s->users, i);
+        arg_user_field(w->c, w->s, u->k.key, u->k.key_len);
+        char *o = arg_space(w->c, sw_codec_user_size(u));
+        if (o) sw_codec_user_encode(u, o);
+        w->n++;
+    }
+}
+
 static void add_change(void *ud, const sw_user *u, const char *gone, uint32_t gone_len) {
     writer *w = ud;
     if (w->pass == 0 && !u) {
@@ -542,16 +585,19 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t 
     arg_str(c, "0");
     arg_str(c, "0");
     arg_str(c, "0");
+    arg_i64(c, c->seq);
+    arg_str(c, c->full ? "1" : "0");
     writer w = {.c = c, .s = s};
-    sw_store_changes(s, add_change, &w);
+    if (!c->full) sw_store_changes(s, add_change, &w);
     st->deleted = w.n;
     w.pass = 1;
     w.n = 0;
-    sw_store_changes(s, add_change, &w);
+    if (c->full) add_all_users(&w);
+    else sw_store_changes(s, add_change, &w);
     st->users = w.n;
     for (uint32_t i = 0; i < s->tenants.count; i++) {
         const sw_tenant *t = sw_store_tenant_at(s, i);
-        if (!t->dirty) continue;
+        if (!t->dirty && !c->full) continue;
         char *o = arg_space(c, t->k.key_len);
         if (o) memcpy(o, t->k.key, t->k.key_len);
         o = arg_space(c, sw_codec_tenant_size(t));
@@ -595,15 +641,67 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t 
 }
 
 sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen) {
-    (void)c;
     redisReply *rep = sw_redis_reply(r);
     if (!rep) return no_reply(r, "checkpoint", err, errlen);
     sw_ckpt_status rc = SW_CKPT_OK;
-    if (rep->type == REDIS_REPLY_ERROR) rc = reply_error(rep, "checkpoint", err, errlen);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(rep, "checkpoint", err, errlen);
+    } else if (rep->type != REDIS_REPLY_INTEGER || rep->integer <= c->seq) {
+        snprintf(err, errlen, "checkpoint: unexpected reply from Redis");
+        rc = SW_CKPT_UNAVAILABLE;
+    } else {
+        c->seq = rep->integer;
+    }
     freeReplyObject(rep);
-    if (rc == SW_CKPT_OK) sw_store_tracked_clear(s);
+    /* After a loss only the whole partition may be written: a delta onto
+     * nothing (or onto an older copy) would store a partial state. */
+    if (rc == SW_CKPT_LOST) c->full = 1;
+    if (rc == SW_CKPT_OK) {
+        c->full = 0;
+        sw_store_tracked_clear(s);
+    }
     return rc;
 }
+
+/* ---- probe --------------------------------------------------------------- */
+
+int sw_ckpt_probe_send(sw_ckpt *c, sw_redis *r) {
+    const char *a[] = {"HMGET", c->key[0], "seq", "owner"};
+    return sw_redis_append(r, 4, a, NULL);
+}
+
+sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t errlen) {
+    redisReply *rep = sw_redis_reply(r);
+    if (!rep) return no_reply(r, "checking the partition's state", err, errlen);
+    sw_ckpt_status rc = SW_CKPT_OK;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(rep, "checking the partition's state", err, errlen);
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        snprintf(err, errlen, "checking the partition's state: unexpected reply from Redis");
+        rc = SW_CKPT_UNAVAILABLE;
+    } else if (rep->element[1]->type != REDIS_REPLY_STRING) {
+        /* No owner: meta is gone (or holds no owner, which the write fences). */
+        if (rep->element[0]->type == REDIS_REPLY_NIL) {
+            snprintf(err, errlen, "%s is gone (Redis flushed, restarted empty or failed over)", c->key[0]);
+            rc = SW_CKPT_LOST;
+        }
+    } else if (rep->element[1]->len == strlen(c->owner) && memcmp(rep->element[1]->str, c->owner, rep->element[1]->len) == 0) {
+        int64_t seq = 0; /* none: 0, as the write script reads it */
+        if (rep->element[0]->type != REDIS_REPLY_NIL && reply_int64(rep->element[0], &seq) != 0) seq = -1;
+        if (seq != c->seq) {
+            snprintf(err, errlen, "%s holds checkpoint %" PRId64 ", this owner wrote %" PRId64
+                     " (an older copy: a lagging replica promoted, or a restore)", c->key[0], seq, c->seq);
+            rc = SW_CKPT_LOST;
+        }
+    }
+    /* Another owner: the next write says FENCED. */
+    freeReplyObject(rep);
+    if (rc == SW_CKPT_LOST) c->full = 1;
+    return rc;
+}
+
+int64_t sw_ckpt_seq(const sw_ckpt *c) { return c->seq; }
+int sw_ckpt_full_pending(const sw_ckpt *c) { return c->full; }
 
 sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
                              sw_ckpt_stats *st, char *err, size_t errlen) {

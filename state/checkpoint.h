@@ -6,7 +6,8 @@
  * and a Lua script may touch all three):
  *   sw:{G:T:P}:meta     version (SW_STATE_FORMAT), offset (the next input
  *                       offset to consume), owner (the claiming worker),
- *                       updated_ms (wall clock of the last checkpoint)
+ *                       updated_ms (wall clock of the last checkpoint),
+ *                       seq (checkpoints written, see Losses)
  *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
@@ -28,7 +29,16 @@
  * assignment; a checkpoint whose token is no longer the owner fails with
  * SW_CKPT_FENCED and changes nothing, so a worker that lost its partition
  * without knowing (a stall, a network split) cannot overwrite the state of
- * the worker that took over. */
+ * the worker that took over.  A meta hash without an owner is fenced too.
+ *
+ * Losses.  Each write increments meta.seq and the owner remembers the seq
+ * it last claimed or wrote.  A delta is applied only onto exactly that
+ * state: when meta is gone (FLUSHALL, a restart without persistence, a
+ * failover to a replica that never had it) or holds another seq (an older
+ * copy: a lagging replica promoted, a restored backup), the write fails
+ * with SW_CKPT_LOST and changes nothing, and the next write of this
+ * checkpoint replaces the partition's keys with the whole store (a full
+ * write, one script: all or nothing), re-creating meta with this owner. */
 #ifndef SW_CHECKPOINT_H
 #define SW_CHECKPOINT_H
 
@@ -43,6 +53,7 @@ typedef enum {
     SW_CKPT_UNAVAILABLE, /* Redis unreachable, slow or failing: retry later */
     SW_CKPT_FENCED,      /* another worker claimed the partition */
     SW_CKPT_REFUSED,     /* the keys hold something else (another type, another format version) */
+    SW_CKPT_LOST,        /* the stored state is gone or older than this owner's last write */
     SW_CKPT_NOMEM,
     SW_CKPT_DENIED       /* Redis refuses our credentials or permissions (AUTH, NOAUTH, NOPERM, SELECT) */
 } sw_ckpt_status;
@@ -100,8 +111,9 @@ sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *er
 sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
                             char *err, size_t errlen);
 
-/* Writes what changed in s since the last successful checkpoint and the
- * next offset; on SW_CKPT_OK the store's change tracking is cleared. */
+/* Writes what changed in s since the last successful checkpoint (all of
+ * s after a loss) and the next offset; on SW_CKPT_OK the store's change
+ * tracking is cleared. */
 sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
                              sw_ckpt_stats *st, char *err, size_t errlen);
 /* The same in two halves, so that one round trip serves the checkpoints
@@ -110,6 +122,19 @@ sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_
 sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
                                   sw_ckpt_stats *st, char *err, size_t errlen);
 sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen);
+
+/* A cheap check of an idle partition (nothing to write): whether meta
+ * still holds this owner's seq.  _send queues HMGET on r, _recv reads its
+ * reply: SW_CKPT_LOST (and the next write is a full one) when meta is gone
+ * or holds another seq under this owner; SW_CKPT_OK otherwise (another
+ * owner is left to the next write, which is fenced). */
+int sw_ckpt_probe_send(sw_ckpt *c, sw_redis *r);
+sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t errlen);
+
+/* The seq this owner last claimed or wrote; whether the next write is a
+ * full one (after SW_CKPT_LOST). */
+int64_t sw_ckpt_seq(const sw_ckpt *c);
+int sw_ckpt_full_pending(const sw_ckpt *c);
 
 /* Appends the user field for (tenant, actor) to out (cap bytes); returns
  * its length, or 0 when it does not fit. */

@@ -29,7 +29,58 @@ static int parse_int(const char *p, size_t n, long lo, long hi, long *out) {
     return 0;
 }
 
-#define URL_HELP "expected redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]"
+#define URL_HELP "expected redis://[[user]:password@]host[:port][/db], unix:///path/to/redis.sock[?db=N] or " \
+                 "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master-name[/db]"
+
+/* user:password@ before `at` (the last '@' of the authority). */
+static int parse_credentials(const char *s, const char *at, sw_redis_target *t) {
+    const char *colon = memchr(s, ':', (size_t)(at - s));
+    if (!colon) return -1;
+    if (colon > s && !(t->user = dupn(s, (size_t)(colon - s)))) return -2;
+    if (at > colon + 1 && !(t->password = dupn(colon + 1, (size_t)(at - colon - 1)))) return -2;
+    return 0;
+}
+
+/* host[:port] in [p, end): 0, -1 when malformed, -2 out of memory. */
+static int parse_host_port(const char *p, const char *end, int dflt, char **host, int *port) {
+    const char *colon = NULL;
+    for (const char *q = p; q < end; q++)
+        if (*q == ':') colon = q;
+    size_t hn = (size_t)((colon ? colon : end) - p);
+    long v = dflt;
+    if (hn == 0 || memchr(p, '/', hn) || (colon && parse_int(colon + 1, (size_t)(end - colon - 1), 1, 65535, &v)))
+        return -1;
+    *port = (int)v;
+    return (*host = dupn(p, hn)) ? 0 : -2;
+}
+
+/* The part of a redis-sentinel:// URL after the credentials:
+ * host[:port][,host[:port]...]/master[/db]. */
+static int parse_sentinels(const char *p, sw_redis_target *t) {
+    const char *slash = strchr(p, '/');
+    if (!slash || slash == p) return -1;
+    int n = 1;
+    for (const char *q = p; q < slash; q++) n += *q == ',';
+    if (n > 64) return -1;
+    t->sentinel_host = calloc((size_t)n, sizeof *t->sentinel_host);
+    t->sentinel_port = calloc((size_t)n, sizeof *t->sentinel_port);
+    if (!t->sentinel_host || !t->sentinel_port) return -2;
+    for (const char *q = p; q < slash;) {
+        const char *comma = memchr(q, ',', (size_t)(slash - q));
+        const char *end = comma ? comma : slash;
+        int rc = parse_host_port(q, end, 26379, &t->sentinel_host[t->nsentinels], &t->sentinel_port[t->nsentinels]);
+        if (rc) return rc;
+        t->nsentinels++; /* (freed by sw_redis_target_free from here on) */
+        q = comma ? comma + 1 : slash;
+        if (comma && q == slash) return -1;
+    }
+    const char *name = slash + 1, *db = strchr(name, '/');
+    size_t nn = db ? (size_t)(db - name) : strlen(name);
+    long v;
+    if (nn == 0 || (db && parse_int(db + 1, strlen(db + 1), 0, 1 << 20, &v))) return -1;
+    if (db) t->db = (int)v;
+    return (t->master = dupn(name, nn)) ? 0 : -2;
+}
 
 int sw_redis_parse_url(const char *url, sw_redis_target *t, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
@@ -44,16 +95,23 @@ int sw_redis_parse_url(const char *url, sw_redis_target *t, char *err, size_t er
             t->db = (int)v;
         }
         if (!(t->socket = dupn(path, n))) goto oom;
+    } else if (strncmp(url, "redis-sentinel://", 17) == 0) {
+        const char *s = url + 17, *at = strrchr(s, '@');
+        int rc = at ? parse_credentials(s, at, t) : 0;
+        if (rc == 0) rc = parse_sentinels(at ? at + 1 : s, t);
+        if (rc == -1) goto bad;
+        if (rc == -2) goto oom;
+        const char *env = getenv(SW_REDIS_SENTINEL_PASSWORD_ENV);
+        if (env && *env && !(t->sentinel_password = dupn(env, strlen(env)))) goto oom;
     } else if (strncmp(url, "redis://", 8) == 0) {
         /* The last @ ends the credentials: passwords may hold '@' and '/'. */
         const char *s = url + 8, *at = strrchr(s, '@');
         const char *host = at ? at + 1 : s, *slash = strchr(host, '/');
         const char *end = slash ? slash : host + strlen(host);
         if (at) {
-            const char *colon = memchr(s, ':', (size_t)(at - s));
-            if (!colon) goto bad;
-            if (colon > s && !(t->user = dupn(s, (size_t)(colon - s)))) goto oom;
-            if (at > colon + 1 && !(t->password = dupn(colon + 1, (size_t)(at - colon - 1)))) goto oom;
+            int rc = parse_credentials(s, at, t);
+            if (rc == -1) goto bad;
+            if (rc == -2) goto oom;
         }
         const char *colon = NULL;
         for (const char *p = host; p < end; p++)
@@ -89,6 +147,11 @@ oom:
 }
 
 void sw_redis_target_free(sw_redis_target *t) {
+    for (int i = 0; i < t->nsentinels; i++) free(t->sentinel_host[i]);
+    free(t->sentinel_host);
+    free(t->sentinel_port);
+    free(t->master);
+    free(t->sentinel_password);
     free(t->host);
     free(t->socket);
     free(t->user);
@@ -100,6 +163,14 @@ void sw_redis_describe(const sw_redis_target *t, char *out, size_t n) {
     const char *pw = t->password ? (t->socket ? " (with a password)" : ":***") : "";
     if (t->socket) {
         snprintf(out, n, "unix://%s?db=%d%s", t->socket, t->db, pw);
+        return;
+    }
+    if (t->master) {
+        size_t k = (size_t)snprintf(out, n, "redis-sentinel://%s%s%s", t->user ? t->user : "", pw,
+                                    t->user || t->password ? "@" : "");
+        for (int i = 0; i < t->nsentinels && k < n; i++)
+            k += (size_t)snprintf(out + k, n - k, "%s%s:%d", i ? "," : "", t->sentinel_host[i], t->sentinel_port[i]);
+        if (k < n) snprintf(out + k, n - k, "/%s/%d", t->master, t->db);
         return;
     }
     snprintf(out, n, "redis://%s%s%s%s:%d/%d", t->user ? t->user : "", pw, t->user || t->password ? "@" : "",
@@ -157,15 +228,17 @@ static int setup(sw_redis *r, int argc, const char **argv, const char *what) {
     return ok ? 0 : -1;
 }
 
-int sw_redis_connect(sw_redis *r) {
-    if (r->c) return 0;
-    const sw_redis_target *t = r->target;
-    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-    r->c = t->socket ? redisConnectUnixWithTimeout(t->socket, tv) : redisConnectWithTimeout(t->host, t->port, tv);
+static struct timeval timeout_tv(const sw_redis *r) {
+    return (struct timeval){r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+}
+
+/* A fresh connection to host:port (or the unix socket) with the command
+ * timeout and keep-alive set; 0, or -1 with r->err naming `what`. */
+static int open_conn(sw_redis *r, const char *socket_path, const char *host, int port, const char *what) {
+    struct timeval tv = timeout_tv(r);
+    r->c = socket_path ? redisConnectUnixWithTimeout(socket_path, tv) : redisConnectWithTimeout(host, port, tv);
     if (!r->c || r->c->err) {
-        char where[256];
-        sw_redis_describe(t, where, sizeof where);
-        snprintf(r->err, sizeof r->err, "cannot connect to %s: %s", where, r->c ? r->c->errstr : "out of memory");
+        snprintf(r->err, sizeof r->err, "cannot connect to %s: %s", what, r->c ? r->c->errstr : "out of memory");
         r->fault = SW_REDIS_FAULT_DOWN;
         sw_redis_close(r);
         return -1;
@@ -174,7 +247,85 @@ int sw_redis_connect(sw_redis *r) {
         drop(r, "setting the Redis timeout");
         return -1;
     }
-    if (!t->socket) redisEnableKeepAlive(r->c);
+    if (!socket_path) redisEnableKeepAlive(r->c);
+    return 0;
+}
+
+/* Asks the Sentinels in turn for the primary's address; 0 with host
+ * (room for hn bytes) and port, or -1 with r->err. */
+static int ask_sentinels(sw_redis *r, char *host, size_t hn, int *port) {
+    const sw_redis_target *t = r->target;
+    for (int k = 0; k < t->nsentinels; k++) {
+        int i = (r->sentinel_at + k) % t->nsentinels;
+        char what[320];
+        snprintf(what, sizeof what, "Sentinel %s:%d", t->sentinel_host[i], t->sentinel_port[i]);
+        if (open_conn(r, NULL, t->sentinel_host[i], t->sentinel_port[i], what) != 0) continue;
+        if (t->sentinel_password) {
+            const char *a[] = {"AUTH", t->sentinel_password};
+            if (setup(r, 2, a, "Sentinel AUTH") != 0) continue;
+        }
+        const char *a[] = {"SENTINEL", "get-master-addr-by-name", t->master};
+        redisReply *rep = redisCommandArgv(r->c, 3, a, NULL);
+        if (!rep) {
+            drop(r, what);
+            continue;
+        }
+        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[0]->type == REDIS_REPLY_STRING &&
+                 rep->element[1]->type == REDIS_REPLY_STRING && rep->element[0]->len > 0 &&
+                 rep->element[0]->len < hn && rep->element[1]->len < 8;
+        if (ok) {
+            memcpy(host, rep->element[0]->str, rep->element[0]->len);
+            host[rep->element[0]->len] = '\0';
+            *port = atoi(rep->element[1]->str);
+            ok = *port > 0 && *port < 65536;
+        }
+        if (!ok) {
+            snprintf(r->err, sizeof r->err, "%s does not know a primary named '%s'", what, t->master);
+            r->fault = SW_REDIS_FAULT_DOWN;
+        }
+        freeReplyObject(rep);
+        sw_redis_close(r);
+        if (ok) {
+            r->sentinel_at = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Whether the connected node says ROLE master; else r->err says why. */
+static int is_primary(sw_redis *r, const char *where) {
+    redisReply *rep = redisCommand(r->c, "ROLE");
+    if (!rep) {
+        drop(r, "Redis ROLE");
+        return 0;
+    }
+    const redisReply *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                             rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0] : NULL;
+    int ok = role && role->len == 6 && memcmp(role->str, "master", 6) == 0;
+    if (!ok) {
+        snprintf(r->err, sizeof r->err, "%s, which Sentinel named the primary, is not one (ROLE: %.*s); asking again",
+                 where, role ? (int)(role->len > 32 ? 32 : role->len) : 1, role ? role->str : "?");
+        r->fault = SW_REDIS_FAULT_DOWN;
+    }
+    freeReplyObject(rep);
+    return ok;
+}
+
+int sw_redis_connect(sw_redis *r) {
+    if (r->c && r->stale) sw_redis_close(r);
+    r->stale = 0;
+    if (r->c) return 0;
+    const sw_redis_target *t = r->target;
+    char where[300], host[256];
+    int port = t->port;
+    if (t->master) {
+        if (ask_sentinels(r, host, sizeof host, &port) != 0) return -1;
+        snprintf(where, sizeof where, "%s:%d (primary '%s')", host, port, t->master);
+    } else {
+        sw_redis_describe(t, where, sizeof where);
+    }
+    if (open_conn(r, t->socket, t->master ? host : t->host, port, where) != 0) return -1;
     if (t->password) {
         const char *a[] = {"AUTH", t->user ? t->user : t->password, t->password};
         if (setup(r, t->user ? 3 : 2, a, "Redis AUTH") != 0) return -1;
@@ -185,13 +336,29 @@ int sw_redis_connect(sw_redis *r) {
         const char *a[] = {"SELECT", db};
         if (setup(r, 2, a, "Redis SELECT") != 0) return -1;
     }
+    if (t->master && !is_primary(r, where)) {
+        sw_redis_close(r);
+        r->sentinel_at = (r->sentinel_at + 1) % t->nsentinels; /* another opinion next time */
+        return -1;
+    }
+    r->connects++;
     return 0;
+}
+
+/* A primary demoted under us answers writes with READONLY: reconnect
+ * (rediscover) before the next command. */
+static void note_readonly(sw_redis *r, const redisReply *rep) {
+    if (rep && rep->type == REDIS_REPLY_ERROR && rep->str &&
+        (strncmp(rep->str, "READONLY", 8) == 0 || strstr(rep->str, "-READONLY") ||
+         strstr(rep->str, "write against a read only replica")))
+        r->stale = 1;
 }
 
 redisReply *sw_redis_cmd(sw_redis *r, int argc, const char **argv, const size_t *lens) {
     if (sw_redis_connect(r) != 0) return NULL;
     redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
     if (!rep) drop(r, "Redis");
+    note_readonly(r, rep);
     return rep;
 }
 
@@ -218,6 +385,7 @@ redisReply *sw_redis_reply(sw_redis *r) {
         drop(r, "Redis");
         return NULL;
     }
+    note_readonly(r, rep);
     return rep;
 }
 
@@ -229,4 +397,24 @@ redisReply *sw_redis_cmdv(sw_redis *r, const char *arg0, ...) {
     for (const char *a = arg0; a && argc < 16; a = va_arg(ap, const char *)) argv[argc++] = a;
     va_end(ap);
     return sw_redis_cmd(r, argc, argv, NULL);
+}
+
+int sw_redis_wait(sw_redis *r, int replicas, int timeout_ms) {
+    if (!r->c) {
+        snprintf(r->err, sizeof r->err, "Redis: connection lost");
+        return -1;
+    }
+    char n[16], ms[16];
+    snprintf(n, sizeof n, "%d", replicas);
+    snprintf(ms, sizeof ms, "%d", timeout_ms);
+    const char *a[] = {"WAIT", n, ms};
+    redisReply *rep = redisCommandArgv(r->c, 3, a, NULL);
+    if (!rep) {
+        drop(r, "Redis WAIT");
+        return -1;
+    }
+    int got = rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0 && rep->integer < 1 << 20 ? (int)rep->integer : -1;
+    if (got < 0) snprintf(r->err, sizeof r->err, "WAIT: %.*s", rep->str ? (int)rep->len : 0, rep->str ? rep->str : "");
+    freeReplyObject(rep);
+    return got;
 }

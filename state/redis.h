@@ -1,10 +1,23 @@
 /* redis.h -- one connection to the Redis that holds checkpoints: the
  * --state URL, connecting (AUTH, SELECT), timeouts and reconnecting.
  *
- * URLs: redis://[[user]:password@]host[:port][/db] and
- * unix:///path/to/redis.sock[?db=N]; the password may instead come from
- * the environment (SESSIONWATCH_REDIS_PASSWORD), so it need not appear on a
- * command line.  It is never printed: sw_redis_describe masks it.
+ * URLs: redis://[[user]:password@]host[:port][/db],
+ * unix:///path/to/redis.sock[?db=N] and
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
+ * (Sentinels, 26379 by default, and the name of the primary they watch);
+ * the password (of the data nodes) may instead come from the environment
+ * (SESSIONWATCH_REDIS_PASSWORD), so it need not appear on a command line.
+ * It is never printed: sw_redis_describe masks it.  Sentinels take no
+ * password unless SESSIONWATCH_REDIS_SENTINEL_PASSWORD gives one.
+ *
+ * Sentinel.  Every (re)connect asks the Sentinels in turn, starting with
+ * the one that answered last, for the primary's address
+ * (SENTINEL get-master-addr-by-name), connects there and checks with ROLE
+ * that it is a primary: a Sentinel's stale answer or a demoted primary is
+ * never written, the attempt fails and the next one asks again.  A
+ * READONLY error reply (a primary demoted while connected) drops the
+ * connection after the replies already queued are read, so the next
+ * command rediscovers.
  *
  * A connection belongs to one thread (hiredis contexts are not shared).
  * Every command has a timeout; after an I/O error or a timeout the
@@ -19,10 +32,12 @@
 #define SW_REDIS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
 #define SW_REDIS_PASSWORD_ENV "SESSIONWATCH_REDIS_PASSWORD"
+#define SW_REDIS_SENTINEL_PASSWORD_ENV "SESSIONWATCH_REDIS_SENTINEL_PASSWORD"
 
 typedef struct {
     char *host;     /* TCP host, or NULL for a unix socket */
@@ -31,6 +46,12 @@ typedef struct {
     char *user;     /* ACL user, or NULL */
     char *password; /* NULL: none (or from the environment) */
     int db;
+    /* redis-sentinel:// only (nsentinels > 0): where to ask, and what. */
+    int nsentinels;
+    char **sentinel_host;
+    int *sentinel_port;
+    char *master;            /* the name Sentinel knows the primary by */
+    char *sentinel_password; /* from SESSIONWATCH_REDIS_SENTINEL_PASSWORD, or NULL */
 } sw_redis_target;
 
 /* 0, or -1 with a message naming what is wrong in err. */
@@ -51,6 +72,9 @@ typedef struct {
     redisContext *c;
     char err[512];  /* the last error, for logs */
     sw_redis_fault fault; /* of the last failure (NULL reply or failed connect) */
+    uint64_t connects;  /* connections made so far: names the current one */
+    int sentinel_at;    /* the Sentinel to ask first */
+    int stale;          /* a READONLY reply: reconnect (rediscover) before the next command */
 } sw_redis;
 
 /* The fault an error reply's text stands for: DENIED for NOAUTH,
@@ -72,6 +96,9 @@ redisReply *sw_redis_cmd(sw_redis *r, int argc, const char **argv, const size_t 
  * also when the connection was lost after the command was queued). */
 int sw_redis_append(sw_redis *r, int argc, const char **argv, const size_t *lens);
 redisReply *sw_redis_reply(sw_redis *r);
+/* WAIT replicas timeout_ms: how many replicas have every write sent on
+ * this connection so far, or -1 (r->err) when Redis failed. */
+int sw_redis_wait(sw_redis *r, int replicas, int timeout_ms);
 /* The same with NUL-terminated arguments, at most 16. */
 redisReply *sw_redis_cmdv(sw_redis *r, const char *arg0, ...);
 

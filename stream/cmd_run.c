@@ -39,15 +39,20 @@ static void usage(FILE *out) {
     sw_cli_kafka_help(out);
     fputs("\nState:\n"
           "  --state memory|URL        where window state survives a worker (default memory, or\n"
-          "                            $SESSIONWATCH_STATE): redis://[[user]:password@]host[:port][/db]\n"
-          "                            or unix:///path/to/redis.sock[?db=N]; the password may come\n"
-          "                            from $" SW_REDIS_PASSWORD_ENV " instead of the URL\n"
+          "                            $SESSIONWATCH_STATE): redis://[[user]:password@]host[:port][/db],\n"
+          "                            unix:///path/to/redis.sock[?db=N], or Sentinels and the name\n"
+          "                            of the primary they watch (asked again on every reconnect):\n"
+          "                            redis-sentinel://[[user]:password@]host[:port][,...]/name[/db];\n"
+          "                            the password may come from $" SW_REDIS_PASSWORD_ENV "\n"
+          "                            instead of the URL (Sentinels': $" SW_REDIS_SENTINEL_PASSWORD_ENV ")\n"
           "  --checkpoint-interval DUR checkpoint each partition's changed state every DUR (default\n"
           "                            1s; also on revoke and at shutdown); offsets are committed\n"
           "                            to Kafka only up to the last checkpoint\n"
           "  --state-ttl DUR           Redis keeps a partition's state DUR after its last checkpoint\n"
           "                            (default: --window + --allowed-lateness + 1h); a worker down\n"
           "                            longer than that restarts its partitions with empty state\n"
+          "  --state-replicas N        a checkpoint counts (Kafka offsets are committed up to it)\n"
+          "                            only once WAIT says N replicas have it (default 0: at once)\n"
           "\n", out);
     fputs("  --topic T                 input topic (default okta-events; not a regex)\n"
           "  --alerts-topic T          alerts topic (default okta-alerts)\n"
@@ -115,6 +120,7 @@ static const sw_setting RUN_SETTINGS[] = {
     {"--state", true, "memory"},
     {"--checkpoint-interval", true, "1s"},
     {"--state-ttl", true, "window + allowed-lateness + 1h"},
+    {"--state-replicas", true, "0"},
     {"--exit-at-end", false, "false"},
     {"--status-interval", true, "10s"},
     {"--summary", true, "text"},
@@ -144,9 +150,9 @@ typedef struct {
     sw_config cfg;
     sw_kafka_opts k;
     const char *topic, *alerts, *group, *dlq, *summary, *threads_s, *status_s;
-    const char *state, *interval_s, *ttl_s, *metrics_addr, *log_format, *log_level;
+    const char *state, *interval_s, *ttl_s, *replicas_s, *metrics_addr, *log_format, *log_level;
     bool exit_at_end, help;
-    uint64_t threads;
+    uint64_t threads, replicas;
     int64_t status_ms, interval_ms, ttl_ms;
     bool log_json;
     sw_log_level level;
@@ -193,6 +199,7 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
             (r = sw_arg_value(&a, "--state", &ra->state)) != 0 ||
             (r = sw_arg_value(&a, "--checkpoint-interval", &ra->interval_s)) != 0 ||
             (r = sw_arg_value(&a, "--state-ttl", &ra->ttl_s)) != 0 ||
+            (r = sw_arg_value(&a, "--state-replicas", &ra->replicas_s)) != 0 ||
             (r = sw_arg_value(&a, "--metrics-addr", &ra->metrics_addr)) != 0 ||
             (r = sw_arg_value(&a, "--log-format", &ra->log_format)) != 0 ||
             (r = sw_arg_value(&a, "--log-level", &ra->log_level)) != 0) {
@@ -245,6 +252,8 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
     if (ra->ttl_s && (sw_parse_duration(ra->ttl_s, &ra->ttl_ms) || ra->ttl_ms < ra->cfg.window_ms + ra->cfg.lateness_ms))
         return BAD("--state-ttl", "--state-ttl: '%s' is not a duration of at least --window + --allowed-lateness",
                    ra->ttl_s);
+    if (ra->replicas_s && sw_parse_u64(ra->replicas_s, 0, 64, &ra->replicas))
+        return BAD("--state-replicas", "--state-replicas: '%s' is not a count from 0 to 64", ra->replicas_s);
     if (sw_log_parse_format(ra->log_format, &ra->log_json) != 0)
         return BAD("--log-format", "--log-format: '%s' is not text or json", ra->log_format);
     if (sw_log_parse_level(ra->log_level, &ra->level) != 0)
@@ -281,6 +290,7 @@ int sw_cmd_run(int argc, char **argv) {
         .group = ra.group, .threads = (int)ra.threads, .exit_at_end = ra.exit_at_end,
         .summary_json = strcmp(ra.summary, "json") == 0, .status_interval_ms = ra.status_ms, .stop = &stop_requested,
         .state = ra.redis ? &ra.target : NULL, .checkpoint_interval_ms = ra.interval_ms, .state_ttl_ms = ra.ttl_ms,
+        .state_replicas = (int)ra.replicas,
         .metrics_addr = ra.metrics_addr,
     };
     rc = sw_run(&o);

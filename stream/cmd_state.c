@@ -48,9 +48,11 @@ static void usage(FILE *out) {
           "\n"
           "Options:\n"
           "  --state URL               the Redis holding the state (default $SESSIONWATCH_STATE):\n"
-          "                            redis://[[user]:password@]host[:port][/db] or\n"
-          "                            unix:///path/to/redis.sock[?db=N]; the password may come\n"
-          "                            from $" SW_REDIS_PASSWORD_ENV " instead, and is never printed\n"
+          "                            redis://[[user]:password@]host[:port][/db],\n"
+          "                            unix:///path/to/redis.sock[?db=N] or (the primary Sentinel\n"
+          "                            names) redis-sentinel://[[user]:password@]host[:port][,...]/name[/db];\n"
+          "                            the password may come from $" SW_REDIS_PASSWORD_ENV " instead,\n"
+          "                            and is never printed\n"
           "  --group G                 only partitions of consumer group G\n"
           "  --topic T                 only partitions of input topic T\n"
           "  --partition P             only partition P (needs --group and --topic)\n"
@@ -1111,7 +1113,7 @@ int sw_cmd_state(int argc, char **argv) {
         return sw_cli_error("state", "--timeout: '%s' is not a duration from 100ms to 10m (e.g. 5s)", timeout_s);
 
     sw_redis_target target;
-    char err[256];
+    char err[512];
     if (sw_redis_parse_url(state, &target, err, sizeof err) != 0) {
         fprintf(stderr, "sessionwatch state: %s\n(see 'sessionwatch state --help')\n", err);
         return 2;

@@ -77,6 +77,7 @@ typedef struct {
     sw_counters c;
     uint64_t tracked_users, evicted, assigned, pending, redis_paused, checkpoints, checkpoint_failures, redis_pauses;
     uint64_t refused, stale_refused, redis_denied;
+    uint64_t state_lost, replica_waits_short;
 } totals;
 
 void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
@@ -95,6 +96,8 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         t.refused += m->refused;
         t.stale_refused += m->stale_refused;
         t.redis_denied += m->redis_denied;
+        t.state_lost += m->state_lost;
+        t.replica_waits_short += m->replica_waits_short;
     }
     counter(b, "sessionwatch_records_total", "Kafka records consumed and fed to the detector.", t.c.records);
     counter(b, "sessionwatch_events_total", "Okta events in the parsed records (API pages hold several).",
@@ -156,6 +159,10 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
                 t.stale_refused);
         gauge(b, "sessionwatch_redis_auth_failed", "1 while Redis refuses the credentials of a worker (AUTH, NOAUTH, "
               "NOPERM, SELECT).", t.redis_denied > 0);
+        counter(b, "sessionwatch_state_lost_total", "Partition states found lost in Redis (gone or older than the "
+                "owner's last checkpoint); each is rewritten whole.", t.state_lost);
+        counter(b, "sessionwatch_replica_wait_short_total", "Checkpoint rounds WAIT confirmed on fewer than "
+                "--state-replicas replicas (not counted, retried).", t.replica_waits_short);
     }
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
 }

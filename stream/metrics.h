@@ -45,6 +45,8 @@ typedef struct {
     bool joined;                   /* has had its first assignment (possibly empty) */
     bool redis_paused;
     uint64_t checkpoints, checkpoint_failures, redis_pauses;
+    uint64_t state_lost;           /* checkpoints refused because Redis lost the partition's state */
+    uint64_t replica_waits_short;  /* WAIT rounds that reached fewer than --state-replicas replicas */
     sw_hist checkpoint_seconds;    /* one pipelined checkpoint round */
     sw_hist latency_seconds;       /* record Kafka timestamp -> processed */
     uint32_t refused;              /* partitions not consumed: their state in Redis is refused */

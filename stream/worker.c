@@ -38,6 +38,7 @@
 #define SEEK_TIMEOUT_MS 5000
 #define KAFKA_QUERY_MS 5000    /* watermarks and committed offset, checking a restored checkpoint */
 #define REFUSED_RETRY_MS 1000  /* a refused partition's load: retried after this, doubling to BACKOFF_MAX_MS */
+#define REPLICA_WAIT_MAX_MS 1000 /* --state-replicas: longest WAIT for the replicas (half an interval below 2 s) */
 
 typedef struct worker worker;
 
@@ -60,10 +61,14 @@ typedef struct {
     int64_t start;        /* offset consumption started at (the checkpoint's), -1: Kafka's committed */
     int64_t skipped_from; /* first record skipped while paused, -1 none */
     int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
+    int64_t durable;      /* the last checkpoint's offset once --state-replicas confirmed it (Kafka commits
+                             never pass it); = ckpt_offset without replicas */
+    uint64_t ckpt_conn;   /* the Redis connection (sw_redis.connects) the last checkpoint went over */
     int64_t ckpt_ms;      /* monotonic time of the last checkpoint or load */
     int64_t retry_ms;     /* not loaded: when to try again */
     int64_t ckpt_pending; /* offset of the checkpoint sent, awaiting its reply */
-    bool ckpt_sent;
+    uint8_t ckpt_sent;    /* queued on the connection: 0 nothing, CK_SENT a checkpoint, CK_PROBED a probe */
+    int64_t probe_ms;     /* monotonic time of the last probe of an idle partition's state */
     int64_t lag;          /* consumer lag from librdkafka's statistics, -1 unknown */
 } part;
 
@@ -96,6 +101,7 @@ struct worker {
     uint64_t stale_refused; /* restored checkpoints refused because they disagree with Kafka */
     sw_ckpt_status redis_health; /* of the last Redis call: OK, UNAVAILABLE or DENIED */
     char redis_why[400];         /* its error when not OK */
+    uint64_t state_lost, replica_waits_short;
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
     /* The metrics snapshot and what is wrong with Redis (for the status
@@ -254,7 +260,7 @@ static int part_open(worker *w, int32_t id) {
     if (!p) return -1;
     p->w = w;
     p->id = id;
-    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->lag = -1;
+    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->durable = p->lag = -1;
     p->loaded = !redis_mode(w);
     if (redis_mode(w)) {
         /* The fencing token: unique to this assignment of this partition. */
@@ -295,7 +301,7 @@ static int commit(worker *w, bool sync, part *only) {
         part *p = w->parts[i];
         if (!p || (only && p != only) || p->fenced || (!redis_mode(w) && p->next < 0)) continue;
         /* With Redis state, Kafka never gets ahead of the checkpoint. */
-        int64_t at = redis_mode(w) ? p->ckpt_offset : sw_acks_commit_point(p->acks, p->next);
+        int64_t at = redis_mode(w) ? p->durable : sw_acks_commit_point(p->acks, p->next);
         if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
     }
     int rc = 0;
@@ -343,6 +349,7 @@ static const char *ckpt_status_name(sw_ckpt_status st) {
     case SW_CKPT_REFUSED: return "refused";
     case SW_CKPT_NOMEM: return "out of memory";
     case SW_CKPT_DENIED: return "Redis refuses our credentials";
+    case SW_CKPT_LOST: return "state lost";
     }
     return "?";
 }
@@ -510,7 +517,7 @@ static sw_ckpt_status part_load(worker *w, part *p) {
     /* After a retention gap Kafka is committed only up to the stored offset
      * until the next checkpoint: commits never get ahead of Redis. */
     p->start = offset;
-    p->ckpt_offset = stored;
+    p->ckpt_offset = p->durable = stored;
     p->ckpt_ms = now;
     w->restored_users += ls.users;
     w->restored_corrupt += ls.corrupt;
@@ -612,7 +619,17 @@ static void set_paused(worker *w, bool pause) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-typedef enum { CK_DONE, CK_LATER, CK_FAILED, CK_SENT } ck_result;
+typedef enum { CK_DONE, CK_LATER, CK_FAILED, CK_SENT, CK_PROBED } ck_result;
+
+/* A loss of p's state in Redis, seen by a checkpoint or a probe: not Redis
+ * failing, but what it holds is gone or older than what this worker wrote;
+ * the next checkpoint (at once) writes the whole partition. */
+static void state_lost(worker *w, const part *p, const char *err) {
+    w->state_lost++;
+    sw_log(SW_LOG_ERROR, "worker %d: partition %" PRId32 ": its state in Redis was lost: %s; writing the "
+                    "partition's whole state with the next checkpoint (until then a worker taking it over "
+                    "would restore the older or empty state Redis holds)", w->index, p->id, err);
+}
 
 /* First half of a checkpoint of p, if it is due (always when final): its
  * changed state and its next offset are queued on the worker's Redis
@@ -625,9 +642,24 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     int64_t age = now - p->ckpt_ms;
     if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
     sw_store *st = sw_engine_store(p->engine);
-    bool changed = at != p->ckpt_offset || sw_store_changed(st);
+    /* A loss is repaired at once, and a checkpoint that no replica
+     * confirmed is written again (on today's connection, for WAIT). */
+    bool changed = at != p->ckpt_offset || sw_store_changed(st) || sw_ckpt_full_pending(p->ckpt) ||
+                   p->durable != p->ckpt_offset;
     bool refresh = age >= o->state_ttl_ms / 4;
-    if (!(changed || refresh)) return CK_DONE;
+    if (!(changed || refresh)) {
+        /* Idle: at most once an interval, check that Redis still holds
+         * what was written last (one HMGET), so that a loss is repaired
+         * even where nothing changes. */
+        if (now - p->probe_ms < o->checkpoint_interval_ms) return CK_DONE;
+        if (sw_ckpt_probe_send(p->ckpt, &w->redis) != 0) {
+            w->ckpt_failures++;
+            log_limited(w, "partition %" PRId32 ": checking its state: %s", p->id, w->redis.err);
+            return CK_FAILED;
+        }
+        p->probe_ms = now;
+        return CK_PROBED;
+    }
     sw_acks_commit_point(p->acks, p->next);
     if (sw_acks_waiting(p->acks) > 0) {
         /* A periodic checkpoint tries again on the next turn rather than
@@ -682,7 +714,7 @@ static void part_refuse(worker *w, part *p, const char *err) {
     w->evicted += sw_engine_store(p->engine)->evicted;
     if (engine_reset(w, p) != 0) return;
     if (p->eof) p->eof = false, w->at_eof--;
-    p->next = p->start = p->skipped_from = p->ckpt_offset = -1;
+    p->next = p->start = p->skipped_from = p->ckpt_offset = p->durable = -1;
     p->paused = false;
     p->refused = true;
     p->refused_backoff_ms = REFUSED_RETRY_MS;
@@ -690,19 +722,35 @@ static void part_refuse(worker *w, part *p, const char *err) {
     p->retry_ms = mono_ms() + REFUSED_RETRY_MS;
 }
 
-/* Second half: the reply of p's queued checkpoint. */
+/* Second half: the reply of p's queued checkpoint (or probe). */
 static ck_result ck_finish(worker *w, part *p, int64_t now) {
     const sw_run_opts *o = w->run->o;
     char err[700];
+    if (p->ckpt_sent == CK_PROBED) {
+        sw_ckpt_status st = sw_ckpt_probe_recv(p->ckpt, &w->redis, err, sizeof err);
+        if (st == SW_CKPT_LOST) state_lost(w, p, err);
+        if (st != SW_CKPT_OK && st != SW_CKPT_LOST) {
+            w->ckpt_failures++;
+            log_limited(w, "partition %" PRId32 ": %s (%s)", p->id, err, ckpt_status_name(st));
+            return CK_FAILED;
+        }
+        return CK_DONE;
+    }
     sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_engine_store(p->engine), err, sizeof err);
     if (rc == SW_CKPT_OK) {
         p->ckpt_offset = p->ckpt_pending;
+        p->ckpt_conn = w->redis.connects;
+        if (o->state_replicas == 0) p->durable = p->ckpt_offset;
         p->ckpt_ms = now;
         w->checkpoints++;
         note_redis(w, rc, "");
         return CK_DONE;
     }
     w->ckpt_failures++;
+    if (rc == SW_CKPT_LOST) {
+        state_lost(w, p, err);
+        return CK_DONE;
+    }
     if (rc == SW_CKPT_FENCED) {
         sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %s; another worker owns it now, so "
                         "this one stops reading it (nothing more is checkpointed or committed for it)",
@@ -723,6 +771,38 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
     return CK_FAILED;
 }
 
+/* --state-replicas N: WAIT until N replicas have every checkpoint written
+ * over this connection; then (only then) they count for Kafka commits.  A
+ * checkpoint written over an earlier connection cannot be confirmed by
+ * this one's WAIT: ck_send writes it again. */
+static void confirm_replicas(worker *w, part *only) {
+    int want = w->run->o->state_replicas;
+    bool any = false;
+    for (int32_t i = 0; i < w->parts_cap && !any; i++) {
+        const part *p = w->parts[i];
+        any = p && (!only || p == only) && !p->fenced && p->durable != p->ckpt_offset &&
+              p->ckpt_conn == w->redis.connects;
+    }
+    if (!any || !w->redis.c) return;
+    uint64_t conn = w->redis.connects;
+    /* WAIT blocks this thread: while replicas are missing, at most half
+     * of each interval goes to waiting for them. */
+    int64_t half = w->run->o->checkpoint_interval_ms / 2;
+    int timeout_ms = half < 5 ? 5 : half > REPLICA_WAIT_MAX_MS ? REPLICA_WAIT_MAX_MS : (int)half;
+    int got = sw_redis_wait(&w->redis, want, timeout_ms);
+    if (got < want || w->redis.connects != conn) {
+        w->replica_waits_short++;
+        if (got < 0) log_limited(w, "WAIT for %d replicas: %s (checkpoints not counted; retrying)", want, w->redis.err);
+        else log_limited(w, "WAIT: %d of %d replicas confirmed the checkpoints within %d ms; they do not count "
+                         "(Kafka offsets stay at the last confirmed one) and are retried", got, want, timeout_ms);
+        return;
+    }
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (p && (!only || p == only) && p->ckpt_conn == conn) p->durable = p->ckpt_offset;
+    }
+}
+
 /* Checkpoints every due partition (only, if given) in one pipelined round
  * trip; false when Redis failed one. */
 static bool checkpoint_all(worker *w, part *only, bool final) {
@@ -735,21 +815,22 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
         part *p = w->parts[i];
         if (!p || (only && p != only)) continue;
         ck_result r = ck_send(w, p, now, final);
-        p->ckpt_sent = r == CK_SENT;
-        sent += p->ckpt_sent;
+        p->ckpt_sent = r == CK_SENT || r == CK_PROBED ? (uint8_t)r : 0;
+        sent += p->ckpt_sent != 0;
         failed = r == CK_FAILED; /* CK_LATER is the producer's business, not Redis's */
     }
     for (int32_t i = 0; i < w->parts_cap && sent > 0; i++) {
         part *p = w->parts[i];
         if (!p || !p->ckpt_sent) continue;
-        p->ckpt_sent = false;
         sent--;
         if (ck_finish(w, p, now) == CK_FAILED) failed = true;
+        p->ckpt_sent = 0;
         if (sent == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             sw_hist_observe(&w->ckpt_seconds, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
         }
     }
+    if (!failed && w->run->o->state_replicas > 0) confirm_replicas(w, only);
     return !failed;
 }
 
@@ -1038,6 +1119,8 @@ static void publish(worker *w) {
     m->checkpoints = w->checkpoints;
     m->checkpoint_failures = w->ckpt_failures;
     m->redis_pauses = w->redis_pauses;
+    m->state_lost = w->state_lost;
+    m->replica_waits_short = w->replica_waits_short;
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pthread_mutex_unlock(&w->pub_lock);
@@ -1048,7 +1131,9 @@ static void publish(worker *w) {
 static bool checkpointed(const worker *w) {
     for (int32_t i = 0; redis_mode(w) && i < w->parts_cap; i++) {
         const part *p = w->parts[i];
-        if (p && (!p->loaded || (!p->fenced && p->next >= 0 && p->next != p->ckpt_offset))) return false;
+        if (!p) continue;
+        bool behind = p->next != p->ckpt_offset || p->durable != p->ckpt_offset; /* (durable: --state-replicas) */
+        if (!p->loaded || (!p->fenced && p->next >= 0 && behind)) return false;
     }
     return !w->redis_down;
 }

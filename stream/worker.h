@@ -75,6 +75,9 @@ typedef struct {
     const sw_redis_target *state;
     int64_t checkpoint_interval_ms;
     int64_t state_ttl_ms;
+    /* With Redis state: a checkpoint counts (Kafka offsets are committed up
+     * to it) only once WAIT says this many replicas have it; 0: at once. */
+    int state_replicas;
     /* HOST:PORT to serve /metrics (Prometheus), /healthz and /readyz on;
      * NULL: none. */
     const char *metrics_addr;

@@ -3,9 +3,11 @@
  * redis-server: every field survives a write and a load (users, sessions,
  * names, alert markers, tenants' watermarks and cap buckets), only changed
  * keys are written, evicted keys are deleted, keys carry the TTL, the
- * fencing token stops a stale owner, and corrupt or foreign data is refused
- * or skipped as documented.  Also the codec against hostile bytes and the
- * --state URL parser.  Skips (77) when redis-server is not installed. */
+ * fencing token stops a stale owner (a missing owner too), a lost or older
+ * state is refused as LOST and rewritten whole, and corrupt or foreign
+ * data is refused or skipped as documented.  Also the codec against
+ * hostile bytes, the --state URL parser and Sentinel discovery (against a
+ * stand-in Sentinel).  Skips (77) when redis-server is not installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "codec.h"
@@ -652,6 +661,249 @@ static void test_denied_is_not_down(void **state) {
     sw_ckpt_free(c);
 }
 
+/* ---- losses -------------------------------------------------------------- */
+
+/* meta's seq field, or -1 when there is none. */
+static long long meta_seq(sw_ckpt *c) {
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "seq", NULL, NULL);
+    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* A flushed Redis (FLUSHALL, a restart without persistence) under a
+ * running owner: the delta is refused as LOST (nothing written), and the
+ * next write stores the whole partition, which loads as the live store. */
+static void test_flushed_state_rewritten_whole(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 6, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_seq(c), 1);
+    assert_int_equal(meta_seq(c), 1);
+    /* The probe of an idle partition: fine, then gone. */
+    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_OK);
+    assert_false(sw_ckpt_full_pending(c));
+    cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
+    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_LOST);
+    assert_true(sw_ckpt_full_pending(c));
+    sw_ckpt_free(c); /* a fresh handle: the write itself must see the loss too */
+    c = sw_ckpt_new("g", "t", 6, "me");
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
+    assert_non_null(strstr(err, "is gone"));
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 0), NULL), 0); /* no delta onto nothing */
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
+    assert_true(sw_ckpt_full_pending(c));
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 53); /* all of them, not the one changed */
+    assert_int_equal(st.tenants, 2);
+    assert_false(sw_ckpt_full_pending(c));
+    assert_int_equal(meta_seq(c), 2);
+    sw_ckpt *c2 = sw_ckpt_new("g", "t", 6, "next");
+    assert_int_equal(sw_ckpt_claim(c2, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(off, 11);
+    assert_int_equal(sw_ckpt_seq(c2), 2);
+    assert_int_equal(sw_ckpt_load(c2, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    assert_same_state(&a, &b);
+    sw_ckpt_free(c2);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* An older copy (a promoted replica that missed the last checkpoints, a
+ * restored backup): its seq is behind the owner's, the delta is refused,
+ * the whole state replaces it (keys the older copy had and the live store
+ * dropped go too). */
+static void test_older_copy_rewritten_whole(void **state) {
+    (void)state;
+    sw_store a, b;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    assert_int_equal(sw_store_init(&b, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(meta_seq(c), 2);
+    /* The copy that lacks checkpoint 2, with a key the live store never had. */
+    cmd_ok("HSET", sw_ckpt_key(c, 0), "seq", "1", NULL);
+    cmd_ok("HSET", sw_ckpt_key(c, 2), "\x1f" "00u-ghost", "junk", NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 5 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
+    assert_non_null(strstr(err, "holds checkpoint 1, this owner wrote 2"));
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "offset", NULL, NULL);
+    assert_string_equal(r->str, "11"); /* unchanged */
+    freeReplyObject(r);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(meta_seq(c), 3);
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), "\x1f" "00u-ghost"), 0);
+    assert_int_equal(sw_ckpt_load(c, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.corrupt, 0);
+    assert_same_state(&a, &b);
+    /* Back to deltas. */
+    observe(&a, 1, "", 0, "00u-open", T0 + 6 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(st.users, 1);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+    sw_store_destroy(&b);
+}
+
+/* A meta without an owner (written by hand, or half of an older copy):
+ * fencing holds, nothing is written, neither a delta nor a full write. */
+static void test_missing_owner_fenced(void **state) {
+    (void)state;
+    sw_store a;
+    assert_int_equal(sw_store_init(&a, W, L), 0);
+    populate(&a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", 8, "me");
+    char err[700];
+    int64_t off;
+    sw_ckpt_stats st;
+    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    cmd_ok("HDEL", sw_ckpt_key(c, 0), "owner", NULL, NULL);
+    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_FENCED);
+    redisReply *r = cmd("HMGET", sw_ckpt_key(c, 0), "offset", "owner", NULL);
+    assert_string_equal(r->element[0]->str, "10");
+    assert_int_equal(r->element[1]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    sw_ckpt_free(c);
+    sw_store_destroy(&a);
+}
+
+/* ---- Sentinel discovery ----------------------------------------------------- */
+
+/* A stand-in Sentinel on a free loopback port: whatever it is asked, it
+ * names 127.0.0.1:fake_primary_port (what a real one answers to
+ * SENTINEL get-master-addr-by-name), so that a test can make it name a
+ * replica or a node demoted since. */
+static atomic_int fake_primary_port, fake_stop, fake_asked;
+static int fake_listen_fd = -1;
+static pthread_t fake_thread;
+static tu_redis other, replica; /* of the discovery case; its teardown stops them, even after a failure */
+
+static void *fake_sentinel(void *arg) {
+    (void)arg;
+    while (!atomic_load(&fake_stop)) {
+        struct pollfd pf = {fake_listen_fd, POLLIN, 0};
+        if (poll(&pf, 1, 50) <= 0) continue;
+        int fd = accept(fake_listen_fd, NULL, NULL);
+        if (fd < 0) continue;
+        char buf[512], port[16], answer[128];
+        if (read(fd, buf, sizeof buf) > 0) {
+            atomic_fetch_add(&fake_asked, 1);
+            int n = snprintf(port, sizeof port, "%d", atomic_load(&fake_primary_port));
+            int len = snprintf(answer, sizeof answer, "*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n", n, port);
+            if (write(fd, answer, (size_t)len) != len) {}
+            while (read(fd, buf, sizeof buf) > 0) {} /* until the client hangs up */
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int fake_sentinel_start(void) {
+    fake_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fake_listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fake_listen_fd, 8), 0);
+    assert_int_equal(getsockname(fake_listen_fd, (struct sockaddr *)&a, &len), 0);
+    atomic_store(&fake_stop, 0);
+    assert_int_equal(pthread_create(&fake_thread, NULL, fake_sentinel, NULL), 0);
+    return ntohs(a.sin_port);
+}
+
+static int discovery_teardown(void **state) {
+    (void)state;
+    if (fake_listen_fd >= 0) {
+        atomic_store(&fake_stop, 1);
+        pthread_join(fake_thread, NULL);
+        close(fake_listen_fd);
+        fake_listen_fd = -1;
+    }
+    tu_redis_destroy(&replica);
+    tu_redis_destroy(&other);
+    return 0;
+}
+
+/* Sentinel names the primary on every connect; a node that is not a
+ * primary (a stale answer) is never used; a READONLY reply (the primary
+ * demoted while connected) makes the next command ask again; a dead
+ * Sentinel in the list is skipped. */
+static void test_sentinel_discovery(void **state) {
+    (void)state;
+    memset(&other, 0, sizeof other);
+    memset(&replica, 0, sizeof replica);
+    if (tu_redis_start(&other, 0) != 0) fail_msg("cannot start a second redis-server");
+    replica.replica_of = server.port;
+    if (tu_redis_start(&replica, 0) != 0) fail_msg("cannot start a replica");
+    assert_int_equal(tu_wait_reply(replica.port, "INFO replication", "master_link_status:up", 30), 0);
+    int sport = fake_sentinel_start();
+    char url[128], err[512];
+    snprintf(url, sizeof url, "redis-sentinel://127.0.0.1:1,127.0.0.1:%d/swprimary", sport);
+    sw_redis_target st;
+    assert_int_equal(sw_redis_parse_url(url, &st, err, sizeof err), 0);
+    sw_redis r;
+    sw_redis_init(&r, &st, 2000);
+    /* Named: a replica.  Refused. */
+    atomic_store(&fake_primary_port, replica.port);
+    assert_int_equal(sw_redis_connect(&r), -1);
+    assert_non_null(strstr(r.err, "is not one (ROLE: slave)"));
+    assert_null(r.c);
+    /* Named: a primary (past the dead Sentinel on port 1). */
+    atomic_store(&fake_primary_port, other.port);
+    redisReply *rep = sw_redis_cmdv(&r, "SET", "where", "other", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    assert_int_equal(r.connects, 1);
+    /* Demoted while connected: the write says READONLY; Sentinel now
+     * names the test's server, and the next command goes there. */
+    char reply[256], cmdline[64];
+    snprintf(cmdline, sizeof cmdline, "REPLICAOF 127.0.0.1 %d", server.port);
+    assert_int_equal(tu_redis_command(other.port, cmdline, reply, sizeof reply), 0);
+    atomic_store(&fake_primary_port, server.port);
+    rep = sw_redis_cmdv(&r, "SET", "where", "other", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_ERROR);
+    assert_non_null(strstr(rep->str, "READONLY"));
+    freeReplyObject(rep);
+    int asked = atomic_load(&fake_asked);
+    rep = sw_redis_cmdv(&r, "SET", "where", "server", (const char *)NULL);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    assert_int_equal(atomic_load(&fake_asked), asked + 1);
+    assert_int_equal(r.connects, 2);
+    rep = cmd("GET", "where", NULL, NULL, NULL);
+    assert_string_equal(rep->str, "server");
+    freeReplyObject(rep);
+    sw_redis_close(&r);
+    sw_redis_target_free(&st);
+}
+
 /* ---- names --------------------------------------------------------------- */
 
 static void test_key_names_and_fields(void **state) {
@@ -815,7 +1067,34 @@ static void test_url_parsing(void **state) {
     assert_string_equal(t.password, "from-env");
     sw_redis_target_free(&t);
     unsetenv(SW_REDIS_PASSWORD_ENV);
-    const char *bad[] = {"http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",
+    assert_int_equal(sw_redis_parse_url("redis-sentinel://:pw@s1:26380,s2,10.0.0.9:5/mymaster/4", &t, err, sizeof err), 0);
+    assert_int_equal(t.nsentinels, 3);
+    assert_string_equal(t.sentinel_host[0], "s1");
+    assert_int_equal(t.sentinel_port[0], 26380);
+    assert_string_equal(t.sentinel_host[1], "s2");
+    assert_int_equal(t.sentinel_port[1], 26379);
+    assert_string_equal(t.sentinel_host[2], "10.0.0.9");
+    assert_int_equal(t.sentinel_port[2], 5);
+    assert_string_equal(t.master, "mymaster");
+    assert_int_equal(t.db, 4);
+    assert_string_equal(t.password, "pw");
+    assert_null(t.sentinel_password);
+    sw_redis_describe(&t, d, sizeof d);
+    assert_string_equal(d, "redis-sentinel://:***@s1:26380,s2:26379,10.0.0.9:5/mymaster/4");
+    sw_redis_target_free(&t);
+    setenv(SW_REDIS_SENTINEL_PASSWORD_ENV, "sentinel-pw", 1);
+    assert_int_equal(sw_redis_parse_url("redis-sentinel://h/m", &t, err, sizeof err), 0);
+    assert_int_equal(t.nsentinels, 1);
+    assert_string_equal(t.master, "m");
+    assert_int_equal(t.db, 0);
+    assert_string_equal(t.sentinel_password, "sentinel-pw");
+    sw_redis_describe(&t, d, sizeof d);
+    assert_null(strstr(d, "sentinel-pw"));
+    sw_redis_target_free(&t);
+    unsetenv(SW_REDIS_SENTINEL_PASSWORD_ENV);
+    const char *bad[] = {"redis-sentinel://h", "redis-sentinel://h/", "redis-sentinel:///m", "redis-sentinel://h,/m",
+                         "redis-sentinel://h:0/m", "redis-sentinel://h/m/x", "redis-sentinel://,h/m",
+                         "http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",
                          "redis://pw@h", "unix://relative.sock", "unix:///s?db=x", "redis://:secret@:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (sw_redis_parse_url(bad[i], &t, err, sizeof err) == 0) fail_msg("accepted %s", bad[i]);
@@ -836,6 +1115,10 @@ int main(void) {
         cmocka_unit_test_setup(test_no_checkpoint_drops_leftovers, flush_db),
         cmocka_unit_test_setup(test_corrupt_values_skipped, flush_db),
         cmocka_unit_test_setup(test_unavailable_then_back, flush_db),
+        cmocka_unit_test_setup(test_flushed_state_rewritten_whole, flush_db),
+        cmocka_unit_test_setup(test_older_copy_rewritten_whole, flush_db),
+        cmocka_unit_test_setup(test_missing_owner_fenced, flush_db),
+        cmocka_unit_test_setup_teardown(test_sentinel_discovery, flush_db, discovery_teardown),
         cmocka_unit_test_setup(test_restore_drops_future, flush_db),
         cmocka_unit_test(test_offset_verdicts),
         cmocka_unit_test_setup(test_discard, flush_db),

@@ -16,8 +16,10 @@
  * (CTest: test_run_redis): a member joining mid-stream, a restart
  * mid-window, SIGKILL mid-stream, members joining and leaving, Redis down
  * and back, the input topic recreated under old checkpoints, one
- * partition's key of the wrong type, a wrong Redis password; each with its
- * own redis-server. */
+ * partition's key of the wrong type, a wrong Redis password, Redis flushed
+ * mid-stream; each with its own redis-server.  And a Sentinel failover
+ * mid-stream (a primary, a replica and redis-sentinel), with and without
+ * --state-replicas 1; skipped, saying so, without Debian's redis-sentinel. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1485,6 +1487,217 @@ static void test_wrong_password(void **state) {
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
+/* Waits until the Redis on port holds, for every non-empty partition of
+ * group, a checkpoint at the partition's end (meta.offset). */
+static void wait_state_at_end(int port, const char *group, int seconds) {
+    int64_t want[IN_PARTS];
+    ends(want);
+    char reply[256] = "";
+    for (int p = 0; p < IN_PARTS; p++) {
+        if (!want[p]) continue;
+        char cmd[160], end[32];
+        snprintf(cmd, sizeof cmd, "HGET sw:{%s:" IN ":%d}:meta offset", group, p);
+        snprintf(end, sizeof end, "%lld", (long long)want[p]);
+        int at_end = 0;
+        for (int i = 0; i < seconds * 10 && !at_end; i++) {
+            at_end = tu_redis_command(port, cmd, reply, sizeof reply) == 0 && strncmp(reply, end, strlen(end)) == 0 &&
+                     (reply[strlen(end)] == '\r' || reply[strlen(end)] == '\0');
+            if (!at_end) usleep(100000);
+        }
+        if (!at_end) fail_msg("partition %d: Redis holds offset '%s', not its end %s", p, reply, end);
+    }
+}
+
+/* Redis loses everything mid-stream (FLUSHALL; as a restart without
+ * persistence): the running worker notices (a checkpoint refused as LOST,
+ * or the probe of an idle partition), says so, counts it and writes each
+ * partition whole; killed with SIGKILL afterwards, its successor restores
+ * complete state: scan's alerts, none missing, none invented.  (Before,
+ * the worker kept writing deltas onto nothing and the successor restored
+ * a fraction of the users.) */
+static void test_redis_flushed_mid_stream(void **state) {
+    (void)state;
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    /* A few records after the flush: most users are not touched again
+     * before the kill, so a delta-only Redis would lack most of them. */
+    size_t half = data_a.n / 2, cut = half + 40;
+    const char *extra[] = {REDIS_RUN_ARGS, "--metrics-addr", "127.0.0.1:0", NULL};
+    child a = start_run("g-flush", ALERTS, extra);
+    int port = metrics_port(&a);
+    wait_committed_to_end("g-flush", 180, NULL);
+    char reply[256];
+    if (tu_redis_command(redis.port, "FLUSHALL", reply, sizeof reply) != 0) fail_msg("FLUSHALL: %s", reply);
+    produce_lines(pr, &data_a, half, cut);
+    flush(pr, &s);
+    child_wait_for(&a, "its state in Redis was lost", 60);
+    wait_committed_to_end("g-flush", 240, NULL);
+    /* Every partition of the worker was found lost (written or probed). */
+    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_state_lost_total 8\n");
+    free(m);
+    /* ... and rewritten whole: every partition's state is back, at its end. */
+    wait_state_at_end(redis.port, "g-flush", 30);
+    kill(a.pid, SIGKILL);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(&a);
+    produce_lines(pr, &data_a, cut, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    char *err = run_to_end("g-flush", ALERTS, extra);
+    assert_contains(err, "state restored from Redis");
+    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
+    expect_count(err, "records", data_a.n - cut); /* resumed where the rewrite was */
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+}
+
+/* ---- Redis behind Sentinel (test_run --redis) ----------------------------- */
+
+/* A primary, its replica and a Sentinel watching them (Debian's
+ * redis-sentinel; the cases skip, saying so, when it is absent). */
+static tu_redis primary, replica;
+static tu_sentinel sentinel;
+static char sentinel_url[96];
+static const char *sentinel_missing; /* why the cases skip, or NULL */
+
+static int sentinel_setup(void **state) {
+    memset(&primary, 0, sizeof primary);
+    memset(&replica, 0, sizeof replica);
+    memset(&sentinel, 0, sizeof sentinel);
+    sentinel_missing = NULL;
+    if (tu_redis_start(&primary, 0) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
+    replica.replica_of = primary.port;
+    if (tu_redis_start(&replica, 0) != 0) fail_msg("cannot start a replica redis-server");
+    if (tu_wait_reply(replica.port, "INFO replication", "master_link_status:up", 30) != 0)
+        fail_msg("the replica did not sync with its primary");
+    if (tu_sentinel_start(&sentinel, primary.port, "swprimary") != 0) {
+        sentinel_missing = "redis-sentinel is not installed (bash deploy/install-deps.sh redis-sentinel)";
+    } else if (tu_wait_reply(sentinel.port, "INFO sentinel", "slaves=1", 30) != 0) {
+        fail_msg("Sentinel did not find the replica");
+    }
+    snprintf(sentinel_url, sizeof sentinel_url, "redis-sentinel://127.0.0.1:%d/swprimary", sentinel.port);
+    return cluster_setup(state);
+}
+
+/* Sentinel's log on stderr, to tell why a failover did (not) happen. */
+static void show_sentinel_log(void) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/sentinel.log", sentinel.dir);
+    char *log = tu_read_file(path, NULL);
+    fprintf(stderr, "Sentinel's log:\n%s\n", log ? log : "(none)");
+    free(log);
+}
+
+static int sentinel_teardown(void **state) {
+    tu_sentinel_destroy(&sentinel);
+    tu_redis_destroy(&primary);
+    tu_redis_destroy(&replica);
+    return cluster_teardown(state);
+}
+
+/* The primary dies mid-stream and Sentinel promotes the replica; the
+ * worker finds the new primary through Sentinel and goes on; killed
+ * afterwards, its successor restores what it left there and finishes:
+ * scan's alerts, none lost or invented.  The replica is made to lag first
+ * (pointed away from its primary while checkpoints go on), so the
+ * promoted copy is older than what the worker wrote: the checkpoint's
+ * sequence number catches it and the worker rewrites its partitions whole
+ * (deltas onto the older copy would leave the successor a partial state).
+ * With --state-replicas 1 the checkpoints the replica missed never count:
+ * no Kafka commit passes them. */
+static void sentinel_failover(const char *group, const char *replicas) {
+    if (sentinel_missing) {
+        fprintf(stderr, "test_run: skipped: %s\n", sentinel_missing);
+        skip();
+    }
+    dr_sink s;
+    rd_kafka_t *pr = produce_first_half(&s);
+    size_t half = data_a.n / 2, three_quarters = data_a.n * 3 / 4;
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", "--state", sentinel_url,
+                           "--checkpoint-interval", "200ms", "--status-interval", "200ms",
+                           "--metrics-addr", "127.0.0.1:0", "--state-replicas", replicas, NULL};
+    child a = start_run(group, ALERTS, extra);
+    int port = metrics_port(&a);
+    wait_committed_to_end(group, 180, NULL);
+    int64_t before[IN_PARTS], after[IN_PARTS];
+    committed(group, before);
+    /* The replica stops following.  Sentinel puts back a replica pointed
+     * elsewhere once failover-timeout has passed: not before the primary
+     * dies, with this one. */
+    char reply[4096];
+    if (tu_redis_command(sentinel.port, "SENTINEL SET swprimary failover-timeout 600000", reply, sizeof reply) != 0)
+        fail_msg("SENTINEL SET: %s", reply);
+    if (tu_redis_command(replica.port, "REPLICAOF 127.0.0.1 1", reply, sizeof reply) != 0) fail_msg("REPLICAOF: %s", reply);
+    produce_lines(pr, &data_a, half, three_quarters);
+    flush(pr, &s);
+    if (strcmp(replicas, "0") == 0) {
+        wait_committed_to_end(group, 60, NULL); /* checkpointed on the primary alone */
+    } else {
+        free(get_until(port, "/metrics", 200, "\nsessionwatch_replica_wait_short_total 1"));
+        sleep(1);
+        committed(group, after);
+        for (int p = 0; p < IN_PARTS; p++)
+            if (after[p] != before[p]) { /* nothing unconfirmed */
+                char *log = child_stderr(&a);
+                size_t len = strlen(log);
+                tu_redis_command(replica.port, "INFO replication", reply, sizeof reply);
+                show_sentinel_log();
+                fail_msg("partition %d: committed %lld, was %lld before the replica lagged; replica:\n%s\nrun:\n%s", p,
+                         (long long)after[p], (long long)before[p], reply, log + (len > 8000 ? len - 8000 : 0));
+            }
+    }
+    tu_redis_kill(&primary);
+    if (tu_wait_reply(replica.port, "INFO replication", "role:master", 60) != 0) {
+        show_sentinel_log();
+        fail_msg("Sentinel did not promote the replica");
+    }
+    if (tu_redis_command(sentinel.port, "SENTINEL SET swprimary failover-timeout 6000", reply, sizeof reply) != 0)
+        fail_msg("SENTINEL SET: %s", reply);
+    /* The old primary comes back as the new one's replica. */
+    primary.replica_of = replica.port;
+    if (tu_redis_start(&primary, 0) != 0) fail_msg("cannot restart the old primary as a replica");
+    child_wait_for(&a, "its state in Redis was lost", 120);
+    wait_committed_to_end(group, 240, NULL); /* (with replicas: confirmed by the new primary's replica) */
+    wait_state_at_end(replica.port, group, 60); /* every partition rewritten on the new primary */
+    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
+    assert_true(metric(m, "sessionwatch_state_lost_total") >= 1);
+    free(m);
+    /* A successor restores what the worker left on the new primary. */
+    kill(a.pid, SIGKILL);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(&a);
+    produce_lines(pr, &data_a, three_quarters, data_a.n);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    char *err = run_to_end(group, ALERTS, extra);
+    assert_contains(err, "state restored from Redis");
+    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
+    expect_count(err, "records", data_a.n - three_quarters);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, false);
+    /* The pair replicates again (on a loaded machine Sentinel may have
+     * failed over once more, back to the old primary: either is fine). */
+    int linked = 0;
+    for (int i = 0; i < 300 && !linked; i++) {
+        const tu_redis *node[2] = {&primary, &replica};
+        for (int k = 0; k < 2 && !linked; k++)
+            linked = tu_redis_command(node[k]->port, "INFO replication", reply, sizeof reply) == 0 &&
+                     strstr(reply, "master_link_status:up") != NULL;
+        if (!linked) usleep(100000);
+    }
+    if (!linked) fail_msg("neither node replicates from the other:\n%s", reply);
+}
+
+static void test_sentinel_failover(void **state) {
+    (void)state;
+    sentinel_failover("g-sentinel", "0");
+}
+
+static void test_sentinel_failover_replicas(void **state) {
+    (void)state;
+    sentinel_failover("g-sentinel-wait", "1");
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -1512,6 +1725,9 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_wrong_type_key_refuses_one_partition, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_wrong_type_key_eager, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_wrong_password, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_redis_flushed_mid_stream, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_sentinel_failover, sentinel_setup, sentinel_teardown),
+            cmocka_unit_test_setup_teardown(test_sentinel_failover_replicas, sentinel_setup, sentinel_teardown),
         };
         rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
     } else {

@@ -215,9 +215,13 @@ int tu_redis_start(tu_redis *r, int aof) {
                 dup2(devnull, 1);
                 dup2(devnull, 2);
             }
+            char of[16];
+            snprintf(of, sizeof of, "%d", r->replica_of);
+            /* (the --replicaof pair last, left off for a primary) */
             execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
                    "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
-                   "--protected-mode", "no", "--daemonize", "no", (char *)NULL);
+                   "--protected-mode", "no", "--daemonize", "no", "--repl-diskless-sync-delay", "0",
+                   r->replica_of ? "--replicaof" : (char *)NULL, "127.0.0.1", of, (char *)NULL);
             _exit(127);
         }
         r->pid = pid;
@@ -256,14 +260,121 @@ void tu_redis_stop(tu_redis *r) {
     r->pid = 0;
 }
 
+void tu_redis_kill(tu_redis *r) {
+    if (!r->pid) return;
+    kill(r->pid, SIGKILL);
+    waitpid(r->pid, NULL, 0);
+    r->pid = 0;
+}
+
+/* Removes a test server's directory. */
+static void remove_dir(char *dir) {
+    if (!dir[0]) return;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "testutil: could not remove %s\n", dir);
+    dir[0] = '\0';
+}
+
+int tu_sentinel_start(tu_sentinel *s, int primary_port, const char *name) {
+    snprintf(s->dir, sizeof s->dir, "/tmp/sw-sentinel-XXXXXX");
+    if (!mkdtemp(s->dir)) return -1;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        s->port = free_port();
+        if (s->port <= 0) return -1;
+        char conf[128];
+        snprintf(conf, sizeof conf, "%s/sentinel.conf", s->dir);
+        FILE *f = fopen(conf, "w");
+        if (!f) return -1;
+        /* Quick: down after 2 s (a replica may be promoted if its link to
+         * the primary was down for at most 10 times that). */
+        fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndaemonize no\ndir %s\nlogfile %s/sentinel.log\n"
+                   "sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 2000\n"
+                   "sentinel failover-timeout %s 6000\nsentinel parallel-syncs %s 1\n",
+                s->port, s->dir, s->dir, name, primary_port, name, name, name);
+        fclose(f);
+        pid_t pid = fork();
+        if (pid < 0) return -1;
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull >= 0) {
+                dup2(devnull, 1);
+                dup2(devnull, 2);
+            }
+            execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
+            _exit(127);
+        }
+        s->pid = pid;
+        for (int i = 0; i < 200; i++) {
+            int status;
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                s->pid = 0;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return -1;
+                break;
+            }
+            if (pong(s->port)) return 0;
+            sleep_ms(50);
+        }
+        tu_sentinel_destroy(s);
+        if (!mkdtemp(strcpy(s->dir, "/tmp/sw-sentinel-XXXXXX"))) return -1;
+    }
+    return -1;
+}
+
+void tu_sentinel_destroy(tu_sentinel *s) {
+    if (s->pid) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+    remove_dir(s->dir);
+}
+
+int tu_wait_reply(int port, const char *line, const char *needle, int seconds) {
+    char reply[4096];
+    for (int i = 0; i < seconds * 10; i++) {
+        if (tu_redis_command(port, line, reply, sizeof reply) == 0 && strstr(reply, needle)) return 0;
+        sleep_ms(100);
+    }
+    return -1;
+}
+
 void tu_redis_destroy(tu_redis *r) {
     tu_redis_stop(r);
-    if (r->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
-        if (system(cmd) != 0) fprintf(stderr, "testutil: could not remove %s\n", r->dir);
-        r->dir[0] = '\0';
+    remove_dir(r->dir);
+}
+
+int tu_redis_command(int port, const char *line, char *reply, size_t n) {
+    if (n) reply[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[512];
+    int len = snprintf(req, sizeof req, "%s\r\n", line);
+    int ok = len > 0 && (size_t)len < sizeof req && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+             write(fd, req, (size_t)len) == len;
+    size_t got = 0, want = 0; /* want: a bulk reply's whole length, once its header came */
+    while (ok && got + 1 < n) {
+        char *nl = memchr(reply, '\n', got);
+        if (nl && reply[0] == '$' && !want) want = (size_t)(nl + 1 - reply) + (size_t)atol(reply + 1) + 2;
+        if (nl && (reply[0] != '$' || reply[1] == '-' || got >= want)) break;
+        ssize_t k = read(fd, reply + got, n - 1 - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+        reply[got] = '\0';
     }
+    close(fd);
+    if (got && reply[0] == '$') { /* the payload, without the header */
+        char *nl = strchr(reply, '\n');
+        if (nl) memmove(reply, nl + 1, strlen(nl + 1) + 1);
+    } else {
+        char *nl = strpbrk(reply, "\r\n");
+        if (nl) *nl = '\0';
+    }
+    return ok && got > 0 && reply[0] != '-' ? 0 : -1;
 }
 
 /* ---- a minimal HTTP GET (the test side of --metrics-addr) ----------------- */

@@ -40,6 +40,7 @@ typedef struct {
     char dir[64];     /* its working directory (appendonly file, dump) */
     char url[64];     /* redis://127.0.0.1:PORT */
     int aof;          /* persistence: appendonly yes, fsync always */
+    int replica_of;   /* nonzero: starts as a replica of 127.0.0.1:replica_of */
 } tu_redis;
 
 /* Starts it (on r->port if nonzero, else a free port) and waits until it
@@ -49,8 +50,35 @@ int tu_redis_start(tu_redis *r, int aof);
 /* Stops it by pid (SIGTERM, then SIGKILL after 5 s) and waits for it; the
  * data directory stays so that tu_redis_start can restart on it. */
 void tu_redis_stop(tu_redis *r);
+/* Kills it with SIGKILL (a crash: nothing is flushed) and waits for it. */
+void tu_redis_kill(tu_redis *r);
 /* Stops it if running and removes its directory. */
 void tu_redis_destroy(tu_redis *r);
+
+/* A redis-sentinel (Debian's package) of this test's own on a free
+ * 127.0.0.1 port, watching the primary on primary_port under name with
+ * quorum 1, down-after-milliseconds 2000 and failover-timeout 6000. */
+typedef struct {
+    int pid;
+    int port;
+    char dir[64]; /* its config file (Sentinel rewrites it) */
+} tu_sentinel;
+
+/* 0 once it answers PING (at most 10 s); -1 when redis-sentinel is not
+ * installed or does not come up (the caller skips, saying why). */
+int tu_sentinel_start(tu_sentinel *s, int primary_port, const char *name);
+/* Kills it by pid and removes its directory. */
+void tu_sentinel_destroy(tu_sentinel *s);
+
+/* Sends line to 127.0.0.1:port every 100 ms until the reply holds needle
+ * (at most seconds): 0, or -1 on timeout. */
+int tu_wait_reply(int port, const char *line, const char *needle, int seconds);
+
+/* One inline command (e.g. "FLUSHALL") to the Redis (or Sentinel) on
+ * 127.0.0.1:port; reply gets the answer's first line, or a bulk string's
+ * whole payload (INFO; room for n bytes).  0 unless nothing answered or
+ * the answer is an error. */
+int tu_redis_command(int port, const char *line, char *reply, size_t n);
 
 /* GET http://127.0.0.1:port/path: the status (-1 when nothing answers) and
  * the body (NUL-terminated, free with free(); NULL on -1). */
