@@ -29,6 +29,7 @@
 /* SW_STOP_MS (worker.h) caps every wait of a stop; STOP_WATCHDOG_MS after
  * it the process exits whatever still hangs (librdkafka's close). */
 #define STOP_WATCHDOG_MS 15000
+#define FIRST_ASSIGN_MS 10000 /* a stop's longest wait for a member's first assignment */
 #define DELIVERY_STALL_MS 60000 /* /readyz: in flight with nothing acknowledged this long */
 #define SETTLE_MS 1000       /* --exit-at-end: quiet time after everything is at its end */
 #define MAX_PARTITION (1 << 20)
@@ -94,6 +95,7 @@ struct worker {
     uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt, redis_pauses;
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
+    bool keep_handle;              /* stopped before it: see await_first_assignment */
     /* The metrics snapshot, copied under pub_lock by publish(). */
     pthread_mutex_t pub_lock;
     sw_worker_metrics *pub_m;
@@ -878,6 +880,25 @@ static void housekeeping(worker *w, bool idle) {
     }
 }
 
+/* librdkafka before 2.3.0 (Debian 12 ships 2.0.2) aborts the process when
+ * a cooperative-sticky consumer is destroyed between its JoinGroup response
+ * (the assignor is chosen) and its first SyncGroup (the assignor's state is
+ * made): rd_kafka_cgrp_destroy_final asserts the state in
+ * rd_kafka_sticky_assignor_state_destroy, and a closing consumer ignores
+ * the SyncGroup that would make it (librdkafka issue 4312).  A member
+ * stopped right after it started, during a rolling restart, hits it.  So a
+ * member that has not had its first assignment keeps polling, up to
+ * FIRST_ASSIGN_MS, until it has (nothing more is fed: the stop is on);
+ * false when it still has not, and then its handle must not be destroyed. */
+static bool await_first_assignment(worker *w) {
+    int64_t deadline = wait_deadline(w, FIRST_ASSIGN_MS);
+    while (!w->joined && mono_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, POLL_MS);
+        if (m) rd_kafka_message_destroy(m); /* not fed, so never committed */
+    }
+    return w->joined;
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     uint32_t burst = 0;
@@ -896,6 +917,11 @@ static void *worker_main(void *arg) {
     }
     /* Shutdown: no more fetching; flush alerts, checkpoint, commit, leave
      * the group. */
+    if (!w->joined && !await_first_assignment(w)) {
+        sw_log(SW_LOG_WARN, "worker %d: stopped before its first assignment came; its consumer is left "
+                        "for the process exit to end (librdkafka 2.0.2 would abort destroying it)", w->index);
+        w->keep_handle = true;
+    }
     if (!drain(w, NULL, DRAIN_MS) && may_commit(w))
         sw_log(SW_LOG_WARN, "worker %d: alerts still unacknowledged when the stop's %d s ran out; their "
                         "records are not committed and will be read again", w->index, SW_STOP_MS / 1000);
@@ -964,7 +990,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
 }
 
 static void worker_free(worker *w) {
-    if (w->rk) rd_kafka_destroy(w->rk);
+    if (w->rk && !w->keep_handle) rd_kafka_destroy(w->rk);
     sw_redis_close(&w->redis);
     if (w->pub_m) pthread_mutex_destroy(&w->pub_lock);
     free(w->pub_m);
