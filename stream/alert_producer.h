@@ -99,7 +99,7 @@ uint64_t sw_producer_undeliverable(const sw_producer *p, int reason, bool dead_l
 size_t sw_producer_max_value(const sw_producer *p);
 
 bool sw_producer_fatal(const sw_producer *p);
-/* Delivery failures so far (each retried). */
+/* Delivery failures so far (transient ones retried, the others given up). */
 uint64_t sw_producer_failures(const sw_producer *p);
 /* Messages sent and not yet acknowledged (in librdkafka or waiting to be retried). */
 uint64_t sw_producer_inflight(const sw_producer *p);

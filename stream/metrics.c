@@ -130,7 +130,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
               "From a record's Kafka timestamp to the moment the detector processed it.", w, n,
               offsetof(sw_worker_metrics, latency_seconds));
     counter(b, "sessionwatch_producer_delivery_failures_total", "Alert and dead-letter deliveries that failed "
-            "(each is retried with the same bytes).", pm->delivery_failures);
+            "(transient ones are retried with the same bytes).", pm->delivery_failures);
     gauge(b, "sessionwatch_alerts_unacknowledged", "Alerts and dead letters sent and not yet acknowledged.",
           (double)pm->unacknowledged);
     head(b, "sessionwatch_undeliverable_total", "counter", "Alerts and dead letters refused for good (re-sending "

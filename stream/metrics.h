@@ -56,7 +56,7 @@ typedef struct {
 typedef struct {
     const char *topic;
     bool redis;                    /* --state redis:// */
-    uint64_t delivery_failures;    /* alert producer, each retried */
+    uint64_t delivery_failures;    /* alert producer: transient ones retried */
     uint64_t unacknowledged;       /* alerts and dead letters in flight */
     /* Messages refused for good (re-sending cannot cure them), by reason:
      * sent to the dead-letter topic instead, or dropped. */
