@@ -1,6 +1,7 @@
 /* alert.c -- see alert.h. */
 #include "alert.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "hash.h"
@@ -90,9 +91,42 @@ void sw_source_write(sw_buf *b, const sw_source *src) {
     sw_buf_putc(b, '}');
 }
 
-static void write_session(sw_buf *b, const sw_session *s) {
+/* What the size bounds cut from one alert (alert.h). */
+typedef struct {
+    uint32_t ids_cut;          /* session ids cut at SW_ALERT_MAX_ID */
+    uint32_t sessions_omitted; /* sessions of Q left out to stay within SW_ALERT_MAX_BYTES */
+    bool actor_cut, tenant_cut;
+} alert_cuts;
+
+/* An id (session, actor, tenant) as a JSON string, cut at SW_ALERT_MAX_ID
+ * bytes on a character boundary; true when it was cut. */
+static bool write_id(sw_buf *b, const char *p, size_t n) {
+    size_t keep = n > SW_ALERT_MAX_ID ? sw_utf8_cut(p, n, SW_ALERT_MAX_ID) : n;
+    sw_json_str(b, p, keep);
+    return keep < n;
+}
+
+/* {"bytes":N,"hash":"16 hex"}: what a cut id was, whole. */
+static void write_cut_note(sw_buf *b, const char *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = sw_hash64(p, n, SW_ALERT_CUT_HASH_SEED);
+    char text[17];
+    for (int i = 0; i < 16; i++) text[i] = hex[(h >> (60 - 4 * i)) & 15];
+    text[16] = '\0';
+    sw_buf_puts(b, "{\"bytes\":");
+    sw_json_int(b, (int64_t)n);
+    sw_buf_puts(b, ",\"hash\":\"");
+    sw_buf_puts(b, text);
+    sw_buf_puts(b, "\"}");
+}
+
+static void write_session(sw_buf *b, const sw_session *s, alert_cuts *cuts) {
     sw_buf_puts(b, "{\"id\":");
-    sw_json_str(b, sw_session_id(s), s->id_len);
+    if (write_id(b, sw_session_id(s), s->id_len)) {
+        cuts->ids_cut++;
+        sw_buf_puts(b, ",\"id_truncated\":");
+        write_cut_note(b, sw_session_id(s), s->id_len);
+    }
     sw_buf_puts(b, ",\"first_seen\":");
     sw_json_time(b, s->first_seen);
     sw_buf_puts(b, ",\"last_seen\":");
@@ -113,7 +147,30 @@ static void write_session(sw_buf *b, const sw_session *s) {
     sw_buf_putc(b, '}');
 }
 
-void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+/* "truncated": present only when a bound cut something. */
+static void write_cuts(sw_buf *b, const sw_alert *a, const alert_cuts *cuts) {
+    if (!cuts->ids_cut && !cuts->sessions_omitted && !cuts->actor_cut && !cuts->tenant_cut) return;
+    sw_buf_puts(b, ",\"truncated\":{\"session_ids\":");
+    sw_json_int(b, cuts->ids_cut);
+    sw_buf_puts(b, ",\"sessions_omitted\":");
+    sw_json_int(b, cuts->sessions_omitted);
+    if (cuts->actor_cut) {
+        sw_buf_puts(b, ",\"actor_id\":");
+        write_cut_note(b, sw_alert_actor(a), sw_alert_actor_len(a));
+    }
+    if (cuts->tenant_cut) {
+        sw_buf_puts(b, ",\"tenant\":");
+        write_cut_note(b, a->tenant, a->tenant_len);
+    }
+    sw_buf_putc(b, '}');
+}
+
+/* The alert; with budget (bytes from start), sessions that would not fit
+ * with room_after bytes still to come are left out and counted.  Returns
+ * the bytes its "source" took. */
+static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, size_t start, size_t budget,
+                          size_t room_after) {
+    alert_cuts cuts = {0};
     const char *actor = sw_alert_actor(a);
     size_t actor_len = sw_alert_actor_len(a);
     size_t name_len = sw_utf8_cut(a->name.p, a->name.n, SW_MAX_DETAIL);
@@ -139,21 +196,21 @@ void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
     sw_buf_puts(b, ",\"min_sessions\":");
     sw_json_int(b, a->config->min_sessions);
     sw_buf_puts(b, "}},\"tenant\":");
-    sw_json_str(b, a->tenant, a->tenant_len);
+    cuts.tenant_cut = write_id(b, a->tenant, a->tenant_len);
     sw_buf_puts(b, ",\"okta\":{\"actor\":{\"id\":");
-    sw_json_str(b, actor, actor_len);
+    cuts.actor_cut = write_id(b, actor, actor_len);
     sw_buf_puts(b, ",\"display_name\":");
     str_or_null(b, a->name.p, name_len);
     sw_buf_puts(b, ",\"alternate_id\":");
     str_or_null(b, a->alt.p, alt_len);
     sw_buf_puts(b, "}},\"user\":{\"id\":");
-    sw_json_str(b, actor, actor_len);
+    write_id(b, actor, actor_len);
     sw_buf_puts(b, ",\"name\":");
     str_or_null(b, a->name.p, name_len);
     sw_buf_puts(b, ",\"email\":");
     str_or_null(b, a->alt.p, alt_len);
     sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
-    sw_json_str(b, actor, actor_len);
+    write_id(b, actor, actor_len);
     sw_buf_puts(b, "}],\"count\":");
     sw_json_int(b, (int64_t)count);
     sw_buf_puts(b, ",\"from\":");
@@ -163,10 +220,33 @@ void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
     sw_json_int(b, (int64_t)a->nq);
     sw_buf_puts(b, "}]},\"sessions\":[");
     for (size_t i = 0; i < a->nq; i++) {
+        size_t before = b->len;
+        alert_cuts kept = cuts;
         if (i) sw_buf_putc(b, ',');
-        write_session(b, a->q[i]);
+        write_session(b, a->q[i], &cuts);
+        if (b->len - start + room_after > budget) {
+            b->len = before;
+            cuts = kept;
+            cuts.sessions_omitted = (uint32_t)(a->nq - i);
+            break;
+        }
     }
-    sw_buf_puts(b, "],\"source\":");
+    sw_buf_putc(b, ']');
+    write_cuts(b, a, &cuts);
+    sw_buf_puts(b, ",\"source\":");
+    size_t source_at = b->len;
     sw_source_write(b, a->source);
+    size_t source_len = b->len - source_at;
     sw_buf_putc(b, '}');
+    return source_len;
+}
+
+void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+    size_t start = b->len;
+    size_t source_len = write_alert(b, a, alert_id, start, SIZE_MAX, 0);
+    if (b->oom || b->len - start <= SW_ALERT_MAX_BYTES) return;
+    /* Too big even with its ids cut: again, with as many sessions as fit
+     * before the "truncated" note (under 256 bytes) and the source. */
+    b->len = start;
+    write_alert(b, a, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
 }

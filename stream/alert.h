@@ -46,6 +46,21 @@ typedef struct {
 
 #define SW_ALERT_ID_LEN 32
 
+/* Size bounds: an alert must always be deliverable (the producer's default
+ * message.max.bytes is 1,000,000).  A session id, the actor id and the
+ * tenant longer than SW_ALERT_MAX_ID bytes are cut on a character boundary
+ * and the alert carries their full length and a 64-bit hash of the full
+ * bytes (sw_hash64, seed SW_ALERT_CUT_HASH_SEED: equal ids, equal hashes);
+ * an alert still over SW_ALERT_MAX_BYTES lists only the sessions of Q that
+ * fit.  A "truncated" object then says what was cut; an alert within the
+ * bounds is written exactly as before.  alert_id always hashes the full
+ * ids.  The fixed part is at most ~32 KiB (ids and names escaped, 6 bytes
+ * a byte at worst) plus the source (a topic name, or a file name of at most
+ * 4 KiB escaped), so the bound holds even when no session fits. */
+#define SW_ALERT_MAX_ID 1024
+#define SW_ALERT_MAX_BYTES 65536
+#define SW_ALERT_CUT_HASH_SEED 0x452821e638d01377ULL
+
 /* 32 lowercase hex digits + NUL. scratch is reused for the hash input. */
 void sw_alert_id(const sw_alert *a, sw_buf *scratch, char out[SW_ALERT_ID_LEN + 1]);
 
@@ -53,7 +68,8 @@ void sw_alert_id(const sw_alert *a, sw_buf *scratch, char out[SW_ALERT_ID_LEN + 
  * for an array element: the alert's "source", also used for rejects. */
 void sw_source_write(sw_buf *b, const sw_source *src);
 
-/* Appends the alert's JSON object (no newline) to b. */
+/* Appends the alert's JSON object (no newline) to b: at most
+ * SW_ALERT_MAX_BYTES bytes, cut as described above when needed. */
 void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id);
 
 static inline const char *sw_alert_actor(const sw_alert *a) { return a->user->k.key + 4; }

@@ -98,7 +98,10 @@ struct sw_producer {
     pthread_t thread;
     atomic_bool stop, stopping, fatal;
     atomic_uint_fast64_t failures, inflight;
+    atomic_int_fast64_t progress_ms; /* last acknowledgement, or the send that ended an idle spell */
+    atomic_uint_fast64_t dead_lettered[SW_UNDELIVERABLE_COUNT], dropped[SW_UNDELIVERABLE_COUNT];
     size_t max_value;
+    char *dlq_topic; /* NULL: an undeliverable message is dropped */
     pthread_mutex_t lock; /* retries and last_log_ms: failure path only */
     retry *retries;
     int64_t last_log_ms;
@@ -123,6 +126,7 @@ static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t e
 }
 
 static void done(sw_producer *p, sw_pending *token, bool acked) {
+    if (acked) atomic_store(&p->progress_ms, mono_ms());
     if (acked) pending_ack(token);
     else pending_abandon(token);
     atomic_fetch_sub(&p->inflight, 1);
@@ -170,6 +174,60 @@ static void schedule(sw_producer *p, sw_pending *token, const char *topic, const
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Errors that sending the same message again cannot cure: the message
+ * itself is refused.  Everything else (authorization, leaders, timeouts,
+ * a broker down) is transient and re-sent: an operator can fix it. */
+static int undeliverable_reason(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        return SW_UNDELIVERABLE_TOO_LARGE;
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        return SW_UNDELIVERABLE_INVALID;
+    default:
+        return -1;
+    }
+}
+
+const char *sw_undeliverable_name(int reason) {
+    return reason == SW_UNDELIVERABLE_TOO_LARGE ? "message_too_large" : "invalid_record";
+}
+
+/* A message refused for good: to the dead-letter topic (once: a dead
+ * letter refused in turn is dropped), else dropped.  Either way its token
+ * is released as acknowledged, so its partition's commit goes on.  Takes
+ * headers. */
+static void give_up(sw_producer *p, sw_pending *token, const char *topic, const void *key, size_t key_len,
+                    const void *value, size_t value_len, rd_kafka_headers_t *headers, rd_kafka_resp_err_t err,
+                    int reason) {
+    atomic_fetch_add(&p->failures, 1);
+    if (p->dlq_topic && strcmp(topic, p->dlq_topic) != 0) {
+        if (!headers) headers = rd_kafka_headers_new(4);
+        const char *name = rd_kafka_err2name(err);
+        rd_kafka_header_add(headers, "reason", -1, "undeliverable", -1);
+        rd_kafka_header_add(headers, "error", -1, name, -1);
+        rd_kafka_header_add(headers, "original_topic", -1, topic, -1);
+        if (value_len > p->max_value) {
+            char bytes[24];
+            snprintf(bytes, sizeof bytes, "%zu", value_len);
+            rd_kafka_header_add(headers, "original_value_bytes", -1, bytes, -1);
+            value_len = p->max_value;
+        }
+        if (key_len > SW_MAX_KEY_BYTES) key_len = SW_MAX_KEY_BYTES;
+        atomic_fetch_add(&p->dead_lettered[reason], 1);
+        sw_log(SW_LOG_ERROR, "delivery to %s failed for good: %s (%zu bytes); sent to the dead-letter topic %s "
+                        "instead", topic, rd_kafka_err2str(err), value_len, p->dlq_topic);
+        schedule(p, token, p->dlq_topic, key, key_len, value, value_len, headers, 0);
+        return;
+    }
+    if (headers) rd_kafka_headers_destroy(headers);
+    atomic_fetch_add(&p->dropped[reason], 1);
+    sw_log(SW_LOG_ERROR, "delivery to %s failed for good: %s (%zu bytes); the message is dropped (%s)", topic,
+           rd_kafka_err2str(err), value_len, p->dlq_topic ? "it was a dead letter already" : "no --dlq-topic");
+    done(p, token, true);
+}
+
 /* 0 when librdkafka took the message (and the headers). */
 static rd_kafka_resp_err_t produce(sw_producer *p, sw_pending *token, const char *topic, const void *key,
                                    size_t key_len, const void *value, size_t value_len,
@@ -182,7 +240,7 @@ static rd_kafka_resp_err_t produce(sw_producer *p, sw_pending *token, const char
 
 void sw_producer_send(sw_producer *p, sw_pending *token, const char *topic, const void *key, size_t key_len,
                       const void *value, size_t value_len, const sw_header *h, size_t nh) {
-    atomic_fetch_add(&p->inflight, 1);
+    if (atomic_fetch_add(&p->inflight, 1) == 0) atomic_store(&p->progress_ms, mono_ms());
     rd_kafka_headers_t *hs = rd_kafka_headers_new(nh);
     for (size_t i = 0; i < nh; i++) rd_kafka_header_add(hs, h[i].name, -1, h[i].value, (ssize_t)h[i].len);
     rd_kafka_resp_err_t err;
@@ -193,6 +251,11 @@ void sw_producer_send(sw_producer *p, sw_pending *token, const char *topic, cons
         nanosleep(&ts, NULL);
     }
     if (!err) return;
+    int reason = undeliverable_reason(err);
+    if (reason >= 0) {
+        give_up(p, token, topic, key, key_len, value, value_len, hs, err, reason);
+        return;
+    }
     log_failure(p, topic, err);
     schedule(p, token, topic, key, key_len, value, value_len, hs, RETRY_BACKOFF_MS);
 }
@@ -216,10 +279,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         done(p, token, false);
         return;
     }
-    log_failure(p, topic, m->err);
     rd_kafka_headers_t *hs = NULL;
     if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR && hs) hs = rd_kafka_headers_copy(hs);
     else hs = NULL;
+    int refused = undeliverable_reason(m->err);
+    if (refused >= 0) {
+        give_up(p, token, topic, m->key, m->key_len, m->payload, m->len, hs, m->err, refused);
+        return;
+    }
+    log_failure(p, topic, m->err);
     schedule(p, token, topic, m->key, m->key_len, m->payload, m->len, hs, RETRY_BACKOFF_MS);
 }
 
@@ -261,6 +329,13 @@ static void run_retries(sw_producer *p, bool all) {
         rd_kafka_resp_err_t err = produce(p, r->token, r->topic, r->key, r->key_len, r->value, r->value_len, r->headers);
         if (!err) {
             r->headers = NULL; /* librdkafka owns them now */
+            retry_free(r);
+            continue;
+        }
+        int reason = undeliverable_reason(err);
+        if (reason >= 0) {
+            give_up(p, r->token, r->topic, r->key, r->key_len, r->value, r->value_len, r->headers, err, reason);
+            r->headers = NULL; /* give_up took them */
             retry_free(r);
             continue;
         }
@@ -312,9 +387,25 @@ sw_producer *sw_producer_start(rd_kafka_conf_t *conf, char *err, size_t errlen) 
 }
 
 size_t sw_producer_max_value(const sw_producer *p) { return p->max_value; }
+
+int sw_producer_set_dead_letters(sw_producer *p, const char *topic) {
+    free(p->dlq_topic);
+    p->dlq_topic = topic ? strdup(topic) : NULL;
+    return topic && !p->dlq_topic ? -1 : 0;
+}
+
+uint64_t sw_producer_undeliverable(const sw_producer *p, int reason, bool dead_lettered) {
+    return atomic_load(dead_lettered ? &p->dead_lettered[reason] : &p->dropped[reason]);
+}
 bool sw_producer_fatal(const sw_producer *p) { return atomic_load(&p->fatal); }
 uint64_t sw_producer_failures(const sw_producer *p) { return atomic_load(&p->failures); }
 uint64_t sw_producer_inflight(const sw_producer *p) { return atomic_load(&p->inflight); }
+
+int64_t sw_producer_stalled_ms(const sw_producer *p) {
+    if (atomic_load(&p->inflight) == 0) return 0;
+    int64_t since = mono_ms() - atomic_load(&p->progress_ms);
+    return since > 0 ? since : 0;
+}
 
 uint64_t sw_producer_stop(sw_producer *p, int timeout_ms) {
     if (!p) return 0;
@@ -333,6 +424,7 @@ uint64_t sw_producer_stop(sw_producer *p, int timeout_ms) {
     for (int i = 0; i < 100 && atomic_load(&p->inflight) > 0; i++) rd_kafka_poll(p->rk, 10);
     rd_kafka_destroy(p->rk);
     pthread_mutex_destroy(&p->lock);
+    free(p->dlq_topic);
     free(p);
     return left;
 }

@@ -18,10 +18,13 @@
  * retried can be dropped by its owner and is freed by the last delivery
  * report.
  *
- * Delivery failures are retried forever with the same bytes (same key,
- * value and headers, so the same alert_id), with exponential backoff,
- * counted and logged, never dropped: librdkafka already retries retriable
- * errors inside message.timeout.ms, this covers what it gives up on.  The
+ * Transient delivery failures are retried with the same bytes (same key,
+ * value and headers, so the same alert_id) every second, counted and
+ * logged: librdkafka already retries retriable errors inside
+ * message.timeout.ms, this covers what it gives up on.  A failure that
+ * re-sending cannot cure (the message is too large or invalid) must not
+ * block its partition for ever: the message goes to the dead-letter topic,
+ * or is dropped, counted and logged, and counts as acknowledged.  The
  * retry list is the only lock, and it is taken only on failures.  A fatal
  * producer error (the idempotent producer cannot continue) stops retrying;
  * the caller sees sw_producer_fatal() and must stop committing. */
@@ -66,21 +69,44 @@ typedef struct {
  * and the thread that serves its delivery reports.  NULL with err. */
 sw_producer *sw_producer_start(rd_kafka_conf_t *conf, char *err, size_t errlen);
 
-/* Sends one message (copied) whose acknowledgement releases token.  Never
- * drops it: an error now is retried later like a failed delivery. */
+/* Sends one message (copied) whose acknowledgement releases token.  A
+ * transient error now is retried later like a failed delivery; one that
+ * re-sending cannot cure goes where sw_producer_set_dead_letters says. */
 void sw_producer_send(sw_producer *p, sw_pending *token, const char *topic, const void *key,
                       size_t key_len, const void *value, size_t value_len, const sw_header *h,
                       size_t nh);
+
+/* Delivery errors that re-sending cannot cure (the message itself is
+ * refused), by reason. */
+enum { SW_UNDELIVERABLE_TOO_LARGE, SW_UNDELIVERABLE_INVALID, SW_UNDELIVERABLE_COUNT };
+/* "message_too_large", "invalid_record": the metrics' reason label. */
+const char *sw_undeliverable_name(int reason);
+/* Longest message key sent; longer keys are cut. */
+#define SW_MAX_KEY_BYTES 4096
+
+/* Where a message refused for good goes: with a topic, there (with
+ * headers reason=undeliverable, error, original_topic); NULL (the
+ * default), nowhere: it is dropped with an error log.  Either way it counts
+ * as acknowledged, so its record is committed.  Call before sending; -1 when
+ * out of memory. */
+int sw_producer_set_dead_letters(sw_producer *p, const char *topic);
+/* Messages refused for good so far, by reason: sent to the dead-letter
+ * topic instead, or dropped. */
+uint64_t sw_producer_undeliverable(const sw_producer *p, int reason, bool dead_lettered);
 
 /* Most bytes a message value may have (the producer's message.max.bytes
  * less room for key and headers); the DLQ cuts longer records. */
 size_t sw_producer_max_value(const sw_producer *p);
 
 bool sw_producer_fatal(const sw_producer *p);
-/* Delivery failures so far (each retried). */
+/* Delivery failures so far (transient ones retried, the others given up). */
 uint64_t sw_producer_failures(const sw_producer *p);
 /* Messages sent and not yet acknowledged (in librdkafka or waiting to be retried). */
 uint64_t sw_producer_inflight(const sw_producer *p);
+
+/* How long messages have been in flight with none acknowledged (0 when
+ * none is in flight): a delivery stuck on a transient error shows here. */
+int64_t sw_producer_stalled_ms(const sw_producer *p);
 
 /* Stops the thread and destroys the producer, waiting up to timeout_ms for
  * messages in flight; returns how many were never acknowledged. */

@@ -4,8 +4,9 @@
  * work is in worker.c.
  *
  * Signals: the first SIGINT/SIGTERM asks for a clean stop (finish the
- * records in hand, flush alerts, commit, leave the group, exit 0); a second
- * one exits at once with 130, committing nothing more. */
+ * records in hand, flush alerts, commit, leave the group, exit 0), bounded
+ * by SW_STOP_MS (worker.h); a second one exits at once with 130, committing
+ * nothing more. */
 #include <ctype.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -60,7 +61,10 @@ static void usage(FILE *out) {
           "  --dlq-topic T             write each rejected record to T with its original key and\n"
           "                            value and a 'reason' header (plus 'index' for an array\n"
           "                            element; a value too large for one message is cut and\n"
-          "                            gets 'original_value_bytes'); default: only count them\n"
+          "                            gets 'original_value_bytes'); default: only count them.\n"
+          "                            An alert the broker refuses for good (too large,\n"
+          "                            invalid) goes there too with reason=undeliverable;\n"
+          "                            without T it is dropped with an error log\n"
           "  --threads N               group members (consumers) in this process, one thread each\n"
           "                            (default: the number of cores, 1..256)\n"
           "  Always set: enable.auto.commit=false, enable.auto.offset.store=false,\n"
@@ -91,12 +95,14 @@ static void usage(FILE *out) {
           "print' shows the effective settings with secrets masked.\n"
           "\n", out);
     sw_cli_rule_help(out, true);
-    fputs("\nSignals: SIGINT or SIGTERM stops cleanly (flush alerts, commit, leave the group);\n"
-          "a second one exits at once with status 130.\n"
-          "Exit status: 0 after a clean stop, 1 on a Kafka or delivery error (records whose\n"
-          "alerts were not acknowledged are not committed), 2 on a usage error or when the\n"
-          "brokers report the alerts or dead-letter topic missing (create it), 130 after a\n"
-          "second signal.\n", out);
+    fputs("\nSignals: SIGINT or SIGTERM stops cleanly (flush alerts, commit, leave the group)\n"
+          "within 30 s whatever is in flight: records whose alerts are not acknowledged by\n"
+          "then are not committed and are read again by the next owner.  Should librdkafka\n"
+          "hang, the process exits 15 s later with status 1.  A second signal exits at once\n"
+          "with status 130.\n"
+          "Exit status: 0 after a clean stop, 1 on a Kafka error (a fatal producer error,\n"
+          "out of memory), 2 on a usage error or when the brokers report the alerts or\n"
+          "dead-letter topic missing (create it), 130 after a second signal.\n", out);
 }
 
 static atomic_int stop_requested;

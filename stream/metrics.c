@@ -137,9 +137,20 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
               "From a record's Kafka timestamp to the moment the detector processed it.", w, n,
               offsetof(sw_worker_metrics, latency_seconds));
     counter(b, "sessionwatch_producer_delivery_failures_total", "Alert and dead-letter deliveries that failed "
-            "(each is retried with the same bytes).", pm->delivery_failures);
+            "(transient ones are retried with the same bytes).", pm->delivery_failures);
     gauge(b, "sessionwatch_alerts_unacknowledged", "Alerts and dead letters sent and not yet acknowledged.",
           (double)pm->unacknowledged);
+    head(b, "sessionwatch_undeliverable_total", "counter", "Alerts and dead letters refused for good (re-sending "
+         "cannot cure it), by reason: sent to the dead-letter topic instead, or dropped.");
+    for (int i = 0; i < SW_METRICS_UNDELIVERABLE_REASONS; i++) {
+        if (!pm->undeliverable_reason[i]) continue;
+        put(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dead_lettered\"} %" PRIu64 "\n",
+            pm->undeliverable_reason[i], pm->dead_lettered[i]);
+        put(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dropped\"} %" PRIu64 "\n",
+            pm->undeliverable_reason[i], pm->dropped[i]);
+    }
+    gauge(b, "sessionwatch_delivery_stalled_seconds", "Seconds without any acknowledgement while messages are "
+          "in flight (0 when none is).", pm->delivery_stalled_seconds);
     if (pm->redis) {
         counter(b, "sessionwatch_checkpoints_total", "Partition checkpoints written to Redis.", t.checkpoints);
         counter(b, "sessionwatch_checkpoint_failures_total", "Partition checkpoints Redis failed or refused.",

@@ -57,12 +57,19 @@ typedef struct {
     sw_partition_lag lag[SW_METRICS_MAX_PARTITIONS];
 } sw_worker_metrics;
 
+#define SW_METRICS_UNDELIVERABLE_REASONS 2
+
 /* Process-wide numbers. */
 typedef struct {
     const char *topic;
     bool redis;                    /* --state redis:// */
-    uint64_t delivery_failures;    /* alert producer, each retried */
+    uint64_t delivery_failures;    /* alert producer: transient ones retried */
     uint64_t unacknowledged;       /* alerts and dead letters in flight */
+    /* Messages refused for good (re-sending cannot cure them), by reason:
+     * sent to the dead-letter topic instead, or dropped. */
+    const char *undeliverable_reason[SW_METRICS_UNDELIVERABLE_REASONS];
+    uint64_t dead_lettered[SW_METRICS_UNDELIVERABLE_REASONS], dropped[SW_METRICS_UNDELIVERABLE_REASONS];
+    double delivery_stalled_seconds; /* messages in flight and nothing acknowledged for this long */
     bool failed;
 } sw_process_metrics;
 

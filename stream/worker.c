@@ -26,8 +26,12 @@
 #define COMMIT_EVERY_MS 1000
 #define PUBLISH_EVERY_MS 100
 #define DRAIN_MS 30000       /* longest wait for acknowledgements on revoke / shutdown */
+/* SW_STOP_MS (worker.h) caps every wait of a stop; STOP_WATCHDOG_MS after
+ * it the process exits whatever still hangs (librdkafka's close). */
+#define STOP_WATCHDOG_MS 15000
+#define FIRST_ASSIGN_MS 10000 /* a stop's longest wait for a member's first assignment */
+#define DELIVERY_STALL_MS 60000 /* /readyz: in flight with nothing acknowledged this long */
 #define SETTLE_MS 1000       /* --exit-at-end: quiet time after everything is at its end */
-#define DLQ_MAX_KEY 4096     /* dead-letter keys are cut here (alert_producer.c leaves room) */
 #define MAX_PARTITION (1 << 20)
 #define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
 #define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
@@ -58,6 +62,8 @@ typedef struct {
     bool refused;         /* its keys in Redis hold something else: not consumed, load retried */
     int64_t refused_backoff_ms;
     char why[SW_METRICS_PROBLEM_LEN - 64]; /* why it is refused (the status line and /readyz say it) */
+    bool unsent;          /* stopping: an output could not be sent; nothing more is
+                             committed or checkpointed for it */
     int64_t start;        /* offset consumption started at (the checkpoint's), -1: Kafka's committed */
     int64_t skipped_from; /* first record skipped while paused, -1 none */
     int64_t ckpt_offset;  /* next offset stored by the last checkpoint, -1 none */
@@ -78,6 +84,7 @@ typedef struct {
     sw_user_budget tenant_budget; /* --max-tenants, the same way */
     sw_producer *producer;
     atomic_bool failed; /* stop, do not commit any more, exit 1 */
+    atomic_int_fast64_t stop_deadline; /* monotonic ms a stop must be done by; 0 before one */
 } run_ctx;
 
 struct worker {
@@ -104,6 +111,7 @@ struct worker {
     uint64_t state_lost, replica_waits_short;
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
+    bool keep_handle;              /* stopped before it: see await_first_assignment */
     /* The metrics snapshot and what is wrong with Redis (for the status
      * line), copied under pub_lock by publish(). */
     pthread_mutex_t pub_lock;
@@ -136,6 +144,26 @@ static bool stopping(const worker *w) {
     return atomic_load(w->run->o->stop) || atomic_load(&w->run->failed);
 }
 
+/* When the stop under way must be done (set by whoever sees it first). */
+static int64_t stop_deadline(run_ctx *r) {
+    int_fast64_t d = atomic_load(&r->stop_deadline);
+    if (d == 0) {
+        int_fast64_t want = mono_ms() + SW_STOP_MS;
+        if (atomic_compare_exchange_strong(&r->stop_deadline, &d, want)) d = want;
+    }
+    return d;
+}
+
+/* The deadline of a wait of ms from now, never past the stop's. */
+static int64_t wait_deadline(worker *w, int64_t ms) {
+    int64_t d = mono_ms() + ms;
+    if (stopping(w)) {
+        int64_t s = stop_deadline(w->run);
+        if (s < d) d = s;
+    }
+    return d;
+}
+
 static bool may_commit(const worker *w) {
     return !atomic_load(&w->run->failed) && !sw_producer_fatal(w->run->producer);
 }
@@ -163,12 +191,17 @@ __attribute__((format(printf, 2, 3))) static void log_limited(worker *w, const c
 
 /* The ack slot for one more output of the current record.  When the
  * partition's ring is full this waits for acknowledgements (backpressure);
- * NULL only once the run has failed. */
+ * NULL once the run has failed, or on a stop: the output is then not sent
+ * and the partition is not committed further (the next owner reads the
+ * record again). */
 static sw_pending *hold(part *p) {
     worker *w = p->w;
     sw_pending *t;
     while (!(t = sw_acks_hold(p->acks, w->msg->offset))) {
-        if (!may_commit(w)) return NULL;
+        if (!may_commit(w) || stopping(w)) {
+            p->unsent = true;
+            return NULL;
+        }
         sleep_ms(1);
     }
     return t;
@@ -185,12 +218,17 @@ static void on_alert(void *ud, const sw_alert_out *a) {
     }
     sw_pending *t = hold(p);
     if (!t) return;
+    /* Bounded like the alert's own fields (alert.h): a huge tenant or
+     * actor id cannot make the message undeliverable. */
+    size_t tenant_len = a->tenant_len > SW_ALERT_MAX_ID ? sw_utf8_cut(a->tenant, a->tenant_len, SW_ALERT_MAX_ID)
+                                                        : a->tenant_len;
+    size_t key_len = w->key.len < SW_MAX_KEY_BYTES ? w->key.len : SW_MAX_KEY_BYTES;
     const sw_header h[] = {
         {"rule_id", SW_RULE_ID, sizeof SW_RULE_ID - 1},
-        {"tenant", a->tenant, a->tenant_len},
+        {"tenant", a->tenant, tenant_len},
         {"alert_id", a->alert_id, SW_ALERT_ID_LEN},
     };
-    sw_producer_send(w->run->producer, t, w->run->o->alerts_topic, w->key.p, w->key.len, a->json, a->json_len,
+    sw_producer_send(w->run->producer, t, w->run->o->alerts_topic, w->key.p, key_len, a->json, a->json_len,
                      h, sizeof h / sizeof h[0]);
     if (w->run->o->on_alert) w->run->o->on_alert(w->run->o->on_alert_ud, a);
 }
@@ -214,7 +252,7 @@ static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, con
     if (!dlq) return;
     const rd_kafka_message_t *m = w->msg;
     size_t max_value = sw_producer_max_value(w->run->producer);
-    size_t key_len = m->key_len < DLQ_MAX_KEY ? m->key_len : DLQ_MAX_KEY;
+    size_t key_len = m->key_len < SW_MAX_KEY_BYTES ? m->key_len : SW_MAX_KEY_BYTES;
     size_t value_len = len < max_value ? len : max_value;
     char index[16], vbytes[24], kbytes[24];
     sw_header h[4] = {{"reason", sw_verdict_name(why), strlen(sw_verdict_name(why))}};
@@ -299,7 +337,7 @@ static int commit(worker *w, bool sync, part *only) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->assigned + 1);
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
-        if (!p || (only && p != only) || p->fenced || (!redis_mode(w) && p->next < 0)) continue;
+        if (!p || (only && p != only) || p->fenced || p->unsent || (!redis_mode(w) && p->next < 0)) continue;
         /* With Redis state, Kafka never gets ahead of the checkpoint. */
         int64_t at = redis_mode(w) ? p->durable : sw_acks_commit_point(p->acks, p->next);
         if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
@@ -329,9 +367,10 @@ static uint32_t waiting(worker *w, part *only) {
     return n;
 }
 
-/* Waits up to ms until the outputs of only (or of every partition) are acknowledged. */
+/* Waits up to ms (never past a stop's deadline) until the outputs of only
+ * (or of every partition) are acknowledged. */
 static bool drain(worker *w, part *only, int64_t ms) {
-    int64_t deadline = mono_ms() + ms;
+    int64_t deadline = wait_deadline(w, ms);
     while (waiting(w, only) > 0) {
         if (!may_commit(w) || mono_ms() > deadline) return false;
         sleep_ms(2);
@@ -637,7 +676,7 @@ static void state_lost(worker *w, const part *p, const char *err) {
  * records before that offset are acknowledged. */
 static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     const sw_run_opts *o = w->run->o;
-    if (!p->ckpt || !p->loaded || p->fenced) return CK_DONE;
+    if (!p->ckpt || !p->loaded || p->fenced || p->unsent) return CK_DONE;
     int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
     int64_t age = now - p->ckpt_ms;
     if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
@@ -1160,6 +1199,25 @@ static void housekeeping(worker *w, bool idle) {
     }
 }
 
+/* librdkafka before 2.3.0 (Debian 12 ships 2.0.2) aborts the process when
+ * a cooperative-sticky consumer is destroyed between its JoinGroup response
+ * (the assignor is chosen) and its first SyncGroup (the assignor's state is
+ * made): rd_kafka_cgrp_destroy_final asserts the state in
+ * rd_kafka_sticky_assignor_state_destroy, and a closing consumer ignores
+ * the SyncGroup that would make it (librdkafka issue 4312).  A member
+ * stopped right after it started, during a rolling restart, hits it.  So a
+ * member that has not had its first assignment keeps polling, up to
+ * FIRST_ASSIGN_MS, until it has (nothing more is fed: the stop is on);
+ * false when it still has not, and then its handle must not be destroyed. */
+static bool await_first_assignment(worker *w) {
+    int64_t deadline = wait_deadline(w, FIRST_ASSIGN_MS);
+    while (!w->joined && mono_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, POLL_MS);
+        if (m) rd_kafka_message_destroy(m); /* not fed, so never committed */
+    }
+    return w->joined;
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     uint32_t burst = 0;
@@ -1186,9 +1244,14 @@ static void *worker_main(void *arg) {
     }
     /* Shutdown: no more fetching; flush alerts, checkpoint, commit, leave
      * the group. */
+    if (!w->joined && !await_first_assignment(w)) {
+        sw_log(SW_LOG_WARN, "worker %d: stopped before its first assignment came; its consumer is left "
+                        "for the process exit to end (librdkafka 2.0.2 would abort destroying it)", w->index);
+        w->keep_handle = true;
+    }
     if (!drain(w, NULL, DRAIN_MS) && may_commit(w))
-        sw_log(SW_LOG_WARN, "worker %d: alerts still unacknowledged after %d s; their records "
-                        "are not committed and will be read again", w->index, DRAIN_MS / 1000);
+        sw_log(SW_LOG_WARN, "worker %d: alerts still unacknowledged when the stop's %d s ran out; their "
+                        "records are not committed and will be read again", w->index, SW_STOP_MS / 1000);
     if (redis_mode(w) && may_commit(w)) redis_housekeeping(w, true);
     commit(w, true, NULL);
     rd_kafka_consumer_close(w->rk); /* revokes (and so drops) every partition */
@@ -1251,7 +1314,7 @@ static rd_kafka_t *consumer_new(worker *w, char *err, size_t errlen) {
 }
 
 static void worker_free(worker *w) {
-    if (w->rk) rd_kafka_destroy(w->rk);
+    if (w->rk && !w->keep_handle) rd_kafka_destroy(w->rk);
     sw_redis_close(&w->redis);
     if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
     free(w->pub_m);
@@ -1356,7 +1419,13 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
             .topic = o->topic, .redis = o->state != NULL, .failed = failed,
             .delivery_failures = sw_producer_failures(h->run->producer),
             .unacknowledged = sw_producer_inflight(h->run->producer),
+            .delivery_stalled_seconds = (double)sw_producer_stalled_ms(h->run->producer) / 1000.0,
         };
+        for (int r = 0; r < SW_UNDELIVERABLE_COUNT && r < SW_METRICS_UNDELIVERABLE_REASONS; r++) {
+            pm.undeliverable_reason[r] = sw_undeliverable_name(r);
+            pm.dead_lettered[r] = sw_producer_undeliverable(h->run->producer, r, true);
+            pm.dropped[r] = sw_producer_undeliverable(h->run->producer, r, false);
+        }
         sw_metrics_render(body, &pm, ms, n);
         *type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (strcmp(path, "/readyz") == 0) {
@@ -1365,6 +1434,8 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
          * not failing, and the run has not failed. */
         const char *why = failed ? "the run failed" : NULL;
         const char *detail = NULL;
+        if (!why && sw_producer_stalled_ms(h->run->producer) > DELIVERY_STALL_MS)
+            why = "alert deliveries stalled: nothing acknowledged for over 60 s (see the log)";
         for (int i = 0; i < n && !why; i++) {
             if (!ms[i]->joined) why = "a worker has not joined its consumer group yet";
             else if (ms[i]->redis_denied) why = "Redis refuses our credentials", detail = ms[i]->problem;
@@ -1409,6 +1480,11 @@ int sw_run(const sw_run_opts *o) {
         sw_log(SW_LOG_ERROR, "%s", err);
         sw_producer_stop(run.producer, 0);
         return 2;
+    }
+    if (sw_producer_set_dead_letters(run.producer, o->dlq_topic) != 0) {
+        sw_log(SW_LOG_ERROR, "out of memory");
+        sw_producer_stop(run.producer, 0);
+        return 1;
     }
     worker *ws = calloc((size_t)o->threads, sizeof *ws);
     int started = 0, status = 0;
@@ -1463,6 +1539,17 @@ int sw_run(const sw_run_opts *o) {
         if (o->assigned) atomic_store(o->assigned, v.assigned);
         if (o->members_assigned) atomic_store(o->members_assigned, v.members_assigned);
         if (v.done) break;
+        if (atomic_load(o->stop) || atomic_load(&run.failed)) {
+            /* The stop is bounded whatever is in flight: what is not
+             * acknowledged by the deadline is not committed, and the next
+             * owner reads it again.  Past it, only a hang in librdkafka
+             * can keep a worker: the watchdog ends the process. */
+            if (now > stop_deadline(&run) + STOP_WATCHDOG_MS) {
+                sw_log(SW_LOG_ERROR, "the stop did not finish within %d s; exiting without waiting further "
+                                "(uncommitted records will be read again)", (SW_STOP_MS + STOP_WATCHDOG_MS) / 1000);
+                _exit(1);
+            }
+        }
         if (o->status_interval_ms > 0 && now - last_status >= o->status_interval_ms) {
             status_line(&v, &prev, (double)(now - last_status) / 1000.0, run.producer, o->state != NULL);
             prev = v;
@@ -1486,9 +1573,10 @@ int sw_run(const sw_run_opts *o) {
     }
     for (int i = 0; i < started; i++) pthread_join(ws[i].thread, NULL);
     sw_http_stop(http);
-    uint64_t unacked = sw_producer_stop(run.producer, DRAIN_MS);
-    if (unacked) sw_log(SW_LOG_ERROR, "%" PRIu64 " alerts were never acknowledged; their records "
-                                 "were not committed", unacked);
+    int64_t left_ms = atomic_load(&run.stop_deadline) ? atomic_load(&run.stop_deadline) - mono_ms() : DRAIN_MS;
+    uint64_t unacked = sw_producer_stop(run.producer, left_ms > 0 ? (int)left_ms : 0);
+    if (unacked) sw_log(SW_LOG_WARN, "%" PRIu64 " alerts or dead letters were never acknowledged; their records "
+                                "were not committed and will be read again", unacked);
 
     sw_counters c = {0};
     uint64_t users = 0, evicted = 0, bytes = 0;
@@ -1512,7 +1600,9 @@ int sw_run(const sw_run_opts *o) {
         .tracked_users = users, .evicted = evicted,
     };
     sw_summary_print(stderr, "run", o->summary_json, &s);
-    if (atomic_load(&run.failed) || unacked) status = 1;
+    /* Unacknowledged messages at the end of a stop are not an error: their
+     * records were not committed (at-least-once). */
+    if (atomic_load(&run.failed)) status = 1;
     return status;
 }
 

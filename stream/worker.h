@@ -35,7 +35,14 @@
  * of its partitions (alert_producer.h: the oldest record with an
  * unacknowledged alert or dead letter, else the next offset; with Redis
  * state, the checkpointed offset, never past it) every second,
- * asynchronously, and synchronously on revoke, on shutdown and at the end. */
+ * asynchronously, and synchronously on revoke, on shutdown and at the end.
+ *
+ * Stopping (*stop set, --exit-at-end, a failure) is bounded: every wait
+ * for acknowledgements (the workers' flush, the partitions' revoke, the
+ * producer's) ends SW_STOP_MS after the stop began, whatever is in flight;
+ * what is not acknowledged by then is not committed (nor checkpointed) and
+ * the next owner reads it again.  Should librdkafka itself hang (closing
+ * the consumer), the process exits 15 s later with status 1. */
 #ifndef SW_WORKER_H
 #define SW_WORKER_H
 
@@ -47,6 +54,8 @@
 #include "engine.h"
 #include "kafka.h"
 #include "redis.h"
+
+#define SW_STOP_MS 30000
 
 typedef struct {
     const sw_config *cfg;

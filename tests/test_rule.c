@@ -1937,6 +1937,109 @@ static void test_model_cap(void **state) {
     run_model(9, 120 * 60000LL, 60 * 60000LL, 3, 1, 6000);
 }
 
+/* ------------------------------------------------------ alert size bounds */
+
+typedef struct {
+    char *json;
+    size_t len;
+    char id[SW_ALERT_ID_LEN + 1];
+} big_alert;
+
+static void on_big_alert(void *ud, const sw_alert_out *o) {
+    big_alert *b = ud;
+    free(b->json);
+    b->json = malloc(o->json_len + 1);
+    assert_non_null(b->json);
+    memcpy(b->json, o->json, o->json_len);
+    b->json[o->json_len] = '\0';
+    b->len = o->json_len;
+    memcpy(b->id, o->alert_id, SW_ALERT_ID_LEN + 1);
+}
+
+/* 64 sessions of one user, each with a 2,000-byte session id, a 1,500-byte
+ * actor id and a user agent of 512 control characters (6 bytes each once
+ * escaped); the last session id ends in last_tail.  Returns the alert. */
+static big_alert big_alert_of(char last_tail) {
+    sw_config cfg;
+    sw_config_defaults(&cfg);
+    cfg.min_sessions = 64;
+    big_alert got = {0};
+    sw_parser *p = sw_parser_new(cfg.max_record_bytes);
+    sw_engine *e = sw_engine_new(&cfg, on_big_alert, NULL, &got);
+    assert_true(p && e);
+    size_t cap = 64 * 1024;
+    char *rec = malloc(cap), *actor = malloc(1501), *sid = malloc(2001), *ua = malloc(512 * 6 + 1);
+    assert_true(rec && actor && sid && ua);
+    memset(actor, 'A', 1500);
+    actor[1500] = '\0';
+    for (int i = 0; i < 512; i++) memcpy(ua + i * 6, "\\u0001", 6);
+    ua[512 * 6] = '\0';
+    for (int i = 0; i < 64; i++) {
+        memset(sid, 'a' + i % 26, 2000);
+        snprintf(sid, 2001, "%02d", i); /* distinct, and '\0' ends the copy */
+        sid[2] = 'x';
+        memset(sid + 3, 'b', 1996);
+        sid[1999] = i == 63 ? last_tail : 'z';
+        sid[2000] = '\0';
+        int n = snprintf(rec, cap, "{\"published\":\"2026-01-05T08:%02d:%02d.000Z\",\"eventType\":\"user.session.start\","
+                         "\"actor\":{\"id\":\"%s\"},\"client\":{\"userAgent\":{\"rawUserAgent\":\"%s\"}},"
+                         "\"authenticationContext\":{\"externalSessionId\":\"%s\"}}", i / 60, i % 60, actor, ua, sid);
+        assert_true(n > 0 && (size_t)n < cap);
+        sw_source src = {.file = "big", .line = (uint64_t)i + 1, .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
+        sw_engine_feed(e, p, rec, (size_t)n, (size_t)n, &src);
+    }
+    assert_int_equal(sw_engine_counters(e)->alerts, 1);
+    free(rec);
+    free(actor);
+    free(sid);
+    free(ua);
+    sw_engine_free(e);
+    sw_parser_free(p);
+    return got;
+}
+
+static void test_alert_size_bounds(void **state) {
+    (void)state;
+    big_alert a = big_alert_of('z'), b = big_alert_of('y');
+    /* Within SW_ALERT_MAX_BYTES (the full alert would be ~330 KB): ids cut at
+     * SW_ALERT_MAX_ID with their full length and hash, the sessions that do
+     * not fit left out, all said in "truncated"; Q's size still counted. */
+    assert_true(a.len <= SW_ALERT_MAX_BYTES);
+    assert_true(a.len > SW_ALERT_MAX_BYTES / 2);
+    assert_contains(a.json, "\"cardinality\":[{\"field\":\"okta.authentication_context.external_session_id\",\"value\":64}]");
+    const char *t = strstr(a.json, ",\"truncated\":{\"session_ids\":");
+    assert_non_null(t);
+    char *end;
+    long cut = strtol(t + 28, &end, 10);
+    assert_true(strncmp(end, ",\"sessions_omitted\":", 20) == 0);
+    long omitted = strtol(end + 20, &end, 10);
+    assert_true(cut > 0 && omitted > 0);
+    assert_int_equal(cut + omitted, 64);
+    assert_true(strncmp(end, ",\"actor_id\":{\"bytes\":1500,\"hash\":\"", 34) == 0);
+    static const char tail[] = "\"}},\"source\":{\"file\":\"big\"";
+    assert_true(strncmp(end + 34 + 16, tail, sizeof tail - 1) == 0);
+    size_t listed = 0, cut_notes = 0;
+    const char *sessions = strstr(a.json, "\"sessions\":[");
+    assert_non_null(sessions);
+    for (const char *s = sessions; (s = strstr(s, "{\"id\":\"")); s++) listed++;
+    for (const char *s = a.json; (s = strstr(s, ",\"id_truncated\":{\"bytes\":2000,\"hash\":\"")); s++) cut_notes++;
+    assert_int_equal(listed, (size_t)cut);
+    assert_int_equal(cut_notes, (size_t)cut);
+    /* Cut ids are SW_ALERT_MAX_ID bytes (ASCII here); the actor id is cut
+     * alike in its three places. */
+    for (const char *s = sessions; (s = strstr(s, "{\"id\":\"")); s++)
+        assert_int_equal(strcspn(s + 7, "\""), SW_ALERT_MAX_ID);
+    size_t actors = 0;
+    for (const char *s = a.json; (s = strstr(s, "\"AAAA")); s++, actors++)
+        assert_int_equal(strcspn(s + 1, "\""), SW_ALERT_MAX_ID);
+    assert_int_equal(actors, 3);
+    /* The id hashes the full ids: a difference past the cut changes it;
+     * the listed part is the same. */
+    assert_string_not_equal(a.id, b.id);
+    free(a.json);
+    free(b.json);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_three_sessions_alert, setup, teardown),
@@ -1985,6 +2088,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_model_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_cap, setup, teardown),
+        cmocka_unit_test(test_alert_size_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,10 @@
  * (all joined before the input is produced);
  * a broker down and up mid-stream; produce errors injected; poison records
  * and the DLQ; SIGTERM mid-flight then a restart; --time-field kafka; the
- * command line.  Every wait is bounded and every run ends by itself.
+ * command line; an alert too big to deliver, deliveries refused for good
+ * (DLQ or dropped), SIGTERM while a delivery is stuck, and members stopped
+ * before their first assignment (librdkafka 2.0.2's abort).  Every wait is
+ * bounded and every run ends by itself.
  *
  * `test_run --redis` runs instead the cases of the Redis state hand-off
  * (CTest: test_run_redis): a member joining mid-stream, a restart
@@ -42,6 +45,9 @@
 #include "kafka.h"
 #include "mockcluster.h"
 #include "testutil.h"
+#ifndef SW_ALERT_MAX_BYTES
+#define SW_ALERT_MAX_BYTES 65536
+#endif
 
 #define IN "okta-events"
 #define ALERTS "okta-alerts"
@@ -388,6 +394,17 @@ static void krecs_free(krecs *k) {
 }
 
 /* Offsets: the group's committed ones and the topic's ends. */
+/* Commits offset `at` of every input partition for group, as a member
+ * that wrote a checkpoint there would have (12.4: run refuses a
+ * checkpoint Kafka has no commit for). */
+static void commit_all(const char *group, int64_t at) {
+    rd_kafka_t *rk = reader(group);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(IN_PARTS);
+    for (int p = 0; p < IN_PARTS; p++) rd_kafka_topic_partition_list_add(l, IN, p)->offset = at;
+    assert_int_equal(rd_kafka_commit(rk, l, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
 static void committed(const char *group, int64_t *out) {
     rd_kafka_t *rk = reader(group);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(IN_PARTS);
@@ -1033,6 +1050,264 @@ static void test_metrics_and_health(void **state) {
     free(err);
 }
 
+/* ---- 12.1 an alert too big to deliver; a stop while a delivery is stuck -- */
+
+#define BIG_ID_BYTES (400u * 1024u)
+#define BIG_STUCK_MS 120000 /* hang guard: the old code retried such an alert for ever */
+
+/* Three session starts of one user with 400 KB session ids (each record
+ * under 1 MB): written to file path, and produced to the input. */
+static void produce_big_sessions(char *path) {
+    snprintf(path, 64, "/tmp/sw-run-big-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    dr_sink s = {0};
+    rd_kafka_t *pr = producer(&s);
+    char *id = malloc(BIG_ID_BYTES + 1);
+    size_t cap = BIG_ID_BYTES + 512;
+    char *rec = malloc(cap);
+    assert_true(id && rec);
+    for (int i = 0; i < 3; i++) {
+        memset(id, 'a' + i, BIG_ID_BYTES);
+        memcpy(id, "\xc3\xa9", 2); /* a multi-byte character first: cuts keep characters whole */
+        id[BIG_ID_BYTES] = '\0';
+        int n = snprintf(rec, cap,
+                         "{\"eventType\":\"user.session.start\",\"published\":\"2026-01-05T08:0%d:00.000Z\","
+                         "\"actor\":{\"id\":\"00uBIG\"},\"authenticationContext\":{\"externalSessionId\":\"%s\"}}",
+                         i, id);
+        fprintf(f, "%s\n", rec);
+        produce_one(pr, IN, RD_KAFKA_PARTITION_UA, "\x1F" "00uBIG", 7, rec, (size_t)n, 0, 0);
+    }
+    fclose(f);
+    flush(pr, &s);
+    rd_kafka_destroy(pr);
+    free(id);
+    free(rec);
+}
+
+/* The one alert of the big sessions: bounded, says what was cut, and is
+ * the alert scan prints for the same file. */
+static void check_big_alert(const char *value, size_t len, const char *path) {
+    assert_true(len <= SW_ALERT_MAX_BYTES);
+    assert_contains(value, "\"truncated\":{\"session_ids\":3,\"sessions_omitted\":0},\"source\":");
+    assert_contains(value, "\"id_truncated\":{\"bytes\":409600,\"hash\":\"");
+    assert_contains(value, "\"cardinality\":[{\"field\":\"okta.authentication_context.external_session_id\",\"value\":3}]");
+    assert_int_equal(tu_count(value, "\"id_truncated\""), 3);
+    const char *argv[] = {"scan", path, NULL};
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(tu_count(r.out, "\n"), 1);
+    char *line = xstrndup(r.out, strcspn(r.out, "\n"));
+    char *a = comparable(value), *b = comparable(line);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(line);
+    tu_result_free(&r);
+}
+
+/* 12.1: the 1.2 MB alert used to be retried for ever ("Message size too
+ * large"), its partition never committed and --exit-at-end never exited.
+ * Now it is cut to fit, delivered, and the partition committed. */
+static void test_big_alert_is_bounded(void **state) {
+    (void)state;
+    char path[64];
+    produce_big_sessions(path);
+    const char *argv[] = {"--exit-at-end", "--threads", "1", NULL};
+    child c = start_run("g-big", ALERTS, argv);
+    int st = child_wait(&c, BIG_STUCK_MS);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    if (st != 0) fail_msg("run exited %d; stderr:\n%.6000s", st, err);
+    expect_count(err, "alerts", 1);
+    free(err);
+    krecs k = read_topic(ALERTS, ALERT_PARTS);
+    assert_int_equal(k.n, 1);
+    check_big_alert(k.r[0].value, k.r[0].len, path);
+    assert_int_equal(k.r[0].key_len, 7);
+    krecs_free(&k);
+    wait_committed_to_end("g-big", 5, NULL);
+    unlink(path);
+}
+
+/* A header of a message of topic t read with its own consumer (read_topic
+ * keeps only the headers the alert cases need). */
+static char *dlq_header(const char *t, int parts, const char *alert_id, const char *name) {
+    rd_kafka_t *rk = reader("sw-test-dlq-reader");
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++) rd_kafka_topic_partition_list_add(l, t, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(rk, l), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(l);
+    char *found = NULL;
+    int eof = 0;
+    for (int64_t deadline = time(NULL) + 60; !found && eof < parts && time(NULL) < deadline;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m) continue;
+        rd_kafka_headers_t *hs;
+        const void *v;
+        size_t n;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eof++;
+        else if (!m->err && m->payload && m->len > 50 && memmem(m->payload, m->len, alert_id, SW_ALERT_ID_LEN) &&
+                 rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                 rd_kafka_header_get_last(hs, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            found = xstrndup(v, n);
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return found;
+}
+
+/* 12.1: a delivery the broker refuses for good (MESSAGE_TOO_LARGE
+ * injected on the first Produce request) goes to the DLQ with its reason,
+ * or without --dlq-topic is dropped with an error log; either way the
+ * partition is committed and --exit-at-end exits. */
+static void undeliverable(const char *group, bool dlq) {
+    produce_all(&data_a);
+    if (dlq) topic("dlq", 2);
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    rd_kafka_mock_push_request_errors(h, KAFKA_API_PRODUCE, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    const char *with_dlq[] = {"--exit-at-end", "--threads", "1", "--dlq-topic", "dlq", NULL};
+    const char *without[] = {"--exit-at-end", "--threads", "1", NULL};
+    child c = start_run(group, ALERTS, dlq ? with_dlq : without);
+    int st = child_wait(&c, BIG_STUCK_MS);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    if (st != 0) fail_msg("run exited %d; stderr:\n%.6000s", st, err);
+    assert_contains(err, "failed for good: Broker: Message size too large");
+    assert_contains(err, dlq ? "sent to the dead-letter topic dlq instead" : "the message is dropped (no --dlq-topic)");
+    expect_count(err, "alerts", exp_a.n);
+    free(err);
+    wait_committed_to_end(group, 5, NULL);
+    /* Every alert is on the alerts topic or (dlq) in the DLQ, with its reason. */
+    krecs k = read_topic(ALERTS, ALERT_PARTS);
+    krecs d = dlq ? read_topic("dlq", 2) : (krecs){0};
+    size_t missing = 0;
+    for (size_t i = 0; i < exp_a.n; i++) {
+        bool on_topic = false;
+        for (size_t j = 0; j < k.n && !on_topic; j++) on_topic = strstr(k.r[j].value, exp_a.a[i].id) != NULL;
+        if (on_topic) continue;
+        const krec *r = NULL;
+        for (size_t j = 0; j < d.n && !r; j++)
+            if (strstr(d.r[j].value, exp_a.a[i].id)) r = &d.r[j];
+        if (!r) {
+            missing++;
+            continue;
+        }
+        assert_string_equal(r->h[H_REASON], "undeliverable");
+        char *a = comparable(r->value), *b = comparable(exp_a.a[i].json);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        assert_string_equal(r->h[H_ALERT_ID], exp_a.a[i].id);
+        char *e = dlq_header("dlq", 2, exp_a.a[i].id, "error");
+        char *t = dlq_header("dlq", 2, exp_a.a[i].id, "original_topic");
+        assert_non_null(e);
+        assert_non_null(t);
+        assert_string_equal(e, "MSG_SIZE_TOO_LARGE");
+        assert_string_equal(t, ALERTS);
+        free(e);
+        free(t);
+    }
+    if (dlq) {
+        assert_int_equal(missing, 0);
+        assert_true(d.n >= 1);
+    } else {
+        assert_true(missing >= 1);
+    }
+    krecs_free(&k);
+    krecs_free(&d);
+}
+
+static void test_undeliverable_to_dlq(void **state) {
+    (void)state;
+    undeliverable("g-undeliverable-dlq", true);
+}
+
+static void test_undeliverable_dropped(void **state) {
+    (void)state;
+    undeliverable("g-undeliverable-drop", false);
+}
+
+/* 12.1: SIGTERM while every alert delivery fails (a transient error
+ * injected for good) ends in the bounded stop time and exits 0; the
+ * records of the unacknowledged alerts are not committed. */
+static void test_sigterm_with_stuck_delivery(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    static rd_kafka_resp_err_t errs[5000];
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) errs[i] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+    rd_kafka_mock_push_request_errors_array(h, KAFKA_API_PRODUCE, sizeof errs / sizeof errs[0], errs);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", "--metrics-addr", "127.0.0.1:0", NULL};
+    child c = start_run("g-stuck", ALERTS, extra);
+    int port = metrics_port(&c);
+    child_wait_for(&c, "retrying the same message", 120);
+    char *body = get_until(port, "/metrics", 200, "sessionwatch_delivery_stalled_seconds ");
+    assert_true(metric(body, "sessionwatch_alerts_unacknowledged") > 0);
+    free(body);
+    kill(c.pid, SIGTERM);
+    /* The bound is 30 s (+15 s watchdog); wait up to 3 times that. */
+    int st = child_wait(&c, 3 * 45000);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
+    assert_contains(err, "were never acknowledged; their records were not committed and will be read again");
+    free(err);
+    /* No partition is committed past a record whose alert was not delivered. */
+    int64_t got[IN_PARTS];
+    committed("g-stuck", got);
+    for (size_t i = 0; i < exp_a.n; i++) {
+        size_t line = exp_a.a[i].line;
+        int32_t p = data_a.partition[line - 1];
+        if (got[p] > data_a.offset[line - 1])
+            fail_msg("partition %d committed at %lld past the alert of offset %lld", p, (long long)got[p],
+                     (long long)data_a.offset[line - 1]);
+    }
+}
+
+/* ---- 12.5 a member stopped before its first assignment -------------------- */
+
+/* librdkafka 2.0.2 aborted (exit 134, rd_kafka_sticky_assignor_state_destroy:
+ * Assertion 'assignor_state' failed) destroying a cooperative-sticky
+ * consumer stopped between its JoinGroup response and its first SyncGroup.
+ * The coordinator answers 1 s late, so SIGTERM sent when the JoinGroup
+ * response is logged lands in that window every time; each stop must exit
+ * 0.  Three members in turn: a fresh group, then two joining a group where
+ * the first one is running. */
+static void test_stop_before_first_assignment(void **state) {
+    (void)state;
+    rd_kafka_mock_cluster_t *h = sw_mockcluster_handle(mc);
+    const char *group = "g-first-assign";
+    assert_int_equal(rd_kafka_mock_coordinator_set(h, "group", group, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", "--log-level", "debug", "-X", "debug=cgrp",
+                           "-X", "session.timeout.ms=6000", NULL};
+    child stay = {0};
+    for (int i = 0; i < 3; i++) {
+        if (i == 1) { /* a running member, already assigned, for the next two to join */
+            rd_kafka_mock_broker_set_rtt(h, 1, 0);
+            stay = start_run(group, ALERTS, extra);
+            child_wait_assigned(&stay, 0, 60);
+        }
+        rd_kafka_mock_broker_set_rtt(h, 1, 1000);
+        child c = start_run(group, ALERTS, extra);
+        child_wait_for(&c, "JoinGroup response: GenerationId", 120);
+        kill(c.pid, SIGTERM);
+        int st = child_wait(&c, 3 * 45000);
+        char *err = child_stderr(&c);
+        child_done(&c);
+        if (st != 0) fail_msg("stop %d: run exited %d; the end of its stderr:\n%s", i, st,
+                              err + (strlen(err) > 4000 ? strlen(err) - 4000 : 0));
+        free(err);
+    }
+    rd_kafka_mock_broker_set_rtt(h, 1, 0);
+    kill(stay.pid, SIGTERM);
+    assert_int_equal(child_wait(&stay, RUN_TIMEOUT_MS), 0);
+    child_done(&stay);
+}
+
 /* ---- 3. window state in Redis (test_run --redis) ------------------------- */
 
 /* Each case has its own redis-server (Debian's package) on a free loopback
@@ -1135,6 +1410,7 @@ static void test_restore_drops_future_state(void **state) {
     sw_redis_target_free(&t);
 
     produce_all(&data_a);
+    commit_all("g-future", 0); /* Kafka agrees with the checkpoints (12.4) */
     const char *extra[] = {REDIS_RUN_ARGS, NULL};
     char *out = run_to_end("g-future", ALERTS, extra);
     assert_contains(out, "state restored from Redis");
@@ -1743,6 +2019,11 @@ int main(int argc, char **argv) {
             cmocka_unit_test_setup_teardown(test_poison_and_dlq, cluster_setup, cluster_teardown),
             cmocka_unit_test_setup_teardown(test_sigterm_and_restart, cluster_setup, cluster_teardown),
             cmocka_unit_test_setup_teardown(test_metrics_and_health, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_big_alert_is_bounded, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_undeliverable_to_dlq, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_undeliverable_dropped, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_sigterm_with_stuck_delivery, cluster_setup, cluster_teardown),
+            cmocka_unit_test_setup_teardown(test_stop_before_first_assignment, cluster_setup, cluster_teardown),
         };
         rc = cmocka_run_group_tests_name("run", tests, NULL, NULL);
     }
