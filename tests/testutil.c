@@ -344,20 +344,31 @@ void tu_redis_destroy(tu_redis *r) {
     remove_dir(r->dir);
 }
 
-int tu_redis_command(int port, const char *line, char *reply, size_t n) {
-    if (n) reply[0] = '\0';
+/* A TCP connection to 127.0.0.1:port with a 5 s read timeout, the
+ * request written; the socket, or -1 (nothing left open). */
+static int loopback_request(int port, const char *req, size_t len) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, len) != (ssize_t)len) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tu_redis_command(int port, const char *line, char *reply, size_t n) {
+    if (n) reply[0] = '\0';
     char req[512];
     int len = snprintf(req, sizeof req, "%s\r\n", line);
-    int ok = len > 0 && (size_t)len < sizeof req && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-             write(fd, req, (size_t)len) == len;
+    if (len <= 0 || (size_t)len >= sizeof req) return -1;
+    int fd = loopback_request(port, req, (size_t)len);
+    if (fd < 0) return -1;
     size_t got = 0, want = 0; /* want: a bulk reply's whole length, once its header came */
-    while (ok && got + 1 < n) {
+    while (got + 1 < n) {
         char *nl = memchr(reply, '\n', got);
         if (nl && reply[0] == '$' && !want) want = (size_t)(nl + 1 - reply) + (size_t)atol(reply + 1) + 2;
         if (nl && (reply[0] != '$' || reply[1] == '-' || got >= want)) break;
@@ -374,25 +385,18 @@ int tu_redis_command(int port, const char *line, char *reply, size_t n) {
         char *nl = strpbrk(reply, "\r\n");
         if (nl) *nl = '\0';
     }
-    return ok && got > 0 && reply[0] != '-' ? 0 : -1;
+    return got > 0 && reply[0] != '-' ? 0 : -1;
 }
 
 /* ---- a minimal HTTP GET (the test side of --metrics-addr) ----------------- */
 
 int tu_http_get(int port, const char *path, char **body) {
     *body = NULL;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char req[512];
     int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
+    if (n <= 0 || (size_t)n >= sizeof req) return -1;
+    int fd = loopback_request(port, req, (size_t)n);
+    if (fd < 0) return -1;
     size_t len = 0;
     char *buf = read_all(fd, &len);
     close(fd);
