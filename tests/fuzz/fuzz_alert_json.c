@@ -123,9 +123,26 @@ static size_t split(const uint8_t *data, size_t size, field *f) {
     return nf;
 }
 
+/* An id (session, actor, tenant) as alert.h bounds it: cut at
+ * SW_ALERT_MAX_ID bytes on a character boundary; how many bytes it shows. */
+static size_t id_shown(const char *p, size_t n) { return n > SW_ALERT_MAX_ID ? sw_utf8_cut(p, n, SW_ALERT_MAX_ID) : n; }
+
+/* The {"bytes","hash"} note of a cut id: present exactly when it was cut. */
+static void check_cut_note(const jc_node *note, const char *p, size_t n) {
+    if (id_shown(p, n) == n) {
+        FZ_CHECK(!note);
+        return;
+    }
+    FZ_CHECK(note && note->type == JC_OBJECT);
+    check_int(jc_get(note, "bytes"), (long long)n);
+    const jc_node *hash = jc_get(note, "hash");
+    FZ_CHECK(hash && hash->type == JC_STRING && hash->n == 16 && strspn(hash->s, "0123456789abcdef") == 16);
+}
+
 static void check_session(const jc_node *js, const sw_session *s, const sw_session_info *si) {
     FZ_CHECK(js && js->type == JC_OBJECT);
-    check_text(jc_get(js, "id"), si->id.p, si->id.n);
+    check_text(jc_get(js, "id"), si->id.p, id_shown(si->id.p, si->id.n));
+    check_cut_note(jc_get(js, "id_truncated"), si->id.p, si->id.n);
     check_time(jc_get(js, "first_seen"), s->first_seen);
     check_time(jc_get(js, "last_seen"), s->last_seen);
     check_int(jc_get(js, "events"), s->events);
@@ -239,17 +256,23 @@ static void check_alert(const uint8_t *data, size_t size) {
         const jc_node *rule = jc_get(root, "rule");
         FZ_CHECK(jc_is_str(jc_get(rule, "id"), SW_RULE_ID, strlen(SW_RULE_ID)));
         check_int(jc_get(jc_get(rule, "parameters"), "window_ms"), cfg.window_ms);
-        check_text(jc_get(root, "tenant"), f[0].p, f[0].n);
+        /* Ids over SW_ALERT_MAX_ID are cut and noted in "truncated"; so
+         * are sessions that do not fit in SW_ALERT_MAX_BYTES. */
+        const jc_node *cut = jc_get(root, "truncated");
+        size_t actor_n = id_shown(f[1].p, f[1].n);
+        check_text(jc_get(root, "tenant"), f[0].p, id_shown(f[0].p, f[0].n));
+        check_cut_note(cut ? jc_get(cut, "tenant") : NULL, f[0].p, f[0].n);
+        check_cut_note(cut ? jc_get(cut, "actor_id") : NULL, f[1].p, f[1].n);
         const jc_node *actor = jc_get(jc_get(root, "okta"), "actor"), *user = jc_get(root, "user");
         size_t name_n = sw_utf8_cut(f[2].p, f[2].n, SW_MAX_DETAIL), alt_n = sw_utf8_cut(f[3].p, f[3].n, SW_MAX_DETAIL);
-        check_text(jc_get(actor, "id"), f[1].p, f[1].n);
+        check_text(jc_get(actor, "id"), f[1].p, actor_n);
         check_text_or_null(jc_get(actor, "display_name"), f[2].p, name_n);
         check_text_or_null(jc_get(actor, "alternate_id"), f[3].p, alt_n);
-        check_text(jc_get(user, "id"), f[1].p, f[1].n);
+        check_text(jc_get(user, "id"), f[1].p, actor_n);
         check_text_or_null(jc_get(user, "name"), f[2].p, name_n);
         check_text_or_null(jc_get(user, "email"), f[3].p, alt_n);
         const jc_node *tr = jc_get(root, "threshold_result");
-        check_text(jc_get(jc_at(jc_get(tr, "terms"), 0), "value"), f[1].p, f[1].n);
+        check_text(jc_get(jc_at(jc_get(tr, "terms"), 0), "value"), f[1].p, actor_n);
         check_int(jc_get(jc_at(jc_get(tr, "cardinality"), 0), "value"), (long long)nq);
         long long count = 0;
         int64_t from = q[0]->first_seen;
@@ -261,8 +284,22 @@ static void check_alert(const uint8_t *data, size_t size) {
         check_time(jc_get(tr, "from"), from);
 
         const jc_node *sessions = jc_get(root, "sessions");
-        FZ_CHECK(sessions && sessions->type == JC_ARRAY && sessions->count == nq);
-        for (size_t i = 0; i < nq; i++) {
+        size_t omitted = 0, ids_cut = 0;
+        if (cut) {
+            const jc_node *o = jc_get(cut, "sessions_omitted");
+            FZ_CHECK(o && o->type == JC_NUMBER);
+            omitted = (size_t)strtoull(o->s, NULL, 10);
+            FZ_CHECK(omitted <= nq);
+        }
+        FZ_CHECK(sessions && sessions->type == JC_ARRAY && sessions->count == nq - omitted);
+        /* Sessions are left out only to keep the alert within its bound
+         * (unless what is not a session already passes it). */
+        FZ_CHECK(out.len <= SW_ALERT_MAX_BYTES || sessions->count == 0);
+        for (size_t i = 0; i < nq - omitted; i++) ids_cut += id_shown(si[i].id.p, si[i].id.n) < si[i].id.n;
+        bool cut_any = ids_cut || omitted || actor_n < f[1].n || id_shown(f[0].p, f[0].n) < f[0].n;
+        FZ_CHECK((cut != NULL) == cut_any);
+        if (cut) check_int(jc_get(cut, "session_ids"), (long long)ids_cut);
+        for (size_t i = 0; i < nq - omitted; i++) {
             /* Sessions were created in order at distinct times, so q is
              * ordered by last_seen: q[i] is the session of si[i]. */
             FZ_CHECK(q[i]->last_seen == base + (int64_t)i * 60000);

@@ -92,27 +92,50 @@ static void check_duration(const char *s) {
     FZ_CHECK(sw_parse_duration(again, &back) == 0 && back == ms);
 }
 
+/* The error for what is no URL at all: the forms it lists are fixed text. */
+static const char *url_forms(void) {
+    static char forms[256];
+    if (!forms[0]) {
+        sw_redis_target t;
+        FZ_CHECK(sw_redis_parse_url("?", &t, forms, sizeof forms) != 0 && forms[0]);
+    }
+    return forms;
+}
+
 static void check_url(const char *s) {
     sw_redis_target t;
     char err[256] = "";
     if (sw_redis_parse_url(s, &t, err, sizeof err) != 0) {
         FZ_CHECK(err[0] != '\0');
-        FZ_CHECK(strlen(s) < 12 || !strstr(err, s)); /* never echoes the URL */
-        FZ_CHECK(!t.host && !t.socket && !t.user && !t.password);
+        /* Never echoes the URL (only the fixed text of the forms may hold it). */
+        FZ_CHECK(strlen(s) < 12 || !strstr(err, s) || strstr(url_forms(), s));
+        FZ_CHECK(!t.host && !t.socket && !t.user && !t.password && !t.master && t.nsentinels == 0);
         return;
     }
-    FZ_CHECK((t.host != NULL) != (t.socket != NULL));
+    /* One kind of target: a host, a unix socket, or Sentinels and a primary's name. */
+    FZ_CHECK((t.host != NULL) + (t.socket != NULL) + (t.master != NULL) == 1);
+    FZ_CHECK((t.master != NULL) == (t.nsentinels > 0));
     FZ_CHECK(t.db >= 0 && t.db <= (1 << 20));
     if (t.host) FZ_CHECK(t.host[0] != '\0' && t.port >= 1 && t.port <= 65535);
     if (t.socket) FZ_CHECK(t.socket[0] == '/');
+    if (t.master) FZ_CHECK(t.master[0] != '\0');
+    for (int i = 0; i < t.nsentinels; i++)
+        FZ_CHECK(t.sentinel_host[i][0] != '\0' && t.sentinel_port[i] >= 1 && t.sentinel_port[i] <= 65535);
     /* The description is the URL's parts with the password masked: built
      * here from the parts, it must match exactly, so the password can show
      * only where it is also part of the host, socket or user. */
     char desc[8192], want[8192];
     sw_redis_describe(&t, desc, sizeof desc);
-    if (t.socket)
+    if (t.socket) {
         snprintf(want, sizeof want, "unix://%s?db=%d%s", t.socket, t.db, t.password ? " (with a password)" : "");
-    else
+    } else if (t.master) {
+        size_t k = (size_t)snprintf(want, sizeof want, "redis-sentinel://%s%s%s", t.user ? t.user : "",
+                                    t.password ? ":***" : "", t.user || t.password ? "@" : "");
+        for (int i = 0; i < t.nsentinels && k < sizeof want; i++)
+            k += (size_t)snprintf(want + k, sizeof want - k, "%s%s:%d", i ? "," : "", t.sentinel_host[i],
+                                  t.sentinel_port[i]);
+        if (k < sizeof want) snprintf(want + k, sizeof want - k, "/%s/%d", t.master, t.db);
+    } else
         snprintf(want, sizeof want, "redis://%s%s%s%s:%d/%d", t.user ? t.user : "", t.password ? ":***" : "",
                  t.user || t.password ? "@" : "", t.host, t.port, t.db);
     FZ_CHECK(strcmp(desc, want) == 0);
@@ -120,7 +143,8 @@ static void check_url(const char *s) {
         sw_redis_target t2;
         FZ_CHECK(sw_redis_parse_url(desc, &t2, err, sizeof err) == 0);
         FZ_CHECK((t.host && t2.host && strcmp(t.host, t2.host) == 0) ||
-                 (t.socket && t2.socket && strcmp(t.socket, t2.socket) == 0));
+                 (t.socket && t2.socket && strcmp(t.socket, t2.socket) == 0) ||
+                 (t.master && t2.master && strcmp(t.master, t2.master) == 0 && t.nsentinels == t2.nsentinels));
         FZ_CHECK(t.port == t2.port && t.db == t2.db && !t2.user && !t2.password);
         sw_redis_target_free(&t2);
     }
