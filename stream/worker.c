@@ -405,7 +405,11 @@ static void note_redis(worker *w, sw_ckpt_status st, const char *err) {
                     w->index, err, SW_REDIS_PASSWORD_ENV);
     }
     w->redis_health = st;
-    snprintf(w->redis_why, sizeof w->redis_why, "%s", st == SW_CKPT_OK ? "" : err);
+    /* Cut to fit (not snprintf: a longer error is expected and fine). */
+    const char *why = st == SW_CKPT_OK ? "" : err;
+    size_t n = strnlen(why, sizeof w->redis_why - 1);
+    memcpy(w->redis_why, why, n);
+    w->redis_why[n] = '\0';
 }
 
 /* p->why = a, or "a; b", cut to fit. */
