@@ -22,7 +22,7 @@ The rule
   starts with "okta" (case-sensitive); a field of the wrong JSON type makes
   the event ineligible.  Its time is `@timestamp`, else `published` (for an
   EventBridge detail: `published`, else `@timestamp`), RFC 3339 as
-  stream/timefmt.c reads it, truncated to milliseconds; an eligible event
+  stream/core/timefmt.c reads it, truncated to milliseconds; an eligible event
   whose time is missing or does not parse is counted as bad_time.
   Keys are (tenant, actor id).  Per tenant the watermark wm is the newest time
   of its eligible events.  For each eligible event (tenant, actor, s, t):
@@ -107,7 +107,7 @@ def month_days(y, m):
 def parse_time(s):
     """RFC 3339 time to ms since the epoch (fraction truncated), or None.
 
-    Same grammar as stream/timefmt.c: YYYY-MM-DD, then T, t or a space,
+    Same grammar as stream/core/timefmt.c: YYYY-MM-DD, then T, t or a space,
     hh:mm:ss (60 allowed, a leap second), an optional fraction after '.' or
     ',', then Z, z, +hh:mm, -hh:mm, +hhmm or -hhmm (the offset is required)."""
     if not isinstance(s, str) or len(s) < 20:

@@ -1,5 +1,5 @@
 /* test_checkpoint.c -- pins the Redis checkpoint of one partition's state
- * (state/checkpoint.c, state/codec.c, state/redis.c) against a private
+ * (state/redis/checkpoint.c, state/format/codec.c, state/redis/redis.c) against a private
  * redis-server: every field survives a write and a load (users, sessions,
  * names, alert markers, tenants' watermarks and cap buckets), only changed
  * keys are written, evicted keys are deleted, keys carry the TTL, the

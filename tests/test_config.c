@@ -1,4 +1,4 @@
-/* test_config.c -- pins where run's settings come from (stream/settings.c,
+/* test_config.c -- pins where run's settings come from (stream/ops/settings.c,
  * `sessionwatch config print`): flag > environment > --config file >
  * default, each value's origin shown, switches from every source, the
  * [kafka] section as -X, secrets masked, and invalid values failing at

@@ -1,4 +1,4 @@
-/* test_extract.c -- unit tests of the simdjson extractor (stream/extract.cpp).
+/* test_extract.c -- unit tests of the simdjson extractor (stream/core/extract.cpp).
  *
  * Every record goes through xt(), which extracts it twice: once in place
  * from a buffer with exactly SW_PADDING bytes of hostile padding after it

@@ -1,4 +1,4 @@
-/* test_gen.c -- the synthetic traffic generator (stream/gen.c): determinism,
+/* test_gen.c -- the synthetic traffic generator (stream/gen/gen.c): determinism,
  * volume, record sizes, event mix, formats, and its ground truth checked
  * against the Python reference detector (bench/reference.py), which pins the
  * generator's promises and the reference's rule semantics to each other. */

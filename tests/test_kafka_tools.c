@@ -24,6 +24,7 @@
 
 #include "extract.h"
 #include "jsonw.h"
+#include "cli.h"
 #include "kafka.h"
 #include "mockcluster.h"
 #include <librdkafka/rdkafka_mock.h>

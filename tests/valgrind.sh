@@ -29,7 +29,7 @@
 #
 # SIMDJSON_FORCE_IMPLEMENTATION=haswell: Valgrind cannot run AVX-512, which
 # simdjson would pick on this CPU.  tests/valgrind.supp lists the reads
-# that stream/extract.h documents as harmless.
+# that stream/core/extract.h documents as harmless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

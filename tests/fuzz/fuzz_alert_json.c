@@ -1,5 +1,5 @@
-/* fuzz_alert_json.c -- libFuzzer target: the JSON writer (stream/jsonw.c)
- * and the alert (stream/alert.c) never emit anything but valid JSON that
+/* fuzz_alert_json.c -- libFuzzer target: the JSON writer (stream/core/jsonw.c)
+ * and the alert (stream/core/alert.c) never emit anything but valid JSON that
  * decodes back to the strings they were given.
  *
  * 1. The whole input through sw_json_str: the output must be one strict

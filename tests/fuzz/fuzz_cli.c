@@ -1,6 +1,6 @@
 /* fuzz_cli.c -- libFuzzer target: the command-line value parsers
- * (stream/cli.c: durations, sizes, counts) and the Redis URL parser
- * (state/redis.c), which read operator input and, for --state, a URL that
+ * (stream/core/values.c: durations, sizes, counts) and the Redis URL parser
+ * (state/format/redis_url.c), which read operator input and, for --state, a URL that
  * may carry a password.
  *
  * The input up to its first NUL is the argument.  Each parser must either
@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "values.h"
 #include "fuzz.h"
-#include "redis.h"
+#include "redis_url.h"
 
 /* Decimal digits only, no overflow: 0 and *v, else -1. */
 static int ref_digits(const char *s, size_t n, uint64_t *v) {

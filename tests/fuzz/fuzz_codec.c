@@ -1,4 +1,4 @@
-/* fuzz_codec.c -- libFuzzer target: the Redis state decoder (state/codec.c).
+/* fuzz_codec.c -- libFuzzer target: the Redis state decoder (state/format/codec.c).
  *
  * Checkpoint values come back from Redis, where anyone with access can
  * write anything, so the decoder must survive any bytes and never accept a

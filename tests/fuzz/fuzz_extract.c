@@ -1,5 +1,5 @@
 /* fuzz_extract.c -- libFuzzer target: record parsing and extraction across
- * every input format (stream/extract.cpp, stream/prefilter.c), and the
+ * every input format (stream/core/extract.cpp, stream/core/prefilter.c), and the
  * engine behind them.
  *
  * The input is one record (raw LogEvent, ECS, EventBridge, a JSON array of

@@ -1,5 +1,5 @@
 /* fuzz_time.c -- libFuzzer target: the RFC 3339 parser and formatter
- * (stream/timefmt.c), which read attacker-controlled event times.
+ * (stream/core/timefmt.c), which read attacker-controlled event times.
  *
  * The input, as it is (not NUL-terminated: a read past its end is a bug),
  * goes to sw_time_parse.  When it is accepted:

@@ -3,7 +3,7 @@
  *
  * The alert writer promises that whatever bytes it is given, its output is
  * valid JSON whose strings decode back to the input (invalid UTF-8 replaced,
- * see stream/jsonw.h).  Checking that needs a decoder that trusts nothing:
+ * see stream/core/jsonw.h).  Checking that needs a decoder that trusts nothing:
  * jc_parse accepts exactly RFC 8259 (one value, optional whitespace around
  * it; strings of valid UTF-8 with no raw control character; escapes only
  * \" \\ \/ \b \f \n \r \t \uXXXX with surrogates correctly paired; the number

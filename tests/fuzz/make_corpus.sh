@@ -6,7 +6,7 @@
 # Every seed is written here, from sessionwatch's own generator (`gen`, in
 # the raw, ECS and EventBridge formats) or by hand: nothing is copied from
 # ../shared (Elastic's fixtures, Elastic's licence).  The codec values are
-# encoded by hand from the layout documented in state/codec.h, so they also
+# encoded by hand from the layout documented in state/format/codec.h, so they also
 # check that the documentation matches the decoder (fuzz_codec replays them
 # and re-encodes them).  Seeds stay small: libFuzzer mutates them, and the
 # corpus is replayed by ctest on every build.
@@ -127,7 +127,7 @@ put(A, "alert-hostile.bin", fields("t\u2028\"", "\x00actor\n", "Okta\x7f <script
 put(A, "alert-long-cut.bin", fields("tenant", "a", "é" * 130, "ü" * 128, "f", "s", "1" * 300, "ü" * 257 + "x",
                                     "n" * 256, "c", "u" * 255))
 
-# ---- fuzz_codec: user and tenant values (state/codec.h, version 1) --------
+# ---- fuzz_codec: user and tenant values (state/format/codec.h, version 1) --------
 C = "fuzz_codec"
 NONE = -2**63
 def user(r, maxt, name, alt, sessions):

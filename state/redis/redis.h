@@ -1,14 +1,6 @@
-/* redis.h -- one connection to the Redis that holds checkpoints: the
- * --state URL, connecting (AUTH, SELECT), timeouts and reconnecting.
- *
- * URLs: redis://[[user]:password@]host[:port][/db],
- * unix:///path/to/redis.sock[?db=N] and
- * redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
- * (Sentinels, 26379 by default, and the name of the primary they watch);
- * the password (of the data nodes) may instead come from the environment
- * (SESSIONWATCH_REDIS_PASSWORD), so it need not appear on a command line.
- * It is never printed: sw_redis_describe masks it.  Sentinels take no
- * password unless SESSIONWATCH_REDIS_SENTINEL_PASSWORD gives one.
+/* redis.h -- one connection to the Redis that holds checkpoints:
+ * connecting to the --state target (redis_url.h) with AUTH and SELECT,
+ * timeouts and reconnecting.
  *
  * Sentinel.  Every (re)connect asks the Sentinels in turn, starting with
  * the one that answered last, for the primary's address
@@ -36,29 +28,7 @@
 
 #include <hiredis/hiredis.h>
 
-#define SW_REDIS_PASSWORD_ENV "SESSIONWATCH_REDIS_PASSWORD"
-#define SW_REDIS_SENTINEL_PASSWORD_ENV "SESSIONWATCH_REDIS_SENTINEL_PASSWORD"
-
-typedef struct {
-    char *host;     /* TCP host, or NULL for a unix socket */
-    int port;       /* 6379 by default */
-    char *socket;   /* unix socket path, or NULL */
-    char *user;     /* ACL user, or NULL */
-    char *password; /* NULL: none (or from the environment) */
-    int db;
-    /* redis-sentinel:// only (nsentinels > 0): where to ask, and what. */
-    int nsentinels;
-    char **sentinel_host;
-    int *sentinel_port;
-    char *master;            /* the name Sentinel knows the primary by */
-    char *sentinel_password; /* from SESSIONWATCH_REDIS_SENTINEL_PASSWORD, or NULL */
-} sw_redis_target;
-
-/* 0, or -1 with a message naming what is wrong in err. */
-int sw_redis_parse_url(const char *url, sw_redis_target *t, char *err, size_t errlen);
-void sw_redis_target_free(sw_redis_target *t);
-/* The target as a URL with the password masked (***). */
-void sw_redis_describe(const sw_redis_target *t, char *out, size_t n);
+#include "redis_url.h"
 
 typedef enum {
     SW_REDIS_FAULT_NONE = 0,

@@ -1,6 +1,7 @@
 /* kafka.h -- what every Kafka front end shares: building a librdkafka
- * configuration from --brokers, -X key=value and the environment, the
- * record key that partitions the stream by user, and the alert producer.
+ * configuration from --brokers, -X key=value and the environment, and the
+ * record key that partitions the stream by user.  The alert producer is
+ * alert_producer.h; the flags that fill sw_kafka_opts are the CLI's (cli.h).
  *
  * Configuration precedence: -X on the command line, then the environment,
  * then librdkafka's defaults.  Any librdkafka property can be set from the
@@ -26,10 +27,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "cli.h"
 #include "jsonw.h"
 #include "kafka_props.h"
 
+#define SW_KAFKA_CONF_DOC "https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md"
 #define SW_KAFKA_MAX_PROPS 64
 #define SW_KAFKA_KEY_MAX 128 /* longest property name + 1; librdkafka's are < 64 */
 
@@ -41,16 +42,6 @@ typedef struct {
     size_t n_props;
     char keys[SW_KAFKA_MAX_PROPS][SW_KAFKA_KEY_MAX];
 } sw_kafka_opts;
-
-/* Parses argv[i] if it is --brokers, -X key=value, -Xkey=value or
- * -X=key=value: 1 consumed, 0 not a Kafka flag, -1 error (reported). */
-int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a);
-/* Parses argv[i] if it is the flag name with a topic name as its value
- * (checked with sw_kafka_topic_name_ok): 1 with *topic, 0 not that flag,
- * -1 error (reported). */
-int sw_cli_topic_option(sw_args *a, const char *name, const char **topic);
-/* The help lines for --brokers and -X. */
-void sw_cli_kafka_help(FILE *out);
 
 /* A configuration for a client of this type (RD_KAFKA_CONSUMER or
  * RD_KAFKA_PRODUCER) with, in this order (later wins): client.id=sessionwatch,

@@ -1,5 +1,5 @@
 /* alert.h -- the alert: its deterministic id and its JSON line, the contract
- * with downstream subscribers (schema: stream/alert.schema.json).
+ * with downstream subscribers (schema: stream/core/alert.schema.json).
  *
  * The id hashes what makes an alert the same alert: rule, tenant, actor,
  * the key's maxT when it fired (r) and the sorted session ids of Q.  Every

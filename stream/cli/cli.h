@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "kafka.h"
+#include "values.h"
 
 typedef struct {
     int argc;
@@ -24,12 +26,6 @@ int sw_arg_value(sw_args *a, const char *name, const char **val);
 /* 1 when argv[i] is the switch --name (advances). */
 int sw_arg_flag(sw_args *a, const char *name);
 
-/* "35m", "90s", "1h", "500ms", "2d" -> ms; a bare number is refused. */
-int sw_parse_duration(const char *s, int64_t *ms);
-/* "1048576", "512k", "1M", "1MiB", "2g" -> bytes (binary multiples). */
-int sw_parse_size(const char *s, size_t *bytes);
-/* A decimal integer in [min, max]. */
-int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 
 /* Parses argv[i] if it is a rule flag: 1 consumed, 0 not a rule flag, -1
  * error (already reported on stderr).  allow_kafka_time admits
@@ -41,6 +37,16 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time);
  * each other (the fixed tenant would silently win).  0, or 2 with a
  * message saying what to do. */
 int sw_cli_rule_check(const char *cmd, const sw_config *c);
+
+/* Parses argv[i] if it is --brokers, -X key=value, -Xkey=value or
+ * -X=key=value: 1 consumed, 0 not a Kafka flag, -1 error (reported). */
+int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a);
+/* Parses argv[i] if it is the flag name with a topic name as its value
+ * (checked with sw_kafka_topic_name_ok): 1 with *topic, 0 not that flag,
+ * -1 error (reported). */
+int sw_cli_topic_option(sw_args *a, const char *name, const char **topic);
+/* The help lines for --brokers and -X. */
+void sw_cli_kafka_help(FILE *out);
 
 /* The rule flags' help, one flag per line. */
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time);

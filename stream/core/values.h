@@ -1,0 +1,18 @@
+/* values.h -- the text forms of durations, sizes and counts that flags,
+ * the environment and settings files share: one parser each, so that
+ * "35m" means the same wherever it is written.  Each returns 0, or -1
+ * when the text is not a valid value (the caller names the setting). */
+#ifndef SW_VALUES_H
+#define SW_VALUES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "35m", "90s", "1h", "500ms", "2d" -> ms; a bare number is refused. */
+int sw_parse_duration(const char *s, int64_t *ms);
+/* "1048576", "512k", "1M", "1MiB", "2G" -> bytes (binary multiples). */
+int sw_parse_size(const char *s, size_t *bytes);
+/* A decimal integer in [min, max]. */
+int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+
+#endif
