@@ -17,7 +17,8 @@
  * The pieces (gen_internal.h): world.c (places, agents, names and the
  * identities drawn from them), event.c (what an ordinary record holds, and
  * the session guard that keeps honest users below the rule), attack.c (the
- * attacks and their truth), render.c (raw, ECS and EventBridge JSON).
+ * attacks and their truth), render_raw.c and render_ecs.c (raw LogEvent,
+ * EventBridge and ECS JSON).
  * Here: the record clock (base times spread evenly over the span, never
  * decreasing; about OOO_SHARE of records published up to OOO_MAX_MS
  * earlier), the choice between an attack event that is due and an

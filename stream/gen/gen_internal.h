@@ -1,18 +1,19 @@
 /* gen_internal.h -- what the pieces of the generator share; private to
  * stream/gen/ (the public interface is gen.h).  The generator is cut along
  * what each piece knows:
- *   gen.c     the run: options, the record clock, out-of-order arrivals,
- *             one record after another into one reused buffer
- *   world.c   the static world (places, user agents, names, tenants'
- *             domains, apps, groups) and the identities derived from it:
- *             humans and their devices, system actors, session ids
- *   event.c   what one ordinary record holds: kind, actor, session (and
- *             the guard that keeps honest users below the rule), client,
- *             request ids and URLs
- *   attack.c  the stolen-cookie attacks: planning, their records, the
- *             ground-truth file
- *   render.c  writing a record as an Okta LogEvent, an ECS document or an
- *             EventBridge envelope
+ *   gen.c         the run: options, the record clock, out-of-order
+ *                 arrivals, one record after another into one reused buffer
+ *   world.c       the static world (places, user agents, names, tenants'
+ *                 domains, apps, groups) and the identities derived from
+ *                 it: humans and their devices, system actors, session ids
+ *   event.c       what one ordinary record holds: kind, actor, session
+ *                 (and the guard that keeps honest users below the rule),
+ *                 client, request ids and URLs
+ *   attack.c      the stolen-cookie attacks: planning, their records, the
+ *                 ground-truth file
+ *   render_raw.c  writing a record as an Okta LogEvent, or an EventBridge
+ *                 envelope around it
+ *   render_ecs.c  writing it as an ECS document
  * Everything is a pure function of the options: randomness comes from the
  * seeded splitmix64 below, identities from hashes of (seed key, domain,
  * index), so a piece may recompute an identity instead of storing it. */
@@ -229,12 +230,16 @@ void gen_make_attack(gen_t *g, rng_t *r, ev_t *e, const aev_t *E, human_t *hu, c
 /* One line per attack with at least 3 session starts written. */
 int gen_write_truth(gen_t *g, FILE *truth);
 
-/* ---- render.c: record formats -------------------------------------------- */
+/* ---- render_raw.c, render_ecs.c: record formats -------------------------- */
 
 /* The Okta LogEvent (with_tenant: with the top-level "tenant" field), the
  * ECS document, the EventBridge envelope around the LogEvent. */
 void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant);
 void gen_render_ecs(const gen_t *g, sw_buf *b, const ev_t *e);
 void gen_render_eventbridge(const gen_t *g, sw_buf *b, const ev_t *e);
+/* Shared by the renderers: ,"tenant":"tenant-N" when there are tenants;
+ * a quoted RFC 3339 UTC time without milliseconds. */
+void gen_w_tenant_field(const gen_t *g, sw_buf *b, uint32_t tenant);
+void gen_w_time_s(sw_buf *b, int64_t ms);
 
 #endif

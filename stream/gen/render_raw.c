@@ -1,22 +1,22 @@
-/* render.c -- one record as text: the Okta LogEvent as the System Log
- * API returns it (key order and field shapes copied from real records in
- * the Elastic fixtures), the nested ECS document Elastic's Okta
- * integration indexes, or the EventBridge envelope around the LogEvent
- * (gen_internal.h).
+/* render_raw.c -- a record as the Okta LogEvent the System Log API returns
+ * (key order and field shapes copied from real records in the Elastic
+ * fixtures), and the EventBridge envelope that carries that LogEvent as its
+ * "detail" (gen_internal.h).
  *
  * Renderers only write: every choice (kind, actor, session, client,
- * optional parts) was made in the ev_t before, so the three formats show
- * the same content, and a record too long in raw form is re-rendered
- * without its optional parts by the caller.  Strings go through jsonw.h's
+ * optional parts) was made in the ev_t before, so every format shows the
+ * same content, and a record too long in raw form is re-rendered without
+ * its optional parts by the caller (gen.c).  Strings go through jsonw.h's
  * escaper, times through timefmt.h; nothing here allocates beyond the
- * caller's reused sw_buf. */
+ * caller's reused sw_buf.  The two small writers the ECS renderer shares
+ * (the optional top-level "tenant" field, times without milliseconds) live
+ * here too. */
 #include "gen_internal.h"
 
 #include <string.h>
 
 #include "timefmt.h"
 
-/* A URL as a JSON string, with '&' written as \u0026 the way Okta does. */
 static void w_url(sw_buf *b, const char *s) {
     sw_buf_putc(b, '"');
     for (;;) {
@@ -30,13 +30,20 @@ static void w_url(sw_buf *b, const char *s) {
 }
 
 /* A quoted RFC 3339 UTC time without milliseconds: "2026-01-05T08:00:00Z". */
-static void w_time_s(sw_buf *b, int64_t ms) {
+void gen_w_time_s(sw_buf *b, int64_t ms) {
     char t[32];
     sw_time_format(ms, t); /* "2026-01-05T08:00:00.000Z" */
     t[19] = 'Z';
     sw_buf_putc(b, '"');
     sw_buf_put(b, t, 20);
     sw_buf_putc(b, '"');
+}
+
+void gen_w_tenant_field(const gen_t *g, sw_buf *b, uint32_t tenant) {
+    if (g->o.tenants <= 1) return;
+    W(b, ",\"tenant\":\"tenant-");
+    sw_json_int(b, tenant);
+    W(b, "\"");
 }
 
 static const char *risk_name(int r) { return r == 2 ? "HIGH" : r == 1 ? "MEDIUM" : "LOW"; }
@@ -338,13 +345,6 @@ static void w_target(sw_buf *b, const ev_t *e) {
     }
 }
 
-static void w_tenant_field(const gen_t *g, sw_buf *b, uint32_t tenant) {
-    if (g->o.tenants <= 1) return;
-    W(b, ",\"tenant\":\"tenant-");
-    sw_json_int(b, tenant);
-    W(b, "\"");
-}
-
 void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
     W(b, "{\"actor\":{\"alternateId\":");
@@ -445,135 +445,7 @@ void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     gen_fmt_uuid(u, mix64(e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID, e->idx));
     sw_buf_puts(b, u);
     W(b, "\",\"version\":\"0\"");
-    if (with_tenant) w_tenant_field(g, b, e->tenant);
-    W(b, "}");
-}
-
-static const char *ecs_outcome(const char *r) {
-    if (strcmp(r, "SUCCESS") == 0 || strcmp(r, "ALLOW") == 0) return "success";
-    if (strcmp(r, "FAILURE") == 0 || strcmp(r, "DENY") == 0) return "failure";
-    return "unknown";
-}
-
-void gen_render_ecs(const gen_t *g, sw_buf *b, const ev_t *e) {
-    int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
-    char u[40];
-    gen_fmt_uuid(u, mix64(e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID, e->idx));
-    W(b, "{\"@timestamp\":");
-    sw_json_time(b, e->t);
-    W(b, ",\"client\":{");
-    if (e->loc) {
-        W(b, "\"geo\":{\"city_name\":");
-        sw_json_cstr(b, e->loc->city);
-        W(b, ",\"country_name\":");
-        sw_json_cstr(b, e->loc->country);
-        W(b, ",\"location\":{\"lat\":");
-        sw_buf_puts(b, e->loc->lat);
-        W(b, ",\"lon\":");
-        sw_buf_puts(b, e->loc->lon);
-        W(b, "},\"region_name\":");
-        sw_json_cstr(b, e->loc->state);
-        W(b, "},\"ip\":\"");
-        sw_buf_puts(b, e->ip);
-        W(b, "\",");
-    }
-    W(b, "\"user\":{\"full_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"id\":");
-    sw_json_cstr(b, e->aid);
-    W(b, ",\"name\":");
-    sw_json_cstr(b, e->aalt);
-    W(b, "}},\"data_stream\":{\"dataset\":\"okta.system\",\"namespace\":\"default\",\"type\":\"logs\"},"
-         "\"ecs\":{\"version\":\"8.11.0\"},\"event\":{\"action\":");
-    sw_json_cstr(b, e->etype);
-    if (start) W(b, ",\"category\":[\"authentication\",\"session\"]");
-    else if (e->kind == K_APPUM || e->kind == K_GROUPADD || e->kind == K_PROFILE) W(b, ",\"category\":[\"iam\"]");
-    else W(b, ",\"category\":[\"authentication\"]");
-    W(b, ",\"created\":");
-    sw_json_time(b, e->t + 1500 + (int64_t)((e->h >> 20) % 4000));
-    W(b, ",\"dataset\":\"okta.system\",\"id\":\"");
-    sw_buf_puts(b, u);
-    W(b, "\",\"ingested\":");
-    w_time_s(b, e->t + 3000 + (int64_t)((e->h >> 20) % 4000));
-    W(b, ",\"kind\":\"event\",\"outcome\":\"");
-    sw_buf_puts(b, ecs_outcome(e->result));
-    W(b, "\"},\"okta\":{\"actor\":{\"alternate_id\":");
-    sw_json_cstr(b, e->aalt);
-    W(b, ",\"display_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"id\":");
-    sw_json_cstr(b, e->aid);
-    W(b, ",\"type\":");
-    sw_json_cstr(b, e->atype);
-    W(b, "},\"authentication_context\":{\"authentication_step\":0");
-    if (e->sess) {
-        W(b, ",\"external_session_id\":");
-        sw_json_cstr(b, e->sess);
-    }
-    W(b, "},");
-    if (e->loc) {
-        W(b, "\"client\":{\"device\":");
-        sw_json_cstr(b, e->ua->device);
-        W(b, ",\"ip\":\"");
-        sw_buf_puts(b, e->ip);
-        W(b, "\",\"user_agent\":{\"browser\":");
-        sw_json_cstr(b, e->ua->browser);
-        W(b, ",\"os\":");
-        sw_json_cstr(b, e->ua->os);
-        W(b, ",\"raw_user_agent\":");
-        sw_json_cstr(b, e->ua->raw);
-        W(b, "},\"zone\":\"null\"},");
-    }
-    W(b, "\"debug_context\":{\"debug_data\":{\"request_id\":\"");
-    sw_buf_puts(b, e->req);
-    W(b, "\",\"request_uri\":");
-    sw_json_cstr(b, e->uri);
-    W(b, ",\"url\":");
-    sw_json_cstr(b, e->url);
-    W(b, "}},\"display_message\":");
-    sw_json_cstr(b, e->msg);
-    W(b, ",\"event_type\":");
-    sw_json_cstr(b, e->etype);
-    W(b, ",\"outcome\":{");
-    if (e->reason) {
-        W(b, "\"reason\":");
-        sw_json_cstr(b, e->reason);
-        W(b, ",");
-    }
-    W(b, "\"result\":");
-    sw_json_cstr(b, e->result);
-    W(b, "},\"transaction\":{\"id\":\"");
-    sw_buf_puts(b, e->req);
-    W(b, "\",\"type\":");
-    if (e->kind == K_APPUM || e->kind == K_SYSTEM) W(b, "\"JOB\"");
-    else W(b, "\"WEB\"");
-    W(b, "},\"uuid\":\"");
-    sw_buf_puts(b, u);
-    W(b, "\"},\"related\":{");
-    if (e->loc) {
-        W(b, "\"ip\":[\"");
-        sw_buf_puts(b, e->ip);
-        W(b, "\"],");
-    }
-    W(b, "\"user\":[");
-    sw_json_cstr(b, e->aname);
-    W(b, "]},\"tags\":[\"forwarded\",\"okta-system\"],\"user\":{\"full_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"name\":");
-    sw_json_cstr(b, e->aalt);
-    W(b, "}");
-    if (e->loc) {
-        W(b, ",\"user_agent\":{\"device\":{\"name\":");
-        sw_json_cstr(b, e->ua->device);
-        W(b, "},\"name\":");
-        sw_json_cstr(b, e->ua->browser);
-        W(b, ",\"original\":");
-        sw_json_cstr(b, e->ua->raw);
-        W(b, ",\"os\":{\"name\":");
-        sw_json_cstr(b, e->ua->os);
-        W(b, "}}");
-    }
-    w_tenant_field(g, b, e->tenant);
+    if (with_tenant) gen_w_tenant_field(g, b, e->tenant);
     W(b, "}");
 }
 
@@ -585,9 +457,9 @@ void gen_render_eventbridge(const gen_t *g, sw_buf *b, const ev_t *e) {
     W(b, "\",\"detail-type\":\"SystemLog\",\"source\":\"aws.partner/okta.com/");
     sw_buf_puts(b, gen_tenant_domain(e->tenant, dtmp, sizeof dtmp));
     W(b, "/okta-system-log\",\"account\":\"123456789012\",\"time\":");
-    w_time_s(b, e->t);
+    gen_w_time_s(b, e->t);
     W(b, ",\"region\":\"us-east-1\",\"resources\":[],\"detail\":");
     gen_render_raw(g, b, e, 0);
-    w_tenant_field(g, b, e->tenant);
+    gen_w_tenant_field(g, b, e->tenant);
     W(b, "}");
 }
