@@ -12,11 +12,12 @@
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
  * tenant name inside a user field, are written %XX, so names cannot collide
- * or break the hash tag (keys.h builds and parses these names; scan.h
- * reads the hashes page by page).  All three keys get a TTL (state_ttl) refreshed
- * by every checkpoint: the state of a partition nobody checkpoints any
- * more vanishes, and inside a live partition the sweep's evictions delete
- * keys as they fall behind the watermark, so Redis holds the live window.
+ * or break the hash tag.  keys.h builds and parses these names (for this
+ * file and for `state inspect`); scan.h reads the hashes page by page.
+ * All three keys get a TTL (state_ttl) refreshed by every checkpoint: the
+ * state of a partition nobody checkpoints any more vanishes, and inside a
+ * live partition the sweep's evictions delete keys as they fall behind
+ * the watermark, so Redis holds the live window.
  *
  * Consistency.  A checkpoint is one Lua script: the changed users, the
  * evicted ones, the changed tenants and the offset are applied together or
