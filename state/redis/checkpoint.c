@@ -136,12 +136,8 @@ sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, co
 void sw_ckpt_free(sw_ckpt *c) {
     if (!c) return;
     sw_keys_free(c->key);
-    free(c->owner);
-    free(c->buf);
-    free(c->args);
-    free(c->argv);
-    free(c->lens);
-    free(c);
+    void *owned[] = {c->owner, c->buf, c->args, c->argv, c->lens, c};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
 const char *sw_ckpt_key(const sw_ckpt *c, int which) {

@@ -8,7 +8,7 @@
  * HSCAN and HGET, so it is safe against a live deployment.  Keys are found
  * with SCAN, never KEYS (which blocks Redis for the whole keyspace).
  * Everything read back is foreign until checked: a key name must
- * round-trip through sw_ckpt_new, a meta key of another type or another
+ * be exactly the name the worker writes (keys.h), a meta key of another type or another
  * format version is listed as refused, and a user value is decoded by the
  * worker's own decoder (sw_codec_user_decode validates every length) into
  * a throwaway store; a value that does not decode is reported as corrupt.
@@ -219,12 +219,9 @@ typedef struct {
 } part;
 
 static void part_free(part *p) {
-    free(p->key);
-    free(p->group);
-    free(p->topic);
+    char *owned[] = {p->key, p->group, p->topic, p->refused, p->owner};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
     sw_keys_free(p->keys);
-    free(p->refused);
-    free(p->owner);
 }
 
 /* Parses sw:{G:T:P}:meta (keys.h): the name counts as sessionwatch's only
