@@ -309,10 +309,10 @@ static void test_incremental_evictions_ttl(void **state) {
     assert_int_equal(st.users, SW_WM_ACTORS);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 51 + SW_WM_ACTORS);
     char field[64];
-    size_t n = sw_ckpt_user_field("", 0, "00u-open", 8, field, sizeof field);
+    size_t n = sw_key_user_field("", 0, "00u-open", 8, field, sizeof field);
     field[n] = '\0';
     assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 0);
-    n = sw_ckpt_user_field("", 0, "00u-new0", 8, field, sizeof field);
+    n = sw_key_user_field("", 0, "00u-new0", 8, field, sizeof field);
     field[n] = '\0';
     assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 1);
 
@@ -445,7 +445,7 @@ static void test_corrupt_values_skipped(void **state) {
     assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
     char field[64];
-    size_t n = sw_ckpt_user_field("", 0, "00u-open", 8, field, sizeof field);
+    size_t n = sw_key_user_field("", 0, "00u-open", 8, field, sizeof field);
     field[n] = '\0';
     cmd_ok("HSET", sw_ckpt_key(c, 2), field, "\x01garbage", NULL);     /* a user value that does not decode */
     cmd_ok("HSET", sw_ckpt_key(c, 2), "no-separator", "x", NULL);      /* not a user field */
@@ -914,19 +914,19 @@ static void test_key_names_and_fields(void **state) {
     assert_string_equal(sw_ckpt_key(c, 2), "sw:{a%3Ab%7Bx%7D%25:okta.events:12}:users");
     sw_ckpt_free(c);
     char f[64], t[64];
-    size_t n = sw_ckpt_user_field(TENANT2, sizeof TENANT2 - 1, "00u\x1fz", 5, f, sizeof f);
+    size_t n = sw_key_user_field(TENANT2, sizeof TENANT2 - 1, "00u\x1fz", 5, f, sizeof f);
     assert_int_equal(n, 14 + 1 + 5);
     assert_memory_equal(f, "acme%25%1Fcorp\x1f" "00u\x1fz", n);
     size_t tn, an;
     const char *actor;
-    assert_int_equal(sw_ckpt_user_field_split(f, n, t, &tn, &actor, &an), 0);
+    assert_int_equal(sw_key_user_field_split(f, n, t, &tn, &actor, &an), 0);
     assert_int_equal(tn, sizeof TENANT2 - 1);
     assert_memory_equal(t, TENANT2, tn);
     assert_int_equal(an, 5);
     assert_memory_equal(actor, "00u\x1fz", 5);
-    assert_int_equal(sw_ckpt_user_field(TENANT2, sizeof TENANT2 - 1, "00u", 3, f, 10), 0); /* does not fit */
-    assert_int_equal(sw_ckpt_user_field_split("%41\x1fx", 5, t, &tn, &actor, &an), -1);
-    assert_int_equal(sw_ckpt_user_field_split("%2\x1fx", 4, t, &tn, &actor, &an), -1);
+    assert_int_equal(sw_key_user_field(TENANT2, sizeof TENANT2 - 1, "00u", 3, f, 10), 0); /* does not fit */
+    assert_int_equal(sw_key_user_field_split("%41\x1fx", 5, t, &tn, &actor, &an), -1);
+    assert_int_equal(sw_key_user_field_split("%2\x1fx", 4, t, &tn, &actor, &an), -1);
 }
 
 /* ---- codec against hostile bytes ----------------------------------------- */

@@ -44,7 +44,7 @@
 #define SW_STATE_FORMAT 1
 
 /* Longest session id a value may carry (ids longer than any record), and
- * most sessions (a key holds fewer than --min-sessions, at most 64). */
+ * most sessions (a key holds fewer than --min-sessions, at most SW_MAX_SESSIONS). */
 #define SW_CODEC_MAX_ID (64u << 20)
 #define SW_CODEC_MAX_SESSIONS 256
 

@@ -9,7 +9,7 @@
 
 #define FIRST_CHUNK (16u * 1024u)
 #define MAX_CHUNK (1024u * 1024u)
-#define HUGE_AFTER ((size_t)16 << 20) /* a stream's chunks become huge pages past this */
+#define HUGE_AFTER ((size_t)16 << 20) /* a slab's chunks become huge pages past this */
 
 /* The first 16 bytes of a chunk (keeping blobs 16-aligned): the next chunk
  * of s->chunks, and this chunk's size with bit 0 set for a huge page. */

@@ -5,7 +5,7 @@
  * list per size class, so steady-state processing never calls malloc;
  * malloc is only reached when the live state grows.  Chunks start at
  * 16 KiB and double up to 1 MiB, so a small store does not reserve a big
- * chunk it will never fill; once a stream holds 16 MiB its chunks are
+ * chunk it will never fill; once one slab holds 16 MiB its chunks are
  * 2 MiB huge pages (hugemem.h).  Blobs are 16-byte aligned, in classes
  * 16 bytes apart up to 512 and 64 bytes apart up to 2 KiB (sessions,
  * client strings, keys too long for their table entry).  Blobs over the largest class (hostile multi-KB strings) go straight to
@@ -26,8 +26,8 @@
 typedef struct {
     char *chunk;          /* chunk being carved */
     size_t used, size;
-    size_t next;          /* size of this stream's next chunk */
-    size_t reserved;      /* bytes of chunks this stream took */
+    size_t next;          /* size of this slab's next chunk */
+    size_t reserved;      /* bytes of chunks this slab took */
 } sw_slab_cursor;
 
 typedef struct sw_slab {

@@ -122,8 +122,12 @@ const char *sw_session_uuid(const sw_session *s);
  * the tenant index (4 bytes, = tenant) followed by the actor id; when they
  * fit in SW_USER_KEY_INLINE bytes the table keeps them in place, starting
  * at tenant (store.c), so a lookup needs no other memory.  A key holds at
- * most 64 sessions (256 in a checkpoint value), hence the narrow count. */
+ * most SW_MAX_SESSIONS sessions (SW_CODEC_MAX_SESSIONS in a checkpoint
+ * value, codec.h), hence the narrow count. */
 #define SW_USER_KEY_INLINE 24
+/* The largest --min-sessions (N): an alert fires the moment N sessions are
+ * in the window, so no key holds more; alerts list at most this many. */
+#define SW_MAX_SESSIONS 64
 typedef struct {
     sw_tkey k;
     uint32_t tenant;    /* index of the tenant in the store: the key's first 4 bytes */

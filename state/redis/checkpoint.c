@@ -8,8 +8,9 @@
 #include <time.h>
 
 #include "codec.h"
+#include "keys.h"
+#include "scan.h"
 
-#define SCAN_COUNT "1000"
 #define LUA_BATCH "500" /* fields per HSET / HDEL inside the scripts */
 
 /* KEYS: meta tenants users.  ARGV: owner, version, ttl_ms.  Returns
@@ -105,7 +106,7 @@ typedef struct {
 } arg;
 
 struct sw_ckpt {
-    char *key[3];
+    char *key[SW_KEY_COUNT];
     char *owner;
     /* The arguments of the last write, reused: their bytes in buf. */
     char *buf;
@@ -120,46 +121,12 @@ struct sw_ckpt {
     int full;     /* the next write rewrites the whole partition (after a loss) */
 };
 
-/* ---- names --------------------------------------------------------------- */
-
-static size_t escape(char *o, const char *p, size_t n, const char *special) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        if (ch < 0x20 || ch == 0x7F || strchr(special, ch)) {
-            o[k++] = '%';
-            o[k++] = hex[ch >> 4];
-            o[k++] = hex[ch & 15];
-        } else {
-            o[k++] = (char)ch;
-        }
-    }
-    return k;
-}
+/* ---- names (keys.h) ------------------------------------------------------ */
 
 sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner) {
     sw_ckpt *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    size_t gn = strlen(group), tn = strlen(topic);
-    char *tag = malloc(3 * (gn + tn) + 32);
-    if (!tag) {
-        free(c);
-        return NULL;
-    }
-    size_t k = escape(tag, group, gn, "%{}:");
-    tag[k++] = ':';
-    k += escape(tag + k, topic, tn, "%{}:");
-    snprintf(tag + k, 32, ":%" PRId32, partition);
-    static const char *const suffix[3] = {"meta", "tenants", "users"};
-    int ok = (c->owner = strdup(owner)) != NULL;
-    for (int i = 0; i < 3 && ok; i++) {
-        size_t n = strlen(tag) + 32;
-        ok = (c->key[i] = malloc(n)) != NULL;
-        if (ok) snprintf(c->key[i], n, "sw:{%s}:%s", tag, suffix[i]);
-    }
-    free(tag);
-    if (!ok) {
+    if (sw_keys_new(group, topic, partition, c->key) != 0 || !(c->owner = strdup(owner))) {
         sw_ckpt_free(c);
         return NULL;
     }
@@ -168,58 +135,13 @@ sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, co
 
 void sw_ckpt_free(sw_ckpt *c) {
     if (!c) return;
-    for (int i = 0; i < 3; i++) free(c->key[i]);
-    free(c->owner);
-    free(c->buf);
-    free(c->args);
-    free(c->argv);
-    free(c->lens);
-    free(c);
+    sw_keys_free(c->key);
+    void *owned[] = {c->owner, c->buf, c->args, c->argv, c->lens, c};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
-const char *sw_ckpt_key(const sw_ckpt *c, int which) { return which >= 0 && which < 3 ? c->key[which] : NULL; }
-
-size_t sw_ckpt_user_field(const char *tenant, size_t tn, const char *actor, size_t an, char *out, size_t cap) {
-    if (cap < 3 * tn + 1 + an) return 0;
-    size_t k = 0;
-    for (size_t i = 0; i < tn; i++) {
-        if (tenant[i] == '%' || tenant[i] == 0x1F) {
-            out[k++] = '%';
-            out[k++] = tenant[i] == '%' ? '2' : '1';
-            out[k++] = tenant[i] == '%' ? '5' : 'F';
-        } else {
-            out[k++] = tenant[i];
-        }
-    }
-    out[k++] = 0x1F;
-    memcpy(out + k, actor, an);
-    return k + an;
-}
-
-static int unhex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, const char **actor, size_t *an) {
-    const char *sep = memchr(f, 0x1F, n);
-    if (!sep) return -1;
-    size_t k = 0;
-    for (const char *p = f; p < sep; p++) {
-        if (*p != '%') {
-            tenant[k++] = *p;
-            continue;
-        }
-        /* Only the two escapes sw_ckpt_user_field writes: one spelling per field. */
-        if (sep - p < 3 || unhex(p[1]) < 0 || unhex(p[2]) < 0) return -1;
-        char c = (char)(unhex(p[1]) * 16 + unhex(p[2]));
-        if (c != '%' && c != 0x1F) return -1;
-        tenant[k++] = c;
-        p += 2;
-    }
-    *tn = k;
-    *actor = sep + 1;
-    *an = n - (size_t)(sep + 1 - f);
-    return 0;
+const char *sw_ckpt_key(const sw_ckpt *c, int which) {
+    return which >= 0 && which < SW_KEY_COUNT ? c->key[which] : NULL;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -378,26 +300,23 @@ typedef sw_ckpt_status (*pair_fn)(void *ud, const char *f, size_t fn, const char
 /* HSCANs key, calling fn for every field/value pair. */
 static sw_ckpt_status scan_hash(sw_redis *r, const char *key, pair_fn fn, void *ud, sw_ckpt_stats *st,
                                 char *err, size_t errlen) {
-    char cursor[32] = "0";
-    do {
-        redisReply *rep = sw_redis_cmdv(r, "HSCAN", key, cursor, "COUNT", SCAN_COUNT, (const char *)NULL);
-        if (!rep) return no_reply(r, "loading the partition's state", err, errlen);
-        if (rep->type == REDIS_REPLY_ERROR) {
-            sw_ckpt_status s = reply_error(rep, "loading the partition's state", err, errlen);
-            freeReplyObject(rep);
-            return s;
+    static const char what[] = "loading the partition's state";
+    sw_scan sc;
+    sw_scan_init(&sc, r, key, strlen(key), NULL, 0);
+    const redisReply *kv;
+    sw_ckpt_status s = SW_CKPT_OK;
+    sw_scan_status ss;
+    while (s == SW_CKPT_OK && (ss = sw_scan_next(&sc, &kv)) != SW_SCAN_DONE) {
+        if (ss == SW_SCAN_NO_REPLY) return no_reply(r, what, err, errlen);
+        if (ss == SW_SCAN_ERROR) {
+            s = reply_error(sc.reply, what, err, errlen);
+            break;
         }
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
-            rep->element[0]->len >= sizeof cursor || rep->element[1]->type != REDIS_REPLY_ARRAY ||
-            rep->element[1]->elements % 2) {
-            freeReplyObject(rep);
-            snprintf(err, errlen, "loading the partition's state: unexpected HSCAN reply");
-            return SW_CKPT_UNAVAILABLE;
+        if (ss == SW_SCAN_MALFORMED || kv->elements % 2) {
+            snprintf(err, errlen, "%s: unexpected HSCAN reply", what);
+            s = SW_CKPT_UNAVAILABLE;
+            break;
         }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = '\0';
-        const redisReply *kv = rep->element[1];
-        sw_ckpt_status s = SW_CKPT_OK;
         for (size_t i = 0; i + 1 < kv->elements && s == SW_CKPT_OK; i += 2) {
             const redisReply *f = kv->element[i], *v = kv->element[i + 1];
             if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
@@ -407,13 +326,10 @@ static sw_ckpt_status scan_hash(sw_redis *r, const char *key, pair_fn fn, void *
             st->bytes += f->len + v->len;
             s = fn(ud, f->str, f->len, v->str, v->len);
         }
-        freeReplyObject(rep);
-        if (s != SW_CKPT_OK) {
-            snprintf(err, errlen, "loading the partition's state: out of memory");
-            return s;
-        }
-    } while (strcmp(cursor, "0") != 0);
-    return SW_CKPT_OK;
+        if (s != SW_CKPT_OK) snprintf(err, errlen, "%s: out of memory", what);
+    }
+    sw_scan_end(&sc);
+    return s;
 }
 
 typedef struct {
@@ -445,7 +361,7 @@ static sw_ckpt_status load_user(void *ud, const char *f, size_t fn, const char *
     }
     size_t tn, an;
     const char *actor;
-    if (sw_ckpt_user_field_split(f, fn, l->tenant, &tn, &actor, &an) != 0) {
+    if (sw_key_user_field_split(f, fn, l->tenant, &tn, &actor, &an) != 0) {
         l->st->corrupt++;
         return SW_CKPT_OK;
     }
@@ -525,7 +441,7 @@ static void arg_user_field(sw_ckpt *c, const sw_store *s, const char *key, uint3
     size_t tn = t ? t->k.key_len : 0, an = len - 4;
     char *o = arg_space(c, 3 * tn + 1 + an);
     if (!o) return;
-    size_t n = sw_ckpt_user_field(t ? t->k.key : "", tn, key + 4, an, o, 3 * tn + 1 + an);
+    size_t n = sw_key_user_field(t ? t->k.key : "", tn, key + 4, an, o, 3 * tn + 1 + an);
     c->len -= 3 * tn + 1 + an - n; /* give back what escaping did not use */
     c->args[c->nargs - 1].len = n;
 }

@@ -12,10 +12,12 @@
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
  * tenant name inside a user field, are written %XX, so names cannot collide
- * or break the hash tag.  All three keys get a TTL (state_ttl) refreshed
- * by every checkpoint: the state of a partition nobody checkpoints any
- * more vanishes, and inside a live partition the sweep's evictions delete
- * keys as they fall behind the watermark, so Redis holds the live window.
+ * or break the hash tag.  keys.h builds and parses these names (for this
+ * file and for `state inspect`); scan.h reads the hashes page by page.
+ * All three keys get a TTL (state_ttl) refreshed by every checkpoint: the
+ * state of a partition nobody checkpoints any more vanishes, and inside a
+ * live partition the sweep's evictions delete keys as they fall behind
+ * the watermark, so Redis holds the live window.
  *
  * Consistency.  A checkpoint is one Lua script: the changed users, the
  * evicted ones, the changed tenants and the offset are applied together or
@@ -45,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "redis.h"
 #include "store.h"
 
@@ -71,8 +74,8 @@ typedef struct sw_ckpt sw_ckpt;
 sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner);
 void sw_ckpt_free(sw_ckpt *c);
 
-/* The three key names (for `state inspect` and error messages). */
-const char *sw_ckpt_key(const sw_ckpt *c, int which); /* 0 meta, 1 tenants, 2 users */
+/* The partition's key names (for error messages and tests). */
+const char *sw_ckpt_key(const sw_ckpt *c, int which); /* SW_KEY_META, SW_KEY_TENANTS, SW_KEY_USERS */
 
 /* The redis-cli command that deletes this partition's three keys on
  * target (host, port or socket, ACL user, database; never the password:
@@ -135,12 +138,5 @@ sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t err
  * full one (after SW_CKPT_LOST). */
 int64_t sw_ckpt_seq(const sw_ckpt *c);
 int sw_ckpt_full_pending(const sw_ckpt *c);
-
-/* Appends the user field for (tenant, actor) to out (cap bytes); returns
- * its length, or 0 when it does not fit. */
-size_t sw_ckpt_user_field(const char *tenant, size_t tn, const char *actor, size_t an, char *out, size_t cap);
-/* Splits a user field: the tenant is unescaped into tenant (room for n
- * bytes), the actor points into f.  -1 when it is not one. */
-int sw_ckpt_user_field_split(const char *f, size_t n, char *tenant, size_t *tn, const char **actor, size_t *an);
 
 #endif

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alert.h"  /* SW_RULE_VERSION */
+#include "window.h" /* SW_MAX_SESSIONS */
+
 int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "sessionwatch %s: ", cmd);
@@ -87,7 +90,7 @@ int sw_cli_rule_option(sw_config *c, sw_args *a, bool allow_kafka_time) {
     }
     if ((r = sw_arg_value(a, "--min-sessions", &v))) {
         if (r < 0) return -1;
-        if (sw_parse_u64(v, 1, 64, &u)) return bad(a, "--min-sessions", v, "a count from 1 to 64");
+        if (sw_parse_u64(v, 1, SW_MAX_SESSIONS, &u)) return bad(a, "--min-sessions", v, "a count from 1 to " SW_STR(SW_MAX_SESSIONS));
         c->min_sessions = (uint32_t)u;
         return 1;
     }
@@ -174,10 +177,10 @@ int sw_cli_rule_check(const char *cmd, const sw_config *c) {
 }
 
 void sw_cli_rule_help(FILE *out, bool allow_kafka_time) {
-    fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v207):\n"
+    fputs("Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v" SW_STR(SW_RULE_VERSION) "):\n"
           "  --window DUR              distinct sessions are counted within DUR of the user's newest\n"
           "                            event, inclusive (default 35m, at most 7d; units ms, s, m, h, d)\n"
-          "  --min-sessions N          alert at N distinct external session ids (default 3, 1..64)\n"
+          "  --min-sessions N          alert at N distinct external session ids (default 3, 1.." SW_STR(SW_MAX_SESSIONS) ")\n"
           "  --allowed-lateness DUR    events older than the tenant's watermark (the 4th newest of its\n"
           "                            actors' newest event times) minus (window + DUR) are dropped\n"
           "                            as too_late, and users idle that long are forgotten (default\n"

@@ -292,7 +292,7 @@ int sw_cmd_demo(int argc, char **argv) {
                                .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
                                .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
-                               .state_ttl_ms = cfg.window_ms + cfg.lateness_ms + 3600000}};
+                               .state_ttl_ms = sw_state_ttl_default_ms(&cfg)}};
     pthread_t tid;
     if (pthread_create(&tid, NULL, sw_run_thread_main, &run) != 0) {
         fprintf(stderr, "sessionwatch demo: cannot start the workers\n");

@@ -66,7 +66,7 @@ static void usage(FILE *out) {
           "                            invalid) goes there too with reason=undeliverable;\n"
           "                            without T it is dropped with an error log\n"
           "  --threads N               group members (consumers) in this process, one thread each\n"
-          "                            (default: the number of cores, 1..256)\n"
+          "                            (default: the number of cores, 1.." SW_STR(SW_MAX_THREADS) ")\n"
           "  Always set: enable.auto.commit=false, enable.auto.offset.store=false,\n"
           "  enable.partition.eof=true, group.id from --group.  Defaults -X may change:\n"
           "  partition.assignment.strategy=cooperative-sticky, auto.offset.reset=earliest,\n"
@@ -243,15 +243,15 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings *st) {
     if (strcmp(ra->summary, "text") != 0 && strcmp(ra->summary, "json") != 0)
         return BAD("--summary", "--summary: '%s' is not text or json", ra->summary);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    ra->threads = cores < 1 ? 1 : cores > 256 ? 256 : (uint64_t)cores;
-    if (ra->threads_s && sw_parse_u64(ra->threads_s, 1, 256, &ra->threads))
-        return BAD("--threads", "--threads: '%s' is not a count from 1 to 256", ra->threads_s);
+    ra->threads = cores < 1 ? 1 : cores > SW_MAX_THREADS ? SW_MAX_THREADS : (uint64_t)cores;
+    if (ra->threads_s && sw_parse_u64(ra->threads_s, 1, SW_MAX_THREADS, &ra->threads))
+        return BAD("--threads", "--threads: '%s' is not a count from 1 to " SW_STR(SW_MAX_THREADS), ra->threads_s);
     if (strcmp(ra->status_s, "0") != 0 &&
         (sw_parse_duration(ra->status_s, &ra->status_ms) ||
          (ra->status_ms != 0 && (ra->status_ms < 100 || ra->status_ms > 86400000))))
         return BAD("--status-interval", "--status-interval: '%s' is not 0 or a duration from 100ms to 1d (e.g. 10s)",
                    ra->status_s);
-    ra->ttl_ms = ra->cfg.window_ms + ra->cfg.lateness_ms + 3600000;
+    ra->ttl_ms = sw_state_ttl_default_ms(&ra->cfg);
     if (sw_parse_duration(ra->interval_s, &ra->interval_ms) || ra->interval_ms < 10 || ra->interval_ms > 3600000)
         return BAD("--checkpoint-interval", "--checkpoint-interval: '%s' is not a duration from 10ms to 1h (e.g. 1s)",
                    ra->interval_s);

@@ -8,7 +8,7 @@
  * HSCAN and HGET, so it is safe against a live deployment.  Keys are found
  * with SCAN, never KEYS (which blocks Redis for the whole keyspace).
  * Everything read back is foreign until checked: a key name must
- * round-trip through sw_ckpt_new, a meta key of another type or another
+ * be exactly the name the worker writes (keys.h), a meta key of another type or another
  * format version is listed as refused, and a user value is decoded by the
  * worker's own decoder (sw_codec_user_decode validates every length) into
  * a throwaway store; a value that does not decode is reported as corrupt.
@@ -26,11 +26,11 @@
 #include "codec.h"
 #include "commands.h"
 #include "jsonw.h"
+#include "keys.h"
 #include "redis.h"
+#include "scan.h"
 #include "store.h"
 #include "timefmt.h"
-
-#define SCAN_COUNT "1000"
 
 static void usage(FILE *out) {
     fputs("Usage: sessionwatch state inspect --state redis://.. [OPTIONS]\n"
@@ -75,11 +75,6 @@ static void usage(FILE *out) {
 
 /* ---- small pieces -------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t n;
-} bytes;
-
 /* Out of memory in a one-shot operator command: say so and exit 1. */
 static void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
@@ -113,14 +108,6 @@ static int parse_i64(const char *s, size_t n, int64_t *v) {
     }
     *v = x;
     return 0;
-}
-
-/* Appends the glob-escaped p[0..n) (Redis MATCH patterns: * ? [ ] \). */
-static void glob_escape(sw_buf *b, const char *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        if (strchr("*?[]\\", p[i]) && p[i]) sw_buf_putc(b, '\\');
-        sw_buf_putc(b, p[i]);
-    }
 }
 
 static void put_time_text(sw_buf *b, int64_t ms) {
@@ -166,36 +153,48 @@ typedef struct {
     bool json;
 } insp;
 
+/* Redis did not reply to `what` (unreachable, or no reply in time). */
+static void report_no_reply(const insp *x, const char *what) {
+    /* hiredis reports a read timeout as EAGAIN. */
+    bool slow = strstr(x->r.err, "temporarily unavailable") || strstr(x->r.err, "timed out");
+    fprintf(stderr,
+            "sessionwatch state: %s: %s%s\n"
+            "(is redis-server running at %s? check --state or $SESSIONWATCH_STATE%s)\n",
+            what, x->r.err, slow ? " (no reply in time)" : "", x->where, slow ? ", or raise --timeout" : "");
+}
+
+/* Redis replied to `what` with an error (escaped: it may echo key names). */
+static void report_error_reply(const insp *x, const char *what, const redisReply *rep) {
+    int n = rep->str ? (int)(rep->len > 300 ? 300 : rep->len) : 0;
+    sw_buf e = {0};
+    sw_json_str_body(&e, rep->str ? rep->str : "", (size_t)n);
+    fprintf(stderr,
+            "sessionwatch state: %s: Redis at %s replied: %.*s\n"
+            "(check --state: user, password ($" SW_REDIS_PASSWORD_ENV ") and database)\n",
+            what, x->where, e.oom ? 0 : (int)e.len, e.p ? e.p : "");
+    sw_buf_free(&e);
+}
+
+static bool is_wrongtype(const redisReply *rep) {
+    return rep->type == REDIS_REPLY_ERROR && rep->str && strncmp(rep->str, "WRONGTYPE", 9) == 0;
+}
+
 /* One command; NULL (reported: exit 1) when Redis is unreachable or
  * replies with an error other than WRONGTYPE, which the caller treats as
  * foreign data. */
 static redisReply *call(insp *x, const char *what, int argc, const char **argv, const size_t *lens) {
     redisReply *rep = sw_redis_cmd(&x->r, argc, argv, lens);
     if (!rep) {
-        /* hiredis reports a read timeout as EAGAIN. */
-        bool slow = strstr(x->r.err, "temporarily unavailable") || strstr(x->r.err, "timed out");
-        fprintf(stderr,
-                "sessionwatch state: %s: %s%s\n"
-                "(is redis-server running at %s? check --state or $SESSIONWATCH_STATE%s)\n",
-                what, x->r.err, slow ? " (no reply in time)" : "", x->where, slow ? ", or raise --timeout" : "");
+        report_no_reply(x, what);
         return NULL;
     }
-    if (rep->type == REDIS_REPLY_ERROR && !(rep->str && strncmp(rep->str, "WRONGTYPE", 9) == 0)) {
-        int n = rep->str ? (int)(rep->len > 300 ? 300 : rep->len) : 0;
-        sw_buf e = {0};
-        sw_json_str_body(&e, rep->str ? rep->str : "", (size_t)n);
-        fprintf(stderr,
-                "sessionwatch state: %s: Redis at %s replied: %.*s\n"
-                "(check --state: user, password ($" SW_REDIS_PASSWORD_ENV ") and database)\n",
-                what, x->where, e.oom ? 0 : (int)e.len, e.p ? e.p : "");
-        sw_buf_free(&e);
+    if (rep->type == REDIS_REPLY_ERROR && !is_wrongtype(rep)) {
+        report_error_reply(x, what, rep);
         freeReplyObject(rep);
         return NULL;
     }
     return rep;
 }
-
-static bool is_wrongtype(const redisReply *rep) { return rep->type == REDIS_REPLY_ERROR; }
 
 /* ---- partitions ----------------------------------------------------------- */
 
@@ -206,7 +205,7 @@ typedef struct {
     char *group, *topic;
     size_t gn, tn;
     int32_t partition;
-    char *keys[3]; /* meta, tenants, users (named only) */
+    char *keys[SW_KEY_COUNT]; /* meta, tenants, users (named only) */
     /* What inspecting it found. */
     bool gone;      /* vanished since SCAN (expired) */
     char *refused;  /* why it is not sessionwatch state, or NULL */
@@ -220,72 +219,24 @@ typedef struct {
 } part;
 
 static void part_free(part *p) {
-    free(p->key);
-    free(p->group);
-    free(p->topic);
-    for (int i = 0; i < 3; i++) free(p->keys[i]);
-    free(p->refused);
-    free(p->owner);
+    char *owned[] = {p->key, p->group, p->topic, p->refused, p->owner};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
+    sw_keys_free(p->keys);
 }
 
-static int unhex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* %XX-unescapes p[0..n) into a new string; NULL when malformed or when it
- * would hold a NUL (no group or topic can). */
-static char *unescape(const char *p, size_t n, size_t *len) {
-    char *o = xmalloc(n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '%') {
-            o[k++] = p[i];
-            continue;
-        }
-        if (n - i < 3 || unhex(p[i + 1]) < 0 || unhex(p[i + 2]) < 0 || unhex(p[i + 1]) * 16 + unhex(p[i + 2]) == 0) {
-            free(o);
-            return NULL;
-        }
-        o[k++] = (char)(unhex(p[i + 1]) * 16 + unhex(p[i + 2]));
-        i += 2;
-    }
-    o[k] = '\0';
-    *len = k;
-    return o;
-}
-
-/* Parses sw:{G:T:P}:meta.  The name counts as sessionwatch's only if
- * sw_ckpt_new builds exactly it back from what was parsed. */
+/* Parses sw:{G:T:P}:meta (keys.h): the name counts as sessionwatch's only
+ * if it is exactly the name the worker writes for what was parsed. */
 static void parse_key(part *p) {
-    static const char pre[] = "sw:{", suf[] = "}:meta";
-    const size_t pl = sizeof pre - 1, sl = sizeof suf - 1;
-    if (p->key_len < pl + sl || memcmp(p->key, pre, pl) != 0 || memcmp(p->key + p->key_len - sl, suf, sl) != 0)
+    int nomem;
+    if (sw_key_meta_parse(p->key, p->key_len, &p->group, &p->gn, &p->topic, &p->tn, &p->partition, &nomem) != 0 ||
+        sw_keys_new(p->group, p->topic, p->partition, p->keys) != 0) {
+        if (nomem || p->group) {
+            fputs("sessionwatch state: out of memory\n", stderr);
+            exit(1);
+        }
         return;
-    const char *tag = p->key + pl;
-    size_t n = p->key_len - pl - sl;
-    const char *c1 = memchr(tag, ':', n);
-    const char *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - tag)) : NULL;
-    if (!c2 || memchr(c2 + 1, ':', n - (size_t)(c2 + 1 - tag))) return;
-    const char *ps = c2 + 1;
-    size_t pn = n - (size_t)(ps - tag);
-    bool neg = pn > 0 && ps[0] == '-';
-    int64_t pv;
-    if (parse_i64(ps + neg, pn - neg, &pv) != 0 || pv > INT32_MAX) return;
-    char *g = unescape(tag, (size_t)(c1 - tag), &p->gn);
-    char *t = unescape(c1 + 1, (size_t)(c2 - c1 - 1), &p->tn);
-    int32_t part_no = (int32_t)(neg ? -pv : pv);
-    sw_ckpt *c = g && t ? sw_ckpt_new(g, t, part_no, "-") : NULL;
-    if (c && strlen(sw_ckpt_key(c, 0)) == p->key_len && memcmp(sw_ckpt_key(c, 0), p->key, p->key_len) == 0) {
-        p->named = true;
-        p->group = g;
-        p->topic = t;
-        p->partition = part_no;
-        for (int i = 0; i < 3; i++) p->keys[i] = dupn(sw_ckpt_key(c, i), strlen(sw_ckpt_key(c, i)));
-    } else {
-        free(g);
-        free(t);
     }
-    sw_ckpt_free(c);
+    p->named = true;
 }
 
 static void refuse(part *p, const char *fmt, const char *a, size_t an, const char *b, size_t bn) {
@@ -344,7 +295,7 @@ static int inspect_part(insp *x, part *p) {
         return 0;
     }
     char type[64];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < SW_KEY_COUNT; i++) {
         if (key_type(x, p->keys[i], type, sizeof type) != 0) return -1;
         if (i == 0 && strcmp(type, "none") == 0) {
             p->gone = true; /* expired since SCAN listed it */
@@ -355,11 +306,11 @@ static int inspect_part(insp *x, part *p) {
             return 0;
         }
     }
-    const char *argv[] = {"HMGET", p->keys[0], "version", "offset", "owner", "updated_ms"};
+    const char *argv[] = {"HMGET", p->keys[SW_KEY_META], "version", "offset", "owner", "updated_ms"};
     redisReply *rep = call(x, "HMGET", 6, argv, NULL);
     if (!rep) return -1;
     if (is_wrongtype(rep)) {
-        refuse(p, "%A is not a hash (it changed while being read)", p->keys[0], strlen(p->keys[0]), NULL, 0);
+        refuse(p, "%A is not a hash (it changed while being read)", p->keys[SW_KEY_META], strlen(p->keys[SW_KEY_META]), NULL, 0);
         freeReplyObject(rep);
         return 0;
     }
@@ -389,8 +340,8 @@ static int inspect_part(insp *x, part *p) {
     }
     freeReplyObject(rep);
     if (p->refused) return 0;
-    if (hlen(x, p, 2, &p->users) != 0 || hlen(x, p, 1, &p->tenants) != 0) return -1;
-    const char *pt[] = {"PTTL", p->keys[0]};
+    if (hlen(x, p, SW_KEY_USERS, &p->users) != 0 || hlen(x, p, SW_KEY_TENANTS, &p->tenants) != 0) return -1;
+    const char *pt[] = {"PTTL", p->keys[SW_KEY_META]};
     if (!(rep = call(x, "PTTL", 2, pt, NULL))) return -1;
     if (rep->type == REDIS_REPLY_INTEGER) p->pttl = rep->integer;
     freeReplyObject(rep);
@@ -444,84 +395,44 @@ static void add_key(parts *ps, const char *k, size_t n) {
     ps->v[ps->n++] = (part){.key = dupn(k, n), .key_len = n};
 }
 
-/* The escaped group and topic as they appear in key names. */
-static void escaped_names(const filter *f, bytes *g, bytes *t) {
-    sw_ckpt *c = sw_ckpt_new(f->group ? f->group : "", f->topic ? f->topic : "", 0, "-");
-    if (!c) {
-        fputs("sessionwatch state: out of memory\n", stderr);
-        exit(1);
-    }
-    const char *k = sw_ckpt_key(c, 0) + 4; /* past "sw:{" */
-    const char *c1 = strchr(k, ':'), *c2 = strchr(c1 + 1, ':');
-    g->p = dupn(k, (size_t)(c1 - k));
-    g->n = (size_t)(c1 - k);
-    t->p = dupn(c1 + 1, (size_t)(c2 - c1 - 1));
-    t->n = (size_t)(c2 - c1 - 1);
-    sw_ckpt_free(c);
-}
-
 /* Every meta key matching the filter (a superset: SCAN's MATCH narrows
  * what Redis sends, matches() decides). */
 static int list_keys(insp *x, const filter *f, parts *ps) {
     if (f->group && f->topic && f->has_partition) {
-        sw_ckpt *c = sw_ckpt_new(f->group, f->topic, f->partition, "-");
-        if (!c) {
+        char *k[SW_KEY_COUNT];
+        if (sw_keys_new(f->group, f->topic, f->partition, k) != 0) {
             fputs("sessionwatch state: out of memory\n", stderr);
             return -1;
         }
-        add_key(ps, sw_ckpt_key(c, 0), strlen(sw_ckpt_key(c, 0)));
-        sw_ckpt_free(c);
+        add_key(ps, k[SW_KEY_META], strlen(k[SW_KEY_META]));
+        sw_keys_free(k);
         return 0;
     }
-    sw_buf pat = {0};
-    sw_buf_puts(&pat, "sw:{");
-    if (f->group || f->topic) {
-        bytes g, t;
-        escaped_names(f, &g, &t);
-        if (f->group) glob_escape(&pat, g.p, g.n);
-        else sw_buf_putc(&pat, '*');
-        sw_buf_putc(&pat, ':');
-        if (f->topic) {
-            glob_escape(&pat, t.p, t.n);
-            sw_buf_putc(&pat, ':');
-        }
-        sw_buf_putc(&pat, '*');
-        free(g.p);
-        free(t.p);
-    } else {
-        sw_buf_putc(&pat, '*');
-    }
-    sw_buf_puts(&pat, "}:meta");
-    if (pat.oom) {
+    size_t pat_len;
+    char *pat = sw_key_meta_pattern(f->group, f->topic, &pat_len);
+    if (!pat) {
         fputs("sessionwatch state: out of memory\n", stderr);
         return -1;
     }
-    char cursor[32] = "0";
+    static const char what[] = "listing partitions (SCAN)";
+    sw_scan sc;
+    sw_scan_init(&sc, &x->r, NULL, 0, pat, pat_len);
+    const redisReply *keys;
+    sw_scan_status ss;
     int rc = 0;
-    do {
-        const char *argv[] = {"SCAN", cursor, "MATCH", pat.p, "COUNT", SCAN_COUNT};
-        size_t lens[] = {4, strlen(cursor), 5, pat.len, 5, strlen(SCAN_COUNT)};
-        redisReply *rep = call(x, "listing partitions (SCAN)", 6, argv, lens);
-        if (!rep) {
-            rc = -1;
-            break;
-        }
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
-            rep->element[0]->len >= sizeof cursor || rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            fprintf(stderr, "sessionwatch state: unexpected reply to SCAN from %s\n", x->where);
-            freeReplyObject(rep);
-            rc = -1;
-            break;
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = '\0';
-        for (size_t i = 0; i < rep->element[1]->elements; i++) {
-            const redisReply *k = rep->element[1]->element[i];
+    while (rc == 0 && (ss = sw_scan_next(&sc, &keys)) != SW_SCAN_DONE) {
+        rc = -1;
+        if (ss == SW_SCAN_NO_REPLY) report_no_reply(x, what);
+        else if (ss == SW_SCAN_ERROR && !is_wrongtype(sc.reply)) report_error_reply(x, what, sc.reply);
+        else if (ss != SW_SCAN_PAGE) fprintf(stderr, "sessionwatch state: unexpected reply to SCAN from %s\n", x->where);
+        else rc = 0;
+        for (size_t i = 0; rc == 0 && i < keys->elements; i++) {
+            const redisReply *k = keys->element[i];
             if (k->type == REDIS_REPLY_STRING) add_key(ps, k->str, k->len);
         }
-        freeReplyObject(rep);
-    } while (strcmp(cursor, "0") != 0);
-    sw_buf_free(&pat);
+    }
+    sw_scan_end(&sc);
+    free(pat);
     if (rc != 0) return rc;
     /* SCAN may return a key more than once. */
     if (ps->n) qsort(ps->v, ps->n, sizeof *ps->v, key_cmp);
@@ -680,45 +591,53 @@ static int found_cmp(const void *a, const void *b) {
     return bytes_cmp(p->tenant, p->tn, q->tenant, q->tn);
 }
 
+/* Adds the found (tenant, value) unless HSCAN returned it already. */
+static void add_found(found **v, size_t *n, size_t *cap, const char *tenant, size_t tn, const redisReply *val) {
+    for (size_t j = 0; j < *n; j++)
+        if (bytes_cmp((*v)[j].tenant, (*v)[j].tn, tenant, tn) == 0) return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        found *nv = realloc(*v, *cap * sizeof *nv);
+        if (!nv) {
+            fputs("sessionwatch state: out of memory\n", stderr);
+            exit(1);
+        }
+        *v = nv;
+    }
+    (*v)[(*n)++] = (found){dupn(tenant, tn), tn, dupn(val->str, val->len), val->len};
+}
+
 /* The user fields of p whose actor is exactly id.  -1 when Redis failed. */
 static int find_user(insp *x, part *p, const char *id, found **out, size_t *nout) {
-    sw_buf pat = {0};
-    sw_buf_putc(&pat, '*');
-    sw_buf_putc(&pat, 0x1F);
-    glob_escape(&pat, id, strlen(id));
-    if (pat.oom) {
+    size_t pat_len;
+    char *pat = sw_key_user_pattern(id, strlen(id), &pat_len);
+    if (!pat) {
         fputs("sessionwatch state: out of memory\n", stderr);
         return -1;
     }
-    char cursor[32] = "0";
+    static const char what[] = "searching users (HSCAN)";
+    const char *users = p->keys[SW_KEY_USERS];
+    sw_scan sc;
+    sw_scan_init(&sc, &x->r, users, strlen(users), pat, pat_len);
     size_t n = 0, cap = 0;
     found *v = NULL;
     char *tenant = NULL;
     size_t tenant_cap = 0;
+    const redisReply *kv;
+    sw_scan_status ss;
     int rc = 0;
-    do {
-        const char *argv[] = {"HSCAN", p->keys[2], cursor, "MATCH", pat.p, "COUNT", SCAN_COUNT};
-        size_t lens[] = {5, strlen(p->keys[2]), strlen(cursor), 5, pat.len, 5, strlen(SCAN_COUNT)};
-        redisReply *rep = call(x, "searching users (HSCAN)", 7, argv, lens);
-        if (!rep) {
+    while ((ss = sw_scan_next(&sc, &kv)) != SW_SCAN_DONE) {
+        if (ss == SW_SCAN_ERROR && is_wrongtype(sc.reply)) { /* changed type while being read */
+            refuse(p, "%A is not a hash (it changed while being read)", users, strlen(users), NULL, 0);
+            break;
+        }
+        if (ss != SW_SCAN_PAGE) {
+            if (ss == SW_SCAN_NO_REPLY) report_no_reply(x, what);
+            else if (ss == SW_SCAN_ERROR) report_error_reply(x, what, sc.reply);
+            else fprintf(stderr, "sessionwatch state: unexpected reply to HSCAN from %s\n", x->where);
             rc = -1;
             break;
         }
-        if (is_wrongtype(rep)) { /* changed type while being read */
-            refuse(p, "%A is not a hash (it changed while being read)", p->keys[2], strlen(p->keys[2]), NULL, 0);
-            freeReplyObject(rep);
-            break;
-        }
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
-            rep->element[0]->len >= sizeof cursor || rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            fprintf(stderr, "sessionwatch state: unexpected reply to HSCAN from %s\n", x->where);
-            freeReplyObject(rep);
-            rc = -1;
-            break;
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = '\0';
-        const redisReply *kv = rep->element[1];
         for (size_t i = 0; i + 1 < kv->elements; i += 2) {
             const redisReply *f = kv->element[i], *val = kv->element[i + 1];
             if (f->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING) continue;
@@ -729,27 +648,13 @@ static int find_user(insp *x, part *p, const char *id, found **out, size_t *nout
             }
             size_t tn, an;
             const char *actor;
-            if (sw_ckpt_user_field_split(f->str, f->len, tenant, &tn, &actor, &an) != 0) continue;
-            if (an != strlen(id) || memcmp(actor, id, an) != 0) continue;
-            /* HSCAN may return a field more than once. */
-            bool dup = false;
-            for (size_t j = 0; j < n && !dup; j++) dup = bytes_cmp(v[j].tenant, v[j].tn, tenant, tn) == 0;
-            if (dup) continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                found *nv = realloc(v, cap * sizeof *nv);
-                if (!nv) {
-                    fputs("sessionwatch state: out of memory\n", stderr);
-                    exit(1);
-                }
-                v = nv;
-            }
-            v[n++] = (found){dupn(tenant, tn), tn, dupn(val->str, val->len), val->len};
+            if (sw_key_user_field_split(f->str, f->len, tenant, &tn, &actor, &an) != 0) continue;
+            if (an == strlen(id) && memcmp(actor, id, an) == 0) add_found(&v, &n, &cap, tenant, tn, val);
         }
-        freeReplyObject(rep);
-    } while (strcmp(cursor, "0") != 0);
+    }
+    sw_scan_end(&sc);
     free(tenant);
-    sw_buf_free(&pat);
+    free(pat);
     if (v) qsort(v, n, sizeof *v, found_cmp);
     *out = v;
     *nout = n;
@@ -760,8 +665,8 @@ static int find_user(insp *x, part *p, const char *id, found **out, size_t *nout
  * or corrupt. -1 when Redis failed. */
 static int tenant_watermark(insp *x, const part *p, sw_store *s, const found *f, int64_t *wm) {
     *wm = SW_TIME_NONE;
-    const char *argv[] = {"HGET", p->keys[1], f->tenant};
-    size_t lens[] = {4, strlen(p->keys[1]), f->tn};
+    const char *argv[] = {"HGET", p->keys[SW_KEY_TENANTS], f->tenant};
+    size_t lens[] = {4, strlen(p->keys[SW_KEY_TENANTS]), f->tn};
     redisReply *rep = call(x, "HGET", 3, argv, lens);
     if (!rep) return -1;
     if (rep->type == REDIS_REPLY_STRING) {

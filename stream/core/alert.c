@@ -30,8 +30,8 @@ void sw_alert_id(const sw_alert *a, sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
     int64_t r = a->user->max_time;
     id_part(s, &r, sizeof r);
     /* Session ids in byte order: the id does not depend on arrival order. */
-    const sw_session *sorted[64];
-    size_t n = a->nq < 64 ? a->nq : 64;
+    const sw_session *sorted[SW_MAX_SESSIONS];
+    size_t n = a->nq < SW_MAX_SESSIONS ? a->nq : SW_MAX_SESSIONS;
     for (size_t i = 0; i < n; i++) {
         size_t j = i;
         while (j > 0 && id_before(a->q[i], sorted[j - 1])) {
@@ -55,7 +55,7 @@ static void str_or_null(sw_buf *b, const char *p, size_t n) {
 }
 
 static const char RULE_JSON[] =
-    "{\"id\":\"" SW_RULE_ID "\",\"name\":\"" SW_RULE_NAME "\",\"version\":207,"
+    "{\"id\":\"" SW_RULE_ID "\",\"name\":\"" SW_RULE_NAME "\",\"version\":" SW_STR(SW_RULE_VERSION) ","
     "\"type\":\"threshold\",\"severity\":\"medium\",\"risk_score\":47,"
     "\"threat\":[{\"framework\":\"MITRE ATT&CK\","
     "\"tactic\":{\"id\":\"TA0008\",\"name\":\"Lateral Movement\","

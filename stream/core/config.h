@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A number as a string literal, for usage texts and JSON built at compile
+ * time from the one definition of a limit (SW_STR(SW_MAX_THREADS)). */
+#define SW_STR_(x) #x
+#define SW_STR(x) SW_STR_(x)
+
 #define SW_MAX_PREFIXES 16
 /* Upper limits of --window and --allowed-lateness: tenant and key state
  * is judged against W + L, and nothing real needs more than a week. */
@@ -19,6 +24,12 @@
 #define SW_DEFAULT_CLOCK_SKEW_MS (5LL * 60 * 1000)
 #define SW_MIN_CLOCK_SKEW_MS 1000LL
 #define SW_MAX_CLOCK_SKEW_MS (24LL * 3600 * 1000)
+/* run's --threads: group members in one process, at most this many. */
+#define SW_MAX_THREADS 256
+/* The TTL of a partition's state in Redis (checkpoint.h), refreshed by
+ * every checkpoint: the window and the lateness it is judged against, and
+ * an hour's margin for a worker that is slow to take over. */
+#define SW_STATE_TTL_MARGIN_MS (3600LL * 1000)
 
 typedef enum {
     SW_TIME_AUTO = 0,   /* raw: published; ECS: @timestamp */
@@ -49,5 +60,10 @@ typedef struct {
 } sw_config;
 
 void sw_config_defaults(sw_config *c);
+
+/* The default --state-ttl: W + L + SW_STATE_TTL_MARGIN_MS. */
+static inline int64_t sw_state_ttl_default_ms(const sw_config *c) {
+    return c->window_ms + c->lateness_ms + SW_STATE_TTL_MARGIN_MS;
+}
 
 #endif

@@ -9,7 +9,6 @@
 #include "prefilter.h"
 
 #define SWEEP_PER_EVENT 4
-#define MAX_Q 64
 
 struct sw_engine {
     const sw_config *cfg;
@@ -121,8 +120,8 @@ static sw_span span(const sw_value *v) {
 /* ev is the event that completed the alert: its names are the alert's. */
 static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int64_t time_ms,
                  const sw_source *src) {
-    const sw_session *q[MAX_Q];
-    size_t nq = sw_window_collect(u, e->cfg->window_ms, q, MAX_Q);
+    const sw_session *q[SW_MAX_SESSIONS];
+    size_t nq = sw_window_collect(u, e->cfg->window_ms, q, SW_MAX_SESSIONS);
     if (e->cfg->max_alerts) {
         int take = sw_store_cap_take(&e->store, t, time_ms, e->cfg->max_alerts);
         if (take < 0) {

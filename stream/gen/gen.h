@@ -1,4 +1,5 @@
-/* gen.h -- deterministic synthetic Okta System Log traffic (gen.c).
+/* gen.h -- deterministic synthetic Okta System Log traffic (gen.c, with the
+ * world, event, attack and render pieces of gen_internal.h).
  *
  * Owns the benchmark and test workload: NDJSON records shaped like real Okta
  * LogEvents (or their ECS / EventBridge renderings), with a known set of

@@ -1413,8 +1413,8 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
         sw_buf_puts(body, failed ? "failed\n" : "ok\n");
         return failed ? 503 : 200;
     }
-    const sw_worker_metrics *ms[256];
-    int n = h->n < 256 ? h->n : 256;
+    const sw_worker_metrics *ms[SW_MAX_THREADS];
+    int n = h->n < SW_MAX_THREADS ? h->n : SW_MAX_THREADS;
     for (int i = 0; i < n; i++) pthread_mutex_lock(&h->ws[i].pub_lock);
     for (int i = 0; i < n; i++) ms[i] = h->ws[i].pub_m;
     int status = 200;

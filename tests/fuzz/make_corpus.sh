@@ -17,7 +17,7 @@ sw="$build/sessionwatch"
 [ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
 out=tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli}
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys}
 
 SW="$sw" OUT="$out" python3 - <<'PY'
 import json, os, struct, subprocess
@@ -159,5 +159,13 @@ for i, s in enumerate(["35m", "90s", "1h", "500ms", "2d", "1.5min", "0x10s", "1e
                        "redis://alice:@h", "unix:///run/redis.sock?db=3", "unix://rel", "redis://[::1]:6379/0",
                        "redis://h:0", "redis://h:65536/1048577", "redis:///0"]):
     put(L, f"arg-{i:02d}.txt", s)
+
+# ---- fuzz_keys: Redis key names and user fields (state/format/keys.h) ------
+K = "fuzz_keys"
+for i, s in enumerate([b"sw:{sessionwatch:okta.events:0}:meta", b"sw:{a%3Ab%7Bx%7D%25:okta.events:-12}:meta",
+                       b"sw:{::2147483647}:meta", b"sw:{g:t:-0}:meta", b"sw:{a%3ab:t:1}:meta", b"sw:{%00:t:1}:meta",
+                       b"sw:{g*:t?[]\\:5}:meta", b"sw:{g:t:0}:users",
+                       b"acme%25%1Fcorp\x1f00u\x1fz", b"\x1f00u-1", b"%41\x1fx", b"%2\x1fx", b"no-separator"]):
+    put(K, f"name-{i:02d}.bin", s)
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done
