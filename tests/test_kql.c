@@ -517,6 +517,7 @@ static void test_refusals(void **state) {
     /* ...but "or" at the end of an unquoted value, with no space after it,
      * is part of the value (Kibana's grammar) */
     assert_true(match("event.action:x or", one(F_ACTION, "x or")));
+    refused("event.action:\"x\" orange:y", 1, 18, "expected AND, OR or the end of the query, found `orange:y`");
     refused("event.action:x event.action:y", 1, 28, "expected AND, OR or the end of the query");
     refused("not not event.action:x", 1, 5, "`not` after `not` needs parentheses");
     refused("not(event.action:x)", 1, 1, "`not` needs a space before `(`");

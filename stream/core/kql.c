@@ -729,6 +729,11 @@ static uint32_t parse_and(parser *p, const target *t) { return parse_chain(p, t,
 
 static uint32_t parse_or(parser *p, const target *t) { return parse_chain(p, t, OP_OR, "or", parse_and); }
 
+/* "or" or "and" at p->pos with nothing after it but spaces and the end. */
+static int dangling_keyword(const parser *p, const char *w) {
+    return word_at(p, p->pos, w) && skip_spaces(p, p->pos + (uint32_t)strlen(w)) == p->len;
+}
+
 static uint32_t parse_query(parser *p) {
     p->pos = skip_spaces(p, 0);
     if (p->pos >= p->len) return fail(p, p->pos, "empty query");
@@ -739,7 +744,7 @@ static uint32_t parse_query(parser *p) {
         char s[64];
         const char *rest = show(s, sizeof s, p->s + p->pos, p->len - p->pos < 20 ? p->len - p->pos : 20);
         if (p->s[p->pos] == ')') return fail(p, p->pos, "unbalanced `)`");
-        if (word_at(p, p->pos, "or") || word_at(p, p->pos, "and"))
+        if (dangling_keyword(p, "or") || dangling_keyword(p, "and"))
             return fail(p, p->pos, "expected a clause after `%s`", rest);
         return fail(p, p->pos, "expected AND, OR or the end of the query, found `%s`", rest);
     }
