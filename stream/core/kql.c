@@ -20,12 +20,14 @@
  *
  * Unquoted literals (field names and values) run until one of \():<>"*{}
  * or a keyword: Space+ or Space+, Space+ and Space+, or "not" Space+ at ANY
- * position (Kibana's own quirk: f:cannot be is a syntax error; write
- * f:can\not be... which is \n, see below, or quote it).  Spaces inside are
- * kept and the literal is trimmed of whitespace at both ends (JavaScript's
- * trim set).  Escapes, tried in this order: \t \r \n, a backslash before
- * one of \():<>"*{}, \uXXXX, \or \and \not (case-insensitive, kept as
- * written; "\not" is therefore a newline then "ot", as in Kibana).  Any
+ * position (Kibana's own quirk: f:cannot be is a syntax error; quote it,
+ * or write f:can\NOT be, since \not is \n then "ot", see below); so an
+ * "or" or "and" with no space after it is text (f:x or is the value "x or").
+ * Spaces inside are kept and the literal is trimmed of whitespace at both
+ * ends (JavaScript's trim set).  Escapes, tried in this order: \t \r \n,
+ * a backslash before one of \():<>"*{}, \uXXXX, \or \and \not
+ * (case-insensitive, kept as written; "\not" is therefore a newline then
+ * "ot", as in Kibana).  Any
  * other backslash is an error.  An unescaped * is a wildcard; ? is an
  * ordinary character (Kibana escapes it before Elasticsearch sees it, so
  * f:a?c matches the text a?c only).  Unquoted null, true and false are
