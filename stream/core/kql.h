@@ -81,7 +81,8 @@ size_t sw_kql_fields(const sw_kql *q, const uint32_t **indices);
  * okta.event_type, which hold the same value).  Returns SW_KQL_UNCONSTRAINED
  * when the query does not constrain them, else the number n >= 1 of
  * distinct values, of which out[0 .. min(n, cap)) are filled (views into q,
- * valid while q lives); -2 when out of memory.  Conservative: a clause on
+ * valid while q lives); -2 when out of memory (it allocates a scratch
+ * list: call it at load time, not per record).  Conservative: a clause on
  * those fields under NOT, a wildcard, or a non-keyword type constrains
  * nothing.  A keyword field's value matches a JSON number or boolean by
  * its text (5, true), so the values are compared with the value's text. */
