@@ -105,7 +105,9 @@ static void str(rec *r, int field, const char *s) {
     *add(r, field) = (sw_kql_value){.p = s, .n = (uint32_t)strlen(s), .kind = SW_KQL_V_STRING};
 }
 
-static void boolean(rec *r, int field, int b) { *add(r, field) = (sw_kql_value){.kind = SW_KQL_V_BOOL, .b = (uint8_t)b}; }
+static void boolean(rec *r, int field, int b) {
+    *add(r, field) = (sw_kql_value){.kind = SW_KQL_V_BOOL, .b = (uint8_t)b};
+}
 
 static void integer(rec *r, int field, int64_t i) { *add(r, field) = (sw_kql_value){.kind = SW_KQL_V_INT, .i = i}; }
 
@@ -607,7 +609,8 @@ static void test_required(void **state) {
     assert_string_equal(required("event.action:a or event.action:a or okta.event_type:a"), "a");
     assert_string_equal(required("(event.action:a and okta.actor.id:x) or (event.action:b and not okta.actor.id:y)"),
                         "a|b");
-    assert_string_equal(required("okta.security_context.is_proxy:true and (event.action:a or (event.action:b))"), "a|b");
+    assert_string_equal(required("okta.security_context.is_proxy:true and (event.action:a or (event.action:b))"),
+                        "a|b");
     /* a keyword clause written as a boolean is text for the prefilter */
     assert_string_equal(required("event.action:true"), "true");
     /* the count is returned even past cap */
@@ -800,10 +803,12 @@ static void test_elastic_okta_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_values),  cmocka_unit_test(test_wildcards), cmocka_unit_test(test_exists_arrays_missing),
-        cmocka_unit_test(test_booleans),      cmocka_unit_test(test_numbers),   cmocka_unit_test(test_ip),
-        cmocka_unit_test(test_lists),         cmocka_unit_test(test_precedence), cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_refusals),      cmocka_unit_test(test_required),  cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_exact_values),    cmocka_unit_test(test_wildcards),
+        cmocka_unit_test(test_exists_arrays_missing), cmocka_unit_test(test_booleans),
+        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_ip),
+        cmocka_unit_test(test_lists),           cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_escapes),         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_required),        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_seed_rule_query), cmocka_unit_test(test_elastic_okta_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,9 @@
 #define KQL_MAX_NAME 255u
 #define KQL_MAX_DEPTH 32
 #define NONE UINT32_MAX
+/* The second pass must see what the first saw; only a resolver that
+ * changes its answers between the two calls can make it differ. */
+#define UNSTABLE "internal: the field resolver answered differently twice"
 
 typedef enum {
     OP_AND,    /* kid: first child; all hold */
@@ -247,7 +250,10 @@ static int hex4(const parser *p, uint32_t i, uint32_t *v) {
     *v = 0;
     for (int k = 0; k < 4; k++) {
         char c = p->s[i + (uint32_t)k];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return 0;
         *v = *v * 16 + (uint32_t)d;
     }
@@ -273,7 +279,8 @@ static int lit_put_cp(parser *p, literal *l, uint32_t cp) {
     if (cp < 0x80) b[0] = (char)cp, n = 1;
     else if (cp < 0x800) b[0] = (char)(0xC0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
     else if (cp < 0x10000)
-        b[0] = (char)(0xE0 | cp >> 12), b[1] = (char)(0x80 | (cp >> 6 & 0x3F)), b[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+        b[0] = (char)(0xE0 | cp >> 12), b[1] = (char)(0x80 | (cp >> 6 & 0x3F)), b[2] = (char)(0x80 | (cp & 0x3F)),
+        n = 3;
     else
         b[0] = (char)(0xF0 | cp >> 18), b[1] = (char)(0x80 | (cp >> 12 & 0x3F)), b[2] = (char)(0x80 | (cp >> 6 & 0x3F)),
         b[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
@@ -310,8 +317,11 @@ static uint32_t unquoted_escape(parser *p, literal *l, uint32_t i) {
         uint32_t n = (uint32_t)strlen(words[k]);
         if (word_at(p, i + 1, words[k])) return lit_put(p, l, &p->s[i + 1], n) ? 0 : n + 1;
     }
-    if (!p->failed) fail(p, i, "invalid escape `\\%s` (KQL escapes \\t \\r \\n \\uXXXX, \\ before one of \\():<>\"*{}, and \\or \\and \\not)",
-                         i + 1 < p->len ? show((char[16]){0}, 16, &p->s[i + 1], 1) : "");
+    char shown[16];
+    if (!p->failed)
+        fail(p, i, "invalid escape `\\%s` (KQL escapes \\t \\r \\n \\uXXXX, \\ before one of \\():<>\"*{}, "
+                   "and \\or \\and \\not)",
+             i + 1 < p->len ? show(shown, sizeof shown, &p->s[i + 1], 1) : "");
     return 0;
 }
 
@@ -443,7 +453,7 @@ static int read_literal(parser *p) {
 /* ---- output -------------------------------------------------------------- */
 
 static uint32_t new_node(parser *p, op_t op) {
-    if (p->nodes && p->n_nodes >= p->cap_nodes) return fail(p, p->pos, "internal: the resolver answered differently twice");
+    if (p->nodes && p->n_nodes >= p->cap_nodes) return fail(p, p->pos, UNSTABLE);
     uint32_t i = p->n_nodes++;
     if (p->nodes) {
         memset(&p->nodes[i], 0, sizeof p->nodes[i]);
@@ -454,7 +464,7 @@ static uint32_t new_node(parser *p, op_t op) {
 }
 
 static uint32_t new_leaf(parser *p, op_t op, const target *t) {
-    if (p->nodes && p->n_leaves >= p->cap_leaves) return fail(p, p->pos, "internal: the resolver answered differently twice");
+    if (p->nodes && p->n_leaves >= p->cap_leaves) return fail(p, p->pos, UNSTABLE);
     uint32_t i = new_node(p, op);
     p->n_leaves++;
     if (i == NONE || !p->nodes) return i;
@@ -469,7 +479,7 @@ static uint32_t new_leaf(parser *p, op_t op, const target *t) {
 static int keep_text(parser *p, uint32_t i, int with_segs) {
     const literal *l = &p->lit;
     if (p->nodes && (p->n_pool + l->len > p->cap_pool || (with_segs && p->n_segs + l->nseg > p->cap_segs))) {
-        fail(p, l->start, "internal: the resolver answered differently twice");
+        fail(p, l->start, UNSTABLE);
         return -1;
     }
     if (p->nodes) {
@@ -576,7 +586,8 @@ static uint32_t ip_leaf(parser *p, const target *t) {
     uint8_t ip[16];
     if (p->lit.kind == LIT_WILDCARD) return refuse_value(p, t, "wildcards apply to keyword fields only");
     if (memchr(p->lit.text, '/', p->lit.len)) return refuse_value(p, t, "CIDR ranges are not supported");
-    if (p->lit.kind != LIT_TEXT || parse_ip(p->lit.text, p->lit.len, ip)) return refuse_value(p, t, "not an IP address");
+    if (p->lit.kind != LIT_TEXT || parse_ip(p->lit.text, p->lit.len, ip))
+        return refuse_value(p, t, "not an IP address");
     uint32_t i = new_leaf(p, OP_IP, t);
     if (i != NONE && p->nodes) memcpy(p->nodes[i].ip, ip, 16);
     return i;
@@ -605,7 +616,8 @@ static uint32_t parse_or(parser *p, const target *t);
 /* Parenthesised "or" of the query (t NULL) or of a value list. */
 static uint32_t parse_group(parser *p, const target *t) {
     uint32_t open = p->pos;
-    if (++p->depth > KQL_MAX_DEPTH) return fail(p, open, "parentheses nested deeper than %d are not supported", KQL_MAX_DEPTH);
+    if (++p->depth > KQL_MAX_DEPTH)
+        return fail(p, open, "parentheses nested deeper than %d are not supported", KQL_MAX_DEPTH);
     p->pos = skip_spaces(p, p->pos + 1);
     uint32_t q = parse_or(p, t);
     if (q == NONE) return NONE;
@@ -633,7 +645,8 @@ static int take_field(parser *p, target *t) {
     const literal *l = &p->lit;
     char f[64];
     if (!l->quoted && l->nseg > 1) {
-        fail(p, l->start, "field-name wildcard `%s` is not supported", show(f, sizeof f, p->s + l->start, l->end - l->start));
+        fail(p, l->start, "field-name wildcard `%s` is not supported",
+             show(f, sizeof f, p->s + l->start, l->end - l->start));
         return -1;
     }
     if (l->len > KQL_MAX_NAME) {
@@ -782,7 +795,8 @@ sw_kql *sw_kql_compile(const char *query, size_t len, sw_kql_resolve_fn resolve,
         if (err) snprintf(err->message, sizeof err->message, "no query or no resolver");
         return NULL;
     }
-    parser p = {.s = query, .len = (uint32_t)(len <= KQL_MAX_QUERY ? len : 0), .resolve = resolve, .ctx = ctx, .err = err};
+    parser p = {.s = query, .len = (uint32_t)(len <= KQL_MAX_QUERY ? len : 0), .resolve = resolve, .ctx = ctx,
+                .err = err};
     if (len > KQL_MAX_QUERY) {
         fail(&p, 0, "a query longer than %u bytes is not supported", KQL_MAX_QUERY);
         return NULL;
@@ -985,10 +999,12 @@ long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_s
     size_t got = 0, distinct = 0;
     emit(&c, q->root, 0, leaves, &got);
     for (size_t k = 0; k < got; k++) {
-        const node *d = &q->nodes[leaves[k]];
+        const node *d = &q->nodes[leaves[k]], *e;
         size_t j = 0;
-        while (j < k && !(q->nodes[leaves[j]].len == d->len && memcmp(q->pool + q->nodes[leaves[j]].text, q->pool + d->text, d->len) == 0))
-            j++;
+        for (; j < k; j++) {
+            e = &q->nodes[leaves[j]];
+            if (e->len == d->len && memcmp(q->pool + e->text, q->pool + d->text, d->len) == 0) break;
+        }
         if (j < k) continue; /* seen before */
         if (distinct < cap) out[distinct] = (sw_kql_str){q->pool + d->text, d->len};
         distinct++;

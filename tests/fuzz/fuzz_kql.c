@@ -31,7 +31,11 @@ static int resolve(void *ctx, const char *name, size_t len, uint32_t *index, sw_
     for (size_t i = 0; i < len; i++) h = h * 31 + (unsigned char)name[i];
     *index = h % NFIELDS;
     char c = len ? name[0] : 'k';
-    *type = c == 'b' ? SW_KQL_BOOLEAN : c == 'l' ? SW_KQL_LONG : c == 'i' ? SW_KQL_IP : c == 'f' ? SW_KQL_FLATTENED : SW_KQL_KEYWORD;
+    *type = c == 'b'   ? SW_KQL_BOOLEAN
+            : c == 'l' ? SW_KQL_LONG
+            : c == 'i' ? SW_KQL_IP
+            : c == 'f' ? SW_KQL_FLATTENED
+                       : SW_KQL_KEYWORD;
     return 0;
 }
 
