@@ -17,7 +17,7 @@ sw="$build/sessionwatch"
 [ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
 out=tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys}
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql}
 
 SW="$sw" OUT="$out" python3 - <<'PY'
 import json, os, struct, subprocess
@@ -167,5 +167,34 @@ for i, s in enumerate([b"sw:{sessionwatch:okta.events:0}:meta", b"sw:{a%3Ab%7Bx%
                        b"sw:{g*:t?[]\\:5}:meta", b"sw:{g:t:0}:users",
                        b"acme%25%1Fcorp\x1f00u\x1fz", b"\x1f00u-1", b"%41\x1fx", b"%2\x1fx", b"no-separator"]):
     put(K, f"name-{i:02d}.bin", s)
+# ---- fuzz_kql: KQL queries (the Okta rules' shapes, every refusal, the
+# grammar's quirks).  fuzz_kql's resolver types a field by its first byte
+# (b boolean, l long, i ip, f flattened, u unknown, else keyword).
+Q = "fuzz_kql"
+put(Q, "rule-simple.txt", "data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass\n")
+put(Q, "rule-threshold.txt", "data_stream.dataset:okta.system\n    and not okta.actor.id:okta* and "
+    "okta.debug_context.debug_data.dt_hash:*\n    and okta.event_type:user.authentication* and "
+    "okta.security_context.is_proxy:true\n")
+put(Q, "rule-list-multiline.txt", 'data_stream.dataset: "okta.system"\n    and event.action: (\n'
+    '        "user.authentication.verify" or\n        "user.authentication.auth_via_mfa"\n    )\n')
+put(Q, "rule-nested.txt", 'k.issuer: (* and not "Okta")\n    and (\n        e: ("a" or "b")\n        or (\n'
+    '            e: "c"\n            and k.reason: (\n                "x y" or "z"\n            )\n        )\n    )\n')
+put(Q, "types.txt", 'not (k.actor: okta* or k.name: okta*) and bflag:false and lcount:-42 and '
+    'iaddr:"::ffff:1.2.3.4" and fdata:*admin*\n')
+put(Q, "escapes-unquoted.txt", 'kname:a\\(b\\)\\:c\\"d\\\\e \\or \\AND \\u0041\\uD83D\\uDE00 x\\ty\n')
+put(Q, "escapes-quoted.txt", 'kname:"a\\"b\\\\c\\*d\\ne\\u00e9"\n')
+put(Q, "refuse-range.txt", "lcount > 5\n")
+put(Q, "refuse-nested.txt", "k.target:{ id:x }\n")
+put(Q, "refuse-free.txt", "free text here\n")
+put(Q, "refuse-field-wildcard.txt", "k*:x\n")
+put(Q, "refuse-cidr.txt", "iaddr:10.0.0.0/8\n")
+put(Q, "refuse-unknown.txt", "unknown.field:x\n")
+put(Q, "refuse-not-in-value.txt", "kname:cannot be\n")
+put(Q, "refuse-not-not.txt", "not not k:x\n")
+put(Q, "refuse-deep.txt", "(" * 34 + "k:x" + ")" * 34 + "\n")
+put(Q, "refuse-unterminated.txt", 'k:"unterminated\n')
+put(Q, "precedence.txt", "k:(a or b and c) OR NOT k2:d AnD k3:e*f*g\n")
+put(Q, "quirks.txt", "k:a?c or k:x or\n")
+put(Q, "unicode-spaces.txt", "k:x\u00a0or\u00a0k:\u2000y\u2000\n")
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done

@@ -1,0 +1,96 @@
+/* kql.h -- a subset of Kibana's KQL ("kuery"), compiled once into a
+ * predicate over extracted field values, evaluated per record without
+ * allocating.
+ *
+ * The subset is what Elastic's Okta query and threshold rules use:
+ *   f:value  f:"quoted value"  f:*  f:(a or b and not "c")  f:pre*fix
+ *   AND / OR / NOT (case-insensitive; NOT binds tighter than AND, AND
+ *   tighter than OR), parentheses, true/false, integers.
+ * Everything else Kibana accepts (ranges, CIDR, nested f:{..}, free text,
+ * field-name wildcards, null) is refused with the construct named and its
+ * line and column.  kql.c's top comment gives the exact grammar and the
+ * semantics, which follow Elasticsearch on the Okta integration's mapping. */
+#ifndef SW_KQL_H
+#define SW_KQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The mapping type of a field, as the field catalogue gives it. */
+typedef enum {
+    SW_KQL_KEYWORD = 0, /* exact, case-sensitive strings; wildcards allowed */
+    SW_KQL_BOOLEAN,     /* true / false */
+    SW_KQL_LONG,        /* 64-bit integers */
+    SW_KQL_IP,          /* IPv4 / IPv6 addresses, compared as addresses */
+    SW_KQL_FLATTENED    /* leaves of a flattened object: keyword semantics */
+} sw_kql_ftype;
+
+/* Field resolution, called while compiling for every field name in the
+ * query (possibly more than once per name).  name[0 .. len) is the name
+ * after unescaping (it may hold any byte); it is NUL-terminated at len.
+ * Returns 0 and sets *index and *type for a known field, -1 for an unknown
+ * one (the query is refused, naming the field). */
+typedef int (*sw_kql_resolve_fn)(void *ctx, const char *name, size_t len, uint32_t *index,
+                                 sw_kql_ftype *type);
+
+/* One extracted value of a field. */
+typedef enum { SW_KQL_V_STRING = 0, SW_KQL_V_BOOL, SW_KQL_V_INT } sw_kql_vkind;
+typedef struct {
+    const char *p; /* SW_KQL_V_STRING: the unescaped bytes, not NUL-terminated */
+    uint32_t n;
+    uint8_t kind;  /* sw_kql_vkind */
+    uint8_t b;     /* SW_KQL_V_BOOL: 0 or 1 */
+    int64_t i;     /* SW_KQL_V_INT */
+} sw_kql_value;
+
+/* The values of one field in one record: v[0 .. n).  n == 0 means missing,
+ * null or an empty array, which Elasticsearch does not tell apart (none of
+ * them is indexed).  A single value is an array of one. */
+typedef struct {
+    const sw_kql_value *v;
+    uint32_t n;
+} sw_kql_field;
+
+/* Why a query was refused.  line and column are 1-based and point at the
+ * start of the construct (column counts UTF-8 characters); offset is the
+ * byte offset.  line 0: not about a place (out of memory). */
+typedef struct {
+    uint32_t line, column, offset;
+    char message[256];
+} sw_kql_error;
+
+typedef struct sw_kql sw_kql;
+
+/* Compiles query[0 .. len) (not NUL-terminated; any bytes).  Allocates once.
+ * NULL on refusal or out of memory, with *err filled (err may be NULL). */
+sw_kql *sw_kql_compile(const char *query, size_t len, sw_kql_resolve_fn resolve, void *ctx,
+                       sw_kql_error *err);
+void sw_kql_free(sw_kql *q);
+
+/* Whether the record matches.  fields[i] holds the values of field index i;
+ * an index >= n_fields is missing.  No allocation, no system call; safe to
+ * call from several threads on one sw_kql. */
+bool sw_kql_match(const sw_kql *q, const sw_kql_field *fields, size_t n_fields);
+
+/* The distinct field indices the query reads, in order of first use. */
+size_t sw_kql_fields(const sw_kql *q, const uint32_t **indices);
+
+/* For the prefilter: the values one of which every matching record must
+ * hold in one of the fields fields[0 .. n) (e.g. event.action and
+ * okta.event_type, which hold the same value).  Returns SW_KQL_UNCONSTRAINED
+ * when the query does not constrain them, else the number n >= 1 of
+ * distinct values, of which out[0 .. min(n, cap)) are filled (views into q,
+ * valid while q lives); -2 when out of memory (it allocates a scratch
+ * list: call it at load time, not per record).  Conservative: a clause on
+ * those fields under NOT, a wildcard, or a non-keyword type constrains
+ * nothing.  A keyword field's value matches a JSON number or boolean by
+ * its text (5, true), so the values are compared with the value's text. */
+#define SW_KQL_UNCONSTRAINED (-1)
+typedef struct {
+    const char *p;
+    size_t n;
+} sw_kql_str;
+long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_str *out, size_t cap);
+
+#endif
