@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "prefilter.h"
 
@@ -25,12 +25,6 @@ struct sw_engine {
     int64_t future_limit; /* clock + --max-clock-skew when last read (run only) */
     sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
-
-static int64_t wall_clock_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
     return sw_engine_new_budget(cfg, NULL, on_alert, on_reject, ud);
@@ -63,7 +57,7 @@ sw_engine *sw_engine_new_budgets(const sw_config *cfg, sw_user_budget *budget, s
     e->on_alert = on_alert;
     e->on_reject = on_reject;
     e->ud = ud;
-    e->now_ms = wall_clock_ms;
+    e->now_ms = sw_wall_ms;
     e->future_limit = INT64_MIN;
     e->id_seed = sw_random_seed();
     return e;
@@ -86,7 +80,7 @@ const sw_counters *sw_engine_counters(sw_engine *e) {
 sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
 uint64_t sw_engine_id_seed(const sw_engine *e) { return e->id_seed; }
 void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) {
-    e->now_ms = now_ms ? now_ms : wall_clock_ms;
+    e->now_ms = now_ms ? now_ms : sw_wall_ms;
     e->future_limit = INT64_MIN;
 }
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 
@@ -107,15 +107,9 @@ struct sw_producer {
     int64_t last_log_ms;
 };
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t err) {
     uint64_t n = atomic_fetch_add(&p->failures, 1) + 1;
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_ms();
     pthread_mutex_lock(&p->lock);
     int due = now - p->last_log_ms >= 1000 || n == 1;
     if (due) p->last_log_ms = now;
@@ -126,7 +120,7 @@ static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t e
 }
 
 static void done(sw_producer *p, sw_pending *token, bool acked) {
-    if (acked) atomic_store(&p->progress_ms, mono_ms());
+    if (acked) atomic_store(&p->progress_ms, sw_mono_ms());
     if (acked) pending_ack(token);
     else pending_abandon(token);
     atomic_fetch_sub(&p->inflight, 1);
@@ -167,7 +161,7 @@ static void schedule(sw_producer *p, sw_pending *token, const char *topic, const
     r->key_len = key_len;
     r->value_len = value_len;
     r->headers = headers;
-    r->due_ms = mono_ms() + delay_ms;
+    r->due_ms = sw_mono_ms() + delay_ms;
     pthread_mutex_lock(&p->lock);
     r->next = p->retries;
     p->retries = r;
@@ -240,7 +234,7 @@ static rd_kafka_resp_err_t produce(sw_producer *p, sw_pending *token, const char
 
 void sw_producer_send(sw_producer *p, sw_pending *token, const char *topic, const void *key, size_t key_len,
                       const void *value, size_t value_len, const sw_header *h, size_t nh) {
-    if (atomic_fetch_add(&p->inflight, 1) == 0) atomic_store(&p->progress_ms, mono_ms());
+    if (atomic_fetch_add(&p->inflight, 1) == 0) atomic_store(&p->progress_ms, sw_mono_ms());
     rd_kafka_headers_t *hs = rd_kafka_headers_new(nh);
     for (size_t i = 0; i < nh; i++) rd_kafka_header_add(hs, h[i].name, -1, h[i].value, (ssize_t)h[i].len);
     rd_kafka_resp_err_t err;
@@ -304,7 +298,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 
 /* Producer thread: sends the retries that are due; the rest wait. */
 static void run_retries(sw_producer *p, bool all) {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_ms();
     pthread_mutex_lock(&p->lock);
     retry *due = NULL, **pp = &p->retries;
     while (*pp) {
@@ -403,14 +397,14 @@ uint64_t sw_producer_inflight(const sw_producer *p) { return atomic_load(&p->inf
 
 int64_t sw_producer_stalled_ms(const sw_producer *p) {
     if (atomic_load(&p->inflight) == 0) return 0;
-    int64_t since = mono_ms() - atomic_load(&p->progress_ms);
+    int64_t since = sw_mono_ms() - atomic_load(&p->progress_ms);
     return since > 0 ? since : 0;
 }
 
 uint64_t sw_producer_stop(sw_producer *p, int timeout_ms) {
     if (!p) return 0;
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (atomic_load(&p->inflight) > 0 && !atomic_load(&p->fatal) && mono_ms() < deadline) {
+    int64_t deadline = sw_mono_ms() + timeout_ms;
+    while (atomic_load(&p->inflight) > 0 && !atomic_load(&p->fatal) && sw_mono_ms() < deadline) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }

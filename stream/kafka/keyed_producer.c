@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "extract.h"
 #include "jsonw.h"
@@ -50,11 +50,7 @@ struct sw_kp {
     sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
 
-double sw_kp_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double sw_kp_now(void) { return sw_mono_s(); }
 
 static void report_failure(sw_kp *kp, const char *what, rd_kafka_resp_err_t err) {
     kp->c.failed++;

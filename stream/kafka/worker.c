@@ -14,6 +14,7 @@
 #include "alert.h"
 #include "alert_producer.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "engine.h"
 #include "extract.h"
 #include "http.h"
@@ -129,12 +130,6 @@ struct worker {
     atomic_bool pub_settled, pub_done;
 };
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
@@ -148,7 +143,7 @@ static bool stopping(const worker *w) {
 static int64_t stop_deadline(run_ctx *r) {
     int_fast64_t d = atomic_load(&r->stop_deadline);
     if (d == 0) {
-        int_fast64_t want = mono_ms() + SW_STOP_MS;
+        int_fast64_t want = sw_mono_coarse_ms() + SW_STOP_MS;
         if (atomic_compare_exchange_strong(&r->stop_deadline, &d, want)) d = want;
     }
     return d;
@@ -156,7 +151,7 @@ static int64_t stop_deadline(run_ctx *r) {
 
 /* The deadline of a wait of ms from now, never past the stop's. */
 static int64_t wait_deadline(worker *w, int64_t ms) {
-    int64_t d = mono_ms() + ms;
+    int64_t d = sw_mono_coarse_ms() + ms;
     if (stopping(w)) {
         int64_t s = stop_deadline(w->run);
         if (s < d) d = s;
@@ -176,7 +171,7 @@ static void fail(worker *w, const char *what) {
 /* Logs at most one line a second per worker: transient Kafka trouble
  * (a broker down, a rebalance) must not flood stderr. */
 __attribute__((format(printf, 2, 3))) static void log_limited(worker *w, const char *fmt, ...) {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_coarse_ms();
     if (w->last_log_ms && now - w->last_log_ms < 1000) return;
     w->last_log_ms = now;
     char msg[1024];
@@ -372,7 +367,7 @@ static uint32_t waiting(worker *w, part *only) {
 static bool drain(worker *w, part *only, int64_t ms) {
     int64_t deadline = wait_deadline(w, ms);
     while (waiting(w, only) > 0) {
-        if (!may_commit(w) || mono_ms() > deadline) return false;
+        if (!may_commit(w) || sw_mono_coarse_ms() > deadline) return false;
         sleep_ms(2);
     }
     return true;
@@ -515,7 +510,7 @@ static sw_ckpt_status part_load(worker *w, part *p) {
             kafka_unknown = true;
         }
     }
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_coarse_ms();
     if (st != SW_CKPT_OK) {
         /* A half-loaded state must not be used: start from an empty engine. */
         if (st == SW_CKPT_NOMEM || engine_reset(w, p) != 0) {
@@ -762,7 +757,7 @@ static void part_refuse(worker *w, part *p, const char *err) {
     p->refused = true;
     p->refused_backoff_ms = REFUSED_RETRY_MS;
     set_why(p, err, hint);
-    p->retry_ms = mono_ms() + REFUSED_RETRY_MS;
+    p->retry_ms = sw_mono_coarse_ms() + REFUSED_RETRY_MS;
 }
 
 /* Second half: the reply of p's queued checkpoint (or probe). */
@@ -849,9 +844,8 @@ static void confirm_replicas(worker *w, part *only) {
 /* Checkpoints every due partition (only, if given) in one pipelined round
  * trip; false when Redis failed one. */
 static bool checkpoint_all(worker *w, part *only, bool final) {
-    int64_t now = mono_ms();
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t now = sw_mono_coarse_ms();
+    double t0 = sw_mono_s();
     bool failed = false;
     int32_t sent = 0;
     for (int32_t i = 0; i < w->parts_cap && !failed; i++) {
@@ -869,8 +863,7 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
         if (ck_finish(w, p, now) == CK_FAILED) failed = true;
         p->ckpt_sent = 0;
         if (sent == 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            sw_hist_observe(&w->ckpt_seconds, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+            sw_hist_observe(&w->ckpt_seconds, sw_mono_s() - t0);
         }
     }
     if (!failed && w->run->o->state_replicas > 0) confirm_replicas(w, only);
@@ -881,7 +874,7 @@ static bool checkpoint_all(worker *w, part *only, bool final) {
  * failing, the retries (every partition stays paused until a checkpoint of
  * each one succeeds). */
 static void redis_housekeeping(worker *w, bool final) {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_coarse_ms();
     if (w->redis_down && now < w->redis_retry_ms) return;
     if (!checkpoint_all(w, NULL, final || w->redis_down) && !atomic_load(&w->run->failed)) {
         if (!w->redis_down) {
@@ -1073,9 +1066,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
     if (p->eof) p->eof = false, w->at_eof--;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     if (ts >= 0) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME_COARSE, &now); /* vDSO: no syscall */
-        int64_t age = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - ts;
+        int64_t age = sw_wall_coarse_ms() - ts; /* coarse: no syscall, no counter read */
         sw_hist_observe(&w->latency, age > 0 ? (double)age / 1000.0 : 0);
     }
     sw_source src = {
@@ -1184,7 +1175,7 @@ static bool checkpointed(const worker *w) {
 /* Periodic work between records: commits, the published numbers, and for
  * --exit-at-end whether this worker is at the end with nothing pending. */
 static void housekeeping(worker *w, bool idle) {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_coarse_ms();
     bool at_end = idle && w->at_eof == w->assigned;
     /* At the end of the input a checkpoint need not wait for its interval. */
     if (redis_mode(w)) redis_housekeeping(w, at_end && w->run->o->exit_at_end);
@@ -1215,7 +1206,7 @@ static void housekeeping(worker *w, bool idle) {
  * false when it still has not, and then its handle must not be destroyed. */
 static bool await_first_assignment(worker *w) {
     int64_t deadline = wait_deadline(w, FIRST_ASSIGN_MS);
-    while (!w->joined && mono_ms() < deadline) {
+    while (!w->joined && sw_mono_coarse_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, POLL_MS);
         if (m) rd_kafka_message_destroy(m); /* not fed, so never committed */
     }
@@ -1464,7 +1455,7 @@ static int serve_http(void *ud, const char *path, sw_buf *body, const char **typ
 
 int sw_run(const sw_run_opts *o) {
     char err[512];
-    int64_t t0 = mono_ms();
+    int64_t t0 = sw_mono_coarse_ms();
     run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}, .tenant_budget = {.max = o->cfg->max_tenants}};
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, RD_KAFKA_PRODUCER, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, on_rdlog);
@@ -1539,7 +1530,7 @@ int sw_run(const sw_run_opts *o) {
     while (started > 0) {
         sleep_ms(50);
         view v = look(ws, started);
-        int64_t now = mono_ms();
+        int64_t now = sw_mono_coarse_ms();
         if (o->assigned) atomic_store(o->assigned, v.assigned);
         if (o->members_assigned) atomic_store(o->members_assigned, v.members_assigned);
         if (v.done) break;
@@ -1577,7 +1568,7 @@ int sw_run(const sw_run_opts *o) {
     }
     for (int i = 0; i < started; i++) pthread_join(ws[i].thread, NULL);
     sw_http_stop(http);
-    int64_t left_ms = atomic_load(&run.stop_deadline) ? atomic_load(&run.stop_deadline) - mono_ms() : DRAIN_MS;
+    int64_t left_ms = atomic_load(&run.stop_deadline) ? atomic_load(&run.stop_deadline) - sw_mono_coarse_ms() : DRAIN_MS;
     uint64_t unacked = sw_producer_stop(run.producer, left_ms > 0 ? (int)left_ms : 0);
     if (unacked) sw_log(SW_LOG_WARN, "%" PRIu64 " alerts or dead letters were never acknowledged; their records "
                                 "were not committed and will be read again", unacked);
@@ -1600,7 +1591,7 @@ int sw_run(const sw_run_opts *o) {
     }
     free(ws);
     sw_summary s = {
-        .c = &c, .bytes = bytes, .elapsed_s = (double)(mono_ms() - t0) / 1000.0,
+        .c = &c, .bytes = bytes, .elapsed_s = (double)(sw_mono_coarse_ms() - t0) / 1000.0,
         .tracked_users = users, .evicted = evicted,
     };
     sw_summary_print(stderr, "run", o->summary_json, &s);

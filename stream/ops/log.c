@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "jsonw.h"
 #include "timefmt.h"
 
@@ -51,10 +51,8 @@ void sw_log(sw_log_level level, const char *fmt, ...) {
         fwrite(line, 1, k < 0 ? 0 : (size_t)k < sizeof line ? (size_t)k : sizeof line - 1, stderr);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char when[32];
-    when[sw_time_format(ts.tv_sec * 1000LL + ts.tv_nsec / 1000000, when)] = '\0';
+    when[sw_time_format(sw_wall_ms(), when)] = '\0';
     sw_buf b = {0};
     sw_buf_puts(&b, "{\"ts\":\"");
     sw_buf_puts(&b, when);
