@@ -102,21 +102,16 @@ struct sw_producer {
     atomic_uint_fast64_t dead_lettered[SW_UNDELIVERABLE_COUNT], dropped[SW_UNDELIVERABLE_COUNT];
     size_t max_value;
     char *dlq_topic; /* NULL: an undeliverable message is dropped */
-    pthread_mutex_t lock; /* retries and last_log_ms: failure path only */
+    pthread_mutex_t lock; /* retries: failure path only */
     retry *retries;
-    int64_t last_log_ms;
+    sw_log_limit failure_log; /* a delivery failure is said at most once a second */
 };
 
 static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t err) {
     uint64_t n = atomic_fetch_add(&p->failures, 1) + 1;
-    int64_t now = sw_mono_ms();
-    pthread_mutex_lock(&p->lock);
-    int due = now - p->last_log_ms >= 1000 || n == 1;
-    if (due) p->last_log_ms = now;
-    pthread_mutex_unlock(&p->lock);
-    if (due)
-        sw_log(SW_LOG_ERROR, "delivery to %s failed: %s; retrying the same message (%llu failures so far)",
-                topic, rd_kafka_err2str(err), (unsigned long long)n);
+    sw_log_limited(&p->failure_log, SW_LOG_ERROR,
+                   "delivery to %s failed: %s; retrying the same message (%llu failures so far)", topic,
+                   rd_kafka_err2str(err), (unsigned long long)n);
 }
 
 static void done(sw_producer *p, sw_pending *token, bool acked) {
@@ -365,6 +360,7 @@ sw_producer *sw_producer_start(rd_kafka_conf_t *conf, char *err, size_t errlen) 
     /* Room for a key of up to 4 KiB, the headers and the record overhead. */
     p->max_value = max_msg > 16384 ? (size_t)max_msg - 8192 : (size_t)max_msg / 2;
     pthread_mutex_init(&p->lock, NULL);
+    p->failure_log = (sw_log_limit)SW_LOG_LIMIT(1000);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_error_cb(conf, on_error);
     p->rk = sw_kafka_producer(conf, on_delivery, err, errlen);

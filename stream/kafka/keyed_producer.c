@@ -16,6 +16,7 @@
 #include "jsonw.h"
 #include "kafka.h"
 #include "lines.h"
+#include "log.h"
 #include "prefilter.h"
 #include "rule.h"
 #include "window.h"
@@ -43,7 +44,7 @@ struct sw_kp {
     sw_buf key;
     sw_kp_counters c;
     bool fatal;
-    bool warned_size; /* said once that message.max.bytes rejects records */
+    sw_log_limit size_warning; /* said once that message.max.bytes rejects records */
     uint64_t rate;    /* records per second, 0 = unpaced */
     double rate_t0;   /* when pacing started */
     uint64_t rate_n0; /* produced count when pacing started */
@@ -96,6 +97,7 @@ sw_kp *sw_kp_new(const sw_kafka_opts *k, const char *topic, const sw_config *cfg
         return NULL;
     }
     kp->cfg = cfg;
+    kp->size_warning = (sw_log_limit)SW_LOG_LIMIT(SW_LOG_ONCE);
     kp->mode = mode;
     kp->cmd = cmd;
     rd_kafka_conf_set_opaque(conf, kp);
@@ -165,11 +167,10 @@ static int produce(sw_kp *kp, bool keyed, const char *val, size_t len, int64_t k
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
         /* Over message.max.bytes: too large for Kafka as configured, so
          * rejected like a record over --max-record-bytes, not retried. */
-        if (!kp->warned_size)
+        if (sw_log_due(&kp->size_warning))
             fprintf(stderr, "sessionwatch %s: a %zu-byte record is over message.max.bytes: rejected as too_large "
                     "(raise -X message.max.bytes=N and the topic's max.message.bytes to keep such records)\n",
                     kp->cmd, len);
-        kp->warned_size = true;
         return drop(kp, SW_R_TOO_LARGE);
     }
     if (err) {

@@ -101,7 +101,8 @@ struct worker {
     sw_buf key;
     sw_counters retired; /* engines already dropped */
     uint64_t retired_users, evicted, bytes;
-    int64_t last_commit_ms, last_publish_ms, last_log_ms;
+    int64_t last_commit_ms, last_publish_ms;
+    sw_log_limit log_limit; /* log_limited: one line a second */
     sw_redis redis;       /* this thread's connection (Redis state only) */
     bool redis_down;      /* the last checkpoint failed: partitions paused */
     int64_t redis_retry_ms, redis_backoff_ms;
@@ -171,9 +172,7 @@ static void fail(worker *w, const char *what) {
 /* Logs at most one line a second per worker: transient Kafka trouble
  * (a broker down, a rebalance) must not flood stderr. */
 __attribute__((format(printf, 2, 3))) static void log_limited(worker *w, const char *fmt, ...) {
-    int64_t now = sw_mono_coarse_ms();
-    if (w->last_log_ms && now - w->last_log_ms < 1000) return;
-    w->last_log_ms = now;
+    if (!sw_log_due(&w->log_limit)) return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -232,11 +231,12 @@ static void on_alert(void *ud, const sw_alert_out *a) {
  * its reason; what does not fit in a message is cut and says so. */
 /* Rare rejections that need the operator: said once per process. */
 static void warn_once(const worker *w, sw_verdict why) {
-    static atomic_flag tenants_warned = ATOMIC_FLAG_INIT;
-    if (why == SW_R_TOO_MANY_TENANTS && !atomic_flag_test_and_set(&tenants_warned))
-        sw_log(SW_LOG_WARN, "worker %d: more tenants than --max-tenants %" PRIu64 ": events of further tenants are "
-                        "rejected as too_many_tenants (raise --max-tenants; 0 = no limit)",
-               w->index, w->run->o->cfg->max_tenants);
+    static sw_log_limit tenants_warned = SW_LOG_LIMIT(SW_LOG_ONCE);
+    if (why == SW_R_TOO_MANY_TENANTS)
+        sw_log_limited(&tenants_warned, SW_LOG_WARN,
+                       "worker %d: more tenants than --max-tenants %" PRIu64 ": events of further tenants are "
+                       "rejected as too_many_tenants (raise --max-tenants; 0 = no limit)",
+                       w->index, w->run->o->cfg->max_tenants);
 }
 
 static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
@@ -1487,6 +1487,7 @@ int sw_run(const sw_run_opts *o) {
         worker *w = &ws[i];
         w->run = &run;
         w->index = i;
+        w->log_limit = (sw_log_limit)SW_LOG_LIMIT(1000);
         w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
         if (o->metrics_addr || !w->pub_lock_ready) {
             w->pub_m = w->pub_lock_ready ? calloc(1, sizeof *w->pub_m) : NULL;
