@@ -23,7 +23,9 @@ struct sw_engine {
     uint64_t id_seed;
     sw_user_budget own_budget, own_tenant_budget;
     int64_t future_limit; /* clock + --max-clock-skew when last read (run only) */
-    sw_event events[SW_MAX_EVENTS_PER_RECORD];
+    /* No event array: a record's events live in the feeding thread's
+     * parser (sw_parser_extract_events), so an engine per Kafka partition
+     * costs its state, not 1000 events' worth of scratch. */
 };
 
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
@@ -238,8 +240,8 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
         return;
     }
     size_t n = 0;
-    sw_xstatus x = sw_parser_extract(p, rec, len, cap, e->cfg->tenant_field, e->events,
-                                     SW_MAX_EVENTS_PER_RECORD, &n);
+    const sw_event *events;
+    sw_xstatus x = sw_parser_extract_events(p, rec, len, cap, e->cfg->tenant_field, &events, &n);
     if (x != SW_X_OK) {
         reject(e, sw_extract_verdict(x), rec, len, src);
         return;
@@ -253,6 +255,6 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
     for (size_t i = 0; i < n; i++) {
         /* A plain object has no index; an array's elements are numbered. */
         s.index = is_array ? (uint32_t)i : UINT32_MAX;
-        process_event(e, &e->events[i], rec, len, &s);
+        process_event(e, &events[i], rec, len, &s);
     }
 }

@@ -1,6 +1,6 @@
 /* keyed_producer.c -- see keyed_producer.h.  One sw_kp owns a producer, its
- * topic handle, a parser sized for the record limit and the event array of
- * one record (heap: an Okta page holds up to 1000 events).  Everything runs
+ * topic handle and a parser sized for the record limit (which holds the
+ * events of one record: an Okta page holds up to 1000).  Everything runs
  * on the caller's thread: delivery reports are served by rd_kafka_poll()
  * after each record, while waiting for queue room, while pacing, and in
  * sw_kp_flush(). */
@@ -48,7 +48,6 @@ struct sw_kp {
     uint64_t rate;    /* records per second, 0 = unpaced */
     double rate_t0;   /* when pacing started */
     uint64_t rate_n0; /* produced count when pacing started */
-    sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
 
 double sw_kp_now(void) { return sw_mono_s(); }
@@ -208,8 +207,8 @@ int sw_kp_record(sw_kp *kp, const char *rec, size_t len, size_t cap, int64_t kaf
     if (eligible_only && cfg->prefilter && !sw_prefilter_may_match(rec, len))
         return drop(kp, SW_V_NOT_SESSION_START);
     size_t n = 0;
-    sw_xstatus x = sw_parser_extract(kp->parser, rec, len, cap, cfg->tenant_field, kp->events,
-                                     SW_MAX_EVENTS_PER_RECORD, &n);
+    const sw_event *events;
+    sw_xstatus x = sw_parser_extract_events(kp->parser, rec, len, cap, cfg->tenant_field, &events, &n);
     if (x != SW_X_OK) {
         sw_verdict why = sw_extract_verdict(x);
         if (eligible_only || why == SW_R_TOO_LARGE) return drop(kp, why);
@@ -218,7 +217,7 @@ int sw_kp_record(sw_kp *kp, const char *rec, size_t len, size_t cap, int64_t kaf
     }
     kp->c.events += n;
     for (size_t i = 0; i < n; i++) {
-        const sw_event *ev = &kp->events[i];
+        const sw_event *ev = &events[i];
         int64_t t;
         sw_verdict why = eligible_only ? sw_rule_check(cfg, ev, kafka_time_ms, &t) : SW_ELIGIBLE;
         if (why == SW_ELIGIBLE) why = event_key(kp, ev);
