@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A checkpoint status in words, for the log. */
 const char *state_status_name(sw_ckpt_status st) {
     switch (st) {
     case SW_CKPT_OK: return "ok";

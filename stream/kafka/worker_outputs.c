@@ -37,6 +37,8 @@ static sw_pending *hold(part *p) {
     return t;
 }
 
+/* An alert: to --alerts-topic, keyed by its user (kafka.h), with its rule,
+ * tenant and id as headers; then the caller's observer, if any. */
 void part_on_alert(void *ud, const sw_alert_out *a) {
     part *p = ud;
     worker *w = p->w;
