@@ -18,7 +18,7 @@
  * carry the problem text, the per-partition lag or the histograms
  * without a lock anyway.
  *
- * The snapshot is about 70 KB (the per-partition lag array, metrics.h) and
+ * The snapshot is about 66 KB (the per-partition lag array, metrics.h) and
  * allocated once per member at start; filling it walks the member's
  * partitions, never allocates. */
 #include "worker_internal.h"
