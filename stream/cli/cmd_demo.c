@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "gen.h"
 #include "kafka.h"
@@ -70,17 +71,11 @@ typedef struct {
     atomic_uint_fast64_t latency_sum_ms, latency_max_ms;
 } demo_ctx;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Runs on a worker thread: one line per alert (stdio locks per call). */
 static void on_alert(void *ud, const sw_alert_out *out) {
     demo_ctx *d = ud;
     const sw_alert *a = out->alert;
-    int64_t latency = out->source->kafka_time_ms != SW_TIME_NONE ? now_ms() - out->source->kafka_time_ms : 0;
+    int64_t latency = out->source->kafka_time_ms != SW_TIME_NONE ? sw_wall_ms() - out->source->kafka_time_ms : 0;
     if (latency < 0) latency = 0;
     atomic_fetch_add(&d->latency_sum_ms, (uint64_t)latency);
     uint64_t max = atomic_load(&d->latency_max_ms);

@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "engine.h"
 #include "extract.h"
@@ -271,8 +271,7 @@ int sw_cmd_scan(int argc, char **argv) {
         free(files);
         return 1;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sw_mono_s();
     int status = 0;
     uint64_t bytes = 0;
     for (int i = 0; i < nfiles; i++) {
@@ -286,7 +285,7 @@ int sw_cmd_scan(int argc, char **argv) {
         if (scan_fd(&g, p, fd, files[i], &cfg, &bytes) < 0) status = 1;
         if (!is_stdin) close(fd);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double t1 = sw_mono_s();
     if (fflush(stdout) != 0 || ctx.write_error) {
         fprintf(stderr, "sessionwatch scan: cannot write alerts: %s\n", strerror(errno));
         status = 1;
@@ -296,7 +295,7 @@ int sw_cmd_scan(int argc, char **argv) {
     sw_counters total = engines_counters(&g);
     sw_summary s = {
         .c = &total, .bytes = bytes,
-        .elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+        .elapsed_s = t1 - t0,
     };
     uint64_t refused = 0;
     for (uint32_t i = 0; i < g.n; i++) {

@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "prefilter.h"
 
@@ -22,14 +22,10 @@ struct sw_engine {
     uint64_t id_seed;
     sw_user_budget own_budget, own_tenant_budget;
     int64_t future_limit; /* clock + --max-clock-skew when last read (run only) */
-    sw_event events[SW_MAX_EVENTS_PER_RECORD];
+    /* No event array: a record's events live in the feeding thread's
+     * parser (sw_parser_extract_events), so an engine per Kafka partition
+     * costs its state, not 1000 events' worth of scratch. */
 };
-
-static int64_t wall_clock_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 sw_engine *sw_engine_new(const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
     return sw_engine_new_budget(cfg, NULL, on_alert, on_reject, ud);
@@ -62,7 +58,7 @@ sw_engine *sw_engine_new_budgets(const sw_config *cfg, sw_user_budget *budget, s
     e->on_alert = on_alert;
     e->on_reject = on_reject;
     e->ud = ud;
-    e->now_ms = wall_clock_ms;
+    e->now_ms = sw_wall_ms;
     e->future_limit = INT64_MIN;
     e->id_seed = sw_random_seed();
     return e;
@@ -85,7 +81,7 @@ const sw_counters *sw_engine_counters(sw_engine *e) {
 sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
 uint64_t sw_engine_id_seed(const sw_engine *e) { return e->id_seed; }
 void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) {
-    e->now_ms = now_ms ? now_ms : wall_clock_ms;
+    e->now_ms = now_ms ? now_ms : sw_wall_ms;
     e->future_limit = INT64_MIN;
 }
 
@@ -243,8 +239,8 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
         return;
     }
     size_t n = 0;
-    sw_xstatus x = sw_parser_extract(p, rec, len, cap, e->cfg->tenant_field, e->events,
-                                     SW_MAX_EVENTS_PER_RECORD, &n);
+    const sw_event *events;
+    sw_xstatus x = sw_parser_extract_events(p, rec, len, cap, e->cfg->tenant_field, &events, &n);
     if (x != SW_X_OK) {
         reject(e, sw_extract_verdict(x), rec, len, src);
         return;
@@ -258,6 +254,6 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
     for (size_t i = 0; i < n; i++) {
         /* A plain object has no index; an array's elements are numbered. */
         s.index = is_array ? (uint32_t)i : UINT32_MAX;
-        process_event(e, &e->events[i], rec, len, &s);
+        process_event(e, &events[i], rec, len, &s);
     }
 }

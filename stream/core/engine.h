@@ -5,8 +5,9 @@
  *   state -> alert id + JSON -> sink
  * and counts every record's fate.  One engine owns one sw_store (a Kafka
  * partition's state, or a whole `scan`), and must be fed by one thread at a
- * time; the sw_parser it borrows belongs to that thread.  Nothing on this
- * path allocates once the state, the event array and the alert buffer have
+ * time; the sw_parser it borrows belongs to that thread, and holds the
+ * record's events (so engines carry no per-record scratch of their own).
+ * Nothing on this path allocates once the state and the alert buffer have
  * grown to their working size. */
 #ifndef SW_ENGINE_H
 #define SW_ENGINE_H

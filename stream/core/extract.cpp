@@ -6,8 +6,9 @@
  * so nothing C++ reaches the C side.
  *
  * It runs on every candidate record, hence:
- *  - nothing is allocated per record: the parser, its string buffer and one
- *    padded copy buffer are sized once in sw_parser_new();
+ *  - nothing is allocated per record: the parser, its string buffer, one
+ *    padded copy buffer and the event array of one record are sized once in
+ *    sw_parser_new();
  *  - records are parsed in place when the caller promises SW_PADDING bytes
  *    after them, copied only otherwise;
  *  - each object is walked once; a key is unescaped and matched against a
@@ -108,12 +109,13 @@ struct sw_parser {
     char *buf;         /* max + SW_PADDING: copy of short-padded records, or
                           scratch for numeric tenant tokens when in place */
     char *dec;         /* max: read strings holding a lone surrogate, decoded */
+    sw_event *events;  /* SW_MAX_EVENTS_PER_RECORD: sw_parser_extract_events' output */
     want wants[kNWants + 1];
     uint64_t first[256];   /* static entries by first byte of the path */
     uint64_t of_kind[2];   /* static entries by kind (K_RAW, K_ECS) */
     uint64_t markers;      /* entries whose presence makes a record raw */
     explicit sw_parser(size_t cap) noexcept
-        : parser(cap), max(0), buf(nullptr), dec(nullptr), wants(), first(), of_kind(), markers(0) {}
+        : parser(cap), max(0), buf(nullptr), dec(nullptr), events(nullptr), wants(), first(), of_kind(), markers(0) {}
 };
 
 namespace {
@@ -725,9 +727,11 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
     p->max = max_record_bytes;
     p->buf = static_cast<char *>(malloc(max_record_bytes + SW_PADDING));
     p->dec = static_cast<char *>(malloc(max_record_bytes + 1));
-    if (!p->buf || !p->dec || p->parser.allocate(cap) != simdjson::SUCCESS) {
+    p->events = static_cast<sw_event *>(calloc(SW_MAX_EVENTS_PER_RECORD, sizeof(sw_event)));
+    if (!p->buf || !p->dec || !p->events || p->parser.allocate(cap) != simdjson::SUCCESS) {
         free(p->buf);
         free(p->dec);
+        free(p->events);
         delete p;
         return nullptr;
     }
@@ -746,7 +750,19 @@ extern "C" void sw_parser_free(sw_parser *p) {
     if (!p) return;
     free(p->buf);
     free(p->dec);
+    free(p->events);
     delete p;
+}
+
+extern "C" sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, size_t cap,
+                                               const char *tenant_path, const sw_event **events,
+                                               size_t *n_out) {
+    if (events) *events = p ? p->events : nullptr;
+    if (!p || !events) {
+        if (n_out) *n_out = 0;
+        return SW_X_MALFORMED;
+    }
+    return sw_parser_extract(p, rec, len, cap, tenant_path, p->events, SW_MAX_EVENTS_PER_RECORD, n_out);
 }
 
 extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t len, size_t cap,

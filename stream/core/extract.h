@@ -115,7 +115,9 @@ typedef enum {
 typedef struct sw_parser sw_parser;
 
 /* NULL when out of memory, or when max_record_bytes is above 4 GiB - 65
- * (simdjson's limit).  Allocates about 7 x max_record_bytes, once. */
+ * (simdjson's limit).  Allocates about 7 x max_record_bytes and the event
+ * array of one record (SW_MAX_EVENTS_PER_RECORD events, about 300 KB),
+ * once. */
 sw_parser *sw_parser_new(size_t max_record_bytes);
 void sw_parser_free(sw_parser *p);
 
@@ -132,6 +134,15 @@ void sw_parser_free(sw_parser *p);
 sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t len, size_t cap,
                              const char *tenant_path, sw_event *out, size_t max_out,
                              size_t *n_out);
+
+/* As sw_parser_extract, into the parser's own array of
+ * SW_MAX_EVENTS_PER_RECORD events: *events points at it, and the events,
+ * like the views they hold, belong to the parser (so to its one thread)
+ * and are valid until its next call.  Callers that keep many engines (a
+ * consumer with thousands of partitions) thus pay for one array per
+ * thread, not one per engine.  A NULL p or events is SW_X_MALFORMED. */
+sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, size_t cap,
+                                    const char *tenant_path, const sw_event **events, size_t *n_out);
 
 #ifdef __cplusplus
 }

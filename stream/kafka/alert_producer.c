@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 
@@ -102,31 +102,20 @@ struct sw_producer {
     atomic_uint_fast64_t dead_lettered[SW_UNDELIVERABLE_COUNT], dropped[SW_UNDELIVERABLE_COUNT];
     size_t max_value;
     char *dlq_topic; /* NULL: an undeliverable message is dropped */
-    pthread_mutex_t lock; /* retries and last_log_ms: failure path only */
+    pthread_mutex_t lock; /* retries: failure path only */
     retry *retries;
-    int64_t last_log_ms;
+    sw_log_limit failure_log; /* a delivery failure is said at most once a second */
 };
-
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_failure(sw_producer *p, const char *topic, rd_kafka_resp_err_t err) {
     uint64_t n = atomic_fetch_add(&p->failures, 1) + 1;
-    int64_t now = mono_ms();
-    pthread_mutex_lock(&p->lock);
-    int due = now - p->last_log_ms >= 1000 || n == 1;
-    if (due) p->last_log_ms = now;
-    pthread_mutex_unlock(&p->lock);
-    if (due)
-        sw_log(SW_LOG_ERROR, "delivery to %s failed: %s; retrying the same message (%llu failures so far)",
-                topic, rd_kafka_err2str(err), (unsigned long long)n);
+    sw_log_limited(&p->failure_log, SW_LOG_ERROR,
+                   "delivery to %s failed: %s; retrying the same message (%llu failures so far)", topic,
+                   rd_kafka_err2str(err), (unsigned long long)n);
 }
 
 static void done(sw_producer *p, sw_pending *token, bool acked) {
-    if (acked) atomic_store(&p->progress_ms, mono_ms());
+    if (acked) atomic_store(&p->progress_ms, sw_mono_ms());
     if (acked) pending_ack(token);
     else pending_abandon(token);
     atomic_fetch_sub(&p->inflight, 1);
@@ -167,7 +156,7 @@ static void schedule(sw_producer *p, sw_pending *token, const char *topic, const
     r->key_len = key_len;
     r->value_len = value_len;
     r->headers = headers;
-    r->due_ms = mono_ms() + delay_ms;
+    r->due_ms = sw_mono_ms() + delay_ms;
     pthread_mutex_lock(&p->lock);
     r->next = p->retries;
     p->retries = r;
@@ -240,7 +229,7 @@ static rd_kafka_resp_err_t produce(sw_producer *p, sw_pending *token, const char
 
 void sw_producer_send(sw_producer *p, sw_pending *token, const char *topic, const void *key, size_t key_len,
                       const void *value, size_t value_len, const sw_header *h, size_t nh) {
-    if (atomic_fetch_add(&p->inflight, 1) == 0) atomic_store(&p->progress_ms, mono_ms());
+    if (atomic_fetch_add(&p->inflight, 1) == 0) atomic_store(&p->progress_ms, sw_mono_ms());
     rd_kafka_headers_t *hs = rd_kafka_headers_new(nh);
     for (size_t i = 0; i < nh; i++) rd_kafka_header_add(hs, h[i].name, -1, h[i].value, (ssize_t)h[i].len);
     rd_kafka_resp_err_t err;
@@ -304,7 +293,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 
 /* Producer thread: sends the retries that are due; the rest wait. */
 static void run_retries(sw_producer *p, bool all) {
-    int64_t now = mono_ms();
+    int64_t now = sw_mono_ms();
     pthread_mutex_lock(&p->lock);
     retry *due = NULL, **pp = &p->retries;
     while (*pp) {
@@ -371,6 +360,7 @@ sw_producer *sw_producer_start(rd_kafka_conf_t *conf, char *err, size_t errlen) 
     /* Room for a key of up to 4 KiB, the headers and the record overhead. */
     p->max_value = max_msg > 16384 ? (size_t)max_msg - 8192 : (size_t)max_msg / 2;
     pthread_mutex_init(&p->lock, NULL);
+    p->failure_log = (sw_log_limit)SW_LOG_LIMIT(1000);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_error_cb(conf, on_error);
     p->rk = sw_kafka_producer(conf, on_delivery, err, errlen);
@@ -403,14 +393,14 @@ uint64_t sw_producer_inflight(const sw_producer *p) { return atomic_load(&p->inf
 
 int64_t sw_producer_stalled_ms(const sw_producer *p) {
     if (atomic_load(&p->inflight) == 0) return 0;
-    int64_t since = mono_ms() - atomic_load(&p->progress_ms);
+    int64_t since = sw_mono_ms() - atomic_load(&p->progress_ms);
     return since > 0 ? since : 0;
 }
 
 uint64_t sw_producer_stop(sw_producer *p, int timeout_ms) {
     if (!p) return 0;
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (atomic_load(&p->inflight) > 0 && !atomic_load(&p->fatal) && mono_ms() < deadline) {
+    int64_t deadline = sw_mono_ms() + timeout_ms;
+    while (atomic_load(&p->inflight) > 0 && !atomic_load(&p->fatal) && sw_mono_ms() < deadline) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }

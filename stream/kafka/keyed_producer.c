@@ -1,6 +1,6 @@
 /* keyed_producer.c -- see keyed_producer.h.  One sw_kp owns a producer, its
- * topic handle, a parser sized for the record limit and the event array of
- * one record (heap: an Okta page holds up to 1000 events).  Everything runs
+ * topic handle and a parser sized for the record limit (which holds the
+ * events of one record: an Okta page holds up to 1000).  Everything runs
  * on the caller's thread: delivery reports are served by rd_kafka_poll()
  * after each record, while waiting for queue room, while pacing, and in
  * sw_kp_flush(). */
@@ -9,13 +9,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "extract.h"
 #include "jsonw.h"
 #include "kafka.h"
 #include "lines.h"
+#include "log.h"
 #include "prefilter.h"
 #include "rule.h"
 #include "window.h"
@@ -43,18 +44,13 @@ struct sw_kp {
     sw_buf key;
     sw_kp_counters c;
     bool fatal;
-    bool warned_size; /* said once that message.max.bytes rejects records */
+    sw_log_limit size_warning; /* said once that message.max.bytes rejects records */
     uint64_t rate;    /* records per second, 0 = unpaced */
     double rate_t0;   /* when pacing started */
     uint64_t rate_n0; /* produced count when pacing started */
-    sw_event events[SW_MAX_EVENTS_PER_RECORD];
 };
 
-double sw_kp_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double sw_kp_now(void) { return sw_mono_s(); }
 
 static void report_failure(sw_kp *kp, const char *what, rd_kafka_resp_err_t err) {
     kp->c.failed++;
@@ -100,6 +96,7 @@ sw_kp *sw_kp_new(const sw_kafka_opts *k, const char *topic, const sw_config *cfg
         return NULL;
     }
     kp->cfg = cfg;
+    kp->size_warning = (sw_log_limit)SW_LOG_LIMIT(SW_LOG_ONCE);
     kp->mode = mode;
     kp->cmd = cmd;
     rd_kafka_conf_set_opaque(conf, kp);
@@ -169,11 +166,10 @@ static int produce(sw_kp *kp, bool keyed, const char *val, size_t len, int64_t k
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
         /* Over message.max.bytes: too large for Kafka as configured, so
          * rejected like a record over --max-record-bytes, not retried. */
-        if (!kp->warned_size)
+        if (sw_log_due(&kp->size_warning))
             fprintf(stderr, "sessionwatch %s: a %zu-byte record is over message.max.bytes: rejected as too_large "
                     "(raise -X message.max.bytes=N and the topic's max.message.bytes to keep such records)\n",
                     kp->cmd, len);
-        kp->warned_size = true;
         return drop(kp, SW_R_TOO_LARGE);
     }
     if (err) {
@@ -211,8 +207,8 @@ int sw_kp_record(sw_kp *kp, const char *rec, size_t len, size_t cap, int64_t kaf
     if (eligible_only && cfg->prefilter && !sw_prefilter_may_match(rec, len))
         return drop(kp, SW_V_NOT_SESSION_START);
     size_t n = 0;
-    sw_xstatus x = sw_parser_extract(kp->parser, rec, len, cap, cfg->tenant_field, kp->events,
-                                     SW_MAX_EVENTS_PER_RECORD, &n);
+    const sw_event *events;
+    sw_xstatus x = sw_parser_extract_events(kp->parser, rec, len, cap, cfg->tenant_field, &events, &n);
     if (x != SW_X_OK) {
         sw_verdict why = sw_extract_verdict(x);
         if (eligible_only || why == SW_R_TOO_LARGE) return drop(kp, why);
@@ -221,7 +217,7 @@ int sw_kp_record(sw_kp *kp, const char *rec, size_t len, size_t cap, int64_t kaf
     }
     kp->c.events += n;
     for (size_t i = 0; i < n; i++) {
-        const sw_event *ev = &kp->events[i];
+        const sw_event *ev = &events[i];
         int64_t t;
         sw_verdict why = eligible_only ? sw_rule_check(cfg, ev, kafka_time_ms, &t) : SW_ELIGIBLE;
         if (why == SW_ELIGIBLE) why = event_key(kp, ev);

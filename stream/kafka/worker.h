@@ -42,7 +42,10 @@
  * producer's) ends SW_STOP_MS after the stop began, whatever is in flight;
  * what is not acknowledged by then is not committed (nor checkpointed) and
  * the next owner reads it again.  Should librdkafka itself hang (closing
- * the consumer), the process exits 15 s later with status 1. */
+ * the consumer), the process exits 15 s later with status 1.
+ *
+ * The implementation is split by concern over stream/kafka/worker*.c;
+ * worker_internal.h lists the files and what they share. */
 #ifndef SW_WORKER_H
 #define SW_WORKER_H
 

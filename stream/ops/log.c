@@ -1,11 +1,11 @@
-/* log.c -- see log.h. */
+/* log.c -- see log.h: the line formats, and the rate limits. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "jsonw.h"
 #include "timefmt.h"
 
@@ -36,13 +36,36 @@ int sw_log_parse_level(const char *s, sw_log_level *level) {
     return -1;
 }
 
+static void log_v(sw_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 void sw_log(sw_log_level level, const char *fmt, ...) {
-    if (level > log_max) return;
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    log_v(level, fmt, ap);
     va_end(ap);
+}
+
+bool sw_log_due(sw_log_limit *l) {
+    int64_t now = sw_mono_coarse_ms();
+    int_fast64_t next = atomic_load_explicit(&l->next_ms, memory_order_relaxed);
+    if (next != 0 && now < next) return false;
+    int64_t then = l->interval_ms >= INT64_MAX - now ? INT64_MAX : now + (l->interval_ms > 0 ? l->interval_ms : 0);
+    /* Of the threads that saw the slot free, the one that moves it on writes. */
+    return atomic_compare_exchange_strong(&l->next_ms, &next, then);
+}
+
+void sw_log_limited(sw_log_limit *l, sw_log_level level, const char *fmt, ...) {
+    if (level > log_max || !sw_log_due(l)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_v(level, fmt, ap);
+    va_end(ap);
+}
+
+static void log_v(sw_log_level level, const char *fmt, va_list ap) {
+    if (level > log_max) return;
+    char msg[2048];
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
     while (len > 0 && msg[len - 1] == '\n') len--;
     if (!log_json) {
@@ -51,10 +74,8 @@ void sw_log(sw_log_level level, const char *fmt, ...) {
         fwrite(line, 1, k < 0 ? 0 : (size_t)k < sizeof line ? (size_t)k : sizeof line - 1, stderr);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char when[32];
-    when[sw_time_format(ts.tv_sec * 1000LL + ts.tv_nsec / 1000000, when)] = '\0';
+    when[sw_time_format(sw_wall_ms(), when)] = '\0';
     sw_buf b = {0};
     sw_buf_puts(&b, "{\"ts\":\"");
     sw_buf_puts(&b, when);

@@ -1,0 +1,218 @@
+/* worker_partitions.c -- a worker's partitions: opening one when it is
+ * assigned (its engine, ack ring and, with Redis state, its checkpoint
+ * handle), closing one when it is revoked or lost (flush, checkpoint,
+ * commit, drop), telling librdkafka which ones to consume, and the
+ * commits.
+ *
+ * Partitions live in w->parts, indexed by partition id (a partition id is
+ * below MAX_PARTITION), so the record path finds its partition with one
+ * load.  What a partition costs before it holds any state (x86-64): its
+ * part (1.1 KB), its engine with its empty store's tables (7.8 KB), its
+ * ack ring (96 KB: SW_ACKS_CAP slots, alert_producer.h) and, with Redis
+ * state, its checkpoint handle (a few hundred bytes); about 105 KB in
+ * all, most of it the ack ring.  The events of the record being fed are
+ * the worker's parser's (one 296 KB array per thread, extract.h), no
+ * longer the engine's (that was 296 KB more per partition).
+ *
+ * Commits: the commit point of a partition (alert_producer.h; with Redis
+ * state the durable checkpoint's offset, never past it) is committed every
+ * COMMIT_EVERY_MS asynchronously, and synchronously on revoke, on shutdown
+ * and at the end; an asynchronous commit counts once on_commit reports it. */
+#include "worker_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "summary.h"
+
+/* An engine for p: its outputs are p's (worker_outputs.c), its users and
+ * tenants count against the run's budgets. */
+static sw_engine *part_engine_new(worker *w, part *p) {
+    run_ctx *r = w->run;
+    return sw_engine_new_budgets(r->o->cfg, r->o->cfg->max_tracked_users ? &r->budget : NULL,
+                                 r->o->cfg->max_tenants ? &r->tenant_budget : NULL, part_on_alert, part_on_reject, p);
+}
+
+int part_open(worker *w, int32_t id) {
+    if (id < 0 || id >= MAX_PARTITION) return -1;
+    if (part_find(w, id)) return 0;
+    if (id >= w->parts_cap) {
+        int32_t cap = w->parts_cap ? w->parts_cap : 16;
+        while (cap <= id) cap *= 2;
+        part **np = realloc(w->parts, (size_t)cap * sizeof *np);
+        if (!np) return -1;
+        memset(np + w->parts_cap, 0, (size_t)(cap - w->parts_cap) * sizeof *np);
+        w->parts = np;
+        w->parts_cap = cap;
+    }
+    part *p = calloc(1, sizeof *p);
+    if (!p) return -1;
+    p->w = w;
+    p->id = id;
+    p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->durable = p->lag = -1;
+    p->loaded = !worker_redis_mode(w);
+    if (worker_redis_mode(w)) {
+        /* The fencing token: unique to this assignment of this partition. */
+        char owner[320], host[256] = "?";
+        gethostname(host, sizeof host - 1);
+        snprintf(owner, sizeof owner, "%s/%ld/%d/%016" PRIx64, host, (long)getpid(), w->index, sw_random_seed());
+        p->ckpt = sw_ckpt_new(w->run->o->group, w->run->o->topic, id, owner);
+    }
+    p->acks = sw_acks_new();
+    p->engine = p->acks && (p->ckpt || !worker_redis_mode(w)) ? part_engine_new(w, p) : NULL;
+    if (!p->engine) {
+        sw_acks_release(p->acks);
+        sw_ckpt_free(p->ckpt);
+        free(p);
+        return -1;
+    }
+    w->parts[id] = p;
+    w->assigned++;
+    return 0;
+}
+
+/* A commit of l succeeded where it says so: remember what is committed. */
+void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l) {
+    for (int i = 0; !err && l && i < l->cnt; i++) {
+        part *p = part_find(w, l->elems[i].partition);
+        if (p && !l->elems[i].err && l->elems[i].offset > p->committed) p->committed = l->elems[i].offset;
+    }
+}
+
+/* Commits the commit point of every partition (or of only) that moved
+ * since its last known successful commit; an asynchronous commit counts
+ * only once its result comes back (on_commit), so a failed one is sent
+ * again.  0 when nothing was left to commit or the commit succeeded. */
+int worker_commit(worker *w, bool sync, part *only) {
+    if (!worker_may_commit(w)) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->assigned + 1);
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (!p || (only && p != only) || p->fenced || p->unsent || (!worker_redis_mode(w) && p->next < 0)) continue;
+        /* With Redis state, Kafka never gets ahead of the checkpoint. */
+        int64_t at = worker_redis_mode(w) ? p->durable : sw_acks_commit_point(p->acks, p->next);
+        if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
+    }
+    int rc = 0;
+    if (l->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(w->rk, l, !sync);
+        if (sync) worker_committed(w, err, l);
+        if (err) {
+            worker_log_limited(w, "commit failed: %s (will retry)", rd_kafka_err2str(err));
+            rc = -1;
+        }
+        for (int i = 0; sync && i < l->cnt; i++) rc |= l->elems[i].err ? -1 : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+uint32_t worker_waiting(worker *w, part *only) {
+    uint32_t n = 0;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (!p || (only && p != only)) continue;
+        sw_acks_commit_point(p->acks, p->next);
+        n += sw_acks_waiting(p->acks);
+    }
+    return n;
+}
+
+/* Waits up to ms (never past a stop's deadline) until the outputs of only
+ * (or of every partition) are acknowledged. */
+bool worker_drain(worker *w, part *only, int64_t ms) {
+    int64_t deadline = worker_wait_deadline(w, ms);
+    while (worker_waiting(w, only) > 0) {
+        if (!worker_may_commit(w) || sw_mono_coarse_ms() > deadline) return false;
+        worker_sleep_ms(2);
+    }
+    return true;
+}
+
+/* A fresh engine for p (its state dropped); -1 and the run failed when out of memory. */
+int part_engine_reset(worker *w, part *p) {
+    sw_engine *fresh = part_engine_new(w, p);
+    if (!fresh) {
+        worker_fail(w, "out of memory for a partition's state");
+        return -1;
+    }
+    sw_engine_free(p->engine);
+    p->engine = fresh;
+    return 0;
+}
+/* The offset to start reading p at again: the next record to feed. */
+int64_t part_resume_offset(const part *p) {
+    return p->next >= 0 ? p->next : p->skipped_from >= 0 ? p->skipped_from : p->start;
+}
+
+/* Starts consuming the partitions in l (just loaded).  Cooperative: adds
+ * them; called even with an empty l from the rebalance callback, because
+ * librdkafka holds the rebalance open until the application answers every
+ * assign event, and a joiner's first assignment is usually empty.  Eager:
+ * the whole assignment is given again, at each partition's own position. */
+void worker_assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_error_t *error = NULL;
+    if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
+        for (int i = 0; i < l->cnt; i++) {
+            part *p = part_find(w, l->elems[i].partition);
+            l->elems[i].offset = p && part_resume_offset(p) >= 0 ? part_resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
+        }
+        error = rd_kafka_incremental_assign(w->rk, l);
+    } else {
+        rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
+        for (int32_t i = 0; i < w->parts_cap; i++) {
+            part *p = w->parts[i];
+            if (p && p->loaded)
+                rd_kafka_topic_partition_list_add(all, w->run->o->topic, p->id)->offset =
+                    part_resume_offset(p) >= 0 ? part_resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
+        }
+        rd_kafka_assign(w->rk, all);
+        rd_kafka_topic_partition_list_destroy(all);
+    }
+    if (error) {
+        sw_log(SW_LOG_ERROR, "worker %d: assign: %s", w->index, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* Lets a partition go: flush, checkpoint, commit (unless the assignment
+ * was lost, when a commit would be fenced anyway), then drop its engine
+ * and window state. */
+void part_close(worker *w, part *p, bool lost) {
+    if (!lost && p->loaded && !p->fenced) {
+        if (!worker_drain(w, p, DRAIN_MS))
+            sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 " revoked with alerts not yet "
+                            "acknowledged; its offsets stay before them", w->index, p->id);
+        if (p->ckpt && (!state_checkpoint(w, p, true) || (p->next >= 0 && p->ckpt_offset != p->next)))
+            sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 " revoked without a final "
+                            "checkpoint; its next owner resumes from offset %" PRId64 " (the last one)",
+                    w->index, p->id, p->ckpt_offset);
+        worker_commit(w, true, p);
+    }
+    sw_counters_add(&w->retired, sw_engine_counters(p->engine));
+    sw_store *st = sw_engine_store(p->engine);
+    w->retired_users += sw_store_users(st);
+    w->evicted += st->evicted;
+    sw_engine_free(p->engine);
+    sw_acks_release(p->acks);
+    sw_ckpt_free(p->ckpt);
+    if (p->eof) w->at_eof--;
+    w->assigned--;
+    w->parts[p->id] = NULL;
+    free(p);
+}
+
+void worker_log_partitions(worker *w, const char *what, const rd_kafka_topic_partition_list_t *l, const char *note) {
+    char list[1024] = "";
+    size_t n = 0;
+    int i = 0;
+    for (; i < l->cnt && n < sizeof list - 32; i++) /* a partition id takes at most 12 bytes */
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%" PRId32, i ? "," : "", l->elems[i].partition);
+    if (i < l->cnt) snprintf(list + n, sizeof list - n, ",...");
+    sw_log(SW_LOG_INFO, "worker %d %s %s [%s]%s", w->index, what, w->run->o->topic, list, note);
+}
+

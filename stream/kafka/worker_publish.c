@@ -1,0 +1,169 @@
+/* worker_publish.c -- the one channel a member's numbers leave its thread
+ * by: a snapshot (worker_published) under the member's own mutex.
+ *
+ * The choice.  A member counts in plain fields only it writes (its
+ * engines' counters, its own: nothing atomic or locked per record).  Ten
+ * times a second, whenever its poll comes back empty, and at the moments
+ * another thread must learn at once (a rebalance starts, the first record
+ * after --exit-at-end's settle, settling, the thread's end), it copies them
+ * into its snapshot under pub_lock.  The readers are the watching thread
+ * (run_look: the status line, --exit-at-end, the demo's assignment
+ * counters; every 50 ms, one member's lock at a time, a few fields each)
+ * and the HTTP thread (/metrics and /readyz: every member's lock, in index
+ * order, while it renders).  Before, the watcher read relaxed atomics
+ * stored beside the snapshot and the HTTP thread the snapshot: two copies
+ * of the same numbers, published at different moments.  One snapshot is
+ * one consistent picture of a member for both readers, and a mutex taken
+ * a few times a second is far off the hot path; atomics alone could not
+ * carry the problem text, the per-partition lag or the histograms
+ * without a lock anyway.
+ *
+ * The snapshot is about 66 KB (the per-partition lag array, metrics.h) and
+ * allocated once per member at start; filling it walks the member's
+ * partitions, never allocates. */
+#include "worker_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "summary.h"
+
+int worker_publish_init(worker *w) {
+    w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
+    w->pub = w->pub_lock_ready ? calloc(1, sizeof *w->pub) : NULL;
+    return w->pub ? 0 : -1;
+}
+
+void worker_publish_free(worker *w) {
+    if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
+    w->pub_lock_ready = false;
+    free(w->pub);
+    w->pub = NULL;
+}
+
+/* The counters of every engine, live and retired, and the users they track. */
+static void totals(worker *w, sw_counters *c, uint64_t *users) {
+    *c = w->retired;
+    *users = 0;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        part *p = w->parts[i];
+        if (!p) continue;
+        sw_counters_add(c, sw_engine_counters(p->engine));
+        *users += sw_store_users(sw_engine_store(p->engine));
+    }
+}
+
+/* What is wrong, most serious first: Redis refusing us, a refused
+ * partition, Redis down; "" when nothing is. */
+static void problem(const worker *w, const part *first_refused, char *out, size_t n) {
+    if (w->redis_health == SW_CKPT_DENIED)
+        snprintf(out, n, "Redis refuses our credentials: %s", w->redis_why);
+    else if (first_refused)
+        snprintf(out, n, "partition %" PRId32 ": %s", first_refused->id, first_refused->why);
+    else if (w->redis_health == SW_CKPT_UNAVAILABLE)
+        snprintf(out, n, "Redis is failing: %s", w->redis_why);
+    else
+        out[0] = '\0';
+}
+
+/* The partitions' part of the metrics: refused, consumed, pending, their
+ * evictions and lag. */
+static void partitions(const worker *w, sw_worker_metrics *m) {
+    const part *first_refused = NULL;
+    m->refused = m->assigned = m->pending = m->nlag = 0;
+    m->evicted = w->evicted;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        const part *p = w->parts[i];
+        if (!p) continue;
+        if (p->refused && !p->loaded && m->refused++ == 0) first_refused = p;
+        m->evicted += sw_engine_store(p->engine)->evicted;
+        if (p->loaded) m->assigned++;
+        else m->pending++;
+        if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS) m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag};
+    }
+    problem(w, first_refused, m->problem, sizeof m->problem);
+}
+
+void worker_publish(worker *w) {
+    sw_counters c;
+    uint64_t users;
+    totals(w, &c, &users);
+    uint32_t waiting = worker_waiting(w, NULL);
+    pthread_mutex_lock(&w->pub_lock);
+    worker_published *pub = w->pub;
+    sw_worker_metrics *m = &pub->m;
+    partitions(w, m);
+    m->c = c;
+    m->tracked_users = users;
+    m->stale_refused = w->stale_refused;
+    m->redis_denied = w->redis_health == SW_CKPT_DENIED;
+    m->joined = w->joined;
+    m->redis_paused = w->redis_down;
+    m->checkpoints = w->checkpoints;
+    m->checkpoint_failures = w->ckpt_failures;
+    m->redis_pauses = w->redis_pauses;
+    m->state_lost = w->state_lost;
+    m->replica_waits_short = w->replica_waits_short;
+    m->checkpoint_seconds = w->ckpt_seconds;
+    m->latency_seconds = w->latency;
+    pub->waiting = waiting;
+    pub->activity = w->activity;
+    pub->lag = w->lag;
+    pub->partitions = w->assigned;
+    pub->eof = w->at_eof;
+    pub->redis_health = w->redis_health;
+    pub->settled = w->settled;
+    pub->done = w->done;
+    pthread_mutex_unlock(&w->pub_lock);
+}
+
+void worker_unsettle(worker *w) {
+    w->settled = false;
+    worker_publish(w);
+}
+
+static int health_rank(sw_ckpt_status st) { return st == SW_CKPT_DENIED ? 2 : st == SW_CKPT_UNAVAILABLE ? 1 : 0; }
+
+/* Adds one member's snapshot to v (under its lock). */
+static void add_member(run_view *v, const worker_published *pub) {
+    const sw_worker_metrics *m = &pub->m;
+    v->records += m->c.records;
+    v->eligible += m->c.eligible;
+    v->alerts += m->c.alerts;
+    v->users += m->tracked_users;
+    v->waiting += pub->waiting;
+    v->checkpoints += m->checkpoints;
+    v->redis_down += m->redis_paused;
+    v->refused += m->refused;
+    if (health_rank(pub->redis_health) > health_rank(v->redis_health)) v->redis_health = pub->redis_health;
+    if (!v->problem[0] && (m->refused || pub->redis_health != SW_CKPT_OK))
+        memcpy(v->problem, m->problem, sizeof v->problem);
+    v->activity += pub->activity;
+    v->lag += pub->lag;
+    v->assigned += pub->partitions;
+    v->members_assigned += pub->partitions > 0;
+    v->eof += pub->eof;
+    v->settled = v->settled && pub->settled;
+    v->done = v->done && pub->done;
+}
+
+run_view run_look(run_ctx *r) {
+    run_view v = {.settled = true, .done = true, .redis_health = SW_CKPT_OK};
+    for (int i = 0; i < r->started; i++) {
+        worker *w = &r->ws[i];
+        pthread_mutex_lock(&w->pub_lock);
+        add_member(&v, w->pub);
+        pthread_mutex_unlock(&w->pub_lock);
+    }
+    return v;
+}
+
+void run_lock_published(run_ctx *r, int n) {
+    for (int i = 0; i < n; i++) pthread_mutex_lock(&r->ws[i].pub_lock);
+}
+
+void run_unlock_published(run_ctx *r, int n) {
+    for (int i = n - 1; i >= 0; i--) pthread_mutex_unlock(&r->ws[i].pub_lock);
+}
