@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
+
 extern char **environ;
 
-#define ENV_PREFIX "SESSIONWATCH_KAFKA_"
 #define CONF_DOC SW_KAFKA_CONF_DOC
 
 /* Copies msg to out with every occurrence of secret replaced by "***". */
@@ -47,20 +48,14 @@ static int set(rd_kafka_conf_t *conf, const char *origin, const char *key, const
 /* Applies every SESSIONWATCH_KAFKA_* variable of the environment that
  * applies to a client of this type. */
 static int apply_env(rd_kafka_conf_t *conf, rd_kafka_type_t type, char *err, size_t errlen) {
-    const size_t plen = sizeof ENV_PREFIX - 1;
     for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, ENV_PREFIX, plen) != 0) continue;
-        const char *name = *e + plen, *eq = strchr(name, '=');
-        if (!eq) continue;
-        char key[SW_KAFKA_KEY_MAX], origin[SW_KAFKA_KEY_MAX + 32];
-        size_t n = (size_t)(eq - name);
-        if (n >= sizeof key) n = sizeof key - 1; /* librdkafka refuses it as unknown */
-        for (size_t i = 0; i < n; i++)
-            key[i] = name[i] == '_' ? '.' : (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
-        key[n] = '\0';
+        char key[SW_KAFKA_KEY_MAX], origin[SW_KAFKA_KEY_MAX + 64];
+        const char *value;
+        size_t name_len;
+        if (!sw_env_kafka_entry(*e, key, sizeof key, &value, &name_len)) continue;
         if (!sw_kafka_prop_applies(key, type)) continue;
-        snprintf(origin, sizeof origin, "environment " ENV_PREFIX "%.*s: ", (int)n, name);
-        if (set(conf, origin, key, eq + 1, err, errlen) != 0) return -1;
+        snprintf(origin, sizeof origin, "environment %.*s: ", (int)name_len, *e);
+        if (set(conf, origin, key, value, err, errlen) != 0) return -1;
     }
     return 0;
 }
@@ -92,14 +87,8 @@ int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const c
                           const char *val, char *err, size_t errlen) {
     for (size_t i = 0; i < k->n_props; i++)
         if (strcmp(k->props[i][0], key) == 0) return 0;
-    char env[sizeof ENV_PREFIX + SW_KAFKA_KEY_MAX];
-    size_t n = strlen(key);
-    if (n < SW_KAFKA_KEY_MAX) {
-        memcpy(env, ENV_PREFIX, sizeof ENV_PREFIX - 1);
-        for (size_t i = 0; i <= n; i++)
-            env[sizeof ENV_PREFIX - 1 + i] = key[i] == '.' ? '_' : (key[i] >= 'a' && key[i] <= 'z') ? (char)(key[i] - 32) : key[i];
-        if (getenv(env)) return 0;
-    }
+    char env[sizeof SW_ENV_KAFKA_PREFIX + SW_KAFKA_KEY_MAX];
+    if (sw_env_of_kafka_prop(key, env, sizeof env) && getenv(env)) return 0;
     return set(conf, "", key, val, err, errlen);
 }
 
