@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "commands.h"
 #include "gen.h"
 #include "kafka.h"
@@ -183,11 +184,6 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
     return n;
 }
 
-static atomic_int stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&stop_flag, 1);
-}
 
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
                       uint64_t *rate, const char **state) {
@@ -285,10 +281,10 @@ int sw_cmd_demo(int argc, char **argv) {
     sw_config_defaults(&cfg);
     cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run's default: the demo runs run */
     static atomic_uint assigned, members_assigned;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    sw_signals_install();
+    atomic_int *stop_flag = sw_signals_stop_flag();
     sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
-                               .group = group, .threads = (int)threads, .stop = &stop_flag,
+                               .group = group, .threads = (int)threads, .stop = stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
                                .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
@@ -306,7 +302,7 @@ int sw_cmd_demo(int argc, char **argv) {
      * (a move would drop its in-memory state). */
     unsigned members = (unsigned)(threads < partitions ? threads : partitions);
     for (int waited = 0; (atomic_load(&assigned) < partitions || atomic_load(&members_assigned) < members) &&
-                         waited < CATCH_UP_MS && !atomic_load(&stop_flag);
+                         waited < CATCH_UP_MS && !atomic_load(stop_flag);
          waited += 50)
         usleep(50 * 1000);
 
@@ -315,7 +311,7 @@ int sw_cmd_demo(int argc, char **argv) {
     sw_kp *kp = sw_kp_new(&k, EVENTS_TOPIC, &pcfg, SW_KP_EVERY_EVENT, "demo", err, sizeof err);
     if (!kp) {
         fprintf(stderr, "sessionwatch demo: %s\n", err);
-        atomic_store(&stop_flag, 1);
+        atomic_store(stop_flag, 1);
     } else {
         sw_kp_set_rate(kp, rate);
         if (sw_kp_lines(kp, fileno(records)) != 0 || sw_kp_flush(kp) != 0) {
@@ -324,11 +320,11 @@ int sw_cmd_demo(int argc, char **argv) {
         }
         sw_kp_free(kp);
     }
-    if (!atomic_load(&stop_flag) && wait_caught_up(&k, (int)partitions, &stop_flag) != 0) {
+    if (!atomic_load(stop_flag) && wait_caught_up(&k, (int)partitions, stop_flag) != 0) {
         fprintf(stderr, "sessionwatch demo: the workers did not catch up within %d s\n", CATCH_UP_MS / 1000);
         rc = 1;
     }
-    atomic_store(&stop_flag, 1);
+    atomic_store(stop_flag, 1);
     pthread_join(tid, NULL);
     if (run.status != 0) rc = 1;
 
