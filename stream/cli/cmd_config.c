@@ -16,6 +16,7 @@ static const struct {
     int (*print)(int argc, char **argv);
 } PRINTERS[] = {
     {"run", sw_run_config_print},
+    {"repartition", sw_repartition_config_print},
 };
 
 int sw_cmd_config(int argc, char **argv) {

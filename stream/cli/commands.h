@@ -14,5 +14,6 @@ int sw_cmd_state(int argc, char **argv);
 int sw_cmd_config(int argc, char **argv);
 /* config print: run's settings parsed as run parses them (cmd_run.c). */
 int sw_run_config_print(int argc, char **argv);
+int sw_repartition_config_print(int argc, char **argv);
 
 #endif
