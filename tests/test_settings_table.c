@@ -272,6 +272,10 @@ static void test_help_generated(void **state) {
     const char *args[] = {"--count", "bad", "--help", NULL};
     assert_int_equal(load(&o, &st, args), SW_SETTINGS_HELP); /* help wins over a bad value */
     sw_settings_free(st);
+    const char *value[] = {"--name", "-h", NULL}; /* a value, not the flag */
+    assert_int_equal(load(&o, &st, value), SW_SETTINGS_OK);
+    assert_string_equal(o.name, "-h");
+    sw_settings_free(st);
 }
 
 static void test_env_names(void **state) {

@@ -12,7 +12,10 @@
  *   sw_cli_*_option, sw_arg_value  (one argument)  1 consumed, 0 not
  *            this option, -1 error (reported).
  *   sw_cli_*_check, sw_cli_error  0, or 2 (the exit status) after a
- *            message. */
+ *            message.
+ *   value parsers (values.h, settings setters, parse_double, ..)  0, or
+ *            -1 when the text is not a valid value (the caller names the
+ *            setting). */
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
@@ -55,8 +58,8 @@ extern const char sw_cli_kafka_trailer[];     /* the rest of the Kafka help */
 #define SW_CLI_KAFKA_GROUP(base) {sw_cli_kafka_rows, 2, (base), "Kafka:\n", sw_cli_kafka_trailer}
 /* The [kafka] section of `config print`: -X properties (from flags and the
  * file) and SESSIONWATCH_KAFKA_* variables, secrets masked, each with the
- * clients it goes to. */
-void sw_cli_kafka_print(const sw_kafka_opts *k, FILE *out);
+ * clients it goes to (producer names the command's producer). */
+void sw_cli_kafka_print(const sw_kafka_opts *k, const char *producer, FILE *out);
 
 /* ---- the service settings of long-running commands (cli_service.c) ----- */
 typedef struct {

@@ -79,20 +79,20 @@ void sw_cli_kafka_help(FILE *out) {
 }
 
 /* Which clients a Kafka property goes to (kafka_props.h). */
-static const char *for_clients(const char *name) {
+static const char *for_clients(const char *name, const char *producer) {
     switch (sw_kafka_prop_scope(name)) {
     case SW_PROP_CONSUMER: return "the consumers";
-    case SW_PROP_PRODUCER: return "the producer";
+    case SW_PROP_PRODUCER: return producer;
     case SW_PROP_ANY: return "every client";
     default: return "every client (librdkafka does not list it)";
     }
 }
 
-void sw_cli_kafka_print(const sw_kafka_opts *k, FILE *out) {
+void sw_cli_kafka_print(const sw_kafka_opts *k, const char *producer, FILE *out) {
     fprintf(out, "[kafka]\n");
     for (size_t i = 0; i < k->n_props; i++)
         fprintf(out, "%-24s = %-30s ; for %s\n", k->props[i][0],
-                sw_kafka_prop_is_secret(k->props[i][0]) ? "***" : k->props[i][1], for_clients(k->props[i][0]));
+                sw_kafka_prop_is_secret(k->props[i][0]) ? "***" : k->props[i][1], for_clients(k->props[i][0], producer));
     extern char **environ;
     for (char **e = environ; *e; e++) {
         char name[SW_KAFKA_KEY_MAX];
@@ -100,6 +100,6 @@ void sw_cli_kafka_print(const sw_kafka_opts *k, FILE *out) {
         size_t name_len;
         if (!sw_env_kafka_entry(*e, name, sizeof name, &v, &name_len)) continue;
         fprintf(out, "%-24s = %-30s ; %.*s, for %s\n", name, sw_kafka_prop_is_secret(name) ? "***" : v,
-                (int)name_len, *e, for_clients(name));
+                (int)name_len, *e, for_clients(name, producer));
     }
 }

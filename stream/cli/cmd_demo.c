@@ -185,6 +185,8 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
 }
 
 
+/* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
+ * (2, reported). */
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
                       uint64_t *rate, const char **state) {
     sw_args a = {argc, argv, 1, "demo"};
@@ -192,10 +194,7 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
         const char *arg = argv[a.i], *v;
         int r;
         char *end;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return SW_PARSE_HELP;
         if ((r = sw_arg_value(&a, "--users", &v))) {
             if (r < 0 || sw_parse_u64(v, 1, 100000, &g->users))
                 return r < 0 ? 2 : sw_cli_error("demo", "--users: '%s' is not a count from 1 to 100000", v);
@@ -229,7 +228,7 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
             return sw_cli_error("demo", "unknown option '%s'", arg);
         }
     }
-    return -1; /* go on */
+    return SW_PARSE_OK;
 }
 
 int sw_cmd_demo(int argc, char **argv) {
@@ -240,7 +239,8 @@ int sw_cmd_demo(int argc, char **argv) {
     uint64_t partitions = 16, threads = 2, rate = 10000;
     const char *state = "memory";
     int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state);
-    if (rc >= 0) return rc;
+    if (rc == SW_PARSE_HELP) usage(stdout);
+    if (rc != SW_PARSE_OK) return rc == SW_PARSE_HELP ? 0 : rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;
     char group[96] = GROUP;

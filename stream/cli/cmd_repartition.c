@@ -372,7 +372,7 @@ int sw_repartition_config_print(int argc, char **argv) {
         printf("; sessionwatch repartition: effective settings (flag > environment > config file > default)\n");
         if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
         sw_settings_print(st, stdout);
-        sw_cli_kafka_print(&ra.k, stdout);
+        sw_cli_kafka_print(&ra.k, "the producer", stdout);
     }
     sw_settings_free(st);
     return rc;

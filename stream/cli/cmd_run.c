@@ -275,7 +275,7 @@ int sw_run_config_print(int argc, char **argv) {
     if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
     sw_settings_print(st, stdout);
     if (ra.redis) printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
-    sw_cli_kafka_print(&ra.k, stdout);
+    sw_cli_kafka_print(&ra.k, "the alert producer", stdout);
     if (ra.redis) sw_redis_target_free(&ra.target);
     sw_settings_free(st);
     return 0;

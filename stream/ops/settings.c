@@ -51,7 +51,7 @@ static bool row_at(const sw_setting_group *g, size_t ng, void *opts, size_t inde
     for (size_t k = 0, at = 0; k < ng; at += g[k].n, k++)
         if (index < at + g[k].n) {
             r->d = &g[k].defs[index - at];
-            r->field = (char *)opts + g[k].base + r->d->offset;
+            r->field = opts ? (char *)opts + g[k].base + r->d->offset : NULL;
             r->index = index;
             return true;
         }
@@ -199,7 +199,7 @@ static int flag_value(const row *r, const char *cmd, int argc, char **argv, int 
         return *v = arg + n, ++*i, 1; /* -XVALUE */
     }
     if (*i + 1 >= argc) {
-        say(cmd, true, "%s needs a value", f);
+        say(cmd, true, "%s needs %s", f, f[1] == '-' || !r->d->metavar ? "a value" : r->d->metavar); /* -X KEY=VALUE */
         return -1;
     }
     *v = argv[*i + 1];
@@ -235,6 +235,10 @@ static int from_flags(sw_settings *st, int argc, char **argv) {
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return SW_SETTINGS_HELP;
         if (is_config_flag(arg)) {
+            if (strcmp(arg, "--config") == 0 && i + 1 >= argc) {
+                say(cs->cmd, true, "--config needs a value");
+                return SW_SETTINGS_USAGE;
+            }
             i += strcmp(arg, "--config") == 0 ? 2 : 1;
             continue;
         }
@@ -363,6 +367,18 @@ static int from_defaults(sw_settings *st) {
     return SW_SETTINGS_OK;
 }
 
+/* -h or --help among the flags (not as the value of one: --group -h). */
+static bool help_asked(const sw_command_settings *cs, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return true;
+        row r;
+        if (strcmp(argv[i], "--config") == 0 ||
+            (row_of(cs->groups, cs->ngroups, NULL, argv[i], &r) && r.d->type != SW_SET_SWITCH))
+            i++; /* its value follows */
+    }
+    return false;
+}
+
 int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char **argv, sw_settings **out) {
     sw_settings *st = *out = calloc(1, sizeof *st);
     if (!st) {
@@ -374,8 +390,7 @@ int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char *
     st->n = count_rows(cs->groups, cs->ngroups);
     st->val = calloc(st->n ? st->n : 1, sizeof *st->val);
     if (!st->val) st->oom = 1;
-    for (int i = 1; i < argc; i++) /* help wins over any bad setting */
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return SW_SETTINGS_HELP;
+    if (help_asked(cs, argc, argv)) return SW_SETTINGS_HELP; /* help wins over any bad setting */
     const char *path = config_path(argc, argv);
     if (path) st->config_path = own(st, path);
     int rc = st->oom ? SW_SETTINGS_USAGE : from_defaults(st);
