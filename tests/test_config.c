@@ -332,7 +332,8 @@ static void test_repartition_invalid_values(void **state) {
         tu_result r = tu_run(cases[i].argv, NULL, 0);
         if (r.status != 2) fail_msg("case %zu: exit %d, want 2; stderr: %s", i, r.status, r.err);
         for (int k = 0; k < 2 && cases[i].want[k]; k++)
-            if (!strstr(r.err, cases[i].want[k])) fail_msg("case %zu: no '%s' in stderr:\n%s", i, cases[i].want[k], r.err);
+            if (!strstr(r.err, cases[i].want[k]))
+                fail_msg("case %zu: no '%s' in stderr:\n%s", i, cases[i].want[k], r.err);
         tu_result_free(&r);
     }
 }

@@ -65,7 +65,8 @@ static const sw_setting ROWS[] = {
      .want = "red or green", .help = "a colour"},
     {.flag = "--tag", .type = SW_SET_CUSTOM, .metavar = "T", .offset = 0, .set = add_tag, .flags = SW_SET_REPEATABLE,
      .help = "a tag, repeatable"},
-    {.flag = "--secret", .type = SW_SET_STRING, .metavar = "S", .offset = O(name), .flags = SW_SET_SECRET | SW_SET_NO_ENV},
+    {.flag = "--secret", .type = SW_SET_STRING, .metavar = "S", .offset = O(name),
+     .flags = SW_SET_SECRET | SW_SET_NO_ENV},
 };
 static const sw_setting_group GROUPS[] = {SW_SETTING_GROUP(ROWS, 0, "Things:\n", "end\n")};
 static const char *const OTHERS[] = {"thing", "other", NULL};
@@ -216,7 +217,8 @@ static void test_errors_name_setting_and_origin(void **state) {
         const char *args[4];
         const char *want[2];
     } cases[] = {
-        {"SESSIONWATCH_COUNT", "0", NULL, {NULL}, {"--count: '0' is not a count from 1 to 256", "(that value comes from SESSIONWATCH_COUNT)"}},
+        {"SESSIONWATCH_COUNT", "0", NULL, {NULL},
+         {"--count: '0' is not a count from 1 to 256", "(that value comes from SESSIONWATCH_COUNT)"}},
         {NULL, NULL, "[thing]\n\nevery = 5\n", {NULL}, {"--every: '5' is not 0 or a duration", ":3)"}},
         {NULL, NULL, NULL, {"--colour", "blue", NULL}, {"--colour: 'blue' is not red or green", "--help"}},
         {NULL, NULL, NULL, {"--small", NULL}, {"--small needs a value", NULL}},

@@ -103,6 +103,10 @@ int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a);
  * (checked with sw_kafka_topic_name_ok): 1 with *topic, 0 not that flag,
  * -1 error (reported). */
 int sw_cli_topic_option(sw_args *a, const char *name, const char **topic);
+/* A settings setter (settings.h) for a topic name (sw_kafka_topic_name_ok),
+ * and what its error says a topic name is. */
+int sw_cli_set_topic(void *field, const char *value, char *why, size_t len);
+#define SW_CLI_TOPIC_WANT "a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)"
 /* The help lines for --brokers and -X. */
 void sw_cli_kafka_help(FILE *out);
 

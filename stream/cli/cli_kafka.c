@@ -1,7 +1,9 @@
 /* cli_kafka.c -- the Kafka flags every Kafka subcommand shares (--brokers,
- * -X in its three spellings, topic names) and their help.  The flags only
- * fill an sw_kafka_opts; kafka.c turns it into a librdkafka configuration,
- * so the Kafka layer never sees an argument list. */
+ * -X in its three spellings, topic names), declared once as a settings
+ * table (settings.h) from which their parsing and help come, and the
+ * [kafka] section of `config print`.  The flags only fill an
+ * sw_kafka_opts; kafka.c turns it into a librdkafka configuration, so the
+ * Kafka layer never sees an argument list. */
 #include "cli.h"
 
 #include <stddef.h>
@@ -40,7 +42,8 @@ static int add_prop(void *field, const char *kv, char *why, size_t len) {
 }
 
 const sw_setting sw_cli_kafka_rows[2] = {
-    {.flag = "--brokers", .type = SW_SET_STRING, .metavar = "HOST:PORT[,..]", .offset = offsetof(sw_kafka_opts, brokers),
+    {.flag = "--brokers", .type = SW_SET_STRING, .metavar = "HOST:PORT[,..]",
+     .offset = offsetof(sw_kafka_opts, brokers),
      .help = "bootstrap servers (default: $SESSIONWATCH_BROKERS)"},
     /* Not a [run] key and not SESSIONWATCH_X: the file's [kafka] section
      * and SESSIONWATCH_KAFKA_<PROPERTY> (env.h) are its other sources. */
@@ -64,10 +67,17 @@ int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a) {
     return sw_settings_match(g, 1, k, a->cmd, a->argc, a->argv, &a->i);
 }
 
+int sw_cli_set_topic(void *field, const char *v, char *why, size_t len) {
+    (void)why, (void)len;
+    if (!sw_kafka_topic_name_ok(v)) return -1;
+    *(const char **)field = v;
+    return 0;
+}
+
 int sw_cli_topic_option(sw_args *a, const char *name, const char **topic) {
     int r = sw_arg_value(a, name, topic);
     if (r > 0 && !sw_kafka_topic_name_ok(*topic)) {
-        sw_cli_error(a->cmd, "%s: '%.300s' is not a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)", name, *topic);
+        sw_cli_error(a->cmd, "%s: '%.300s' is not " SW_CLI_TOPIC_WANT, name, *topic);
         return -1;
     }
     return r;
@@ -92,7 +102,8 @@ void sw_cli_kafka_print(const sw_kafka_opts *k, const char *producer, FILE *out)
     fprintf(out, "[kafka]\n");
     for (size_t i = 0; i < k->n_props; i++)
         fprintf(out, "%-24s = %-30s ; for %s\n", k->props[i][0],
-                sw_kafka_prop_is_secret(k->props[i][0]) ? "***" : k->props[i][1], for_clients(k->props[i][0], producer));
+                sw_kafka_prop_is_secret(k->props[i][0]) ? "***" : k->props[i][1],
+                for_clients(k->props[i][0], producer));
     extern char **environ;
     for (char **e = environ; *e; e++) {
         char name[SW_KAFKA_KEY_MAX];

@@ -49,19 +49,13 @@ typedef struct {
 
 static const char *const SUMMARY_FORMATS[] = {"text", "json", NULL};
 
-static int set_topic(void *field, const char *v, char *why, size_t len) {
-    (void)why, (void)len;
-    if (!sw_kafka_topic_name_ok(v)) return -1;
-    *(const char **)field = v;
-    return 0;
-}
-
 #define A(f) offsetof(rp_args, f)
 static const sw_setting RP_ROWS[] = {
     {.flag = "--topic", .type = SW_SET_STRING, .metavar = "RAW", .offset = A(topic),
      .help = "input topic (required)"},
-    {.flag = "--output-topic", .type = SW_SET_CUSTOM, .metavar = "TOPIC", .offset = A(out_topic), .set = set_topic,
-     .want = "a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)", .help = "output topic (required; not RAW)"},
+    {.flag = "--output-topic", .type = SW_SET_CUSTOM, .metavar = "TOPIC", .offset = A(out_topic),
+     .set = sw_cli_set_topic,
+     .want = SW_CLI_TOPIC_WANT, .help = "output topic (required; not RAW)"},
     {.flag = "--group", .type = SW_SET_STRING, .metavar = "G", .def = "sessionwatch-repartition", .offset = A(group),
      .help = "consumer group (default sessionwatch-repartition)"},
     {.flag = "--exit-at-end", .type = SW_SET_SWITCH, .offset = A(exit_at_end),

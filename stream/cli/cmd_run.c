@@ -44,13 +44,6 @@ static const char *const SUMMARY_FORMATS[] = {"text", "json", NULL};
 
 /* ---- the settings table --------------------------------------------------- */
 
-static int set_topic(void *field, const char *v, char *why, size_t len) {
-    (void)why, (void)len;
-    if (!sw_kafka_topic_name_ok(v)) return -1;
-    *(const char **)field = v;
-    return 0;
-}
-
 /* --state as `config print` shows it: the Redis password masked. */
 static void show_state(const void *field, char *buf, size_t len) {
     const char *url = *(const char *const *)field;
@@ -64,7 +57,6 @@ static void show_state(const void *field, char *buf, size_t len) {
     sw_redis_target_free(&t);
 }
 
-#define TOPIC_WANT "a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)"
 #define R(f) offsetof(run_args, f)
 
 static const sw_setting STATE_ROWS[] = {
@@ -96,13 +88,13 @@ static const sw_setting STATE_ROWS[] = {
 
 static const sw_setting TOPIC_ROWS[] = {
     {.flag = "--topic", .type = SW_SET_CUSTOM, .metavar = "T", .def = "okta-events", .offset = R(topic),
-     .set = set_topic, .want = TOPIC_WANT, .help = "input topic (default okta-events; not a regex)"},
+     .set = sw_cli_set_topic, .want = SW_CLI_TOPIC_WANT, .help = "input topic (default okta-events; not a regex)"},
     {.flag = "--alerts-topic", .type = SW_SET_CUSTOM, .metavar = "T", .def = "okta-alerts", .offset = R(alerts),
-     .set = set_topic, .want = TOPIC_WANT, .help = "alerts topic (default okta-alerts)"},
+     .set = sw_cli_set_topic, .want = SW_CLI_TOPIC_WANT, .help = "alerts topic (default okta-alerts)"},
     {.flag = "--group", .type = SW_SET_STRING, .metavar = "G", .def = "sessionwatch", .offset = R(group),
      .help = "consumer group id (default sessionwatch)"},
-    {.flag = "--dlq-topic", .type = SW_SET_CUSTOM, .metavar = "T", .offset = R(dlq), .set = set_topic,
-     .want = TOPIC_WANT,
+    {.flag = "--dlq-topic", .type = SW_SET_CUSTOM, .metavar = "T", .offset = R(dlq), .set = sw_cli_set_topic,
+     .want = SW_CLI_TOPIC_WANT,
      .help = "write each rejected record to T with its original key and\n"
              "value and a 'reason' header (plus 'index' for an array\n"
              "element; a value too large for one message is cut and\n"

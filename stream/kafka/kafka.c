@@ -62,10 +62,10 @@ static int apply_env(rd_kafka_conf_t *conf, rd_kafka_type_t type, char *err, siz
 
 rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, char *err, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *env_brokers = getenv("SESSIONWATCH_BROKERS");
+    const char *env_brokers = getenv(SW_ENV_BROKERS);
     int bad = set(conf, "", "client.id", "sessionwatch", err, errlen) ||
               (env_brokers && *env_brokers &&
-               set(conf, "environment SESSIONWATCH_BROKERS: ", "bootstrap.servers", env_brokers, err, errlen)) ||
+               set(conf, "environment " SW_ENV_BROKERS ": ", "bootstrap.servers", env_brokers, err, errlen)) ||
               apply_env(conf, type, err, errlen) ||
               (k->brokers && set(conf, "--brokers: ", "bootstrap.servers", k->brokers, err, errlen));
     for (size_t i = 0; !bad && i < k->n_props; i++)
@@ -73,7 +73,7 @@ rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, cha
             bad = set(conf, "-X ", k->props[i][0], k->props[i][1], err, errlen);
     size_t n = 0;
     if (!bad && (rd_kafka_conf_get(conf, "bootstrap.servers", NULL, &n) != RD_KAFKA_CONF_OK || n <= 1)) {
-        snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set SESSIONWATCH_BROKERS");
+        snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set " SW_ENV_BROKERS);
         bad = 1;
     }
     if (bad) {

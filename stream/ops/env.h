@@ -11,7 +11,8 @@
 
 #define SW_ENV_PREFIX "SESSIONWATCH_"
 #define SW_ENV_KAFKA_PREFIX "SESSIONWATCH_KAFKA_"
-#define SW_ENV_CONFIG "SESSIONWATCH_CONFIG" /* the --config file when the flag is absent */
+#define SW_ENV_CONFIG SW_ENV_PREFIX "CONFIG"   /* the --config file when the flag is absent */
+#define SW_ENV_BROKERS SW_ENV_PREFIX "BROKERS" /* --brokers, also read by kafka.c for every client */
 
 /* The variable of a flag ("--state-ttl" -> SESSIONWATCH_STATE_TTL).  false
  * when it does not fit in len. */

@@ -437,7 +437,9 @@ static void show_field(const row *r, char *buf, size_t len) {
     if (d->show) return d->show(f, buf, len);
     switch (d->type) {
     case SW_SET_STRING: snprintf(buf, len, "%s", *(const char *const *)f ? *(const char *const *)f : ""); return;
-    case SW_SET_SWITCH: snprintf(buf, len, "%s", *(const bool *)f != !!(d->flags & SW_SET_NEGATED) ? "true" : "false"); return;
+    case SW_SET_SWITCH:
+        snprintf(buf, len, "%s", *(const bool *)f != !!(d->flags & SW_SET_NEGATED) ? "true" : "false");
+        return;
     case SW_SET_DURATION: sw_format_duration(*(const int64_t *)f, buf, len); return;
     case SW_SET_SIZE: sw_format_size(*(const size_t *)f, buf, len); return;
     case SW_SET_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f); return;
