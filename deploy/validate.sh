@@ -84,16 +84,18 @@ verify_unit() {
   [[ $rc -eq 0 && -z $out ]]
 }
 if have systemd-analyze; then
-  unit=deploy/systemd/sessionwatch@.service
   mkdir -p "$tmp/units"
-  if [[ -x /usr/bin/sessionwatch ]]; then
-    cp "$unit" "$tmp/units/"
-    check "systemd-analyze verify" verify_unit "$tmp/units/sessionwatch@.service"
-  else
-    sed 's#^ExecStart=/usr/bin/sessionwatch #ExecStart=/bin/true #' "$unit" >"$tmp/units/sessionwatch@.service"
-    check "systemd-analyze verify (ExecStart as /bin/true: /usr/bin/sessionwatch is not installed)" \
-      verify_unit "$tmp/units/sessionwatch@.service"
-  fi
+  for unit in deploy/systemd/*.service; do
+    name=$(basename "$unit")
+    if [[ -x /usr/bin/sessionwatch ]]; then
+      cp "$unit" "$tmp/units/"
+      check "systemd-analyze verify $name" verify_unit "$tmp/units/$name"
+    else
+      sed 's#^ExecStart=/usr/bin/sessionwatch #ExecStart=/bin/true #' "$unit" >"$tmp/units/$name"
+      check "systemd-analyze verify $name (ExecStart as /bin/true: /usr/bin/sessionwatch is not installed)" \
+        verify_unit "$tmp/units/$name"
+    fi
+  done
 else
   skip "systemd-analyze verify (systemd)"
 fi
@@ -123,27 +125,27 @@ else
   skip "Dockerfile packages (apt-cache with package lists: apt-get update)"
 fi
 
-# The settings given to `run` here must be ones the binary accepts: the [run] keys of the example
-# configs (commented-out examples included), and, with `sessionwatch config print` (which parses
-# flags, environment and file exactly as run does, and rejects unknown keys and bad values), the
-# example file, the Kubernetes ConfigMap's file with its environment, and the compose workers'
-# command lines.
+# The settings given to `run` and `repartition` here must be ones the binary accepts: the [run]
+# and [repartition] keys of the example configs (commented-out examples included), and, with
+# `sessionwatch config print [repartition]` (which parses flags, environment and file exactly as
+# the command does, and rejects unknown keys and bad values), the example file, the Kubernetes
+# ConfigMap's file with its environment, and the compose services' command lines.
 bin=${SESSIONWATCH_BIN:-build/sessionwatch}
-ini_keys_are_flags() {
+ini_keys_are_flags() {  # FILE COMMAND: every key of the [COMMAND] section is a flag of COMMAND
   local help key bad=0
-  help=$("$bin" run --help)
+  help=$("$bin" "$2" --help)
   while read -r key; do
-    grep -Eq -- "--${key}([ =,)]|\$)" <<<"$help" || { echo "$1 [run] $key: no --$key in '$bin run --help'"; bad=1; }
-  done < <(awk '/^\[/{s=$0} s=="[run]" && /^(; )?[a-z][a-z0-9-]* = /{sub(/^; /,""); print $1}' "$1" | sort -u)
+    grep -Eq -- "--${key}([ =,)]|\$)" <<<"$help" || { echo "$1 [$2] $key: no --$key in '$bin $2 --help'"; bad=1; }
+  done < <(awk -v sec="[$2]" '/^\[/{s=$0} s==sec && /^(; )?[a-z][a-z0-9-]* = /{sub(/^; /,""); print $1}' "$1" | sort -u)
   return $bad
 }
 configmap_env() {  # the sessionwatch-env ConfigMap's data, as NAME=VALUE lines
   awk '/^  name: sessionwatch-env/{e=1} /^---/{e=0} e && /^data:/{d=1; next} e && d && /^  [A-Z_]+: /{
     sub(/^  /,""); k=$1; sub(/:$/,"",k); sub(/^[A-Z_]+: /,""); print k "=" $0}' deploy/k8s/configmap.yaml
 }
-compose_worker_args() {  # worker-1's command line, one argument per line, without "run"
-  python3 -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1]))["services"]["worker-1"]["command"][1:]))' \
-    deploy/docker-compose.yml
+compose_args() {  # SERVICE: its command line, one argument per line, without the command
+  python3 -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1]))["services"][sys.argv[2]]["command"][1:]))' \
+    deploy/docker-compose.yml "$1"
 }
 sed -n '/sessionwatch.ini: |/,$p' deploy/k8s/configmap.yaml | sed -n 's/^    //p' >"$tmp/configmap.ini"
 if [[ ! -x $bin ]]; then
@@ -151,18 +153,26 @@ if [[ ! -x $bin ]]; then
 elif ! "$bin" run --help 2>/dev/null | grep -q -- '--config'; then
   skip "run settings ($bin run has no --config yet)"
 else
-  check "sessionwatch.ini.example keys are run flags" ini_keys_are_flags deploy/sessionwatch.ini.example
-  check "k8s ConfigMap sessionwatch.ini keys are run flags" ini_keys_are_flags "$tmp/configmap.ini"
+  for cmd in run repartition; do
+    check "sessionwatch.ini.example [$cmd] keys are $cmd flags" ini_keys_are_flags deploy/sessionwatch.ini.example $cmd
+    check "k8s ConfigMap sessionwatch.ini [$cmd] keys are $cmd flags" ini_keys_are_flags "$tmp/configmap.ini" $cmd
+  done
   if "$bin" config print --help >/dev/null 2>&1; then
-    check "config print --config sessionwatch.ini.example" "$bin" config print --config deploy/sessionwatch.ini.example
     mapfile -t cm_env < <(configmap_env)
-    check "config print: k8s ConfigMap file + env (${#cm_env[@]} vars)" \
-      env "${cm_env[@]}" "$bin" config print --config "$tmp/configmap.ini"
+    for cmd in run repartition; do
+      check "config print $cmd --config sessionwatch.ini.example" \
+        "$bin" config print $cmd --config deploy/sessionwatch.ini.example
+      check "config print $cmd: k8s ConfigMap file + env (${#cm_env[@]} vars)" \
+        env "${cm_env[@]}" "$bin" config print $cmd --config "$tmp/configmap.ini"
+    done
     if have python3 && python3 -c 'import yaml' 2>/dev/null; then
-      mapfile -t wargs < <(compose_worker_args)
-      check "config print: compose worker command (${#wargs[@]} flags)" "$bin" config print "${wargs[@]}"
+      mapfile -t wargs < <(compose_args worker-1)
+      check "config print: compose worker command (${#wargs[@]} flags)" "$bin" config print run "${wargs[@]}"
+      mapfile -t rargs < <(compose_args repartition)
+      check "config print: compose repartition command (${#rargs[@]} flags)" \
+        "$bin" config print repartition "${rargs[@]}"
     else
-      skip "compose worker command (python3 with yaml)"
+      skip "compose commands (python3 with yaml)"
     fi
   else
     skip "config print ($bin has no 'config print')"

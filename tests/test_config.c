@@ -2,8 +2,12 @@
  * `sessionwatch config print`): flag > environment > --config file >
  * default, each value's origin shown, switches from every source, the
  * [kafka] section as -X, secrets masked, and invalid values failing at
- * start with a message naming the setting and where it came from.  Black
- * box: the binary, with the environment and files the test sets up. */
+ * start with a message naming the setting and where it came from; and
+ * that repartition, the other long-running command, has the same: its
+ * settings from the environment and a [repartition] section (one file may
+ * serve both commands), JSON logs, and /metrics, /healthz, /readyz on
+ * --metrics-addr.  Black box: the binary, with the environment and files
+ * the test sets up (and a mock Kafka cluster in this process). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,14 +17,22 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "mockcluster.h"
 #include "testutil.h"
 
 static const char *const VARS[] = {"SESSIONWATCH_TOPIC", "SESSIONWATCH_THREADS", "SESSIONWATCH_EXIT_AT_END",
                                    "SESSIONWATCH_BROKERS", "SESSIONWATCH_CONFIG", "SESSIONWATCH_KAFKA_SASL_PASSWORD",
                                    "SESSIONWATCH_KAFKA_SECURITY_PROTOCOL", "SESSIONWATCH_STATE",
                                    "SESSIONWATCH_REDIS_PASSWORD", "SESSIONWATCH_WINDOW", "SESSIONWATCH_TENANT",
-                                   "SESSIONWATCH_TENANT_FIELD", NULL};
+                                   "SESSIONWATCH_TENANT_FIELD", "SESSIONWATCH_METRICS_ADDR",
+                                   "SESSIONWATCH_LOG_FORMAT", "SESSIONWATCH_OUTPUT_TOPIC", "SESSIONWATCH_GROUP",
+                                   NULL};
 
 static int clean_env(void **state) {
     (void)state;
@@ -246,6 +258,216 @@ static void test_help(void **state) {
     tu_result_free(&r);
 }
 
+
+/* ---- repartition ----------------------------------------------------------- */
+
+/* repartition reads the environment and its own section of a file that
+ * also holds run's; config print repartition shows where each came from. */
+static void test_repartition_settings(void **state) {
+    (void)state;
+    const char ini[] = "[run]\n"
+                       "topic = okta-events\n"
+                       "[repartition]\n"
+                       "topic = okta-raw\n"
+                       "output-topic = from-file\n"
+                       "log-format = json\n"
+                       "exclude-prefix = svc-\n"
+                       "[kafka]\n"
+                       "socket.timeout.ms = 9000\n";
+    char file[64], origin[192];
+    snprintf(file, sizeof file, "%s", tu_write_temp(ini, sizeof ini - 1));
+    setenv("SESSIONWATCH_OUTPUT_TOPIC", "okta-events", 1);
+    setenv("SESSIONWATCH_METRICS_ADDR", "0.0.0.0:9401", 1);
+    const char *argv[] = {"config", "print", "repartition", "--config", file, "--brokers", "b:1",
+                          "--exclude-prefix", "bot-", NULL};
+    tu_result r = print(argv);
+    if (r.status != 0) fail_msg("config print repartition exited %d: %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "[repartition]\n"));
+    snprintf(origin, sizeof origin, "%s:4", file);
+    expect_setting(r.out, "topic", "okta-raw", origin);                           /* not [run]'s */
+    expect_setting(r.out, "output-topic", "okta-events", "SESSIONWATCH_OUTPUT_TOPIC"); /* env beats file */
+    expect_setting(r.out, "metrics-addr", "0.0.0.0:9401", "SESSIONWATCH_METRICS_ADDR");
+    snprintf(origin, sizeof origin, "%s:6", file);
+    expect_setting(r.out, "log-format", "json", origin);
+    expect_setting(r.out, "group", "sessionwatch-repartition", "default");
+    expect_setting(r.out, "brokers", "b:1", "flag");
+    /* Repeatable: the file's prefix and the flag's accumulate. */
+    snprintf(origin, sizeof origin, "exclude-prefix           = svc-                           ; %s:7\n", file);
+    assert_non_null(strstr(r.out, origin));
+    assert_non_null(strstr(r.out, "exclude-prefix           = bot-                           ; flag\n"));
+    assert_non_null(strstr(r.out, "socket.timeout.ms        = 9000"));
+    tu_result_free(&r);
+
+    /* The same file serves run, which skips [repartition]. */
+    const char *run_argv[] = {"config", "print", "--config", file, "--brokers", "b:1", NULL};
+    r = print(run_argv);
+    if (r.status != 0) fail_msg("config print exited %d: %s", r.status, r.err);
+    snprintf(origin, sizeof origin, "%s:2", file);
+    expect_setting(r.out, "topic", "okta-events", origin);
+    tu_result_free(&r);
+}
+
+/* repartition's invalid values fail at start (exit 2) naming the origin. */
+static void test_repartition_invalid_values(void **state) {
+    (void)state;
+    struct {
+        const char *env, *env_value;
+        const char *const argv[10];
+        const char *want[2];
+    } cases[] = {
+        {"SESSIONWATCH_LOG_FORMAT", "yaml", {"repartition", "--topic", "a", "--output-topic", "b", NULL},
+         {"--log-format: 'yaml' is not text or json", "(that value comes from SESSIONWATCH_LOG_FORMAT)"}},
+        {NULL, NULL, {"repartition", "--topic", "a", "--output-topic", "b", "--metrics-addr", "9400", NULL},
+         {"--metrics-addr: '9400' is not HOST:PORT", NULL}},
+        {"SESSIONWATCH_GROUP", "", {"repartition", "--topic", "a", "--output-topic", "b", NULL},
+         {"--group: a consumer group name cannot be empty", "(that value comes from SESSIONWATCH_GROUP)"}},
+        {"SESSIONWATCH_OUTPUT_TOPIC", "a b", {"repartition", "--topic", "a", NULL},
+         {"--output-topic: 'a b' is not a Kafka topic name", "(that value comes from SESSIONWATCH_OUTPUT_TOPIC)"}},
+        {NULL, NULL, {"config", "print", "repartition", "--output-topic", "b", NULL},
+         {"--topic and --output-topic are required", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clean_env(NULL);
+        if (cases[i].env) setenv(cases[i].env, cases[i].env_value, 1);
+        tu_result r = tu_run(cases[i].argv, NULL, 0);
+        if (r.status != 2) fail_msg("case %zu: exit %d, want 2; stderr: %s", i, r.status, r.err);
+        for (int k = 0; k < 2 && cases[i].want[k]; k++)
+            if (!strstr(r.err, cases[i].want[k]))
+                fail_msg("case %zu: no '%s' in stderr:\n%s", i, cases[i].want[k], r.err);
+        tu_result_free(&r);
+    }
+}
+
+static pid_t child;
+
+static int kill_child(void **state) {
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = 0;
+    }
+    return clean_env(NULL);
+}
+
+/* Starts the binary with argv (without argv[0]), its stderr on *err_fd
+ * (non-blocking). */
+static pid_t spawn_err(const char *const *argv, int *err_fd) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        const char *args[32] = {SW_BINARY};
+        for (size_t i = 0; argv[i] && i < 30; i++) args[i + 1] = argv[i];
+        execv(SW_BINARY, (char *const *)args);
+        _exit(127);
+    }
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    *err_fd = p[0];
+    return child = pid;
+}
+
+/* Appends what fd has to buf (NUL-terminated) until it holds needle (at
+ * most 60 s): the position of needle, or NULL. */
+static const char *read_until(int fd, char *buf, size_t cap, size_t *len, const char *needle) {
+    for (int i = 0; i < 600; i++) {
+        const char *at = strstr(buf, needle);
+        if (at) return at;
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 100) > 0) {
+            ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+            if (n > 0) *len += (size_t)n;
+            buf[*len] = '\0';
+        }
+    }
+    return NULL;
+}
+
+/* GETs path until the status and body match (at most 60 s); the body. */
+static char *get_until(int port, const char *path, int want_status, const char *needle) {
+    char *body = NULL;
+    int status = -1;
+    for (int i = 0; i < 600; i++) {
+        free(body);
+        status = tu_http_get(port, path, &body);
+        if (status == want_status && body && strstr(body, needle)) return body;
+        usleep(100000);
+    }
+    fail_msg("GET %s: status %d, want %d with '%s'; body:\n%.3000s", path, status, want_status, needle,
+             body ? body : "(none)");
+    return NULL;
+}
+
+/* repartition as a service: settings from the environment, JSON logs,
+ * /metrics counting what it read, produced and dropped, /healthz, /readyz
+ * once it has joined, and a clean stop on SIGTERM. */
+static void test_repartition_metrics_and_health(void **state) {
+    (void)state;
+    char err[256];
+    sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
+    if (!m) fail_msg("%s", err);
+    assert_int_equal(sw_mockcluster_topic(m, "rp-in", 2, err, sizeof err), 0);
+    assert_int_equal(sw_mockcluster_topic(m, "rp-out", 2, err, sizeof err), 0);
+    const char *brokers = sw_mockcluster_bootstraps(m);
+    const char input[] =
+        "{\"eventType\":\"user.session.start\",\"actor\":{\"id\":\"00u1\"},"
+        "\"authenticationContext\":{\"externalSessionId\":\"s1\"},\"published\":\"2024-01-01T00:00:00Z\"}\n"
+        "{\"eventType\":\"user.authentication.sso\",\"actor\":{\"id\":\"00u2\"}}\n"
+        "{\"eventType\":\"user.session.start\", broken}\n";
+    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "rp-in", NULL};
+    tu_result r = tu_run(replay, input, sizeof input - 1);
+    if (r.status != 0) fail_msg("replay exited %d: %s", r.status, r.err);
+    tu_result_free(&r);
+
+    setenv("SESSIONWATCH_METRICS_ADDR", "127.0.0.1:0", 1);
+    setenv("SESSIONWATCH_LOG_FORMAT", "json", 1);
+    setenv("SESSIONWATCH_OUTPUT_TOPIC", "rp-out", 1);
+    const char *argv[] = {"repartition", "--brokers", brokers, "--topic", "rp-in", "-X", "session.timeout.ms=6000",
+                          NULL};
+    int fd;
+    pid_t pid = spawn_err(argv, &fd);
+    static char log[65536];
+    size_t len = 0;
+    log[0] = '\0';
+    const char *at = read_until(fd, log, sizeof log, &len, "\"msg\":\"metrics and health on port ");
+    if (!at) fail_msg("no port in the log:\n%s", log);
+    assert_true(strncmp(log, "{\"ts\":\"", 7) == 0); /* JSON lines from the first */
+    int port = atoi(at + strlen("\"msg\":\"metrics and health on port "));
+    assert_true(port > 0);
+
+    free(get_until(port, "/healthz", 200, "ok"));
+    free(get_until(port, "/readyz", 200, "ready"));
+    /* The copy is published after each batch is flushed: once it counts
+     * every record, it counts their deliveries too. */
+    char *body = get_until(port, "/metrics", 200, "\nsessionwatch_repartition_records_total 3\n");
+    assert_non_null(strstr(body, "# TYPE sessionwatch_repartition_records_total counter\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_delivered_total 1\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_produced_total 1\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_produce_errors_total 0\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_filtered_total{reason=\"not_session_start\"} 1\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_rejected_total{reason=\"malformed_json\"} 1\n"));
+    assert_non_null(strstr(body, "\nsessionwatch_repartition_assigned_partitions 2\n"));
+    free(body);
+    free(get_until(port, "/nope", 404, "not found"));
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int st = 0;
+    for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) == 0; i++) usleep(50000);
+    child = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    read_until(fd, log, sizeof log, &len, "\"msg\":\"SIGTERM, stopped\"");
+    assert_non_null(strstr(log, "{\"ts\":\""));
+    assert_non_null(strstr(log, "\"level\":\"info\",\"cmd\":\"repartition\",\"msg\":\"SIGTERM, stopped\"}"));
+    close(fd);
+    sw_mockcluster_stop(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_precedence, clean_env),
@@ -253,6 +475,9 @@ int main(void) {
         cmocka_unit_test_setup(test_secrets_masked, clean_env),
         cmocka_unit_test_setup(test_invalid_values, clean_env),
         cmocka_unit_test_setup(test_help, clean_env),
+        cmocka_unit_test_setup(test_repartition_settings, clean_env),
+        cmocka_unit_test_setup(test_repartition_invalid_values, clean_env),
+        cmocka_unit_test_setup_teardown(test_repartition_metrics_and_health, clean_env, kill_child),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

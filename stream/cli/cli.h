@@ -1,6 +1,21 @@
 /* cli.h -- what every subcommand shares on its command line: the argument
- * cursor, value parsers for durations, sizes and counts, and the rule flags
- * with their help text.  Errors name the flag and say what would be valid. */
+ * cursor, and the settings tables (settings.h) of the rule, the Kafka flags
+ * and the service flags of long-running commands, with their help text.
+ * Errors name the flag and say what would be valid.
+ *
+ * Return conventions, one per kind of function:
+ *   parse_*  (a command's whole settings: sw_settings_load and the
+ *            commands' own parse functions)  SW_PARSE_OK (0): go on;
+ *            SW_PARSE_HELP (1): -h/--help was given, print the usage and
+ *            exit 0; SW_PARSE_USAGE (2): a usage error, already reported,
+ *            and the exit status to return.
+ *   sw_cli_*_option, sw_arg_value  (one argument)  1 consumed, 0 not
+ *            this option, -1 error (reported).
+ *   sw_cli_*_check, sw_cli_error  0, or 2 (the exit status) after a
+ *            message.
+ *   value parsers (values.h, settings setters, parse_double, ..)  0, or
+ *            -1 when the text is not a valid value (the caller names the
+ *            setting). */
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
@@ -9,9 +24,54 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "alert.h"
 #include "config.h"
 #include "kafka.h"
+#include "log.h"
+#include "settings.h"
 #include "values.h"
+
+enum { SW_PARSE_OK = SW_SETTINGS_OK, SW_PARSE_HELP = SW_SETTINGS_HELP, SW_PARSE_USAGE = SW_SETTINGS_USAGE };
+
+/* The sections of a --config file that belong to a command with settings:
+ * one file may serve them all (each reads its own and [kafka]). */
+extern const char *const sw_cli_config_sections[];
+
+/* ---- the rule's settings (cli_rule.c), stored in an sw_config ---------- */
+#define SW_CLI_RULE_ROWS 14
+extern const sw_setting sw_cli_rule_rows[SW_CLI_RULE_ROWS];
+/* --max-clock-skew and --time-field with kafka (commands that read Kafka),
+ * or --time-field without it (files). */
+extern const sw_setting sw_cli_time_rows_kafka[2];
+extern const sw_setting sw_cli_time_rows_file[1];
+#define SW_CLI_RULE_HEADING \
+    "Rule (defaults are Elastic's rule 621e92b6-7e54-11ee-bdc0-f661ea17fbcd v" SW_STR(SW_RULE_VERSION) "):\n"
+/* The rule's groups for a command whose sw_config is at base. */
+#define SW_CLI_RULE_GROUPS(base, time_rows, ntime)                                                                  \
+    {sw_cli_rule_rows, 4, (base), SW_CLI_RULE_HEADING, NULL}, {time_rows, ntime, (base), NULL, NULL},              \
+        {sw_cli_rule_rows + 4, 4, (base), NULL, NULL},                                                              \
+        {sw_cli_rule_rows + 8, 2, (base), "Hardening (off by default: the seed rule does not do it):\n", NULL},   \
+        {sw_cli_rule_rows + 10, 4, (base), "Input:\n", NULL}
+#define SW_CLI_RULE_NGROUPS 5
+
+/* ---- the Kafka settings (cli_kafka.c), stored in an sw_kafka_opts ------- */
+extern const sw_setting sw_cli_kafka_rows[2]; /* --brokers, -X */
+extern const char sw_cli_kafka_trailer[];     /* the rest of the Kafka help */
+#define SW_CLI_KAFKA_GROUP(base) {sw_cli_kafka_rows, 2, (base), "Kafka:\n", sw_cli_kafka_trailer}
+/* The [kafka] section of `config print`: -X properties (from flags and the
+ * file) and SESSIONWATCH_KAFKA_* variables, secrets masked, each with the
+ * clients it goes to (producer names the command's producer). */
+void sw_cli_kafka_print(const sw_kafka_opts *k, const char *producer, FILE *out);
+
+/* ---- the service settings of long-running commands (cli_service.c) ----- */
+typedef struct {
+    const char *metrics_addr; /* --metrics-addr HOST:PORT, or NULL */
+    bool log_json;            /* --log-format json */
+    sw_log_level log_level;   /* --log-level */
+} sw_service_opts;
+extern const sw_setting sw_cli_service_rows[3];
+extern const char sw_cli_service_trailer[]; /* --config, -h and the environment */
+#define SW_CLI_SERVICE_GROUP(base) {sw_cli_service_rows, 3, (base), NULL, sw_cli_service_trailer}
 
 typedef struct {
     int argc;
@@ -45,6 +105,10 @@ int sw_cli_kafka_option(sw_kafka_opts *k, sw_args *a);
  * (checked with sw_kafka_topic_name_ok): 1 with *topic, 0 not that flag,
  * -1 error (reported). */
 int sw_cli_topic_option(sw_args *a, const char *name, const char **topic);
+/* A settings setter (settings.h) for a topic name (sw_kafka_topic_name_ok),
+ * and what its error says a topic name is. */
+int sw_cli_set_topic(void *field, const char *value, char *why, size_t len);
+#define SW_CLI_TOPIC_WANT "a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -)"
 /* The help lines for --brokers and -X. */
 void sw_cli_kafka_help(FILE *out);
 

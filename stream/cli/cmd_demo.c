@@ -27,6 +27,7 @@
 #include "kafka.h"
 #include "keyed_producer.h"
 #include "mockcluster.h"
+#include "signals.h"
 #include "redis.h"
 #include "worker.h"
 
@@ -178,12 +179,9 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
     return n;
 }
 
-static atomic_int stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&stop_flag, 1);
-}
 
+/* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
+ * (2, reported). */
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
                       uint64_t *rate, const char **state) {
     sw_args a = {argc, argv, 1, "demo"};
@@ -191,10 +189,7 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
         const char *arg = argv[a.i], *v;
         int r;
         char *end;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return SW_PARSE_HELP;
         if ((r = sw_arg_value(&a, "--users", &v))) {
             if (r < 0 || sw_parse_u64(v, 1, 100000, &g->users))
                 return r < 0 ? 2 : sw_cli_error("demo", "--users: '%s' is not a count from 1 to 100000", v);
@@ -228,7 +223,7 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
             return sw_cli_error("demo", "unknown option '%s'", arg);
         }
     }
-    return -1; /* go on */
+    return SW_PARSE_OK;
 }
 
 int sw_cmd_demo(int argc, char **argv) {
@@ -239,7 +234,8 @@ int sw_cmd_demo(int argc, char **argv) {
     uint64_t partitions = 16, threads = 2, rate = 10000;
     const char *state = "memory";
     int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state);
-    if (rc >= 0) return rc;
+    if (rc == SW_PARSE_HELP) usage(stdout);
+    if (rc != SW_PARSE_OK) return rc == SW_PARSE_HELP ? 0 : rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;
     char group[96] = GROUP;
@@ -280,10 +276,10 @@ int sw_cmd_demo(int argc, char **argv) {
     sw_config_defaults(&cfg);
     cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run's default: the demo runs run */
     static atomic_uint assigned, members_assigned;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    sw_signals_install();
+    atomic_int *stop_flag = sw_signals_stop_flag();
     sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
-                               .group = group, .threads = (int)threads, .stop = &stop_flag,
+                               .group = group, .threads = (int)threads, .stop = stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
                                .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
@@ -301,7 +297,7 @@ int sw_cmd_demo(int argc, char **argv) {
      * (a move would drop its in-memory state). */
     unsigned members = (unsigned)(threads < partitions ? threads : partitions);
     for (int waited = 0; (atomic_load(&assigned) < partitions || atomic_load(&members_assigned) < members) &&
-                         waited < CATCH_UP_MS && !atomic_load(&stop_flag);
+                         waited < CATCH_UP_MS && !atomic_load(stop_flag);
          waited += 50)
         usleep(50 * 1000);
 
@@ -310,7 +306,7 @@ int sw_cmd_demo(int argc, char **argv) {
     sw_kp *kp = sw_kp_new(&k, EVENTS_TOPIC, &pcfg, SW_KP_EVERY_EVENT, "demo", err, sizeof err);
     if (!kp) {
         fprintf(stderr, "sessionwatch demo: %s\n", err);
-        atomic_store(&stop_flag, 1);
+        atomic_store(stop_flag, 1);
     } else {
         sw_kp_set_rate(kp, rate);
         if (sw_kp_lines(kp, fileno(records)) != 0 || sw_kp_flush(kp) != 0) {
@@ -319,11 +315,11 @@ int sw_cmd_demo(int argc, char **argv) {
         }
         sw_kp_free(kp);
     }
-    if (!atomic_load(&stop_flag) && wait_caught_up(&k, (int)partitions, &stop_flag) != 0) {
+    if (!atomic_load(stop_flag) && wait_caught_up(&k, (int)partitions, stop_flag) != 0) {
         fprintf(stderr, "sessionwatch demo: the workers did not catch up within %d s\n", CATCH_UP_MS / 1000);
         rc = 1;
     }
-    atomic_store(&stop_flag, 1);
+    atomic_store(stop_flag, 1);
     pthread_join(tid, NULL);
     if (run.status != 0) rc = 1;
 

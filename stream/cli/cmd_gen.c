@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signals.h"
 #include "commands.h"
 #include "gen.h"
 #include "kafka.h"
@@ -80,7 +81,7 @@ static int gen_to_kafka(const sw_gen_opts *o, const sw_kafka_opts *k, const char
     }
     sw_kp_set_rate(kp, rate);
     /* If producing stops early, the generator gets EPIPE, not SIGPIPE. */
-    signal(SIGPIPE, SIG_IGN);
+    sw_signals_ignore_sigpipe();
     int fds[2] = {-1, -1}, e = 0;
     gen_job job = {.o = o, .truth = truth, .n = -1};
     pthread_t th;

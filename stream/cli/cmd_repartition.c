@@ -12,27 +12,79 @@
  * a record failed.  A delivery failure stops the process without storing
  * the batch: a restart reads it again.  Duplicates are possible (a crash
  * between delivery and commit), loss is not; `run`'s alert ids are
- * deterministic, so duplicates do not duplicate alerts downstream. */
-#include <signal.h>
+ * deterministic, so duplicates do not duplicate alerts downstream.
+ *
+ * As a service it has what run has: settings from flags, the environment
+ * and --config ([repartition]), declared once in RP_GROUPS (settings.h);
+ * --log-format json; --metrics-addr with /metrics (metrics_repartition.h),
+ * /healthz and /readyz (joined the group, producer healthy), served from a
+ * copy the loop publishes after every batch; signals.h for stopping. */
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "http.h"
 #include "kafka.h"
 #include "keyed_producer.h"
+#include "log.h"
+#include "metrics_repartition.h"
+#include "signals.h"
 #include "window.h"
 
 #define BATCH_MAX 10000
 #define POLL_MS 100
 
-static volatile sig_atomic_t stop_signal;
+typedef struct {
+    sw_config cfg;
+    sw_kafka_opts k;
+    sw_service_opts svc;
+    const char *topic, *out_topic, *group;
+    int summary; /* index in SUMMARY_FORMATS */
+    bool exit_at_end;
+} rp_args;
 
-static void on_signal(int sig) {
-    stop_signal = sig;
-    signal(sig, SIG_DFL); /* a second Ctrl-C kills at once */
-}
+static const char *const SUMMARY_FORMATS[] = {"text", "json", NULL};
+
+#define A(f) offsetof(rp_args, f)
+static const sw_setting RP_ROWS[] = {
+    {.flag = "--topic", .type = SW_SET_STRING, .metavar = "RAW", .offset = A(topic),
+     .help = "input topic (required)"},
+    {.flag = "--output-topic", .type = SW_SET_CUSTOM, .metavar = "TOPIC", .offset = A(out_topic),
+     .set = sw_cli_set_topic,
+     .want = SW_CLI_TOPIC_WANT, .help = "output topic (required; not RAW)"},
+    {.flag = "--group", .type = SW_SET_STRING, .metavar = "G", .def = "sessionwatch-repartition", .offset = A(group),
+     .help = "consumer group (default sessionwatch-repartition)"},
+    {.flag = "--exit-at-end", .type = SW_SET_SWITCH, .offset = A(exit_at_end),
+     .help = "exit once every assigned partition has been read to its end\n"
+             "and everything produced is acknowledged (batch jobs, tests)"},
+    {.flag = "--summary", .type = SW_SET_ENUM, .metavar = "text|json", .def = "text", .offset = A(summary),
+     .choices = SUMMARY_FORMATS, .want = "text or json", .help = "summary format on stderr (default text)"},
+};
+
+static const sw_setting_group RP_GROUPS[] = {
+    {RP_ROWS, sizeof RP_ROWS / sizeof RP_ROWS[0], 0, NULL, "\n"},
+    SW_CLI_KAFKA_GROUP(A(k)),
+    {NULL, 0, 0,
+     "  (-X applies to the consumer and the producer alike; a new group starts at the\n"
+     "  earliest offset unless -X auto.offset.reset=latest)\n\n"
+     "Running:\n",
+     NULL},
+    SW_CLI_SERVICE_GROUP(A(svc)),
+    {NULL, 0, 0,
+     "The rule flags below decide which events are kept; --window, --min-sessions,\n"
+     "--allowed-lateness and --max-alerts are accepted so that run and repartition can share\n"
+     "a command line, and change nothing here.\n",
+     NULL},
+    SW_CLI_RULE_GROUPS(A(cfg), sw_cli_time_rows_kafka, 2),
+};
+
+static const sw_command_settings RP_SETTINGS = {
+    "repartition", RP_GROUPS, sizeof RP_GROUPS / sizeof RP_GROUPS[0], NULL, sw_cli_config_sections,
+};
 
 static void usage(FILE *out) {
     fputs("Usage: sessionwatch repartition --brokers HOST:PORT --topic RAW --output-topic TOPIC\n"
@@ -46,26 +98,17 @@ static void usage(FILE *out) {
           "else is dropped and counted by reason.  Lateness is judged by run, not here.\n"
           "Input offsets are committed only after the produced records are acknowledged\n"
           "(at-least-once).  Stateless: run any number of instances in one group.  SIGINT or\n"
-          "SIGTERM: flush, commit, leave the group, exit 0.  A summary goes to stderr.\n"
-          "\n"
-          "  --topic RAW               input topic (required)\n"
-          "  --output-topic TOPIC      output topic (required; not RAW)\n"
-          "  --group G                 consumer group (default sessionwatch-repartition)\n"
-          "  --exit-at-end             exit once every assigned partition has been read to its end\n"
-          "                            and everything produced is acknowledged (batch jobs, tests)\n"
-          "  --summary text|json       summary format on stderr (default text)\n"
-          "  -h, --help                this help\n"
+          "SIGTERM: flush, commit, leave the group, exit 0; a second signal exits at once with\n"
+          "status 130.  A summary goes to stderr.\n"
           "\n", out);
-    sw_cli_kafka_help(out);
-    fputs("  (-X applies to the consumer and the producer alike; a new group starts at the\n"
-          "  earliest offset unless -X auto.offset.reset=latest)\n\n", out);
-    fputs("The rule flags below decide which events are kept; --window, --min-sessions,\n"
-          "--allowed-lateness and --max-alerts are accepted so that run and repartition can share\n"
-          "a command line, and change nothing here.\n", out);
-    sw_cli_rule_help(out, true);
-    fputs("\nExit status: 0 when stopped by a signal or at the end (--exit-at-end), 1 when a\n"
+    sw_settings_help(RP_GROUPS, sizeof RP_GROUPS / sizeof RP_GROUPS[0], out);
+    fputs("\nHealth: /readyz is ready once the consumer group has given this member an\n"
+          "assignment (possibly empty) and the producer has not failed.  /metrics:\n"
+          "sessionwatch_repartition_{records,events,produced,delivered,produce_errors}_total,\n"
+          "..._filtered_total and ..._rejected_total by reason, ..._assigned_partitions.\n"
+          "Exit status: 0 when stopped by a signal or at the end (--exit-at-end), 1 when a\n"
           "record could not be produced (its input is not committed: restart to retry) or\n"
-          "Kafka fails, 2 on a usage error.\n", out);
+          "Kafka fails, 2 on a usage error, 130 after a second signal.\n", out);
 }
 
 typedef struct {
@@ -76,7 +119,53 @@ typedef struct {
     uint64_t failed_seen;
     bool failed;      /* a record failed: stop, store nothing more */
     bool assigned;    /* the group has given this member an assignment */
+    pthread_mutex_t mu; /* guards published, which the HTTP thread reads */
+    sw_repartition_metrics published;
 } rp_ctx;
+
+/* Copies the numbers for /metrics and /readyz (the loop's thread). */
+static void publish(rp_ctx *x) {
+    sw_kp_counters c;
+    bool fatal;
+    sw_kp_counts(x->kp, &c, &fatal);
+    rd_kafka_topic_partition_list_t *as = NULL;
+    uint32_t assigned = 0;
+    if (x->consumer && rd_kafka_assignment(x->consumer, &as) == 0) {
+        assigned = (uint32_t)as->cnt;
+        rd_kafka_topic_partition_list_destroy(as);
+    }
+    sw_repartition_metrics m = {.records = c.records, .events = c.events, .produced = c.produced,
+                                .delivered = c.delivered, .failed = c.failed, .assigned = assigned,
+                                .joined = x->assigned, .producer_ok = !fatal && !x->failed};
+    memcpy(m.dropped, c.dropped, sizeof m.dropped);
+    pthread_mutex_lock(&x->mu);
+    x->published = m;
+    pthread_mutex_unlock(&x->mu);
+}
+
+static int serve_http(void *ud, const char *path, sw_buf *body, const char **content_type) {
+    rp_ctx *x = ud;
+    pthread_mutex_lock(&x->mu);
+    sw_repartition_metrics m = x->published;
+    pthread_mutex_unlock(&x->mu);
+    if (strcmp(path, "/healthz") == 0) {
+        sw_buf_puts(body, "ok\n");
+        return 200;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        *content_type = "text/plain; version=0.0.4";
+        sw_repartition_metrics_render(body, &m);
+        return 200;
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        const char *why;
+        int status = sw_repartition_ready(&m, &why);
+        sw_buf_puts(body, why);
+        return status;
+    }
+    sw_buf_puts(body, "not found: try /metrics, /healthz or /readyz\n");
+    return 404;
+}
 
 /* Flushes the producer, then stores the pending offsets if every record was
  * delivered (auto-commit commits them), and with commit also commits them
@@ -87,8 +176,8 @@ static int commit_pending(rp_ctx *x, bool commit) {
     if (failed != x->failed_seen) {
         x->failed_seen = failed;
         x->failed = true;
-        fprintf(stderr, "sessionwatch repartition: records could not be produced; their input offsets are "
-                "not committed, so a restart reads them again once the cause is fixed\n");
+        sw_log(SW_LOG_ERROR, "records could not be produced; their input offsets are "
+               "not committed, so a restart reads them again once the cause is fixed");
         return -1;
     }
     /* Partitions revoked meanwhile refuse the store: their new owner
@@ -101,8 +190,7 @@ static int commit_pending(rp_ctx *x, bool commit) {
     if (!commit) return 0;
     rd_kafka_resp_err_t e = rd_kafka_commit(x->consumer, NULL, 0);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        fprintf(stderr, "sessionwatch repartition: offset commit failed: %s (retried by the next commit)\n",
-                rd_kafka_err2str(e));
+        sw_log(SW_LOG_WARN, "offset commit failed: %s (retried by the next commit)", rd_kafka_err2str(e));
     return 0;
 }
 
@@ -123,7 +211,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         else rd_kafka_assign(rk, NULL);
     }
     if (error) {
-        fprintf(stderr, "sessionwatch repartition: rebalance: %s\n", rd_kafka_error_string(error));
+        sw_log(SW_LOG_ERROR, "rebalance: %s", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
     }
 }
@@ -151,8 +239,8 @@ static bool all_at_end(rp_ctx *x) {
 static int handle(rp_ctx *x, rd_kafka_message_t *m, bool exit_at_end) {
     if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         /* A consumer error: it may name no topic (m->rkt NULL). */
-        fprintf(stderr, "sessionwatch repartition: consumer: %s%s\n", rd_kafka_message_errstr(m),
-                m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? " (does --topic exist?)" : "");
+        sw_log(SW_LOG_ERROR, "consumer: %s%s", rd_kafka_message_errstr(m),
+               m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? " (does --topic exist?)" : "");
         bool fatal = m->err == RD_KAFKA_RESP_ERR__FATAL ||
                      (exit_at_end && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
         return fatal ? -1 : 0;
@@ -213,95 +301,136 @@ static int check_topic(rd_kafka_t *rk, const char *topic) {
     if (md) rd_kafka_metadata_destroy(md);
     if (rkt) rd_kafka_topic_destroy(rkt);
     if (!e) return 0;
-    fprintf(stderr, "sessionwatch repartition: --topic %s: %s%s\n", topic, rd_kafka_err2str(e),
-            e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? " (check its name, or create it first)" : "");
+    sw_log(SW_LOG_ERROR, "--topic %s: %s%s", topic, rd_kafka_err2str(e),
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? " (check its name, or create it first)" : "");
     return -1;
 }
 
 /* Consumes, produces and commits until a signal, the end (exit_at_end) or
  * a failure.  0 or -1. */
 static int consume(rp_ctx *x, bool exit_at_end) {
-    while (!stop_signal) {
+    const atomic_int *stop = sw_signals_stop_flag();
+    while (!atomic_load(stop)) {
         int n = 0;
         bool saw_end = false;
         rd_kafka_message_t *m;
-        while (n < BATCH_MAX && !stop_signal && (m = rd_kafka_consumer_poll(x->consumer, n ? 0 : POLL_MS))) {
+        while (n < BATCH_MAX && !atomic_load(stop) && (m = rd_kafka_consumer_poll(x->consumer, n ? 0 : POLL_MS))) {
             saw_end |= m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
             int rc = handle(x, m, exit_at_end);
             rd_kafka_message_destroy(m);
             if (rc != 0) return -1;
             n++;
         }
-        if (commit_pending(x, false) != 0) return -1;
+        int rc = commit_pending(x, false);
+        publish(x);
+        if (rc != 0) return -1;
         if (exit_at_end && (saw_end || n == 0) && all_at_end(x)) return commit_pending(x, true);
     }
     return commit_pending(x, true);
 }
 
-int sw_cmd_repartition(int argc, char **argv) {
-    sw_config cfg;
-    sw_config_defaults(&cfg);
-    sw_kafka_opts k = {0};
-    sw_args a = {argc, argv, 1, "repartition"};
-    const char *topic = NULL, *out_topic = NULL, *group = "sessionwatch-repartition", *summary = "text";
-    bool exit_at_end = false, group_given = false;
-    int r;
-    while (a.i < argc) {
-        const char *arg = argv[a.i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (sw_arg_flag(&a, "--exit-at-end")) {
-            exit_at_end = true;
-        } else if ((r = sw_arg_value(&a, "--group", &group))) {
-            if (r < 0) return 2;
-            if (!*group) return sw_cli_error(a.cmd, "--group: a consumer group name cannot be empty");
-            group_given = true;
-        } else if ((r = sw_cli_rule_option(&cfg, &a, true)) || (r = sw_cli_kafka_option(&k, &a)) ||
-                   (r = sw_arg_value(&a, "--topic", &topic)) || (r = sw_cli_topic_option(&a, "--output-topic", &out_topic)) ||
-                   (r = sw_arg_value(&a, "--summary", &summary))) {
-            if (r < 0) return 2;
-        } else {
-            return sw_cli_error(a.cmd, "unknown argument '%s'", arg);
-        }
+/* Parses repartition's settings into ra (cli.h's parse convention); *st
+ * is set in every case. */
+static int parse_repartition(int argc, char **argv, rp_args *ra, sw_settings **st) {
+    memset(ra, 0, sizeof *ra);
+    sw_config_defaults(&ra->cfg);
+    int rc = sw_settings_load(&RP_SETTINGS, ra, argc, argv, st);
+    if (rc != SW_PARSE_OK) return rc;
+    const char *cmd = RP_SETTINGS.cmd;
+    if (sw_cli_rule_check(cmd, &ra->cfg)) {
+        sw_settings_blame(*st, "--tenant");
+        sw_settings_blame(*st, "--tenant-field");
+        return SW_PARSE_USAGE;
     }
-    if (sw_cli_rule_check(a.cmd, &cfg)) return 2;
-    if (!topic || !out_topic) return sw_cli_error(a.cmd, "--topic and --output-topic are required");
-    if (strcmp(topic, out_topic) == 0)
-        return sw_cli_error(a.cmd, "--output-topic must differ from --topic (it would read its own output)");
-    if (strcmp(summary, "text") != 0 && strcmp(summary, "json") != 0)
-        return sw_cli_error(a.cmd, "--summary: '%s' is not text or json", summary);
+    if (!*ra->group) {
+        sw_cli_error(cmd, "--group: a consumer group name cannot be empty");
+        sw_settings_blame(*st, "--group");
+        return SW_PARSE_USAGE;
+    }
+    if (!ra->topic || !ra->out_topic) return sw_cli_error(cmd, "--topic and --output-topic are required");
+    if (strcmp(ra->topic, ra->out_topic) == 0)
+        return sw_cli_error(cmd, "--output-topic must differ from --topic (it would read its own output)");
+    return SW_PARSE_OK;
+}
 
+int sw_repartition_config_print(int argc, char **argv) {
+    static rp_args ra;
+    sw_settings *st;
+    int rc = parse_repartition(argc, argv, &ra, &st);
+    if (rc == SW_PARSE_HELP) {
+        printf("Usage: sessionwatch config print repartition [repartition's flags, --config FILE]\n\n"
+               "Prints the settings `sessionwatch repartition` would use, as an INI file (each\n"
+               "value's origin in a comment), secrets masked.\n");
+        rc = 0;
+    } else if (rc == SW_PARSE_OK) {
+        printf("; sessionwatch repartition: effective settings (flag > environment > config file > default)\n");
+        if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
+        sw_settings_print(st, stdout);
+        sw_cli_kafka_print(&ra.k, "the producer", stdout);
+    }
+    sw_settings_free(st);
+    return rc;
+}
+
+int sw_cmd_repartition(int argc, char **argv) {
+    static rp_args ra; /* big (the Kafka options) */
+    sw_settings *st;
+    int rc = parse_repartition(argc, argv, &ra, &st);
+    if (rc != SW_PARSE_OK) {
+        if (rc == SW_PARSE_HELP) usage(stdout);
+        sw_settings_free(st);
+        return rc == SW_PARSE_HELP ? 0 : rc;
+    }
+    sw_log_setup("repartition", ra.svc.log_json, ra.svc.log_level);
+    bool group_given = sw_settings_origin(st, "--group") != NULL;
     char err[1024];
-    rp_ctx x = {0};
+    static rp_ctx x;
+    pthread_mutex_init(&x.mu, NULL);
     x.pending = rd_kafka_topic_partition_list_new(8);
     x.eof = rd_kafka_topic_partition_list_new(8);
-    x.kp = sw_kp_new(&k, out_topic, &cfg, SW_KP_ELIGIBLE_ONLY, a.cmd, err, sizeof err);
-    if (x.kp) x.consumer = new_consumer(&k, group, group_given, exit_at_end, &x, err, sizeof err);
+    x.kp = sw_kp_new(&ra.k, ra.out_topic, &ra.cfg, SW_KP_ELIGIBLE_ONLY, "repartition", err, sizeof err);
+    if (x.kp) x.consumer = new_consumer(&ra.k, ra.group, group_given, ra.exit_at_end, &x, err, sizeof err);
     int status = 1;
+    sw_http *http = NULL;
     if (!x.consumer) {
-        fprintf(stderr, "sessionwatch repartition: %s\n", err);
+        sw_log(SW_LOG_ERROR, "%s", err);
         if (x.kp) sw_kp_free(x.kp);
         goto out;
     }
+    publish(&x);
+    if (ra.svc.metrics_addr) {
+        http = sw_http_start(ra.svc.metrics_addr, serve_http, &x, err, sizeof err);
+        if (!http) {
+            sw_log(SW_LOG_ERROR, "--metrics-addr %s: %s", ra.svc.metrics_addr, err);
+            rd_kafka_destroy(x.consumer);
+            sw_kp_free(x.kp);
+            status = 2;
+            goto out;
+        }
+        sw_log(SW_LOG_INFO, "metrics and health on port %d: /metrics, /healthz, /readyz", sw_http_port(http));
+    }
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(sub, ra.topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(x.consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     double t0 = sw_kp_now();
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    if (e) fprintf(stderr, "sessionwatch repartition: cannot subscribe to %s: %s\n", topic, rd_kafka_err2str(e));
-    else if (!exit_at_end || check_topic(x.consumer, topic) == 0) status = consume(&x, exit_at_end) == 0 ? 0 : 1;
+    sw_signals_install();
+    if (e) sw_log(SW_LOG_ERROR, "cannot subscribe to %s: %s", ra.topic, rd_kafka_err2str(e));
+    else if (!ra.exit_at_end || check_topic(x.consumer, ra.topic) == 0)
+        status = consume(&x, ra.exit_at_end) == 0 ? 0 : 1;
     /* Leaving the group revokes the assignment, which commits once more. */
     rd_kafka_consumer_close(x.consumer);
+    if (http) sw_http_stop(http); /* before the consumer the handler's copy came from goes */
+    pthread_mutex_lock(&x.mu);
     rd_kafka_destroy(x.consumer);
-    if (stop_signal)
-        fprintf(stderr, "sessionwatch repartition: %s, stopped\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    status = sw_kp_finish(x.kp, strcmp(summary, "json") == 0, t0, status);
+    x.consumer = NULL;
+    pthread_mutex_unlock(&x.mu);
+    if (sw_signals_received()) sw_log(SW_LOG_INFO, "%s, stopped", sw_signals_name(sw_signals_received()));
+    status = sw_kp_finish(x.kp, ra.summary == 1, t0, status);
 out:
     rd_kafka_topic_partition_list_destroy(x.pending);
     rd_kafka_topic_partition_list_destroy(x.eof);
+    pthread_mutex_destroy(&x.mu);
+    sw_settings_free(st);
     return status;
 }

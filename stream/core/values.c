@@ -4,6 +4,7 @@
 #include "values.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,4 +52,31 @@ int sw_parse_size(const char *s, size_t *bytes) {
     if (x > (unsigned long long)SIZE_MAX / mult) return -1;
     *bytes = (size_t)(x * mult);
     return 0;
+}
+
+void sw_format_duration(int64_t ms, char *buf, size_t len) {
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    for (size_t i = 0; ms > 0 && i < sizeof units / sizeof units[0]; i++)
+        if (ms % units[i].ms == 0) {
+            snprintf(buf, len, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    if (ms == 0) snprintf(buf, len, "0s");
+    else snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+void sw_format_size(size_t bytes, char *buf, size_t len) {
+    static const struct {
+        const char *unit;
+        size_t shift;
+    } units[] = {{"GiB", 30}, {"MiB", 20}, {"KiB", 10}};
+    for (size_t i = 0; bytes > 0 && i < sizeof units / sizeof units[0]; i++)
+        if (bytes % ((size_t)1 << units[i].shift) == 0) {
+            snprintf(buf, len, "%zu%s", bytes >> units[i].shift, units[i].unit);
+            return;
+        }
+    snprintf(buf, len, "%zu", bytes);
 }

@@ -1,7 +1,7 @@
 /* values.h -- the text forms of durations, sizes and counts that flags,
  * the environment and settings files share: one parser each, so that
- * "35m" means the same wherever it is written.  Each returns 0, or -1
- * when the text is not a valid value (the caller names the setting). */
+ * "35m" means the same wherever it is written.  Each parser returns 0, or
+ * -1 when the text is not a valid value (the caller names the setting). */
 #ifndef SW_VALUES_H
 #define SW_VALUES_H
 
@@ -14,5 +14,11 @@ int sw_parse_duration(const char *s, int64_t *ms);
 int sw_parse_size(const char *s, size_t *bytes);
 /* A decimal integer in [min, max]. */
 int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+
+/* The inverse, for showing a value in force: the largest unit that is
+ * exact ("35m", "1500ms", "0s"; "8MiB", "256KiB", "100"), which the parser
+ * above reads back as the same value. */
+void sw_format_duration(int64_t ms, char *buf, size_t len);
+void sw_format_size(size_t bytes, char *buf, size_t len);
 
 #endif

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
+
 extern char **environ;
 
-#define ENV_PREFIX "SESSIONWATCH_KAFKA_"
 #define CONF_DOC SW_KAFKA_CONF_DOC
 
 /* Copies msg to out with every occurrence of secret replaced by "***". */
@@ -47,30 +48,24 @@ static int set(rd_kafka_conf_t *conf, const char *origin, const char *key, const
 /* Applies every SESSIONWATCH_KAFKA_* variable of the environment that
  * applies to a client of this type. */
 static int apply_env(rd_kafka_conf_t *conf, rd_kafka_type_t type, char *err, size_t errlen) {
-    const size_t plen = sizeof ENV_PREFIX - 1;
     for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, ENV_PREFIX, plen) != 0) continue;
-        const char *name = *e + plen, *eq = strchr(name, '=');
-        if (!eq) continue;
-        char key[SW_KAFKA_KEY_MAX], origin[SW_KAFKA_KEY_MAX + 32];
-        size_t n = (size_t)(eq - name);
-        if (n >= sizeof key) n = sizeof key - 1; /* librdkafka refuses it as unknown */
-        for (size_t i = 0; i < n; i++)
-            key[i] = name[i] == '_' ? '.' : (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
-        key[n] = '\0';
+        char key[SW_KAFKA_KEY_MAX], origin[SW_KAFKA_KEY_MAX + 64];
+        const char *value;
+        size_t name_len;
+        if (!sw_env_kafka_entry(*e, key, sizeof key, &value, &name_len)) continue;
         if (!sw_kafka_prop_applies(key, type)) continue;
-        snprintf(origin, sizeof origin, "environment " ENV_PREFIX "%.*s: ", (int)n, name);
-        if (set(conf, origin, key, eq + 1, err, errlen) != 0) return -1;
+        snprintf(origin, sizeof origin, "environment %.*s: ", (int)name_len, *e);
+        if (set(conf, origin, key, value, err, errlen) != 0) return -1;
     }
     return 0;
 }
 
 rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, char *err, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *env_brokers = getenv("SESSIONWATCH_BROKERS");
+    const char *env_brokers = getenv(SW_ENV_BROKERS);
     int bad = set(conf, "", "client.id", "sessionwatch", err, errlen) ||
               (env_brokers && *env_brokers &&
-               set(conf, "environment SESSIONWATCH_BROKERS: ", "bootstrap.servers", env_brokers, err, errlen)) ||
+               set(conf, "environment " SW_ENV_BROKERS ": ", "bootstrap.servers", env_brokers, err, errlen)) ||
               apply_env(conf, type, err, errlen) ||
               (k->brokers && set(conf, "--brokers: ", "bootstrap.servers", k->brokers, err, errlen));
     for (size_t i = 0; !bad && i < k->n_props; i++)
@@ -78,7 +73,7 @@ rd_kafka_conf_t *sw_kafka_conf(const sw_kafka_opts *k, rd_kafka_type_t type, cha
             bad = set(conf, "-X ", k->props[i][0], k->props[i][1], err, errlen);
     size_t n = 0;
     if (!bad && (rd_kafka_conf_get(conf, "bootstrap.servers", NULL, &n) != RD_KAFKA_CONF_OK || n <= 1)) {
-        snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set SESSIONWATCH_BROKERS");
+        snprintf(err, errlen, "no Kafka brokers: give --brokers HOST:PORT[,HOST:PORT..] or set " SW_ENV_BROKERS);
         bad = 1;
     }
     if (bad) {
@@ -92,14 +87,8 @@ int sw_kafka_conf_default(rd_kafka_conf_t *conf, const sw_kafka_opts *k, const c
                           const char *val, char *err, size_t errlen) {
     for (size_t i = 0; i < k->n_props; i++)
         if (strcmp(k->props[i][0], key) == 0) return 0;
-    char env[sizeof ENV_PREFIX + SW_KAFKA_KEY_MAX];
-    size_t n = strlen(key);
-    if (n < SW_KAFKA_KEY_MAX) {
-        memcpy(env, ENV_PREFIX, sizeof ENV_PREFIX - 1);
-        for (size_t i = 0; i <= n; i++)
-            env[sizeof ENV_PREFIX - 1 + i] = key[i] == '.' ? '_' : (key[i] >= 'a' && key[i] <= 'z') ? (char)(key[i] - 32) : key[i];
-        if (getenv(env)) return 0;
-    }
+    char env[sizeof SW_ENV_KAFKA_PREFIX + SW_KAFKA_KEY_MAX];
+    if (sw_env_of_kafka_prop(key, env, sizeof env) && getenv(env)) return 0;
     return set(conf, "", key, val, err, errlen);
 }
 

@@ -23,16 +23,6 @@
 
 #define MAX_REPORTED_FAILURES 5
 
-typedef struct {
-    uint64_t records;   /* input records (lines, messages) */
-    uint64_t events;    /* events in the records that parsed */
-    uint64_t produced;  /* Kafka records handed to librdkafka */
-    uint64_t unkeyed;   /* of those, produced with a NULL key */
-    uint64_t delivered; /* acknowledged by the brokers */
-    uint64_t failed;    /* refused by librdkafka or not delivered */
-    uint64_t unkeyed_why[SW_VERDICT_COUNT]; /* why a record had no key */
-    uint64_t dropped[SW_VERDICT_COUNT];     /* not produced, by reason */
-} sw_kp_counters;
 
 struct sw_kp {
     rd_kafka_t *rk;
@@ -49,6 +39,11 @@ struct sw_kp {
     double rate_t0;   /* when pacing started */
     uint64_t rate_n0; /* produced count when pacing started */
 };
+
+void sw_kp_counts(const sw_kp *kp, sw_kp_counters *out, bool *fatal) {
+    *out = kp->c;
+    *fatal = kp->fatal;
+}
 
 double sw_kp_now(void) { return sw_mono_s(); }
 

@@ -35,10 +35,23 @@
 
 #include "config.h"
 #include "kafka.h"
+#include "rule.h"
 
 typedef enum { SW_KP_EVERY_EVENT, SW_KP_ELIGIBLE_ONLY } sw_kp_mode;
 
 typedef struct sw_kp sw_kp;
+
+/* What a keyed producer counts; written only on its caller's thread. */
+typedef struct {
+    uint64_t records;   /* input records (lines, messages) */
+    uint64_t events;    /* events in the records that parsed */
+    uint64_t produced;  /* Kafka records handed to librdkafka */
+    uint64_t unkeyed;   /* of those, produced with a NULL key */
+    uint64_t delivered; /* acknowledged by the brokers */
+    uint64_t failed;    /* refused by librdkafka or not delivered */
+    uint64_t unkeyed_why[SW_VERDICT_COUNT]; /* why a record had no key */
+    uint64_t dropped[SW_VERDICT_COUNT];     /* not produced, by reason */
+} sw_kp_counters;
 
 /* An idempotent producer to topic, configured from k (sw_kafka_conf).  cfg
  * (tenant, tenant field, record limit, rule) must outlive it; cmd names
@@ -60,6 +73,10 @@ int sw_kp_lines(sw_kp *kp, int fd);
 /* Waits until every produced record is delivered or has failed (bounded
  * by message.timeout.ms); returns the failures so far. */
 uint64_t sw_kp_flush(sw_kp *kp);
+
+/* A copy of the counters, and whether the producer failed fatally; on the
+ * caller's thread (publish the copy for another thread to read). */
+void sw_kp_counts(const sw_kp *kp, sw_kp_counters *out, bool *fatal);
 
 /* Destroys without flushing (flush first). */
 void sw_kp_free(sw_kp *kp);

@@ -9,10 +9,10 @@
  *    fits in 64 bits and lies in [min, max] (checked against a reference);
  *  - sw_parse_size accepts exactly digits followed by "", B, k, K, KiB, M,
  *    MiB, G or GiB whose product fits in size_t (checked against a
- *    reference);
+ *    reference), and sw_format_size's spelling of it reads back the same;
  *  - sw_parse_duration accepts only strings that start with a digit and end
  *    in ms, s, m, min, h or d, with a result in [0, 1e15] ms that its own
- *    "<N>ms" spelling gives back;
+ *    "<N>ms" spelling and sw_format_duration's give back;
  *  - sw_redis_parse_url yields either a TCP host (port 1..65535) or a unix
  *    socket path starting with '/', a db in [0, 2^20], the error text never
  *    repeats the URL (which may hold a password), and the description
@@ -69,6 +69,12 @@ static void check_size(const char *s) {
     FZ_CHECK(ok == ref);
     if (ok) FZ_CHECK(got == want);
     else FZ_CHECK(got == 777);
+    if (!ok) return;
+    /* `config print` shows a size as sw_format_size spells it: it reads back. */
+    char shown[32];
+    size_t back = 777;
+    sw_format_size(got, shown, sizeof shown);
+    FZ_CHECK(sw_parse_size(shown, &back) == 0 && back == got);
 }
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -89,6 +95,10 @@ static void check_duration(const char *s) {
     char again[32];
     snprintf(again, sizeof again, "%lldms", (long long)ms);
     int64_t back = -1;
+    FZ_CHECK(sw_parse_duration(again, &back) == 0 && back == ms);
+    /* `config print` shows a duration as sw_format_duration spells it: it reads back. */
+    back = -1;
+    sw_format_duration(ms, again, sizeof again);
     FZ_CHECK(sw_parse_duration(again, &back) == 0 && back == ms);
 }
 
