@@ -22,7 +22,8 @@
  *   threat                     optional array of tables: framework
  *                              (optional string), tactic {id, name}
  *                              (required), technique [{id, name,
- *                              subtechnique [{id, name}]}] (optional)
+ *                              subtechnique [{id, name}]}] (optional);
+ *                              each with an optional reference (URL)
  *   threshold (threshold rules) field: string or array of strings (at
  *                              most 5, each non-empty; may be empty),
  *                              value: integer 1 .. 10,000, cardinality:
@@ -152,7 +153,9 @@ static int get_ref(sw_toml_node n, const char *what, sw_rule_ref *r, sw_rule_ref
     snprintf(w, sizeof w, "%s.id", what);
     if (get_text(sw_toml_get(n, "id"), w, true, true, &r->id, why) != 0) return -1;
     snprintf(w, sizeof w, "%s.name", what);
-    return get_text(sw_toml_get(n, "name"), w, true, true, &r->name, why);
+    if (get_text(sw_toml_get(n, "name"), w, true, true, &r->name, why) != 0) return -1;
+    snprintf(w, sizeof w, "%s.reference", what);
+    return get_text(sw_toml_get(n, "reference"), w, false, true, &r->reference, why);
 }
 
 /* An optional array of tables at n: its length, or -1 refused when it is
@@ -405,6 +408,7 @@ int sw_ruledef_parse(const char *text, size_t len, sw_ruledef *def, sw_rule_refu
 static void free_ref(sw_rule_ref *r) {
     free(r->id);
     free(r->name);
+    free(r->reference);
 }
 
 static void free_threat(sw_rule_threat *t) {

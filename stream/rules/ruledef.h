@@ -27,10 +27,10 @@ typedef enum { SW_RULE_QUERY = 0, SW_RULE_THRESHOLD } sw_rule_type;
 #define SW_RULE_DEFAULT_INTERVAL_MS (5LL * 60 * 1000) /* Elastic's default interval: 5m */
 #define SW_RULE_DEFAULT_MAX_SIGNALS 100
 
-/* An id and name of the MITRE ATT&CK framework (tactic, technique,
- * subtechnique). */
+/* An id, name and reference URL of the MITRE ATT&CK framework (tactic,
+ * technique, subtechnique); reference is NULL when absent. */
 typedef struct {
-    char *id, *name;
+    char *id, *name, *reference;
 } sw_rule_ref;
 
 typedef struct {
