@@ -182,7 +182,8 @@ static int get_technique(sw_toml_node n, const char *what, sw_rule_technique *t,
     if (ns <= 0) return (int)ns;
     t->subtechniques = calloc((size_t)ns, sizeof *t->subtechniques);
     if (!t->subtechniques) return refuse(why, n, "out of memory");
-    for (long i = 0; i < ns; i++, t->n_subtechniques++) {
+    for (long i = 0; i < ns; i++) {
+        t->n_subtechniques++; /* counted first: a refused element is freed too */
         snprintf(w, sizeof w, "%s.subtechnique[%ld]", what, i);
         if (get_ref(sw_toml_at(subs, (size_t)i), w, &t->subtechniques[i], why) != 0) return -1;
     }
@@ -201,7 +202,8 @@ static int get_threat(sw_toml_node n, size_t idx, sw_rule_threat *t, sw_rule_ref
     if (nt <= 0) return (int)nt;
     t->techniques = calloc((size_t)nt, sizeof *t->techniques);
     if (!t->techniques) return refuse(why, n, "out of memory");
-    for (long i = 0; i < nt; i++, t->n_techniques++) {
+    for (long i = 0; i < nt; i++) {
+        t->n_techniques++; /* counted first: a refused element is freed too */
         snprintf(w, sizeof w, "rule.threat[%zu].technique[%ld]", idx, i);
         if (get_technique(sw_toml_at(techs, (size_t)i), w, &t->techniques[i], why) != 0) return -1;
     }
@@ -214,8 +216,10 @@ static int get_threats(sw_toml_node rule, sw_ruledef *d, sw_rule_refusal *why) {
     if (n <= 0) return (int)n;
     d->threats = calloc((size_t)n, sizeof *d->threats);
     if (!d->threats) return refuse(why, arr, "out of memory");
-    for (long i = 0; i < n; i++, d->n_threats++)
+    for (long i = 0; i < n; i++) {
+        d->n_threats++; /* counted first: a refused element is freed too */
         if (get_threat(sw_toml_at(arr, (size_t)i), (size_t)i, &d->threats[i], why) != 0) return -1;
+    }
     return 0;
 }
 

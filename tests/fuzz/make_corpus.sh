@@ -219,6 +219,7 @@ put(R, "refuse-threshold.toml", THR + '[rule.threshold]\nfield = ["a"]\nvalue = 
 put(R, "refuse-cardinality.toml", THR + '[rule.threshold]\nfield = ["a"]\nvalue = 1\n'
     '[[rule.threshold.cardinality]]\nfield = "b"\nvalue = 10001\n')
 put(R, "refuse-nul.toml", HEAD.replace('"Example"', '"a\\u0000b"') + QUERY)
+put(R, "refuse-threat.toml", HEAD + QUERY + THREAT.replace('id = "T1556.006"', 'id = 6'))
 put(R, "deep-arrays.toml", "x = " + "[" * 300 + "]" * 300 + "\n")
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done
