@@ -114,7 +114,8 @@ static void test_repeated_rules(void **state) {
     (void)state;
     tu_result r = run((const char *const[]){"rules", "list", "--rules", SEED_FILE, "--rules", SEED_FILE, NULL});
     assert_int_equal(r.status, 0);
-    assert_string_equal(r.out, SEED_LINE SEED_ID "\tMultiple Okta Sessions Detected for a Single User\tthreshold\t-\t-\t"
+    assert_string_equal(r.out, SEED_LINE SEED_ID "\tMultiple Okta Sessions Detected for a Single User"
+                                                 "\tthreshold\t-\t-\t"
                                "refused: " SEED_FILE ": rule_id " SEED_ID " is already loaded from " SEED_FILE "\n");
     tu_result_free(&r);
     r = run((const char *const[]){"rules", "list", "--strict-rules", "--rules", SEED_FILE, NULL});

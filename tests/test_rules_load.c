@@ -147,7 +147,8 @@ static void test_query_rule_fields(void **state) {
         "version = 3\nbuilding_block_type = \"default\"\ntimestamp_override = \"event.ingested\"\n"
         "from = \"now-90s\"\ninterval = \"1h\"\nmax_signals = 7\nnote = \"ignored\"\ntags = [\"ignored\"]\n"
         "query = 'okta.actor.id:x and okta.event_type:(a or b)'\n\n"
-        "[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n[rule.threat.tactic]\nid = \"TA0001\"\nname = \"Initial Access\"\n"
+        "[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n[rule.threat.tactic]\nid = \"TA0001\"\n"
+            "name = \"Initial Access\"\n"
         "[[rule.threat.technique]]\nid = \"T1078\"\nname = \"Valid Accounts\"\n"
         "[[rule.threat.technique]]\nid = \"T1110\"\nname = \"Brute Force\"\n"
         "[[rule.threat.technique.subtechnique]]\nid = \"T1110.003\"\nname = \"Password Spraying\"\n"
@@ -279,12 +280,15 @@ typedef struct {
     const char *message;
 } refusal_case;
 
-#define THR "[rule]\nrule_id=\"t\"\nname=\"t\"\ntype=\"threshold\"\nlanguage=\"kuery\"\nseverity=\"low\"\nrisk_score=1\n" QUERY
+#define THR                                                                                           \
+    "[rule]\nrule_id=\"t\"\nname=\"t\"\ntype=\"threshold\"\nlanguage=\"kuery\"\nseverity=\"low\"\n" \
+    "risk_score=1\n" QUERY
 
 static const refusal_case refusals[] = {
     /* not TOML */
     {"[rule]\nrule_id = \n", 2, 11, "not TOML: Error while parsing key-value pair: expected value, saw '\\n'"},
-    {"[rule]\nname = \"a\"\nname = \"b\"\n", 3, 8, "not TOML: Error while parsing key-value pair: cannot redefine existing string 'name'"},
+    {"[rule]\nname = \"a\"\nname = \"b\"\n", 3, 8,
+     "not TOML: Error while parsing key-value pair: cannot redefine existing string 'name'"},
     {"", 0, 0, "no [rule] table"},
     {"rule = 5\n", 1, 8, "rule must be a table ([rule])"},
     /* missing or ill-typed */
@@ -300,7 +304,8 @@ static const refusal_case refusals[] = {
      "rule.severity = \"urgent\" is not low, medium, high or critical"},
     {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n", 0, 0,
      "missing rule.risk_score"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\nrisk_score=\"47\"\n", 7, 12,
+    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n"
+        "risk_score=\"47\"\n", 7, 12,
      "rule.risk_score must be an integer, not a string"},
     {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\nrisk_score=101\n", 7, 12,
      "rule.risk_score = 101 is out of range (0 .. 100)"},
@@ -329,28 +334,33 @@ static const refusal_case refusals[] = {
     {HEAD "from = \"now-8d\"\n" QUERY, 8, 8, "rule.from = \"now-8d\" is longer than a week (7d)"},
     {HEAD "from = \"now-10081m\"\n" QUERY, 8, 8, "rule.from = \"now-10081m\" is longer than a week (7d)"},
     {HEAD "from = \"35m\"\n" QUERY, 8, 8, "rule.from = \"35m\" is not now- and a number followed by s, m, h or d"},
-    {HEAD "from = \"now-35M\"\n" QUERY, 8, 8, "rule.from = \"now-35M\" is not now- and a number followed by s, m, h or d"},
+    {HEAD "from = \"now-35M\"\n" QUERY, 8, 8,
+     "rule.from = \"now-35M\" is not now- and a number followed by s, m, h or d"},
     {HEAD "from = \"now-\"\n" QUERY, 8, 8, "rule.from = \"now-\" is not now- and a number followed by s, m, h or d"},
     {HEAD "from = \"now-99999999999999d\"\n" QUERY, 8, 8,
      "rule.from = \"now-99999999999999d\" is not now- and a number followed by s, m, h or d"},
     {HEAD "from = 35\n" QUERY, 8, 8, "rule.from must be a string, not an integer"},
     {HEAD "interval = \"0s\"\n" QUERY, 8, 12, "rule.interval = \"0s\" is a window of zero"},
-    {HEAD "interval = \"now-5m\"\n" QUERY, 8, 12, "rule.interval = \"now-5m\" is not a number followed by s, m, h or d"},
+    {HEAD "interval = \"now-5m\"\n" QUERY, 8, 12,
+     "rule.interval = \"now-5m\" is not a number followed by s, m, h or d"},
     /* threat */
     {HEAD "threat = 1\n" QUERY, 8, 10, "rule.threat must be an array of tables"},
     {HEAD QUERY "[[rule.threat]]\nframework = \"x\"\n", 0, 0, "missing rule.threat[0].tactic"},
     {HEAD QUERY "[[rule.threat]]\n[rule.threat.tactic]\nname = \"n\"\n", 0, 0, "missing rule.threat[0].tactic.id"},
-    {HEAD QUERY "[[rule.threat]]\n[rule.threat.tactic]\nid = \"TA1\"\nname = \"n\"\n[[rule.threat.technique]]\nid = 4\n",
+    {HEAD QUERY "[[rule.threat]]\n[rule.threat.tactic]\nid = \"TA1\"\nname = \"n\"\n"
+        "[[rule.threat.technique]]\nid = 4\n",
      16, 6, "rule.threat[0].technique[0].id must be a string, not an integer"},
     /* thresholds */
     {THR, 0, 0, "missing rule.threshold (a threshold rule)"},
     {THR "[rule.threshold]\nvalue = 1\n", 0, 0, "missing rule.threshold.field"},
     {THR "[rule.threshold]\nfield = 1\nvalue = 1\n", 12, 9, "rule.threshold.field must be an array of strings"},
-    {THR "[rule.threshold]\nfield = [\"a\", 2]\nvalue = 1\n", 12, 15, "rule.threshold.field[1] must be a string, not an integer"},
+    {THR "[rule.threshold]\nfield = [\"a\", 2]\nvalue = 1\n", 12, 15,
+     "rule.threshold.field[1] must be a string, not an integer"},
     {THR "[rule.threshold]\nfield = [\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]\nvalue = 1\n", 12, 9,
      "rule.threshold.field has 6 fields; at most 5 are supported"},
     {THR "[rule.threshold]\nfield = [\"a\"]\n", 0, 0, "missing rule.threshold.value"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 0\n", 13, 9, "rule.threshold.value = 0 is out of range (1 .. 10000)"},
+    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 0\n", 13, 9,
+     "rule.threshold.value = 0 is out of range (1 .. 10000)"},
     {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 10001\n", 13, 9,
      "rule.threshold.value = 10001 is out of range (1 .. 10000)"},
     {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"s\"\nvalue = 10001\n",
@@ -368,7 +378,8 @@ static const refusal_case refusals[] = {
     {HEAD "query = \"a:x and b:{ c:d }\"\n", 8, 18,
      "KQL not supported: nested query `field:{...}` is not supported (query line 1, column 9)"},
     {HEAD "query = '''  x:y or free'''\n", 8, 21,
-     "KQL not supported: free text `free` without a field is not supported (write field:value) (query line 1, column 10)"},
+     "KQL not supported: free text `free` without a field is not supported (write field:value) "
+     "(query line 1, column 10)"},
     {HEAD "query = '''\r\nx:y or\r\n f*:z\r\n'''\r\n", 10, 2,
      "KQL not supported: field-name wildcard `f*` is not supported (query line 2, column 2)"},
     {HEAD "query = ''\n", 8, 10, "KQL not supported: empty query (query line 1, column 1)"},
