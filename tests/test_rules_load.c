@@ -340,7 +340,8 @@ static const refusal_case refusals[] = {
     {HEAD "from = \"now-99999999999999d\"\n" QUERY, 8, 8,
      "rule.from = \"now-99999999999999d\" is not now- and a number followed by s, m, h or d"},
     {HEAD "from = 35\n" QUERY, 8, 8, "rule.from must be a string, not an integer"},
-    {HEAD "interval = \"0s\"\n" QUERY, 8, 12, "rule.interval = \"0s\" is a window of zero"},
+    {HEAD "interval = \"0s\"\n" QUERY, 8, 12, "rule.interval = \"0s\" is zero"},
+    {HEAD "interval = \"169h\"\n" QUERY, 8, 12, "rule.interval = \"169h\" is longer than a week (7d)"},
     {HEAD "interval = \"now-5m\"\n" QUERY, 8, 12,
      "rule.interval = \"now-5m\" is not a number followed by s, m, h or d"},
     /* threat */

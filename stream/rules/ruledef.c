@@ -137,7 +137,7 @@ static int get_duration(sw_toml_node n, const char *what, bool with_now, int64_t
         rc = refuse(why, n, "%s = \"%.64s\" is not %sa number followed by s, m, h or d", what, s,
                     with_now ? "now- and " : "");
     else if (*ms == 0)
-        rc = refuse(why, n, "%s = \"%.64s\" is a window of zero", what, s);
+        rc = refuse(why, n, "%s = \"%.64s\" is %s", what, s, with_now ? "a window of zero" : "zero");
     else if (*ms > WEEK_MS)
         rc = refuse(why, n, "%s = \"%.64s\" is longer than a week (7d)", what, s);
     free(s);

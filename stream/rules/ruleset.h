@@ -3,9 +3,10 @@
  * with a reason that names the file.
  *
  * A path is a file (read whatever its name) or a directory, searched
- * recursively for *.toml files (names starting with '.' and symbolic
- * links to directories are skipped), in byte order of their names so
- * that the result does not depend on the file system.  Paths add up in
+ * recursively (32 levels deep at most) for *.toml regular files (names
+ * starting with '.', such as .git, and symbolic links to directories are
+ * skipped; unreadable subfolders too), in byte order of their names so
+ * that the result does not depend on the file system or the locale.  Paths add up in
  * the order given.  A refusal never stops the others from loading; two
  * rules with the same rule_id: the second is refused, naming the file of
  * the first (only loaded rules hold their id). */
