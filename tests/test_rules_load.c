@@ -188,6 +188,28 @@ static void test_query_rule_fields(void **state) {
     sw_ruledef_free(&d);
 }
 
+/* Non-ASCII text where toml++ 3.3.0 asks whether a character is
+ * whitespace (after a line-ending backslash in a multi-line basic string;
+ * at the top level): its own answer was undefined behaviour (toml.cpp),
+ * which the sanitizer builds abort on. */
+static void test_non_ascii_after_line_ending_backslash(void **state) {
+    (void)state;
+    sw_ruledef d;
+    sw_rule_refusal why;
+    assert_int_equal(parse("[rule]\nrule_id = \"u\"\nname = \"\"\"A \\\n  \u00e9\u3000\u0416 \u2003x\"\"\"\n"
+                           "type = \"query\"\nlanguage = \"kuery\"\nseverity = \"low\"\nrisk_score = 1\n" QUERY,
+                           &d, &why),
+                     0);
+    /* the line break and the spaces after the backslash are dropped; the
+     * rest is kept as written */
+    assert_string_equal(d.name, "A \u00e9\u3000\u0416 \u2003x");
+    sw_ruledef_free(&d);
+    assert_int_equal(parse("\xef\xbb\x80%", &d, &why), -1);
+    assert_int_equal(strncmp(why.message, "not TOML: ", 10), 0);
+    assert_int_equal(why.line, 1);
+    sw_ruledef_free(&d);
+}
+
 static void test_defaults(void **state) {
     (void)state;
     sw_ruledef d;
@@ -593,6 +615,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_rule_file),     cmocka_unit_test(test_query_rule_fields),
         cmocka_unit_test(test_defaults),           cmocka_unit_test(test_threshold_fields),
+        cmocka_unit_test(test_non_ascii_after_line_ending_backslash),
         cmocka_unit_test(test_durations),          cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_refusal_names_the_file), cmocka_unit_test(test_duplicate_rule_id),
         cmocka_unit_test(test_paths),              cmocka_unit_test(test_elastic_okta_rules),
