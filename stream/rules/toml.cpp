@@ -20,7 +20,9 @@
  * code point in U+00A1..U+0499, U+2D8E..U+3187 and U+FE06..U+FEFE that is
  * not whitespace, which the parser asks about for input as ordinary as an
  * 'e' with an accent after a line-ending backslash in a """ string (found
- * by fuzz_rules under UBSan).  So its header is compiled first with that
+ * by fuzz_rules under UBSan; upstream marzer/tomlplusplus issues #190 and
+ * #295, fixed by pull request #305 after 3.3.0, which makes the default case
+ * return false, as here).  So its header is compiled first with that
  * function under another, unused name, and the function is defined again
  * here under its own name, with the same answers for the code points
  * toml++ handles (the Unicode horizontal whitespace it lists), before the
