@@ -5,7 +5,7 @@
 # Run as root.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libsimdjson-dev librdkafka-dev
-      libhiredis-dev libmicrohttpd-dev libinih-dev libcmocka-dev redis-server valgrind kcat curl
+      libhiredis-dev libmicrohttpd-dev libinih-dev libtomlplusplus-dev libcmocka-dev redis-server valgrind kcat curl
       python3 bc "$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -12,6 +12,7 @@ int sw_cmd_repartition(int argc, char **argv);
 int sw_cmd_demo(int argc, char **argv);
 int sw_cmd_state(int argc, char **argv);
 int sw_cmd_config(int argc, char **argv);
+int sw_cmd_rules(int argc, char **argv);
 /* config print [run|repartition]: the command's settings parsed as the
  * command parses them (cmd_run.c, cmd_repartition.c). */
 int sw_run_config_print(int argc, char **argv);

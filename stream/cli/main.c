@@ -20,6 +20,7 @@ static const struct {
     {"replay", sw_cmd_replay, "produce NDJSON files to a Kafka topic, one record per event keyed by user"},
     {"repartition", sw_cmd_repartition, "copy the events the rule can count from any topic, keyed by user"},
     {"state", sw_cmd_state, "inspect the window state checkpointed to Redis (state inspect)"},
+    {"rules", sw_cmd_rules, "load Elastic rule TOML files and list each rule, loaded or refused (rules list)"},
     {"config", sw_cmd_config, "print run's effective settings: flags, environment, config file (config print)"},
 };
 

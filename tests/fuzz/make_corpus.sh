@@ -17,7 +17,7 @@ sw="$build/sessionwatch"
 [ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
 out=tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql}
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql,rules}
 
 SW="$sw" OUT="$out" python3 - <<'PY'
 import json, os, struct, subprocess
@@ -196,5 +196,38 @@ put(Q, "refuse-unterminated.txt", 'k:"unterminated\n')
 put(Q, "precedence.txt", "k:(a or b and c) OR NOT k2:d AnD k3:e*f*g\n")
 put(Q, "quirks.txt", "k:a?c or k:x or\n")
 put(Q, "unicode-spaces.txt", "k:x\u00a0or\u00a0k:\u2000y\u2000\n")
+# ---- fuzz_rules: rule TOML files (written here in Elastic's format; the
+# project's own seed rule file; every refusal of stream/rules/ruledef.c).
+R = "fuzz_rules"
+with open("deploy/rules/sessionwatch_seed_rule.toml", encoding="utf-8") as f:
+    put(R, "seed-rule.toml", f.read())
+HEAD = ('[metadata]\nmaturity = "production"\n\n[rule]\nrule_id = "9f0c1d2e-0000-4000-8000-000000000001"\n'
+        'name = "Example"\ntype = "query"\nlanguage = "kuery"\nseverity = "high"\nrisk_score = 73\n')
+QUERY = "query = '''\nevent.dataset:okta.system and event.action:(user.mfa.factor.deactivate or \"x y\")\n'''\n"
+THREAT = ('[[rule.threat]]\nframework = "MITRE ATT&CK"\n[rule.threat.tactic]\nid = "TA0003"\nname = "Persistence"\n'
+          'reference = "https://attack.mitre.org/tactics/TA0003/"\n[[rule.threat.technique]]\nid = "T1556"\n'
+          'name = "Modify Authentication Process"\n[[rule.threat.technique.subtechnique]]\nid = "T1556.006"\n'
+          'name = "Multi-Factor Authentication"\n')
+put(R, "query.toml", HEAD + 'from = "now-9m"\ninterval = "8m"\nmax_signals = 50\nversion = 2\n'
+    'building_block_type = "default"\ntimestamp_override = "event.ingested"\n' + QUERY + THREAT)
+THR = HEAD.replace('"query"', '"threshold"') + 'from = "now-1h"\n' + QUERY
+put(R, "threshold.toml", THR + '[rule.threshold]\nfield = ["okta.actor.alternate_id", "source.ip"]\nvalue = 5\n'
+    '[[rule.threshold.cardinality]]\nfield = "user_agent.os.name"\nvalue = 2\n')
+put(R, "threshold-string-field.toml", THR + '[rule.threshold]\nfield = "okta.actor.id"\nvalue = 10000\n')
+put(R, "one-line-queries.toml", HEAD + 'query = "a:\\"x\\" and not b:y*"\n')
+put(R, "crlf.toml", (HEAD + QUERY).replace("\n", "\r\n"))
+put(R, "refuse-eql.toml", HEAD.replace('"query"', '"eql"').replace('"kuery"', '"eql"') +
+    "query = '''\nsequence by okta.actor.id [any where true]\n'''\n")
+put(R, "refuse-lucene.toml", HEAD.replace('"kuery"', '"lucene"') + QUERY)
+put(R, "refuse-kql-range.toml", HEAD + "query = '''\nevent.action:x\n  and okta.count >= 5\n'''\n")
+put(R, "refuse-not-toml.toml", "[rule\nrule_id = \n")
+put(R, "refuse-ill-typed.toml", HEAD.replace("risk_score = 73", 'risk_score = "73"') + QUERY)
+put(R, "refuse-window.toml", HEAD + 'from = "now-8d"\n' + QUERY)
+put(R, "refuse-threshold.toml", THR + '[rule.threshold]\nfield = ["a"]\nvalue = 0\n')
+put(R, "refuse-cardinality.toml", THR + '[rule.threshold]\nfield = ["a"]\nvalue = 1\n'
+    '[[rule.threshold.cardinality]]\nfield = "b"\nvalue = 10001\n')
+put(R, "refuse-nul.toml", HEAD.replace('"Example"', '"a\\u0000b"') + QUERY)
+put(R, "refuse-threat.toml", HEAD + QUERY + THREAT.replace('id = "T1556.006"', 'id = 6'))
+put(R, "deep-arrays.toml", "x = " + "[" * 300 + "]" * 300 + "\n")
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done
