@@ -65,6 +65,35 @@ static char *stop_run(child *c) {
     return err;
 }
 
+/* SIGKILL (a crash between checkpoints), the exit status checked. */
+static void crash(child *a) {
+    kill(a->pid, SIGKILL);
+    assert_int_equal(child_wait(a, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(a);
+}
+
+/* The rest of data_a, from `from`, is produced (and the producer closed);
+ * a successor (or the restarted member) runs to the end and restores the
+ * state from Redis.  Returns its stderr. */
+static char *successor_to_end(rd_kafka_t *pr, dr_sink *s, size_t from, const char *group, const char *const *extra) {
+    produce_lines(pr, &data_a, from, data_a.n);
+    flush(pr, s);
+    rd_kafka_destroy(pr);
+    char *err = run_to_end(group, ALERTS, extra);
+    assert_contains(err, "state restored from Redis");
+    return err;
+}
+
+/* The same, and the successor found every partition's checkpoint and read
+ * exactly the records from `from` on. */
+static void successor_resumes_at(rd_kafka_t *pr, dr_sink *s, size_t from, const char *group,
+                                 const char *const *extra) {
+    char *err = successor_to_end(pr, s, from, group, extra);
+    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
+    expect_count(err, "records", data_a.n - from);
+    free(err);
+}
+
 /* A second member joins mid-stream: the partitions it takes bring their
  * window state along. */
 static void test_member_joins_mid_stream(void **state) {
@@ -148,11 +177,7 @@ static void test_restart_mid_window(void **state) {
     child a = start_run("g-restart", ALERTS, extra);
     wait_committed_to_end("g-restart", 180, NULL);
     free(stop_run(&a));
-    produce_lines(pr, &data_a, half, data_a.n);
-    flush(pr, &s);
-    rd_kafka_destroy(pr);
-    char *err = run_to_end("g-restart", ALERTS, extra);
-    assert_contains(err, "state restored from Redis");
+    char *err = successor_to_end(pr, &s, half, "g-restart", extra);
     /* It read only the second half: everything before was checkpointed. */
     expect_count(err, "records", data_a.n - half);
     free(err);
@@ -173,14 +198,8 @@ static void test_sigkill_mid_stream(void **state) {
     flush(pr, &s);
     child_wait_for(&a, "status records=", 10);
     usleep(150000); /* some of the new records processed, likely not all checkpointed */
-    kill(a.pid, SIGKILL);
-    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
-    child_done(&a);
-    produce_lines(pr, &data_a, three_quarters, data_a.n);
-    flush(pr, &s);
-    rd_kafka_destroy(pr);
-    char *err = run_to_end("g-kill", ALERTS, extra);
-    assert_contains(err, "state restored from Redis");
+    crash(&a);
+    char *err = successor_to_end(pr, &s, three_quarters, "g-kill", extra);
     /* At most the records after the first half are read again. */
     assert_true(summary_count(err, "records") <= data_a.n - half);
     free(err);
@@ -531,17 +550,8 @@ static void test_redis_flushed_mid_stream(void **state) {
     free(m);
     /* ... and rewritten whole: every partition's state is back, at its end. */
     wait_state_at_end(redis.port, "g-flush", 30);
-    kill(a.pid, SIGKILL);
-    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
-    child_done(&a);
-    produce_lines(pr, &data_a, cut, data_a.n);
-    flush(pr, &s);
-    rd_kafka_destroy(pr);
-    char *err = run_to_end("g-flush", ALERTS, extra);
-    assert_contains(err, "state restored from Redis");
-    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
-    expect_count(err, "records", data_a.n - cut); /* resumed where the rewrite was */
-    free(err);
+    crash(&a);
+    successor_resumes_at(pr, &s, cut, "g-flush", extra); /* resumed where the rewrite was */
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
@@ -657,17 +667,8 @@ static void sentinel_failover(const char *group, const char *replicas) {
     assert_true(metric(m, "sessionwatch_state_lost_total") >= 1);
     free(m);
     /* A successor restores what the worker left on the new primary. */
-    kill(a.pid, SIGKILL);
-    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
-    child_done(&a);
-    produce_lines(pr, &data_a, three_quarters, data_a.n);
-    flush(pr, &s);
-    rd_kafka_destroy(pr);
-    char *err = run_to_end(group, ALERTS, extra);
-    assert_contains(err, "state restored from Redis");
-    assert_true(strstr(err, "no checkpoint in Redis") == NULL);
-    expect_count(err, "records", data_a.n - three_quarters);
-    free(err);
+    crash(&a);
+    successor_resumes_at(pr, &s, three_quarters, group, extra);
     check_alerts(ALERTS, &exp_a, only_a, false);
     /* The pair replicates again (on a loaded machine Sentinel may have
      * failed over once more, back to the old primary: either is fine). */
