@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_records.h"
 
 #define assert_contains(hay, needle)                                                          \
     do {                                                                                      \
@@ -25,16 +26,9 @@
     } while (0)
 
 /* A raw Okta LogEvent session start at time (RFC 3339), one NDJSON line
- * with its newline. */
+ * with its newline (support/tu_records.h). */
 static size_t rec_at(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
-    int n = snprintf(out, cap,
-                     "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":"
-                     "\"user.session.start\",\"actor\":{\"id\":\"%s\",\"displayName\":\"User\","
-                     "\"alternateId\":\"user@example.com\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
-                     "\"outcome\":{\"result\":\"SUCCESS\"},\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
-                     actor, sid, time, actor, sid);
-    assert_true(n > 0 && (size_t)n < cap);
-    return (size_t)n;
+    return tu_session_start(out, cap, actor, sid, time);
 }
 
 /* The same on 2026-01-05 at hms. */

@@ -31,6 +31,7 @@
 #include "testutil.h"
 #include "tu_kafka.h"
 #include "tu_proc.h"
+#include "tu_records.h"
 
 #define assert_contains(hay, needle)                                                          \
     do {                                                                                      \
@@ -1045,15 +1046,6 @@ static void test_partitions_scan_equals_run(void **state) {
     sw_mockcluster_stop(m);
 }
 
-/* A raw session start at time, one NDJSON line. */
-static int ss_line(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
-    return snprintf(out, cap,
-                    "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":\"user.session.start\","
-                    "\"actor\":{\"id\":\"%s\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
-                    "\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
-                    actor, sid, time, actor, sid);
-}
-
 /* Issue 11.1 / 12.2 in run: three actors' records dated 9999-12-31 are
  * rejected too_early (never counted); three more dated an hour ahead of
  * the stream are eligible but cannot move the watermark (fewer than
@@ -1073,26 +1065,26 @@ static void test_run_future_records(void **state) {
             char actor[16];
             snprintf(actor, sizeof actor, "00uB%d", a);
             snprintf(time, sizeof time, "2026-01-05T%02d:%02d:%02d.000Z", 7 + mnt / 60, mnt % 60, a);
-            int k = ss_line(line, sizeof line, actor, "bg", time);
-            memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
-            memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+            size_t k = tu_session_start(line, sizeof line, actor, "bg", time);
+            memcpy(clean + nc, line, k), nc += k;
+            memcpy(forged + nf, line, k), nf += k;
         }
     for (int a = 0; a < 3; a++) {
         char actor[16];
         snprintf(actor, sizeof actor, "00uF%d", a);
-        int k = ss_line(line, sizeof line, actor, "f", "9999-12-31T23:59:59.999Z");
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        size_t k = tu_session_start(line, sizeof line, actor, "f", "9999-12-31T23:59:59.999Z");
+        memcpy(forged + nf, line, k), nf += k;
         snprintf(actor, sizeof actor, "00uH%d", a);
-        k = ss_line(line, sizeof line, actor, "h", "2026-01-05T09:40:00.000Z");
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        k = tu_session_start(line, sizeof line, actor, "h", "2026-01-05T09:40:00.000Z");
+        memcpy(forged + nf, line, k), nf += k;
     }
     const char *attack[] = {"2026-01-05T08:30:00.000Z", "2026-01-05T08:35:00.000Z", "2026-01-05T08:40:00.000Z"};
     for (int i = 0; i < 3; i++) {
         char sid[8];
         snprintf(sid, sizeof sid, "v%d", i);
-        int k = ss_line(line, sizeof line, "00uV", sid, attack[i]);
-        memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        size_t k = tu_session_start(line, sizeof line, "00uV", sid, attack[i]);
+        memcpy(clean + nc, line, k), nc += k;
+        memcpy(forged + nf, line, k), nf += k;
     }
     char cfile[64], ffile[64];
     snprintf(cfile, sizeof cfile, "%s", tu_write_temp(clean, nc));
