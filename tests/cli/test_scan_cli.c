@@ -17,13 +17,9 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_cli.h"
 #include "tu_records.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
 
 /* A raw Okta LogEvent session start at time (RFC 3339), one NDJSON line
  * with its newline (support/tu_records.h). */
@@ -81,12 +77,7 @@ static void test_help_documents_every_flag(void **state) {
 }
 
 static void expect_usage_error(const char *const *argv, const char *n1, const char *n2) {
-    tu_result r = run(argv, NULL, 0);
-    if (r.status != 2) fail_msg("%s %s: exit %d, want 2; stderr: %s", argv[0], argv[1], r.status, r.err);
-    assert_contains(r.err, n1);
-    if (n2) assert_contains(r.err, n2);
-    assert_int_equal(r.out_len, 0);
-    tu_result_free(&r);
+    tu_expect_usage_error(argv, n1, n2);
 }
 
 static void test_usage_errors(void **state) {

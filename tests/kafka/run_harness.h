@@ -40,15 +40,6 @@
 #define RUN_TIMEOUT_MS 300000 /* hang guards, generous: CI machines are shared */
 #define KAFKA_API_PRODUCE 0 /* ApiKey of Produce (rdkafka_protocol.h is not installed) */
 
-/* On failure shows the end of hay, where run's summary is. */
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *hay_ = (hay);                                                             \
-        size_t len_ = strlen(hay_);                                                           \
-        if (!strstr(hay_, (needle)))                                                          \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle),                  \
-                     hay_ + (len_ > 6000 ? len_ - 6000 : 0));                                   \
-    } while (0)
 
 typedef struct {
     char *buf;
@@ -117,6 +108,8 @@ void cluster_up(void);
 void topic(const char *name, int parts);
 int cluster_setup(void **state);
 int cluster_teardown(void **state);
+/* A case with a fresh mock cluster, its children killed after it. */
+#define CLUSTER_CASE(f) cmocka_unit_test_setup_teardown(f, cluster_setup, cluster_teardown)
 rd_kafka_conf_t *conf(const char *const *kv);
 
 /* ---- producing input ---------------------------------------------------- */

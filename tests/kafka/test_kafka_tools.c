@@ -33,16 +33,6 @@
 #include "tu_proc.h"
 #include "tu_records.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
-#define assert_lacks(hay, needle)                                                             \
-    do {                                                                                      \
-        if (strstr((hay), (needle)))                                                          \
-            fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), (hay));    \
-    } while (0)
 
 static double now_s(void) {
     struct timespec ts;

@@ -647,22 +647,14 @@ static void test_stop_before_first_assignment(void **state) {
 int main(void) {
     run_harness_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_help_and_usage_errors),
-        cmocka_unit_test_setup_teardown(test_alerts_match_scan, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_time_field_kafka, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_two_threads, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_three_threads, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_two_processes, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_broker_down_mid_stream, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_produce_errors, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_poison_and_dlq, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_sigterm_and_restart, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_metrics_and_health, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_big_alert_is_bounded, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_undeliverable_to_dlq, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_undeliverable_dropped, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_sigterm_with_stuck_delivery, cluster_setup, cluster_teardown),
-        cmocka_unit_test_setup_teardown(test_stop_before_first_assignment, cluster_setup, cluster_teardown),
+        cmocka_unit_test(test_help_and_usage_errors), CLUSTER_CASE(test_alerts_match_scan),
+        CLUSTER_CASE(test_time_field_kafka), CLUSTER_CASE(test_two_threads), CLUSTER_CASE(test_three_threads),
+        CLUSTER_CASE(test_two_processes), CLUSTER_CASE(test_broker_down_mid_stream),
+        CLUSTER_CASE(test_produce_errors), CLUSTER_CASE(test_poison_and_dlq),
+        CLUSTER_CASE(test_sigterm_and_restart), CLUSTER_CASE(test_metrics_and_health),
+        CLUSTER_CASE(test_big_alert_is_bounded), CLUSTER_CASE(test_undeliverable_to_dlq),
+        CLUSTER_CASE(test_undeliverable_dropped), CLUSTER_CASE(test_sigterm_with_stuck_delivery),
+        CLUSTER_CASE(test_stop_before_first_assignment),
     };
     int rc = cmocka_run_group_tests_name("run", tests, NULL, NULL);
     run_harness_free();

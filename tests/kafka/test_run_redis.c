@@ -695,23 +695,20 @@ static void test_sentinel_failover_replicas(void **state) {
 
 /* ---- main ----------------------------------------------------------------- */
 
+/* A case with its own redis-server (and Sentinel) and mock cluster. */
+#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
+#define SENTINEL_CASE(f) cmocka_unit_test_setup_teardown(f, sentinel_setup, sentinel_teardown)
+
 int main(void) {
     run_harness_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_member_joins_mid_stream, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_restart_mid_window, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_restore_drops_future_state, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_sigkill_mid_stream, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_rebalance_mid_stream_eager, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_redis_down_mid_stream, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_recreated_topic, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type_key_refuses_one_partition, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_type_key_eager, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_password, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_redis_flushed_mid_stream, redis_setup, redis_teardown),
-        cmocka_unit_test_setup_teardown(test_sentinel_failover, sentinel_setup, sentinel_teardown),
-        cmocka_unit_test_setup_teardown(test_sentinel_failover_replicas, sentinel_setup, sentinel_teardown),
+        REDIS_CASE(test_member_joins_mid_stream), REDIS_CASE(test_restart_mid_window),
+        REDIS_CASE(test_restore_drops_future_state), REDIS_CASE(test_sigkill_mid_stream),
+        REDIS_CASE(test_rebalance_mid_stream), REDIS_CASE(test_rebalance_mid_stream_eager),
+        REDIS_CASE(test_redis_down_mid_stream), REDIS_CASE(test_recreated_topic),
+        REDIS_CASE(test_wrong_type_key_refuses_one_partition), REDIS_CASE(test_wrong_type_key_eager),
+        REDIS_CASE(test_wrong_password), REDIS_CASE(test_redis_flushed_mid_stream),
+        SENTINEL_CASE(test_sentinel_failover), SENTINEL_CASE(test_sentinel_failover_replicas),
     };
     int rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
     run_harness_free();

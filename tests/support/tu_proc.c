@@ -62,6 +62,21 @@ pid_t tu_spawn_sw(const char *const *argv, int in, int out, int err) {
     return tu_spawn(args, in, out, err);
 }
 
+pid_t tu_fork_writer(int *fd) {
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    close(pid == 0 ? p[0] : p[1]);
+    *fd = pid == 0 ? p[1] : p[0];
+    return pid;
+}
+
 static int exit_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
 int tu_wait(pid_t pid, int timeout_ms) {

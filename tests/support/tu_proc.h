@@ -39,6 +39,13 @@ int tu_stop(pid_t pid, int sig, int timeout_ms);
 /* SIGKILL (a crash: nothing is flushed), then reaps it. */
 void tu_kill(pid_t pid);
 
+/* A child of this process (no exec) that writes to the parent through a
+ * pipe: returns 0 in the child with *fd the pipe's write end, the child's
+ * pid in the parent with *fd the read end (each side's other end closed),
+ * -1 on failure.  The caller reaps it (waitpid): tu_proc_kill_all does not
+ * know it. */
+pid_t tu_fork_writer(int *fd);
+
 /* Kills and reaps every child started here and not yet reaped. */
 void tu_proc_kill_all(void);
 

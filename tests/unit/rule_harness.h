@@ -31,6 +31,7 @@
 #include "store.h"
 #include "table.h"
 #include "window.h"
+#include "testutil.h"
 
 typedef struct {
     char *json;
@@ -82,17 +83,7 @@ typedef struct {
 
 #define RAW(...) build((rspec){__VA_ARGS__})
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
 
-#define assert_not_contains(hay, needle)                                                      \
-    do {                                                                                      \
-        if (strstr((hay), (needle)))                                                          \
-            fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), (hay));    \
-    } while (0)
 
 #define EXPECT_SESSIONS(json, ...) expect_sessions_at(__LINE__, (json), (const char *[]){__VA_ARGS__, NULL})
 
@@ -117,6 +108,8 @@ const sw_counters *cnt(harness *h);
 void feed(harness *h, const char *rec);
 int setup(void **state);
 int teardown(void **state);
+/* A case with a fresh engine (setup) freed after it (teardown). */
+#define RULE_CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 const char *build(rspec s);
 const char *T(const char *hms);
 const char *quote(const char *s);

@@ -203,13 +203,9 @@ static void test_cap_wide_window(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_per_tenant, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_unlimited, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_bucket_out_of_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_three_buckets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_wide_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cap_buckets_lazy, setup, teardown),
+        RULE_CASE(test_cap), RULE_CASE(test_cap_per_tenant), RULE_CASE(test_cap_unlimited),
+        RULE_CASE(test_cap_bucket_out_of_order), RULE_CASE(test_cap_three_buckets), RULE_CASE(test_cap_wide_window),
+        RULE_CASE(test_cap_buckets_lazy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

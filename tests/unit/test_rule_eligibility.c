@@ -175,15 +175,10 @@ static void test_filter_unknown_actor(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_exclusion_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exclusion_case_insensitive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exclusion_custom_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_dataset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_event_type, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_session_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_actor_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_require_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter_unknown_actor, setup, teardown),
+        RULE_CASE(test_exclusion_default), RULE_CASE(test_exclusion_case_insensitive),
+        RULE_CASE(test_exclusion_custom_list), RULE_CASE(test_filter_dataset), RULE_CASE(test_filter_event_type),
+        RULE_CASE(test_filter_session_id), RULE_CASE(test_filter_actor_id), RULE_CASE(test_filter_require_success),
+        RULE_CASE(test_filter_unknown_actor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

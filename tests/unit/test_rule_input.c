@@ -377,15 +377,10 @@ static void test_prefilter_transparent(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_record_kind, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_array_non_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_time_parsing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_record_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_array_records, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_array_leading_newline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feed_modes_identical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefilter_transparent, setup, teardown),
+        RULE_CASE(test_record_kind), RULE_CASE(test_array_non_object), RULE_CASE(test_time_parsing),
+        RULE_CASE(test_bad_input), RULE_CASE(test_record_limit), RULE_CASE(test_array_records),
+        RULE_CASE(test_array_leading_newline), RULE_CASE(test_feed_modes_identical),
+        RULE_CASE(test_prefilter_transparent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

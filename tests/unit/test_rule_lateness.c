@@ -116,9 +116,7 @@ static void test_eviction(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lateness, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_early, setup, teardown),
+        RULE_CASE(test_lateness), RULE_CASE(test_eviction), RULE_CASE(test_too_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

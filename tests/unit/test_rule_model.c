@@ -236,9 +236,7 @@ static void test_model_cap(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_model_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_model_variants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_model_cap, setup, teardown),
+        RULE_CASE(test_model_default), RULE_CASE(test_model_variants), RULE_CASE(test_model_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

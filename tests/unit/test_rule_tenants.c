@@ -131,11 +131,8 @@ static void test_lateness_per_tenant(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_tenants_isolated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fixed_tenant, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lateness_per_tenant, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_watermark_needs_k_actors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_many_tenants, setup, teardown),
+        RULE_CASE(test_tenants_isolated), RULE_CASE(test_fixed_tenant), RULE_CASE(test_lateness_per_tenant),
+        RULE_CASE(test_watermark_needs_k_actors), RULE_CASE(test_too_many_tenants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
