@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -135,7 +134,7 @@ tu_result tu_run(const char *const *argv, const char *input, size_t input_len) {
     if (in[1] >= 0) close(in[1]);
     if (out[0] >= 0) { close(out[0]); kill(pid, SIGKILL); }
     if (err[0] >= 0) close(err[0]);
-    r.status = tu_wait(pid, INT_MAX);
+    r.status = tu_wait(pid, -1); /* its output ended (or it was killed above) */
     return r;
 }
 

@@ -1,7 +1,8 @@
-/* tu_proc.c -- see tu_proc.h.  The table of live children is a fixed array: the
- * tests run at most a handful of processes at once. */
+/* tu_proc.c -- see tu_proc.h.  The table of live children is a fixed
+ * array: the tests run at most a handful of processes at once. */
 #include "tu_proc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -81,6 +82,11 @@ static int exit_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + 
 
 int tu_wait(pid_t pid, int timeout_ms) {
     int st = 0;
+    if (timeout_ms < 0) {
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
+        live_del(pid);
+        return exit_status(st);
+    }
     for (int waited = 0; waitpid(pid, &st, WNOHANG) == 0; waited += 20) {
         if (waited >= timeout_ms) return -1;
         sleep_ms(20);

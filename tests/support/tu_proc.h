@@ -28,7 +28,8 @@ pid_t tu_spawn(const char *const *argv, int in, int out, int err);
 pid_t tu_spawn_sw(const char *const *argv, int in, int out, int err);
 
 /* The exit status of pid (128 + signal when killed) once it has ended;
- * -1 if it is still running after timeout_ms (then it is left running). */
+ * -1 if it is still running after timeout_ms (then it is left running).
+ * A negative timeout_ms waits as long as it takes. */
 int tu_wait(pid_t pid, int timeout_ms);
 
 /* Sends sig, then waits at most timeout_ms; a child still running then is

@@ -133,24 +133,21 @@ static void test_lines_limit_crlf(void **state) {
     close(fd);
 
     /* The CR arrives before its LF: the reader waits for the LF. */
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
+    int piped;
+    pid_t pid = tu_fork_writer(&piped);
     assert_true(pid >= 0);
     if (pid == 0) {
-        close(fds[0]);
-        if (write(fds[1], "{\"a\":4}\r", 8) != 8) _exit(1);
+        if (write(piped, "{\"a\":4}\r", 8) != 8) _exit(1);
         usleep(200 * 1000);
-        if (write(fds[1], "\n{\"a\":5}\n", 9) != 9) _exit(1);
+        if (write(piped, "\n{\"a\":5}\n", 9) != 9) _exit(1);
         _exit(0);
     }
-    close(fds[1]);
-    assert_int_equal(sw_lines_open(&r, fds[0], 7), 0);
+    assert_int_equal(sw_lines_open(&r, piped, 7), 0);
     expect_line(&r, "{\"a\":4}", 0, 1);
     expect_line(&r, "{\"a\":5}", 0, 2);
     assert_int_equal(sw_lines_next(&r, &l), 0);
     sw_lines_close(&r);
-    close(fds[0]);
+    close(piped);
     int st;
     waitpid(pid, &st, 0);
 }
