@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "run_harness.h"
+#include "tu_cli.h"
 
 /* ---- 1. the same alerts as scan ------------------------------------------ */
 
@@ -304,12 +305,7 @@ static void test_help_and_usage_errors(void **state) {
     };
     for (int form = 0; form < 2; form++) {
         const char *argv[] = {"run", form ? "-h" : "--help", NULL};
-        tu_result r = tu_run(argv, NULL, 0);
-        assert_int_equal(r.status, 0);
-        assert_contains(r.out, "Usage: sessionwatch run");
-        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) assert_contains(r.out, flags[i]);
-        assert_int_equal(r.err_len, 0);
-        tu_result_free(&r);
+        tu_expect_help(argv, "Usage: sessionwatch run", flags, sizeof flags / sizeof flags[0]);
     }
     const char *missing[] = {"run", "--topic", "x", NULL};
     tu_result r = tu_run(missing, NULL, 0);

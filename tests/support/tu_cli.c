@@ -18,3 +18,12 @@ void tu_expect_usage_error(const char *const *argv, const char *n1, const char *
     assert_int_equal(r.out_len, 0);
     tu_result_free(&r);
 }
+
+void tu_expect_help(const char *const *argv, const char *usage, const char *const *flags, size_t n) {
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    if (usage) assert_contains(r.out, usage);
+    for (size_t i = 0; i < n; i++) assert_contains(r.out, flags[i]);
+    assert_int_equal(r.err_len, 0);
+    tu_result_free(&r);
+}
