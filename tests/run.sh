@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer and runs them all again (any report fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash deploy/install-deps.sh redis-sentinel   # (test_run --redis: the Sentinel failover cases)
+bash deploy/install-deps.sh redis-sentinel   # (test_run_redis: the Sentinel failover cases)
 jobs=$(nproc)
 
 echo "== gcc, RelWithDebInfo"

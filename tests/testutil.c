@@ -1,6 +1,9 @@
-/* testutil.c -- see testutil.h. Plain POSIX: fork/exec with pipes, polled
- * so that a large stdin and large outputs cannot deadlock. */
+/* testutil.c -- see testutil.h. Plain POSIX: children started by
+ * support/tu_proc.c on pipes, polled so that a large stdin and large outputs
+ * cannot deadlock. */
 #include "testutil.h"
+
+#include "tu_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -89,20 +92,10 @@ static void append(char **buf, size_t *len, size_t *cap, const char *p, size_t n
 tu_result tu_run(const char *const *argv, const char *input, size_t input_len) {
     tu_result r = {0};
     int in[2], out[2], err[2];
-    if (pipe(in) || pipe(out) || pipe(err)) abort();
-    pid_t pid = fork();
+    /* (the test's ends close on exec: the child holds only its own) */
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) abort();
+    pid_t pid = tu_spawn_sw(argv ? argv : (const char *const[]){NULL}, in[0], out[1], err[1]);
     if (pid < 0) abort();
-    if (pid == 0) {
-        dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
-        close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
-        const char *args[64];
-        size_t n = 0;
-        args[n++] = SW_BINARY;
-        for (; argv && argv[n - 1] && n < 63; n++) args[n] = argv[n - 1];
-        args[n] = NULL;
-        execv(SW_BINARY, (char *const *)args);
-        _exit(127);
-    }
     close(in[0]); close(out[1]); close(err[1]);
     signal(SIGPIPE, SIG_IGN);
     size_t in_off = 0, out_cap = 0, err_cap = 0;
@@ -141,9 +134,7 @@ tu_result tu_run(const char *const *argv, const char *input, size_t input_len) {
     if (in[1] >= 0) close(in[1]);
     if (out[0] >= 0) { close(out[0]); kill(pid, SIGKILL); }
     if (err[0] >= 0) close(err[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.status = tu_wait(pid, -1); /* its output ended (or it was killed above) */
     return r;
 }
 
@@ -207,29 +198,21 @@ int tu_redis_start(tu_redis *r, int aof) {
         if (r->port <= 0) return -1;
         char port[16];
         snprintf(port, sizeof port, "%d", r->port);
-        pid_t pid = fork();
+        char of[16];
+        snprintf(of, sizeof of, "%d", r->replica_of);
+        /* (the --replicaof pair last, left off for a primary) */
+        const char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
+                              "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
+                              "--protected-mode", "no", "--daemonize", "no", "--repl-diskless-sync-delay", "0",
+                              r->replica_of ? "--replicaof" : NULL, "127.0.0.1", of, NULL};
+        pid_t pid = tu_spawn(argv, TU_INHERIT, TU_DEVNULL, TU_DEVNULL);
         if (pid < 0) return -1;
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull >= 0) {
-                dup2(devnull, 1);
-                dup2(devnull, 2);
-            }
-            char of[16];
-            snprintf(of, sizeof of, "%d", r->replica_of);
-            /* (the --replicaof pair last, left off for a primary) */
-            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r->dir,
-                   "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always",
-                   "--protected-mode", "no", "--daemonize", "no", "--repl-diskless-sync-delay", "0",
-                   r->replica_of ? "--replicaof" : (char *)NULL, "127.0.0.1", of, (char *)NULL);
-            _exit(127);
-        }
         r->pid = pid;
         for (int i = 0; i < 200; i++) {
-            int status;
-            if (waitpid(pid, &status, WNOHANG) == pid) { /* died: not installed, or the port was taken */
+            int status = tu_wait(pid, 0);
+            if (status >= 0) { /* died: not installed, or the port was taken */
                 r->pid = 0;
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return -1;
+                if (status == 127) return -1;
                 break;
             }
             if (pong(r->port)) {
@@ -246,24 +229,13 @@ int tu_redis_start(tu_redis *r, int aof) {
 
 void tu_redis_stop(tu_redis *r) {
     if (!r->pid) return;
-    kill(r->pid, SIGTERM);
-    int status;
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
-            r->pid = 0;
-            return;
-        }
-        sleep_ms(50);
-    }
-    kill(r->pid, SIGKILL);
-    waitpid(r->pid, &status, 0);
+    tu_stop(r->pid, SIGTERM, 5000);
     r->pid = 0;
 }
 
 void tu_redis_kill(tu_redis *r) {
     if (!r->pid) return;
-    kill(r->pid, SIGKILL);
-    waitpid(r->pid, NULL, 0);
+    tu_kill(r->pid);
     r->pid = 0;
 }
 
@@ -293,23 +265,15 @@ int tu_sentinel_start(tu_sentinel *s, int primary_port, const char *name) {
                    "sentinel failover-timeout %s 6000\nsentinel parallel-syncs %s 1\n",
                 s->port, s->dir, s->dir, name, primary_port, name, name, name);
         fclose(f);
-        pid_t pid = fork();
+        const char *argv[] = {"redis-sentinel", conf, NULL};
+        pid_t pid = tu_spawn(argv, TU_INHERIT, TU_DEVNULL, TU_DEVNULL);
         if (pid < 0) return -1;
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull >= 0) {
-                dup2(devnull, 1);
-                dup2(devnull, 2);
-            }
-            execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
-            _exit(127);
-        }
         s->pid = pid;
         for (int i = 0; i < 200; i++) {
-            int status;
-            if (waitpid(pid, &status, WNOHANG) == pid) {
+            int status = tu_wait(pid, 0);
+            if (status >= 0) {
                 s->pid = 0;
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return -1;
+                if (status == 127) return -1;
                 break;
             }
             if (pong(s->port)) return 0;
@@ -323,8 +287,7 @@ int tu_sentinel_start(tu_sentinel *s, int primary_port, const char *name) {
 
 void tu_sentinel_destroy(tu_sentinel *s) {
     if (s->pid) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
+        tu_kill(s->pid);
         s->pid = 0;
     }
     remove_dir(s->dir);

@@ -1,7 +1,8 @@
 /* testutil.h -- helpers shared by the cmocka test programs: reading files,
- * finding the shared Okta fixtures, and running the sessionwatch binary as a
+ * finding the shared Okta fixtures, running the sessionwatch binary as a
  * black box with given stdin, capturing stdout, stderr and the exit code,
- * and starting a private redis-server. */
+ * starting a private redis-server, and the assert_contains / assert_lacks
+ * checks on text.  Child processes themselves: support/tu_proc.h. */
 #ifndef SW_TESTUTIL_H
 #define SW_TESTUTIL_H
 
@@ -83,6 +84,23 @@ int tu_redis_command(int port, const char *line, char *reply, size_t n);
 /* GET http://127.0.0.1:port/path: the status (-1 when nothing answers) and
  * the body (NUL-terminated, free with free(); NULL on -1). */
 int tu_http_get(int port, const char *path, char **body);
+
+/* Fail the (cmocka) test unless hay holds needle / unless it lacks it,
+ * showing needle and the end of hay (where a summary is). */
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *hay_ = (hay);                                                             \
+        size_t len_ = strlen(hay_);                                                           \
+        if (!strstr(hay_, (needle)))                                                          \
+            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle),                  \
+                     hay_ + (len_ > 6000 ? len_ - 6000 : 0));                                   \
+    } while (0)
+#define assert_lacks(hay, needle)                                                             \
+    do {                                                                                      \
+        const char *hay_ = (hay);                                                             \
+        if (strstr(hay_, (needle)))                                                           \
+            fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), hay_);      \
+    } while (0)
 
 /* Number of non-overlapping occurrences of needle in hay. */
 size_t tu_count(const char *hay, const char *needle);

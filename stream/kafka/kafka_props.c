@@ -79,7 +79,7 @@ bool sw_kafka_prop_is_secret(const char *name) {
     static const char *const exact[] = {
         /* librdkafka 2.0.2's _RK_SENSITIVE properties (src/rdkafka_conf.c;
          * the settable ones are checked against the library by
-         * tests/test_kafka_tools.c).  ssl_key is internal, set by API. */
+         * tests/kafka/test_kafka_tools.c).  ssl_key is internal, set by API. */
         "ssl.key.location", "ssl.key.password", "ssl.key.pem", "ssl_key", "ssl.ca.pem",
         "ssl.keystore.password", "sasl.username", "sasl.password", "sasl.oauthbearer.config",
         /* Not redacted by librdkafka, but able to hold a credential. */

@@ -14,7 +14,7 @@
  * Secret: a value is echoed (config print, error messages) only for a
  * property librdkafka knows that cannot hold a credential.  Masked are
  *   - librdkafka's sensitive properties (_RK_SENSITIVE in its source, the
- *     ones its debug=conf dump prints as [redacted]); tests/test_kafka_tools.c
+ *     ones its debug=conf dump prints as [redacted]); tests/kafka/test_kafka_tools.c
  *     compares this list with the installed library's at run time;
  *   - the properties whose value can hold a credential although librdkafka
  *     does not redact them (the OIDC client secret, SASL extensions, the

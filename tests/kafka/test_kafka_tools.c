@@ -29,17 +29,10 @@
 #include "mockcluster.h"
 #include <librdkafka/rdkafka_mock.h>
 #include "testutil.h"
+#include "tu_kafka.h"
+#include "tu_proc.h"
+#include "tu_records.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
-#define assert_lacks(hay, needle)                                                             \
-    do {                                                                                      \
-        if (strstr((hay), (needle)))                                                          \
-            fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), (hay));    \
-    } while (0)
 
 static double now_s(void) {
     struct timespec ts;
@@ -50,36 +43,11 @@ static double now_s(void) {
 /* ------------------------------------------------------------------ */
 /* Reading a topic back                                                 */
 
-typedef struct {
-    int32_t partition;
-    int64_t offset;
-    int has_key;
-    char *key, *val; /* NUL-terminated copies */
-    size_t klen, vlen;
-} krec;
+/* A record read back (support/tu_kafka.h). */
+typedef tu_krec krec;
+typedef tu_krecs krecs;
 
-typedef struct {
-    krec *r;
-    size_t n;
-} krecs;
-
-static void krecs_free(krecs *k) {
-    for (size_t i = 0; i < k->n; i++) {
-        free(k->r[i].key);
-        free(k->r[i].val);
-    }
-    free(k->r);
-    k->r = NULL;
-    k->n = 0;
-}
-
-static char *dup_bytes(const void *p, size_t n) {
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    if (n) memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
+static void krecs_free(krecs *k) { tu_krecs_free(k); }
 
 static rd_kafka_conf_t *client_conf(const char *brokers) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -90,78 +58,21 @@ static rd_kafka_conf_t *client_conf(const char *brokers) {
 
 /* Every record of topic, from the beginning of every partition to its end. */
 static krecs consume_all(const char *brokers, const char *topic) {
-    rd_kafka_conf_t *conf = client_conf(brokers);
-    char err[256];
-    assert_int_equal(rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err), RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err), RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err), RD_KAFKA_CONF_OK);
-    /* Under read_committed the mock sends no EOF for an empty partition. */
-    assert_int_equal(rd_kafka_conf_set(conf, "isolation.level", "read_uncommitted", err, sizeof err), RD_KAFKA_CONF_OK);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    assert_non_null(rk);
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    assert_int_equal(rd_kafka_metadata(rk, 0, rkt, &md, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    assert_int_equal(md->topic_cnt, 1);
-    assert_int_equal(md->topics[0].err, 0);
-    int parts = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    assert_true(parts > 0);
-
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
-    for (int p = 0; p < parts; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    assert_int_equal(rd_kafka_assign(rk, l), 0);
-    rd_kafka_topic_partition_list_destroy(l);
-
-    krecs out = {0};
-    size_t cap = 0;
-    char *at_end = calloc((size_t)parts, 1);
-    int ended = 0;
-    double deadline = now_s() + 30;
-    while (ended < parts && now_s() < deadline) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m) continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (!at_end[m->partition]) ended++;
-            at_end[m->partition] = 1;
-        } else if (m->err) {
-            fail_msg("consumer: %s", rd_kafka_message_errstr(m));
-        } else {
-            if (out.n == cap) {
-                cap = cap ? cap * 2 : 64;
-                out.r = realloc(out.r, cap * sizeof *out.r);
-                assert_non_null(out.r);
-            }
-            krec *r = &out.r[out.n++];
-            r->partition = m->partition;
-            r->offset = m->offset;
-            r->has_key = m->key != NULL;
-            r->key = dup_bytes(m->key, m->key_len);
-            r->klen = m->key_len;
-            r->val = dup_bytes(m->payload, m->len);
-            r->vlen = m->len;
-        }
-        rd_kafka_message_destroy(m);
-    }
-    free(at_end);
-    assert_int_equal(ended, parts);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-    return out;
+    tu_kafka_read how = {.brokers = brokers, .topic = topic, .group = "test-reader", .seconds = 30,
+                         .errors_fatal = 1, .read_uncommitted = 1};
+    return tu_kafka_read_all(&how);
 }
 
 /* The records whose value contains needle. */
 static size_t count_values(const krecs *k, const char *needle) {
     size_t n = 0;
-    for (size_t i = 0; i < k->n; i++) n += strstr(k->r[i].val, needle) != NULL;
+    for (size_t i = 0; i < k->n; i++) n += strstr(k->r[i].value, needle) != NULL;
     return n;
 }
 
 static const krec *find_value(const krecs *k, const char *val) {
     for (size_t i = 0; i < k->n; i++)
-        if (strcmp(k->r[i].val, val) == 0) return &k->r[i];
+        if (strcmp(k->r[i].value, val) == 0) return &k->r[i];
     return NULL;
 }
 
@@ -179,13 +90,13 @@ static void assert_user(const krecs *k, const char *key, size_t klen, const long
     int64_t last_offset = -1;
     for (size_t i = 0; i < k->n; i++) {
         const krec *r = &k->r[i];
-        if (!r->has_key || r->klen != klen || memcmp(r->key, key, klen) != 0) continue;
+        if (!r->has_key || r->key_len != klen || memcmp(r->key, key, klen) != 0) continue;
         if (part < 0) part = r->partition;
         assert_int_equal(r->partition, part);
         assert_true(r->offset > last_offset); /* consumed in offset order */
         last_offset = r->offset;
         assert_true(got < n);
-        assert_int_equal(seq_of(r->val), want[got]);
+        assert_int_equal(seq_of(r->value), want[got]);
         got++;
     }
     assert_int_equal(got, n);
@@ -249,16 +160,10 @@ static void expect_help(const char *cmd, const char *const *flags, size_t n) {
     tu_result_free(&r);
 }
 
-static pid_t child; /* the spawned binary until terminate() reaps it */
-
 /* Teardown: a child left running by a failed assertion is killed. */
 static int kill_child(void **state) {
     (void)state;
-    if (child > 0) {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-    }
-    child = 0;
+    tu_proc_kill_all();
     return 0;
 }
 
@@ -267,41 +172,24 @@ static int kill_child(void **state) {
  * *read_fd. */
 static pid_t spawn(const char *const *argv, int fd, int *read_fd) {
     int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = tu_spawn_sw(argv, TU_INHERIT, fd == 1 ? p[1] : TU_INHERIT, fd == 2 ? p[1] : TU_INHERIT);
     assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(p[1], fd);
-        close(p[0]);
-        close(p[1]);
-        const char *args[32] = {SW_BINARY};
-        for (size_t i = 0; argv[i] && i < 30; i++) args[i + 1] = argv[i];
-        execv(SW_BINARY, (char *const *)args);
-        _exit(127);
-    }
     close(p[1]);
     *read_fd = p[0];
-    return child = pid;
+    return pid;
 }
 
 /* Sends SIGTERM and returns the exit status (128 + signal if killed); a
  * child still running after 30 s is killed and fails the test. */
 static int terminate(pid_t pid) {
     assert_int_equal(kill(pid, SIGTERM), 0);
-    int st = 0;
-    pid_t w = 0;
-    for (double deadline = now_s() + 30; w == 0 && now_s() < deadline;) {
-        w = waitpid(pid, &st, WNOHANG);
-        if (w == 0) usleep(20000);
-    }
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        child = 0;
+    int st = tu_wait(pid, 30000);
+    if (st < 0) {
+        tu_kill(pid);
         fail_msg("sessionwatch did not stop on SIGTERM within 30 s");
     }
-    child = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -957,7 +845,7 @@ static void test_gen_to_kafka_matches_file(void **state) {
     krecs k = consume_all(brokers, "gen");
     assert_int_equal(k.n, nl);
     char **vals = calloc(k.n, sizeof *vals);
-    for (size_t i = 0; i < k.n; i++) vals[i] = k.r[i].val;
+    for (size_t i = 0; i < k.n; i++) vals[i] = k.r[i].value;
     qsort(lines, nl, sizeof *lines, cmp_str);
     qsort(vals, k.n, sizeof *vals, cmp_str);
     for (size_t i = 0; i < nl; i++) assert_string_equal(vals[i], lines[i]);
@@ -967,13 +855,13 @@ static void test_gen_to_kafka_matches_file(void **state) {
     sw_event ev;
     for (size_t i = 0; i < k.n; i++) {
         size_t n = 0;
-        assert_int_equal(sw_parser_extract(p, k.r[i].val, k.r[i].vlen, k.r[i].vlen, "tenant", &ev, 1, &n), SW_X_OK);
+        assert_int_equal(sw_parser_extract(p, k.r[i].value, k.r[i].len, k.r[i].len, "tenant", &ev, 1, &n), SW_X_OK);
         assert_int_equal(ev.f[SW_F_TENANT].type, SW_STRING);
         assert_int_equal(ev.f[SW_F_ACTOR_ID].type, SW_STRING);
         sw_buf key = {0};
         sw_user_key(&key, ev.f[SW_F_TENANT].p, ev.f[SW_F_TENANT].n, ev.f[SW_F_ACTOR_ID].p, ev.f[SW_F_ACTOR_ID].n);
         assert_true(k.r[i].has_key);
-        assert_int_equal(k.r[i].klen, key.len);
+        assert_int_equal(k.r[i].key_len, key.len);
         assert_memory_equal(k.r[i].key, key.p, key.len);
         sw_buf_free(&key);
     }
@@ -1003,6 +891,40 @@ static void test_gen_to_kafka_matches_file(void **state) {
     "\"authenticationContext\":{\"externalSessionId\":\"s" #seq "\"},\"published\":\"2026-01-05T08:00:0" \
     #seq ".000Z\",\"outcome\":{\"result\":\"" result "\"}}"
 
+/* A mock cluster for replay and run: "events" (6 partitions), "alerts" (2). */
+static sw_mockcluster *start_events_and_alerts(void) {
+    sw_mockcluster *m = start_mock("events", 6);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", 2, err, sizeof err) != 0) fail_msg("%s", err);
+    return m;
+}
+
+/* gen's traffic and its truth into fresh temporary files (64 bytes each). */
+static void gen_files(const char *seed, const char *users, const char *hours, const char *attack_rate, char *file,
+                      char *truth) {
+    snprintf(file, 64, "%s", tu_write_temp("", 0));
+    snprintf(truth, 64, "%s", tu_write_temp("", 0));
+    const char *gen[] = {"gen", "--seed", seed, "--users", users, "--hours", hours, "--attack-rate", attack_rate,
+                         "--out", file, "--truth", truth, NULL};
+    tu_result r = run_ok(gen);
+    tu_result_free(&r);
+}
+
+/* The alert ids of sc's alerts and of the alerts topic are the same set,
+ * each once. */
+static void assert_same_ids(const char *scan_out, const krecs *k) {
+    size_t expect = tu_count(scan_out, "\"alert_id\"");
+    if (k->n != expect) fail_msg("%zu alerts on the topic, scan printed %zu", k->n, expect);
+    for (size_t i = 0; i < k->n; i++) {
+        const char *id = strstr(k->r[i].value, "\"alert_id\":\"");
+        assert_non_null(id);
+        char want[64];
+        snprintf(want, sizeof want, "\"alert_id\":\"%.32s\"", id + 12);
+        assert_int_equal(tu_count(scan_out, want), 1);
+        for (size_t j = 0; j < i; j++) assert_lacks(k->r[j].value, want);
+    }
+}
+
 /* The issue's first end-to-end check: a scenario replayed into a topic (an
  * Okta API page among the lines, so replay splits it), consumed by `run`
  * worker, gives on the alerts topic exactly the alert_ids `scan` gives for
@@ -1012,17 +934,11 @@ static void test_gen_to_kafka_matches_file(void **state) {
  * several members, joined before the input arrives.) */
 static void test_replay_then_run_equals_scan(void **state) {
     (void)state;
-    sw_mockcluster *m = start_mock("events", 6);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 2, err, sizeof err) != 0) fail_msg("%s", err);
+    sw_mockcluster *m = start_events_and_alerts();
     const char *brokers = sw_mockcluster_bootstraps(m);
     char file[64], truth[64];
-    snprintf(file, sizeof file, "%s", tu_write_temp("", 0));
-    snprintf(truth, sizeof truth, "%s", tu_write_temp("", 0));
-    const char *gen[] = {"gen", "--seed", "11", "--users", "200", "--hours", "0.5", "--attack-rate", "0.1",
-                         "--out", file, "--truth", truth, NULL};
-    tu_result r = run_ok(gen);
-    tu_result_free(&r);
+    gen_files("11", "200", "0.5", "0.1", file, truth);
+    tu_result r;
     /* One more line: a page of the first two session starts of the file. */
     size_t flen = 0;
     char *data = tu_read_file(file, &flen);
@@ -1059,32 +975,10 @@ static void test_replay_then_run_equals_scan(void **state) {
     assert_true(expect >= 10);
     assert_int_equal(alerts, (long)expect);
     assert_int_equal(k.n, expect);
-    for (size_t i = 0; i < k.n; i++) {
-        const char *id = strstr(k.r[i].val, "\"alert_id\":\"");
-        assert_non_null(id);
-        char want[64];
-        snprintf(want, sizeof want, "\"alert_id\":\"%.32s\"", id + 12);
-        assert_int_equal(tu_count(sc.out, want), 1);
-        for (size_t j = 0; j < i; j++) assert_lacks(k.r[j].val, want);
-    }
+    assert_same_ids(sc.out, &k);
     krecs_free(&k);
     tu_result_free(&sc);
     sw_mockcluster_stop(m);
-}
-
-/* The alert ids of sc's alerts and of the alerts topic are the same set,
- * each once. */
-static void assert_same_ids(const char *scan_out, const krecs *k) {
-    size_t expect = tu_count(scan_out, "\"alert_id\"");
-    if (k->n != expect) fail_msg("%zu alerts on the topic, scan printed %zu", k->n, expect);
-    for (size_t i = 0; i < k->n; i++) {
-        const char *id = strstr(k->r[i].val, "\"alert_id\":\"");
-        assert_non_null(id);
-        char want[64];
-        snprintf(want, sizeof want, "\"alert_id\":\"%.32s\"", id + 12);
-        assert_int_equal(tu_count(scan_out, want), 1);
-        for (size_t j = 0; j < i; j++) assert_lacks(k->r[j].val, want);
-    }
 }
 
 /* Issue 12.6: run judges lateness and the alert cap per (tenant,
@@ -1095,17 +989,11 @@ static void assert_same_ids(const char *scan_out, const krecs *k) {
  * alert ids, and more alerts than scan's per-tenant default. */
 static void test_partitions_scan_equals_run(void **state) {
     (void)state;
-    sw_mockcluster *m = start_mock("events", 6);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 2, err, sizeof err) != 0) fail_msg("%s", err);
+    sw_mockcluster *m = start_events_and_alerts();
     const char *brokers = sw_mockcluster_bootstraps(m);
     char file[64], truth[64];
-    snprintf(file, sizeof file, "%s", tu_write_temp("", 0));
-    snprintf(truth, sizeof truth, "%s", tu_write_temp("", 0));
-    const char *gen[] = {"gen", "--seed", "21", "--users", "60", "--hours", "2", "--attack-rate", "0.5",
-                         "--out", file, "--truth", truth, NULL};
-    tu_result r = run_ok(gen);
-    tu_result_free(&r);
+    gen_files("21", "60", "2", "0.5", file, truth);
+    tu_result r;
     size_t flen = 0;
     char *data = tu_read_file(file, &flen);
     assert_non_null(data);
@@ -1148,15 +1036,6 @@ static void test_partitions_scan_equals_run(void **state) {
     sw_mockcluster_stop(m);
 }
 
-/* A raw session start at time, one NDJSON line. */
-static int ss_line(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
-    return snprintf(out, cap,
-                    "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":\"user.session.start\","
-                    "\"actor\":{\"id\":\"%s\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
-                    "\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
-                    actor, sid, time, actor, sid);
-}
-
 /* Issue 11.1 / 12.2 in run: three actors' records dated 9999-12-31 are
  * rejected too_early (never counted); three more dated an hour ahead of
  * the stream are eligible but cannot move the watermark (fewer than
@@ -1176,26 +1055,26 @@ static void test_run_future_records(void **state) {
             char actor[16];
             snprintf(actor, sizeof actor, "00uB%d", a);
             snprintf(time, sizeof time, "2026-01-05T%02d:%02d:%02d.000Z", 7 + mnt / 60, mnt % 60, a);
-            int k = ss_line(line, sizeof line, actor, "bg", time);
-            memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
-            memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+            size_t k = tu_session_start(line, sizeof line, actor, "bg", time);
+            memcpy(clean + nc, line, k), nc += k;
+            memcpy(forged + nf, line, k), nf += k;
         }
     for (int a = 0; a < 3; a++) {
         char actor[16];
         snprintf(actor, sizeof actor, "00uF%d", a);
-        int k = ss_line(line, sizeof line, actor, "f", "9999-12-31T23:59:59.999Z");
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        size_t k = tu_session_start(line, sizeof line, actor, "f", "9999-12-31T23:59:59.999Z");
+        memcpy(forged + nf, line, k), nf += k;
         snprintf(actor, sizeof actor, "00uH%d", a);
-        k = ss_line(line, sizeof line, actor, "h", "2026-01-05T09:40:00.000Z");
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        k = tu_session_start(line, sizeof line, actor, "h", "2026-01-05T09:40:00.000Z");
+        memcpy(forged + nf, line, k), nf += k;
     }
     const char *attack[] = {"2026-01-05T08:30:00.000Z", "2026-01-05T08:35:00.000Z", "2026-01-05T08:40:00.000Z"};
     for (int i = 0; i < 3; i++) {
         char sid[8];
         snprintf(sid, sizeof sid, "v%d", i);
-        int k = ss_line(line, sizeof line, "00uV", sid, attack[i]);
-        memcpy(clean + nc, line, (size_t)k), nc += (size_t)k;
-        memcpy(forged + nf, line, (size_t)k), nf += (size_t)k;
+        size_t k = tu_session_start(line, sizeof line, "00uV", sid, attack[i]);
+        memcpy(clean + nc, line, k), nc += k;
+        memcpy(forged + nf, line, k), nf += k;
     }
     char cfile[64], ffile[64];
     snprintf(cfile, sizeof cfile, "%s", tu_write_temp(clean, nc));

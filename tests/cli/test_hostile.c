@@ -34,6 +34,7 @@
 #include "extract.h"
 #include "json_check.h"
 #include "testutil.h"
+#include "tu_proc.h"
 
 /* ---- a growable text buffer ------------------------------------------------ */
 
@@ -599,37 +600,34 @@ static void test_misplaced_colons(void **state) {
 /* Runs scan in a child process of ours, so that RUSAGE_CHILDREN there
  * counts only that scan: its exit status, summary and peak RSS in KiB. */
 static int measured_scan(const char *in, size_t len, char *summary, size_t cap, long *maxrss_kb) {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
+    int fd;
+    pid_t pid = tu_fork_writer(&fd);
     assert_true(pid >= 0);
     if (pid == 0) {
-        close(fds[0]);
         const char *argv[] = {"scan", "--summary", "json", NULL};
         tu_result r = tu_run(argv, in, len);
         struct rusage ru;
         getrusage(RUSAGE_CHILDREN, &ru);
         long rss = ru.ru_maxrss;
-        int ok = write(fds[1], &r.status, sizeof r.status) == sizeof r.status &&
-                 write(fds[1], &rss, sizeof rss) == sizeof rss &&
-                 write(fds[1], r.err, r.err_len) == (ssize_t)r.err_len;
+        int ok = write(fd, &r.status, sizeof r.status) == sizeof r.status &&
+                 write(fd, &rss, sizeof rss) == sizeof rss &&
+                 write(fd, r.err, r.err_len) == (ssize_t)r.err_len;
         tu_result_free(&r);
-        close(fds[1]);
+        close(fd);
         _exit(ok ? 0 : 1);
     }
-    close(fds[1]);
     int status = -1;
     size_t got = 0;
     ssize_t k;
     char head[sizeof(int) + sizeof(long)];
-    while (got < sizeof head && (k = read(fds[0], head + got, sizeof head - got)) > 0) got += (size_t)k;
+    while (got < sizeof head && (k = read(fd, head + got, sizeof head - got)) > 0) got += (size_t)k;
     assert_int_equal(got, sizeof head);
     memcpy(&status, head, sizeof status);
     memcpy(maxrss_kb, head + sizeof status, sizeof *maxrss_kb);
     got = 0;
-    while (got + 1 < cap && (k = read(fds[0], summary + got, cap - 1 - got)) > 0) got += (size_t)k;
+    while (got + 1 < cap && (k = read(fd, summary + got, cap - 1 - got)) > 0) got += (size_t)k;
     summary[got] = '\0';
-    close(fds[0]);
+    close(fd);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);

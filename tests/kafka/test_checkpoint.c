@@ -159,6 +159,30 @@ static void assert_same_state(sw_store *a, sw_store *b) {
     }
 }
 
+/* sw_ckpt_claim, _write and _load on the test's connection, with the TTL
+ * of these cases: each fails the test, saying Redis's words, unless the
+ * call returns want. */
+static void claim_is(sw_ckpt *c, int64_t *off, sw_ckpt_status want) {
+    char err[700] = "";
+    sw_ckpt_status got = sw_ckpt_claim(c, &conn, TTL_MS, off, err, sizeof err);
+    if (got != want) fail_msg("claim: %d, want %d: %s", (int)got, (int)want, err);
+    assert_int_equal(got, want);
+}
+
+static void write_is(sw_ckpt *c, sw_store *s, int64_t offset, sw_ckpt_stats *st, sw_ckpt_status want) {
+    char err[700] = "";
+    sw_ckpt_status got = sw_ckpt_write(c, &conn, s, offset, TTL_MS, st, err, sizeof err);
+    if (got != want) fail_msg("write: %d, want %d: %s", (int)got, (int)want, err);
+    assert_int_equal(got, want);
+}
+
+static void load_is(sw_ckpt *c, sw_store *s, uint64_t seed, sw_ckpt_stats *st, sw_ckpt_status want) {
+    char err[700] = "";
+    sw_ckpt_status got = sw_ckpt_load(c, &conn, s, seed, st, err, sizeof err);
+    if (got != want) fail_msg("load: %d, want %d: %s", (int)got, (int)want, err);
+    assert_int_equal(got, want);
+}
+
 /* ---- setup --------------------------------------------------------------- */
 
 static int group_setup(void **state) {
@@ -224,10 +248,10 @@ static void test_round_trip_every_field(void **state) {
     assert_non_null(c);
     char err[700];
     int64_t off = 0;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
     assert_int_equal(off, -1);
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1234, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 1234, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 53);
     assert_int_equal(st.tenants, 2);
     assert_int_equal(st.deleted, 0);
@@ -235,9 +259,9 @@ static void test_round_trip_every_field(void **state) {
 
     /* A new owner claims and loads: the same state, and the offset. */
     sw_ckpt *c2 = sw_ckpt_new("grp", "okta-events", 3, "owner-2");
-    assert_int_equal(sw_ckpt_claim(c2, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(c2, &off, SW_CKPT_OK);
     assert_int_equal(off, 1234);
-    assert_int_equal(sw_ckpt_load(c2, &conn, &b, seed_b, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c2, &b, seed_b, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 53);
     assert_int_equal(st.tenants, 2);
     assert_int_equal(st.corrupt, 0);
@@ -275,11 +299,10 @@ static void test_incremental_evictions_ttl(void **state) {
     assert_int_equal(sw_store_init(&a, W, L), 0);
     populate(&a, 1);
     sw_ckpt *c = sw_ckpt_new("g", "t", 0, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 10, &st, SW_CKPT_OK);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53);
     for (int k = 0; k < 3; k++) {
         long long ttl = cmd_int("PTTL", sw_ckpt_key(c, k), NULL);
@@ -287,11 +310,11 @@ static void test_incremental_evictions_ttl(void **state) {
     }
     /* One event: one user and its tenant written. */
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 11, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 1);
     assert_int_equal(st.tenants, 1);
     /* Nothing changed: nothing but the offset. */
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 12, &st, SW_CKPT_OK);
     assert_int_equal(st.users + st.tenants + st.deleted, 0);
 
     /* Tenant "" moves 2 h on (SW_WM_ACTORS actors, the fewest that move
@@ -304,7 +327,7 @@ static void test_incremental_evictions_ttl(void **state) {
     }
     sw_store_sweep(&a, 1000);
     assert_int_equal(a.evicted, 2); /* 00u-open, 00u-alerted */
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 13, &st, SW_CKPT_OK);
     assert_int_equal(st.deleted, 2);
     assert_int_equal(st.users, SW_WM_ACTORS);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 51 + SW_WM_ACTORS);
@@ -319,7 +342,7 @@ static void test_incremental_evictions_ttl(void **state) {
     /* A restored store equals the live one, watermark included. */
     sw_store b;
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 5, &st, SW_CKPT_OK);
     assert_same_state(&a, &b);
     sw_store_destroy(&b);
     sw_ckpt_free(c);
@@ -341,13 +364,12 @@ static void test_large_partition(void **state) {
         observe(&a, 3, "", 0, actor, T0 + i, sid, "Mozilla");
     }
     sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 5000, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 5000, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 5000);
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 4, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 4, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 5000);
     assert_same_state(&a, &b);
     /* Restored into a smaller --max-tracked-users budget: the load keeps
@@ -356,7 +378,7 @@ static void test_large_partition(void **state) {
     sw_user_budget budget = {.max = 1000};
     assert_int_equal(sw_store_init(&small, W, L), 0);
     sw_store_set_budget(&small, &budget);
-    assert_int_equal(sw_ckpt_load(c, &conn, &small, 4, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &small, 4, &st, SW_CKPT_OK);
     assert_int_equal(small.users.count, 1000);
     assert_int_equal(small.cap_evicted, 4000);
     sw_ckpt_free(c);
@@ -411,7 +433,7 @@ static void test_foreign_meta_refused(void **state) {
     assert_int_equal(sw_store_init(&s, W, L), 0);
     populate(&s, 1);
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_write(c, &conn, &s, 5, TTL_MS, &st, err, sizeof err), SW_CKPT_REFUSED);
+    write_is(c, &s, 5, &st, SW_CKPT_REFUSED);
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 1), NULL), 0); /* no tenant written */
     assert_int_equal(cmd_int("EXISTS", meta, NULL), 0);
     sw_store_destroy(&s);
@@ -423,9 +445,8 @@ static void test_no_checkpoint_drops_leftovers(void **state) {
     (void)state;
     sw_ckpt *c = sw_ckpt_new("g", "t", 2, "me");
     cmd_ok("HSET", sw_ckpt_key(c, 2), "\x1f" "00u", "junk", NULL);
-    char err[700];
     int64_t off = 5;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
     assert_int_equal(off, -1);
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
     sw_ckpt_free(c);
@@ -439,11 +460,10 @@ static void test_corrupt_values_skipped(void **state) {
     assert_int_equal(sw_store_init(&b, W, L), 0);
     populate(&a, 1);
     sw_ckpt *c = sw_ckpt_new("g", "t", 4, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 1, &st, SW_CKPT_OK);
     char field[64];
     size_t n = sw_key_user_field("", 0, "00u-open", 8, field, sizeof field);
     field[n] = '\0';
@@ -451,7 +471,7 @@ static void test_corrupt_values_skipped(void **state) {
     cmd_ok("HSET", sw_ckpt_key(c, 2), "no-separator", "x", NULL);      /* not a user field */
     cmd_ok("HSET", sw_ckpt_key(c, 2), "%zz\x1f" "00u", "x", NULL);      /* a bad escape */
     cmd_ok("HSET", sw_ckpt_key(c, 1), "ghost", "\x02", NULL);           /* a tenant value that does not decode */
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 2, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 2, &st, SW_CKPT_OK);
     assert_int_equal(st.corrupt, 4);
     assert_int_equal(st.users, 52);
     const sw_user *u = find_user(&b, "", 0, "00u-open");
@@ -487,15 +507,14 @@ static void test_restore_drops_future(void **state) {
     assert_int_equal(sw_store_cap_take(&a, ta, far, 100), 1);
     assert_int_equal(sw_store_cap_take(&a, ta, T0, 100), 1);
     sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 1, &st, SW_CKPT_OK);
 
     const int64_t bound = T0 + 60 * MIN; /* the clock + skew of the restoring worker */
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 5, &st, SW_CKPT_OK);
     assert_same_state(&a, &b);
     /* 4 top-list entries, 4 keys and 1 cap bucket beyond the bound. */
     assert_int_equal(sw_store_restored(&b, bound), 2 * SW_WM_ACTORS + 1);
@@ -529,7 +548,7 @@ static void test_restore_drops_future(void **state) {
     assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
     freeReplyObject(rep);
     assert_int_equal(sw_store_init(&d, W, L), 0);
-    assert_int_equal(sw_ckpt_load(c, &conn, &d, 5, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &d, 5, &st, SW_CKPT_OK);
     assert_int_equal(st.corrupt, 0);
     sw_tenant *td = sw_store_tenant(&d, "", 0);
     assert_int_equal(td->ntop, 0);
@@ -544,7 +563,7 @@ static void test_restore_drops_future(void **state) {
     /* Without a bound (INT64_MAX) a restore keeps everything. */
     sw_store_destroy(&b);
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 5, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 5, &st, SW_CKPT_OK);
     assert_int_equal(sw_store_restored(&b, INT64_MAX), 0);
     assert_int_equal(sw_store_users(&b), SW_WM_ACTORS + 2);
     sw_ckpt_free(c);
@@ -560,17 +579,16 @@ static void test_unavailable_then_back(void **state) {
     assert_int_equal(sw_store_init(&a, W, L), 0);
     populate(&a, 1);
     sw_ckpt *c = sw_ckpt_new("g", "t", 5, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
     tu_redis_stop(&server);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_UNAVAILABLE);
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_UNAVAILABLE);
+    write_is(c, &a, 1, &st, SW_CKPT_UNAVAILABLE);
+    claim_is(c, &off, SW_CKPT_UNAVAILABLE);
     assert_true(sw_store_changed(&a));
     assert_int_equal(tu_redis_start(&server, 0), 0); /* same port, empty (no persistence here) */
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 1, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 1, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 53);
     sw_ckpt_free(c);
     sw_store_destroy(&a);
@@ -604,8 +622,8 @@ static void test_discard(void **state) {
     char err[1400];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 77, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 77, &st, SW_CKPT_OK);
     sw_ckpt *other = sw_ckpt_new("g", "t", 6, "other");
     assert_int_equal(sw_ckpt_discard(other, &conn, TTL_MS, err, sizeof err), SW_CKPT_FENCED);
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 1);
@@ -614,7 +632,7 @@ static void test_discard(void **state) {
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 0), NULL), 1); /* only the owner */
     assert_true(cmd_int("PTTL", sw_ckpt_key(c, 0), NULL) > 0);
-    assert_int_equal(sw_ckpt_claim(other, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(other, &off, SW_CKPT_OK);
     assert_int_equal(off, -1);
     sw_ckpt_free(other);
     sw_ckpt_free(c);
@@ -684,8 +702,8 @@ static void test_flushed_state_rewritten_whole(void **state) {
     char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 10, &st, SW_CKPT_OK);
     assert_int_equal(sw_ckpt_seq(c), 1);
     assert_int_equal(meta_seq(c), 1);
     /* The probe of an idle partition: fine, then gone. */
@@ -698,8 +716,8 @@ static void test_flushed_state_rewritten_whole(void **state) {
     assert_true(sw_ckpt_full_pending(c));
     sw_ckpt_free(c); /* a fresh handle: the write itself must see the loss too */
     c = sw_ckpt_new("g", "t", 6, "me");
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 10, &st, SW_CKPT_OK);
     cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
     assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
@@ -707,16 +725,16 @@ static void test_flushed_state_rewritten_whole(void **state) {
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 0), NULL), 0); /* no delta onto nothing */
     assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
     assert_true(sw_ckpt_full_pending(c));
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 11, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 53); /* all of them, not the one changed */
     assert_int_equal(st.tenants, 2);
     assert_false(sw_ckpt_full_pending(c));
     assert_int_equal(meta_seq(c), 2);
     sw_ckpt *c2 = sw_ckpt_new("g", "t", 6, "next");
-    assert_int_equal(sw_ckpt_claim(c2, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
+    claim_is(c2, &off, SW_CKPT_OK);
     assert_int_equal(off, 11);
     assert_int_equal(sw_ckpt_seq(c2), 2);
-    assert_int_equal(sw_ckpt_load(c2, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c2, &b, 7, &st, SW_CKPT_OK);
     assert_same_state(&a, &b);
     sw_ckpt_free(c2);
     sw_ckpt_free(c);
@@ -738,10 +756,10 @@ static void test_older_copy_rewritten_whole(void **state) {
     char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 10, &st, SW_CKPT_OK);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 11, &st, SW_CKPT_OK);
     assert_int_equal(meta_seq(c), 2);
     /* The copy that lacks checkpoint 2, with a key the live store never had. */
     cmd_ok("HSET", sw_ckpt_key(c, 0), "seq", "1", NULL);
@@ -752,15 +770,15 @@ static void test_older_copy_rewritten_whole(void **state) {
     redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "offset", NULL, NULL);
     assert_string_equal(r->str, "11"); /* unchanged */
     freeReplyObject(r);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 12, &st, SW_CKPT_OK);
     assert_int_equal(meta_seq(c), 3);
     assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), "\x1f" "00u-ghost"), 0);
-    assert_int_equal(sw_ckpt_load(c, &conn, &b, 7, &st, err, sizeof err), SW_CKPT_OK);
+    load_is(c, &b, 7, &st, SW_CKPT_OK);
     assert_int_equal(st.corrupt, 0);
     assert_same_state(&a, &b);
     /* Back to deltas. */
     observe(&a, 1, "", 0, "00u-open", T0 + 6 * MIN, "sid-a", "x");
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 13, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    write_is(c, &a, 13, &st, SW_CKPT_OK);
     assert_int_equal(st.users, 1);
     sw_ckpt_free(c);
     sw_store_destroy(&a);
@@ -775,14 +793,13 @@ static void test_missing_owner_fenced(void **state) {
     assert_int_equal(sw_store_init(&a, W, L), 0);
     populate(&a, 1);
     sw_ckpt *c = sw_ckpt_new("g", "t", 8, "me");
-    char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    assert_int_equal(sw_ckpt_claim(c, &conn, TTL_MS, &off, err, sizeof err), SW_CKPT_OK);
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 10, TTL_MS, &st, err, sizeof err), SW_CKPT_OK);
+    claim_is(c, &off, SW_CKPT_OK);
+    write_is(c, &a, 10, &st, SW_CKPT_OK);
     cmd_ok("HDEL", sw_ckpt_key(c, 0), "owner", NULL, NULL);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_FENCED);
+    write_is(c, &a, 11, &st, SW_CKPT_FENCED);
     redisReply *r = cmd("HMGET", sw_ckpt_key(c, 0), "offset", "owner", NULL);
     assert_string_equal(r->element[0]->str, "10");
     assert_int_equal(r->element[1]->type, REDIS_REPLY_NIL);

@@ -37,14 +37,10 @@
 #include "redis.h"
 #include "store.h"
 #include "testutil.h"
+#include "tu_cli.h"
 #include "timefmt.h"
 #include "window.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
 
 #define W_MS (35 * 60 * 1000)
 #define TTL_MS 3600000
@@ -338,12 +334,7 @@ static void test_help_documents_every_flag(void **state) {
     const char *forms[][3] = {{"state", "inspect", "--help"}, {"state", "-h", NULL}};
     for (int f = 0; f < 2; f++) {
         const char *argv[] = {forms[f][0], forms[f][1], forms[f][2], NULL};
-        tu_result r = tu_run(argv, NULL, 0);
-        assert_int_equal(r.status, 0);
-        assert_contains(r.out, "Usage: sessionwatch state inspect");
-        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) assert_contains(r.out, flags[i]);
-        assert_int_equal(r.err_len, 0);
-        tu_result_free(&r);
+        tu_expect_help(argv, "Usage: sessionwatch state inspect", flags, sizeof flags / sizeof flags[0]);
     }
     const char *top[] = {"--help", NULL};
     tu_result r = tu_run(top, NULL, 0);
@@ -353,12 +344,7 @@ static void test_help_documents_every_flag(void **state) {
 }
 
 static void expect_usage_error(const char *const *argv, const char *n1, const char *n2) {
-    tu_result r = tu_run(argv, NULL, 0);
-    if (r.status != 2) fail_msg("%s %s: exit %d, want 2; stderr: %s", argv[0], argv[1], r.status, r.err);
-    assert_contains(r.err, n1);
-    if (n2) assert_contains(r.err, n2);
-    assert_int_equal(r.out_len, 0);
-    tu_result_free(&r);
+    tu_expect_usage_error(argv, n1, n2);
 }
 
 static void test_usage_errors(void **state) {

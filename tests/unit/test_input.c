@@ -17,6 +17,7 @@
 #include "extract.h"
 #include "lines.h"
 #include "prefilter.h"
+#include "tu_proc.h"
 
 /* Feeds data through a pipe from a child-free writer: small inputs only. */
 static int pipe_with(const char *data, size_t n) {
@@ -69,24 +70,21 @@ static void test_lines_empty(void **state) {
  * oversize with its first bytes, and the next line is intact. */
 static void test_lines_oversize_streamed(void **state) {
     (void)state;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
+    int fd;
+    pid_t pid = tu_fork_writer(&fd);
     assert_true(pid >= 0);
     if (pid == 0) {
-        close(fds[0]);
         static char chunk[65536];
         memset(chunk, 'x', sizeof chunk);
         memcpy(chunk, "{\"big\":\"", 8);
         for (int i = 0; i < 20 * 16; i++) /* 20 MiB */
-            if (write(fds[1], chunk, sizeof chunk) != (ssize_t)sizeof chunk) _exit(1);
+            if (write(fd, chunk, sizeof chunk) != (ssize_t)sizeof chunk) _exit(1);
         const char tail[] = "\"}\n{\"next\":1}\n";
-        if (write(fds[1], tail, sizeof tail - 1) < 0) _exit(1);
+        if (write(fd, tail, sizeof tail - 1) < 0) _exit(1);
         _exit(0);
     }
-    close(fds[1]);
     sw_lines r;
-    assert_int_equal(sw_lines_open(&r, fds[0], 1 << 20), 0);
+    assert_int_equal(sw_lines_open(&r, fd, 1 << 20), 0);
     sw_line l;
     assert_int_equal(sw_lines_next(&r, &l), 1);
     assert_true(l.oversize);
@@ -100,7 +98,7 @@ static void test_lines_oversize_streamed(void **state) {
     assert_memory_equal(l.p, "{\"next\":1}", 10);
     assert_int_equal(sw_lines_next(&r, &l), 0);
     sw_lines_close(&r);
-    close(fds[0]);
+    close(fd);
     int st;
     waitpid(pid, &st, 0);
 }
@@ -135,24 +133,21 @@ static void test_lines_limit_crlf(void **state) {
     close(fd);
 
     /* The CR arrives before its LF: the reader waits for the LF. */
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
+    int piped;
+    pid_t pid = tu_fork_writer(&piped);
     assert_true(pid >= 0);
     if (pid == 0) {
-        close(fds[0]);
-        if (write(fds[1], "{\"a\":4}\r", 8) != 8) _exit(1);
+        if (write(piped, "{\"a\":4}\r", 8) != 8) _exit(1);
         usleep(200 * 1000);
-        if (write(fds[1], "\n{\"a\":5}\n", 9) != 9) _exit(1);
+        if (write(piped, "\n{\"a\":5}\n", 9) != 9) _exit(1);
         _exit(0);
     }
-    close(fds[1]);
-    assert_int_equal(sw_lines_open(&r, fds[0], 7), 0);
+    assert_int_equal(sw_lines_open(&r, piped, 7), 0);
     expect_line(&r, "{\"a\":4}", 0, 1);
     expect_line(&r, "{\"a\":5}", 0, 2);
     assert_int_equal(sw_lines_next(&r, &l), 0);
     sw_lines_close(&r);
-    close(fds[0]);
+    close(piped);
     int st;
     waitpid(pid, &st, 0);
 }

@@ -17,24 +17,14 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_cli.h"
+#include "tu_records.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle), (hay));          \
-    } while (0)
 
 /* A raw Okta LogEvent session start at time (RFC 3339), one NDJSON line
- * with its newline. */
+ * with its newline (support/tu_records.h). */
 static size_t rec_at(char *out, size_t cap, const char *actor, const char *sid, const char *time) {
-    int n = snprintf(out, cap,
-                     "{\"uuid\":\"u-%s-%s\",\"published\":\"%s\",\"eventType\":"
-                     "\"user.session.start\",\"actor\":{\"id\":\"%s\",\"displayName\":\"User\","
-                     "\"alternateId\":\"user@example.com\"},\"client\":{\"ipAddress\":\"203.0.113.9\"},"
-                     "\"outcome\":{\"result\":\"SUCCESS\"},\"authenticationContext\":{\"externalSessionId\":\"%s\"}}\n",
-                     actor, sid, time, actor, sid);
-    assert_true(n > 0 && (size_t)n < cap);
-    return (size_t)n;
+    return tu_session_start(out, cap, actor, sid, time);
 }
 
 /* The same on 2026-01-05 at hms. */
@@ -72,27 +62,16 @@ static void test_help_documents_every_flag(void **state) {
         "--tenant-field", "--tenant", "--exclude-prefix", "--exclude-case-insensitive",
         "--require-success", "--exclude-unknown-actor", "--max-record-bytes", "--no-prefilter",
         "--rejects", "--summary", "--max-tenants", "--partitions",
+        "--tenant NAME", /* "--tenant " on its own, not only as the prefix of --tenant-field */
     };
     for (int form = 0; form < 2; form++) {
         const char *argv[] = {"scan", form ? "-h" : "--help", NULL};
-        tu_result r = run(argv, NULL, 0);
-        assert_int_equal(r.status, 0);
-        assert_contains(r.out, "Usage: sessionwatch scan");
-        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) assert_contains(r.out, flags[i]);
-        /* "--tenant " on its own, not only as the prefix of --tenant-field. */
-        assert_contains(r.out, "--tenant NAME");
-        assert_int_equal(r.err_len, 0);
-        tu_result_free(&r);
+        tu_expect_help(argv, "Usage: sessionwatch scan", flags, sizeof flags / sizeof flags[0]);
     }
 }
 
 static void expect_usage_error(const char *const *argv, const char *n1, const char *n2) {
-    tu_result r = run(argv, NULL, 0);
-    if (r.status != 2) fail_msg("%s %s: exit %d, want 2; stderr: %s", argv[0], argv[1], r.status, r.err);
-    assert_contains(r.err, n1);
-    if (n2) assert_contains(r.err, n2);
-    assert_int_equal(r.out_len, 0);
-    tu_result_free(&r);
+    tu_expect_usage_error(argv, n1, n2);
 }
 
 static void test_usage_errors(void **state) {

@@ -1,0 +1,153 @@
+/* run_harness.h -- what test_run and test_run_redis share: `sessionwatch
+ * run` as a black box against librdkafka's mock cluster (sw_mockcluster, in
+ * the test process, on 127.0.0.1).  The binary runs as a child process
+ * (support/tu_proc.h), the test produces its input and reads the alerts topic
+ * with librdkafka directly (support/tu_kafka.h).  The reference is `scan` over
+ * the same file: run must give exactly its alert ids (duplicates only as
+ * the same id) and the same alert bytes, keyed by user, with the three
+ * headers and the Kafka source of the completing record.
+ *
+ * Two generated inputs (gen seed 7, and seed 8 a day later) with scan's
+ * alerts over each are made once per program by run_harness_init().  Every
+ * wait is bounded and every run ends by itself; a failed assertion fails
+ * the case, and the teardown kills what it left running. */
+#ifndef SW_TEST_RUN_HARNESS_H
+#define SW_TEST_RUN_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "alert.h"
+#include "jsonw.h"
+#include "kafka.h"
+#include "mockcluster.h"
+#include "tu_proc.h"
+#include "testutil.h"
+#include "tu_kafka.h"
+
+#ifndef SW_ALERT_MAX_BYTES
+#define SW_ALERT_MAX_BYTES 65536
+#endif
+
+#define IN "okta-events"
+#define ALERTS "okta-alerts"
+#define IN_PARTS 8
+#define ALERT_PARTS 4
+#define RUN_TIMEOUT_MS 300000 /* hang guards, generous: CI machines are shared */
+#define KAFKA_API_PRODUCE 0 /* ApiKey of Produce (rdkafka_protocol.h is not installed) */
+
+
+typedef struct {
+    char *buf;
+    char **line;
+    size_t *len;
+    sw_buf *key;       /* tenant "" 0x1F actor id */
+    int32_t *partition;/* where the test's producer put each line */
+    int64_t *offset;
+    size_t n;
+} dataset;
+
+typedef struct {
+    char id[SW_ALERT_ID_LEN + 1];
+    char *json;        /* scan's line, without newline */
+    size_t line;       /* scan's source line */
+} expected_alert;
+
+typedef struct {
+    expected_alert *a;
+    size_t n;
+} expected;
+
+typedef struct {
+    int32_t *partition;
+    int64_t *offset;
+    int failed;
+} dr_sink;
+
+typedef struct {
+    pid_t pid;
+    char err_path[64];
+} child;
+
+enum { H_RULE_ID, H_TENANT, H_ALERT_ID, H_REASON, H_ORIGINAL_VALUE_BYTES, H_COUNT };
+
+/* A record read back (support/tu_kafka.h); h[] holds the H_* headers. */
+typedef tu_krec krec;
+typedef tu_krecs krecs;
+
+extern dataset data_a, data_b;        /* gen seed 7 and, a day later, seed 8 */
+extern expected exp_a, exp_ab;        /* scan A; scan A B */
+extern char path_a[64], path_b[64];
+extern const dataset *const only_a[];  /* {&data_a, NULL} */
+extern const dataset *const a_and_b[]; /* {&data_a, &data_b, NULL} */
+extern sw_mockcluster *mc;
+extern const char *brokers;
+
+/* Makes the two inputs and scan's alerts (before the cases run; the
+ * environment's SESSIONWATCH_BROKERS is ignored, SW_TEST_FILTER selects
+ * cases), and frees them. */
+void run_harness_init(void);
+void run_harness_free(void);
+
+/* ---- data: gen files, their lines and keys, and scan's alerts ---------- */
+char *xstrndup(const char *p, size_t n);
+void gen(const char *seed, const char *start, char *path);
+void load(dataset *d, const char *path);
+void dataset_free(dataset *d);
+const char *field(const char *from, const char *name);
+void scan_expected(expected *e, const char *const *files);
+void expected_free(expected *e);
+const expected_alert *expected_find(const expected *e, const char *id, size_t id_len);
+
+/* ---- the cluster (3 mock brokers; IN and ALERTS made by cluster_setup) -- */
+void cluster_up(void);
+void topic(const char *name, int parts);
+int cluster_setup(void **state);
+int cluster_teardown(void **state);
+/* A case with a fresh mock cluster, its children killed after it. */
+#define CLUSTER_CASE(f) cmocka_unit_test_setup_teardown(f, cluster_setup, cluster_teardown)
+rd_kafka_conf_t *conf(const char *const *kv);
+
+/* ---- producing input ---------------------------------------------------- */
+rd_kafka_t *producer(dr_sink *sink);
+void produce_one(rd_kafka_t *rk, const char *t, int32_t partition, const void *key, size_t key_len,
+                 const void *value, size_t len, int64_t ts, size_t tag);
+void flush(rd_kafka_t *rk, dr_sink *s);
+void produce_lines(rd_kafka_t *rk, const dataset *d, size_t from, size_t to);
+void produce_all(const dataset *d);
+rd_kafka_t *produce_first_half(dr_sink *s);
+
+/* ---- reading topics and the group's offsets ------------------------------ */
+rd_kafka_t *reader(const char *group);
+krecs read_topic(const char *t, int parts);
+void krecs_free(krecs *k);
+void commit_all(const char *group, int64_t at);
+void committed(const char *group, int64_t *out);
+void ends(int64_t *out);
+void wait_committed_to_end(const char *group, int seconds, const char *log);
+
+/* ---- the binary as a child (stderr kept in a file) ----------------------- */
+char *child_stderr(const child *c);
+int child_wait(child *c, int timeout_ms);
+void child_done(child *c);
+void child_wait_for(const child *c, const char *needle, int seconds);
+void child_wait_assigned(const child *c, int w, int seconds);
+child start_run(const char *group, const char *alerts, const char *const *extra);
+char *run_to_end(const char *group, const char *alerts, const char *const *extra);
+uint64_t summary_count(const char *err, const char *name);
+void expect_count(const char *err, const char *name, uint64_t want);
+
+/* ---- checking alerts against scan's ------------------------------------- */
+char *comparable(const char *json);
+void check_alerts(const char *alerts, const expected *e, const dataset *const *ds, bool exact);
+
+/* ---- metrics and health (--metrics-addr) -------------------------------- */
+int metrics_port(const child *c);
+double metric(const char *body, const char *sample);
+char *get_until(int port, const char *path, int want_status, const char *needle);
+
+#endif
