@@ -25,6 +25,10 @@
 
 #include "kql.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How a raw LogEvent (or an EventBridge detail) gives the field. */
 typedef enum {
     SW_DERIVE_COPY = 0,     /* the values at the raw path, as they are */
@@ -85,5 +89,9 @@ typedef struct {
                          value belongs, arrays nested too deep): not kept */
     uint8_t format;   /* sw_format (event.h) of the record */
 } sw_field_values;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
