@@ -738,7 +738,8 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
  * tenants); at most SW_FIELD_MAX_VALUES per entry, the rest counted. */
 namespace {
 
-constexpr int kRowsMax = 32; /* rows with both entries in one 64-bit set */
+constexpr int kRowsMax = SW_CATALOGUE_MAX; /* rows with both entries in one 64-bit set */
+static_assert(2 * kRowsMax <= 64, "entries are tracked in a uint64_t");
 constexpr int kMaxArrayNesting = 8;
 
 struct fentry {
@@ -767,11 +768,7 @@ fields_state *fields_state_new() {
     fields_state *fs = static_cast<fields_state *>(calloc(1, sizeof(fields_state)));
     if (!fs) return nullptr;
     size_t n;
-    const sw_catalogue_field *cat = sw_catalogue(&n);
-    if (n > size_t(kRowsMax)) {
-        free(fs);
-        return nullptr;
-    }
+    const sw_catalogue_field *cat = sw_catalogue(&n); /* n <= SW_CATALOGUE_MAX: fields.c asserts it */
     fs->rows = int(n);
     for (int i = 0; i < int(n); i++) {
         const char *paths[2] = {cat[i].raw, cat[i].ecs};
@@ -913,13 +910,19 @@ bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type,
         return true;
     }
     case od::json_type::number: {
+        if (!ex) { /* "actor":5: checked, not kept */
+            std::string_view tok;
+            if (v.raw_json_token().get(tok)) return false;
+            tok = trim_right(tok);
+            return json_number(tok.data(), tok.size());
+        }
         sw_value s;
         if (!number_token(r, v, &s)) return false;
         sw_kql_value kv{};
         kv.p = s.p;
         kv.n = s.n;
         kv.kind = SW_KQL_V_STRING; /* its JSON text (fields.c, A8) */
-        if (ex) fadd(a, ex, kv);
+        fadd(a, ex, kv);
         return true;
     }
     case od::json_type::boolean: {

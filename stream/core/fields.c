@@ -96,7 +96,7 @@ static const sw_catalogue_field CATALOGUE[] = {
 };
 
 #define N_CATALOGUE (sizeof CATALOGUE / sizeof CATALOGUE[0])
-_Static_assert(N_CATALOGUE <= SW_CATALOGUE_MAX, "sets of fields are 64-bit masks");
+_Static_assert(N_CATALOGUE <= SW_CATALOGUE_MAX, "see SW_CATALOGUE_MAX");
 
 const sw_catalogue_field *sw_catalogue(size_t *n) {
     *n = N_CATALOGUE;

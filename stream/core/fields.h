@@ -52,8 +52,10 @@ typedef struct {
     uint8_t derive;       /* sw_derive */
 } sw_catalogue_field;
 
-/* The most rows the catalogue may hold (sets are 64-bit masks). */
-#define SW_CATALOGUE_MAX 64
+/* The most rows the catalogue may hold.  A set of fields is a uint64_t
+ * with bit i for row i; the extractor matches each row's raw and ECS path
+ * in one 64-bit set, hence 32. */
+#define SW_CATALOGUE_MAX 32
 
 /* The table and its number of rows. */
 const sw_catalogue_field *sw_catalogue(size_t *n);
