@@ -435,8 +435,8 @@ static void check_rule(const char *path, const char *name, size_t *kuery) {
         const char *eol = strchr(l, '\n');
         if (!eol) eol = l + strlen(l);
         if (l[0] == '[')
-            grouping = strncmp(l, "[rule.threshold]", 16) == 0 || strncmp(l, "[[rule.threshold.cardinality]]", 30) == 0 ||
-                       strncmp(l, "[rule.new_terms]", 16) == 0;
+            grouping = strncmp(l, "[rule.threshold]", 16) == 0 ||
+                       strncmp(l, "[[rule.threshold.cardinality]]", 30) == 0 || strncmp(l, "[rule.new_terms]", 16) == 0;
         if (grouping && (strncmp(l, "field = ", 8) == 0 || strncmp(l, "value = [", 9) == 0))
             resolve_quoted(name, l, eol);
         l = *eol ? eol + 1 : NULL;
