@@ -794,6 +794,7 @@ struct fcursor {
 
 /* The top-level keys that decide the kind (extract.h, "Kind"). */
 struct ftop {
+    uint64_t cand; /* the entries wanted (for an EventBridge detail) */
     bool has_detail_type, has_detail_obj, has_okta, has_marker;
 };
 
@@ -866,7 +867,7 @@ bool fwalk(run &r, od::object obj, const fcursor &c, ftop *t) {
             t->has_detail_obj = true;
             od::object o;
             if (v.get_object().get(o)) return false;
-            if (!fwalk(r, o, fcursor{&r.p->fs->detail, ~uint64_t(0), 0}, nullptr)) return false;
+            if (!fwalk(r, o, fcursor{&r.p->fs->detail, t->cand, 0}, nullptr)) return false;
             continue;
         }
         fcursor child{c.a, pre, c.off + uint32_t(key.size()) + 1};
@@ -997,7 +998,7 @@ sw_xstatus fields(run &r, const char *base, size_t len, size_t cap, uint64_t wan
     facc_reset(&fs.root);
     facc_reset(&fs.detail);
     uint64_t cand = (want & ((uint64_t(1) << kRowsMax) - 1)) | (want << kRowsMax);
-    ftop t{false, false, false, false};
+    ftop t{cand, false, false, false, false};
     if (!fwalk(r, obj, fcursor{&fs.root, cand, 0}, &t)) return SW_X_MALFORMED;
     const char *loc;
     if (doc.current_location().get(loc) == simdjson::SUCCESS) return SW_X_MALFORMED;
