@@ -82,7 +82,10 @@ size_t sw_catalogue_derive(uint8_t derive, const sw_kql_value *src, size_t n, sw
 /* The values of the requested fields in one record.  f[i] for a requested
  * row i; rows not requested are empty (n == 0).  The value views point into
  * the parser that filled it (or into static strings for derived values),
- * valid until its next call.  Fixed size: no allocation. */
+ * valid until its next call.  Fixed size (about 12 KB: keep one per
+ * parser, not on a small stack): no allocation.  f[i].v points into this
+ * struct's own v[i], so a copy of the struct still points into the
+ * original.  Pass f and SW_CATALOGUE_MAX to sw_kql_match. */
 typedef struct {
     sw_kql_field f[SW_CATALOGUE_MAX];
     sw_kql_value v[SW_CATALOGUE_MAX][SW_FIELD_MAX_VALUES];
