@@ -87,6 +87,7 @@
 #include <stddef.h>
 
 #include "event.h"
+#include "fields.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -143,6 +144,29 @@ sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t len, size_t c
  * thread, not one per engine.  A NULL p or events is SW_X_MALFORMED. */
 sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, size_t cap,
                                     const char *tenant_path, const sw_event **events, size_t *n_out);
+
+/* The values of the catalogue fields in want (bit i: row i of fields.h's
+ * table) in one record, a plain object in any of the formats above (the
+ * kind decided as for sw_parser_extract).  A raw LogEvent or EventBridge
+ * detail gives each field from its raw path with the pipeline's
+ * derivations (fields.c), "" dropped as the pipeline drops it; an ECS
+ * document gives each at its ECS path.  An array on the way to a path is
+ * walked element by element; an array at a path gives each scalar element
+ * (nested arrays up to 8 deep); null gives nothing; an object where a
+ * value belongs is counted in out->skipped; values beyond
+ * SW_FIELD_MAX_VALUES per field are counted in out->dropped.  Duplicate
+ * keys are not refused here (each occurrence adds its values); the
+ * record's own status comes from sw_parser_extract.
+ *
+ * A separate pass for now (the lead decides on merging it into
+ * sw_parser_extract's walk): it parses rec again, so the views of a
+ * previous sw_parser_extract on the same parser are invalid after it.  A
+ * top-level array is SW_X_TOO_MANY: call it on each event's raw span.
+ * Statuses otherwise as sw_parser_extract (MALFORMED, NOT_OBJECT for a
+ * top-level scalar, TOO_LARGE); on failure every field is empty.  No
+ * allocation. */
+sw_xstatus sw_parser_fields(sw_parser *p, const char *rec, size_t len, size_t cap, uint64_t want,
+                            sw_field_values *out);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,14 @@
  *  5. Without the tenant path and with max_out 2, the status and events
  *     follow from the ones above (tenant-free fields equal; more than 2
  *     events is TOO_MANY; malformed only if malformed with the tenant).
+ *  7. The catalogue fields (sw_parser_fields, every field requested): in
+ *     place and copied agree on the status, the format and every value;
+ *     at most SW_FIELD_MAX_VALUES values per field; string views never
+ *     point into the caller's record; a subset of the fields gives the
+ *     same values for those fields and nothing for the others; on a plain
+ *     object both extractors accept, they agree on the format and, where
+ *     the rule's extractor reads a non-empty string event type or actor
+ *     id, the catalogue holds exactly that value.
  *  6. The input as NDJSON lines through two engines, with and without the
  *     prefilter: nothing crashes, every alert is strict JSON, every reject
  *     is a reject reason, and both engines raise the same alerts (by their
@@ -33,6 +41,7 @@
 #include "config.h"
 #include "engine.h"
 #include "extract.h"
+#include "fields.h"
 #include "fuzz.h"
 #include "json_check.h"
 #include "prefilter.h"
@@ -80,6 +89,72 @@ static void check_views(const sw_event *ev, size_t n, const void *rec, size_t le
         FZ_CHECK(ev[i].format <= SW_FMT_EVENTBRIDGE);
         FZ_CHECK(inside(ev[i].raw, rec, len) && ev[i].raw_len <= len - (size_t)(ev[i].raw - (const char *)rec));
     }
+}
+
+/* ---- 7: the catalogue fields -------------------------------------------- */
+
+static sw_field_values FV_IN, FV_COPY, FV_SUB;
+
+static bool kql_value_eq(const sw_kql_value *a, const sw_kql_value *b) {
+    if (a->kind != b->kind) return false;
+    if (a->kind == SW_KQL_V_BOOL) return a->b == b->b;
+    return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
+}
+
+static bool field_eq(const sw_kql_field *a, const sw_kql_field *b) {
+    if (a->n != b->n) return false;
+    for (uint32_t i = 0; i < a->n; i++)
+        if (!kql_value_eq(&a->v[i], &b->v[i])) return false;
+    return true;
+}
+
+static void check_field_views(const sw_field_values *fv, const void *rec, size_t cap) {
+    for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
+        FZ_CHECK(fv->f[i].n <= SW_FIELD_MAX_VALUES);
+        for (uint32_t k = 0; k < fv->f[i].n; k++) {
+            const sw_kql_value *v = &fv->f[i].v[k];
+            FZ_CHECK(v->kind == SW_KQL_V_STRING || v->kind == SW_KQL_V_BOOL);
+            if (v->kind == SW_KQL_V_STRING && v->n) FZ_CHECK(!inside(v->p, rec, cap));
+        }
+    }
+}
+
+/* The catalogue's value of row `name` is exactly the rule extractor's string. */
+static void check_same_string(const char *name, const sw_value *rule) {
+    if (rule->type != SW_STRING || rule->n == 0) return;
+    const sw_kql_field *f = &FV_COPY.f[sw_catalogue_find(name, strlen(name))];
+    FZ_CHECK(f->n == 1 && f->v[0].kind == SW_KQL_V_STRING && f->v[0].n == rule->n &&
+             memcmp(f->v[0].p, rule->p, rule->n) == 0);
+}
+
+static void check_fields(const uint8_t *data, size_t size, const char *buf, size_t cap, sw_xstatus s2, size_t n2) {
+    const uint64_t all = ~(uint64_t)0, some = 0x5a5a5a5a5a5a5a5aull ^ size;
+    sw_xstatus f1 = sw_parser_fields(P_IN, buf, size, cap, all, &FV_IN);
+    sw_xstatus f2 = sw_parser_fields(P_COPY, (const char *)data, size, size, all, &FV_COPY);
+    FZ_CHECK(f1 == f2);
+    check_field_views(&FV_IN, buf, cap);
+    check_field_views(&FV_COPY, data, size);
+    for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
+        FZ_CHECK(field_eq(&FV_IN.f[i], &FV_COPY.f[i]));
+        if (f2 != SW_X_OK) FZ_CHECK(FV_COPY.f[i].n == 0);
+    }
+    if (f2 != SW_X_OK) return;
+    FZ_CHECK(FV_IN.format == FV_COPY.format && FV_IN.dropped == FV_COPY.dropped && FV_IN.skipped == FV_COPY.skipped);
+    FZ_CHECK(sw_parser_fields(P_IN, buf, size, cap, some, &FV_SUB) == SW_X_OK);
+    for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
+        if (some >> i & 1) FZ_CHECK(field_eq(&FV_SUB.f[i], &FV_COPY.f[i]));
+        else FZ_CHECK(FV_SUB.f[i].n == 0);
+    }
+    /* E_COPY still holds sw_parser_extract's events: P_COPY's views are
+     * gone, but P_RAW has not been used on this record; extract again. */
+    if (s2 != SW_X_OK || n2 != 1) return;
+    size_t n = 0;
+    if (sw_parser_extract(P_RAW, (const char *)data, size, size, NULL, E_RAW, 1, &n) != SW_X_OK) return;
+    FZ_CHECK(n == 1 && E_RAW[0].format == FV_COPY.format);
+    const char *event_type = E_RAW[0].format == SW_FMT_ECS ? "okta.event_type" : "event.action";
+    check_same_string(event_type, &E_RAW[0].f[SW_F_EVENT_TYPE]);
+    check_same_string("okta.actor.id", &E_RAW[0].f[SW_F_ACTOR_ID]);
+    check_same_string("okta.actor.alternate_id", &E_RAW[0].f[SW_F_ACTOR_ALT]);
 }
 
 /* ---- 6: the engine ------------------------------------------------------- */
@@ -228,6 +303,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (s2 == SW_X_OK && n2 > 2) FZ_CHECK(s4 == SW_X_TOO_MANY);
     if (s4 == SW_X_MALFORMED) FZ_CHECK(s2 == SW_X_MALFORMED);
     if (s2 == SW_X_NOT_OBJECT) FZ_CHECK(s4 == SW_X_NOT_OBJECT);
+
+    /* 7 (uses E_RAW, P_RAW and the parsers' buffers: after 2-5) */
+    check_fields(data, size, buf, cap, s2, n2);
 
     /* 6 */
     check_engine(data, size, buf, cap);

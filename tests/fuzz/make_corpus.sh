@@ -94,6 +94,19 @@ put(E, "trailing.json", '{"eventType":"user.session.start"}{"a":1}')
 put(E, "truncated.json", '{"eventType":"user.session.start","actor":{"id":"x"')
 put(E, "scalar.json", '"user.session.start"')
 put(E, "keys-skipped.json", '{"x":[1,,2],"eventType":"user.session.start","client":[],"okta":5,"actor":null}')
+# The catalogue fields (stream/core/fields.c): arrays of targets, debug data,
+# booleans as JSON and as strings, derivations; in each input format.
+put(E, "fields-raw.json", raw("00u3", "102f", "2026-01-05T10:00:00Z",
+    target=[{"alternateId": "t1", "type": "User"}, {"type": "App"}, {"alternateId": ["t2", ""]}],
+    securityContext={"isProxy": True}, outcome={"result": "DENY", "reason": None},
+    debugContext={"debugData": {"dtHash": "ab12", "threatSuspected": "false",
+                                "behaviors": "{New Device=POSITIVE, New IP=NEGATIVE}", "privilegeGranted": "Super"}}))
+put(E, "fields-ecs.json", '{"data_stream":{"dataset":"okta.system"},"event.action":"user.session.start",'
+    '"event":{"category":["authentication","session"],"outcome":"success"},"okta":{"target":[{"alternate_id":"t1"},'
+    '{"alternate_id":["t2","t3"]}],"security_context.is_proxy":"true","debug_context":{"debug_data":'
+    '{"dt_hash":"ab","flattened":{"grantType":"x"}}}},"user_agent.os":{"name":"iOS"},"cloud.account.id":5}')
+put(E, "fields-eventbridge.json", '{"detail-type":"SystemLog","eventType":"no","detail":{"eventType":"policy.rule.update",'
+    '"actor":{"alternateId":"@@bob.x+y@ex"},"target":[[{"alternateId":"a"}],1,null,{"alternateId":{"o":1}}]}}')
 
 # ---- fuzz_time: event times ------------------------------------------------
 T = "fuzz_time"
