@@ -141,14 +141,12 @@ int gen_write_truth(gen_t *g, FILE *truth) {
         sw_buf_reset(b);
         W(b, "{\"tenant\":");
         if (g->o.tenants > 1) {
-            W(b, "\"tenant-");
-            sw_json_int(b, A->tenant);
+            sw_json_lit_int(b, "\"tenant-", A->tenant);
             W(b, "\"");
         } else {
             W(b, "null");
         }
-        W(b, ",\"actor_id\":");
-        sw_json_cstr(b, hu.id);
+        sw_json_lit_cstr(b, ",\"actor_id\":", hu.id);
         W(b, ",\"sessions\":[");
         for (uint32_t j = 0; j < A->emitted; j++) {
             char s[32];
@@ -156,10 +154,8 @@ int gen_write_truth(gen_t *g, FILE *truth) {
             if (j) W(b, ",");
             sw_json_cstr(b, s);
         }
-        W(b, "],\"first\":");
-        sw_json_time(b, A->first);
-        W(b, ",\"last\":");
-        sw_json_time(b, A->last);
+        sw_json_lit_time(b, "],\"first\":", A->first);
+        sw_json_lit_time(b, ",\"last\":", A->last);
         W(b, "}\n");
         if (b->oom || fwrite(b->p, 1, b->len, truth) != b->len) return -1;
     }
