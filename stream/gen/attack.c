@@ -34,7 +34,7 @@ static int cmp_aev(const void *a, const void *b) {
     return (int)x->sso - (int)y->sso;
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b) {
+uint64_t sw_gen_gcd(uint64_t a, uint64_t b) {
     while (b) {
         uint64_t t = a % b;
         a = b;
@@ -60,7 +60,7 @@ int gen_plan_attacks(gen_t *g, rng_t *r, int64_t span) {
     for (uint32_t t = 0; t < g->o.tenants; t++) {
         /* Distinct victims: x, x+a, x+2a, ... mod users with gcd(a, users) = 1. */
         uint64_t a = 1 + rnd_below(r, users);
-        while (gcd64(a, users) != 1) a = a % users + 1;
+        while (sw_gen_gcd(a, users) != 1) a = a % users + 1;
         uint64_t x = rnd_below(r, users);
         for (uint64_t k = 0; k < per; k++) {
             attack_t *A = &g->att[n++];
