@@ -64,16 +64,13 @@ static void test_eviction(void **state) {
     (void)state;
     harness *h = &H;
     /* Control: without the other user, s1 s2 s3 alert. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
-    feed(h, ev("00u1", "U", "s3", T("08:01")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"}, {"s3", "08:01"});
     assert_int_equal(h->na, 1);
     h_free(h);
     h_init(h);
 
     /* Boundary: maxT == watermark - (W + L) is not stale yet. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
     pace(h, NULL, T("08:45:00.000"));
     EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
@@ -83,8 +80,7 @@ static void test_eviction(void **state) {
     h_init(h);
 
     /* One ms later the key is stale: s1 and s2 are forgotten. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
     pace(h, NULL, T("08:45:00.001"));
     EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
     assert_int_equal(h->na, 0);
@@ -100,9 +96,7 @@ static void test_eviction(void **state) {
     /* After an alert (r = 08:02) the key goes stale and is forgotten too.
      * (Its r can never suppress again anyway: maxT >= r, and an in-time
      * event is newer than any stale maxT.) */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:01")));
-    feed(h, ev("00u1", "U", "s3", T("08:02")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"});
     assert_int_equal(h->na, 1);
     pace(h, NULL, T("08:47:00.001"));
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);
