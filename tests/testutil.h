@@ -20,6 +20,10 @@ const char *tu_write_temp(const char *data, size_t len);
  * checkout, or $SW_TESTDATA); NULL when absent (the caller skips, saying so). */
 const char *tu_fixture_dir(void);
 
+/* Elastic's Okta detection rules beside the fixtures (<fixtures>/../rules/okta);
+ * when absent, says so and skips the running (cmocka) test. */
+const char *tu_okta_rules_dir_or_skip(void);
+
 typedef struct {
     int status;  /* exit code, or 128+signal */
     char *out;   /* NUL-terminated captured stdout */
@@ -84,6 +88,11 @@ int tu_redis_command(int port, const char *line, char *reply, size_t n);
 /* GET http://127.0.0.1:port/path: the status (-1 when nothing answers) and
  * the body (NUL-terminated, free with free(); NULL on -1). */
 int tu_http_get(int port, const char *path, char **body);
+
+/* GETs path ten times a second until the status is want_status and the body
+ * has needle (at most 60 s, a hang guard; then the test fails showing the
+ * last answer); returns the body (free with free()). */
+char *tu_http_get_until(int port, const char *path, int want_status, const char *needle);
 
 /* Fail the (cmocka) test unless hay holds needle / unless it lacks it,
  * showing needle and the end of hay (where a summary is). */
