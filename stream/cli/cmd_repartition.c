@@ -376,11 +376,7 @@ int sw_cmd_repartition(int argc, char **argv) {
     static rp_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_repartition(argc, argv, &ra, &st);
-    if (rc != SW_PARSE_OK) {
-        if (rc == SW_PARSE_HELP) usage(stdout);
-        sw_settings_free(st);
-        return rc == SW_PARSE_HELP ? 0 : rc;
-    }
+    if (sw_cli_parse_ended(rc, usage, st, &rc)) return rc;
     sw_log_setup("repartition", ra.svc.log_json, ra.svc.log_level);
     bool group_given = sw_settings_origin(st, "--group") != NULL;
     char err[1024];

@@ -224,11 +224,7 @@ int sw_cmd_run(int argc, char **argv) {
     static run_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_run(argc, argv, &ra, &st);
-    if (rc != SW_PARSE_OK) {
-        if (rc == SW_PARSE_HELP) usage(stdout);
-        sw_settings_free(st);
-        return rc == SW_PARSE_HELP ? 0 : rc;
-    }
+    if (sw_cli_parse_ended(rc, usage, st, &rc)) return rc;
     sw_log_setup("run", ra.svc.log_json, ra.svc.log_level);
     sw_signals_install();
     sw_run_opts o = {
