@@ -37,6 +37,12 @@ bool sw_cli_parse_ended(int rc, void (*usage)(FILE *out), sw_settings *st, int *
     return true;
 }
 
+void sw_cli_print_effective(const char *cmd, const sw_settings *st) {
+    printf("; sessionwatch %s: effective settings (flag > environment > config file > default)\n", cmd);
+    if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
+    sw_settings_print(st, stdout);
+}
+
 /* stat of a path, or of stdin/stdout for "-"/NULL; false when there is none. */
 static bool stat_of(const char *path, int std_fd, struct stat *st) {
     return path && strcmp(path, "-") != 0 ? stat(path, st) == 0 : fstat(std_fd, st) == 0;

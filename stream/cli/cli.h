@@ -134,6 +134,10 @@ void sw_cli_close_input(const char *file, int fd);
  * exit status (0 for --help, else rc) in *exit_status. */
 bool sw_cli_parse_ended(int rc, void (*usage)(FILE *out), sw_settings *st, int *exit_status);
 
+/* `config print CMD`: the header, the config file read (if any) and the
+ * effective settings, each with its origin, as INI text on stdout. */
+void sw_cli_print_effective(const char *cmd, const sw_settings *st);
+
 /* Prints "sessionwatch CMD: <message>" and a hint to use --help; returns 2. */
 int sw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
