@@ -398,6 +398,12 @@ int tu_http_get(int port, const char *path, char **body) {
     return status;
 }
 
+char *tu_first_alert_id(const char *out) {
+    const char *p = strstr(out, "\"alert_id\":\"");
+    assert_non_null(p);
+    return strndup(p + 12, 32);
+}
+
 char *tu_http_get_until(int port, const char *path, int want_status, const char *needle) {
     char *body = NULL;
     int status = -1;

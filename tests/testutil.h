@@ -89,6 +89,10 @@ int tu_redis_command(int port, const char *line, char *reply, size_t n);
  * the body (NUL-terminated, free with free(); NULL on -1). */
 int tu_http_get(int port, const char *path, char **body);
 
+/* The alert_id of the first alert in out (32 hex digits; fails the test
+ * when there is none); free with free(). */
+char *tu_first_alert_id(const char *out);
+
 /* GETs path ten times a second until the status is want_status and the body
  * has needle (at most 60 s, a hang guard; then the test fails showing the
  * last answer); returns the body (free with free()). */
