@@ -86,6 +86,22 @@ const char *tu_fixture_dir(void) {
     return is_dir(dir) ? dir : NULL;
 }
 
+const char *tu_fixture_dir_or_exit(const char *note) {
+    const char *dir = tu_fixture_dir();
+    if (!dir) {
+        printf("SKIP: ../shared/testdata/okta not found%s\n", note);
+        exit(77);
+    }
+    return dir;
+}
+
+uint64_t tu_xorshift64(uint64_t *state) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
 const char *tu_okta_rules_dir_or_skip(void) {
     static char dir[4200];
     const char *fx = tu_fixture_dir();

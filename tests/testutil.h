@@ -7,6 +7,7 @@
 #define SW_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Whole file, NUL-terminated (the NUL is not counted in *len); NULL if it
  * cannot be read. Free with free(). */
@@ -19,6 +20,15 @@ const char *tu_write_temp(const char *data, size_t len);
 /* Directory of the real Okta fixtures (../shared/testdata/okta beside the
  * checkout, or $SW_TESTDATA); NULL when absent (the caller skips, saying so). */
 const char *tu_fixture_dir(void);
+
+/* For a program whose every case needs the fixtures: the directory, or (when
+ * absent) "SKIP: ../shared/testdata/okta not found<note>" on stdout and
+ * exit status 77, which ctest reports as skipped. */
+const char *tu_fixture_dir_or_exit(const char *note);
+
+/* xorshift64: a fast, reproducible pseudo-random sequence for model and
+ * hostile-input tests (state: any non-zero seed, advanced in place). */
+uint64_t tu_xorshift64(uint64_t *state);
 
 /* Elastic's Okta detection rules beside the fixtures (<fixtures>/../rules/okta);
  * when absent, says so and skips the running (cmocka) test. */

@@ -941,12 +941,7 @@ static void test_key_names_and_fields(void **state) {
 /* ---- codec against hostile bytes ----------------------------------------- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return tu_xorshift64(&rng); }
 
 static void test_codec_hostile(void **state) {
     (void)state;
