@@ -135,11 +135,7 @@ static void test_same_alert_from_raw_and_ecs(void **state) {
 }
 
 int main(void) {
-    dir = tu_fixture_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/okta not found (set SW_TESTDATA); fixture scan tests skipped\n");
-        return 77;
-    }
+    dir = tu_fixture_dir_or_exit(" (set SW_TESTDATA); fixture scan tests skipped");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_files),
         cmocka_unit_test(test_ecs_twins),
