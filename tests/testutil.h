@@ -118,6 +118,13 @@ char *tu_http_get_until(int port, const char *path, int want_status, const char 
             fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle),                  \
                      hay_ + (len_ > 6000 ? len_ - 6000 : 0));                                   \
     } while (0)
+/* assert_contains for each needle of a list: a table of expected pieces. */
+#define assert_contains_all(hay, ...)                                                         \
+    do {                                                                                      \
+        const char *const needles_[] = {__VA_ARGS__};                                         \
+        for (size_t k_ = 0; k_ < sizeof needles_ / sizeof needles_[0]; k_++)                  \
+            assert_contains((hay), needles_[k_]);                                             \
+    } while (0)
 #define assert_lacks(hay, needle)                                                             \
     do {                                                                                      \
         const char *hay_ = (hay);                                                             \

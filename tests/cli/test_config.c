@@ -430,13 +430,14 @@ static void test_repartition_metrics_and_health(void **state) {
     /* The copy is published after each batch is flushed: once it counts
      * every record, it counts their deliveries too. */
     char *body = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_repartition_records_total 3\n");
-    assert_non_null(strstr(body, "# TYPE sessionwatch_repartition_records_total counter\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_delivered_total 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_produced_total 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_produce_errors_total 0\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_filtered_total{reason=\"not_session_start\"} 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_rejected_total{reason=\"malformed_json\"} 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_assigned_partitions 2\n"));
+    assert_contains_all(body,
+                        "# TYPE sessionwatch_repartition_records_total counter\n",
+                        "\nsessionwatch_repartition_delivered_total 1\n",
+                        "\nsessionwatch_repartition_produced_total 1\n",
+                        "\nsessionwatch_repartition_produce_errors_total 0\n",
+                        "\nsessionwatch_repartition_filtered_total{reason=\"not_session_start\"} 1\n",
+                        "\nsessionwatch_repartition_rejected_total{reason=\"malformed_json\"} 1\n",
+                        "\nsessionwatch_repartition_assigned_partitions 2\n");
     free(body);
     free(tu_http_get_until(port, "/nope", 404, "not found"));
 
