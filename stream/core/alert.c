@@ -101,6 +101,24 @@ static bool write_id(sw_buf *b, const char *p, size_t n) {
     return keep < n;
 }
 
+/* The actor's id, display name and alternate id (cut to size), written
+ * twice: under okta.actor with Okta's names and under user with ECS's. */
+typedef struct {
+    const char *id, *name, *alt;
+    size_t id_len, name_len, alt_len;
+} person;
+
+/* Each key comes with the punctuation before it; true when the id was cut. */
+static bool write_person(sw_buf *b, const person *p, const char *id_key, const char *name_key, const char *alt_key) {
+    sw_buf_puts(b, id_key);
+    bool cut = write_id(b, p->id, p->id_len);
+    sw_buf_puts(b, name_key);
+    str_or_null(b, p->name, p->name_len);
+    sw_buf_puts(b, alt_key);
+    str_or_null(b, p->alt, p->alt_len);
+    return cut;
+}
+
 /* {"bytes":N,"hash":"16 hex"}: what a cut id was, whole. */
 static void write_cut_note(sw_buf *b, const char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
@@ -182,18 +200,9 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
     sw_json_lit_int(b, ",\"min_sessions\":", a->config->min_sessions);
     sw_buf_puts(b, "}},\"tenant\":");
     cuts.tenant_cut = write_id(b, a->tenant, a->tenant_len);
-    sw_buf_puts(b, ",\"okta\":{\"actor\":{\"id\":");
-    cuts.actor_cut = write_id(b, actor, actor_len);
-    sw_buf_puts(b, ",\"display_name\":");
-    str_or_null(b, a->name.p, name_len);
-    sw_buf_puts(b, ",\"alternate_id\":");
-    str_or_null(b, a->alt.p, alt_len);
-    sw_buf_puts(b, "}},\"user\":{\"id\":");
-    write_id(b, actor, actor_len);
-    sw_buf_puts(b, ",\"name\":");
-    str_or_null(b, a->name.p, name_len);
-    sw_buf_puts(b, ",\"email\":");
-    str_or_null(b, a->alt.p, alt_len);
+    const person who = {actor, a->name.p, a->alt.p, actor_len, name_len, alt_len};
+    cuts.actor_cut = write_person(b, &who, ",\"okta\":{\"actor\":{\"id\":", ",\"display_name\":", ",\"alternate_id\":");
+    write_person(b, &who, "}},\"user\":{\"id\":", ",\"name\":", ",\"email\":");
     sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
     write_id(b, actor, actor_len);
     sw_json_lit_int(b, "}],\"count\":", (int64_t)count);
