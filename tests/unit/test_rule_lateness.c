@@ -58,6 +58,14 @@ static void test_too_early(void **state) {
     assert_int_equal(sw_engine_future_limit(eng(h)), INT64_MAX);
 }
 
+/* 00u1's s1 and s2 at 08:00, the watermark paced to hms, then its s3 at
+ * 08:01 (eligible): whether s1 and s2 still count is the key's staleness. */
+static void sessions_then_watermark(harness *h, const char *hms) {
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
+    pace(h, NULL, T(hms));
+    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+}
+
 /* A key whose maxT fell more than W + L behind the tenant's watermark is
  * forgotten: its sessions no longer count. */
 static void test_eviction(void **state) {
@@ -70,9 +78,7 @@ static void test_eviction(void **state) {
     h_init(h);
 
     /* Boundary: maxT == watermark - (W + L) is not stale yet. */
-    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
-    pace(h, NULL, T("08:45:00.000"));
-    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+    sessions_then_watermark(h, "08:45:00.000");
     assert_int_equal(h->na, 1);
     EXPECT_SESSIONS(h->a[0].json, "s1", "s2", "s3");
     assert_int_equal(sw_engine_store(h->e)->evicted, 0);
@@ -80,9 +86,7 @@ static void test_eviction(void **state) {
     h_init(h);
 
     /* One ms later the key is stale: s1 and s2 are forgotten. */
-    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
-    pace(h, NULL, T("08:45:00.001"));
-    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+    sessions_then_watermark(h, "08:45:00.001");
     assert_int_equal(h->na, 0);
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);
     EXPECT(h, ev("00u1", "U", "s4", T("08:02")), SW_ELIGIBLE);
