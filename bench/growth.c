@@ -348,15 +348,6 @@ typedef struct {
     uint64_t salt;
 } phase_t;
 
-static uint64_t gcd64(uint64_t a, uint64_t b) {
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static phase_t make_phase(phase_kind kind, uint64_t users, uint64_t count, int64_t t0, int64_t span,
                           uint64_t salt) {
     phase_t p = {kind, users, count, 1, 1, 0, t0, span, salt};
@@ -364,9 +355,9 @@ static phase_t make_phase(phase_kind kind, uint64_t users, uint64_t count, int64
     if (p.perm_n == 0) p.perm_n = 1;
     /* A multiplier below 2^32 keeps a * j in 64 bits for j < 2^32. */
     p.perm_a = 2654435761u % p.perm_n;
-    for (uint32_t i = 0; i < 1000 && (p.perm_a == 0 || gcd64(p.perm_a, p.perm_n) != 1); i++)
+    for (uint32_t i = 0; i < 1000 && (p.perm_a == 0 || sw_gen_gcd(p.perm_a, p.perm_n) != 1); i++)
         p.perm_a = (p.perm_a + 1) % p.perm_n;
-    if (p.perm_a == 0 || gcd64(p.perm_a, p.perm_n) != 1) p.perm_a = 1;
+    if (p.perm_a == 0 || sw_gen_gcd(p.perm_a, p.perm_n) != 1) p.perm_a = 1;
     p.perm_b = mix64(salt) % p.perm_n;
     return p;
 }

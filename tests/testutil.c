@@ -6,6 +6,11 @@
 #include "tu_proc.h"
 
 #include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +24,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 /* Everything fd gives until end of file (or an error), NUL-terminated;
  * NULL when out of memory. */
@@ -66,13 +73,43 @@ const char *tu_write_temp(const char *data, size_t len) {
     return path;
 }
 
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const char *tu_fixture_dir(void) {
     static char dir[4096];
     const char *env = getenv("SW_TESTDATA");
     if (env && *env) snprintf(dir, sizeof dir, "%s", env);
     else snprintf(dir, sizeof dir, "%s/../shared/testdata/okta", SW_SOURCE_DIR);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    return is_dir(dir) ? dir : NULL;
+}
+
+const char *tu_fixture_dir_or_exit(const char *note) {
+    const char *dir = tu_fixture_dir();
+    if (!dir) {
+        printf("SKIP: ../shared/testdata/okta not found%s\n", note);
+        exit(77);
+    }
+    return dir;
+}
+
+uint64_t tu_xorshift64(uint64_t *state) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+const char *tu_okta_rules_dir_or_skip(void) {
+    static char dir[4200];
+    const char *fx = tu_fixture_dir();
+    if (fx) snprintf(dir, sizeof dir, "%s/../rules/okta", fx);
+    if (!fx || !is_dir(dir)) {
+        printf("SKIP: ../shared/testdata/rules/okta not found (set SW_TESTDATA); Elastic rule tests skipped\n");
+        skip();
+    }
     return dir;
 }
 
@@ -375,4 +412,24 @@ int tu_http_get(int port, const char *path, char **body) {
     }
     free(buf);
     return status;
+}
+
+char *tu_first_alert_id(const char *out) {
+    const char *p = strstr(out, "\"alert_id\":\"");
+    assert_non_null(p);
+    return strndup(p + 12, 32);
+}
+
+char *tu_http_get_until(int port, const char *path, int want_status, const char *needle) {
+    char *body = NULL;
+    int status = -1;
+    for (int i = 0; i < 600; i++) { /* 60 s: a hang guard */
+        free(body);
+        status = tu_http_get(port, path, &body);
+        if (status == want_status && body && strstr(body, needle)) return body;
+        usleep(100000);
+    }
+    fail_msg("GET %s: status %d, want %d with '%s'; body:\n%.3000s", path, status, want_status, needle,
+             body ? body : "(none)");
+    return NULL;
 }

@@ -7,6 +7,7 @@
 #define SW_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Whole file, NUL-terminated (the NUL is not counted in *len); NULL if it
  * cannot be read. Free with free(). */
@@ -19,6 +20,19 @@ const char *tu_write_temp(const char *data, size_t len);
 /* Directory of the real Okta fixtures (../shared/testdata/okta beside the
  * checkout, or $SW_TESTDATA); NULL when absent (the caller skips, saying so). */
 const char *tu_fixture_dir(void);
+
+/* For a program whose every case needs the fixtures: the directory, or (when
+ * absent) "SKIP: ../shared/testdata/okta not found<note>" on stdout and
+ * exit status 77, which ctest reports as skipped. */
+const char *tu_fixture_dir_or_exit(const char *note);
+
+/* xorshift64: a fast, reproducible pseudo-random sequence for model and
+ * hostile-input tests (state: any non-zero seed, advanced in place). */
+uint64_t tu_xorshift64(uint64_t *state);
+
+/* Elastic's Okta detection rules beside the fixtures (<fixtures>/../rules/okta);
+ * when absent, says so and skips the running (cmocka) test. */
+const char *tu_okta_rules_dir_or_skip(void);
 
 typedef struct {
     int status;  /* exit code, or 128+signal */
@@ -85,6 +99,15 @@ int tu_redis_command(int port, const char *line, char *reply, size_t n);
  * the body (NUL-terminated, free with free(); NULL on -1). */
 int tu_http_get(int port, const char *path, char **body);
 
+/* The alert_id of the first alert in out (32 hex digits; fails the test
+ * when there is none); free with free(). */
+char *tu_first_alert_id(const char *out);
+
+/* GETs path ten times a second until the status is want_status and the body
+ * has needle (at most 60 s, a hang guard; then the test fails showing the
+ * last answer); returns the body (free with free()). */
+char *tu_http_get_until(int port, const char *path, int want_status, const char *needle);
+
 /* Fail the (cmocka) test unless hay holds needle / unless it lacks it,
  * showing needle and the end of hay (where a summary is). */
 #define assert_contains(hay, needle)                                                          \
@@ -94,6 +117,13 @@ int tu_http_get(int port, const char *path, char **body);
         if (!strstr(hay_, (needle)))                                                          \
             fail_msg("line %d: expected\n  %s\nin\n  %s", __LINE__, (needle),                  \
                      hay_ + (len_ > 6000 ? len_ - 6000 : 0));                                   \
+    } while (0)
+/* assert_contains for each needle of a list: a table of expected pieces. */
+#define assert_contains_all(hay, ...)                                                         \
+    do {                                                                                      \
+        const char *const needles_[] = {__VA_ARGS__};                                         \
+        for (size_t k_ = 0; k_ < sizeof needles_ / sizeof needles_[0]; k_++)                  \
+            assert_contains((hay), needles_[k_]);                                             \
     } while (0)
 #define assert_lacks(hay, needle)                                                             \
     do {                                                                                      \

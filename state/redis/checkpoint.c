@@ -13,15 +13,20 @@
 
 #define LUA_BATCH "500" /* fields per HSET / HDEL inside the scripts */
 
+/* The scripts' first step: refuse (before any write) a key that holds
+ * something other than a hash, so foreign data is never overwritten. */
+#define LUA_REFUSE_NON_HASH                                                                     \
+    "for _, k in ipairs(KEYS) do\n"                                                               \
+    "  local t = redis.call('TYPE', k).ok\n"                                                      \
+    "  if t ~= 'none' and t ~= 'hash' then\n"                                                     \
+    "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n" \
+    "  end\n"                                                                                      \
+    "end\n"
+
 /* KEYS: meta tenants users.  ARGV: owner, version, ttl_ms.  Returns
  * {offset, previous owner, updated_ms, seq} as they were before the claim. */
 static const char CLAIM_LUA[] =
-    "for _, k in ipairs(KEYS) do\n"
-    "  local t = redis.call('TYPE', k).ok\n"
-    "  if t ~= 'none' and t ~= 'hash' then\n"
-    "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n"
-    "  end\n"
-    "end\n"
+    LUA_REFUSE_NON_HASH
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
     "if v and v ~= ARGV[2] then\n"
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
@@ -52,12 +57,7 @@ static const char DISCARD_LUA[] =
  * field/value pairs.  Returns the new seq. */
 static const char WRITE_LUA[] =
     /* Every check before the first write: Redis does not roll a script back. */
-    "for _, k in ipairs(KEYS) do\n"
-    "  local t = redis.call('TYPE', k).ok\n"
-    "  if t ~= 'none' and t ~= 'hash' then\n"
-    "    return redis.error_reply('REFUSED ' .. k .. ' holds a ' .. t .. ', not sessionwatch state')\n"
-    "  end\n"
-    "end\n"
+    LUA_REFUSE_NON_HASH
     "local exists = redis.call('EXISTS', KEYS[1]) == 1\n"
     "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
     /* A meta without an owner is fenced too: only a missing meta is a loss. */

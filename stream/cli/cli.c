@@ -2,10 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -15,6 +17,30 @@ int sw_cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\n(see 'sessionwatch %s --help')\n", cmd);
     return 2;
+}
+
+int sw_cli_open_input(const char *cmd, const char *file) {
+    int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY);
+    if (fd < 0) fprintf(stderr, "sessionwatch %s: cannot open %s: %s\n", cmd, file, strerror(errno));
+    return fd;
+}
+
+void sw_cli_close_input(const char *file, int fd) {
+    if (strcmp(file, "-") != 0) close(fd);
+}
+
+bool sw_cli_parse_ended(int rc, void (*usage)(FILE *out), sw_settings *st, int *exit_status) {
+    if (rc == SW_PARSE_OK) return false;
+    if (rc == SW_PARSE_HELP) usage(stdout);
+    sw_settings_free(st);
+    *exit_status = rc == SW_PARSE_HELP ? 0 : rc;
+    return true;
+}
+
+void sw_cli_print_effective(const char *cmd, const sw_settings *st) {
+    printf("; sessionwatch %s: effective settings (flag > environment > config file > default)\n", cmd);
+    if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
+    sw_settings_print(st, stdout);
 }
 
 /* stat of a path, or of stdin/stdout for "-"/NULL; false when there is none. */

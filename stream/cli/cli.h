@@ -123,6 +123,21 @@ void sw_cli_rule_help(FILE *out, bool allow_kafka_time);
 int sw_cli_output_not_input(const char *cmd, const char *out_flag, const char *out, char *const *inputs,
                             int ninputs);
 
+/* Opens an input FILE of a command that reads files ("-" is stdin, fd 0);
+ * -1 after "sessionwatch CMD: cannot open FILE: <reason>".  Close it with
+ * sw_cli_close_input, which leaves stdin open. */
+int sw_cli_open_input(const char *cmd, const char *file);
+void sw_cli_close_input(const char *file, int fd);
+
+/* After a command's parse_*: false on SW_PARSE_OK (go on); otherwise true,
+ * with the usage printed to stdout for --help, the settings freed and the
+ * exit status (0 for --help, else rc) in *exit_status. */
+bool sw_cli_parse_ended(int rc, void (*usage)(FILE *out), sw_settings *st, int *exit_status);
+
+/* `config print CMD`: the header, the config file read (if any) and the
+ * effective settings, each with its origin, as INI text on stdout. */
+void sw_cli_print_effective(const char *cmd, const sw_settings *st);
+
 /* Prints "sessionwatch CMD: <message>" and a hint to use --help; returns 2. */
 int sw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -182,13 +182,22 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
 
 /* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
  * (2, reported). */
+/* A decimal number from min to max (NaN is neither); 0, or -1. */
+static int parse_real(const char *v, double min, double max, double *out) {
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || *end || !(x >= min && x <= max)) return -1;
+    *out = x;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
                       uint64_t *rate, const char **state) {
     sw_args a = {argc, argv, 1, "demo"};
     while (a.i < argc) {
         const char *arg = argv[a.i], *v;
         int r;
-        char *end;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return SW_PARSE_HELP;
         if ((r = sw_arg_value(&a, "--users", &v))) {
             if (r < 0 || sw_parse_u64(v, 1, 100000, &g->users))
@@ -206,19 +215,13 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
             if (r < 0 || sw_parse_u64(v, 0, 10000000, rate))
                 return r < 0 ? 2 : sw_cli_error("demo", "--rate: '%s' is not a rate (records per second)", v);
         } else if ((r = sw_arg_value(&a, "--hours", &v))) {
-            if (r < 0) return 2;
-            errno = 0;
-            g->hours = strtod(v, &end);
-            if (errno || *end || !(g->hours >= 0.01 && g->hours <= 24))
-                return sw_cli_error("demo", "--hours: '%s' is not a number of hours from 0.01 to 24", v);
+            if (r < 0 || parse_real(v, 0.01, 24, &g->hours))
+                return r < 0 ? 2 : sw_cli_error("demo", "--hours: '%s' is not a number of hours from 0.01 to 24", v);
         } else if ((r = sw_arg_value(&a, "--state", state))) {
             if (r < 0) return 2;
         } else if ((r = sw_arg_value(&a, "--attack-rate", &v))) {
-            if (r < 0) return 2;
-            errno = 0;
-            g->attack_rate = strtod(v, &end);
-            if (errno || *end || !(g->attack_rate >= 0 && g->attack_rate <= 1))
-                return sw_cli_error("demo", "--attack-rate: '%s' is not a fraction from 0 to 1", v);
+            if (r < 0 || parse_real(v, 0, 1, &g->attack_rate))
+                return r < 0 ? 2 : sw_cli_error("demo", "--attack-rate: '%s' is not a fraction from 0 to 1", v);
         } else {
             return sw_cli_error("demo", "unknown option '%s'", arg);
         }

@@ -353,34 +353,29 @@ static int parse_repartition(int argc, char **argv, rp_args *ra, sw_settings **s
     return SW_PARSE_OK;
 }
 
+static void config_print_usage(FILE *out) {
+    fputs("Usage: sessionwatch config print repartition [repartition's flags, --config FILE]\n\n"
+          "Prints the settings `sessionwatch repartition` would use, as an INI file (each\n"
+          "value's origin in a comment), secrets masked.\n",
+          out);
+}
+
 int sw_repartition_config_print(int argc, char **argv) {
     static rp_args ra;
     sw_settings *st;
     int rc = parse_repartition(argc, argv, &ra, &st);
-    if (rc == SW_PARSE_HELP) {
-        printf("Usage: sessionwatch config print repartition [repartition's flags, --config FILE]\n\n"
-               "Prints the settings `sessionwatch repartition` would use, as an INI file (each\n"
-               "value's origin in a comment), secrets masked.\n");
-        rc = 0;
-    } else if (rc == SW_PARSE_OK) {
-        printf("; sessionwatch repartition: effective settings (flag > environment > config file > default)\n");
-        if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
-        sw_settings_print(st, stdout);
-        sw_cli_kafka_print(&ra.k, "the producer", stdout);
-    }
+    if (sw_cli_parse_ended(rc, config_print_usage, st, &rc)) return rc;
+    sw_cli_print_effective("repartition", st);
+    sw_cli_kafka_print(&ra.k, "the producer", stdout);
     sw_settings_free(st);
-    return rc;
+    return 0;
 }
 
 int sw_cmd_repartition(int argc, char **argv) {
     static rp_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_repartition(argc, argv, &ra, &st);
-    if (rc != SW_PARSE_OK) {
-        if (rc == SW_PARSE_HELP) usage(stdout);
-        sw_settings_free(st);
-        return rc == SW_PARSE_HELP ? 0 : rc;
-    }
+    if (sw_cli_parse_ended(rc, usage, st, &rc)) return rc;
     sw_log_setup("repartition", ra.svc.log_json, ra.svc.log_level);
     bool group_given = sw_settings_origin(st, "--group") != NULL;
     char err[1024];

@@ -111,16 +111,14 @@ int sw_cmd_replay(int argc, char **argv) {
     double t0 = sw_kp_now();
     status = 0;
     for (int i = 0; i < nfiles; i++) {
-        int is_stdin = strcmp(files[i], "-") == 0;
-        int fd = is_stdin ? 0 : open(files[i], O_RDONLY);
+        int fd = sw_cli_open_input("replay", files[i]);
         if (fd < 0) {
-            fprintf(stderr, "sessionwatch replay: cannot open %s: %s\n", files[i], strerror(errno));
             status = 1;
             continue;
         }
         int rc = sw_kp_lines(kp, fd);
         if (rc == -1) fprintf(stderr, "sessionwatch replay: cannot read %s: %s\n", files[i], strerror(errno));
-        if (!is_stdin) close(fd);
+        sw_cli_close_input(files[i], fd);
         if (rc != 0) status = 1;
         if (rc == -2) break; /* the producer failed fatally: said why already */
     }

@@ -110,14 +110,11 @@ static void text_line(sw_buf *b, const sw_rule_entry *e) {
 }
 
 static void json_threshold(sw_buf *b, const sw_ruledef *d) {
-    sw_buf_puts(b, ",\"threshold\":{\"value\":");
-    sw_json_int(b, d->threshold);
+    sw_json_lit_int(b, ",\"threshold\":{\"value\":", d->threshold);
     sw_buf_puts(b, ",\"cardinality\":");
     if (d->cardinality_field) {
-        sw_buf_puts(b, "{\"field\":");
-        sw_json_cstr(b, d->cardinality_field);
-        sw_buf_puts(b, ",\"value\":");
-        sw_json_int(b, d->cardinality);
+        sw_json_lit_cstr(b, "{\"field\":", d->cardinality_field);
+        sw_json_lit_int(b, ",\"value\":", d->cardinality);
         sw_buf_putc(b, '}');
     } else {
         sw_buf_puts(b, "null");
@@ -133,18 +130,12 @@ static void json_loaded(sw_buf *b, const sw_ruledef *d) {
         if (i) sw_buf_putc(b, ',');
         sw_json_cstr(b, d->group_by[i]);
     }
-    sw_buf_puts(b, "],\"window\":");
-    sw_json_cstr(b, w);
-    sw_buf_puts(b, ",\"window_ms\":");
-    sw_json_int(b, d->window_ms);
-    sw_buf_puts(b, ",\"severity\":");
-    sw_json_cstr(b, d->severity);
-    sw_buf_puts(b, ",\"risk_score\":");
-    sw_json_int(b, d->risk_score);
-    sw_buf_puts(b, ",\"interval_ms\":");
-    sw_json_int(b, d->interval_ms);
-    sw_buf_puts(b, ",\"max_signals\":");
-    sw_json_int(b, d->max_signals);
+    sw_json_lit_cstr(b, "],\"window\":", w);
+    sw_json_lit_int(b, ",\"window_ms\":", d->window_ms);
+    sw_json_lit_cstr(b, ",\"severity\":", d->severity);
+    sw_json_lit_int(b, ",\"risk_score\":", d->risk_score);
+    sw_json_lit_int(b, ",\"interval_ms\":", d->interval_ms);
+    sw_json_lit_int(b, ",\"max_signals\":", d->max_signals);
     if (d->type == SW_RULE_THRESHOLD) json_threshold(b, d);
     else sw_buf_puts(b, ",\"threshold\":null");
     sw_buf_puts(b, ",\"building_block_type\":");
@@ -152,8 +143,7 @@ static void json_loaded(sw_buf *b, const sw_ruledef *d) {
 }
 
 static void json_line(sw_buf *b, const sw_rule_entry *e) {
-    sw_buf_puts(b, "{\"file\":");
-    sw_json_cstr(b, e->path);
+    sw_json_lit_cstr(b, "{\"file\":", e->path);
     sw_buf_puts(b, ",\"rule_id\":");
     json_str(b, e->def.rule_id);
     sw_buf_puts(b, ",\"name\":");

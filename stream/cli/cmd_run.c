@@ -224,11 +224,7 @@ int sw_cmd_run(int argc, char **argv) {
     static run_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_run(argc, argv, &ra, &st);
-    if (rc != SW_PARSE_OK) {
-        if (rc == SW_PARSE_HELP) usage(stdout);
-        sw_settings_free(st);
-        return rc == SW_PARSE_HELP ? 0 : rc;
-    }
+    if (sw_cli_parse_ended(rc, usage, st, &rc)) return rc;
     sw_log_setup("run", ra.svc.log_json, ra.svc.log_level);
     sw_signals_install();
     sw_run_opts o = {
@@ -247,25 +243,20 @@ int sw_cmd_run(int argc, char **argv) {
 
 /* ---- config print run ------------------------------------------------------ */
 
+static void config_print_usage(FILE *out) {
+    fputs("Usage: sessionwatch config print [run] [run's flags, --config FILE]\n\n"
+          "Prints the settings `sessionwatch run` would use with these flags, this environment and\n"
+          "this config file, as an INI file (each value's origin in a comment), secrets masked.\n"
+          "Invalid values fail as run fails, naming the setting and where it came from.\n",
+          out);
+}
+
 int sw_run_config_print(int argc, char **argv) {
     static run_args ra;
     sw_settings *st;
     int rc = parse_run(argc, argv, &ra, &st);
-    if (rc == SW_PARSE_HELP) {
-        sw_settings_free(st);
-        printf("Usage: sessionwatch config print [run] [run's flags, --config FILE]\n\n"
-               "Prints the settings `sessionwatch run` would use with these flags, this environment and\n"
-               "this config file, as an INI file (each value's origin in a comment), secrets masked.\n"
-               "Invalid values fail as run fails, naming the setting and where it came from.\n");
-        return 0;
-    }
-    if (rc != SW_PARSE_OK) {
-        sw_settings_free(st);
-        return rc;
-    }
-    printf("; sessionwatch run: effective settings (flag > environment > config file > default)\n");
-    if (sw_settings_file(st)) printf("; config file: %s\n", sw_settings_file(st));
-    sw_settings_print(st, stdout);
+    if (sw_cli_parse_ended(rc, config_print_usage, st, &rc)) return rc;
+    sw_cli_print_effective("run", st);
     if (ra.redis) printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     sw_cli_kafka_print(&ra.k, "the alert producer", stdout);
     if (ra.redis) sw_redis_target_free(&ra.target);

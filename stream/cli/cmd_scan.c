@@ -275,15 +275,13 @@ int sw_cmd_scan(int argc, char **argv) {
     int status = 0;
     uint64_t bytes = 0;
     for (int i = 0; i < nfiles; i++) {
-        int is_stdin = strcmp(files[i], "-") == 0;
-        int fd = is_stdin ? 0 : open(files[i], O_RDONLY);
+        int fd = sw_cli_open_input("scan", files[i]);
         if (fd < 0) {
-            fprintf(stderr, "sessionwatch scan: cannot open %s: %s\n", files[i], strerror(errno));
             status = 1;
             continue;
         }
         if (scan_fd(&g, p, fd, files[i], &cfg, &bytes) < 0) status = 1;
-        if (!is_stdin) close(fd);
+        sw_cli_close_input(files[i], fd);
     }
     double t1 = sw_mono_s();
     if (fflush(stdout) != 0 || ctx.write_error) {

@@ -70,23 +70,18 @@ void sw_source_write(sw_buf *b, const sw_source *src) {
     if (src->topic) {
         sw_json_key(b, "topic");
         sw_json_cstr(b, src->topic);
-        sw_buf_puts(b, ",\"partition\":");
-        sw_json_int(b, src->partition);
-        sw_buf_puts(b, ",\"offset\":");
-        sw_json_int(b, src->offset);
+        sw_json_lit_int(b, ",\"partition\":", src->partition);
+        sw_json_lit_int(b, ",\"offset\":", src->offset);
         if (src->kafka_time_ms != SW_TIME_NONE) {
-            sw_buf_puts(b, ",\"timestamp\":");
-            sw_json_time(b, src->kafka_time_ms);
+            sw_json_lit_time(b, ",\"timestamp\":", src->kafka_time_ms);
         }
     } else {
         sw_json_key(b, "file");
         sw_json_cstr(b, src->file ? src->file : "-");
-        sw_buf_puts(b, ",\"line\":");
-        sw_json_int(b, (int64_t)src->line);
+        sw_json_lit_int(b, ",\"line\":", (int64_t)src->line);
     }
     if (src->index != UINT32_MAX) {
-        sw_buf_puts(b, ",\"index\":");
-        sw_json_int(b, src->index);
+        sw_json_lit_int(b, ",\"index\":", src->index);
     }
     sw_buf_putc(b, '}');
 }
@@ -106,6 +101,24 @@ static bool write_id(sw_buf *b, const char *p, size_t n) {
     return keep < n;
 }
 
+/* The actor's id, display name and alternate id (cut to size), written
+ * twice: under okta.actor with Okta's names and under user with ECS's. */
+typedef struct {
+    const char *id, *name, *alt;
+    size_t id_len, name_len, alt_len;
+} person;
+
+/* Each key comes with the punctuation before it; true when the id was cut. */
+static bool write_person(sw_buf *b, const person *p, const char *id_key, const char *name_key, const char *alt_key) {
+    sw_buf_puts(b, id_key);
+    bool cut = write_id(b, p->id, p->id_len);
+    sw_buf_puts(b, name_key);
+    str_or_null(b, p->name, p->name_len);
+    sw_buf_puts(b, alt_key);
+    str_or_null(b, p->alt, p->alt_len);
+    return cut;
+}
+
 /* {"bytes":N,"hash":"16 hex"}: what a cut id was, whole. */
 static void write_cut_note(sw_buf *b, const char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
@@ -113,8 +126,7 @@ static void write_cut_note(sw_buf *b, const char *p, size_t n) {
     char text[17];
     for (int i = 0; i < 16; i++) text[i] = hex[(h >> (60 - 4 * i)) & 15];
     text[16] = '\0';
-    sw_buf_puts(b, "{\"bytes\":");
-    sw_json_int(b, (int64_t)n);
+    sw_json_lit_int(b, "{\"bytes\":", (int64_t)n);
     sw_buf_puts(b, ",\"hash\":\"");
     sw_buf_puts(b, text);
     sw_buf_puts(b, "\"}");
@@ -127,12 +139,9 @@ static void write_session(sw_buf *b, const sw_session *s, alert_cuts *cuts) {
         sw_buf_puts(b, ",\"id_truncated\":");
         write_cut_note(b, sw_session_id(s), s->id_len);
     }
-    sw_buf_puts(b, ",\"first_seen\":");
-    sw_json_time(b, s->first_seen);
-    sw_buf_puts(b, ",\"last_seen\":");
-    sw_json_time(b, s->last_seen);
-    sw_buf_puts(b, ",\"events\":");
-    sw_json_int(b, s->events);
+    sw_json_lit_time(b, ",\"first_seen\":", s->first_seen);
+    sw_json_lit_time(b, ",\"last_seen\":", s->last_seen);
+    sw_json_lit_int(b, ",\"events\":", s->events);
     char text[SW_SESSION_TEXT_BUF]; /* a binary ip or uuid, printed back (window.h) */
     sw_buf_puts(b, ",\"client\":{\"ip\":");
     str_or_null(b, sw_session_ip_r(s, text), s->ip_len);
@@ -150,10 +159,8 @@ static void write_session(sw_buf *b, const sw_session *s, alert_cuts *cuts) {
 /* "truncated": present only when a bound cut something. */
 static void write_cuts(sw_buf *b, const sw_alert *a, const alert_cuts *cuts) {
     if (!cuts->ids_cut && !cuts->sessions_omitted && !cuts->actor_cut && !cuts->tenant_cut) return;
-    sw_buf_puts(b, ",\"truncated\":{\"session_ids\":");
-    sw_json_int(b, cuts->ids_cut);
-    sw_buf_puts(b, ",\"sessions_omitted\":");
-    sw_json_int(b, cuts->sessions_omitted);
+    sw_json_lit_int(b, ",\"truncated\":{\"session_ids\":", cuts->ids_cut);
+    sw_json_lit_int(b, ",\"sessions_omitted\":", cuts->sessions_omitted);
     if (cuts->actor_cut) {
         sw_buf_puts(b, ",\"actor_id\":");
         write_cut_note(b, sw_alert_actor(a), sw_alert_actor_len(a));
@@ -185,36 +192,21 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
 
     sw_buf_puts(b, "{\"alert_id\":\"");
     sw_buf_puts(b, alert_id);
-    sw_buf_puts(b, "\",\"@timestamp\":");
-    sw_json_time(b, a->event_time);
-    sw_buf_puts(b, ",\"detected_at\":");
-    sw_json_time(b, a->detected_at);
+    sw_json_lit_time(b, "\",\"@timestamp\":", a->event_time);
+    sw_json_lit_time(b, ",\"detected_at\":", a->detected_at);
     sw_buf_puts(b, ",\"rule\":");
     sw_buf_put(b, RULE_JSON, sizeof RULE_JSON - 1);
-    sw_buf_puts(b, ",\"parameters\":{\"window_ms\":");
-    sw_json_int(b, a->config->window_ms);
-    sw_buf_puts(b, ",\"min_sessions\":");
-    sw_json_int(b, a->config->min_sessions);
+    sw_json_lit_int(b, ",\"parameters\":{\"window_ms\":", a->config->window_ms);
+    sw_json_lit_int(b, ",\"min_sessions\":", a->config->min_sessions);
     sw_buf_puts(b, "}},\"tenant\":");
     cuts.tenant_cut = write_id(b, a->tenant, a->tenant_len);
-    sw_buf_puts(b, ",\"okta\":{\"actor\":{\"id\":");
-    cuts.actor_cut = write_id(b, actor, actor_len);
-    sw_buf_puts(b, ",\"display_name\":");
-    str_or_null(b, a->name.p, name_len);
-    sw_buf_puts(b, ",\"alternate_id\":");
-    str_or_null(b, a->alt.p, alt_len);
-    sw_buf_puts(b, "}},\"user\":{\"id\":");
-    write_id(b, actor, actor_len);
-    sw_buf_puts(b, ",\"name\":");
-    str_or_null(b, a->name.p, name_len);
-    sw_buf_puts(b, ",\"email\":");
-    str_or_null(b, a->alt.p, alt_len);
+    const person who = {actor, a->name.p, a->alt.p, actor_len, name_len, alt_len};
+    cuts.actor_cut = write_person(b, &who, ",\"okta\":{\"actor\":{\"id\":", ",\"display_name\":", ",\"alternate_id\":");
+    write_person(b, &who, "}},\"user\":{\"id\":", ",\"name\":", ",\"email\":");
     sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
     write_id(b, actor, actor_len);
-    sw_buf_puts(b, "}],\"count\":");
-    sw_json_int(b, (int64_t)count);
-    sw_buf_puts(b, ",\"from\":");
-    sw_json_time(b, from);
+    sw_json_lit_int(b, "}],\"count\":", (int64_t)count);
+    sw_json_lit_time(b, ",\"from\":", from);
     sw_buf_puts(b, ",\"cardinality\":[{\"field\":\"okta.authentication_context.external_session_id\","
                    "\"value\":");
     sw_json_int(b, (int64_t)a->nq);

@@ -54,4 +54,19 @@ void sw_json_time(sw_buf *b, int64_t ms);
 /* "key": -- the key is a trusted literal. */
 void sw_json_key(sw_buf *b, const char *key);
 
+/* The writers' common pair: a trusted literal (a key with the punctuation
+ * around it, e.g. ",\"os\":") followed by one value. */
+static inline void sw_json_lit_cstr(sw_buf *b, const char *lit, const char *s) {
+    sw_buf_puts(b, lit);
+    sw_json_cstr(b, s);
+}
+static inline void sw_json_lit_int(sw_buf *b, const char *lit, int64_t v) {
+    sw_buf_puts(b, lit);
+    sw_json_int(b, v);
+}
+static inline void sw_json_lit_time(sw_buf *b, const char *lit, int64_t ms) {
+    sw_buf_puts(b, lit);
+    sw_json_time(b, ms);
+}
+
 #endif

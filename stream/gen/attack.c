@@ -34,7 +34,7 @@ static int cmp_aev(const void *a, const void *b) {
     return (int)x->sso - (int)y->sso;
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b) {
+uint64_t sw_gen_gcd(uint64_t a, uint64_t b) {
     while (b) {
         uint64_t t = a % b;
         a = b;
@@ -60,7 +60,7 @@ int gen_plan_attacks(gen_t *g, rng_t *r, int64_t span) {
     for (uint32_t t = 0; t < g->o.tenants; t++) {
         /* Distinct victims: x, x+a, x+2a, ... mod users with gcd(a, users) = 1. */
         uint64_t a = 1 + rnd_below(r, users);
-        while (gcd64(a, users) != 1) a = a % users + 1;
+        while (sw_gen_gcd(a, users) != 1) a = a % users + 1;
         uint64_t x = rnd_below(r, users);
         for (uint64_t k = 0; k < per; k++) {
             attack_t *A = &g->att[n++];
@@ -141,14 +141,12 @@ int gen_write_truth(gen_t *g, FILE *truth) {
         sw_buf_reset(b);
         W(b, "{\"tenant\":");
         if (g->o.tenants > 1) {
-            W(b, "\"tenant-");
-            sw_json_int(b, A->tenant);
+            sw_json_lit_int(b, "\"tenant-", A->tenant);
             W(b, "\"");
         } else {
             W(b, "null");
         }
-        W(b, ",\"actor_id\":");
-        sw_json_cstr(b, hu.id);
+        sw_json_lit_cstr(b, ",\"actor_id\":", hu.id);
         W(b, ",\"sessions\":[");
         for (uint32_t j = 0; j < A->emitted; j++) {
             char s[32];
@@ -156,10 +154,8 @@ int gen_write_truth(gen_t *g, FILE *truth) {
             if (j) W(b, ",");
             sw_json_cstr(b, s);
         }
-        W(b, "],\"first\":");
-        sw_json_time(b, A->first);
-        W(b, ",\"last\":");
-        sw_json_time(b, A->last);
+        sw_json_lit_time(b, "],\"first\":", A->first);
+        sw_json_lit_time(b, ",\"last\":", A->last);
         W(b, "}\n");
         if (b->oom || fwrite(b->p, 1, b->len, truth) != b->len) return -1;
     }

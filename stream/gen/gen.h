@@ -56,4 +56,8 @@ void sw_gen_defaults(sw_gen_opts *o);
  * (or when the per-run state cannot be allocated). */
 int64_t sw_gen_run(const sw_gen_opts *o, FILE *out, FILE *truth);
 
+/* The greatest common divisor: a multiplier a with gcd(a, n) == 1 walks all
+ * of 0..n-1 once (the attack planner's and bench/growth's permutations). */
+uint64_t sw_gen_gcd(uint64_t a, uint64_t b);
+
 #endif

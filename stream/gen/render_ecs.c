@@ -18,89 +18,66 @@ void gen_render_ecs(const gen_t *g, sw_buf *b, const ev_t *e) {
     int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
     char u[40];
     gen_fmt_uuid(u, mix64(e->idx ^ hash2(g->k, D_UUID)), hash3(g->k, D_UUID, e->idx));
-    W(b, "{\"@timestamp\":");
-    sw_json_time(b, e->t);
+    sw_json_lit_time(b, "{\"@timestamp\":", e->t);
     W(b, ",\"client\":{");
     if (e->loc) {
-        W(b, "\"geo\":{\"city_name\":");
-        sw_json_cstr(b, e->loc->city);
-        W(b, ",\"country_name\":");
-        sw_json_cstr(b, e->loc->country);
+        sw_json_lit_cstr(b, "\"geo\":{\"city_name\":", e->loc->city);
+        sw_json_lit_cstr(b, ",\"country_name\":", e->loc->country);
         W(b, ",\"location\":{\"lat\":");
         sw_buf_puts(b, e->loc->lat);
         W(b, ",\"lon\":");
         sw_buf_puts(b, e->loc->lon);
-        W(b, "},\"region_name\":");
-        sw_json_cstr(b, e->loc->state);
+        sw_json_lit_cstr(b, "},\"region_name\":", e->loc->state);
         W(b, "},\"ip\":\"");
         sw_buf_puts(b, e->ip);
         W(b, "\",");
     }
-    W(b, "\"user\":{\"full_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"id\":");
-    sw_json_cstr(b, e->aid);
-    W(b, ",\"name\":");
-    sw_json_cstr(b, e->aalt);
+    sw_json_lit_cstr(b, "\"user\":{\"full_name\":", e->aname);
+    sw_json_lit_cstr(b, ",\"id\":", e->aid);
+    sw_json_lit_cstr(b, ",\"name\":", e->aalt);
     W(b, "}},\"data_stream\":{\"dataset\":\"okta.system\",\"namespace\":\"default\",\"type\":\"logs\"},"
          "\"ecs\":{\"version\":\"8.11.0\"},\"event\":{\"action\":");
     sw_json_cstr(b, e->etype);
     if (start) W(b, ",\"category\":[\"authentication\",\"session\"]");
     else if (e->kind == K_APPUM || e->kind == K_GROUPADD || e->kind == K_PROFILE) W(b, ",\"category\":[\"iam\"]");
     else W(b, ",\"category\":[\"authentication\"]");
-    W(b, ",\"created\":");
-    sw_json_time(b, e->t + 1500 + (int64_t)((e->h >> 20) % 4000));
+    sw_json_lit_time(b, ",\"created\":", e->t + 1500 + (int64_t)((e->h >> 20) % 4000));
     W(b, ",\"dataset\":\"okta.system\",\"id\":\"");
     sw_buf_puts(b, u);
     W(b, "\",\"ingested\":");
     gen_w_time_s(b, e->t + 3000 + (int64_t)((e->h >> 20) % 4000));
     W(b, ",\"kind\":\"event\",\"outcome\":\"");
     sw_buf_puts(b, ecs_outcome(e->result));
-    W(b, "\"},\"okta\":{\"actor\":{\"alternate_id\":");
-    sw_json_cstr(b, e->aalt);
-    W(b, ",\"display_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"id\":");
-    sw_json_cstr(b, e->aid);
-    W(b, ",\"type\":");
-    sw_json_cstr(b, e->atype);
+    sw_json_lit_cstr(b, "\"},\"okta\":{\"actor\":{\"alternate_id\":", e->aalt);
+    sw_json_lit_cstr(b, ",\"display_name\":", e->aname);
+    sw_json_lit_cstr(b, ",\"id\":", e->aid);
+    sw_json_lit_cstr(b, ",\"type\":", e->atype);
     W(b, "},\"authentication_context\":{\"authentication_step\":0");
     if (e->sess) {
-        W(b, ",\"external_session_id\":");
-        sw_json_cstr(b, e->sess);
+        sw_json_lit_cstr(b, ",\"external_session_id\":", e->sess);
     }
     W(b, "},");
     if (e->loc) {
-        W(b, "\"client\":{\"device\":");
-        sw_json_cstr(b, e->ua->device);
+        sw_json_lit_cstr(b, "\"client\":{\"device\":", e->ua->device);
         W(b, ",\"ip\":\"");
         sw_buf_puts(b, e->ip);
-        W(b, "\",\"user_agent\":{\"browser\":");
-        sw_json_cstr(b, e->ua->browser);
-        W(b, ",\"os\":");
-        sw_json_cstr(b, e->ua->os);
-        W(b, ",\"raw_user_agent\":");
-        sw_json_cstr(b, e->ua->raw);
+        sw_json_lit_cstr(b, "\",\"user_agent\":{\"browser\":", e->ua->browser);
+        sw_json_lit_cstr(b, ",\"os\":", e->ua->os);
+        sw_json_lit_cstr(b, ",\"raw_user_agent\":", e->ua->raw);
         W(b, "},\"zone\":\"null\"},");
     }
     W(b, "\"debug_context\":{\"debug_data\":{\"request_id\":\"");
     sw_buf_puts(b, e->req);
-    W(b, "\",\"request_uri\":");
-    sw_json_cstr(b, e->uri);
-    W(b, ",\"url\":");
-    sw_json_cstr(b, e->url);
-    W(b, "}},\"display_message\":");
-    sw_json_cstr(b, e->msg);
-    W(b, ",\"event_type\":");
-    sw_json_cstr(b, e->etype);
+    sw_json_lit_cstr(b, "\",\"request_uri\":", e->uri);
+    sw_json_lit_cstr(b, ",\"url\":", e->url);
+    sw_json_lit_cstr(b, "}},\"display_message\":", e->msg);
+    sw_json_lit_cstr(b, ",\"event_type\":", e->etype);
     W(b, ",\"outcome\":{");
     if (e->reason) {
-        W(b, "\"reason\":");
-        sw_json_cstr(b, e->reason);
+        sw_json_lit_cstr(b, "\"reason\":", e->reason);
         W(b, ",");
     }
-    W(b, "\"result\":");
-    sw_json_cstr(b, e->result);
+    sw_json_lit_cstr(b, "\"result\":", e->result);
     W(b, "},\"transaction\":{\"id\":\"");
     sw_buf_puts(b, e->req);
     W(b, "\",\"type\":");
@@ -114,22 +91,15 @@ void gen_render_ecs(const gen_t *g, sw_buf *b, const ev_t *e) {
         sw_buf_puts(b, e->ip);
         W(b, "\"],");
     }
-    W(b, "\"user\":[");
-    sw_json_cstr(b, e->aname);
-    W(b, "]},\"tags\":[\"forwarded\",\"okta-system\"],\"user\":{\"full_name\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"name\":");
-    sw_json_cstr(b, e->aalt);
+    sw_json_lit_cstr(b, "\"user\":[", e->aname);
+    sw_json_lit_cstr(b, "]},\"tags\":[\"forwarded\",\"okta-system\"],\"user\":{\"full_name\":", e->aname);
+    sw_json_lit_cstr(b, ",\"name\":", e->aalt);
     W(b, "}");
     if (e->loc) {
-        W(b, ",\"user_agent\":{\"device\":{\"name\":");
-        sw_json_cstr(b, e->ua->device);
-        W(b, "},\"name\":");
-        sw_json_cstr(b, e->ua->browser);
-        W(b, ",\"original\":");
-        sw_json_cstr(b, e->ua->raw);
-        W(b, ",\"os\":{\"name\":");
-        sw_json_cstr(b, e->ua->os);
+        sw_json_lit_cstr(b, ",\"user_agent\":{\"device\":{\"name\":", e->ua->device);
+        sw_json_lit_cstr(b, "},\"name\":", e->ua->browser);
+        sw_json_lit_cstr(b, ",\"original\":", e->ua->raw);
+        sw_json_lit_cstr(b, ",\"os\":{\"name\":", e->ua->os);
         W(b, "}}");
     }
     gen_w_tenant_field(g, b, e->tenant);

@@ -41,8 +41,7 @@ void gen_w_time_s(sw_buf *b, int64_t ms) {
 
 void gen_w_tenant_field(const gen_t *g, sw_buf *b, uint32_t tenant) {
     if (g->o.tenants <= 1) return;
-    W(b, ",\"tenant\":\"tenant-");
-    sw_json_int(b, tenant);
+    sw_json_lit_int(b, ",\"tenant\":\"tenant-", tenant);
     W(b, "\"");
 }
 
@@ -89,8 +88,7 @@ static void w_logonly(sw_buf *b, const ev_t *e) {
         if (e->newthings & (1 << i)) W(b, "POSITIVE\"");
         else W(b, "NEGATIVE\"");
     }
-    W(b, "},\"network\":{\"asNumber\":");
-    sw_json_int(b, e->loc ? e->loc->asn : 0);
+    sw_json_lit_int(b, "},\"network\":{\"asNumber\":", e->loc ? e->loc->asn : 0);
     W(b, ",\"domain\":\"");
     sw_buf_puts(b, e->loc ? e->loc->domain : "unknown");
     W(b, "\"}}");
@@ -106,18 +104,14 @@ static void w_logonly(sw_buf *b, const ev_t *e) {
 }
 
 static void w_geo(sw_buf *b, const loc_t *L) {
-    W(b, "{\"city\":");
-    sw_json_cstr(b, L->city);
-    W(b, ",\"country\":");
-    sw_json_cstr(b, L->country);
+    sw_json_lit_cstr(b, "{\"city\":", L->city);
+    sw_json_lit_cstr(b, ",\"country\":", L->country);
     W(b, ",\"geolocation\":{\"lat\":");
     sw_buf_puts(b, L->lat);
     W(b, ",\"lon\":");
     sw_buf_puts(b, L->lon);
-    W(b, "},\"postalCode\":");
-    sw_json_cstr(b, L->postal);
-    W(b, ",\"state\":");
-    sw_json_cstr(b, L->state);
+    sw_json_lit_cstr(b, "},\"postalCode\":", L->postal);
+    sw_json_lit_cstr(b, ",\"state\":", L->state);
     W(b, "}");
 }
 
@@ -139,8 +133,7 @@ static void w_debugdata(sw_buf *b, const ev_t *e) {
             sw_buf_puts(b, e->tid1);
             W(b, "\",\"importSource\":\"ACTIVE_DIRECTORY\",\"importType\":\"INCREMENTAL\",\"requestId\":\"");
             sw_buf_puts(b, e->req);
-            W(b, "\",\"totalUsersScanned\":\"");
-            sw_json_int(b, (int64_t)(100 + (e->h >> 9) % 9000));
+            sw_json_lit_int(b, "\",\"totalUsersScanned\":\"", (int64_t)(100 + (e->h >> 9) % 9000));
             W(b, "\"}");
             return;
         }
@@ -148,23 +141,19 @@ static void w_debugdata(sw_buf *b, const ev_t *e) {
             W(b, "\"agentId\":\"");
             sw_buf_puts(b, e->tid2);
             W(b, "\",\"agentVersion\":\"3.18.0.0\",\"changeType\":\"INCREMENTAL");
-            W(b, "\",\"changesCount\":\"");
-            sw_json_int(b, (int64_t)((e->h >> 9) % 200));
+            sw_json_lit_int(b, "\",\"changesCount\":\"", (int64_t)((e->h >> 9) % 200));
             W(b, "\",\"requestId\":\"");
             sw_buf_puts(b, e->req);
-            W(b, "\",\"syncDurationMs\":\"");
-            sw_json_int(b, (int64_t)(50 + (e->h >> 21) % 5000));
+            sw_json_lit_int(b, "\",\"syncDurationMs\":\"", (int64_t)(50 + (e->h >> 21) % 5000));
             W(b, "\"}");
             return;
         }
-        W(b, "\"operationRateLimitScopeType\":\"ORG\",\"operationRateLimitSecondsToReset\":\"");
-        sw_json_int(b, (int64_t)(1 + (e->h >> 9) % 59));
+        sw_json_lit_int(b, "\"operationRateLimitScopeType\":\"ORG\",\"operationRateLimitSecondsToReset\":\"",
+                        (int64_t)(1 + (e->h >> 9) % 59));
         W(b, "\",\"operationRateLimitSubtype\":\"ORG_API\",\"requestId\":\"");
         sw_buf_puts(b, e->req);
-        W(b, "\",\"requestUri\":");
-        sw_json_cstr(b, e->uri);
-        W(b, ",\"threshold\":\"");
-        sw_json_int(b, (int64_t)(60 + (e->h >> 9) % 40));
+        sw_json_lit_cstr(b, "\",\"requestUri\":", e->uri);
+        sw_json_lit_int(b, ",\"threshold\":\"", (int64_t)(60 + (e->h >> 9) % 40));
         W(b, "\",\"timeSpan\":\"1\",\"timeUnit\":\"MINUTES\",\"url\":");
         w_url(b, e->url);
         W(b, "}");
@@ -205,15 +194,14 @@ static void w_debugdata(sw_buf *b, const ev_t *e) {
     }
     W(b, "\"requestId\":\"");
     sw_buf_puts(b, e->req);
-    W(b, "\",\"requestUri\":");
-    sw_json_cstr(b, e->uri);
+    sw_json_lit_cstr(b, "\",\"requestUri\":", e->uri);
     if (behav) {
         W(b, ",\"risk\":");
         w_risk(b, e);
     }
     if (k == K_SSO) {
-        W(b, ",\"signOnMode\":");
-        sw_json_cstr(b, strcmp(gen_apps[e->app].mode, "SAML_2_0") == 0 ? "SAML 2.0" : gen_apps[e->app].mode);
+        sw_json_lit_cstr(b, ",\"signOnMode\":",
+                         strcmp(gen_apps[e->app].mode, "SAML_2_0") == 0 ? "SAML 2.0" : gen_apps[e->app].mode);
     }
     if (k != K_MFA && k != K_GROUPADD && k != K_PROFILE)
         W(b, ",\"threatSuspected\":\"false\"");
@@ -223,10 +211,8 @@ static void w_debugdata(sw_buf *b, const ev_t *e) {
 }
 
 static void w_target_user(sw_buf *b, const ev_t *e) {
-    W(b, "{\"alternateId\":");
-    sw_json_cstr(b, e->hu->email);
-    W(b, ",\"detailEntry\":null,\"displayName\":");
-    sw_json_cstr(b, e->hu->display);
+    sw_json_lit_cstr(b, "{\"alternateId\":", e->hu->email);
+    sw_json_lit_cstr(b, ",\"detailEntry\":null,\"displayName\":", e->hu->display);
     W(b, ",\"id\":\"");
     sw_buf_puts(b, e->hu->id);
     W(b, "\",\"type\":\"User\"}");
@@ -251,25 +237,21 @@ static void w_target(sw_buf *b, const ev_t *e) {
         sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"PolicyEntity\"},{\"alternateId\":\"");
         sw_buf_puts(b, e->tid1);
-        W(b, "\",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, (e->h >> 13) % 3 ? "Default Rule" : "Require MFA outside corporate network");
+        sw_json_lit_cstr(b, "\",\"detailEntry\":null,\"displayName\":",
+                         (e->h >> 13) % 3 ? "Default Rule" : "Require MFA outside corporate network");
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"PolicyRule\"}]");
         return;
     case K_SSO:
-        W(b, "[{\"alternateId\":");
-        sw_json_cstr(b, A->label);
+        sw_json_lit_cstr(b, "[{\"alternateId\":", A->label);
         W(b, ",\"detailEntry\":{\"signOnModeType\":\"");
         sw_buf_puts(b, A->mode);
-        W(b, "\"},\"displayName\":");
-        sw_json_cstr(b, A->label);
+        sw_json_lit_cstr(b, "\"},\"displayName\":", A->label);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->appid);
-        W(b, "\",\"type\":\"AppInstance\"},{\"alternateId\":");
-        sw_json_cstr(b, e->hu->email);
-        W(b, ",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, e->hu->display);
+        sw_json_lit_cstr(b, "\",\"type\":\"AppInstance\"},{\"alternateId\":", e->hu->email);
+        sw_json_lit_cstr(b, ",\"detailEntry\":null,\"displayName\":", e->hu->display);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->tid1);
         W(b, "\",\"type\":\"AppUser\"}]");
@@ -282,22 +264,19 @@ static void w_target(sw_buf *b, const ev_t *e) {
         W(b, "\",\"type\":\"AuthenticatorEnrollment\"}]");
         return;
     case K_APPUM:
-        W(b, "[{\"alternateId\":");
-        sw_json_cstr(b, e->hu->email);
-        W(b, ",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, e->hu->email);
+        sw_json_lit_cstr(b, "[{\"alternateId\":", e->hu->email);
+        sw_json_lit_cstr(b, ",\"detailEntry\":null,\"displayName\":", e->hu->email);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->tid1);
-        W(b, "\",\"type\":\"AppUser\"},{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, gen_groups[(e->h >> 17) % gen_n_groups]);
+        sw_json_lit_cstr(b,
+                         "\",\"type\":\"AppUser\"},{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":",
+                         gen_groups[(e->h >> 17) % gen_n_groups]);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"AppGroup\"},");
         w_target_user(b, e);
-        W(b, ",{\"alternateId\":");
-        sw_json_cstr(b, A->label);
-        W(b, ",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, A->label);
+        sw_json_lit_cstr(b, ",{\"alternateId\":", A->label);
+        sw_json_lit_cstr(b, ",\"detailEntry\":null,\"displayName\":", A->label);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"}]");
@@ -305,8 +284,8 @@ static void w_target(sw_buf *b, const ev_t *e) {
     case K_GROUPADD:
         W(b, "[");
         w_target_user(b, e);
-        W(b, ",{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, gen_groups[(e->h >> 17) % gen_n_groups]);
+        sw_json_lit_cstr(b, ",{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":",
+                         gen_groups[(e->h >> 17) % gen_n_groups]);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->tid2);
         W(b, "\",\"type\":\"UserGroup\"}]");
@@ -321,8 +300,7 @@ static void w_target(sw_buf *b, const ev_t *e) {
             W(b, "null");
             return;
         }
-        W(b, "[{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":");
-        sw_json_cstr(b, A->label);
+        sw_json_lit_cstr(b, "[{\"alternateId\":\"unknown\",\"detailEntry\":null,\"displayName\":", A->label);
         W(b, ",\"id\":\"");
         sw_buf_puts(b, e->appid);
         W(b, "\",\"type\":\"AppInstance\"}]");
@@ -330,8 +308,7 @@ static void w_target(sw_buf *b, const ev_t *e) {
     case K_TOKEN:
         W(b, "[{\"alternateId\":\"");
         sw_buf_puts(b, e->tid1);
-        W(b, "\",\"detailEntry\":{\"expires\":");
-        sw_json_time(b, e->t + 3600000);
+        sw_json_lit_time(b, "\",\"detailEntry\":{\"expires\":", e->t + 3600000);
         W(b, ",\"hash\":\"");
         sw_buf_put(b, e->dthash, 22);
         W(b, "\",\"subject\":\"");
@@ -347,14 +324,10 @@ static void w_target(sw_buf *b, const ev_t *e) {
 
 void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     int start = e->kind == K_START_OK || e->kind == K_START_FAIL || e->kind == K_START_SYS;
-    W(b, "{\"actor\":{\"alternateId\":");
-    sw_json_cstr(b, e->aalt);
-    W(b, ",\"detailEntry\":null,\"displayName\":");
-    sw_json_cstr(b, e->aname);
-    W(b, ",\"id\":");
-    sw_json_cstr(b, e->aid);
-    W(b, ",\"type\":");
-    sw_json_cstr(b, e->atype);
+    sw_json_lit_cstr(b, "{\"actor\":{\"alternateId\":", e->aalt);
+    sw_json_lit_cstr(b, ",\"detailEntry\":null,\"displayName\":", e->aname);
+    sw_json_lit_cstr(b, ",\"id\":", e->aid);
+    sw_json_lit_cstr(b, ",\"type\":", e->atype);
     W(b, "},\"authenticationContext\":{\"authenticationProvider\":");
     if (start || e->kind == K_VERIFY) W(b, "\"OKTA_AUTHENTICATION_PROVIDER\"");
     else if (e->kind == K_MFA || e->kind == K_PUSH_DENY) W(b, "\"FACTOR_PROVIDER\"");
@@ -367,38 +340,30 @@ void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     else W(b, "null");
     W(b, ",\"interface\":null,\"issuer\":null},\"client\":");
     if (e->loc) {
-        W(b, "{\"device\":");
-        sw_json_cstr(b, e->ua->device);
+        sw_json_lit_cstr(b, "{\"device\":", e->ua->device);
         W(b, ",\"geographicalContext\":");
         w_geo(b, e->loc);
         W(b, ",\"id\":null,\"ipAddress\":\"");
         sw_buf_puts(b, e->ip);
-        W(b, "\",\"userAgent\":{\"browser\":");
-        sw_json_cstr(b, e->ua->browser);
-        W(b, ",\"os\":");
-        sw_json_cstr(b, e->ua->os);
-        W(b, ",\"rawUserAgent\":");
-        sw_json_cstr(b, e->ua->raw);
+        sw_json_lit_cstr(b, "\",\"userAgent\":{\"browser\":", e->ua->browser);
+        sw_json_lit_cstr(b, ",\"os\":", e->ua->os);
+        sw_json_lit_cstr(b, ",\"rawUserAgent\":", e->ua->raw);
         W(b, "},\"zone\":\"null\"}");
     } else {
         W(b, "{\"device\":null,\"geographicalContext\":null,\"id\":null,\"ipAddress\":null,\"userAgent\":null,\"zone\":null}");
     }
     W(b, ",\"debugContext\":{\"debugData\":");
     w_debugdata(b, e);
-    W(b, "},\"displayMessage\":");
-    sw_json_cstr(b, e->msg);
-    W(b, ",\"eventType\":");
-    sw_json_cstr(b, e->etype);
+    sw_json_lit_cstr(b, "},\"displayMessage\":", e->msg);
+    sw_json_lit_cstr(b, ",\"eventType\":", e->etype);
     W(b, ",\"legacyEventType\":");
     if (e->legacy) sw_json_cstr(b, e->legacy);
     else W(b, "null");
     W(b, ",\"outcome\":{\"reason\":");
     if (e->reason) sw_json_cstr(b, e->reason);
     else W(b, "null");
-    W(b, ",\"result\":");
-    sw_json_cstr(b, e->result);
-    W(b, "},\"published\":");
-    sw_json_time(b, e->t);
+    sw_json_lit_cstr(b, ",\"result\":", e->result);
+    sw_json_lit_time(b, "},\"published\":", e->t);
     W(b, ",\"request\":{\"ipChain\":[");
     if (e->loc) {
         W(b, "{\"geographicalContext\":");
@@ -416,23 +381,18 @@ void gen_render_raw(const gen_t *g, sw_buf *b, const ev_t *e, int with_tenant) {
     }
     W(b, "]},\"securityContext\":");
     if (e->loc) {
-        W(b, "{\"asNumber\":");
-        sw_json_int(b, e->loc->asn);
-        W(b, ",\"asOrg\":");
-        sw_json_cstr(b, e->loc->as_org);
-        W(b, ",\"domain\":");
-        sw_json_cstr(b, e->loc->domain);
+        sw_json_lit_int(b, "{\"asNumber\":", e->loc->asn);
+        sw_json_lit_cstr(b, ",\"asOrg\":", e->loc->as_org);
+        sw_json_lit_cstr(b, ",\"domain\":", e->loc->domain);
         W(b, ",\"isProxy\":");
         if (e->proxy) W(b, "true");
         else W(b, "false");
-        W(b, ",\"isp\":");
-        sw_json_cstr(b, e->loc->isp);
+        sw_json_lit_cstr(b, ",\"isp\":", e->loc->isp);
         W(b, "}");
     } else {
         W(b, "{\"asNumber\":null,\"asOrg\":null,\"domain\":null,\"isProxy\":null,\"isp\":null}");
     }
-    W(b, ",\"severity\":");
-    sw_json_cstr(b, e->severity);
+    sw_json_lit_cstr(b, ",\"severity\":", e->severity);
     W(b, ",\"target\":");
     w_target(b, e);
     W(b, ",\"transaction\":{\"detail\":{},\"id\":\"");

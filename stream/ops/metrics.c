@@ -72,32 +72,28 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
         name, h.count);
 }
 
-/* The workers' numbers summed (histograms and lags are read per worker). */
+/* The workers' numbers summed (histograms and lags are read per worker):
+ * one list, so a new number is declared and summed in one place. */
+#define SUMMED_NUMBERS(X)                                                                           \
+    X(tracked_users) X(evicted) X(assigned) X(pending) X(redis_paused) X(checkpoints)               \
+    X(checkpoint_failures) X(redis_pauses) X(refused) X(stale_refused) X(redis_denied) X(state_lost) \
+    X(replica_waits_short)
+
+#define DECLARE_SUM(f) uint64_t f;
 typedef struct {
     sw_counters c;
-    uint64_t tracked_users, evicted, assigned, pending, redis_paused, checkpoints, checkpoint_failures, redis_pauses;
-    uint64_t refused, stale_refused, redis_denied;
-    uint64_t state_lost, replica_waits_short;
+    SUMMED_NUMBERS(DECLARE_SUM)
 } totals;
+#undef DECLARE_SUM
 
 void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
     totals t = {0};
     for (int i = 0; i < n; i++) {
         const sw_worker_metrics *m = w[i];
         sw_counters_add(&t.c, &m->c);
-        t.tracked_users += m->tracked_users;
-        t.evicted += m->evicted;
-        t.assigned += m->assigned;
-        t.pending += m->pending;
-        t.redis_paused += m->redis_paused;
-        t.checkpoints += m->checkpoints;
-        t.checkpoint_failures += m->checkpoint_failures;
-        t.redis_pauses += m->redis_pauses;
-        t.refused += m->refused;
-        t.stale_refused += m->stale_refused;
-        t.redis_denied += m->redis_denied;
-        t.state_lost += m->state_lost;
-        t.replica_waits_short += m->replica_waits_short;
+#define ADD_SUM(f) t.f += m->f;
+        SUMMED_NUMBERS(ADD_SUM)
+#undef ADD_SUM
     }
     counter(b, "sessionwatch_records_total", "Kafka records consumed and fed to the detector.", t.c.records);
     counter(b, "sessionwatch_events_total", "Okta events in the parsed records (API pages hold several).",

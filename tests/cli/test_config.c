@@ -388,21 +388,6 @@ static const char *read_until(int fd, char *buf, size_t cap, size_t *len, const 
     return NULL;
 }
 
-/* GETs path until the status and body match (at most 60 s); the body. */
-static char *get_until(int port, const char *path, int want_status, const char *needle) {
-    char *body = NULL;
-    int status = -1;
-    for (int i = 0; i < 600; i++) {
-        free(body);
-        status = tu_http_get(port, path, &body);
-        if (status == want_status && body && strstr(body, needle)) return body;
-        usleep(100000);
-    }
-    fail_msg("GET %s: status %d, want %d with '%s'; body:\n%.3000s", path, status, want_status, needle,
-             body ? body : "(none)");
-    return NULL;
-}
-
 /* repartition as a service: settings from the environment, JSON logs,
  * /metrics counting what it read, produced and dropped, /healthz, /readyz
  * once it has joined, and a clean stop on SIGTERM. */
@@ -440,20 +425,21 @@ static void test_repartition_metrics_and_health(void **state) {
     int port = atoi(at + strlen("\"msg\":\"metrics and health on port "));
     assert_true(port > 0);
 
-    free(get_until(port, "/healthz", 200, "ok"));
-    free(get_until(port, "/readyz", 200, "ready"));
+    free(tu_http_get_until(port, "/healthz", 200, "ok"));
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
     /* The copy is published after each batch is flushed: once it counts
      * every record, it counts their deliveries too. */
-    char *body = get_until(port, "/metrics", 200, "\nsessionwatch_repartition_records_total 3\n");
-    assert_non_null(strstr(body, "# TYPE sessionwatch_repartition_records_total counter\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_delivered_total 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_produced_total 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_produce_errors_total 0\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_filtered_total{reason=\"not_session_start\"} 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_rejected_total{reason=\"malformed_json\"} 1\n"));
-    assert_non_null(strstr(body, "\nsessionwatch_repartition_assigned_partitions 2\n"));
+    char *body = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_repartition_records_total 3\n");
+    assert_contains_all(body,
+                        "# TYPE sessionwatch_repartition_records_total counter\n",
+                        "\nsessionwatch_repartition_delivered_total 1\n",
+                        "\nsessionwatch_repartition_produced_total 1\n",
+                        "\nsessionwatch_repartition_produce_errors_total 0\n",
+                        "\nsessionwatch_repartition_filtered_total{reason=\"not_session_start\"} 1\n",
+                        "\nsessionwatch_repartition_rejected_total{reason=\"malformed_json\"} 1\n",
+                        "\nsessionwatch_repartition_assigned_partitions 2\n");
     free(body);
-    free(get_until(port, "/nope", 404, "not found"));
+    free(tu_http_get_until(port, "/nope", 404, "not found"));
 
     assert_int_equal(kill(pid, SIGTERM), 0);
     int st = 0;

@@ -108,12 +108,6 @@ static void test_ecs_twins(void **state) {
     free(s);
 }
 
-static char *alert_id(const char *out) {
-    const char *p = strstr(out, "\"alert_id\":\"");
-    assert_non_null(p);
-    return strndup(p + 12, 32);
-}
-
 /* The actor of the raw file has two sessions two years apart: with a
  * window and lateness wide enough and N = 2 it alerts, and its ECS twin
  * (Elastic's own pipeline output) must give the very same alert_id. */
@@ -127,7 +121,7 @@ static void test_same_alert_from_raw_and_ecs(void **state) {
     tu_result r1 = scan(raw, len, wide, 5, 2);
     char *ecs = one_line(fixture("elastic-integrations-okta-system-events.expected-ecs.json", &len), &len, 1);
     tu_result r2 = scan(ecs, len, wide, 5, 2);
-    char *id1 = alert_id(r1.out), *id2 = alert_id(r2.out);
+    char *id1 = tu_first_alert_id(r1.out), *id2 = tu_first_alert_id(r2.out);
     assert_string_equal(id1, id2);
     assert_non_null(strstr(r1.out, "\"102bZDNFfWaQSyEZQuDgWt-uQ\""));
     assert_non_null(strstr(r2.out, "\"102bZDNFfWaQSyEZQuDgWt-uQ\""));
@@ -141,11 +135,7 @@ static void test_same_alert_from_raw_and_ecs(void **state) {
 }
 
 int main(void) {
-    dir = tu_fixture_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/okta not found (set SW_TESTDATA); fixture scan tests skipped\n");
-        return 77;
-    }
+    dir = tu_fixture_dir_or_exit(" (set SW_TESTDATA); fixture scan tests skipped");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_files),
         cmocka_unit_test(test_ecs_twins),

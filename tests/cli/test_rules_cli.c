@@ -176,22 +176,9 @@ static void test_help(void **state) {
 
 /* ---- Elastic's Okta rules -------------------------------------------------------- */
 
-static const char *okta_rules_dir(void) {
-    static char dir[4200];
-    const char *fx = tu_fixture_dir();
-    if (!fx) return NULL;
-    snprintf(dir, sizeof dir, "%s/../rules/okta", fx);
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
-}
-
 static void test_elastic_okta_rules(void **state) {
     (void)state;
-    const char *dir = okta_rules_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/rules/okta not found (set SW_TESTDATA); Elastic rule tests skipped\n");
-        skip();
-    }
+    const char *dir = tu_okta_rules_dir_or_skip();
     tu_result r = run((const char *const[]){"rules", "list", "--rules", dir, NULL});
     assert_int_equal(r.status, 0);
     assert_int_equal(tu_count(r.out, "\n"), 52);

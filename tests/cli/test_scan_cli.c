@@ -122,12 +122,6 @@ static size_t attack(char *out, size_t cap) {
     return n;
 }
 
-static char *first_alert_id(const char *out) {
-    const char *p = strstr(out, "\"alert_id\":\"");
-    assert_non_null(p);
-    return strndup(p + 12, 32);
-}
-
 /* Issue 11.1: one record dated 9999-12-31 (or one hour ahead) from another
  * actor of the tenant must not blind it: the attack after it is found,
  * with the alert id it has without the forged record. */
@@ -140,7 +134,7 @@ static void test_future_record_does_not_blind(void **state) {
     const char *argv[] = {"scan", "--summary", "json", NULL};
     tu_result clean = run(argv, in, n);
     assert_int_equal(count_lines(clean.out), 1);
-    char *want = first_alert_id(clean.out);
+    char *want = tu_first_alert_id(clean.out);
 
     const char *forged[] = {"9999-12-31T23:59:59.999Z", "2026-01-05T09:40:00.000Z"}; /* +1 h */
     for (int f = 0; f < 2; f++) {
@@ -158,7 +152,7 @@ static void test_future_record_does_not_blind(void **state) {
         tu_result r = run(argv, in2, m);
         assert_int_equal(r.status, 0);
         if (count_lines(r.out) != 1) fail_msg("forged %s: %zu alerts, want 1\n%s", forged[f], count_lines(r.out), r.err);
-        char *got = first_alert_id(r.out);
+        char *got = tu_first_alert_id(r.out);
         assert_string_equal(got, want);
         assert_contains(r.err, "\"too_late\":0,");
         free(got);

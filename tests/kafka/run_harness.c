@@ -496,22 +496,6 @@ double metric(const char *body, const char *sample) {
     return strtod(p + strlen(pat), NULL);
 }
 
-/* GETs path until its body has needle (bounded: the snapshot is published
- * ten times a second); returns the body. */
-char *get_until(int port, const char *path, int want_status, const char *needle) {
-    char *body = NULL;
-    int status = -1;
-    for (int i = 0; i < 600; i++) { /* 60 s: a hang guard */
-        free(body);
-        status = tu_http_get(port, path, &body);
-        if (status == want_status && body && strstr(body, needle)) return body;
-        usleep(100000);
-    }
-    fail_msg("GET %s: status %d, want %d with '%s'; body:\n%.3000s", path, status, want_status, needle,
-             body ? body : "(none)");
-    return NULL;
-}
-
 void run_harness_init(void) {
     unsetenv("SESSIONWATCH_BROKERS");
     signal(SIGPIPE, SIG_IGN);

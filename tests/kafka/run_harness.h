@@ -148,6 +148,5 @@ void check_alerts(const char *alerts, const expected *e, const dataset *const *d
 /* ---- metrics and health (--metrics-addr) -------------------------------- */
 int metrics_port(const child *c);
 double metric(const char *body, const char *sample);
-char *get_until(int port, const char *path, int want_status, const char *needle);
 
 #endif

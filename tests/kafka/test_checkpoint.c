@@ -237,6 +237,23 @@ static void populate(sw_store *s, uint64_t seed) {
     }
 }
 
+/* The common start: store a holds populate(a, 1), and a checkpointer of
+ * partition part, owned by "me", has claimed it (its offset in *off). */
+static sw_ckpt *claimed(sw_store *a, int part, int64_t *off) {
+    assert_int_equal(sw_store_init(a, W, L), 0);
+    populate(a, 1);
+    sw_ckpt *c = sw_ckpt_new("g", "t", part, "me");
+    claim_is(c, off, SW_CKPT_OK);
+    return c;
+}
+
+/* The same, and the whole store then written as offset 10. */
+static sw_ckpt *checkpointed(sw_store *a, int part, int64_t *off, sw_ckpt_stats *st) {
+    sw_ckpt *c = claimed(a, part, off);
+    write_is(c, a, 10, st, SW_CKPT_OK);
+    return c;
+}
+
 static void test_round_trip_every_field(void **state) {
     (void)state;
     sw_store a, b;
@@ -296,13 +313,9 @@ static void test_round_trip_every_field(void **state) {
 static void test_incremental_evictions_ttl(void **state) {
     (void)state;
     sw_store a;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 0, "me");
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
-    write_is(c, &a, 10, &st, SW_CKPT_OK);
+    sw_ckpt *c = checkpointed(&a, 0, &off, &st);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53);
     for (int k = 0; k < 3; k++) {
         long long ttl = cmd_int("PTTL", sw_ckpt_key(c, k), NULL);
@@ -456,13 +469,10 @@ static void test_no_checkpoint_drops_leftovers(void **state) {
 static void test_corrupt_values_skipped(void **state) {
     (void)state;
     sw_store a, b;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 4, "me");
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
+    sw_ckpt *c = claimed(&a, 4, &off);
     write_is(c, &a, 1, &st, SW_CKPT_OK);
     char field[64];
     size_t n = sw_key_user_field("", 0, "00u-open", 8, field, sizeof field);
@@ -576,12 +586,9 @@ static void test_restore_drops_future(void **state) {
 static void test_unavailable_then_back(void **state) {
     (void)state;
     sw_store a;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 5, "me");
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
+    sw_ckpt *c = claimed(&a, 5, &off);
     tu_redis_stop(&server);
     write_is(c, &a, 1, &st, SW_CKPT_UNAVAILABLE);
     claim_is(c, &off, SW_CKPT_UNAVAILABLE);
@@ -616,13 +623,10 @@ static void test_offset_verdicts(void **state) {
 static void test_discard(void **state) {
     (void)state;
     sw_store a;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 6, "me");
     char err[1400];
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
+    sw_ckpt *c = claimed(&a, 6, &off);
     write_is(c, &a, 77, &st, SW_CKPT_OK);
     sw_ckpt *other = sw_ckpt_new("g", "t", 6, "other");
     assert_int_equal(sw_ckpt_discard(other, &conn, TTL_MS, err, sizeof err), SW_CKPT_FENCED);
@@ -695,15 +699,11 @@ static long long meta_seq(sw_ckpt *c) {
 static void test_flushed_state_rewritten_whole(void **state) {
     (void)state;
     sw_store a, b;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 6, "me");
     char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
-    write_is(c, &a, 10, &st, SW_CKPT_OK);
+    sw_ckpt *c = checkpointed(&a, 6, &off, &st);
     assert_int_equal(sw_ckpt_seq(c), 1);
     assert_int_equal(meta_seq(c), 1);
     /* The probe of an idle partition: fine, then gone. */
@@ -749,15 +749,11 @@ static void test_flushed_state_rewritten_whole(void **state) {
 static void test_older_copy_rewritten_whole(void **state) {
     (void)state;
     sw_store a, b;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
     assert_int_equal(sw_store_init(&b, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 7, "me");
     char err[700];
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
-    write_is(c, &a, 10, &st, SW_CKPT_OK);
+    sw_ckpt *c = checkpointed(&a, 7, &off, &st);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
     write_is(c, &a, 11, &st, SW_CKPT_OK);
     assert_int_equal(meta_seq(c), 2);
@@ -790,13 +786,9 @@ static void test_older_copy_rewritten_whole(void **state) {
 static void test_missing_owner_fenced(void **state) {
     (void)state;
     sw_store a;
-    assert_int_equal(sw_store_init(&a, W, L), 0);
-    populate(&a, 1);
-    sw_ckpt *c = sw_ckpt_new("g", "t", 8, "me");
     int64_t off;
     sw_ckpt_stats st;
-    claim_is(c, &off, SW_CKPT_OK);
-    write_is(c, &a, 10, &st, SW_CKPT_OK);
+    sw_ckpt *c = checkpointed(&a, 8, &off, &st);
     cmd_ok("HDEL", sw_ckpt_key(c, 0), "owner", NULL, NULL);
     observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
     write_is(c, &a, 11, &st, SW_CKPT_FENCED);
@@ -949,12 +941,7 @@ static void test_key_names_and_fields(void **state) {
 /* ---- codec against hostile bytes ----------------------------------------- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return tu_xorshift64(&rng); }
 
 static void test_codec_hostile(void **state) {
     (void)state;

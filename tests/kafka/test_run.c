@@ -344,7 +344,7 @@ static void test_metrics_and_health(void **state) {
     wait_committed_to_end("g-metrics", 180, NULL);
     char records[64];
     snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_a.n);
-    char *body = get_until(port, "/metrics", 200, records);
+    char *body = tu_http_get_until(port, "/metrics", 200, records);
     assert_int_equal(metric(body, "sessionwatch_alerts_total"), exp_a.n);
     assert_int_equal(metric(body, "sessionwatch_assigned_partitions"), IN_PARTS);
     assert_int_equal(metric(body, "sessionwatch_processing_latency_seconds_count"), data_a.n);
@@ -356,14 +356,14 @@ static void test_metrics_and_health(void **state) {
     assert_contains(body, "sessionwatch_processing_latency_seconds_bucket{le=\"+Inf\"}");
     double eligible = metric(body, "sessionwatch_eligible_total");
     free(body);
-    char *b = get_until(port, "/healthz", 200, "ok");
+    char *b = tu_http_get_until(port, "/healthz", 200, "ok");
     free(b);
-    b = get_until(port, "/readyz", 200, "ready");
+    b = tu_http_get_until(port, "/readyz", 200, "ready");
     free(b);
-    b = get_until(port, "/nope", 404, "not found");
+    b = tu_http_get_until(port, "/nope", 404, "not found");
     free(b);
     /* The lag of every partition, once librdkafka's statistics came (5 s). */
-    body = get_until(port, "/metrics", 200, "sessionwatch_consumer_lag{topic=\"" IN "\",partition=\"7\"} 0\n");
+    body = tu_http_get_until(port, "/metrics", 200, "sessionwatch_consumer_lag{topic=\"" IN "\",partition=\"7\"} 0\n");
     free(body);
     kill(c.pid, SIGTERM);
     assert_int_equal(child_wait(&c, RUN_TIMEOUT_MS), 0);
@@ -577,7 +577,7 @@ static void test_sigterm_with_stuck_delivery(void **state) {
     child c = start_run("g-stuck", ALERTS, extra);
     int port = metrics_port(&c);
     child_wait_for(&c, "retrying the same message", 120);
-    char *body = get_until(port, "/metrics", 200, "sessionwatch_delivery_stalled_seconds ");
+    char *body = tu_http_get_until(port, "/metrics", 200, "sessionwatch_delivery_stalled_seconds ");
     assert_true(metric(body, "sessionwatch_alerts_unacknowledged") > 0);
     free(body);
     kill(c.pid, SIGTERM);

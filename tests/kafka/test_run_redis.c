@@ -266,7 +266,7 @@ static void test_redis_down_mid_stream(void **state) {
     child a = start_run("g-redis", ALERTS, extra);
     int port = metrics_port(&a);
     wait_committed_to_end("g-redis", 180, NULL);
-    free(get_until(port, "/readyz", 200, "ready"));
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
     int64_t before[IN_PARTS], after[IN_PARTS];
     committed("g-redis", before);
     tu_redis_stop(&redis);
@@ -275,17 +275,17 @@ static void test_redis_down_mid_stream(void **state) {
     rd_kafka_destroy(pr);
     child_wait_for(&a, "pausing its partitions until Redis is back", 60);
     child_wait_for(&a, "redis=down(paused)", 60);
-    free(get_until(port, "/readyz", 503, "Redis is failing"));
-    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 1\n"));
-    free(get_until(port, "/healthz", 200, "ok")); /* alive: nothing to restart */
+    free(tu_http_get_until(port, "/readyz", 503, "Redis is failing"));
+    free(tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 1\n"));
+    free(tu_http_get_until(port, "/healthz", 200, "ok")); /* alive: nothing to restart */
     sleep(3);
     committed("g-redis", after);
     for (int p = 0; p < IN_PARTS; p++) assert_int_equal(after[p], before[p]); /* nothing past the checkpoint */
     if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot restart redis-server on port %d", redis.port);
     child_wait_for(&a, "Redis is back", 120);
     wait_committed_to_end("g-redis", 240, NULL);
-    free(get_until(port, "/readyz", 200, "ready"));
-    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
+    char *m = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
     assert_true(metric(m, "sessionwatch_redis_pauses_total") >= 1);
     assert_true(metric(m, "sessionwatch_checkpoint_failures_total") >= 1);
     assert_true(metric(m, "sessionwatch_checkpoint_duration_seconds_count") >= 1);
@@ -325,7 +325,7 @@ static void test_recreated_topic(void **state) {
     int port = metrics_port(&b);
     char records[64];
     snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_b.n);
-    char *m = get_until(port, "/metrics", 200, records);
+    char *m = tu_http_get_until(port, "/metrics", 200, records);
     assert_int_equal(metric(m, "sessionwatch_checkpoints_refused_total"), 4);
     assert_int_equal(metric(m, "sessionwatch_partitions_refused"), 0); /* refused, then consumed */
     free(m);
@@ -393,7 +393,7 @@ static void wrong_type_key(const char *group, const char *const *extra) {
     child a = start_run(group, ALERTS, extra);
     int port = metrics_port(&a);
     wait_committed_to_end(group, 180, NULL);
-    free(get_until(port, "/readyz", 200, "ready"));
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
     const int bad = 3;
     char meta[80], tenants[80], users[80], refused[160];
     snprintf(meta, sizeof meta, "sw:{%s:" IN ":3}:meta", group);
@@ -412,8 +412,8 @@ static void wrong_type_key(const char *group, const char *const *extra) {
     child_wait_for(&a, hint, 10);
     child_wait_for(&a, refused, 10);
     child_wait_for(&a, "redis=ok refused=1 (partition 3: ", 30);
-    free(get_until(port, "/readyz", 503, "a partition's state in Redis is refused: partition 3: "));
-    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 1\n");
+    free(tu_http_get_until(port, "/readyz", 503, "a partition's state in Redis is refused: partition 3: "));
+    char *m = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 1\n");
     assert_int_equal(metric(m, "sessionwatch_redis_paused"), 0);
     free(m);
     wait_committed_except(group, bad, 240); /* the others go on */
@@ -425,8 +425,8 @@ static void wrong_type_key(const char *group, const char *const *extra) {
     redis_do("DEL", meta, tenants, users, NULL);
     child_wait_for(&a, "partition 3: its state is no longer refused", 60);
     wait_committed_to_end(group, 240, NULL);
-    free(get_until(port, "/readyz", 200, "ready"));
-    free(get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 0\n"));
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
+    free(tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_partitions_refused 0\n"));
     err = stop_run(&a);
     /* Each record of the other partitions once; partition 3's from its last
      * checkpoint on, at most twice. */
@@ -481,8 +481,8 @@ static void test_wrong_password(void **state) {
     child_wait_for(&a, "redis=auth-failed (Redis refuses our credentials: ", 60);
     child_wait_for(&a, "Redis refuses our credentials: claiming the partition's state: Redis AUTH refused: ", 10);
     child_wait_for(&a, "check the password (in --state or SESSIONWATCH_REDIS_PASSWORD)", 10);
-    free(get_until(port, "/readyz", 503, "Redis refuses our credentials: "));
-    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 1\n"));
+    free(tu_http_get_until(port, "/readyz", 503, "Redis refuses our credentials: "));
+    free(tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 1\n"));
     char *err = child_stderr(&a);
     assert_int_equal(tu_count(err, "redis=ok"), 0);
     assert_int_equal(tu_count(err, "s3cr3t"), 0);
@@ -490,8 +490,8 @@ static void test_wrong_password(void **state) {
     /* Redis is given that password: the run recovers on its own. */
     redis_do("CONFIG", "SET", "requirepass", "s3cr3t-pw", NULL);
     wait_committed_to_end("g-auth", 240, NULL);
-    free(get_until(port, "/readyz", 200, "ready"));
-    free(get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 0\n"));
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
+    free(tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_redis_auth_failed 0\n"));
     child_wait_for(&a, "redis=ok", 30);
     err = stop_run(&a);
     expect_count(err, "records", data_a.n);
@@ -546,7 +546,7 @@ static void test_redis_flushed_mid_stream(void **state) {
     child_wait_for(&a, "its state in Redis was lost", 60);
     wait_committed_to_end("g-flush", 240, NULL);
     /* Every partition of the worker was found lost (written or probed). */
-    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_state_lost_total 8\n");
+    char *m = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_state_lost_total 8\n");
     free(m);
     /* ... and rewritten whole: every partition's state is back, at its end. */
     wait_state_at_end(redis.port, "g-flush", 30);
@@ -637,7 +637,7 @@ static void sentinel_failover(const char *group, const char *replicas) {
     if (strcmp(replicas, "0") == 0) {
         wait_committed_to_end(group, 60, NULL); /* checkpointed on the primary alone */
     } else {
-        free(get_until(port, "/metrics", 200, "\nsessionwatch_replica_wait_short_total 1"));
+        free(tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_replica_wait_short_total 1"));
         sleep(1);
         committed(group, after);
         for (int p = 0; p < IN_PARTS; p++)
@@ -663,7 +663,7 @@ static void sentinel_failover(const char *group, const char *replicas) {
     child_wait_for(&a, "its state in Redis was lost", 120);
     wait_committed_to_end(group, 240, NULL); /* (with replicas: confirmed by the new primary's replica) */
     wait_state_at_end(replica.port, group, 60); /* every partition rewritten on the new primary */
-    char *m = get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
+    char *m = tu_http_get_until(port, "/metrics", 200, "\nsessionwatch_redis_paused 0\n");
     assert_true(metric(m, "sessionwatch_state_lost_total") >= 1);
     free(m);
     /* A successor restores what the worker left on the new primary. */

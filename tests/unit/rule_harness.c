@@ -109,6 +109,10 @@ static void feed_n(harness *h, const char *rec, size_t len) {
 
 void feed(harness *h, const char *rec) { feed_n(h, rec, strlen(rec)); }
 
+void feed_steps(harness *h, const char *actor, const char *name, const step *steps) {
+    for (const step *s = steps; s->sid; s++) feed(h, ev(actor, name, s->sid, T(s->hms)));
+}
+
 int setup(void **state) {
     (void)state;
     h_init(&H);

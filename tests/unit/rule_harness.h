@@ -106,6 +106,12 @@ void h_free(harness *h);
 sw_engine *eng(harness *h);
 const sw_counters *cnt(harness *h);
 void feed(harness *h, const char *rec);
+/* One user's session starts, fed in order: ev(actor, name, sid, T(hms)). */
+typedef struct {
+    const char *sid, *hms;
+} step;
+void feed_steps(harness *h, const char *actor, const char *name, const step *steps);
+#define FEED(h, actor, name, ...) feed_steps((h), (actor), (name), (const step[]){__VA_ARGS__, {NULL, NULL}})
 int setup(void **state);
 int teardown(void **state);
 /* A case with a fresh engine (setup) freed after it (teardown). */

@@ -292,11 +292,7 @@ static void test_sample_event(void **state) {
 }
 
 int main(void) {
-    DIR_ = tu_fixture_dir();
-    if (!DIR_) {
-        printf("SKIP: ../shared/testdata/okta not found\n");
-        return 77;
-    }
+    DIR_ = tu_fixture_dir_or_exit("");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integrations_pipeline),
         cmocka_unit_test(test_beats_module),

@@ -29,12 +29,19 @@ static int pipe_with(const char *data, size_t n) {
     return fds[0];
 }
 
+/* A line reader (max_line bytes a record) over data fed through a pipe;
+ * returns the pipe's read end, to close after sw_lines_close. */
+static int open_piped(sw_lines *r, const char *data, size_t n, size_t max_line) {
+    int fd = pipe_with(data, n);
+    assert_int_equal(sw_lines_open(r, fd, max_line), 0);
+    return fd;
+}
+
 static void test_lines_basic(void **state) {
     (void)state;
     const char in[] = "\xEF\xBB\xBF{\"a\":1}\r\n\n   \r\n{\"b\":2}\n{\"c\":3}";
-    int fd = pipe_with(in, sizeof in - 1);
     sw_lines r;
-    assert_int_equal(sw_lines_open(&r, fd, 1024), 0);
+    int fd = open_piped(&r, in, sizeof in - 1, 1024);
     sw_line l;
     assert_int_equal(sw_lines_next(&r, &l), 1);
     assert_int_equal(l.len, 7);
@@ -56,9 +63,8 @@ static void test_lines_basic(void **state) {
 
 static void test_lines_empty(void **state) {
     (void)state;
-    int fd = pipe_with("", 0);
     sw_lines r;
-    assert_int_equal(sw_lines_open(&r, fd, 1024), 0);
+    int fd = open_piped(&r, "", 0, 1024);
     sw_line l;
     assert_int_equal(sw_lines_next(&r, &l), 0);
     sw_lines_close(&r);
@@ -119,9 +125,8 @@ static void expect_line(sw_lines *r, const char *want, int oversize, size_t line
 static void test_lines_limit_crlf(void **state) {
     (void)state;
     const char in[] = "{\"a\":1}\n{\"a\":2}\r\n{\"a\":10}\r\n{\"a\":10}\n{\"a\":3}\r";
-    int fd = pipe_with(in, sizeof in - 1);
     sw_lines r;
-    assert_int_equal(sw_lines_open(&r, fd, 7), 0);
+    int fd = open_piped(&r, in, sizeof in - 1, 7);
     expect_line(&r, "{\"a\":1}", 0, 1);
     expect_line(&r, "{\"a\":2}", 0, 2);
     expect_line(&r, NULL, 1, 3);

@@ -22,8 +22,7 @@
 static void test_alert_names_from_completing_event(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "Old Name", "s1", T("08:00")));
-    feed(h, ev("00u1", "Old Name", "s2", T("08:10")));
+    FEED(h, "00u1", "Old Name", {"s1", "08:00"}, {"s2", "08:10"});
     feed(h, build((rspec){.actor = quote("00u1"), .name = quote("New \\\"Name\\\""), .alt = quote("new@example.com"),
                           .sid = quote("s3"), .time = quote(T("08:20"))}));
     assert_int_equal(h->na, 1);
@@ -32,8 +31,7 @@ static void test_alert_names_from_completing_event(void **state) {
     assert_contains(h->a[0].json, "\"user\":{\"id\":\"00u1\",\"name\":\"New \\\"Name\\\"\",\"email\":\"new@example.com\"}");
     assert_lacks(h->a[0].json, "Old Name");
 
-    feed(h, ev("00u2", "User Two", "s1", T("08:00")));
-    feed(h, ev("00u2", "User Two", "s2", T("08:10")));
+    FEED(h, "00u2", "User Two", {"s1", "08:00"}, {"s2", "08:10"});
     feed(h, build((rspec){.actor = quote("00u2"), .name = ABSENT, .alt = ABSENT, .sid = quote("s3"),
                           .time = quote(T("08:20"))}));
     assert_int_equal(h->na, 2);

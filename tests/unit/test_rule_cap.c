@@ -69,31 +69,22 @@ static void test_cap(void **state) {
     assert_int_equal(cnt(h)->alerts, 2);
     assert_int_equal(cnt(h)->alerts_capped, 1);
     /* 00u3 was reset by its capped alert at 08:13: its sessions are gone. */
-    feed(h, ev("00u3", "U", "s4", T("08:30")));
-    feed(h, ev("00u3", "U", "s5", T("08:31")));
+    FEED(h, "00u3", "U", {"s4", "08:30"}, {"s5", "08:31"});
     assert_int_equal(h->na, 2);
     feed(h, ev("00u3", "U", "s6", T("08:32")));
     assert_int_equal(h->na, 3);
     EXPECT_SESSIONS(h->a[2].json, "s4", "s5", "s6");
     /* Bucket 08:30-09:00: one more alert, then capped. */
-    feed(h, ev("00u4", "U", "s1", T("08:33")));
-    feed(h, ev("00u4", "U", "s2", T("08:34")));
-    feed(h, ev("00u4", "U", "s3", T("08:35")));
-    feed(h, ev("00u5", "U", "s1", T("08:36")));
-    feed(h, ev("00u5", "U", "s2", T("08:37")));
-    feed(h, ev("00u5", "U", "s3", T("08:38")));
+    FEED(h, "00u4", "U", {"s1", "08:33"}, {"s2", "08:34"}, {"s3", "08:35"});
+    FEED(h, "00u5", "U", {"s1", "08:36"}, {"s2", "08:37"}, {"s3", "08:38"});
     assert_int_equal(h->na, 4);
     assert_string_equal(h->a[3].actor, "00u4");
     assert_int_equal(cnt(h)->alerts, 4);
     assert_int_equal(cnt(h)->alerts_capped, 2);
     /* The bucket is floor(t / 30 min): 08:59:59.999 is still capped. */
-    feed(h, ev("00u6", "U", "s1", T("08:59")));
-    feed(h, ev("00u6", "U", "s2", T("08:59:30")));
-    feed(h, ev("00u6", "U", "s3", T("08:59:59.999")));
+    FEED(h, "00u6", "U", {"s1", "08:59"}, {"s2", "08:59:30"}, {"s3", "08:59:59.999"});
     assert_int_equal(h->na, 4);
-    feed(h, ev("00u7", "U", "s1", T("08:59")));
-    feed(h, ev("00u7", "U", "s2", T("08:59:30")));
-    feed(h, ev("00u7", "U", "s3", T("09:00:00.000")));
+    FEED(h, "00u7", "U", {"s1", "08:59"}, {"s2", "08:59:30"}, {"s3", "09:00:00.000"});
     assert_int_equal(h->na, 5);
     assert_int_equal(cnt(h)->alerts_capped, 3);
 }
@@ -133,14 +124,11 @@ static void test_cap_bucket_out_of_order(void **state) {
     h->cfg.max_alerts = 2;
     three_users(h, NULL, (const char *const[]){"00u1", "00u2", "00u9"}, "00"); /* 08:00-08:08 */
     assert_int_equal(h->na, 2);                                              /* 00u9 capped */
-    feed(h, ev("00u3", "U", "s1", T("08:30")));
-    feed(h, ev("00u3", "U", "s2", T("08:31")));
+    FEED(h, "00u3", "U", {"s1", "08:30"}, {"s2", "08:31"});
     feed(h, ev("00u3", "U", "s3", T("08:32"))); /* next bucket: emitted */
     assert_int_equal(h->na, 3);
     /* Back in 08:00-08:30 (in time: the watermark is 08:32). */
-    feed(h, ev("00u4", "U", "s1", T("08:27")));
-    feed(h, ev("00u4", "U", "s2", T("08:28")));
-    feed(h, ev("00u4", "U", "s3", T("08:29:30")));
+    FEED(h, "00u4", "U", {"s1", "08:27"}, {"s2", "08:28"}, {"s3", "08:29:30"});
     assert_int_equal(cnt(h)->verdict[SW_R_TOO_LATE], 0);
     /* Spec: bucket 08:00-08:30 already holds 2 alerts, so 00u4 is capped. */
     assert_int_equal(cnt(h)->alerts_capped, 2);

@@ -329,9 +329,7 @@ static void run_mixed(harness *h, bool prefilter) {
     feed(h, RAW(.type = "\"user.session.star\\u0074\"", .actor = "\"00u2\"", .sid = "\"s3\"",
                 .time = quote(T("08:04"))));
     feed(h, "not json at all");
-    feed(h, ev("00u3", "U", "s1", T("08:05")));
-    feed(h, ev("00u3", "U", "s2", T("08:06")));
-    feed(h, ev("00u3", "U", "s3", T("08:07")));
+    FEED(h, "00u3", "U", {"s1", "08:05"}, {"s2", "08:06"}, {"s3", "08:07"});
 }
 
 static void test_prefilter_transparent(void **state) {

@@ -58,24 +58,27 @@ static void test_too_early(void **state) {
     assert_int_equal(sw_engine_future_limit(eng(h)), INT64_MAX);
 }
 
+/* 00u1's s1 and s2 at 08:00, the watermark paced to hms, then its s3 at
+ * 08:01 (eligible): whether s1 and s2 still count is the key's staleness. */
+static void sessions_then_watermark(harness *h, const char *hms) {
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"});
+    pace(h, NULL, T(hms));
+    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+}
+
 /* A key whose maxT fell more than W + L behind the tenant's watermark is
  * forgotten: its sessions no longer count. */
 static void test_eviction(void **state) {
     (void)state;
     harness *h = &H;
     /* Control: without the other user, s1 s2 s3 alert. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
-    feed(h, ev("00u1", "U", "s3", T("08:01")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:00"}, {"s3", "08:01"});
     assert_int_equal(h->na, 1);
     h_free(h);
     h_init(h);
 
     /* Boundary: maxT == watermark - (W + L) is not stale yet. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
-    pace(h, NULL, T("08:45:00.000"));
-    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+    sessions_then_watermark(h, "08:45:00.000");
     assert_int_equal(h->na, 1);
     EXPECT_SESSIONS(h->a[0].json, "s1", "s2", "s3");
     assert_int_equal(sw_engine_store(h->e)->evicted, 0);
@@ -83,10 +86,7 @@ static void test_eviction(void **state) {
     h_init(h);
 
     /* One ms later the key is stale: s1 and s2 are forgotten. */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:00")));
-    pace(h, NULL, T("08:45:00.001"));
-    EXPECT(h, ev("00u1", "U", "s3", T("08:01")), SW_ELIGIBLE);
+    sessions_then_watermark(h, "08:45:00.001");
     assert_int_equal(h->na, 0);
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);
     EXPECT(h, ev("00u1", "U", "s4", T("08:02")), SW_ELIGIBLE);
@@ -100,9 +100,7 @@ static void test_eviction(void **state) {
     /* After an alert (r = 08:02) the key goes stale and is forgotten too.
      * (Its r can never suppress again anyway: maxT >= r, and an in-time
      * event is newer than any stale maxT.) */
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:01")));
-    feed(h, ev("00u1", "U", "s3", T("08:02")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"});
     assert_int_equal(h->na, 1);
     pace(h, NULL, T("08:47:00.001"));
     assert_int_equal(sw_engine_store(h->e)->evicted, 1);

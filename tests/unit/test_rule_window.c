@@ -74,15 +74,11 @@ static void test_three_sessions_alert(void **state) {
 static void test_window_boundary(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00ua", "A", "s1", T("08:00:00.000")));
-    feed(h, ev("00ua", "A", "s2", T("08:20")));
-    feed(h, ev("00ua", "A", "s3", T("08:35:00.000")));
+    FEED(h, "00ua", "A", {"s1", "08:00:00.000"}, {"s2", "08:20"}, {"s3", "08:35:00.000"});
     assert_int_equal(h->na, 1);
     EXPECT_SESSIONS(h->a[0].json, "s1", "s2", "s3");
 
-    feed(h, ev("00ub", "B", "s1", T("08:00:00.000")));
-    feed(h, ev("00ub", "B", "s2", T("08:20")));
-    feed(h, ev("00ub", "B", "s3", T("08:35:00.001")));
+    FEED(h, "00ub", "B", {"s1", "08:00:00.000"}, {"s2", "08:20"}, {"s3", "08:35:00.001"});
     assert_int_equal(h->na, 1);
     /* s1 is out; a 4th session completes Q = {s2, s3, s4}. */
     feed(h, ev("00ub", "B", "s4", T("08:35:00.002")));
@@ -96,9 +92,7 @@ static void test_window_boundary(void **state) {
 static void test_repeated_session(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s1", T("08:05")));
-    feed(h, ev("00u1", "U", "s2", T("08:10")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s1", "08:05"}, {"s2", "08:10"});
     assert_int_equal(h->na, 0);
     assert_int_equal(cnt(h)->eligible, 3);
     feed(h, ev("00u1", "U", "s3", T("08:15")));
@@ -115,9 +109,7 @@ static void test_repeated_session(void **state) {
 static void test_escaped_session_ids(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "U", "102ab", T("08:00")));
-    feed(h, ev("00u1", "U", "102\\u0061b", T("08:01")));
-    feed(h, ev("00u1", "U", "c", T("08:02")));
+    FEED(h, "00u1", "U", {"102ab", "08:00"}, {"102\\u0061b", "08:01"}, {"c", "08:02"});
     assert_int_equal(h->na, 0);
     feed(h, ev("00u1", "U", "d", T("08:03")));
     assert_int_equal(h->na, 1);
@@ -125,10 +117,7 @@ static void test_escaped_session_ids(void **state) {
     assert_contains(session_obj(h->a[0].json, "102ab"), "\"events\":2,");
 
     /* \/ and a non-ASCII \u escape against the literal bytes. */
-    feed(h, ev("00u2", "U", "a/b", T("08:10")));
-    feed(h, ev("00u2", "U", "a\\/b", T("08:11")));
-    feed(h, ev("00u2", "U", "caf\xc3\xa9", T("08:12")));
-    feed(h, ev("00u2", "U", "caf\\u00e9", T("08:13")));
+    FEED(h, "00u2", "U", {"a/b", "08:10"}, {"a\\/b", "08:11"}, {"caf\xc3\xa9", "08:12"}, {"caf\\u00e9", "08:13"});
     assert_int_equal(h->na, 1);
     feed(h, ev("00u2", "U", "z", T("08:14")));
     assert_int_equal(h->na, 2);
@@ -140,12 +129,9 @@ static void test_escaped_session_ids(void **state) {
 static void test_reset_and_covered(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:01")));
-    feed(h, ev("00u1", "U", "s3", T("08:02")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"});
     assert_int_equal(h->na, 1);
-    feed(h, ev("00u1", "U", "s4", T("08:03")));
-    feed(h, ev("00u1", "U", "s5", T("08:04")));
+    FEED(h, "00u1", "U", {"s4", "08:03"}, {"s5", "08:04"});
     assert_int_equal(h->na, 1);
     feed(h, ev("00u1", "U", "s6", T("08:05")));
     assert_int_equal(h->na, 2);
@@ -154,28 +140,19 @@ static void test_reset_and_covered(void **state) {
     assert_int_equal(cnt(h)->covered, 0);
 
     /* Covered: t == r, t < r, and an old session id at t == r. */
-    feed(h, ev("00u2", "U", "s1", T("08:00")));
-    feed(h, ev("00u2", "U", "s2", T("08:01")));
-    feed(h, ev("00u2", "U", "s3", T("08:02")));
+    FEED(h, "00u2", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"});
     assert_int_equal(h->na, 3);
-    feed(h, ev("00u2", "U", "s7", T("08:02:00.000")));
-    feed(h, ev("00u2", "U", "s8", T("08:01")));
-    feed(h, ev("00u2", "U", "s1", T("08:02")));
+    FEED(h, "00u2", "U", {"s7", "08:02:00.000"}, {"s8", "08:01"}, {"s1", "08:02"});
     assert_int_equal(cnt(h)->covered, 3);
     assert_int_equal(cnt(h)->eligible, 12);
-    feed(h, ev("00u2", "U", "s4", T("08:02:00.001")));
-    feed(h, ev("00u2", "U", "s5", T("08:04")));
+    FEED(h, "00u2", "U", {"s4", "08:02:00.001"}, {"s5", "08:04"});
     assert_int_equal(h->na, 3); /* s7, s8 did not count */
     feed(h, ev("00u2", "U", "s6", T("08:05")));
     assert_int_equal(h->na, 4);
     EXPECT_SESSIONS(h->a[3].json, "s4", "s5", "s6");
 
     /* The same three ids again after the alert are new sessions. */
-    feed(h, ev("00u3", "U", "s1", T("08:00")));
-    feed(h, ev("00u3", "U", "s2", T("08:01")));
-    feed(h, ev("00u3", "U", "s3", T("08:02")));
-    feed(h, ev("00u3", "U", "s1", T("08:03")));
-    feed(h, ev("00u3", "U", "s2", T("08:04")));
+    FEED(h, "00u3", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"}, {"s1", "08:03"}, {"s2", "08:04"});
     assert_int_equal(h->na, 5);
     feed(h, ev("00u3", "U", "s3", T("08:05")));
     assert_int_equal(h->na, 6);
@@ -188,26 +165,19 @@ static void test_reset_and_covered(void **state) {
 static void test_out_of_order(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "U", "s1", T("08:00")));
-    feed(h, ev("00u1", "U", "s2", T("08:30")));
-    feed(h, ev("00u1", "U", "s3", T("08:10")));
+    FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:30"}, {"s3", "08:10"});
     assert_int_equal(h->na, 1);
     EXPECT_SESSIONS(h->a[0].json, "s1", "s3", "s2");
     assert_contains(h->a[0].json, jtime("@timestamp", "08:10")); /* the completing event */
     assert_contains(h->a[0].json, "\"from\":\"2026-01-05T08:00:00.000Z\"");
 
     /* Inclusive at maxT - W, also when the old one arrives last. */
-    feed(h, ev("00u2", "U", "s1", T("08:35")));
-    feed(h, ev("00u2", "U", "s2", T("08:10")));
-    feed(h, ev("00u2", "U", "s3", T("08:00:00.000")));
+    FEED(h, "00u2", "U", {"s1", "08:35"}, {"s2", "08:10"}, {"s3", "08:00:00.000"});
     assert_int_equal(h->na, 2);
     EXPECT_SESSIONS(h->a[1].json, "s3", "s2", "s1");
 
     /* last(s) = max: an older event of a session does not pull it back. */
-    feed(h, ev("00u3", "U", "s1", T("08:00")));
-    feed(h, ev("00u3", "U", "s1", T("07:58")));
-    feed(h, ev("00u3", "U", "s2", T("08:30")));
-    feed(h, ev("00u3", "U", "s3", T("08:34")));
+    FEED(h, "00u3", "U", {"s1", "08:00"}, {"s1", "07:58"}, {"s2", "08:30"}, {"s3", "08:34"});
     assert_int_equal(h->na, 3);
     EXPECT_SESSIONS(h->a[2].json, "s1", "s2", "s3");
     assert_contains(session_obj(h->a[2].json, "s1"), "\"first_seen\":\"2026-01-05T07:58:00.000Z\","
@@ -219,8 +189,7 @@ static void test_out_of_order(void **state) {
 static void test_old_event_not_in_q(void **state) {
     (void)state;
     harness *h = &H;
-    feed(h, ev("00u1", "U", "s1", T("08:35")));
-    feed(h, ev("00u1", "U", "s2", T("08:10")));
+    FEED(h, "00u1", "U", {"s1", "08:35"}, {"s2", "08:10"});
     EXPECT(h, ev("00u1", "U", "s3", T("07:59:59.999")), SW_ELIGIBLE);
     assert_int_equal(h->na, 0);
     feed(h, ev("00u1", "U", "s4", T("08:20")));

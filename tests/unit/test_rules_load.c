@@ -534,15 +534,6 @@ static void test_paths(void **state) {
 
 /* ---- Elastic's Okta rules ------------------------------------------------------------ */
 
-static const char *okta_rules_dir(void) {
-    static char dir[4200];
-    const char *fx = tu_fixture_dir();
-    if (!fx) return NULL;
-    snprintf(dir, sizeof dir, "%s/../rules/okta", fx);
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
-}
-
 static const sw_rule_entry *by_id(const sw_ruleset *rs, const char *id) {
     for (size_t i = 0; i < rs->n; i++)
         if (rs->v[i].def.rule_id && strcmp(rs->v[i].def.rule_id, id) == 0) return &rs->v[i];
@@ -551,11 +542,7 @@ static const sw_rule_entry *by_id(const sw_ruleset *rs, const char *id) {
 
 static void test_elastic_okta_rules(void **state) {
     (void)state;
-    const char *dir = okta_rules_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/rules/okta not found (set SW_TESTDATA); Elastic rule tests skipped\n");
-        skip();
-    }
+    const char *dir = tu_okta_rules_dir_or_skip();
     sw_ruleset rs = {0};
     char err[512];
     assert_int_equal(sw_ruleset_add(&rs, dir, err, sizeof err), 0);

@@ -188,12 +188,13 @@ static void test_precedence_and_origins(void **state) {
     char want[256];
     snprintf(want, sizeof want, "tag                      = f1                             ; %s:5\n", file);
     assert_non_null(strstr(text, want));
-    assert_non_null(strstr(text, "tag                      = e1                             ; SESSIONWATCH_TAG\n"));
-    assert_non_null(strstr(text, "tag                      = --f2                           ; flag\n"));
-    assert_non_null(strstr(text, "fast                     = false                          ; SESSIONWATCH_FAST\n"));
-    assert_non_null(strstr(text, "limit                    = 1MiB                           ; default\n"));
-    assert_non_null(strstr(text, "colour                   = red                            ; default\n"));
-    assert_non_null(strstr(text, "secret                   = ***"));
+    assert_contains_all(text,
+                        "tag                      = e1                             ; SESSIONWATCH_TAG\n",
+                        "tag                      = --f2                           ; flag\n",
+                        "fast                     = false                          ; SESSIONWATCH_FAST\n",
+                        "limit                    = 1MiB                           ; default\n",
+                        "colour                   = red                            ; default\n",
+                        "secret                   = ***");
     free(text);
     sw_settings_free(st);
 }

@@ -18,18 +18,15 @@
 #include "table.h"
 #include "window.h"
 
+#include "testutil.h"
+
 typedef struct {
     sw_tkey k;
     uint64_t value;
 } entry;
 
 static uint64_t rng = 88172645463325252ULL;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return tu_xorshift64(&rng); }
 
 static void test_table_model(void **state) {
     (void)state;
