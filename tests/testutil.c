@@ -433,3 +433,54 @@ char *tu_http_get_until(int port, const char *path, int want_status, const char 
              body ? body : "(none)");
     return NULL;
 }
+
+size_t tu_split_lines(const char *buf, size_t len, tu_span *out, size_t max) {
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || buf[i] == '\n') {
+            if (i > start) {
+                assert_true(n < max);
+                out[n++] = (tu_span){buf + start, i - start};
+            }
+            start = i + 1;
+        }
+    }
+    return n;
+}
+
+/* End of the JSON object or array starting at s[i] ('{' or '['): the
+ * index just past its closing bracket.  String- and escape-aware. */
+static size_t json_match_close(const char *s, size_t len, size_t i) {
+    int depth = 0, in_str = 0;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) return i + 1;
+        }
+    }
+    fail_msg("unbalanced JSON at %zu", i);
+    return len;
+}
+
+size_t tu_json_array_objects(const char *buf, size_t len, const char *key, tu_span *out, size_t max) {
+    const char *k = key ? strstr(buf, key) : NULL;
+    size_t i = k ? (size_t)(k - buf) + strlen(key) : 0, n = 0;
+    while (i < len && buf[i] != '[') i++;
+    assert_true(i < len);
+    size_t end = json_match_close(buf, len, i);
+    for (i++; i < end - 1; i++) {
+        if (buf[i] != '{') continue;
+        size_t e = json_match_close(buf, len, i);
+        assert_true(n < max);
+        out[n++] = (tu_span){buf + i, e - i};
+        i = e - 1;
+    }
+    return n;
+}

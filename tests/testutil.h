@@ -34,6 +34,19 @@ uint64_t tu_xorshift64(uint64_t *state);
  * when absent, says so and skips the running (cmocka) test. */
 const char *tu_okta_rules_dir_or_skip(void);
 
+/* A piece of a buffer (not NUL-terminated). */
+typedef struct {
+    const char *p;
+    size_t n;
+} tu_span;
+
+/* The non-empty lines of buf (LF-terminated), at most max (more fails). */
+size_t tu_split_lines(const char *buf, size_t len, tu_span *out, size_t max);
+/* The objects of the JSON array that starts at the first '[' after key
+ * (after the start of buf when key is NULL or absent): at most max (more
+ * fails).  String- and escape-aware, for fixture files. */
+size_t tu_json_array_objects(const char *buf, size_t len, const char *key, tu_span *out, size_t max);
+
 typedef struct {
     int status;  /* exit code, or 128+signal */
     char *out;   /* NUL-terminated captured stdout */

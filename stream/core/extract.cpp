@@ -481,6 +481,17 @@ bool non_object(simdjson::simdjson_result<od::value> &el, od::json_type type, st
     }
 }
 
+/* A field's key, unescaped.  Valid escapes holding a lone surrogate give
+ * the empty key (a key no path has); false for invalid escapes. */
+inline __attribute__((always_inline)) bool field_key(od::field &field, std::string_view *key) {
+    const char *kraw = field.key().raw();
+    if (field.unescaped_key().get(*key)) {
+        if (!valid_escapes(kraw, size_t(string_end(kraw) - kraw))) return false;
+        *key = std::string_view();
+    }
+    return true;
+}
+
 /* Walks one object for up to two cursors (the record and, inside an
  * EventBridge "detail", the envelope's view of the same keys).  Returns
  * false on any simdjson error; duplicates are only recorded. */
@@ -488,13 +499,8 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
     for (auto fr : obj) {
         if (fr.error()) return false;
         od::field &field = fr.value_unsafe();
-        const char *kraw = field.key().raw();
         std::string_view key;
-        if (field.unescaped_key().get(key)) {
-            /* Valid escapes holding a lone surrogate: a key no path has. */
-            if (!valid_escapes(kraw, size_t(string_end(kraw) - kraw))) return false;
-            key = std::string_view();
-        }
+        if (!field_key(field, &key)) return false;
         uint64_t ex[2] = {0, 0}, pre[2] = {0, 0}, any = 0;
         for (int i = 0; i < nc; i++) {
             match(r, cs[i], key, &ex[i], &pre[i]);
@@ -843,13 +849,8 @@ bool fwalk(run &r, od::object obj, const fcursor &c, ftop *t) {
     for (auto fr : obj) {
         if (fr.error()) return false;
         od::field &field = fr.value_unsafe();
-        const char *kraw = field.key().raw();
         std::string_view key;
-        if (field.unescaped_key().get(key)) {
-            /* Valid escapes holding a lone surrogate: a key no path has. */
-            if (!valid_escapes(kraw, size_t(string_end(kraw) - kraw))) return false;
-            key = std::string_view();
-        }
+        if (!field_key(field, &key)) return false;
         uint64_t ex = 0, pre = 0;
         fmatch(fs, c, key, &ex, &pre);
         bool is_detail = false;

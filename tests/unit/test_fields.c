@@ -190,24 +190,7 @@ static char *load(const char *dir, const char *name, size_t *len) {
     return tu_read_file(path, len);
 }
 
-typedef struct {
-    const char *p;
-    size_t n;
-} span;
-
-static size_t split_lines(const char *buf, size_t len, span *out, size_t max) {
-    size_t n = 0, start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || buf[i] == '\n') {
-            if (i > start) {
-                assert_true(n < max);
-                out[n++] = (span){buf + start, i - start};
-            }
-            start = i + 1;
-        }
-    }
-    return n;
-}
+typedef tu_span span;
 
 /* The twin's documents: a top-level array, or the array under "expected". */
 static const jc_node *twin_docs(const jc_node *root) {
@@ -229,45 +212,6 @@ static int twin_of(const jc_node *docs, const char *uuid, size_t n, const char *
         if (id.n == 1 && id.v[0]->type == JC_STRING && id.v[0]->n == n && memcmp(id.v[0]->s, uuid, n) == 0) return k;
     }
     return -1;
-}
-
-/* End of the JSON object or array starting at s[i]: just past its
- * closing bracket.  String- and escape-aware. */
-static size_t match_close(const char *s, size_t len, size_t i) {
-    int depth = 0, in_str = 0;
-    for (; i < len; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0) return i + 1;
-        }
-    }
-    fail_msg("unbalanced JSON at %zu", i);
-    return len;
-}
-
-/* The texts of the twin's documents, in order: the objects of the array
- * starting at the first '[' after "after" (or the file's first '['). */
-static size_t twin_texts(const char *buf, size_t len, span *out, size_t max) {
-    const char *k = strstr(buf, "\"expected\":");
-    size_t i = k ? (size_t)(k - buf) : 0, n = 0;
-    while (i < len && buf[i] != '[') i++;
-    assert_true(i < len);
-    size_t end = match_close(buf, len, i);
-    for (i++; i < end - 1; i++) {
-        if (buf[i] != '{') continue;
-        size_t e = match_close(buf, len, i);
-        assert_true(n < max);
-        out[n++] = (span){buf + i, e - i};
-        i = e - 1;
-    }
-    return n;
 }
 
 typedef struct {
@@ -328,8 +272,8 @@ static void check_fixture(const char *dir, const char *base) {
     if (!root) fail_msg("%s: %s", twinname, err);
     const jc_node *docs = twin_docs(root);
     span lines[MAXLINES], texts[MAXLINES];
-    size_t nl = split_lines(raw, rlen, lines, MAXLINES), pairs = 0;
-    size_t nt = twin_texts(twin, tlen, texts, MAXLINES);
+    size_t nl = tu_split_lines(raw, rlen, lines, MAXLINES), pairs = 0;
+    size_t nt = tu_json_array_objects(twin, tlen, "\"expected\":", texts, MAXLINES);
     char used[MAXLINES] = {0};
     assert_int_equal(nt, docs->count);
     tally t = {0};

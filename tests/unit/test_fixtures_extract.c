@@ -44,70 +44,7 @@ static char *load(const char *name, size_t *len) {
     return s;
 }
 
-typedef struct {
-    const char *p;
-    size_t n;
-} span;
-
-/* Non-empty lines of buf (LF-terminated). */
-static size_t split_lines(const char *buf, size_t len, span *out, size_t max) {
-    size_t n = 0, start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || buf[i] == '\n') {
-            if (i > start) {
-                assert_true(n < max);
-                out[n].p = buf + start;
-                out[n].n = i - start;
-                n++;
-            }
-            start = i + 1;
-        }
-    }
-    return n;
-}
-
-/* End of the JSON object or array starting at s[i] ('{' or '['): the
- * index just past its closing bracket.  String- and escape-aware. */
-static size_t match_close(const char *s, size_t len, size_t i) {
-    int depth = 0, in_str = 0;
-    for (; i < len; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0) return i + 1;
-        }
-    }
-    fail_msg("unbalanced JSON at %zu", i);
-    return len;
-}
-
-/* The elements of the array that follows "key": in buf (the elements are
- * objects). */
-static size_t split_array_of(const char *buf, size_t len, const char *key, span *out, size_t max) {
-    const char *k = strstr(buf, key);
-    assert_non_null(k);
-    size_t i = (size_t)(k - buf) + strlen(key);
-    while (i < len && buf[i] != '[') i++;
-    assert_true(i < len);
-    size_t end = match_close(buf, len, i), n = 0;
-    for (i++; i < end - 1; i++) {
-        if (buf[i] == '{') {
-            size_t e = match_close(buf, len, i);
-            assert_true(n < max);
-            out[n].p = buf + i;
-            out[n].n = e - i;
-            n++;
-            i = e - 1;
-        }
-    }
-    return n;
-}
+typedef tu_span span;
 
 /* One event from rec through parser p; rec's buffer runs to buf_end (so
  * records well inside it are parsed in place, the last ones copied). */
@@ -157,8 +94,9 @@ static void test_integrations_pipeline(void **state) {
     char *raw = load("elastic-integrations-okta-system-events.log", &rlen);
     char *ecs = load("elastic-integrations-okta-system-events.expected-ecs.json", &elen);
     span lines[MAXLINES], docs[MAXLINES];
-    size_t nl = split_lines(raw, rlen, lines, MAXLINES);
-    size_t nd = split_array_of(ecs, elen, "\"expected\":", docs, MAXLINES);
+    size_t nl = tu_split_lines(raw, rlen, lines, MAXLINES);
+    assert_non_null(strstr(ecs, "\"expected\":"));
+    size_t nd = tu_json_array_objects(ecs, elen, "\"expected\":", docs, MAXLINES);
     assert_int_equal(nl, 24);
     assert_int_equal(nd, 24);
     int starts = 0, ecs_starts = 0;
@@ -193,7 +131,7 @@ static void test_beats_module(void **state) {
     char *raw = load("beats-okta-system-test.log", &rlen);
     char *ecs = load("beats-okta-system-test.expected-ecs.json", &elen);
     span lines[MAXLINES];
-    size_t nl = split_lines(raw, rlen, lines, MAXLINES);
+    size_t nl = tu_split_lines(raw, rlen, lines, MAXLINES);
     assert_int_equal(nl, 7);
     /* The expected file is one pretty-printed top-level array: one record. */
     sw_event docs[8];
@@ -244,7 +182,7 @@ static void test_sample_logs_array(void **state) {
     size_t len;
     char *s = load("elastic-integrations-sample_logs-okta-system.json.log", &len);
     span lines[4];
-    assert_int_equal(split_lines(s, len, lines, 4), 1);
+    assert_int_equal(tu_split_lines(s, len, lines, 4), 1);
     sw_event ev[4];
     size_t n = 0;
     assert_int_equal(sw_parser_extract(P_raw, lines[0].p, lines[0].n, lines[0].n, NULL, ev, 4, &n), SW_X_OK);
