@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "signals.h"
 #include "commands.h"
 #include "gen.h"
@@ -95,7 +96,7 @@ static int gen_to_kafka(const sw_gen_opts *o, const sw_kafka_opts *k, const char
         sw_kp_free(kp);
         return 1;
     }
-    double t0 = sw_kp_now();
+    double t0 = sw_mono_s();
     int rc = sw_kp_lines(kp, fds[0]), status = rc != 0;
     if (rc == -1) fprintf(stderr, "sessionwatch gen: cannot read the generated records: %s\n", strerror(errno));
     close(fds[0]);

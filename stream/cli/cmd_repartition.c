@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "http.h"
 #include "kafka.h"
@@ -408,7 +409,7 @@ int sw_cmd_repartition(int argc, char **argv) {
     rd_kafka_topic_partition_list_add(sub, ra.topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(x.consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
-    double t0 = sw_kp_now();
+    double t0 = sw_mono_s();
     sw_signals_install();
     if (e) sw_log(SW_LOG_ERROR, "cannot subscribe to %s: %s", ra.topic, rd_kafka_err2str(e));
     else if (!ra.exit_at_end || check_topic(x.consumer, ra.topic) == 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "kafka.h"
 #include "keyed_producer.h"
@@ -108,7 +109,7 @@ int sw_cmd_replay(int argc, char **argv) {
         goto out;
     }
     sw_kp_set_rate(kp, rate);
-    double t0 = sw_kp_now();
+    double t0 = sw_mono_s();
     status = 0;
     for (int i = 0; i < nfiles; i++) {
         int fd = sw_cli_open_input("replay", files[i]);

@@ -45,8 +45,6 @@ void sw_kp_counts(const sw_kp *kp, sw_kp_counters *out, bool *fatal) {
     *fatal = kp->fatal;
 }
 
-double sw_kp_now(void) { return sw_mono_s(); }
-
 static void report_failure(sw_kp *kp, const char *what, rd_kafka_resp_err_t err) {
     kp->c.failed++;
     if (err == RD_KAFKA_RESP_ERR__FATAL) kp->fatal = true;
@@ -126,7 +124,7 @@ uint64_t sw_kp_flush(sw_kp *kp) {
 /* Sleeps (serving delivery reports) while ahead of --rate. */
 static void pace(sw_kp *kp) {
     if (!kp->rate) return;
-    double now = sw_kp_now();
+    double now = sw_mono_s();
     if (kp->rate_t0 == 0) {
         kp->rate_t0 = now;
         kp->rate_n0 = kp->c.produced;
@@ -135,7 +133,7 @@ static void pace(sw_kp *kp) {
     while (now < due) {
         double ms = (due - now) * 1e3;
         rd_kafka_poll(kp->rk, ms > 100 ? 100 : (int)ms + 1);
-        now = sw_kp_now();
+        now = sw_mono_s();
     }
 }
 
@@ -302,7 +300,7 @@ static void summary(const sw_kp *kp, FILE *out, bool json, double elapsed_s) {
 
 int sw_kp_finish(sw_kp *kp, bool json_summary, double t0, int status) {
     uint64_t failed = sw_kp_flush(kp);
-    summary(kp, stderr, json_summary, sw_kp_now() - t0);
+    summary(kp, stderr, json_summary, sw_mono_s() - t0);
     if (failed)
         fprintf(stderr, "sessionwatch %s: FAILED: %llu of %llu records did not reach topic %s\n", kp->cmd,
                 (unsigned long long)failed, (unsigned long long)(kp->c.delivered + failed),

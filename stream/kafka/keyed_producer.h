@@ -83,12 +83,10 @@ void sw_kp_free(sw_kp *kp);
 
 /* The end of a producing command: flushes, prints the summary on stderr
  * (records read, events, produced, unkeyed by reason, delivered, failed,
- * dropped by reason, elapsed since t0 = sw_kp_now(); --summary json: one
+ * dropped by reason, elapsed since t0 = sw_mono_s() of clock.h; --summary json: one
  * JSON line), frees kp, and returns the exit status: status, or 1 if it
  * was 0 and any record failed. */
 int sw_kp_finish(sw_kp *kp, bool json_summary, double t0, int status);
 
-/* Monotonic seconds, for the elapsed time of a summary. */
-double sw_kp_now(void);
 
 #endif

@@ -28,17 +28,12 @@
 #include "kafka.h"
 #include "mockcluster.h"
 #include <librdkafka/rdkafka_mock.h>
+#include "clock.h"
 #include "testutil.h"
 #include "tu_kafka.h"
 #include "tu_proc.h"
 #include "tu_records.h"
 
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------ */
 /* Reading a topic back                                                 */
@@ -565,7 +560,7 @@ static void test_mock_broker_command(void **state) {
     pid_t pid = spawn(argv, 1, &out);
     char line[256];
     size_t n = 0;
-    for (double deadline = now_s() + 20; n < sizeof line - 1 && now_s() < deadline;) {
+    for (double deadline = sw_mono_s() + 20; n < sizeof line - 1 && sw_mono_s() < deadline;) {
         struct pollfd p = {out, POLLIN, 0};
         if (poll(&p, 1, 200) <= 0) continue;
         ssize_t got = read(out, line + n, 1);
@@ -759,10 +754,10 @@ static void test_replay_rate_and_message_size(void **state) {
     const char *file = tu_write_temp(in.p, in.len);
     const char *argv[] = {"replay", "--brokers", sw_mockcluster_bootstraps(m), "--topic", "paced", "--rate", "50",
                           "--summary", "json", file, NULL};
-    double t0 = now_s();
+    double t0 = sw_mono_s();
     tu_result r = run_ok(argv);
     /* 20 records at 50 a second: the last is due 19/50 s after the first. */
-    assert_true(now_s() - t0 >= 0.38);
+    assert_true(sw_mono_s() - t0 >= 0.38);
     assert_true(strtod(strstr(r.err, "\"elapsed_s\":") + 12, NULL) >= 0.38);
     assert_int_equal(json_count(r.err, "delivered"), 20);
     tu_result_free(&r);
@@ -1224,7 +1219,7 @@ static void test_repartition_stops_on_sigterm(void **state) {
     rd_kafka_t *rk = NULL;
     assert_non_null(rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(brokers), errs, sizeof errs));
     int64_t lo = 0, hi = 0;
-    for (double deadline = now_s() + 30; now_s() < deadline; usleep(100000))
+    for (double deadline = sw_mono_s() + 30; sw_mono_s() < deadline; usleep(100000))
         if (rd_kafka_query_watermark_offsets(rk, "out", 0, &lo, &hi, 1000) == 0 && hi >= 1) break;
     rd_kafka_destroy(rk);
     /* Its stderr is small (no debug logs), so the pipe cannot fill up. */
