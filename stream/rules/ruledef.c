@@ -7,8 +7,8 @@
  *                              threat_match, ...) is refused by name
  *   language                   required, "kuery" (lucene, eql... refused)
  *   query                      required string, compiled as KQL (kql.h)
- *                              with the placeholder resolver of
- *                              rulefields.h (no field checking yet)
+ *                              over the field catalogue (fields.h):
+ *                              a field not in it is refused by name
  *   severity                   required: low, medium, high or critical
  *   risk_score                 required integer 0 .. 100
  *   version                    optional integer >= 1 (0 when absent)
@@ -225,6 +225,15 @@ static int get_threats(sw_toml_node rule, sw_ruledef *d, sw_rule_refusal *why) {
 
 /* ---- the threshold -------------------------------------------------------- */
 
+/* The catalogue row of a field a threshold names: refused when the
+ * catalogue (fields.h) does not know it, as an unknown query field is. */
+static int catalogue_row(sw_toml_node at, const char *what, const char *name, uint32_t *row, sw_rule_refusal *why) {
+    int r = sw_catalogue_find(name, strlen(name));
+    if (r < 0) return refuse(why, at, "%s: unknown field `%.128s` (not in the field catalogue)", what, name);
+    *row = (uint32_t)r;
+    return 0;
+}
+
 static int get_group_by(sw_toml_node f, sw_ruledef *d, sw_rule_refusal *why) {
     sw_toml_kind k = sw_toml_kind_of(f);
     if (k == SW_TOML_NONE) return refuse(why, NOWHERE, "missing rule.threshold.field");
@@ -241,6 +250,8 @@ static int get_group_by(sw_toml_node f, sw_ruledef *d, sw_rule_refusal *why) {
         snprintf(w, sizeof w, "rule.threshold.field[%zu]", i);
         sw_toml_node e = k == SW_TOML_STRING ? f : sw_toml_at(f, i);
         if (get_text(e, w, true, true, &d->group_by[i], why) != 0) return -1;
+        if (catalogue_row(e, w, d->group_by[i], &d->group_by_rows[i], why) != 0) return -1;
+        d->rows |= 1ULL << d->group_by_rows[i];
     }
     return 0;
 }
@@ -251,9 +262,13 @@ static int get_cardinality(sw_toml_node th, sw_ruledef *d, sw_rule_refusal *why)
     if (n <= 0) return (int)n;
     if (n > 1) return refuse(why, card, "rule.threshold.cardinality has %ld entries; at most one is supported", n);
     sw_toml_node c = sw_toml_at(card, 0);
-    if (get_text(sw_toml_get(c, "field"), "rule.threshold.cardinality[0].field", true, true, &d->cardinality_field,
-                 why) != 0)
-        return -1;
+    const char *what = "rule.threshold.cardinality[0].field";
+    sw_toml_node field = sw_toml_get(c, "field");
+    uint32_t row = 0;
+    if (get_text(field, what, true, true, &d->cardinality_field, why) != 0) return -1;
+    if (catalogue_row(field, what, d->cardinality_field, &row, why) != 0) return -1;
+    d->cardinality_row = (int32_t)row;
+    d->rows |= 1ULL << row;
     return get_int(sw_toml_get(c, "value"), "rule.threshold.cardinality[0].value", true, 0, 1,
                    SW_RULE_MAX_CARDINALITY, &d->cardinality, why);
 }
@@ -312,11 +327,14 @@ static int compile_query(const char *text, size_t len, sw_toml_node rule, sw_rul
     if (get_text(q, "rule.query", true, false, &d->query, why) != 0) return -1;
     locate_query(text, len, q, d);
     sw_kql_error e;
-    d->kql = sw_kql_compile(d->query, strlen(d->query), sw_rule_fields_resolve, &d->fields, &e);
-    if (d->kql) return 0;
-    if (d->fields.oom || e.line == 0) return refuse(why, q, "out of memory compiling the query");
-    if (d->fields.too_many)
-        return refuse(why, q, "the query names more than %u fields", (unsigned)SW_RULE_MAX_FIELDS);
+    d->kql = sw_kql_compile(d->query, strlen(d->query), sw_catalogue_resolve, NULL, &e);
+    if (d->kql) {
+        const uint32_t *rows;
+        size_t n = sw_kql_fields(d->kql, &rows);
+        for (size_t i = 0; i < n; i++) d->rows |= 1ULL << rows[i];
+        return 0;
+    }
+    if (e.line == 0) return refuse(why, q, "out of memory compiling the query");
     if (d->query_line) {
         why->line = d->query_line + e.line - 1;
         why->column = e.line == 1 ? d->query_column + e.column - 1 : e.column;
@@ -394,6 +412,7 @@ static int read_rule(const char *text, size_t len, sw_toml_node root, sw_ruledef
 
 int sw_ruledef_parse(const char *text, size_t len, sw_ruledef *def, sw_rule_refusal *why) {
     memset(def, 0, sizeof *def);
+    def->cardinality_row = -1;
     memset(why, 0, sizeof *why);
     sw_toml_error te;
     sw_toml *doc = sw_toml_parse(text, len, &te);
@@ -442,8 +461,8 @@ void sw_ruledef_free(sw_ruledef *d) {
     free(d->cardinality_field);
     free(d->query);
     sw_kql_free(d->kql);
-    sw_rule_fields_free(&d->fields);
     memset(d, 0, sizeof *d);
+    d->cardinality_row = -1;
 }
 
 void sw_rule_duration_format(int64_t ms, char *out, size_t cap) {

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
 #include "kql.h"
-#include "rulefields.h"
 
 typedef enum { SW_RULE_QUERY = 0, SW_RULE_THRESHOLD } sw_rule_type;
 
@@ -67,13 +67,16 @@ typedef struct {
     char **group_by; /* threshold.field, in order; may be empty */
     size_t n_group_by;
     int64_t threshold;           /* threshold.value, 1 .. 10,000 */
+    uint32_t group_by_rows[SW_RULE_MAX_GROUP_BY]; /* their field catalogue rows */
     char *cardinality_field;     /* threshold.cardinality[0].field, NULL when none */
+    int32_t cardinality_row;     /* its catalogue row; -1 when none */
     int64_t cardinality;         /* threshold.cardinality[0].value, 1 .. 10,000 */
     /* the query */
     char *query;                 /* as in the file */
     uint32_t query_line, query_column; /* where its first character is in the file */
     sw_kql *kql;
-    sw_rule_fields fields;       /* the names it reads (rulefields.h: placeholder) */
+    uint64_t rows;               /* every catalogue row the rule reads (bit i: row i of
+                                    fields.h's table): query, group-by, cardinality */
 } sw_ruledef;
 
 /* Why a rule was refused.  line 0: not about one place in the file. */

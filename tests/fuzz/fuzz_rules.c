@@ -39,9 +39,16 @@ static void check_threshold(const sw_ruledef *d) {
     }
     FZ_CHECK(d->threshold >= 1 && d->threshold <= 10000);
     FZ_CHECK(d->n_group_by <= 5);
-    for (size_t i = 0; i < d->n_group_by; i++) FZ_CHECK(d->group_by[i][0] != '\0');
-    if (d->cardinality_field) FZ_CHECK(d->cardinality >= 1 && d->cardinality <= 10000);
-    else FZ_CHECK(d->cardinality == 0);
+    for (size_t i = 0; i < d->n_group_by; i++) {
+        FZ_CHECK(d->group_by[i][0] != '\0');
+        FZ_CHECK(sw_catalogue_find(d->group_by[i], strlen(d->group_by[i])) == (int)d->group_by_rows[i]);
+    }
+    if (d->cardinality_field) {
+        FZ_CHECK(d->cardinality >= 1 && d->cardinality <= 10000);
+        FZ_CHECK(sw_catalogue_find(d->cardinality_field, strlen(d->cardinality_field)) == d->cardinality_row);
+    } else {
+        FZ_CHECK(d->cardinality == 0 && d->cardinality_row == -1);
+    }
 }
 
 static void check_loaded(const sw_ruledef *d) {
@@ -60,8 +67,9 @@ static void check_loaded(const sw_ruledef *d) {
     FZ_CHECK(d->query_line >= 1 && d->query_column >= 1);
     const uint32_t *fi;
     size_t nf = sw_kql_fields(d->kql, &fi);
-    FZ_CHECK(nf == d->fields.n && nf <= SW_RULE_MAX_FIELDS);
-    for (size_t i = 0; i < nf; i++) FZ_CHECK(fi[i] < d->fields.n);
+    size_t n_rows;
+    sw_catalogue(&n_rows);
+    for (size_t i = 0; i < nf; i++) FZ_CHECK(fi[i] < n_rows && (d->rows >> fi[i] & 1));
 }
 
 static void check_set(const char *text, size_t size, int loaded) {

@@ -112,12 +112,20 @@ static void test_seed_rule_file(void **state) {
                                   "  and okta.authentication_context.external_session_id:*\n"
                                   "  and not (okta.actor.id: okta* or okta.actor.display_name: okta*)\n");
     assert_non_null(d->kql);
-    assert_int_equal(d->fields.n, 5);
-    assert_string_equal(d->fields.names[0], "event.dataset");
-    assert_string_equal(d->fields.names[1], "okta.event_type");
-    assert_string_equal(d->fields.names[2], "okta.authentication_context.external_session_id");
-    assert_string_equal(d->fields.names[3], "okta.actor.id");
-    assert_string_equal(d->fields.names[4], "okta.actor.display_name");
+    /* the catalogue rows it reads: the query's five fields; the group-by
+     * and the cardinality are among them */
+    static const char *const read[] = {"event.dataset", "okta.event_type",
+                                       "okta.authentication_context.external_session_id", "okta.actor.id",
+                                       "okta.actor.display_name"};
+    uint64_t rows = 0;
+    for (size_t i = 0; i < sizeof read / sizeof read[0]; i++) {
+        int row = sw_catalogue_find(read[i], strlen(read[i]));
+        assert_true(row >= 0);
+        rows |= 1ULL << row;
+    }
+    assert_true(d->rows == rows);
+    assert_int_equal(d->group_by_rows[0], sw_catalogue_find("okta.actor.id", 13));
+    assert_int_equal(d->cardinality_row, sw_catalogue_find(read[2], strlen(read[2])));
     char *text = tu_read_file(e->path, NULL);
     assert_non_null(text);
     assert_int_equal(d->query_line, line_of(text, "query = '''") + 1);
@@ -232,28 +240,32 @@ static void test_threshold_fields(void **state) {
     /* a string field is a list of one; no cardinality; the bounds load */
     assert_int_equal(parse("[rule]\nrule_id=\"t\"\nname=\"t\"\ntype=\"threshold\"\nlanguage=\"kuery\"\n"
                            "severity=\"critical\"\nrisk_score=100\nfrom=\"now-7d\"\n" QUERY
-                           "[rule.threshold]\nfield=\"user.name\"\nvalue=10000\n",
+                           "[rule.threshold]\nfield=\"client.user.name\"\nvalue=10000\n",
                            &d, &why),
                      0);
     assert_int_equal(d.type, SW_RULE_THRESHOLD);
     assert_int_equal(d.window_ms, 7 * 24 * 60 * MIN_MS);
     assert_int_equal(d.n_group_by, 1);
-    assert_string_equal(d.group_by[0], "user.name");
+    assert_string_equal(d.group_by[0], "client.user.name");
+    assert_int_equal(d.group_by_rows[0], sw_catalogue_find("client.user.name", 16));
     assert_int_equal(d.threshold, 10000);
     assert_null(d.cardinality_field);
+    assert_int_equal(d.cardinality_row, -1);
     sw_ruledef_free(&d);
     /* several fields in order, an empty list, cardinality at its bound */
     assert_int_equal(parse("[rule]\nrule_id=\"t\"\nname=\"t\"\ntype=\"threshold\"\nlanguage=\"kuery\"\n"
                            "severity=\"low\"\nrisk_score=0\n" QUERY
-                           "[rule.threshold]\nfield=[\"b\",\"a\",\"c\"]\nvalue=5\n"
-                           "[[rule.threshold.cardinality]]\nfield=\"x\"\nvalue=10000\n",
+                           "[rule.threshold]\nfield=[\"okta.actor.type\",\"okta.actor.id\",\"okta.client.device\"]\nvalue=5\n"
+                           "[[rule.threshold.cardinality]]\nfield=\"user_agent.os.name\"\nvalue=10000\n",
                            &d, &why),
                      0);
     assert_int_equal(d.n_group_by, 3);
-    assert_string_equal(d.group_by[0], "b");
-    assert_string_equal(d.group_by[2], "c");
+    assert_string_equal(d.group_by[0], "okta.actor.type");
+    assert_string_equal(d.group_by[2], "okta.client.device");
+    assert_int_equal(d.group_by_rows[1], sw_catalogue_find("okta.actor.id", 13));
     assert_int_equal(d.threshold, 5);
-    assert_string_equal(d.cardinality_field, "x");
+    assert_string_equal(d.cardinality_field, "user_agent.os.name");
+    assert_int_equal(d.cardinality_row, sw_catalogue_find("user_agent.os.name", 18));
     assert_int_equal(d.cardinality, 10000);
     sw_ruledef_free(&d);
     assert_int_equal(parse("[rule]\nrule_id=\"t\"\nname=\"t\"\ntype=\"threshold\"\nlanguage=\"kuery\"\n"
@@ -377,33 +389,41 @@ static const refusal_case refusals[] = {
     {THR, 0, 0, "missing rule.threshold (a threshold rule)"},
     {THR "[rule.threshold]\nvalue = 1\n", 0, 0, "missing rule.threshold.field"},
     {THR "[rule.threshold]\nfield = 1\nvalue = 1\n", 12, 9, "rule.threshold.field must be an array of strings"},
-    {THR "[rule.threshold]\nfield = [\"a\", 2]\nvalue = 1\n", 12, 15,
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\", 2]\nvalue = 1\n", 12, 27,
      "rule.threshold.field[1] must be a string, not an integer"},
     {THR "[rule.threshold]\nfield = [\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]\nvalue = 1\n", 12, 9,
      "rule.threshold.field has 6 fields; at most 5 are supported"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\n", 0, 0, "missing rule.threshold.value"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 0\n", 13, 9,
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\n", 0, 0, "missing rule.threshold.value"},
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 0\n", 13, 9,
      "rule.threshold.value = 0 is out of range (1 .. 10000)"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 10001\n", 13, 9,
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 10001\n", 13, 9,
      "rule.threshold.value = 10001 is out of range (1 .. 10000)"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"s\"\nvalue = 10001\n",
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"okta.client.device\"\nvalue = 10001\n",
      16, 9, "rule.threshold.cardinality[0].value = 10001 is out of range (1 .. 10000)"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"s\"\nvalue = 0\n",
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"okta.client.device\"\nvalue = 0\n",
      16, 9, "rule.threshold.cardinality[0].value = 0 is out of range (1 .. 10000)"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nvalue = 3\n", 0, 0,
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nvalue = 3\n", 0, 0,
      "missing rule.threshold.cardinality[0].field"},
-    {THR "[rule.threshold]\nfield = [\"a\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"s\"\nvalue = 3\n"
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 1\n[[rule.threshold.cardinality]]\nfield = \"okta.client.device\"\nvalue = 3\n"
          "[[rule.threshold.cardinality]]\nfield = \"t\"\nvalue = 3\n",
      14, 1, "rule.threshold.cardinality has 2 entries; at most one is supported"},
+    /* field names outside the catalogue, named */
+    {THR "[rule.threshold]\nfield = [\"okta.actor.id\", \"user.nmae\"]\nvalue = 1\n", 12, 27,
+     "rule.threshold.field[1]: unknown field `user.nmae` (not in the field catalogue)"},
+    {THR "[rule.threshold]\nfield = \"okta.actor.id\"\nvalue = 1\n[[rule.threshold.cardinality]]\n"
+         "field = \"okta.session_id\"\nvalue = 3\n",
+     15, 9, "rule.threshold.cardinality[0].field: unknown field `okta.session_id` (not in the field catalogue)"},
+    {HEAD "query = 'event.action:x and okta.actor.name:y'\n", 8, 29,
+     "KQL not supported: unknown field `okta.actor.name` (query line 1, column 20)"},
     /* KQL outside the subset: the position in the file */
     {HEAD "query = '''\nevent.action:x and\n  f > 5\n'''\n", 10, 3,
      "KQL not supported: range query `f > ...` is not supported (query line 2, column 3)"},
-    {HEAD "query = \"a:x and b:{ c:d }\"\n", 8, 18,
-     "KQL not supported: nested query `field:{...}` is not supported (query line 1, column 9)"},
-    {HEAD "query = '''  x:y or free'''\n", 8, 21,
+    {HEAD "query = \"event.action:x and okta.actor.id:{ c:d }\"\n", 8, 29,
+     "KQL not supported: nested query `field:{...}` is not supported (query line 1, column 20)"},
+    {HEAD "query = '''  event.action:y or free'''\n", 8, 32,
      "KQL not supported: free text `free` without a field is not supported (write field:value) "
-     "(query line 1, column 10)"},
-    {HEAD "query = '''\r\nx:y or\r\n f*:z\r\n'''\r\n", 10, 2,
+     "(query line 1, column 21)"},
+    {HEAD "query = '''\r\nevent.action:y or\r\n f*:z\r\n'''\r\n", 10, 2,
      "KQL not supported: field-name wildcard `f*` is not supported (query line 2, column 2)"},
     {HEAD "query = ''\n", 8, 10, "KQL not supported: empty query (query line 1, column 1)"},
 };
@@ -451,9 +471,9 @@ static void test_duplicate_rule_id(void **state) {
     (void)state;
     const char *good = HEAD QUERY;
     const char *bad_kql = "[rule]\nrule_id = \"r-2\"\nname = \"B\"\ntype = \"query\"\nlanguage = \"kuery\"\n"
-                          "severity = \"low\"\nrisk_score = 1\nquery = 'a > 1'\n";
+                          "severity = \"low\"\nrisk_score = 1\nquery = 'okta.actor.id > 1'\n";
     const char *good2 = "[rule]\nrule_id = \"r-2\"\nname = \"C\"\ntype = \"query\"\nlanguage = \"kuery\"\n"
-                        "severity = \"low\"\nrisk_score = 1\nquery = 'a:1'\n";
+                        "severity = \"low\"\nrisk_score = 1\nquery = 'okta.actor.id:1'\n";
     sw_ruleset rs = {0};
     assert_int_equal(sw_ruleset_add_text(&rs, "a.toml", good, strlen(good)), 0);
     assert_int_equal(sw_ruleset_add_text(&rs, "b.toml", good, strlen(good)), 0);
@@ -488,7 +508,7 @@ static void test_paths(void **state) {
     for (size_t i = 0; i < 5; i++) {
         snprintf(rule, sizeof rule,
                  "[rule]\nrule_id=\"%s\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n"
-                 "risk_score=1\nquery='x:%s'\n",
+                 "risk_score=1\nquery='okta.actor.id:%s'\n",
                  ids[i], ids[i]);
         put_file(dir, files[i], rule);
     }
