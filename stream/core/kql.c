@@ -1012,3 +1012,248 @@ long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_s
     free(leaves);
     return (long)distinct;
 }
+
+/* ---- witnesses (kql.h) ---------------------------------------------------------
+ * The query is read in negation normal form without rewriting it: a node
+ * seen under an even number of NOTs keeps its operator, under an odd number
+ * AND and OR swap and a leaf is negated.  A term of the disjunctive normal
+ * form is then a list of (leaf, negated) literals: w_count() counts a
+ * node's terms (saturating), w_term() writes its t-th term (a conjunction
+ * splits t over its children in mixed radix, a disjunction picks the child
+ * t falls in).  w_solve() turns one term into an assignment, field by
+ * field: the candidate values are the flipped clause's hint (near misses),
+ * then each positive clause's own value; the first candidate every literal
+ * on the field agrees with wins.  Each result is checked with
+ * sw_kql_match. */
+
+#define W_MAX_TERMS 4096u
+#define W_MAX_LITS 256u
+#define W_SATURATED (UINT64_C(1) << 40)
+
+typedef struct {
+    uint32_t leaf;
+    uint8_t neg;
+} wlit;
+
+static bool w_leaf(const node *d) { return d->op != OP_AND && d->op != OP_OR && d->op != OP_NOT; }
+
+/* Whether node i, negated when neg, is a conjunction. */
+static bool w_conj(const node *d, int neg) { return (d->op == OP_AND) != (neg != 0); }
+
+static uint64_t w_count(const sw_kql *q, uint32_t i, int neg) {
+    const node *d = &q->nodes[i];
+    if (d->op == OP_NOT) return w_count(q, d->kid, !neg);
+    if (w_leaf(d)) return 1;
+    bool conj = w_conj(d, neg);
+    uint64_t n = conj ? 1 : 0;
+    for (uint32_t c = d->kid; c != NONE; c = q->nodes[c].next) {
+        uint64_t m = w_count(q, c, neg);
+        if (conj) n = n > W_SATURATED / m ? W_SATURATED : n * m;
+        else n = n + m > W_SATURATED ? W_SATURATED : n + m;
+    }
+    return n;
+}
+
+static int w_term(const sw_kql *q, uint32_t i, int neg, uint64_t t, wlit *out, uint32_t *n) {
+    const node *d = &q->nodes[i];
+    if (d->op == OP_NOT) return w_term(q, d->kid, !neg, t, out, n);
+    if (w_leaf(d)) {
+        if (*n >= W_MAX_LITS) return -1;
+        out[(*n)++] = (wlit){i, (uint8_t)neg};
+        return 0;
+    }
+    bool conj = w_conj(d, neg);
+    for (uint32_t c = d->kid; c != NONE; c = q->nodes[c].next) {
+        uint64_t m = w_count(q, c, neg);
+        if (conj) {
+            if (w_term(q, c, neg, t % m, out, n)) return -1;
+            t /= m;
+        } else if (t < m) {
+            return w_term(q, c, neg, t, out, n);
+        } else {
+            t -= m;
+        }
+    }
+    return conj ? 0 : -1;
+}
+
+/* Copies s[0 .. n) into w's arena. */
+static const char *w_store(sw_kql_witness *w, const char *s, size_t n) {
+    if (n > sizeof w->arena - w->arena_len) return NULL;
+    char *at = w->arena + w->arena_len;
+    memcpy(at, s, n);
+    w->arena_len += (uint32_t)n;
+    return at;
+}
+
+static sw_kql_value w_string(const char *p, size_t n) {
+    sw_kql_value v;
+    memset(&v, 0, sizeof v);
+    v.p = p;
+    v.n = (uint32_t)n;
+    v.kind = SW_KQL_V_STRING;
+    return v;
+}
+
+/* A glob's text with each * filled with "x". */
+static int w_glob_text(const sw_kql *q, const node *d, sw_kql_witness *w, sw_kql_value *v) {
+    const char *t = q->pool + d->text;
+    const char *start = w->arena + w->arena_len;
+    size_t total = 0;
+    for (uint32_t s = 0; s < d->nseg; s++) {
+        uint32_t n = q->segs[d->seg + s];
+        if ((s && !w_store(w, "x", 1)) || !w_store(w, t, n)) return -1;
+        t += n;
+        total += n + (s ? 1 : 0);
+    }
+    *v = w_string(start, total);
+    return 0;
+}
+
+static int w_ip_text(const node *d, sw_kql_witness *w, sw_kql_value *v) {
+    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char buf[INET6_ADDRSTRLEN];
+    bool is4 = memcmp(d->ip, v4, 12) == 0;
+    if (!inet_ntop(is4 ? AF_INET : AF_INET6, is4 ? d->ip + 12 : d->ip, buf, sizeof buf)) return -1;
+    const char *p = w_store(w, buf, strlen(buf));
+    if (!p) return -1;
+    *v = w_string(p, strlen(buf));
+    return 0;
+}
+
+/* The value a positive leaf asks for; *any for f:*.  0, or -1 (no room). */
+static int w_value_of(const sw_kql *q, const node *d, sw_kql_witness *w, sw_kql_value *v, bool *any) {
+    *any = false;
+    memset(v, 0, sizeof *v);
+    switch (d->op) {
+    case OP_EXISTS: *any = true; *v = w_string("x", 1); return 0;
+    case OP_EXACT: *v = w_string(q->pool + d->text, d->len); return 0;
+    case OP_GLOB: return w_glob_text(q, d, w, v);
+    case OP_BOOL: v->kind = SW_KQL_V_BOOL, v->b = d->b; return 0;
+    case OP_LONG: v->kind = SW_KQL_V_INT, v->i = d->i; return 0;
+    case OP_IP: return w_ip_text(d, w, v);
+    default: return -1;
+    }
+}
+
+/* The closest value a positive leaf does not hold: one letter's case
+ * turned (the first ASCII letter whose turning makes the leaf false; else
+ * an "x" appended), the other boolean, the integer plus one.  0 when there
+ * is one; 1 when the flipped leaf is better met by a missing field (f:*, an
+ * ip, a value no such change moves out of the leaf); -1 no room. */
+static int w_hint(const sw_kql *q, const node *d, sw_kql_witness *w, sw_kql_value *v) {
+    bool any;
+    if (d->op == OP_EXISTS || d->op == OP_IP) return 1;
+    if (w_value_of(q, d, w, v, &any)) return -1;
+    if (d->op == OP_BOOL) v->b = !v->b;
+    if (d->op == OP_LONG) v->i = v->i == INT64_MAX ? v->i - 1 : v->i + 1;
+    if (d->op != OP_EXACT && d->op != OP_GLOB) return 0;
+    char *p = (char *)w_store(w, v->p, v->n);
+    if (!p || !w_store(w, "x", 1)) return -1;
+    sw_kql_value t = w_string(p, v->n);
+    for (size_t i = 0; i < v->n; i++) {
+        if ((p[i] | 0x20) < 'a' || (p[i] | 0x20) > 'z') continue;
+        p[i] ^= 0x20;
+        if (!value_matches(q, d, &t)) {
+            *v = t;
+            return 0;
+        }
+        p[i] ^= 0x20;
+    }
+    t.n++; /* with the "x" */
+    if (value_matches(q, d, &t)) return 1;
+    *v = t;
+    return 0;
+}
+
+/* Whether literal L (negation applied) holds for a field holding v. */
+static bool w_holds(const sw_kql *q, const wlit *L, int flip_neg, const sw_kql_value *v) {
+    const node *d = &q->nodes[L->leaf];
+    bool m = d->op == OP_EXISTS || value_matches(q, d, v);
+    return (L->neg ^ flip_neg) ? !m : m;
+}
+
+/* The candidate value of field f agreed by every literal on it; state set.
+ * 0 solved, 1 no value agrees, -1 no room. */
+static int w_solve_field(const sw_kql *q, const wlit *L, uint32_t n, int flip, uint32_t f, sw_kql_witness *w) {
+    sw_kql_value cand[W_MAX_LITS + 1];
+    bool cand_any[W_MAX_LITS + 1];
+    uint32_t nc = 0;
+    bool pos = false, neg_exists = false;
+    if (flip >= 0 && q->nodes[L[flip].leaf].field == f && !L[flip].neg) {
+        int r = w_hint(q, &q->nodes[L[flip].leaf], w, &cand[nc]);
+        if (r < 0) return -1;
+        if (r == 0) cand_any[nc++] = false;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        const node *d = &q->nodes[L[j].leaf];
+        bool neg = (L[j].neg != 0) != (j == (uint32_t)flip);
+        if (d->field != f) continue;
+        if (neg) {
+            neg_exists |= d->op == OP_EXISTS;
+            continue;
+        }
+        pos = true;
+        if (w_value_of(q, d, w, &cand[nc], &cand_any[nc])) return -1;
+        nc++;
+    }
+    if (neg_exists) {
+        w->state[f] = SW_KQL_W_ABSENT;
+        return pos ? 1 : 0;
+    }
+    /* A concrete value before the placeholder of f:*. */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t c = 0; c < nc; c++) {
+            if (cand_any[c] != (pass == 1)) continue;
+            bool ok = true;
+            for (uint32_t j = 0; j < n && ok; j++)
+                if (q->nodes[L[j].leaf].field == f) ok = w_holds(q, &L[j], j == (uint32_t)flip, &cand[c]);
+            if (!ok) continue;
+            w->value[f] = cand[c];
+            w->state[f] = cand_any[c] ? SW_KQL_W_ANY : SW_KQL_W_VALUE;
+            return 0;
+        }
+    return nc ? 1 : 0; /* only negated literals: FREE, the field missing */
+}
+
+/* One term (literal flip negated when flip >= 0) to an assignment, checked:
+ * 0 it gives want, 1 it does not, -1 no room. */
+static int w_solve(const sw_kql *q, const wlit *L, uint32_t n, int flip, bool want, sw_kql_witness *w) {
+    memset(w->state, 0, sizeof w->state);
+    memset(w->value, 0, sizeof w->value);
+    w->arena_len = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t f = q->nodes[L[j].leaf].field;
+        bool seen = false;
+        for (uint32_t i = 0; i < j && !seen; i++) seen = q->nodes[L[i].leaf].field == f;
+        if (seen) continue;
+        int r = w_solve_field(q, L, n, flip, f, w);
+        if (r) return r;
+    }
+    for (uint32_t f = 0; f < SW_KQL_WITNESS_FIELDS; f++) {
+        w->fields[f].v = &w->value[f];
+        w->fields[f].n = w->state[f] == SW_KQL_W_VALUE || w->state[f] == SW_KQL_W_ANY;
+    }
+    return sw_kql_match(q, w->fields, SW_KQL_WITNESS_FIELDS) == want ? 0 : 1;
+}
+
+int sw_kql_witness_find(const sw_kql *q, bool near_miss, unsigned k, sw_kql_witness *w) {
+    for (uint32_t i = 0; i < q->n_fields; i++)
+        if (q->fields[i] >= SW_KQL_WITNESS_FIELDS) return -1;
+    uint64_t terms = w_count(q, q->root, 0);
+    if (terms > W_MAX_TERMS) terms = W_MAX_TERMS;
+    unsigned found = 0;
+    wlit L[W_MAX_LITS];
+    for (uint64_t t = 0; t < terms; t++) {
+        uint32_t n = 0;
+        if (w_term(q, q->root, 0, t, L, &n) || w_solve(q, L, n, -1, true, w)) continue;
+        for (int flip = near_miss ? 0 : -1; flip < (near_miss ? (int)n : 0); flip++) {
+            if (near_miss && w_solve(q, L, n, flip, false, w)) continue;
+            if (found++ < k) continue;
+            w->term = (uint32_t)t;
+            w->flipped = near_miss ? (int32_t)q->nodes[L[flip].leaf].field : -1;
+            return 0;
+        }
+    }
+    return 1;
+}

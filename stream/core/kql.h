@@ -93,4 +93,44 @@ typedef struct {
 } sw_kql_str;
 long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_str *out, size_t cap);
 
+/* ---- witnesses (load time: rule tests and `gen --rules`) -------------------
+ * A witness is an assignment of values to the fields a query reads that
+ * makes it true; a near miss is one that makes it false while as close as
+ * possible to a witness: one required clause flipped (a value one character
+ * off, `f:v` turned into a missing f, `not f:v` given f:v, a boolean turned
+ * over, an integer plus one), every other clause still holding.
+ *
+ * Candidates come from the query's disjunctive normal form, term by term in
+ * query order (a value list is a disjunction; `*` in a value is filled with
+ * "x"); a field two clauses of a term want different values of is tried
+ * with each clause's value in turn, and a term no value satisfies is
+ * skipped.  Every candidate returned was checked with sw_kql_match itself,
+ * reading each field as one value (FREE and ABSENT fields missing, ANY as
+ * the placeholder "x").  k selects the k-th candidate (from 0): a caller
+ * that cannot use one (say, a value it cannot render) asks for the next. */
+#define SW_KQL_WITNESS_FIELDS 64 /* field indices the witness can hold */
+typedef enum {
+    SW_KQL_W_FREE = 0, /* no clause needs it; missing in the check (negated clauses on it hold) */
+    SW_KQL_W_ANY,      /* must have a value, any one (f:*): value is the placeholder "x" */
+    SW_KQL_W_VALUE,    /* must hold value */
+    SW_KQL_W_ABSENT    /* must be missing (not f:*, or a flipped f:*) */
+} sw_kql_wstate;
+
+typedef struct {
+    uint8_t state[SW_KQL_WITNESS_FIELDS]; /* sw_kql_wstate per field index */
+    sw_kql_value value[SW_KQL_WITNESS_FIELDS];
+    sw_kql_field fields[SW_KQL_WITNESS_FIELDS]; /* the view the check used: pass to sw_kql_match */
+    int32_t flipped;      /* near miss: the field of the flipped clause; -1 for a witness */
+    uint32_t term;        /* the term of the normal form it came from */
+    uint32_t arena_len;
+    char arena[8192];     /* storage of the values that are not the query's own text */
+} sw_kql_witness;
+
+/* The k-th witness (near_miss false) or near miss (true) of q into *w (value
+ * views point into q and into w: valid while both live; w must not be
+ * copied).  0: found and checked.  1: there is no k-th one (k = 0: the query
+ * has none, within the 4096 terms tried).  -1: the query reads a field index
+ * >= SW_KQL_WITNESS_FIELDS.  Allocates nothing. */
+int sw_kql_witness_find(const sw_kql *q, bool near_miss, unsigned k, sw_kql_witness *w);
+
 #endif

@@ -10,6 +10,8 @@
  *   - every refusal with its message and its line and column;
  *   - the required event types for the prefilter, and the fields read;
  *   - the seed rule's query (rule.h) as KQL, on its own cases;
+ *   - witnesses and near misses (sw_kql_witness_find) of representative
+ *     queries, by value, each checked to match / not to match;
  *   - when ../shared/testdata/rules/okta is present (SW_TESTDATA points at
  *     .../testdata/okta; the rules are its sibling ../rules/okta): every
  *     kuery rule's query compiles, with the fields they name listed.  The
@@ -720,6 +722,157 @@ static char *toml_string(const char *text, const char *key) {
     return NULL;
 }
 
+/* ---- witnesses and near misses --------------------------------------------- */
+
+static sw_kql_witness W;
+
+/* The k-th witness (near false) or near miss (true) of qs, asserted found
+ * and checked against the query again here. */
+static const sw_kql_witness *witness(sw_kql *k, bool near, unsigned nth) {
+    int r = sw_kql_witness_find(k, near, nth, &W);
+    if (r != 0) fail_msg("no %s #%u (%d)", near ? "near miss" : "witness", nth, r);
+    assert_int_equal(sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS), !near);
+    if (near) assert_true(W.flipped >= 0);
+    else assert_int_equal(W.flipped, -1);
+    return &W;
+}
+
+static void assert_wstr(const sw_kql_witness *w, int field, const char *s) {
+    assert_int_equal(w->state[field], SW_KQL_W_VALUE);
+    assert_int_equal(w->value[field].kind, SW_KQL_V_STRING);
+    if (w->value[field].n != strlen(s) || memcmp(w->value[field].p, s, strlen(s)) != 0)
+        fail_msg("field %d: \"%.*s\", expected \"%s\"", field, (int)w->value[field].n, w->value[field].p, s);
+}
+
+/* Every witness and near miss of the query is what the query says. */
+static void check_witnesses(sw_kql *k, const char *what) {
+    unsigned n = 0, m = 0;
+    while (sw_kql_witness_find(k, false, n, &W) == 0 && n < 64) {
+        if (!sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS)) fail_msg("%s: witness %u does not match", what, n);
+        n++;
+    }
+    while (sw_kql_witness_find(k, true, m, &W) == 0 && m < 64) {
+        if (sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS)) fail_msg("%s: near miss %u matches", what, m);
+        m++;
+    }
+    if (!n || !m) fail_msg("%s: %u witnesses, %u near misses", what, n, m);
+}
+
+static void test_witness_values(void **state) {
+    (void)state;
+    sw_kql *k = compile("data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass");
+    const sw_kql_witness *w = witness(k, false, 0);
+    assert_wstr(w, F_DATASET, "okta.system");
+    assert_wstr(w, F_ACTION, "user.mfa.attempt_bypass");
+    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_FREE);
+    /* near misses: each required clause flipped in turn, one letter's case */
+    w = witness(k, true, 0);
+    assert_int_equal(w->flipped, F_DATASET);
+    assert_wstr(w, F_DATASET, "Okta.system");
+    assert_wstr(w, F_ACTION, "user.mfa.attempt_bypass");
+    w = witness(k, true, 1);
+    assert_int_equal(w->flipped, F_ACTION);
+    assert_wstr(w, F_DATASET, "okta.system");
+    assert_wstr(w, F_ACTION, "User.mfa.attempt_bypass");
+    assert_int_equal(sw_kql_witness_find(k, true, 2, &W), 1);
+    check_witnesses(k, "two clauses");
+    sw_kql_free(k);
+
+    /* a value list: one witness per value; none after them */
+    k = compile("event.action:(zone.update or \"network_zone.rule.disabled\")");
+    assert_wstr(witness(k, false, 0), F_ACTION, "zone.update");
+    assert_wstr(witness(k, false, 1), F_ACTION, "network_zone.rule.disabled");
+    assert_int_equal(sw_kql_witness_find(k, false, 2, &W), 1);
+    check_witnesses(k, "list");
+    sw_kql_free(k);
+
+    /* not f:v holds on a missing f; its near miss supplies f:v (* filled) */
+    k = compile("okta.event_type:user.session.start and not (okta.actor.id: okta* or okta.actor.display_name: okta*)");
+    w = witness(k, false, 0);
+    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_FREE);
+    assert_int_equal(w->state[F_NAME], SW_KQL_W_FREE);
+    w = witness(k, true, 1);
+    assert_int_equal(w->flipped, F_ACTOR);
+    assert_wstr(w, F_ACTOR, "oktax");
+    assert_wstr(w, F_ETYPE, "user.session.start");
+    w = witness(k, true, 2);
+    assert_wstr(w, F_NAME, "oktax");
+    check_witnesses(k, "seed");
+    sw_kql_free(k);
+
+    /* f:* is any value; its near miss a missing field; not f:* is absent */
+    k = compile("okta.authentication_context.external_session_id:* and not okta.actor.id:*");
+    w = witness(k, false, 0);
+    assert_int_equal(w->state[F_SESSION], SW_KQL_W_ANY);
+    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_ABSENT);
+    w = witness(k, true, 0);
+    assert_int_equal(w->state[F_SESSION], SW_KQL_W_ABSENT);
+    w = witness(k, true, 1);
+    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_ANY);
+    sw_kql_free(k);
+
+    /* a wildcard is filled with "x"; the near miss turns a letter of the
+     * text, not of the filling */
+    k = compile("okta.debug_context.debug_data.flattened.grantType: *administrator*");
+    assert_wstr(witness(k, false, 0), F_GRANT, "xadministratorx");
+    assert_wstr(witness(k, true, 0), F_GRANT, "xAdministratorx");
+    sw_kql_free(k);
+
+    /* a value with no letter: an "x" appended */
+    k = compile("okta.debug_context.debug_data.threat_suspected:\"-\"");
+    assert_wstr(witness(k, true, 0), F_THREAT, "-x");
+    sw_kql_free(k);
+
+    /* booleans, integers, addresses */
+    k = compile("okta.security_context.is_proxy:true and okta.request.count:5 and client.ip:10.1.2.3");
+    w = witness(k, false, 0);
+    assert_int_equal(w->value[F_PROXY].kind, SW_KQL_V_BOOL);
+    assert_int_equal(w->value[F_PROXY].b, 1);
+    assert_int_equal(w->value[F_COUNT].kind, SW_KQL_V_INT);
+    assert_int_equal(w->value[F_COUNT].i, 5);
+    assert_wstr(w, F_IP, "10.1.2.3");
+    w = witness(k, true, 0);
+    assert_int_equal(w->value[F_PROXY].b, 0);
+    w = witness(k, true, 1);
+    assert_int_equal(w->value[F_COUNT].i, 6);
+    w = witness(k, true, 2);
+    assert_int_equal(w->state[F_IP], SW_KQL_W_FREE);
+    sw_kql_free(k);
+
+    /* conflicts: the first term wants two values of one field; the second
+     * term is the witness */
+    k = compile("event.action:a and (event.action:b or okta.event_type:c)");
+    w = witness(k, false, 0);
+    assert_int_equal(w->term, 1);
+    assert_wstr(w, F_ACTION, "a");
+    assert_wstr(w, F_ETYPE, "c");
+    sw_kql_free(k);
+    k = compile("event.action:abc and not event.action:abc*");
+    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1); /* none: reported, not guessed */
+    assert_int_equal(sw_kql_witness_find(k, true, 0, &W), 1);
+    sw_kql_free(k);
+    /* one value per field: a list that wants two values of an array has
+     * no single-valued witness */
+    k = compile("okta.target.alternate_id:(a and b)");
+    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1);
+    sw_kql_free(k);
+    /* two clauses met by one clause's value */
+    k = compile("event.action:user.* and event.action:user.session.start");
+    assert_wstr(witness(k, false, 0), F_ACTION, "user.session.start");
+    sw_kql_free(k);
+    /* candidates are the clauses' own values: two wildcards that only a
+     * value of neither would meet give none (reported, not guessed) */
+    k = compile("event.action:user.* and event.action:*.start");
+    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1);
+    sw_kql_free(k);
+
+    k = compile("data_stream.dataset:okta.system and (event.action:security.threat.detected or "
+                "okta.debug_context.debug_data.threat_suspected: true)");
+    check_witnesses(k, "threat");
+    assert_wstr(witness(k, false, 1), F_THREAT, "true");
+    sw_kql_free(k);
+}
+
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void test_elastic_okta_rules(void **state) {
@@ -782,6 +935,7 @@ static void test_elastic_okta_rules(void **state) {
             for (int t = 0; t < 3; t++)
                 if (type && strcmp(type, types[t]) == 0) by_type[t]++;
             kuery++;
+            check_witnesses(k, files[i]);
             sw_kql_free(k);
             free(query);
         }
@@ -810,6 +964,7 @@ int main(void) {
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_required),        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_seed_rule_query), cmocka_unit_test(test_elastic_okta_rules),
+        cmocka_unit_test(test_witness_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
