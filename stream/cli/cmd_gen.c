@@ -5,7 +5,11 @@
  * To Kafka, the generator writes into a pipe from a thread and this thread
  * reads the pipe with the same reader and keyed producer as `replay`, so
  * the topic holds exactly the records `gen --out` would write, keyed by
- * user, in bounded memory whatever --records is. */
+ * user, in bounded memory whatever --records is.
+ *
+ * --rules PATH (repeatable) adds a positive case and a near miss for every
+ * loaded rule (rulecases.h); the loader's refusals are listed on stderr
+ * and those rules skipped. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +25,8 @@
 #include "gen.h"
 #include "kafka.h"
 #include "keyed_producer.h"
+#include "rulecases.h"
+#include "ruleset.h"
 #include "timefmt.h"
 
 static void usage(FILE *out) {
@@ -45,6 +51,11 @@ static void usage(FILE *out) {
           "                            (default raw)\n"
           "  --out FILE                write records to FILE (default stdout)\n"
           "  --truth FILE              write one JSON line per injected attack to FILE\n"
+          "  --rules PATH              a rule file or folder (repeatable): inject a positive case\n"
+          "                            and a near miss for every loaded query or threshold rule,\n"
+          "                            each with a truth line (rule_id, case, expected_alerts,\n"
+          "                            event uuids); refused rules are listed on stderr and\n"
+          "                            skipped (raw and eventbridge formats)\n"
           "  -h, --help                this help\n"
           "\n"
           "To Kafka instead of a file (as `replay` would produce the --out file):\n"
@@ -57,20 +68,21 @@ static void usage(FILE *out) {
 
 typedef struct {
     const sw_gen_opts *o;
+    const sw_ruleset *rules;
     FILE *w, *truth;
     int64_t n;
 } gen_job;
 
 static void *gen_thread(void *arg) {
     gen_job *j = arg;
-    j->n = sw_gen_run(j->o, j->w, j->truth);
+    j->n = sw_gen_run_rules(j->o, j->rules, j->w, j->truth, stderr);
     if (fclose(j->w) != 0) j->n = -1;
     return NULL;
 }
 
 /* Generates into a pipe on a thread and produces each line, keyed. */
-static int gen_to_kafka(const sw_gen_opts *o, const sw_kafka_opts *k, const char *topic, uint64_t rate,
-                        FILE *truth) {
+static int gen_to_kafka(const sw_gen_opts *o, const sw_ruleset *rules, const sw_kafka_opts *k, const char *topic,
+                        uint64_t rate, FILE *truth) {
     sw_config cfg;
     sw_config_defaults(&cfg);
     if (o->tenants > 1) cfg.tenant_field = "tenant";
@@ -84,7 +96,7 @@ static int gen_to_kafka(const sw_gen_opts *o, const sw_kafka_opts *k, const char
     /* If producing stops early, the generator gets EPIPE, not SIGPIPE. */
     sw_signals_ignore_sigpipe();
     int fds[2] = {-1, -1}, e = 0;
-    gen_job job = {.o = o, .truth = truth, .n = -1};
+    gen_job job = {.o = o, .rules = rules, .truth = truth, .n = -1};
     pthread_t th;
     if (pipe(fds) != 0 || !(job.w = fdopen(fds[1], "w"))) e = errno;
     else e = pthread_create(&th, NULL, gen_thread, &job);
@@ -118,7 +130,18 @@ static int parse_double(const char *s, double min, double max, double *v) {
     return 0;
 }
 
-int sw_cmd_gen(int argc, char **argv) {
+/* --rules PATH: the rules added to rs, refusals listed on stderr. */
+static int add_rules(sw_ruleset *rs, const char *path) {
+    char err[512];
+    size_t before = rs->n;
+    if (sw_ruleset_add(rs, path, err, sizeof err) != 0)
+        return sw_cli_error("gen", "--rules %s (give a rule file, or a folder holding *.toml rule files)", err);
+    for (size_t i = before; i < rs->n; i++)
+        if (!rs->v[i].loaded) fprintf(stderr, "sessionwatch gen: skipping refused rule: %s\n", rs->v[i].why);
+    return 0;
+}
+
+static int gen_main(int argc, char **argv, sw_ruleset *rules) {
     sw_gen_opts o;
     sw_gen_defaults(&o);
     sw_args a = {argc, argv, 1, "gen"};
@@ -167,6 +190,8 @@ int sw_cmd_gen(int argc, char **argv) {
         } else if ((r = sw_arg_value(&a, "--out", &out_path)) || (r = sw_arg_value(&a, "--truth", &truth_path)) ||
                    (r = sw_cli_topic_option(&a, "--topic", &topic)) || (r = sw_cli_kafka_option(&k, &a))) {
             if (r < 0) return 2;
+        } else if ((r = sw_arg_value(&a, "--rules", &v))) {
+            if (r < 0 || add_rules(rules, v)) return 2;
         } else if ((r = sw_arg_value(&a, "--rate", &v))) {
             if (r < 0 || sw_parse_u64(v, 1, 1000000000, &rate))
                 return r < 0 ? 2 : sw_cli_error("gen", "--rate: '%s' is not a count of records per second (1 to 10^9)", v);
@@ -177,6 +202,8 @@ int sw_cmd_gen(int argc, char **argv) {
     if (!topic && (k.brokers || k.n_props || rate))
         return sw_cli_error("gen", "--brokers, -X and --rate need --topic (the topic to produce to)");
     if (topic && out_path) return sw_cli_error("gen", "--out and --topic exclude each other: write a file or produce");
+    if (rules->n_loaded && o.format == 1)
+        return sw_cli_error("gen", "--rules writes its cases as raw Okta LogEvents: use --format raw or eventbridge");
     FILE *out = stdout, *truth = NULL;
     if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
         fprintf(stderr, "sessionwatch gen: cannot write --out %s: %s\n", out_path, strerror(errno));
@@ -188,14 +215,14 @@ int sw_cmd_gen(int argc, char **argv) {
         return 1;
     }
     if (topic) {
-        int status = gen_to_kafka(&o, &k, topic, rate, truth);
+        int status = gen_to_kafka(&o, rules, &k, topic, rate, truth);
         if (truth && fclose(truth) != 0) {
             fprintf(stderr, "sessionwatch gen: cannot write --truth %s: %s\n", truth_path, strerror(errno));
             status = 1;
         }
         return status;
     }
-    int64_t n = sw_gen_run(&o, out, truth);
+    int64_t n = sw_gen_run_rules(&o, rules, out, truth, stderr);
     int failed = n < 0;
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) failed = 1;
     if (truth && fclose(truth) != 0) failed = 1;
@@ -205,4 +232,11 @@ int sw_cmd_gen(int argc, char **argv) {
     }
     fprintf(stderr, "sessionwatch gen: %lld records\n", (long long)n);
     return 0;
+}
+
+int sw_cmd_gen(int argc, char **argv) {
+    sw_ruleset rules = {0};
+    int rc = gen_main(argc, argv, &rules);
+    sw_ruleset_free(&rules);
+    return rc;
 }

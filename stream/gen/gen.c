@@ -22,7 +22,9 @@
  * Here: the record clock (base times spread evenly over the span, never
  * decreasing; about OOO_SHARE of records published up to OOO_MAX_MS
  * earlier), the choice between an attack event that is due and an
- * ordinary record, and the output. */
+ * ordinary record, and the output; with rule cases (rulecases.c), their
+ * planned records written in between, when the record clock reaches
+ * their time, without touching the random stream of the others. */
 #include "gen_internal.h"
 
 #include <math.h>
@@ -47,7 +49,9 @@ void sw_gen_defaults(sw_gen_opts *o) {
     o->format = 0;
 }
 
-int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
+int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) { return gen_run(opts, NULL, NULL, out, truth); }
+
+int64_t gen_run(const sw_gen_opts *opts, gen_plan_fn plan, void *ctx, FILE *out, FILE *truth) {
     gen_t g;
     memset(&g, 0, sizeof g);
     g.o = *opts;
@@ -70,9 +74,13 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
     double step = (double)span / (double)R;
 
     int64_t result = -1;
+    gen_cases *cases = NULL;
     rng_t r = {g.k};
     g.st = calloc((size_t)g.nhumans, sizeof *g.st);
     if (!g.st || gen_plan_attacks(&g, &r, span) < 0) goto done;
+    int plan_failed = 0;
+    if (plan && !(cases = plan(&g, span, ctx, &plan_failed)) && plan_failed) goto done;
+    int64_t extra = 0, w;
 
     human_t hu;
     sysactor_t sa;
@@ -86,6 +94,8 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
         if (i > 0 && step >= 2) base += (int64_t)rnd_below(&r, (uint64_t)step);
         if (base < prev_base) base = prev_base;
         prev_base = base;
+        if (cases && (w = gen_cases_write_due(cases, base, out)) < 0) goto done;
+        if (cases) extra += w;
         int64_t t = base;
         if (i > 0 && rnd_unit(&r) < OOO_SHARE) {
             t = base - 1 - (int64_t)rnd_below(&r, OOO_MAX_MS);
@@ -115,10 +125,14 @@ int64_t sw_gen_run(const sw_gen_opts *opts, FILE *out, FILE *truth) {
         sw_buf_putc(b, '\n');
         if (b->oom || fwrite(b->p, 1, b->len, out) != b->len) goto done;
     }
+    if (cases && (w = gen_cases_write_due(cases, INT64_MAX, out)) < 0) goto done;
+    if (cases) extra += w;
     if (truth && gen_write_truth(&g, truth) < 0) goto done;
+    if (truth && cases && gen_cases_write_truth(cases, truth) < 0) goto done;
     if (fflush(out) != 0 || (truth && fflush(truth) != 0)) goto done;
-    result = (int64_t)i;
+    result = (int64_t)i + extra;
 done:
+    gen_cases_free(cases);
     sw_buf_free(&g.out);
     free(g.st);
     free(g.att);

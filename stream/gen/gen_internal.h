@@ -59,7 +59,7 @@ static inline double rnd_unit(rng_t *r) { return (double)(rnd(r) >> 11) * 0x1p-5
 /* Domain separators for hashes. */
 enum {
     D_USER = 1, D_USER_ID, D_SESSION, D_DEVICE, D_SYSACTOR, D_SYSSESS, D_ATTACK, D_ATTSESS,
-    D_APP, D_UUID, D_POLICY, D_GROUP, D_SESSDEV
+    D_APP, D_UUID, D_POLICY, D_GROUP, D_SESSDEV, D_RULECASE
 };
 
 /* ---- output -------------------------------------------------------------- */
@@ -229,6 +229,21 @@ int gen_plan_attacks(gen_t *g, rng_t *r, int64_t span);
 void gen_make_attack(gen_t *g, rng_t *r, ev_t *e, const aev_t *E, human_t *hu, char *sess);
 /* One line per attack with at least 3 session starts written. */
 int gen_write_truth(gen_t *g, FILE *truth);
+
+/* ---- rule cases (rulecases.c; gen.c only runs them) --------------------- */
+
+/* Extra records planned before the run and written in time order between
+ * the ordinary ones, with their own truth lines.  gen.c knows only these
+ * three calls; the planning (and the rules layer) is rulecases.c's. */
+typedef struct gen_cases gen_cases;
+typedef gen_cases *(*gen_plan_fn)(const gen_t *g, int64_t span, void *ctx, int *failed);
+/* Writes the records due by base time (all of them when base is
+ * INT64_MAX); the number written, or -1 on a write error. */
+int64_t gen_cases_write_due(gen_cases *c, int64_t base, FILE *out);
+int gen_cases_write_truth(const gen_cases *c, FILE *truth);
+void gen_cases_free(gen_cases *c);
+/* The run (gen.c), with the cases plan() makes (plan NULL: none). */
+int64_t gen_run(const sw_gen_opts *opts, gen_plan_fn plan, void *ctx, FILE *out, FILE *truth);
 
 /* ---- render_raw.c, render_ecs.c: record formats -------------------------- */
 
