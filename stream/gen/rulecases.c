@@ -17,7 +17,9 @@
  * data_stream.dataset / event.dataset need nothing (a raw event is always
  * okta.system, so a case that needs another value cannot be raw); a field
  * with no raw source (cloud.account.id) cannot be raw either.  `f:*` takes
- * a realistic value (a fresh dtHash, a session id, "New Device").  Every
+ * a realistic value (a fresh dtHash, a session id, "New Device"), and a
+ * value the witness made up for a wildcard is replaced by a real one the
+ * query agrees with where gen knows some (event types, admin roles).  Every
  * rendered event is read back with the extractor (sw_parser_fields) and
  * run through the query; a case whose events do not read back as planned
  * is dropped and the next witness tried (up to CASE_TRIES), and a rule
@@ -724,6 +726,57 @@ static void shape(case_t *C) {
     }
 }
 
+/* Values real Okta events hold, tried in place of a value the witness made
+ * up for a wildcard ("user.authenticationx"): the first one the query gives
+ * the same verdict for is used.  The flipped field of a near miss keeps its
+ * value (it is what makes the miss near). */
+static const char *const EVENT_TYPES[] = {"user.authentication.verify", "user.authentication.sso",
+                                          "user.authentication.auth_via_mfa", "user.session.start",
+                                          "policy.evaluate_sign_on", "user.session.end", NULL};
+static const char *const PRIVILEGES[] = {"Super administrator", "Organization administrator",
+                                         "Application administrator", "Read-only administrator", NULL};
+static const struct {
+    const char *ecs;
+    const char *const *values;
+} REALISTIC[] = {
+    {"event.action", EVENT_TYPES},
+    {"okta.event_type", EVENT_TYPES},
+    {"okta.debug_context.debug_data.flattened.privilegeGranted", PRIVILEGES},
+};
+
+static int listed(const char *const *values, const sw_kql_value *v) {
+    for (; *values; values++)
+        if (v->kind == SW_KQL_V_STRING && v->n == strlen(*values) && memcmp(v->p, *values, v->n) == 0) return 1;
+    return 0;
+}
+
+/* Row i and every assigned row read from the same raw path set to s. */
+static void set_shared(sw_kql_witness *w, const sw_catalogue_field *F, size_t nf, size_t i, const char *s) {
+    for (size_t k = 0; k < nf && k < SW_KQL_WITNESS_FIELDS; k++)
+        if (k == i || (w->state[k] == SW_KQL_W_VALUE && F[k].raw && F[i].raw && strcmp(F[k].raw, F[i].raw) == 0 &&
+                       F[k].derive == F[i].derive))
+            w->value[k] = (sw_kql_value){.p = s, .n = (uint32_t)strlen(s), .kind = SW_KQL_V_STRING};
+}
+
+static void make_realistic(const case_t *C, sw_kql_witness *w) {
+    size_t nf;
+    const sw_catalogue_field *F = sw_catalogue(&nf);
+    bool want = !C->query_near;
+    for (size_t t = 0; t < sizeof REALISTIC / sizeof *REALISTIC; t++) {
+        int i = row_of(REALISTIC[t].ecs);
+        if (i < 0 || i >= SW_KQL_WITNESS_FIELDS || w->state[i] != SW_KQL_W_VALUE || i == w->flipped ||
+            listed(REALISTIC[t].values, &w->value[i]))
+            continue;
+        sw_kql_value saved[SW_KQL_WITNESS_FIELDS];
+        memcpy(saved, w->value, sizeof saved);
+        for (const char *const *v = REALISTIC[t].values; *v; v++) {
+            set_shared(w, F, nf, (size_t)i, *v);
+            if (sw_kql_match(C->r->kql, w->fields, SW_KQL_WITNESS_FIELDS) == want) break;
+            memcpy(w->value, saved, sizeof saved);
+        }
+    }
+}
+
 /* One case: the first witness whose events read back as planned. */
 static int plan_case(planner *P, case_t *C, int64_t window) {
     sw_kql_witness *w = &P->w;
@@ -736,6 +789,7 @@ static int plan_case(planner *P, case_t *C, int64_t window) {
     for (unsigned k = 0; k < CASE_TRIES; k++) {
         int rc = sw_kql_witness_find(C->r->kql, C->query_near != 0, k, w);
         if (rc != 0) break;
+        make_realistic(C, w);
         size_t first = cs->n, mark = cs->lines.len;
         if (render_case(P, C) == 0) {
             truth_case(P, C, first);
