@@ -484,3 +484,8 @@ size_t tu_json_array_objects(const char *buf, size_t len, const char *key, tu_sp
     }
     return n;
 }
+
+void tu_assert_same_bytes(const char *a, size_t an, const char *b, size_t bn) {
+    assert_int_equal(an, bn);
+    assert_memory_equal(a, b, an);
+}

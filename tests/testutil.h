@@ -148,4 +148,7 @@ char *tu_http_get_until(int port, const char *path, int want_status, const char 
 /* Number of non-overlapping occurrences of needle in hay. */
 size_t tu_count(const char *hay, const char *needle);
 
+/* a[0 .. an) and b[0 .. bn) hold the same bytes (asserted with cmocka). */
+void tu_assert_same_bytes(const char *a, size_t an, const char *b, size_t bn);
+
 #endif

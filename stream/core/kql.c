@@ -1087,12 +1087,7 @@ static const char *w_store(sw_kql_witness *w, const char *s, size_t n) {
 }
 
 static sw_kql_value w_string(const char *p, size_t n) {
-    sw_kql_value v;
-    memset(&v, 0, sizeof v);
-    v.p = p;
-    v.n = (uint32_t)n;
-    v.kind = SW_KQL_V_STRING;
-    return v;
+    return (sw_kql_value){.p = p, .n = (uint32_t)n, .kind = SW_KQL_V_STRING};
 }
 
 /* A glob's text with each * filled with "x". */

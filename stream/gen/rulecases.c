@@ -255,72 +255,58 @@ static void case_actor(const case_t *C, uint64_t n, human_t *hu) {
     hu->email[len] = '\0';
 }
 
+/* A LogEvent's constant parts: JSON text by path. */
+static const char *const CONSTANT[][2] = {
+    {"actor.detailEntry", "null"},        {"actor.type", "\"User\""},
+    {"authenticationContext.authenticationStep", "0"},
+    {"client.zone", "\"null\""},
+    {"debugContext.debugData.requestUri", "\"/api/v1/authn\""},
+    {"debugContext.debugData.threatSuspected", "\"false\""},
+    {"debugContext.debugData.url", "\"/api/v1/authn?\""},
+    {"eventType", "\"policy.evaluate_sign_on\""}, {"legacyEventType", "null"},
+    {"outcome.reason", "null"},           {"outcome.result", "\"SUCCESS\""},
+    {"securityContext.isProxy", "false"}, {"severity", "\"INFO\""},
+    {"target", "null"},                   {"transaction.detail", "{}"},
+    {"transaction.type", "\"WEB\""},      {"version", "\"0\""},
+};
+
 /* The world's part of event j (distinct index n) of case C. */
 static void base_event(const case_t *C, int64_t j, uint64_t n, int64_t t, doc_t *d) {
-    const gen_t *g = C->g;
-    const sw_catalogue_field *F = NULL;
     size_t nf;
-    F = sw_catalogue(&nf);
+    const sw_catalogue_field *F = sw_catalogue(&nf);
     int card = C->r->cardinality_row;
     human_t hu;
     case_actor(C, card >= 0 && actor_row(F[card].ecs) ? n : 0, &hu);
     const device_t *dv = &hu.dev[0];
     const loc_t *L = &gen_home[dv->loc];
     const ua_t *ua = &gen_uas[dv->ua];
-    uint64_t h = hash3(g->k, D_RULECASE + 2, C->c * 65536 + (uint64_t)j);
-    char buf[160], ip[16];
+    uint64_t h = hash3(C->g->k, D_RULECASE + 2, C->c * 65536 + (uint64_t)j);
+    char session[160], ip[16], req[32], tm[32], u[40], chain[96], asn[16];
     gen_fmt_ip(ip, dv->ip);
-    doc_str(d, "actor.alternateId", hu.email);
-    doc_raw(d, "actor.detailEntry", "null");
-    doc_str(d, "actor.displayName", hu.display);
-    doc_str(d, "actor.id", hu.id);
-    doc_str(d, "actor.type", "User");
-    doc_raw(d, "authenticationContext.authenticationStep", "0");
-    fresh_value(C, &F[row_of("okta.authentication_context.external_session_id")], 0, buf, sizeof buf);
-    doc_str(d, "authenticationContext.externalSessionId", buf);
-    doc_str(d, "client.device", ua->device);
-    doc_str(d, "client.geographicalContext.city", L->city);
-    doc_str(d, "client.geographicalContext.country", L->country);
-    doc_raw(d, "client.geographicalContext.geolocation.lat", L->lat);
-    doc_raw(d, "client.geographicalContext.geolocation.lon", L->lon);
-    doc_str(d, "client.geographicalContext.postalCode", L->postal);
-    doc_str(d, "client.geographicalContext.state", L->state);
-    doc_str(d, "client.ipAddress", ip);
-    doc_str(d, "client.userAgent.browser", ua->browser);
-    doc_str(d, "client.userAgent.os", ua->os);
-    doc_str(d, "client.userAgent.rawUserAgent", ua->raw);
-    doc_str(d, "client.zone", "null");
-    char req[32];
+    fresh_value(C, &F[row_of("okta.authentication_context.external_session_id")], 0, session, sizeof session);
     gen_rstr(req, 22, h, 62);
     memcpy(req + 22, "AAAB", 5);
-    doc_str(d, "debugContext.debugData.requestId", req);
-    doc_str(d, "debugContext.debugData.requestUri", "/api/v1/authn");
-    doc_str(d, "debugContext.debugData.threatSuspected", "false");
-    doc_str(d, "debugContext.debugData.url", "/api/v1/authn?");
-    doc_str(d, "eventType", "policy.evaluate_sign_on");
-    doc_raw(d, "legacyEventType", "null");
-    doc_raw(d, "outcome.reason", "null");
-    doc_str(d, "outcome.result", "SUCCESS");
-    char tm[32];
     sw_time_format(t, tm);
-    doc_str(d, "published", tm);
-    snprintf(buf, sizeof buf, "[{\"ip\":\"%s\",\"source\":null,\"version\":\"V4\"}]", ip);
-    doc_raw(d, "request.ipChain", buf);
-    snprintf(buf, sizeof buf, "%u", L->asn);
-    doc_raw(d, "securityContext.asNumber", buf);
-    doc_str(d, "securityContext.asOrg", L->as_org);
-    doc_str(d, "securityContext.domain", L->domain);
-    doc_raw(d, "securityContext.isProxy", "false");
-    doc_str(d, "securityContext.isp", L->isp);
-    doc_str(d, "severity", "INFO");
-    doc_raw(d, "target", "null");
-    doc_raw(d, "transaction.detail", "{}");
-    doc_str(d, "transaction.id", req);
-    doc_str(d, "transaction.type", "WEB");
-    char u[40];
     gen_fmt_uuid(u, h, hash2(h, D_UUID));
-    doc_str(d, "uuid", u);
-    doc_str(d, "version", "0");
+    snprintf(chain, sizeof chain, "[{\"ip\":\"%s\",\"source\":null,\"version\":\"V4\"}]", ip);
+    snprintf(asn, sizeof asn, "%u", L->asn);
+    const char *const strings[][2] = {
+        {"actor.alternateId", hu.email}, {"actor.displayName", hu.display}, {"actor.id", hu.id},
+        {"authenticationContext.externalSessionId", session}, {"client.device", ua->device},
+        {"client.geographicalContext.city", L->city}, {"client.geographicalContext.country", L->country},
+        {"client.geographicalContext.postalCode", L->postal}, {"client.geographicalContext.state", L->state},
+        {"client.ipAddress", ip}, {"client.userAgent.browser", ua->browser}, {"client.userAgent.os", ua->os},
+        {"client.userAgent.rawUserAgent", ua->raw}, {"debugContext.debugData.requestId", req},
+        {"published", tm}, {"securityContext.asOrg", L->as_org}, {"securityContext.domain", L->domain},
+        {"securityContext.isp", L->isp}, {"transaction.id", req}, {"uuid", u},
+    };
+    const char *const json[][2] = {
+        {"client.geographicalContext.geolocation.lat", L->lat}, {"client.geographicalContext.geolocation.lon", L->lon},
+        {"request.ipChain", chain}, {"securityContext.asNumber", asn},
+    };
+    for (size_t i = 0; i < sizeof CONSTANT / sizeof *CONSTANT; i++) doc_raw(d, CONSTANT[i][0], CONSTANT[i][1]);
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) doc_str(d, strings[i][0], strings[i][1]);
+    for (size_t i = 0; i < sizeof json / sizeof *json; i++) doc_raw(d, json[i][0], json[i][1]);
 }
 
 /* Event types tried for an event.category value (fields.c's lists). */

@@ -69,11 +69,9 @@ static void test_same_seed_identical(void **state) {
     gen_result a = gen_mem(&o, 1), b = gen_mem(&o, 1);
     assert_int_equal(a.n, 12000);
     assert_int_equal(a.n, b.n);
-    assert_int_equal(a.out_len, b.out_len);
-    assert_memory_equal(a.out, b.out, a.out_len);
+    tu_assert_same_bytes(a.out, a.out_len, b.out, b.out_len);
     assert_true(a.truth_len > 0);
-    assert_int_equal(a.truth_len, b.truth_len);
-    assert_memory_equal(a.truth, b.truth, a.truth_len);
+    tu_assert_same_bytes(a.truth, a.truth_len, b.truth, b.truth_len);
     gen_free(&a);
     gen_free(&b);
 }

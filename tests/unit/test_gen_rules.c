@@ -45,19 +45,14 @@ typedef struct {
 
 static run_t run(const sw_gen_opts *o, const sw_ruleset *rs) {
     run_t r = {0};
-    FILE *out = open_memstream(&r.out, &r.out_len), *truth = open_memstream(&r.truth, &r.truth_len);
-    assert_non_null(out);
-    assert_non_null(truth);
-    r.n = rs ? sw_gen_run_rules(o, rs, out, truth, stdout) : sw_gen_run(o, out, truth);
-    assert_int_equal(fclose(out), 0);
-    assert_int_equal(fclose(truth), 0);
+    FILE *f[2] = {open_memstream(&r.out, &r.out_len), open_memstream(&r.truth, &r.truth_len)};
+    assert_true(f[0] && f[1]);
+    r.n = rs ? sw_gen_run_rules(o, rs, f[0], f[1], stdout) : sw_gen_run(o, f[0], f[1]);
+    for (int i = 0; i < 2; i++) assert_int_equal(fclose(f[i]), 0);
     return r;
 }
 
-static void run_free(run_t *r) {
-    free(r->out);
-    free(r->truth);
-}
+static void run_free(run_t *r) { free(r->out), free(r->truth); }
 
 /* The string value of "key":"..." in line (no escapes in the values read
  * here), into dst; 0 when absent. */
@@ -322,10 +317,8 @@ static void test_no_rules_is_gen(void **state) {
         o.format = f;
         o.seed = 3 + (uint64_t)f;
         run_t a = run(&o, NULL), b = run(&o, &empty);
-        assert_int_equal(a.out_len, b.out_len);
-        assert_memory_equal(a.out, b.out, a.out_len);
-        assert_int_equal(a.truth_len, b.truth_len);
-        assert_memory_equal(a.truth, b.truth, a.truth_len);
+        tu_assert_same_bytes(a.out, a.out_len, b.out, b.out_len);
+        tu_assert_same_bytes(a.truth, a.truth_len, b.truth, b.truth_len);
         run_free(&a);
         run_free(&b);
     }
@@ -358,11 +351,7 @@ static void test_elastic_okta_rules(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_rule_cases),
-        cmocka_unit_test(test_seed_rule_truth),
-        cmocka_unit_test(test_no_rules_is_gen),
-        cmocka_unit_test(test_elastic_okta_rules),
-    };
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_rule_cases), cmocka_unit_test(test_seed_rule_truth),
+                                       cmocka_unit_test(test_no_rules_is_gen), cmocka_unit_test(test_elastic_okta_rules)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -746,131 +746,108 @@ static void assert_wstr(const sw_kql_witness *w, int field, const char *s) {
 
 /* Every witness and near miss of the query is what the query says. */
 static void check_witnesses(sw_kql *k, const char *what) {
-    unsigned n = 0, m = 0;
-    while (sw_kql_witness_find(k, false, n, &W) == 0 && n < 64) {
-        if (!sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS)) fail_msg("%s: witness %u does not match", what, n);
-        n++;
+    for (int near = 0; near < 2; near++) {
+        unsigned n = 0;
+        for (; n < 64 && sw_kql_witness_find(k, near, n, &W) == 0; n++)
+            if (sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS) == near)
+                fail_msg("%s: %s %u %s", what, near ? "near miss" : "witness", n, near ? "matches" : "does not match");
+        if (!n) fail_msg("%s: no %s", what, near ? "near miss" : "witness");
     }
-    while (sw_kql_witness_find(k, true, m, &W) == 0 && m < 64) {
-        if (sw_kql_match(k, W.fields, SW_KQL_WITNESS_FIELDS)) fail_msg("%s: near miss %u matches", what, m);
-        m++;
-    }
-    if (!n || !m) fail_msg("%s: %u witnesses, %u near misses", what, n, m);
 }
+
+/* Witnesses and near misses by value: the k-th of a query (near: a near
+ * miss), the field expected to hold a string, and the field flipped (-1:
+ * a witness). */
+static const struct {
+    const char *query;
+    bool near;
+    unsigned k;
+    int field;
+    const char *value;
+    int flipped;
+} BY_VALUE[] = {
+    {"data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass", false, 0, F_ACTION,
+     "user.mfa.attempt_bypass", -1},
+    {"data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass", false, 0, F_DATASET, "okta.system", -1},
+    /* near misses: each required clause flipped in turn, one letter's case */
+    {"data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass", true, 0, F_DATASET, "Okta.system",
+     F_DATASET},
+    {"data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass", true, 0, F_ACTION,
+     "user.mfa.attempt_bypass", F_DATASET},
+    {"data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass", true, 1, F_ACTION,
+     "User.mfa.attempt_bypass", F_ACTION},
+    /* a value list: one witness per value */
+    {"event.action:(zone.update or \"network_zone.rule.disabled\")", false, 0, F_ACTION, "zone.update", -1},
+    {"event.action:(zone.update or \"network_zone.rule.disabled\")", false, 1, F_ACTION, "network_zone.rule.disabled", -1},
+    /* not f:v's near miss supplies f:v (the * filled with "x") */
+    {"okta.event_type:user.session.start and not (okta.actor.id: okta* or okta.actor.display_name: okta*)", true, 1,
+     F_ACTOR, "oktax", F_ACTOR},
+    {"okta.event_type:user.session.start and not (okta.actor.id: okta* or okta.actor.display_name: okta*)", true, 1,
+     F_ETYPE, "user.session.start", F_ACTOR},
+    {"okta.event_type:user.session.start and not (okta.actor.id: okta* or okta.actor.display_name: okta*)", true, 2,
+     F_NAME, "oktax", F_NAME},
+    /* a wildcard: the near miss turns a letter of the text, not of the filling */
+    {"okta.debug_context.debug_data.flattened.grantType: *administrator*", false, 0, F_GRANT, "xadministratorx", -1},
+    {"okta.debug_context.debug_data.flattened.grantType: *administrator*", true, 0, F_GRANT, "xAdministratorx", F_GRANT},
+    /* a value with no letter: an "x" appended */
+    {"okta.debug_context.debug_data.threat_suspected:\"-\"", true, 0, F_THREAT, "-x", F_THREAT},
+    {"client.ip:10.1.2.3", false, 0, F_IP, "10.1.2.3", -1},
+    /* two clauses met by one clause's value */
+    {"event.action:user.* and event.action:user.session.start", false, 0, F_ACTION, "user.session.start", -1},
+    /* a conflict: the first term wants two values of one field, the second is the witness */
+    {"event.action:a and (event.action:b or okta.event_type:c)", false, 0, F_ETYPE, "c", -1},
+    {"data_stream.dataset:okta.system and (event.action:security.threat.detected or "
+     "okta.debug_context.debug_data.threat_suspected: true)", false, 1, F_THREAT, "true", -1},
+};
 
 static void test_witness_values(void **state) {
     (void)state;
-    sw_kql *k = compile("data_stream.dataset:okta.system and event.action:user.mfa.attempt_bypass");
-    const sw_kql_witness *w = witness(k, false, 0);
-    assert_wstr(w, F_DATASET, "okta.system");
-    assert_wstr(w, F_ACTION, "user.mfa.attempt_bypass");
-    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_FREE);
-    /* near misses: each required clause flipped in turn, one letter's case */
-    w = witness(k, true, 0);
-    assert_int_equal(w->flipped, F_DATASET);
-    assert_wstr(w, F_DATASET, "Okta.system");
-    assert_wstr(w, F_ACTION, "user.mfa.attempt_bypass");
-    w = witness(k, true, 1);
-    assert_int_equal(w->flipped, F_ACTION);
-    assert_wstr(w, F_DATASET, "okta.system");
-    assert_wstr(w, F_ACTION, "User.mfa.attempt_bypass");
-    assert_int_equal(sw_kql_witness_find(k, true, 2, &W), 1);
-    check_witnesses(k, "two clauses");
-    sw_kql_free(k);
+    for (size_t i = 0; i < sizeof BY_VALUE / sizeof *BY_VALUE; i++) {
+        sw_kql *k = compile(BY_VALUE[i].query);
+        const sw_kql_witness *w = witness(k, BY_VALUE[i].near, BY_VALUE[i].k);
+        assert_int_equal(w->flipped, BY_VALUE[i].flipped);
+        assert_wstr(w, BY_VALUE[i].field, BY_VALUE[i].value);
+        check_witnesses(k, BY_VALUE[i].query);
+        sw_kql_free(k);
+    }
+}
 
-    /* a value list: one witness per value; none after them */
-    k = compile("event.action:(zone.update or \"network_zone.rule.disabled\")");
-    assert_wstr(witness(k, false, 0), F_ACTION, "zone.update");
-    assert_wstr(witness(k, false, 1), F_ACTION, "network_zone.rule.disabled");
+/* States, other types, and the queries with none. */
+static void test_witness_states(void **state) {
+    (void)state;
+    /* a witness leaves alone what no clause needs; a list has no third */
+    sw_kql *k = compile("event.action:(zone.update or zone.delete)");
+    assert_int_equal(witness(k, false, 0)->state[F_ACTOR], SW_KQL_W_FREE);
     assert_int_equal(sw_kql_witness_find(k, false, 2, &W), 1);
-    check_witnesses(k, "list");
     sw_kql_free(k);
-
-    /* not f:v holds on a missing f; its near miss supplies f:v (* filled) */
-    k = compile("okta.event_type:user.session.start and not (okta.actor.id: okta* or okta.actor.display_name: okta*)");
-    w = witness(k, false, 0);
-    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_FREE);
-    assert_int_equal(w->state[F_NAME], SW_KQL_W_FREE);
-    w = witness(k, true, 1);
-    assert_int_equal(w->flipped, F_ACTOR);
-    assert_wstr(w, F_ACTOR, "oktax");
-    assert_wstr(w, F_ETYPE, "user.session.start");
-    w = witness(k, true, 2);
-    assert_wstr(w, F_NAME, "oktax");
-    check_witnesses(k, "seed");
-    sw_kql_free(k);
-
-    /* f:* is any value; its near miss a missing field; not f:* is absent */
+    /* f:* is any value, its near miss a missing field; not f:* is absent */
     k = compile("okta.authentication_context.external_session_id:* and not okta.actor.id:*");
-    w = witness(k, false, 0);
+    const sw_kql_witness *w = witness(k, false, 0);
     assert_int_equal(w->state[F_SESSION], SW_KQL_W_ANY);
     assert_int_equal(w->state[F_ACTOR], SW_KQL_W_ABSENT);
-    w = witness(k, true, 0);
-    assert_int_equal(w->state[F_SESSION], SW_KQL_W_ABSENT);
-    w = witness(k, true, 1);
-    assert_int_equal(w->state[F_ACTOR], SW_KQL_W_ANY);
+    assert_int_equal(witness(k, true, 0)->state[F_SESSION], SW_KQL_W_ABSENT);
+    assert_int_equal(witness(k, true, 1)->state[F_ACTOR], SW_KQL_W_ANY);
     sw_kql_free(k);
-
-    /* a wildcard is filled with "x"; the near miss turns a letter of the
-     * text, not of the filling */
-    k = compile("okta.debug_context.debug_data.flattened.grantType: *administrator*");
-    assert_wstr(witness(k, false, 0), F_GRANT, "xadministratorx");
-    assert_wstr(witness(k, true, 0), F_GRANT, "xAdministratorx");
-    sw_kql_free(k);
-
-    /* a value with no letter: an "x" appended */
-    k = compile("okta.debug_context.debug_data.threat_suspected:\"-\"");
-    assert_wstr(witness(k, true, 0), F_THREAT, "-x");
-    sw_kql_free(k);
-
-    /* booleans, integers, addresses */
+    /* booleans turn over, integers move by one, an address goes missing */
     k = compile("okta.security_context.is_proxy:true and okta.request.count:5 and client.ip:10.1.2.3");
     w = witness(k, false, 0);
-    assert_int_equal(w->value[F_PROXY].kind, SW_KQL_V_BOOL);
-    assert_int_equal(w->value[F_PROXY].b, 1);
-    assert_int_equal(w->value[F_COUNT].kind, SW_KQL_V_INT);
-    assert_int_equal(w->value[F_COUNT].i, 5);
-    assert_wstr(w, F_IP, "10.1.2.3");
-    w = witness(k, true, 0);
-    assert_int_equal(w->value[F_PROXY].b, 0);
-    w = witness(k, true, 1);
-    assert_int_equal(w->value[F_COUNT].i, 6);
-    w = witness(k, true, 2);
-    assert_int_equal(w->state[F_IP], SW_KQL_W_FREE);
+    assert_true(w->value[F_PROXY].kind == SW_KQL_V_BOOL && w->value[F_PROXY].b == 1);
+    assert_true(w->value[F_COUNT].kind == SW_KQL_V_INT && w->value[F_COUNT].i == 5);
+    assert_int_equal(witness(k, true, 0)->value[F_PROXY].b, 0);
+    assert_int_equal(witness(k, true, 1)->value[F_COUNT].i, 6);
+    assert_int_equal(witness(k, true, 2)->state[F_IP], SW_KQL_W_FREE);
     sw_kql_free(k);
-
-    /* conflicts: the first term wants two values of one field; the second
-     * term is the witness */
-    k = compile("event.action:a and (event.action:b or okta.event_type:c)");
-    w = witness(k, false, 0);
-    assert_int_equal(w->term, 1);
-    assert_wstr(w, F_ACTION, "a");
-    assert_wstr(w, F_ETYPE, "c");
-    sw_kql_free(k);
-    k = compile("event.action:abc and not event.action:abc*");
-    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1); /* none: reported, not guessed */
-    assert_int_equal(sw_kql_witness_find(k, true, 0, &W), 1);
-    sw_kql_free(k);
-    /* one value per field: a list that wants two values of an array has
-     * no single-valued witness */
-    k = compile("okta.target.alternate_id:(a and b)");
-    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1);
-    sw_kql_free(k);
-    /* two clauses met by one clause's value */
-    k = compile("event.action:user.* and event.action:user.session.start");
-    assert_wstr(witness(k, false, 0), F_ACTION, "user.session.start");
-    sw_kql_free(k);
-    /* candidates are the clauses' own values: two wildcards that only a
-     * value of neither would meet give none (reported, not guessed) */
-    k = compile("event.action:user.* and event.action:*.start");
-    assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1);
-    sw_kql_free(k);
-
-    k = compile("data_stream.dataset:okta.system and (event.action:security.threat.detected or "
-                "okta.debug_context.debug_data.threat_suspected: true)");
-    check_witnesses(k, "threat");
-    assert_wstr(witness(k, false, 1), F_THREAT, "true");
-    sw_kql_free(k);
+    /* none: reported, not guessed (one value per field, candidates are the
+     * clauses' own values) */
+    static const char *const none[] = {"event.action:abc and not event.action:abc*",
+                                       "okta.target.alternate_id:(a and b)",
+                                       "event.action:user.* and event.action:*.start"};
+    for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
+        k = compile(none[i]);
+        assert_int_equal(sw_kql_witness_find(k, false, 0, &W), 1);
+        assert_int_equal(sw_kql_witness_find(k, true, 0, &W), 1);
+        sw_kql_free(k);
+    }
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -964,7 +941,7 @@ int main(void) {
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_required),        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_seed_rule_query), cmocka_unit_test(test_elastic_okta_rules),
-        cmocka_unit_test(test_witness_values),
+        cmocka_unit_test(test_witness_values), cmocka_unit_test(test_witness_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
