@@ -224,7 +224,7 @@ static const char *const OS_NAMES[] = {"Mac OS X", "Windows 10", "iOS", "Android
 
 /* A fresh value of a field for key (case, n): distinct for distinct keys. */
 static void fresh_value(const case_t *C, const sw_catalogue_field *f, uint64_t n, char *out, size_t cap) {
-    uint64_t h = hash3(C->g->k, D_RULECASE, ((uint64_t)C->c << 20) ^ (n * 0x9e37u) ^ (uint64_t)(f - sw_catalogue(&(size_t){0})));
+    uint64_t h = hash3(C->g->k, D_RULECASE, hash3(C->c, n, (uint64_t)(f - sw_catalogue(&(size_t){0}))));
     if (strcmp(f->ecs, "okta.debug_context.debug_data.dt_hash") == 0) {
         gen_rhex(out, 64, h);
         out[64] = '\0';
@@ -243,8 +243,8 @@ static void fresh_value(const case_t *C, const sw_catalogue_field *f, uint64_t n
 /* The actor of distinct value n of case C: a human made like gen's, with
  * an id and alternateId of the case's own. */
 static void case_actor(const case_t *C, uint64_t n, human_t *hu) {
-    gen_make_human(C->g, C->tenant, hash3(C->g->k, D_RULECASE, C->c * 1024 + n) % (1ULL << 40), hu);
-    gen_okta_id(hu->id, "00u", hash3(C->g->k, D_RULECASE + 1, C->c * 1024 + n));
+    gen_make_human(C->g, C->tenant, hash3(C->g->k, D_RULECASE, hash2(C->c, n)) % (1ULL << 40), hu);
+    gen_okta_id(hu->id, "00u", hash3(C->g->k, D_RULECASE + 1, hash2(C->c, n)));
     char mail[sizeof hu->email + 64], tag[48];
     snprintf(tag, sizeof tag, ".sw%ux%u", (unsigned)C->c, (unsigned)n);
     const char *at = strchr(hu->email, '@');
@@ -280,7 +280,7 @@ static void base_event(const case_t *C, int64_t j, uint64_t n, int64_t t, doc_t 
     const device_t *dv = &hu.dev[0];
     const loc_t *L = &gen_home[dv->loc];
     const ua_t *ua = &gen_uas[dv->ua];
-    uint64_t h = hash3(C->g->k, D_RULECASE + 2, C->c * 65536 + (uint64_t)j);
+    uint64_t h = hash3(C->g->k, D_RULECASE + 2, hash2(C->c, (uint64_t)j));
     char session[160], ip[16], req[32], tm[32], u[40], chain[96], asn[16];
     gen_fmt_ip(ip, dv->ip);
     fresh_value(C, &F[row_of("okta.authentication_context.external_session_id")], 0, session, sizeof session);
@@ -620,7 +620,8 @@ static int render_case(planner *P, case_t *C) {
         sw_buf_put(&cs->lines, P->rec.p, P->rec.len);
         sw_buf_putc(&cs->lines, '\n');
     }
-    if (C->distinct > 0 && (int64_t)P->n_seen != C->distinct) {
+    /* (only the first 64 distinct values are told apart) */
+    if (C->distinct > 0 && (int64_t)P->n_seen != (C->distinct < 64 ? C->distinct : 64)) {
         snprintf(C->why, sizeof C->why, "%zu distinct values of the cardinality field, planned %lld", P->n_seen,
                  (long long)C->distinct);
         return -1;
@@ -769,7 +770,7 @@ static int plan_case(planner *P, case_t *C, int64_t window) {
     gen_cases *cs = P->cs;
     shape(C);
     int64_t step = window / (2 * C->events);
-    C->step = step < 1 ? 1 : step > CASE_STEP_MAX_MS ? CASE_STEP_MAX_MS : step;
+    C->step = step > CASE_STEP_MAX_MS ? CASE_STEP_MAX_MS : step; /* 0: all at one time, within any window */
     C->w = w;
     snprintf(C->why, sizeof C->why, "the query has no %s", C->query_near ? "near miss" : "witness");
     for (unsigned k = 0; k < CASE_TRIES; k++) {

@@ -142,7 +142,7 @@ static void check_case(sw_parser *parser, sw_field_values *fv, const sw_ruleset 
     assert_non_null(ev);
     ev += 10;
     int64_t first = INT64_MAX, last = INT64_MIN, count = 0;
-    char distinct[64][128];
+    char distinct[128][128];
     size_t n_distinct = 0;
     while (*ev == '"') {
         memcpy(u, ev + 1, 36);
@@ -179,7 +179,7 @@ static void check_case(sw_parser *parser, sw_field_values *fv, const sw_ruleset 
             size_t s = 0;
             while (s < n_distinct && !same(&c->v[0], distinct[s])) s++;
             if (s == n_distinct) {
-                assert_true(n_distinct < 64 && c->v[0].n < 128);
+                assert_true(n_distinct < 128 && c->v[0].n < 128);
                 memcpy(distinct[n_distinct], c->v[0].p, c->v[0].n);
                 distinct[n_distinct++][c->v[0].n] = '\0';
             }
@@ -221,6 +221,7 @@ static size_t check_run(const sw_gen_opts *o, const sw_ruleset *rs, char *skippe
     records_t R = records(&with);
     assert_int_equal(with.n, (int64_t)R.n);
     tu_span truth[512];
+    memset(truth, 0, sizeof truth);
     size_t nt = tu_split_lines(with.truth, with.truth_len, truth, 512), cases = 0, rules = 0;
     sw_parser *parser = sw_parser_new(1 << 16);
     sw_field_values *fv = malloc(sizeof *fv);
@@ -350,8 +351,51 @@ static void test_elastic_okta_rules(void **state) {
     sw_ruleset_free(&rs);
 }
 
+/* Rules written here: the inverse derivations (client.user.name,
+ * event.outcome, a boolean), a cardinality above the 64 distinct values
+ * gen tells apart, a one-second window, and a field no raw event has. */
+#define RULE(id, type, query, extra)                                                                                \
+    "[rule]\nrule_id = \"" id "\"\nname = \"rule " id "\"\ntype = \"" type "\"\nlanguage = \"kuery\"\n"                \
+    "severity = \"low\"\nrisk_score = 1\nquery = '''" query "'''\n" extra
+static const char *const OWN_RULES[] = {
+    RULE("own-1", "query",
+         "event.dataset:okta.system and client.user.name:alice.smith and event.outcome:failure and "
+         "okta.security_context.is_proxy:true and not okta.client.device:Mobile",
+         ""),
+    RULE("own-2", "threshold", "okta.event_type:user.session.start",
+         "from = \"now-2h\"\n[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 5\n"
+         "[[rule.threshold.cardinality]]\nfield = \"okta.authentication_context.external_session_id\"\nvalue = 70\n"),
+    RULE("own-3", "threshold", "event.action:(user.account.lock or user.account.unlock)",
+         "from = \"now-1s\"\n[rule.threshold]\nfield = [\"okta.actor.alternate_id\", \"okta.client.device\"]\nvalue = 4\n"),
+    RULE("own-4", "query", "cloud.account.id:123 and event.action:x", ""),
+};
+
+static void test_own_rules(void **state) {
+    (void)state;
+    sw_ruleset rs = {0};
+    for (size_t i = 0; i < sizeof OWN_RULES / sizeof *OWN_RULES; i++)
+        assert_int_equal(sw_ruleset_add_text(&rs, "own.toml", OWN_RULES[i], strlen(OWN_RULES[i])), 0);
+    for (size_t i = 0; i < rs.n; i++)
+        if (!rs.v[i].loaded) fail_msg("refused: %s", rs.v[i].why);
+    sw_gen_opts o;
+    sw_gen_defaults(&o);
+    o.users = 100;
+    char skipped[256];
+    assert_int_equal(check_run(&o, &rs, skipped, sizeof skipped), 3);
+    assert_string_equal(skipped, "own-4");
+    run_t r = run(&o, &rs);
+    assert_non_null(strstr(r.truth, "\"case\":\"skipped\",\"reason\":\"no positive case: cloud.account.id has no "
+                                    "source in a raw event (ECS input only)\"}"));
+    assert_non_null(strstr(r.out, "\"alternateId\":\"alice.smith@"));
+    assert_non_null(strstr(r.truth, "\"near_miss\":{\"distinct\":69,"));
+    assert_non_null(strstr(r.truth, "\"near_miss\":{\"events\":3}"));
+    run_free(&r);
+    sw_ruleset_free(&rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_rule_cases), cmocka_unit_test(test_seed_rule_truth),
-                                       cmocka_unit_test(test_no_rules_is_gen), cmocka_unit_test(test_elastic_okta_rules)};
+                                       cmocka_unit_test(test_no_rules_is_gen), cmocka_unit_test(test_elastic_okta_rules),
+                                       cmocka_unit_test(test_own_rules)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
