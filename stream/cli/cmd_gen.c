@@ -55,7 +55,7 @@ static void usage(FILE *out) {
           "                            and a near miss for every loaded query or threshold rule,\n"
           "                            each with a truth line (rule_id, case, expected_alerts,\n"
           "                            event uuids); refused rules are listed on stderr and\n"
-          "                            skipped (raw and eventbridge formats)\n"
+          "                            skipped\n"
           "  -h, --help                this help\n"
           "\n"
           "To Kafka instead of a file (as `replay` would produce the --out file):\n"
@@ -202,8 +202,6 @@ static int gen_main(int argc, char **argv, sw_ruleset *rules) {
     if (!topic && (k.brokers || k.n_props || rate))
         return sw_cli_error("gen", "--brokers, -X and --rate need --topic (the topic to produce to)");
     if (topic && out_path) return sw_cli_error("gen", "--out and --topic exclude each other: write a file or produce");
-    if (rules->n_loaded && o.format == 1)
-        return sw_cli_error("gen", "--rules writes its cases as raw Okta LogEvents: use --format raw or eventbridge");
     FILE *out = stdout, *truth = NULL;
     if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
         fprintf(stderr, "sessionwatch gen: cannot write --out %s: %s\n", out_path, strerror(errno));

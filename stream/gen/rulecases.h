@@ -16,8 +16,9 @@
  * between the ordinary records (at times spread over the run) and one
  * truth line per case after the attacks' lines.  A rule no case can be
  * made for gets a "skipped" truth line and a line on notes (when not
- * NULL).  Formats raw and eventbridge only (format 1, ECS: -1 with a note).
- * Returns the records written (cases included), or -1. */
+ * NULL).  Every format: raw and eventbridge cases are raw LogEvents, ecs
+ * cases ECS documents.  Returns the records written (cases included), or
+ * -1. */
 int64_t sw_gen_run_rules(const sw_gen_opts *o, const sw_ruleset *rules, FILE *out, FILE *truth, FILE *notes);
 
 #endif
