@@ -559,7 +559,8 @@ inline void fmatch(const sw_parser &p, const fcursor &c, std::string_view key, u
         if (end > e.len) continue;
         char after = e.path[end];
         if (after != '\0' && after != '.') continue;
-        if (klen && memcmp(e.path + c.off, key.data(), klen) != 0) continue;
+        const char *ep = e.path + c.off, *k = key.data();
+        if (klen && (ep[0] != k[0] || ep[klen - 1] != k[klen - 1] || memcmp(ep, k, klen) != 0)) continue;
         if (after == '\0') *ex |= uint64_t(1) << i;
         else *pre |= uint64_t(1) << i;
     }
