@@ -17,10 +17,11 @@
  *    field matches 5 or true by its text): such values are looked for as
  *    plain substrings.
  * So one pass stops at every '"' and '\\' (SSE2 on x86, 16 bytes at a
- * time): after a quote, the next two bytes are tested against a bit set
- * of the values' first two bytes, and only on a hit is the string's
- * length found and the table probed; after a backslash, the escape is
- * decoded and tested against the set of the values' characters.  A value
+ * time): after a quote, the next four bytes are tested against a bit set
+ * of the values' first four bytes (hashed; the first two for values of 2
+ * or 3 bytes), and only on a hit is the string's length found and the
+ * table probed; after a backslash, the escape is decoded and tested
+ * against the set of the values' characters.  A value
  * shorter than two bytes turns the skip off (may_match is always true), as
  * does an unconstrained rule. */
 #include "ruleindex.h"
@@ -55,7 +56,9 @@ struct sw_ruleindex {
     bool skip;         /* may_match can say no */
     bool any_high;     /* a value holds a byte >= 0x80 */
     uint64_t chars[4];     /* every byte of every value */
-    uint64_t pairs[1024];  /* the first two bytes of every value: bit b0 | b1 << 8 */
+    uint64_t pairs[1024];  /* the first two bytes of every 2- or 3-byte value: bit b0 | b1 << 8 */
+    uint64_t quads[1024];  /* the first four bytes of every longer value: bit quad_bit() */
+    bool any_short;        /* a value of 2 or 3 bytes */
     uint32_t max_len;
     size_t *tokens;    /* values that may stand unquoted (slots of tab) */
     size_t n_tokens;
@@ -94,6 +97,13 @@ static const uint64_t *rules_of(const sw_ruleindex *ix, const char *p, size_t n)
     return v->p ? ix->masks + (size_t)v->mask * ix->words : NULL;
 }
 
+/* A 16-bit hash of p[0 .. 4). */
+static size_t quad_bit(const char *p) {
+    uint32_t q;
+    memcpy(&q, p, 4);
+    return (size_t)((q * 2654435761u) >> 16);
+}
+
 static void set_bit(uint64_t *set, size_t i) { set[i / 64] |= (uint64_t)1 << (i % 64); }
 static bool has_bit(const uint64_t *set, size_t i) { return set[i / 64] >> (i % 64) & 1; }
 
@@ -114,8 +124,14 @@ static void add_value(sw_ruleindex *ix, const sw_kql_str *s, size_t r, char **te
         *v = (value){*text, (uint32_t)s->n, (uint32_t)ix->n_values++};
         *text += s->n;
         if (s->n > ix->max_len) ix->max_len = (uint32_t)s->n;
-        if (s->n < 2) ix->skip = false;
-        else set_bit(ix->pairs, (unsigned char)s->p[0] | (size_t)(unsigned char)s->p[1] << 8);
+        if (s->n < 2) {
+            ix->skip = false;
+        } else if (s->n < 4) {
+            set_bit(ix->pairs, (unsigned char)s->p[0] | (size_t)(unsigned char)s->p[1] << 8);
+            ix->any_short = true;
+        } else {
+            set_bit(ix->quads, quad_bit(s->p));
+        }
         for (size_t k = 0; k < s->n; k++) {
             set_bit(ix->chars, (unsigned char)s->p[k]);
             if ((unsigned char)s->p[k] >= 0x80) ix->any_high = true;
@@ -244,17 +260,23 @@ static bool escape_may_spell(const sw_ruleindex *ix, const char *rec, size_t len
     return cp < 0x80 ? has_bit(ix->chars, (size_t)cp) : ix->any_high;
 }
 
-/* rec[s - 1] is '"': is the string starting at s exactly a value? */
+/* rec[s - 1] is '"': could the string starting at s be a value (its first
+ * bytes are some value's)?  Inline: it runs for every quote. */
+static inline bool string_may_start_value(const sw_ruleindex *ix, const char *rec, size_t len, size_t s) {
+    if (s + 4 <= len && has_bit(ix->quads, quad_bit(rec + s))) return true;
+    return ix->any_short && s + 2 <= len &&
+           has_bit(ix->pairs, (unsigned char)rec[s] | (size_t)(unsigned char)rec[s + 1] << 8);
+}
+
+/* ... and is it exactly one? */
 static bool string_is_value(const sw_ruleindex *ix, const char *rec, size_t len, size_t s) {
-    if (s + 2 > len || !has_bit(ix->pairs, (unsigned char)rec[s] | (size_t)(unsigned char)rec[s + 1] << 8))
-        return false;
     size_t room = len - s < (size_t)ix->max_len + 1 ? len - s : (size_t)ix->max_len + 1;
     const char *end = memchr(rec + s, '"', room);
     return end && rules_of(ix, rec + s, (size_t)(end - (rec + s))) != NULL;
 }
 
-static bool stop_may_match(const sw_ruleindex *ix, const char *rec, size_t len, size_t i) {
-    return rec[i] == '"' ? string_is_value(ix, rec, len, i + 1) : escape_may_spell(ix, rec, len, i);
+static inline bool quote_may_match(const sw_ruleindex *ix, const char *rec, size_t len, size_t i) {
+    return string_may_start_value(ix, rec, len, i + 1) && string_is_value(ix, rec, len, i + 1);
 }
 
 bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len) {
@@ -268,13 +290,18 @@ bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len)
     const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     for (; i + 16 <= len; i += 16) {
         __m128i b = _mm_loadu_si128((const __m128i *)(rec + i));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bs)));
-        for (; m; m &= m - 1)
-            if (stop_may_match(ix, rec, len, i + (unsigned)__builtin_ctz(m))) return true;
+        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, quote));
+        unsigned e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, bs));
+        for (; q; q &= q - 1)
+            if (quote_may_match(ix, rec, len, i + (unsigned)__builtin_ctz(q))) return true;
+        for (; e; e &= e - 1)
+            if (escape_may_spell(ix, rec, len, i + (unsigned)__builtin_ctz(e))) return true;
     }
 #endif
-    for (; i < len; i++)
-        if ((rec[i] == '"' || rec[i] == '\\') && stop_may_match(ix, rec, len, i)) return true;
+    for (; i < len; i++) {
+        if (rec[i] == '"' && quote_may_match(ix, rec, len, i)) return true;
+        if (rec[i] == '\\' && escape_may_spell(ix, rec, len, i)) return true;
+    }
     return false;
 }
 
