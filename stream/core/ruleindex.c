@@ -62,6 +62,7 @@ struct sw_ruleindex {
     uint32_t max_len;
     size_t *tokens;    /* values that may stand unquoted (slots of tab) */
     size_t n_tokens;
+    char *rules_block, *values_block; /* what the arrays above are carved from */
 };
 
 static int event_type_rows(uint32_t rows[2]) {
@@ -141,12 +142,22 @@ static void add_value(sw_ruleindex *ix, const sw_kql_str *s, size_t r, char **te
     set_bit(ix->masks + (size_t)v->mask * ix->words, r);
 }
 
+/* The n event types query q requires, in a new array; NULL when out of
+ * memory. */
+static sw_kql_str *required(const sw_kql *q, const uint32_t rows[2], long n) {
+    sw_kql_str *vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
+    if (vals && sw_kql_required(q, rows, 2, vals, (size_t)n) != n) {
+        free(vals);
+        vals = NULL;
+    }
+    return vals;
+}
+
 /* The event types of every rule, counted (types[]) and their bytes summed. */
-static int count_values(sw_ruleindex *ix, const sw_kql *const *queries, const uint32_t rows[2], size_t *n_values,
-                        size_t *bytes) {
+static int count_values(sw_ruleindex *ix, const sw_kql *const *queries, size_t *n_values, size_t *bytes) {
     *n_values = *bytes = 0;
     for (size_t r = 0; r < ix->n_rules; r++) {
-        long n = queries[r] ? sw_kql_required(queries[r], rows, 2, NULL, 0) : SW_KQL_UNCONSTRAINED;
+        long n = queries[r] ? sw_kql_required(queries[r], ix->rows, 2, NULL, 0) : SW_KQL_UNCONSTRAINED;
         if (n == -2) return -1;
         ix->types[r] = n;
         if (n == SW_KQL_UNCONSTRAINED) {
@@ -154,11 +165,8 @@ static int count_values(sw_ruleindex *ix, const sw_kql *const *queries, const ui
             ix->skip = false;
             continue;
         }
-        sw_kql_str *vals = malloc((size_t)(n ? n : 1) * sizeof *vals);
-        if (!vals || sw_kql_required(queries[r], rows, 2, vals, (size_t)n) != n) {
-            free(vals);
-            return -1;
-        }
+        sw_kql_str *vals = required(queries[r], ix->rows, n);
+        if (!vals) return -1;
         for (long k = 0; k < n; k++) *bytes += vals[k].n;
         *n_values += (size_t)n;
         free(vals);
@@ -166,19 +174,49 @@ static int count_values(sw_ruleindex *ix, const sw_kql *const *queries, const ui
     return 0;
 }
 
-static int fill_values(sw_ruleindex *ix, const sw_kql *const *queries, const uint32_t rows[2]) {
+static int fill_values(sw_ruleindex *ix, const sw_kql *const *queries) {
     char *text = ix->text;
     for (size_t r = 0; r < ix->n_rules; r++) {
         long n = ix->types[r];
         if (n <= 0) continue;
-        sw_kql_str *vals = malloc((size_t)n * sizeof *vals);
-        if (!vals || sw_kql_required(queries[r], rows, 2, vals, (size_t)n) != n) {
-            free(vals);
-            return -1;
-        }
+        sw_kql_str *vals = required(queries[r], ix->rows, n);
+        if (!vals) return -1;
         for (long k = 0; k < n; k++) add_value(ix, &vals[k], r, &text);
         free(vals);
     }
+    return 0;
+}
+
+/* bytes (rounded up to 8) from the block at *at. */
+static void *carve(char **at, size_t bytes) {
+    void *p = *at;
+    *at += (bytes + 7) & ~(size_t)7;
+    return p;
+}
+
+/* The per-rule arrays, in one zeroed block. */
+static int rules_alloc(sw_ruleindex *ix) {
+    size_t words = ix->words * sizeof(uint64_t), types = ix->n_rules * sizeof(long);
+    char *at = ix->rules_block = calloc(1, types + 2 * words + 16);
+    if (!at) return -1;
+    ix->types = carve(&at, types);
+    ix->always = carve(&at, words);
+    ix->every = carve(&at, words);
+    return 0;
+}
+
+/* The table of values, their masks, bytes and tokens, in one zeroed block. */
+static int values_alloc(sw_ruleindex *ix, size_t n_values, size_t bytes) {
+    ix->cap = 16;
+    while (ix->cap < 2 * n_values) ix->cap *= 2;
+    size_t tab = ix->cap * sizeof(value), masks = n_values * ix->words * sizeof(uint64_t);
+    size_t tokens = n_values * sizeof(size_t);
+    char *at = ix->values_block = calloc(1, tab + masks + tokens + bytes + 32);
+    if (!at) return -1;
+    ix->tab = carve(&at, tab);
+    ix->masks = carve(&at, masks);
+    ix->tokens = carve(&at, tokens);
+    ix->text = carve(&at, bytes);
     return 0;
 }
 
@@ -188,41 +226,23 @@ sw_ruleindex *sw_ruleindex_new(const sw_kql *const *queries, size_t n) {
         free(ix);
         return NULL;
     }
-    const uint32_t *rows = ix->rows;
     ix->n_rules = n;
     ix->words = n ? (n + 63) / 64 : 1;
     ix->skip = n > 0;
-    ix->types = calloc(n ? n : 1, sizeof *ix->types);
-    ix->always = calloc(ix->words, sizeof *ix->always);
-    ix->every = calloc(ix->words, sizeof *ix->every);
     size_t n_values, bytes;
-    if (!ix->types || !ix->always || !ix->every || count_values(ix, queries, rows, &n_values, &bytes) != 0) {
+    if (rules_alloc(ix) != 0 || count_values(ix, queries, &n_values, &bytes) != 0 ||
+        values_alloc(ix, n_values, bytes) != 0 || fill_values(ix, queries) != 0) {
         sw_ruleindex_free(ix);
         return NULL;
     }
     for (size_t r = 0; r < n; r++) set_bit(ix->every, r);
-    ix->cap = 16;
-    while (ix->cap < 2 * n_values) ix->cap *= 2;
-    ix->tab = calloc(ix->cap, sizeof *ix->tab);
-    ix->masks = calloc(n_values ? n_values * ix->words : 1, sizeof *ix->masks);
-    ix->text = malloc(bytes ? bytes : 1);
-    ix->tokens = calloc(n_values ? n_values : 1, sizeof *ix->tokens);
-    if (!ix->tab || !ix->masks || !ix->text || !ix->tokens || fill_values(ix, queries, rows) != 0) {
-        sw_ruleindex_free(ix);
-        return NULL;
-    }
     return ix;
 }
 
 void sw_ruleindex_free(sw_ruleindex *ix) {
     if (!ix) return;
-    free(ix->types);
-    free(ix->always);
-    free(ix->every);
-    free(ix->tab);
-    free(ix->masks);
-    free(ix->text);
-    free(ix->tokens);
+    free(ix->rules_block);
+    free(ix->values_block);
     free(ix);
 }
 
