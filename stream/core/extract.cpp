@@ -113,6 +113,7 @@ static_assert(kNWants + 1 <= 64, "entries are tracked in a uint64_t");
  * the rule's entries, and the record's kind picks one at the end. */
 constexpr int kRowsMax = SW_CATALOGUE_MAX;
 static_assert(2 * kRowsMax <= 64, "catalogue entries are tracked in a uint64_t");
+static_assert(sizeof(sw_kql_field) % 8 == 0 && sizeof(sw_kql_value) % 8 == 0, "catalogue_new's block");
 /* Arrays nested below a catalogue path deeper than this are not read. */
 constexpr int kMaxArrayNesting = 8;
 /* Catalogue values kept per record (every event of a page): 32 per event
@@ -152,7 +153,8 @@ struct sw_parser {
     uint64_t fall;          /* their entries */
     fentry fe[2 * kRowsMax];
     uint64_t ffirst[256];   /* catalogue entries by first byte of the path */
-    facc *fscratch;         /* [2]: the object walked, an EventBridge detail */
+    facc *fscratch;         /* [2]: the object walked, an EventBridge detail;
+                               the start of the block holding the next two */
     sw_kql_field *fout;     /* kSlots x SW_CATALOGUE_MAX: each event's fields */
     sw_kql_value *pool;     /* kPoolValues: the values they point at */
     explicit sw_parser(size_t cap) noexcept
@@ -1011,10 +1013,14 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
  * of memory, or when a catalogue path starts with "detail" (the walk
  * relies on none doing so: see fcursor). */
 static bool catalogue_new(sw_parser *p) {
-    p->fscratch = static_cast<facc *>(calloc(2, sizeof(facc)));
-    p->fout = static_cast<sw_kql_field *>(calloc(kSlots * SW_CATALOGUE_MAX, sizeof(sw_kql_field)));
-    p->pool = static_cast<sw_kql_value *>(calloc(kPoolValues, sizeof(sw_kql_value)));
-    if (!p->fscratch || !p->fout || !p->pool) return false;
+    /* One zeroed block: the scratch, then the field arrays, then the pool
+     * (each a multiple of 8 bytes).  fscratch owns it. */
+    const size_t scratch = 2 * sizeof(facc), out = kSlots * SW_CATALOGUE_MAX * sizeof(sw_kql_field);
+    char *block = static_cast<char *>(calloc(1, scratch + out + kPoolValues * sizeof(sw_kql_value)));
+    if (!block) return false;
+    p->fscratch = reinterpret_cast<facc *>(block);
+    p->fout = reinterpret_cast<sw_kql_field *>(block + scratch);
+    p->pool = reinterpret_cast<sw_kql_value *>(block + scratch + out);
     size_t n;
     const sw_catalogue_field *cat = sw_catalogue(&n); /* n <= SW_CATALOGUE_MAX: fields.c asserts it */
     for (int i = 0; i < int(n); i++) {
@@ -1060,9 +1066,7 @@ extern "C" void sw_parser_free(sw_parser *p) {
     free(p->buf);
     free(p->dec);
     free(p->events);
-    free(p->fscratch);
-    free(p->fout);
-    free(p->pool);
+    free(p->fscratch); /* the catalogue's block */
     delete p;
 }
 
