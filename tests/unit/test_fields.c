@@ -32,12 +32,14 @@
 #include "json_check.h"
 #include "kql.h"
 #include "testutil.h"
+#include "tu_parsers.h"
 
 #define MIB (1024 * 1024)
 #define MAXLINES 64
 #define ALL (~(uint64_t)0)
 
-static sw_parser *P, *P2; /* P2: the twins (views live until the parser's next call) */
+#define P (tu_parser[0]) /* the records */
+#define P2 (tu_parser[1]) /* the twins (views live until the parser's next call) */
 
 /* The catalogue values of one event, as the tests read them. */
 typedef struct {
@@ -46,20 +48,6 @@ typedef struct {
     uint8_t format;
 } event_fields;
 static event_fields FVS, *const FV = &FVS;
-
-static int setup(void **state) {
-    (void)state;
-    P = sw_parser_new(MIB);
-    P2 = sw_parser_new(MIB);
-    return P && P2 ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    sw_parser_free(P);
-    sw_parser_free(P2);
-    return 0;
-}
 
 /* The rows in want of the one event of rec[0 .. len) (cap readable), with
  * p asked for them; *out is all empty unless the status is OK with one
@@ -858,5 +846,5 @@ int main(void) {
         cmocka_unit_test(test_elastic_pipeline_output),
         cmocka_unit_test(test_rules_name_only_catalogue_fields),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_parsers_setup, tu_parsers_teardown);
 }
