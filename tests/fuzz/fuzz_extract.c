@@ -67,8 +67,8 @@ static sw_ruleindex *index_new(void) {
     static const char *const queries[] = {
         "event.action:user.session.start",
         "okta.event_type:(policy.rule.update or zone.delete or \"x/y\\\"z\" or 42 or \"true\")",
-        "data_stream.dataset:okta.system and event.action:(system.api_token.create or app.x*) and "
-        "event.action:system.api_token.create",
+        ("data_stream.dataset:okta.system and event.action:(system.api_token.create or app.x*) and "
+         "event.action:system.api_token.create"),
     };
     enum { NQ = sizeof queries / sizeof queries[0] };
     sw_kql *q[NQ];
