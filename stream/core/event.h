@@ -1,4 +1,6 @@
-/* event.h -- the fields of one Okta event that the rule and the alert read.
+/* event.h -- the fields of one Okta event that the rule and the alert read
+ * (sw_field, below) and, when the parser is asked for them, the values of
+ * the field-catalogue rows the loaded rules read (fields).
  *
  * An sw_event is a set of views (pointer + length) into memory owned by the
  * parser that filled it: nothing is copied, nothing is allocated.  The views

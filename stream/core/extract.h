@@ -2,8 +2,9 @@
  *
  * One sw_parser per thread.  It owns a simdjson ondemand::parser sized once
  * for the largest record, so extraction never allocates.  It reads only the
- * fields listed in event.h, in one pass over each object's keys, and never
- * builds a DOM.
+ * fields listed in event.h, and the field-catalogue rows the loaded rules
+ * need (sw_parser_want_fields, below), in one pass over each object's keys,
+ * and never builds a DOM.
  *
  * Input formats, detected per record (and per element of a top-level array):
  *   raw LogEvent      {"eventType":..,"actor":{..},"authenticationContext":{..},..}
