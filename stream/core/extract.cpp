@@ -152,6 +152,10 @@ struct sw_parser {
     uint64_t rows;          /* rows wanted; 0: the catalogue is not walked */
     uint64_t fall;          /* their entries */
     fentry fe[2 * kRowsMax];
+    uint8_t canon[2 * kRowsMax]; /* the first entry with the same path: the one
+                                    matched, whose values every row of that
+                                    path reads (eventType gives three rows) */
+    uint8_t readers[2 * kRowsMax]; /* wanted entries whose canon it is */
     uint64_t ffirst[256];   /* catalogue entries by first byte of the path */
     facc *fscratch;         /* [2]: the object walked, an EventBridge detail;
                                the start of the block holding the next two */
@@ -159,7 +163,7 @@ struct sw_parser {
     sw_kql_value *pool;     /* kPoolValues: the values they point at */
     explicit sw_parser(size_t cap) noexcept
         : parser(cap), max(0), buf(nullptr), dec(nullptr), events(nullptr), wants(), first(), of_kind(), markers(0),
-          rows(0), fall(0), fe(), ffirst(), fscratch(nullptr), fout(nullptr), pool(nullptr) {}
+          rows(0), fall(0), fe(), canon(), readers(), ffirst(), fscratch(nullptr), fout(nullptr), pool(nullptr) {}
 };
 
 namespace {
@@ -569,13 +573,14 @@ inline void fmatch(const sw_parser &p, const fcursor &c, std::string_view key, u
 }
 
 /* Adds v to the catalogue entries in mask, at most SW_FIELD_MAX_VALUES
- * each. */
-void fadd(facc *a, uint64_t mask, const sw_kql_value &v) {
+ * each; a value beyond is dropped once for every wanted row reading the
+ * entry. */
+void fadd(const sw_parser &p, facc *a, uint64_t mask, const sw_kql_value &v) {
     while (mask) {
         int i = __builtin_ctzll(mask);
         mask &= mask - 1;
         if (a->n[i] < SW_FIELD_MAX_VALUES) a->v[i][a->n[i]++] = v;
-        else a->dropped++;
+        else a->dropped += p.readers[i];
     }
 }
 
@@ -631,7 +636,7 @@ bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type,
         if (!ex) return pass_over(v); /* "actor":"bob" */
         sw_value s;
         if (!read_string(r, v, &s)) return false;
-        fadd(a, ex, kql_string(s));
+        fadd(*r.p, a, ex, kql_string(s));
         return true;
     }
     case od::json_type::number: {
@@ -643,13 +648,13 @@ bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type,
         }
         sw_value s;
         if (!number_token(r, v, &s)) return false;
-        fadd(a, ex, kql_string(s)); /* its JSON text (fields.c, A8) */
+        fadd(*r.p, a, ex, kql_string(s)); /* its JSON text (fields.c, A8) */
         return true;
     }
     case od::json_type::boolean: {
         bool b;
         if (v.get_bool().get(b)) return false;
-        if (ex) fadd(a, ex, kql_bool(b));
+        if (ex) fadd(*r.p, a, ex, kql_bool(b));
         return true;
     }
     case od::json_type::null: {
@@ -744,7 +749,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, const fcursor *fc, t
             if (exall || (kCat && fex)) {
                 if (!read_string(r, v, &leaf)) return false;
                 tenant = leaf;
-                if (kCat && fex) fadd(fc->a, fex, kql_string(leaf));
+                if (kCat && fex) fadd(*r.p, fc->a, fex, kql_string(leaf));
             } else if (!pass_over(v)) { /* "actor":"bob" */
                 return false;
             }
@@ -754,7 +759,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, const fcursor *fc, t
                 sw_value tok;
                 if (!number_token(r, v, &tok)) return false;
                 if (exall & r.tbit) tenant = tok;
-                if (kCat && fex) fadd(fc->a, fex, kql_string(tok)); /* its JSON text (fields.c, A8) */
+                if (kCat && fex) fadd(*r.p, fc->a, fex, kql_string(tok)); /* its JSON text (fields.c, A8) */
             } else {
                 std::string_view tok;
                 if (v.raw_json_token().get(tok)) return false;
@@ -765,7 +770,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, const fcursor *fc, t
         case od::json_type::boolean: {
             bool b;
             if (v.get_bool().get(b)) return false;
-            if (kCat && fex) fadd(fc->a, fex, kql_bool(b));
+            if (kCat && fex) fadd(*r.p, fc->a, fex, kql_bool(b));
             break;
         }
         case od::json_type::null: {
@@ -809,16 +814,18 @@ void facc_reset(facc *a) {
 /* Row i's values from a, for an object of kind raw (the pipeline's
  * derivation applied, "" dropped as the pipeline drops it) or ECS, into
  * out[0 .. SW_FIELD_MAX_VALUES); returns how many. */
-uint32_t row_values(const sw_catalogue_field &row, int i, const facc &a, bool raw, sw_kql_value *out) {
+uint32_t row_values(const sw_parser &p, const sw_catalogue_field &row, int i, const facc &a, bool raw,
+                    sw_kql_value *out) {
     if (!raw) {
-        int e = kRowsMax + i;
+        int e = p.canon[kRowsMax + i];
         memcpy(out, a.v[e], sizeof(sw_kql_value) * a.n[e]);
         return a.n[e];
     }
+    const int e = p.canon[i];
     sw_kql_value src[SW_FIELD_MAX_VALUES];
     uint32_t ns = 0;
-    for (uint32_t k = 0; k < a.n[i]; k++)
-        if (!(a.v[i][k].kind == SW_KQL_V_STRING && a.v[i][k].n == 0)) src[ns++] = a.v[i][k];
+    for (uint32_t k = 0; k < a.n[e]; k++)
+        if (!(a.v[e][k].kind == SW_KQL_V_STRING && a.v[e][k].n == 0)) src[ns++] = a.v[e][k];
     if (row.derive == SW_DERIVE_COPY) {
         memcpy(out, src, sizeof(sw_kql_value) * ns);
         return ns;
@@ -845,7 +852,7 @@ void assemble(run &r, const facc &a, bool raw, sw_kql_field *slot, sw_event *out
     for (uint64_t rows = r.p->rows; rows; rows &= rows - 1) {
         int i = __builtin_ctzll(rows);
         sw_kql_value vals[SW_FIELD_MAX_VALUES];
-        uint32_t n = row_values(cat[i], i, a, raw, vals);
+        uint32_t n = row_values(*r.p, cat[i], i, a, raw, vals);
         uint32_t keep = overflow ? 0 : n < kPoolValues - r.pool ? n : kPoolValues - r.pool;
         dropped += n - keep;
         if (overflow) continue;
@@ -1033,6 +1040,14 @@ static bool catalogue_new(sw_parser *p) {
             p->ffirst[(unsigned char)paths[k][0]] |= uint64_t(1) << e;
         }
     }
+    for (int e = 0; e < 2 * kRowsMax; e++) {
+        p->canon[e] = uint8_t(e);
+        for (int c = 0; c < e && p->fe[e].path; c++)
+            if (p->fe[c].path && strcmp(p->fe[c].path, p->fe[e].path) == 0) {
+                p->canon[e] = uint8_t(c);
+                break;
+            }
+    }
     return true;
 }
 
@@ -1077,10 +1092,14 @@ extern "C" void sw_parser_want_fields(sw_parser *p, uint64_t rows) {
     if (n < 64) rows &= (uint64_t(1) << n) - 1;
     p->rows = rows;
     p->fall = 0;
+    memset(p->readers, 0, sizeof p->readers);
     for (uint64_t m = rows; m; m &= m - 1) {
         int i = __builtin_ctzll(m);
-        if (p->fe[i].path) p->fall |= uint64_t(1) << i;
-        if (p->fe[kRowsMax + i].path) p->fall |= uint64_t(1) << (kRowsMax + i);
+        for (int e : {i, kRowsMax + i}) {
+            if (!p->fe[e].path) continue;
+            p->fall |= uint64_t(1) << p->canon[e];
+            p->readers[p->canon[e]]++;
+        }
     }
     if (!rows) return;
     for (size_t k = 0; k < kSlots * SW_CATALOGUE_MAX; k++) p->fout[k] = sw_kql_field{p->pool, 0};

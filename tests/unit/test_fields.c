@@ -699,6 +699,18 @@ static void test_hostile(void **state) {
     assert_int_equal(field("okta.target.alternate_id")->n, SW_FIELD_MAX_VALUES);
     assert_true(is_str(&field("okta.target.alternate_id")->v[15], "t15"));
     assert_int_equal(FV->dropped, 40 - SW_FIELD_MAX_VALUES);
+    /* One raw path read by three rows (eventType: event.action,
+     * okta.event_type, event.category): each row counts its drops. */
+    o = (size_t)snprintf(big, sizeof big, "{\"eventType\":[");
+    for (int i = 0; i < 20; i++) o += (size_t)snprintf(big + o, sizeof big - o, "%s\"e%d\"", i ? "," : "", i);
+    snprintf(big + o, sizeof big - o, "]}");
+    assert_int_equal(fields_of(big, ALL), SW_X_OK);
+    assert_int_equal(field("event.action")->n, SW_FIELD_MAX_VALUES);
+    assert_int_equal(field("okta.event_type")->n, SW_FIELD_MAX_VALUES);
+    assert_int_equal(field("event.category")->n, 0);
+    assert_int_equal(FV->dropped, 3 * (20 - SW_FIELD_MAX_VALUES));
+    assert_int_equal(fields_of(big, (uint64_t)1 << row("okta.event_type")), SW_X_OK);
+    assert_int_equal(FV->dropped, 20 - SW_FIELD_MAX_VALUES);
     /* Arrays nested at a leaf: flattened up to 8 deep, deeper skipped. */
     assert_int_equal(fields_of("{\"eventType\":[[[[[[[[\"8\"]]]]]]],[[[[[[[[[\"9\"]]]]]]]]]]}",
                                (uint64_t)1 << row("event.action")),
