@@ -2,12 +2,19 @@
  * floors measured on the same buffer in the same run:
  *   floor1  memchr newline scan (memory bandwidth for this access pattern)
  *   floor2  simdjson extraction of the rule's fields from every record
+ *   rows    the same with the catalogue rows of a rule set extracted too
+ *           (sw_parser_want_fields): the rows of the rules under --rules
+ *           PATH, or every catalogue row; rows/floor2 is what reading a
+ *           rule set's fields costs on top of the seed rule's
+ *   index   the rule set's prefilter (ruleindex.h) and the same extraction
+ *           of the records it lets through, with each event's rules
+ *           selected: what a rule set pays before evaluating its rules
  *   full    prefilter + extraction + rule + window state + alert JSON
  *           (alerts go to a counting null sink)
  * Records are preloaded into one padded buffer.  Each figure is the median
  * of --runs runs after one warm-up run, with min and max.
  *
- * usage: hotpath FILE [--runs N] [--json]
+ * usage: hotpath FILE [--runs N] [--json] [--rules PATH]
  * Timing lives here, never in tests. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +26,9 @@
 
 #include "engine.h"
 #include "extract.h"
+#include "fields.h"
+#include "ruleindex.h"
+#include "ruleset.h"
 
 typedef struct {
     char *buf;
@@ -95,6 +105,73 @@ static void run_floor2(const corpus *c) {
     sink += n;
 }
 
+static sw_parser *parser_rows; /* asked for the rows of the rule set */
+
+static void run_rows(const corpus *c) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const sw_event *ev;
+        size_t got = 0;
+        const char *rec = c->buf + c->off[i];
+        if (sw_parser_extract_events(parser_rows, rec, c->llen[i], c->len + SW_PADDING - c->off[i], NULL, &ev,
+                                     &got) == SW_X_OK && got)
+            n += ev[0].f[SW_F_SESSION_ID].n + got + ev[0].fields[2].n;
+    }
+    sink += n;
+}
+
+static sw_ruleindex *rix;
+static uint64_t *rix_mask, index_parsed;
+
+static void run_index(const corpus *c) {
+    uint64_t n = 0, parsed = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const sw_event *ev;
+        size_t got = 0;
+        const char *rec = c->buf + c->off[i];
+        if (!sw_ruleindex_may_match(rix, rec, c->llen[i])) continue;
+        parsed++;
+        if (sw_parser_extract_events(parser_rows, rec, c->llen[i], c->len + SW_PADDING - c->off[i], NULL, &ev,
+                                     &got) != SW_X_OK)
+            continue;
+        for (size_t k = 0; k < got; k++) {
+            sw_ruleindex_select(rix, ev[k].fields, rix_mask);
+            n += rix_mask[0] & 1;
+        }
+    }
+    sink += n;
+    index_parsed = parsed;
+}
+
+/* The catalogue rows of the rules under path, or every row (path NULL);
+ * the rules' prefilter index into rix (no rules without path). */
+static uint64_t rule_rows(const char *path, size_t *n_rules) {
+    size_t n;
+    sw_catalogue(&n);
+    *n_rules = 0;
+    if (!path) {
+        rix = sw_ruleindex_new(NULL, 0);
+        return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    }
+    sw_ruleset rs = {0};
+    char err[512];
+    if (sw_ruleset_add(&rs, path, err, sizeof err) != 0) {
+        fprintf(stderr, "hotpath: %s\n", err);
+        exit(1);
+    }
+    uint64_t rows = 0;
+    const sw_kql **q = calloc(rs.n + 1, sizeof *q);
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.v[i].loaded) {
+            rows |= rs.v[i].def.rows;
+            q[(*n_rules)++] = rs.v[i].def.kql;
+        }
+    rix = sw_ruleindex_new(q, *n_rules);
+    free(q);
+    sw_ruleset_free(&rs);
+    return rows;
+}
+
 static uint64_t alerts_seen;
 static void null_alert(void *ud, const sw_alert_out *a) {
     (void)ud;
@@ -151,13 +228,15 @@ static void report(const char *name, stat3 s, const corpus *c, int json) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: hotpath FILE [--runs N] [--json]\n");
+        fprintf(stderr, "usage: hotpath FILE [--runs N] [--json] [--rules PATH]\n");
         return 2;
     }
     int runs = 7, json = 0;
+    const char *rules = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc) rules = argv[++i];
     }
     if (runs < 1 || runs > 64) runs = 7;
     corpus c = {0};
@@ -167,19 +246,41 @@ int main(int argc, char **argv) {
     }
     sw_config_defaults(&cfg);
     parser = sw_parser_new(cfg.max_record_bytes);
-    if (!json) printf("%s: %zu records, %.1f MB, %.0f bytes/record\n", argv[1], c.n, (double)c.len / 1e6,
-                      (double)c.len / (double)c.n);
+    parser_rows = sw_parser_new(cfg.max_record_bytes);
+    size_t n_rules;
+    uint64_t rows = rule_rows(rules, &n_rules);
+    if (!rix) return 1;
+    rix_mask = calloc(sw_ruleindex_words(rix), sizeof *rix_mask);
+    sw_parser_want_fields(parser_rows, rows | sw_ruleindex_rows());
+    if (!json) printf("%s: %zu records, %.1f MB, %.0f bytes/record; rows: %d catalogue rows (%s)\n", argv[1], c.n,
+                      (double)c.len / 1e6, (double)c.len / (double)c.n, __builtin_popcountll(rows),
+                      rules ? "the rules' union" : "all");
     stat3 f1 = measure(run_floor1, &c, runs);
     stat3 f2 = measure(run_floor2, &c, runs);
+    stat3 rw = measure(run_rows, &c, runs);
+    stat3 ix = measure(run_index, &c, runs);
     stat3 full = measure(run_full, &c, runs);
     report("floor1", f1, &c, json);
     report("floor2", f2, &c, json);
+    report("rows", rw, &c, json);
+    report("index", ix, &c, json);
     report("full", full, &c, json);
     if (json) printf("{\"name\":\"full_info\",\"alerts\":%llu,\"tracked_users\":%llu}\n",
                      (unsigned long long)last_alerts, (unsigned long long)last_users);
-    else printf("full: %llu alerts, %llu users tracked at end; full/floor2 time ratio %.2f\n",
-                (unsigned long long)last_alerts, (unsigned long long)last_users, full.med / f2.med);
+    else printf("full: %llu alerts, %llu users tracked at end; full/floor2 time ratio %.2f; rows/floor2 %.2f\n",
+                (unsigned long long)last_alerts, (unsigned long long)last_users, full.med / f2.med,
+                rw.med / f2.med);
+    if (json)
+        printf("{\"name\":\"rows_info\",\"rows\":%d,\"rules\":%zu,\"raw_skip\":%s,\"index_parsed\":%llu}\n",
+               __builtin_popcountll(rows), n_rules, sw_ruleindex_can_skip(rix) ? "true" : "false",
+               (unsigned long long)index_parsed);
+    else
+        printf("index: %zu rules, raw skip %s, %llu of %zu records parsed; index/floor2 %.2f\n", n_rules,
+               sw_ruleindex_can_skip(rix) ? "on" : "off", (unsigned long long)index_parsed, c.n, ix.med / f2.med);
     sw_parser_free(parser);
+    sw_parser_free(parser_rows);
+    sw_ruleindex_free(rix);
+    free(rix_mask);
     free(c.buf);
     free(c.off);
     free(c.llen);

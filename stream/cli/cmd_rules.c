@@ -1,17 +1,20 @@
 /* cmd_rules.c -- `sessionwatch rules list`: loads the rule files given
  * with --rules (ruleset.h) and prints one line per rule file: what was
- * loaded and, for every refusal, why.  Nothing runs the rules yet.
+ * loaded and, for every refusal, why, and what the rule set's prefilter
+ * (ruleindex.h) makes of each rule.  Nothing runs the rules yet.
  *
  * Rule files come from anywhere (a checkout of elastic/detection-rules, a
  * colleague's folder), so every string read from them goes through the
  * one JSON escaper, in text as in JSON: no control byte reaches the
  * terminal and no line or field can be injected. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "jsonw.h"
+#include "ruleindex.h"
 #include "ruleset.h"
 
 static void usage(FILE *out) {
@@ -19,11 +22,15 @@ static void usage(FILE *out) {
           "\n"
           "Loads Elastic detection rules from their TOML files (elastic/detection-rules'\n"
           "format) and prints one line per rule file, tab-separated:\n"
-          "  rule_id  name  type  group-by  window  status\n"
+          "  rule_id  name  type  group-by  window  status  prefilter\n"
           "group-by is a threshold rule's threshold.field list (comma-separated; \"-\" for a\n"
           "query rule), window is its `from` (now-35m: 35m), status is \"loaded\" or\n"
-          "\"refused: FILE[:LINE:COLUMN]: why\".  Strings are printed JSON-escaped, so control\n"
-          "characters show as \\uXXXX.  A count of loaded and refused rules goes to stderr.\n"
+          "\"refused: FILE[:LINE:COLUMN]: why\", prefilter is \"event types N\" for a loaded\n"
+          "rule whose query requires one of N event types (event.action or okta.event_type),\n"
+          "\"unconstrained\" for one that requires none, \"-\" for a refused rule.  Strings are\n"
+          "printed JSON-escaped, so control characters show as \\uXXXX.  A count of loaded and\n"
+          "refused rules goes to stderr, and whether records can be skipped unparsed: only\n"
+          "when every loaded rule requires event types (one unconstrained rule turns it off).\n"
           "\n"
           "Loaded: type query or threshold, language kuery, KQL within sessionwatch's\n"
           "subset.  Refused, with the reason: other types (eql, esql, new_terms,\n"
@@ -31,7 +38,7 @@ static void usage(FILE *out) {
           "subset (with its line and column in the file), files that are not TOML, missing\n"
           "or ill-typed fields, a rule_id already loaded from another file, a window of zero\n"
           "or over a week, a threshold value of 0 or over 10,000, a cardinality over 10,000.\n"
-          "Field names in queries are not checked yet (there is no field catalogue).\n"
+          "A field name (query, group-by, cardinality) not in the field catalogue refuses it.\n"
           "\n"
           "Options:\n"
           "  --rules PATH      a rule file, or a folder searched recursively for *.toml files\n"
@@ -41,7 +48,8 @@ static void usage(FILE *out) {
           "                    type, status (\"loaded\" or \"refused\"), reason, group_by, window,\n"
           "                    window_ms, and for loaded rules severity, risk_score, interval_ms,\n"
           "                    max_signals, threshold {value, cardinality {field, value}},\n"
-          "                    building_block_type; null where not known\n"
+          "                    building_block_type, prefilter (\"event types N\",\n"
+          "                    \"unconstrained\"); null where not known\n"
           "  --strict-rules    exit 2 when any rule is refused (after printing the list)\n"
           "  -h, --help        this help\n"
           "\n"
@@ -79,7 +87,14 @@ static void json_str(sw_buf *b, const char *s) {
     else sw_buf_puts(b, "null");
 }
 
-static void text_line(sw_buf *b, const sw_rule_entry *e) {
+/* What the prefilter makes of a loaded rule: "event types N" or
+ * "unconstrained". */
+static void prefilter_text(char *out, size_t cap, long types) {
+    if (types == SW_KQL_UNCONSTRAINED) snprintf(out, cap, "unconstrained");
+    else snprintf(out, cap, "event types %ld", types);
+}
+
+static void text_line(sw_buf *b, const sw_rule_entry *e, long types) {
     const sw_ruledef *d = &e->def;
     text_str(b, d->rule_id);
     sw_buf_putc(b, '\t');
@@ -100,12 +115,16 @@ static void text_line(sw_buf *b, const sw_rule_entry *e) {
     if (e->loaded) sw_rule_duration_format(d->window_ms, w, sizeof w);
     sw_buf_puts(b, w);
     sw_buf_putc(b, '\t');
+    char pf[48] = "-";
     if (e->loaded) {
         sw_buf_puts(b, "loaded");
+        prefilter_text(pf, sizeof pf, types);
     } else {
         sw_buf_puts(b, "refused: ");
         text_str(b, e->why);
     }
+    sw_buf_putc(b, '\t');
+    sw_buf_puts(b, pf);
     sw_buf_putc(b, '\n');
 }
 
@@ -122,8 +141,8 @@ static void json_threshold(sw_buf *b, const sw_ruledef *d) {
     sw_buf_putc(b, '}');
 }
 
-static void json_loaded(sw_buf *b, const sw_ruledef *d) {
-    char w[32];
+static void json_loaded(sw_buf *b, const sw_ruledef *d, long types) {
+    char w[32], pf[48];
     sw_rule_duration_format(d->window_ms, w, sizeof w);
     sw_buf_puts(b, ",\"group_by\":[");
     for (size_t i = 0; i < d->n_group_by; i++) {
@@ -140,9 +159,11 @@ static void json_loaded(sw_buf *b, const sw_ruledef *d) {
     else sw_buf_puts(b, ",\"threshold\":null");
     sw_buf_puts(b, ",\"building_block_type\":");
     json_str(b, d->building_block_type);
+    prefilter_text(pf, sizeof pf, types);
+    sw_json_lit_cstr(b, ",\"prefilter\":", pf);
 }
 
-static void json_line(sw_buf *b, const sw_rule_entry *e) {
+static void json_line(sw_buf *b, const sw_rule_entry *e, long types) {
     sw_json_lit_cstr(b, "{\"file\":", e->path);
     sw_buf_puts(b, ",\"rule_id\":");
     json_str(b, e->def.rule_id);
@@ -151,22 +172,56 @@ static void json_line(sw_buf *b, const sw_rule_entry *e) {
     sw_buf_puts(b, ",\"type\":");
     json_str(b, e->def.type_name);
     sw_buf_puts(b, e->loaded ? ",\"status\":\"loaded\",\"reason\":null" : ",\"status\":\"refused\",\"reason\":");
-    if (e->loaded) json_loaded(b, &e->def);
+    if (e->loaded) json_loaded(b, &e->def, types);
     else {
         sw_json_cstr(b, e->why);
-        sw_buf_puts(b, ",\"group_by\":null,\"window\":null,\"window_ms\":null");
+        sw_buf_puts(b, ",\"group_by\":null,\"window\":null,\"window_ms\":null,\"prefilter\":null");
     }
     sw_buf_puts(b, "}\n");
 }
 
+/* The prefilter of the loaded rules, in the order of rs (refused entries
+ * are not in it); NULL when out of memory. */
+static sw_ruleindex *index_loaded(const sw_ruleset *rs) {
+    const sw_kql **q = calloc(rs->n_loaded ? rs->n_loaded : 1, sizeof *q);
+    if (!q) return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->v[i].loaded) q[n++] = rs->v[i].def.kql;
+    sw_ruleindex *ix = sw_ruleindex_new(q, n);
+    free(q);
+    return ix;
+}
+
+static void print_prefilter(const sw_ruleindex *ix, size_t n_loaded) {
+    size_t open = 0;
+    for (size_t r = 0; r < n_loaded; r++) open += sw_ruleindex_event_types(ix, r) == SW_KQL_UNCONSTRAINED;
+    if (!n_loaded) return;
+    if (sw_ruleindex_can_skip(ix))
+        fputs("sessionwatch rules: prefilter: records holding none of the rules' event types are skipped unparsed\n",
+              stderr);
+    else if (open)
+        fprintf(stderr, "sessionwatch rules: prefilter: off, %zu loaded rule(s) constrain no event type, so every "
+                        "record is parsed\n", open);
+    else
+        fputs("sessionwatch rules: prefilter: off, an event type shorter than 2 bytes\n", stderr);
+}
+
 static int print_list(const sw_ruleset *rs, bool json) {
+    sw_ruleindex *ix = index_loaded(rs);
+    if (!ix) {
+        fputs("sessionwatch rules: out of memory\n", stderr);
+        return 1;
+    }
     sw_buf b = {0};
-    for (size_t i = 0; i < rs->n; i++) {
+    for (size_t i = 0, r = 0; i < rs->n; i++) {
+        long types = rs->v[i].loaded ? sw_ruleindex_event_types(ix, r++) : SW_KQL_UNCONSTRAINED;
         sw_buf_reset(&b);
-        if (json) json_line(&b, &rs->v[i]);
-        else text_line(&b, &rs->v[i]);
+        if (json) json_line(&b, &rs->v[i], types);
+        else text_line(&b, &rs->v[i], types);
         if (b.oom) {
             sw_buf_free(&b);
+            sw_ruleindex_free(ix);
             fputs("sessionwatch rules: out of memory\n", stderr);
             return 1;
         }
@@ -174,6 +229,8 @@ static int print_list(const sw_ruleset *rs, bool json) {
     }
     sw_buf_free(&b);
     fprintf(stderr, "sessionwatch rules: %zu loaded, %zu refused\n", rs->n_loaded, rs->n - rs->n_loaded);
+    print_prefilter(ix, rs->n_loaded);
+    sw_ruleindex_free(ix);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -1,4 +1,6 @@
-/* event.h -- the fields of one Okta event that the rule and the alert read.
+/* event.h -- the fields of one Okta event that the rule and the alert read
+ * (sw_field, below) and, when the parser is asked for them, the values of
+ * the field-catalogue rows the loaded rules read (fields).
  *
  * An sw_event is a set of views (pointer + length) into memory owned by the
  * parser that filled it: nothing is copied, nothing is allocated.  The views
@@ -15,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kql.h"
 
 typedef enum {
     SW_ABSENT = 0, /* key not in the record */
@@ -80,6 +84,17 @@ typedef struct {
      * Kafka record per event.  Same lifetime as the views above. */
     const char *raw;
     uint32_t raw_len;
+    /* The values of the catalogue rows the parser was asked for
+     * (sw_parser_want_fields, extract.h): SW_CATALOGUE_MAX entries indexed
+     * by row (fields.h), the rows not asked for empty; pass it with
+     * SW_CATALOGUE_MAX to sw_kql_match.  NULL when no rows are asked for.
+     * Owned by the parser, same lifetime as the views above. */
+    const sw_kql_field *fields;
+    uint32_t fields_dropped; /* values not kept: beyond SW_FIELD_MAX_VALUES
+                                for one field, or beyond the parser's pool */
+    uint32_t fields_skipped; /* values of a shape no field holds (an object
+                                where a value belongs, arrays nested too
+                                deep): not kept */
 } sw_event;
 
 #endif

@@ -16,7 +16,13 @@
  *    are descended into.  simdjson skips the rest without recursion.
  *    The paths of both kinds (raw LogEvent, ECS) are matched in that one
  *    walk; the record's kind is decided from its top-level keys at the end
- *    and only its kind's values are copied out (extract.h, "Kind").
+ *    and only its kind's values are copied out (extract.h, "Kind");
+ *  - the catalogue rows the loaded rules read (sw_parser_want_fields) are
+ *    matched in the same walk, in a second set of entries beside the
+ *    rule's (the two do not fit one 64-bit set), with their own rules for
+ *    arrays (walked into, where the rule's entries take an array as one
+ *    SW_OTHER value).  walk() is a template on "are catalogue rows
+ *    wanted", so with none the rule's walk is compiled exactly as alone.
  *
  * Paths are matched without building them: a walk keeps a cursor (the
  * table entries whose paths start with the keys above, and how many bytes
@@ -102,6 +108,33 @@ constexpr int kNWants = int(sizeof kWants / sizeof kWants[0]);
 constexpr int kTenant = kNWants; /* index of the per-call tenant entry */
 static_assert(kNWants + 1 <= 64, "entries are tracked in a uint64_t");
 
+/* The catalogue's entries (fields.h): row i's raw path is entry i, its ECS
+ * path entry kRowsMax + i.  Both kinds are matched in the one walk, beside
+ * the rule's entries, and the record's kind picks one at the end. */
+constexpr int kRowsMax = SW_CATALOGUE_MAX;
+static_assert(2 * kRowsMax <= 64, "catalogue entries are tracked in a uint64_t");
+static_assert(sizeof(sw_kql_field) % 8 == 0 && sizeof(sw_kql_value) % 8 == 0, "catalogue_new's block");
+/* Arrays nested below a catalogue path deeper than this are not read. */
+constexpr int kMaxArrayNesting = 8;
+/* Catalogue values kept per record (every event of a page): 32 per event
+ * on average; more are counted in sw_event.fields_dropped. */
+constexpr uint32_t kPoolValues = uint32_t(32) * SW_MAX_EVENTS_PER_RECORD;
+/* Per-event field arrays: one per event of a page, and one always empty
+ * for the events sw_parser_extract returns beyond them. */
+constexpr size_t kSlots = size_t(SW_MAX_EVENTS_PER_RECORD) + 1;
+
+struct fentry {
+    const char *path; /* NULL: no such entry */
+    uint32_t len;
+};
+
+/* One object's catalogue values, per entry, before its kind is known. */
+struct facc {
+    sw_kql_value v[2 * kRowsMax][SW_FIELD_MAX_VALUES];
+    uint8_t n[2 * kRowsMax];
+    uint32_t dropped, skipped;
+};
+
 } // namespace
 
 struct sw_parser {
@@ -115,10 +148,22 @@ struct sw_parser {
     uint64_t first[256];   /* static entries by first byte of the path */
     uint64_t of_kind[2];   /* static entries by kind (K_RAW, K_ECS) */
     uint64_t markers;      /* entries whose presence makes a record raw */
-    struct fields_state *fs; /* sw_parser_fields(): its table and scratch */
+    /* The catalogue rows wanted (sw_parser_want_fields) and their output. */
+    uint64_t rows;          /* rows wanted; 0: the catalogue is not walked */
+    uint64_t fall;          /* their entries */
+    fentry fe[2 * kRowsMax];
+    uint8_t canon[2 * kRowsMax]; /* the first entry with the same path: the one
+                                    matched, whose values every row of that
+                                    path reads (eventType gives three rows) */
+    uint8_t readers[2 * kRowsMax]; /* wanted entries whose canon it is */
+    uint64_t ffirst[256];   /* catalogue entries by first byte of the path */
+    facc *fscratch;         /* [2]: the object walked, an EventBridge detail;
+                               the start of the block holding the next two */
+    sw_kql_field *fout;     /* kSlots x SW_CATALOGUE_MAX: each event's fields */
+    sw_kql_value *pool;     /* kPoolValues: the values they point at */
     explicit sw_parser(size_t cap) noexcept
         : parser(cap), max(0), buf(nullptr), dec(nullptr), events(nullptr), wants(), first(), of_kind(), markers(0),
-          fs(nullptr) {}
+          rows(0), fall(0), fe(), canon(), readers(), ffirst(), fscratch(nullptr), fout(nullptr), pool(nullptr) {}
 };
 
 namespace {
@@ -140,9 +185,20 @@ struct cursor {
     uint32_t off;
 };
 
+/* The same for the catalogue's entries.  At most one walk of an object
+ * carries catalogue entries: no catalogue path starts with "detail"
+ * (sw_parser_new checks it), so an EventBridge envelope's entries never
+ * continue into its detail, which has its own. */
+struct fcursor {
+    facc *a;
+    uint64_t cand;
+    uint32_t off;
+};
+
 /* Per-element facts about the top-level object (its kind). */
 struct top {
     acc *detail;
+    facc *fdetail; /* the detail's catalogue values (when wanted) */
     bool has_detail_type;
     bool has_detail_obj;
     bool has_okta; /* a key "okta" or "okta.<anything>" */
@@ -157,6 +213,7 @@ struct run {
     bool inplace;
     size_t scratch;    /* bytes of p->buf used for tenant tokens (in place) */
     size_t dec;        /* bytes of p->dec used */
+    uint32_t pool;     /* values of p->pool used */
 };
 
 void acc_init(acc *a) {
@@ -492,10 +549,132 @@ inline __attribute__((always_inline)) bool field_key(od::field &field, std::stri
     return true;
 }
 
-/* Walks one object for up to two cursors (the record and, inside an
- * EventBridge "detail", the envelope's view of the same keys).  Returns
- * false on any simdjson error; duplicates are only recorded. */
-bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
+/* As match(), over the catalogue's entries. */
+inline void fmatch(const sw_parser &p, const fcursor &c, std::string_view key, uint64_t *ex, uint64_t *pre) {
+    size_t klen = key.size();
+    uint64_t m = c.cand;
+    if (c.off == 0) {
+        if (klen == 0) return;
+        m &= p.ffirst[(unsigned char)key[0]];
+    }
+    size_t end = c.off + klen;
+    while (m) {
+        int i = __builtin_ctzll(m);
+        m &= m - 1;
+        const fentry &e = p.fe[i];
+        if (end > e.len) continue;
+        char after = e.path[end];
+        if (after != '\0' && after != '.') continue;
+        const char *ep = e.path + c.off, *k = key.data();
+        if (klen && (ep[0] != k[0] || ep[klen - 1] != k[klen - 1] || memcmp(ep, k, klen) != 0)) continue;
+        if (after == '\0') *ex |= uint64_t(1) << i;
+        else *pre |= uint64_t(1) << i;
+    }
+}
+
+/* Adds v to the catalogue entries in mask, at most SW_FIELD_MAX_VALUES
+ * each; a value beyond is dropped once for every wanted row reading the
+ * entry. */
+void fadd(const sw_parser &p, facc *a, uint64_t mask, const sw_kql_value &v) {
+    while (mask) {
+        int i = __builtin_ctzll(mask);
+        mask &= mask - 1;
+        if (a->n[i] < SW_FIELD_MAX_VALUES) a->v[i][a->n[i]++] = v;
+        else a->dropped += p.readers[i];
+    }
+}
+
+inline sw_kql_value kql_string(const sw_value &s) {
+    sw_kql_value kv{};
+    kv.p = s.p;
+    kv.n = s.n;
+    kv.kind = SW_KQL_V_STRING;
+    return kv;
+}
+
+inline sw_kql_value kql_bool(bool b) {
+    sw_kql_value kv{};
+    kv.kind = SW_KQL_V_BOOL;
+    kv.b = b;
+    return kv;
+}
+
+template <bool kCat> bool walk(run &r, od::object obj, const cursor *cs, int nc, const fcursor *fc, top *t);
+
+/* A value below a catalogue path that the rule's entries do not read (an
+ * array on the way to a path or at one, and what is inside it): ex end
+ * here, child.cand go on below.  An array on the way is walked element by
+ * element (Elasticsearch indexes an array of objects field by field); an
+ * array at a path gives one value per scalar element (nested arrays
+ * flattened, at most kMaxArrayNesting deep).  Consumes it. */
+bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type, const fcursor &child, uint64_t ex,
+            int nest) {
+    facc *a = child.a;
+    switch (type) {
+    case od::json_type::object: {
+        if (ex) a->skipped++; /* an object where a value belongs */
+        if (!child.cand) return pass_over(v);
+        od::object o;
+        if (v.get_object().get(o)) return false;
+        return walk<true>(r, o, nullptr, 0, &child, nullptr);
+    }
+    case od::json_type::array: {
+        if (nest >= kMaxArrayNesting) {
+            a->skipped++;
+            return pass_over(v);
+        }
+        od::array arr;
+        if (v.get_array().get(arr)) return false;
+        for (auto el : arr) {
+            od::json_type et;
+            if (el.type().get(et)) return false;
+            if (!fvalue(r, el, et, child, ex, nest + 1)) return false;
+        }
+        return true;
+    }
+    case od::json_type::string: {
+        if (!ex) return pass_over(v); /* "actor":"bob" */
+        sw_value s;
+        if (!read_string(r, v, &s)) return false;
+        fadd(*r.p, a, ex, kql_string(s));
+        return true;
+    }
+    case od::json_type::number: {
+        if (!ex) { /* "actor":5: checked, not kept */
+            std::string_view tok;
+            if (v.raw_json_token().get(tok)) return false;
+            tok = trim_right(tok);
+            return json_number(tok.data(), tok.size());
+        }
+        sw_value s;
+        if (!number_token(r, v, &s)) return false;
+        fadd(*r.p, a, ex, kql_string(s)); /* its JSON text (fields.c, A8) */
+        return true;
+    }
+    case od::json_type::boolean: {
+        bool b;
+        if (v.get_bool().get(b)) return false;
+        if (ex) fadd(*r.p, a, ex, kql_bool(b));
+        return true;
+    }
+    case od::json_type::null: {
+        bool isnull = false;
+        return v.is_null().get(isnull) == simdjson::SUCCESS && isnull; /* no value */
+    }
+    default:
+        return false;
+    }
+}
+
+/* Walks one object for up to two cursors of the rule's entries (the record
+ * and, inside an EventBridge "detail", the envelope's view of the same
+ * keys) and, when kCat, the catalogue's cursor fc (NULL: none).  Returns
+ * false on any simdjson error; duplicates are only recorded.  A key that
+ * both read is read once (one unescaping, one number token).  Compiled
+ * twice: walk<false> is the rule's walk alone, so asking for no catalogue
+ * row costs nothing. */
+template <bool kCat>
+bool walk(run &r, od::object obj, const cursor *cs, int nc, const fcursor *fc, top *t) {
     for (auto fr : obj) {
         if (fr.error()) return false;
         od::field &field = fr.value_unsafe();
@@ -506,13 +685,16 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
             match(r, cs[i], key, &ex[i], &pre[i]);
             any |= ex[i] | pre[i];
         }
+        uint64_t fex = 0, fpre = 0;
+        if (kCat && fc) fmatch(*r.p, *fc, key, &fex, &fpre);
+        const bool cat = kCat && (fex | fpre);
         bool is_detail = false;
         if (t) {
             if (key == "detail-type") t->has_detail_type = true;
             else if (key == "detail") is_detail = true;
             else if (is_okta_key(key)) t->has_okta = true;
         }
-        if (!any && !is_detail) {
+        if (!any && !cat && !is_detail) {
             simdjson::simdjson_result<od::value> skipped = od::value(field.value());
             if (!pass_over(skipped)) return false;
             continue;
@@ -521,26 +703,39 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         simdjson::simdjson_result<od::value> v = od::value(field.value());
         od::json_type type;
         if (v.type().get(type)) return false;
+        const uint32_t below = uint32_t(key.size()) + 1;
 
         if (type == od::json_type::object) {
             cursor child[3];
             int n = 0;
             for (int i = 0; i < nc; i++) {
                 if (ex[i]) assign(cs[i].a, ex[i], sw_value{nullptr, 0, SW_OTHER});
-                if (pre[i]) child[n++] = cursor{cs[i].a, pre[i], cs[i].off + uint32_t(key.size()) + 1};
+                if (pre[i]) child[n++] = cursor{cs[i].a, pre[i], cs[i].off + below};
             }
+            fcursor fchild{nullptr, 0, 0};
+            if (kCat && fex) fc->a->skipped++; /* an object where a value belongs */
+            if (kCat && fpre) fchild = fcursor{fc->a, fpre, fc->off + below};
             if (is_detail) {
                 t->has_detail_obj = true;
                 child[n++] = cursor{t->detail, r.all, 0};
+                if (kCat) fchild = fcursor{t->fdetail, r.p->fall, 0};
             }
-            if (n) {
+            if (n || fchild.cand) {
                 od::object o;
                 if (v.get_object().get(o)) return false;
-                if (!walk(r, o, child, n, nullptr)) return false;
+                if (!walk<kCat>(r, o, child, n, fchild.cand ? &fchild : nullptr, nullptr)) return false;
             }
             continue;
         }
-        if (!any) { /* a non-object "detail" */
+        if (cat && type == od::json_type::array) {
+            /* The rule's entries take an array as SW_OTHER (as below); the
+             * catalogue's read into it. */
+            for (int i = 0; i < nc; i++)
+                if (ex[i] | pre[i]) assign(cs[i].a, ex[i] | pre[i], sw_value{nullptr, 0, SW_OTHER});
+            if (!fvalue(r, v, type, fcursor{fc->a, fpre, fc->off + below}, fex, 0)) return false;
+            continue;
+        }
+        if (!any && !cat) { /* a non-object "detail" */
             if (!pass_over(v)) return false;
             continue;
         }
@@ -551,16 +746,20 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         sw_value tenant{nullptr, 0, SW_OTHER};
         switch (type) {
         case od::json_type::string:
-            if (exall) {
+            if (exall || (kCat && fex)) {
                 if (!read_string(r, v, &leaf)) return false;
                 tenant = leaf;
+                if (kCat && fex) fadd(*r.p, fc->a, fex, kql_string(leaf));
             } else if (!pass_over(v)) { /* "actor":"bob" */
                 return false;
             }
             break;
         case od::json_type::number:
-            if (exall & r.tbit) {
-                if (!number_token(r, v, &tenant)) return false;
+            if ((exall & r.tbit) || (kCat && fex)) {
+                sw_value tok;
+                if (!number_token(r, v, &tok)) return false;
+                if (exall & r.tbit) tenant = tok;
+                if (kCat && fex) fadd(*r.p, fc->a, fex, kql_string(tok)); /* its JSON text (fields.c, A8) */
             } else {
                 std::string_view tok;
                 if (v.raw_json_token().get(tok)) return false;
@@ -571,6 +770,7 @@ bool walk(run &r, od::object obj, const cursor *cs, int nc, top *t) {
         case od::json_type::boolean: {
             bool b;
             if (v.get_bool().get(b)) return false;
+            if (kCat && fex) fadd(*r.p, fc->a, fex, kql_bool(b));
             break;
         }
         case od::json_type::null: {
@@ -606,15 +806,91 @@ void resolve(const run &r, const acc &a, int k, sw_value *f) {
     }
 }
 
+void facc_reset(facc *a) {
+    memset(a->n, 0, sizeof a->n);
+    a->dropped = a->skipped = 0;
+}
+
+/* Row i's values from a, for an object of kind raw (the pipeline's
+ * derivation applied, "" dropped as the pipeline drops it) or ECS, into
+ * out[0 .. SW_FIELD_MAX_VALUES); returns how many. */
+uint32_t row_values(const sw_parser &p, const sw_catalogue_field &row, int i, const facc &a, bool raw,
+                    sw_kql_value *out) {
+    if (!raw) {
+        int e = p.canon[kRowsMax + i];
+        memcpy(out, a.v[e], sizeof(sw_kql_value) * a.n[e]);
+        return a.n[e];
+    }
+    const int e = p.canon[i];
+    sw_kql_value src[SW_FIELD_MAX_VALUES];
+    uint32_t ns = 0;
+    for (uint32_t k = 0; k < a.n[e]; k++)
+        if (!(a.v[e][k].kind == SW_KQL_V_STRING && a.v[e][k].n == 0)) src[ns++] = a.v[e][k];
+    if (row.derive == SW_DERIVE_COPY) {
+        memcpy(out, src, sizeof(sw_kql_value) * ns);
+        return ns;
+    }
+    if (row.derive == SW_DERIVE_NONE) return 0;
+    return uint32_t(sw_catalogue_derive(row.derive, src, ns, out, SW_FIELD_MAX_VALUES));
+}
+
+/* The event's field array: its slot (the overflow slot, always empty, past
+ * the last), or NULL when no row is wanted. */
+sw_kql_field *slot_of(const run &r, size_t i) {
+    if (!r.p->rows) return nullptr;
+    if (i > SW_MAX_EVENTS_PER_RECORD) i = SW_MAX_EVENTS_PER_RECORD;
+    return r.p->fout + i * SW_CATALOGUE_MAX;
+}
+
+/* The wanted rows of one event from a, into its slot and the pool.  The
+ * rows not wanted stay empty from sw_parser_want_fields. */
+void assemble(run &r, const facc &a, bool raw, sw_kql_field *slot, sw_event *out) {
+    size_t nrows;
+    const sw_catalogue_field *cat = sw_catalogue(&nrows);
+    const bool overflow = slot == r.p->fout + SW_MAX_EVENTS_PER_RECORD * SW_CATALOGUE_MAX;
+    uint32_t dropped = a.dropped;
+    for (uint64_t rows = r.p->rows; rows; rows &= rows - 1) {
+        int i = __builtin_ctzll(rows);
+        sw_kql_value vals[SW_FIELD_MAX_VALUES];
+        uint32_t n = row_values(*r.p, cat[i], i, a, raw, vals);
+        uint32_t keep = overflow ? 0 : n < kPoolValues - r.pool ? n : kPoolValues - r.pool;
+        dropped += n - keep;
+        if (overflow) continue;
+        sw_kql_value *dst = r.p->pool + r.pool;
+        memcpy(dst, vals, sizeof(sw_kql_value) * keep);
+        r.pool += keep;
+        slot[i] = sw_kql_field{dst, keep};
+    }
+    out->fields = slot;
+    out->fields_dropped = dropped;
+    out->fields_skipped = a.skipped;
+}
+
+/* An event with no fields (an array element that is not an object). */
+void no_fields(const run &r, sw_kql_field *slot, sw_event *out) {
+    out->fields = slot;
+    if (!slot) return;
+    for (uint64_t rows = r.p->rows; rows; rows &= rows - 1) slot[__builtin_ctzll(rows)].n = 0;
+}
+
 /* One object of the record (the record itself or an array element).  Its
- * kind is decided once, then only the fields of that kind are read. */
-bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
+ * kind is decided once, then only the fields of that kind are read; the
+ * catalogue's values go to slot (kCat). */
+template <bool kCat>
+bool one_event(run &r, od::object obj, sw_event *out, sw_kql_field *slot, bool *dup) {
     acc e, d;
     acc_init(&e);
     acc_init(&d);
-    top t{&d, false, false, false};
+    top t{&d, nullptr, false, false, false};
     cursor c{&e, r.all, 0};
-    if (!walk(r, obj, &c, 1, &t)) return false;
+    fcursor fc{nullptr, 0, 0};
+    if (kCat) {
+        facc_reset(&r.p->fscratch[0]);
+        facc_reset(&r.p->fscratch[1]);
+        fc = fcursor{&r.p->fscratch[0], r.p->fall, 0};
+        t.fdetail = &r.p->fscratch[1];
+    }
+    if (!walk<kCat>(r, obj, &c, 1, kCat ? &fc : nullptr, &t)) return false;
     bool eb = t.has_detail_type && t.has_detail_obj;
     int k = K_RAW; /* an EventBridge detail is a LogEvent */
     if (!eb && !(e.seen & r.p->markers) && t.has_okta) k = K_ECS;
@@ -625,10 +901,18 @@ bool one_event(run &r, od::object obj, sw_event *out, bool *dup) {
     if (ten.seen & r.tbit) out->f[SW_F_TENANT] = ten.v[kTenant];
     out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : k == K_ECS ? SW_FMT_ECS : SW_FMT_RAW);
     out->not_object = 0;
+    out->fields = nullptr;
+    out->fields_dropped = out->fields_skipped = 0;
+    if (kCat) assemble(r, r.p->fscratch[eb ? 1 : 0], k == K_RAW, slot, out);
     /* Only duplicates of what is read count. */
     uint64_t read = r.p->of_kind[k] | r.tbit;
     *dup = (rec.dup & read) != 0 || (eb && (e.dup & r.tbit) != 0);
     return true;
+}
+
+bool one_event_of(run &r, od::object obj, sw_event *out, size_t i, bool *dup) {
+    if (r.p->rows) return one_event<true>(r, obj, out, slot_of(r, i), dup);
+    return one_event<false>(r, obj, out, nullptr, dup);
 }
 
 /* A top-level scalar: NOT_OBJECT if it is one valid JSON value, else
@@ -675,7 +959,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
         od::object obj;
         if (doc.get_object().get(obj)) return SW_X_MALFORMED;
         sw_event ev;
-        if (!one_event(r, obj, &ev, &dup)) return SW_X_MALFORMED;
+        if (!one_event_of(r, obj, &ev, 0, &dup)) return SW_X_MALFORMED;
         ev.raw = orig;
         ev.raw_len = uint32_t(len);
         if (max_out < 1) too_many = true;
@@ -699,6 +983,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
                 if (!non_object(el, et, &tok)) return SW_X_MALFORMED;
                 memset(&out[n], 0, sizeof out[n]);
                 out[n].not_object = 1;
+                no_fields(r, slot_of(r, n), &out[n]);
                 set_raw(&out[n], orig, base, tok.data(), tok.data() + tok.size());
                 n++;
                 continue;
@@ -708,7 +993,7 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
             od::object obj;
             if (el.get_object().get(obj)) return SW_X_MALFORMED;
             bool d = false;
-            if (!one_event(r, obj, &out[n], &d)) return SW_X_MALFORMED;
+            if (!one_event_of(r, obj, &out[n], n, &d)) return SW_X_MALFORMED;
             /* The object is consumed: the iterator stands on the ',' or ']'. */
             if (doc.current_location().get(end)) return SW_X_MALFORMED;
             set_raw(&out[n], orig, base, start, end);
@@ -731,314 +1016,39 @@ sw_xstatus extract(run &r, const char *orig, const char *base, size_t len, size_
 
 } // namespace
 
-/* ---- Catalogue fields (sw_parser_fields) -----------------------------------
- *
- * A second, separate walk, for the fields of the catalogue (fields.h) that
- * the loaded rules name.  It is not (yet) merged into the walk above: the
- * rule's 30 entries and the catalogue's 2 x 27 do not fit the walk's one
- * 64-bit set, so merging means widening its sets, which is left for the
- * wiring.  It follows the walk's rules (kind decided from the top-level
- * keys, paths matched in any mix of nesting and dots, validation of what
- * is read) and adds arrays: an array on the way to a path is walked
- * element by element (Elasticsearch indexes an array of objects field by
- * field), and an array at a path gives one value per scalar element
- * (nested arrays flattened, at most kMaxArrayNesting deep).
- *
- * Entries: row i's raw path is entry i, its ECS path entry kRowsMax + i;
- * both kinds are matched in the one walk (as above) and the record's kind
- * picks one at the end.  Values are views into the parser (strings
- * unescaped by simdjson, numbers copied as their JSON text, like numeric
- * tenants); at most SW_FIELD_MAX_VALUES per entry, the rest counted. */
-namespace {
-
-constexpr int kRowsMax = SW_CATALOGUE_MAX; /* rows with both entries in one 64-bit set */
-static_assert(2 * kRowsMax <= 64, "entries are tracked in a uint64_t");
-constexpr int kMaxArrayNesting = 8;
-
-struct fentry {
-    const char *path; /* NULL: no such entry */
-    uint32_t len;
-};
-
-struct facc {
-    sw_kql_value v[2 * kRowsMax][SW_FIELD_MAX_VALUES];
-    uint8_t n[2 * kRowsMax];
-    uint32_t dropped, skipped;
-};
-
-} // namespace
-
-struct fields_state {
-    fentry e[2 * kRowsMax];
-    uint64_t first[256]; /* entries by the first byte of their path */
-    int rows;
-    facc root, detail;   /* the record; an EventBridge detail */
-};
-
-namespace {
-
-fields_state *fields_state_new() {
-    fields_state *fs = static_cast<fields_state *>(calloc(1, sizeof(fields_state)));
-    if (!fs) return nullptr;
+/* The catalogue's entries and its output buffers, in p.  False when out
+ * of memory, or when a catalogue path starts with "detail" (the walk
+ * relies on none doing so: see fcursor). */
+static bool catalogue_new(sw_parser *p) {
+    /* One zeroed block: the scratch, then the field arrays, then the pool
+     * (each a multiple of 8 bytes).  fscratch owns it. */
+    const size_t scratch = 2 * sizeof(facc), out = kSlots * SW_CATALOGUE_MAX * sizeof(sw_kql_field);
+    char *block = static_cast<char *>(calloc(1, scratch + out + kPoolValues * sizeof(sw_kql_value)));
+    if (!block) return false;
+    p->fscratch = reinterpret_cast<facc *>(block);
+    p->fout = reinterpret_cast<sw_kql_field *>(block + scratch);
+    p->pool = reinterpret_cast<sw_kql_value *>(block + scratch + out);
     size_t n;
     const sw_catalogue_field *cat = sw_catalogue(&n); /* n <= SW_CATALOGUE_MAX: fields.c asserts it */
-    fs->rows = int(n);
     for (int i = 0; i < int(n); i++) {
         const char *paths[2] = {cat[i].raw, cat[i].ecs};
         for (int k = 0; k < 2; k++) {
             if (!paths[k]) continue;
+            if (strncmp(paths[k], "detail", 6) == 0 && (paths[k][6] == '\0' || paths[k][6] == '.')) return false;
             int e = k * kRowsMax + i;
-            fs->e[e] = fentry{paths[k], uint32_t(strlen(paths[k]))};
-            fs->first[(unsigned char)paths[k][0]] |= uint64_t(1) << e;
+            p->fe[e] = fentry{paths[k], uint32_t(strlen(paths[k]))};
+            p->ffirst[(unsigned char)paths[k][0]] |= uint64_t(1) << e;
         }
     }
-    return fs;
-}
-
-struct fcursor {
-    facc *a;
-    uint64_t cand;
-    uint32_t off;
-};
-
-/* The top-level keys that decide the kind (extract.h, "Kind"). */
-struct ftop {
-    uint64_t cand; /* the entries wanted (for an EventBridge detail) */
-    bool has_detail_type, has_detail_obj, has_okta, has_marker;
-};
-
-/* As match(), over the catalogue's entries. */
-inline void fmatch(const fields_state &fs, const fcursor &c, std::string_view key, uint64_t *ex, uint64_t *pre) {
-    size_t klen = key.size();
-    uint64_t m = c.cand;
-    if (c.off == 0) {
-        if (klen == 0) return;
-        m &= fs.first[(unsigned char)key[0]];
-    }
-    size_t end = c.off + klen;
-    while (m) {
-        int i = __builtin_ctzll(m);
-        m &= m - 1;
-        const fentry &e = fs.e[i];
-        if (end > e.len) continue;
-        char after = e.path[end];
-        if (after != '\0' && after != '.') continue;
-        if (klen && memcmp(e.path + c.off, key.data(), klen) != 0) continue;
-        if (after == '\0') *ex |= uint64_t(1) << i;
-        else *pre |= uint64_t(1) << i;
-    }
-}
-
-void fadd(facc *a, uint64_t mask, const sw_kql_value &v) {
-    while (mask) {
-        int i = __builtin_ctzll(mask);
-        mask &= mask - 1;
-        if (a->n[i] < SW_FIELD_MAX_VALUES) a->v[i][a->n[i]++] = v;
-        else a->dropped++;
-    }
-}
-
-bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type, const fcursor &child, uint64_t ex,
-            int nest);
-
-/* Walks one object for one cursor.  t: the top-level object (its keys
- * decide the kind).  No catalogue path starts with "detail", so inside an
- * EventBridge "detail" only the detail's own cursor is walked. */
-bool fwalk(run &r, od::object obj, const fcursor &c, ftop *t) {
-    const fields_state &fs = *r.p->fs;
-    for (auto fr : obj) {
-        if (fr.error()) return false;
-        od::field &field = fr.value_unsafe();
-        std::string_view key;
-        if (!field_key(field, &key)) return false;
-        uint64_t ex = 0, pre = 0;
-        fmatch(fs, c, key, &ex, &pre);
-        bool is_detail = false;
-        if (t) {
-            if (key == "detail-type") t->has_detail_type = true;
-            else if (key == "detail") is_detail = true;
-            else if (key == "eventType" || key == "published") t->has_marker = true;
-            else if (is_okta_key(key)) t->has_okta = true;
-        }
-        simdjson::simdjson_result<od::value> v = od::value(field.value());
-        if (!ex && !pre && !is_detail) {
-            if (!pass_over(v)) return false;
-            continue;
-        }
-        od::json_type type;
-        if (v.type().get(type)) return false;
-        if (is_detail && type == od::json_type::object) {
-            t->has_detail_obj = true;
-            od::object o;
-            if (v.get_object().get(o)) return false;
-            if (!fwalk(r, o, fcursor{&r.p->fs->detail, t->cand, 0}, nullptr)) return false;
-            continue;
-        }
-        fcursor child{c.a, pre, c.off + uint32_t(key.size()) + 1};
-        if (!fvalue(r, v, type, child, ex, 0)) return false;
+    for (int e = 0; e < 2 * kRowsMax; e++) {
+        p->canon[e] = uint8_t(e);
+        for (int c = 0; c < e && p->fe[e].path; c++)
+            if (p->fe[c].path && strcmp(p->fe[c].path, p->fe[e].path) == 0) {
+                p->canon[e] = uint8_t(c);
+                break;
+            }
     }
     return true;
-}
-
-/* The value of a key that continues entries: ex end here, child.cand go
- * on below.  Consumes it. */
-bool fvalue(run &r, simdjson::simdjson_result<od::value> &v, od::json_type type, const fcursor &child, uint64_t ex,
-            int nest) {
-    facc *a = child.a;
-    switch (type) {
-    case od::json_type::object: {
-        if (ex) a->skipped++; /* an object where a value belongs */
-        if (!child.cand) return pass_over(v);
-        od::object o;
-        if (v.get_object().get(o)) return false;
-        return fwalk(r, o, child, nullptr);
-    }
-    case od::json_type::array: {
-        if (nest >= kMaxArrayNesting) {
-            a->skipped++;
-            return pass_over(v);
-        }
-        od::array arr;
-        if (v.get_array().get(arr)) return false;
-        for (auto el : arr) {
-            od::json_type et;
-            if (el.type().get(et)) return false;
-            if (!fvalue(r, el, et, child, ex, nest + 1)) return false;
-        }
-        return true;
-    }
-    case od::json_type::string: {
-        if (!ex) return pass_over(v); /* "actor":"bob" */
-        sw_value s;
-        if (!read_string(r, v, &s)) return false;
-        sw_kql_value kv{};
-        kv.p = s.p;
-        kv.n = s.n;
-        kv.kind = SW_KQL_V_STRING;
-        fadd(a, ex, kv);
-        return true;
-    }
-    case od::json_type::number: {
-        if (!ex) { /* "actor":5: checked, not kept */
-            std::string_view tok;
-            if (v.raw_json_token().get(tok)) return false;
-            tok = trim_right(tok);
-            return json_number(tok.data(), tok.size());
-        }
-        sw_value s;
-        if (!number_token(r, v, &s)) return false;
-        sw_kql_value kv{};
-        kv.p = s.p;
-        kv.n = s.n;
-        kv.kind = SW_KQL_V_STRING; /* its JSON text (fields.c, A8) */
-        fadd(a, ex, kv);
-        return true;
-    }
-    case od::json_type::boolean: {
-        bool b;
-        if (v.get_bool().get(b)) return false;
-        sw_kql_value kv{};
-        kv.kind = SW_KQL_V_BOOL;
-        kv.b = b;
-        if (ex) fadd(a, ex, kv);
-        return true;
-    }
-    case od::json_type::null: {
-        bool isnull = false;
-        return v.is_null().get(isnull) == simdjson::SUCCESS && isnull; /* no value */
-    }
-    default:
-        return false;
-    }
-}
-
-void facc_reset(facc *a) {
-    memset(a->n, 0, sizeof a->n);
-    a->dropped = a->skipped = 0;
-}
-
-/* The values of row i from accumulator a, for a record of kind raw
- * (derivations applied, "" dropped as the pipeline drops it) or ECS. */
-void fassemble(const fields_state &fs, const facc &a, bool raw, uint64_t want, sw_field_values *out) {
-    size_t n;
-    const sw_catalogue_field *cat = sw_catalogue(&n);
-    for (int i = 0; i < fs.rows; i++) {
-        out->f[i].v = out->v[i];
-        out->f[i].n = 0;
-        if (!(want >> i & 1)) continue;
-        sw_kql_value *dst = out->v[i];
-        if (!raw) {
-            int e = kRowsMax + i;
-            memcpy(dst, a.v[e], sizeof(sw_kql_value) * a.n[e]);
-            out->f[i].n = a.n[e];
-            continue;
-        }
-        sw_kql_value src[SW_FIELD_MAX_VALUES];
-        uint32_t ns = 0;
-        for (uint32_t k = 0; k < a.n[i]; k++)
-            if (!(a.v[i][k].kind == SW_KQL_V_STRING && a.v[i][k].n == 0)) src[ns++] = a.v[i][k];
-        if (cat[i].derive == SW_DERIVE_COPY) {
-            memcpy(dst, src, sizeof(sw_kql_value) * ns);
-            out->f[i].n = ns;
-        } else if (cat[i].derive != SW_DERIVE_NONE) {
-            out->f[i].n = uint32_t(sw_catalogue_derive(cat[i].derive, src, ns, dst, SW_FIELD_MAX_VALUES));
-        }
-    }
-    for (int i = fs.rows; i < SW_CATALOGUE_MAX; i++) out->f[i] = sw_kql_field{out->v[i], 0};
-    out->dropped = a.dropped;
-    out->skipped = a.skipped;
-}
-
-sw_xstatus fields(run &r, const char *base, size_t len, size_t cap, uint64_t want, sw_field_values *out) {
-    fields_state &fs = *r.p->fs;
-    od::document doc;
-    if (r.p->parser.iterate(base, len, cap).get(doc)) return SW_X_MALFORMED;
-    od::json_type type;
-    if (doc.type().get(type)) return SW_X_MALFORMED;
-    if (type == od::json_type::array) return SW_X_TOO_MANY;
-    if (type != od::json_type::object) return root_scalar(doc, type, base, len);
-    od::object obj;
-    if (doc.get_object().get(obj)) return SW_X_MALFORMED;
-    facc_reset(&fs.root);
-    facc_reset(&fs.detail);
-    uint64_t cand = (want & ((uint64_t(1) << kRowsMax) - 1)) | (want << kRowsMax);
-    ftop t{cand, false, false, false, false};
-    if (!fwalk(r, obj, fcursor{&fs.root, cand, 0}, &t)) return SW_X_MALFORMED;
-    const char *loc;
-    if (doc.current_location().get(loc) == simdjson::SUCCESS) return SW_X_MALFORMED;
-    if (too_deep(base, len)) return SW_X_MALFORMED;
-    bool eb = t.has_detail_type && t.has_detail_obj;
-    bool ecs = !eb && !t.has_marker && t.has_okta;
-    fassemble(fs, eb ? fs.detail : fs.root, !ecs, want, out);
-    out->format = uint8_t(eb ? SW_FMT_EVENTBRIDGE : ecs ? SW_FMT_ECS : SW_FMT_RAW);
-    return SW_X_OK;
-}
-
-} // namespace
-
-extern "C" sw_xstatus sw_parser_fields(sw_parser *p, const char *rec, size_t len, size_t cap, uint64_t want,
-                                       sw_field_values *out) {
-    if (!p || !out) return SW_X_MALFORMED;
-    out->dropped = out->skipped = 0;
-    out->format = SW_FMT_RAW;
-    for (int i = 0; i < SW_CATALOGUE_MAX; i++) out->f[i] = sw_kql_field{out->v[i], 0};
-    if (len > p->max) return SW_X_TOO_LARGE;
-    if (!rec || len == 0) return SW_X_MALFORMED;
-    run r{p, 0, 0, 0, false, 0, 0};
-    r.inplace = cap >= len && cap - len >= SW_PADDING;
-    sw_xstatus s;
-    if (r.inplace) {
-        s = fields(r, rec, len, cap, want, out);
-    } else {
-        memcpy(p->buf, rec, len);
-        memset(p->buf + len, 0, SW_PADDING);
-        s = fields(r, p->buf, len, len + SW_PADDING, want, out);
-    }
-    if (s != SW_X_OK) {
-        out->dropped = out->skipped = 0;
-        for (int i = 0; i < SW_CATALOGUE_MAX; i++) out->f[i].n = 0;
-    }
-    return s;
 }
 
 extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
@@ -1051,13 +1061,8 @@ extern "C" sw_parser *sw_parser_new(size_t max_record_bytes) {
     p->buf = static_cast<char *>(malloc(max_record_bytes + SW_PADDING));
     p->dec = static_cast<char *>(malloc(max_record_bytes + 1));
     p->events = static_cast<sw_event *>(calloc(SW_MAX_EVENTS_PER_RECORD, sizeof(sw_event)));
-    p->fs = fields_state_new();
-    if (!p->buf || !p->dec || !p->events || !p->fs || p->parser.allocate(cap) != simdjson::SUCCESS) {
-        free(p->buf);
-        free(p->dec);
-        free(p->events);
-        free(p->fs);
-        delete p;
+    if (!p->buf || !p->dec || !p->events || !catalogue_new(p) || p->parser.allocate(cap) != simdjson::SUCCESS) {
+        sw_parser_free(p);
         return nullptr;
     }
     for (int i = 0; i < kNWants; i++) {
@@ -1076,8 +1081,28 @@ extern "C" void sw_parser_free(sw_parser *p) {
     free(p->buf);
     free(p->dec);
     free(p->events);
-    free(p->fs);
+    free(p->fscratch); /* the catalogue's block */
     delete p;
+}
+
+extern "C" void sw_parser_want_fields(sw_parser *p, uint64_t rows) {
+    if (!p) return;
+    size_t n;
+    sw_catalogue(&n);
+    if (n < 64) rows &= (uint64_t(1) << n) - 1;
+    p->rows = rows;
+    p->fall = 0;
+    memset(p->readers, 0, sizeof p->readers);
+    for (uint64_t m = rows; m; m &= m - 1) {
+        int i = __builtin_ctzll(m);
+        for (int e : {i, kRowsMax + i}) {
+            if (!p->fe[e].path) continue;
+            p->fall |= uint64_t(1) << p->canon[e];
+            p->readers[p->canon[e]]++;
+        }
+    }
+    if (!rows) return;
+    for (size_t k = 0; k < kSlots * SW_CATALOGUE_MAX; k++) p->fout[k] = sw_kql_field{p->pool, 0};
 }
 
 extern "C" sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, size_t cap,
@@ -1099,7 +1124,7 @@ extern "C" sw_xstatus sw_parser_extract(sw_parser *p, const char *rec, size_t le
     if (len > p->max) return SW_X_TOO_LARGE;
     if (!rec || len == 0) return SW_X_MALFORMED;
 
-    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0, 0};
+    run r{p, (uint64_t(1) << kNWants) - 1, 0, 0, false, 0, 0, 0};
     size_t tlen = tenant_path ? strlen(tenant_path) : 0;
     if (tlen > 0 && tlen <= SW_MAX_TENANT_PATH) {
         p->wants[kTenant].path = tenant_path;

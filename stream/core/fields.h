@@ -15,8 +15,9 @@
  * row.
  *
  * The index of a field is its row in the table (stable for a build); it is
- * what a compiled KQL query (kql.h) uses.  Extraction of a set of fields
- * is sw_parser_fields() in extract.h. */
+ * what a compiled KQL query (kql.h) uses.  The extractor reads a set of
+ * rows with every event, in its one walk: sw_parser_want_fields() in
+ * extract.h, the values in sw_event.fields. */
 #ifndef SW_FIELDS_H
 #define SW_FIELDS_H
 
@@ -74,26 +75,10 @@ int sw_catalogue_resolve(void *ctx, const char *name, size_t len, uint32_t *inde
  * DATASET needs exactly one string value (else none; OUTCOME "unknown"). */
 size_t sw_catalogue_derive(uint8_t derive, const sw_kql_value *src, size_t n, sw_kql_value *out, size_t cap);
 
-/* The most values kept per field per record; more are counted in
- * sw_field_values.dropped and not kept (an Okta event has a handful of
+/* The most values kept per field per event; more are counted in
+ * sw_event.fields_dropped and not kept (an Okta event has a handful of
  * targets; 16 leaves room). */
 #define SW_FIELD_MAX_VALUES 16
-
-/* The values of the requested fields in one record.  f[i] for a requested
- * row i; rows not requested are empty (n == 0).  The value views point into
- * the parser that filled it (or into static strings for derived values),
- * valid until its next call.  Fixed size (about 12 KB: keep one per
- * parser, not on a small stack): no allocation.  f[i].v points into this
- * struct's own v[i], so a copy of the struct still points into the
- * original.  Pass f and SW_CATALOGUE_MAX to sw_kql_match. */
-typedef struct {
-    sw_kql_field f[SW_CATALOGUE_MAX];
-    sw_kql_value v[SW_CATALOGUE_MAX][SW_FIELD_MAX_VALUES];
-    uint32_t dropped; /* values beyond SW_FIELD_MAX_VALUES, not kept */
-    uint32_t skipped; /* values of a shape no field holds (an object where a
-                         value belongs, arrays nested too deep): not kept */
-    uint8_t format;   /* sw_format (event.h) of the record */
-} sw_field_values;
 
 #ifdef __cplusplus
 }

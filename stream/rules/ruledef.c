@@ -173,54 +173,59 @@ static long table_array(sw_toml_node n, const char *what, sw_rule_refusal *why) 
 
 /* ---- the threat ----------------------------------------------------------- */
 
-static int get_technique(sw_toml_node n, const char *what, sw_rule_technique *t, sw_rule_refusal *why) {
+/* Reads one element of an array of tables into item. */
+typedef int (*get_item_fn)(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why);
+
+/* The optional array of tables parent.key (named what in refusals) into a
+ * new array of size-byte elements, element i read by get as "what[i]".
+ * The array is stored at once in the pointer at slot (the rule's member,
+ * so that the rule frees it), and *count counts every element started,
+ * so that a refused one is freed too.  0, or -1 refused. */
+static int get_tables(sw_toml_node parent, const char *key, const char *what, size_t size, void *slot,
+                      size_t *count, get_item_fn get, sw_rule_refusal *why) {
+    sw_toml_node arr = sw_toml_get(parent, key);
+    long n = table_array(arr, what, why);
+    if (n <= 0) return (int)n;
+    char *items = calloc((size_t)n, size);
+    if (!items) return refuse(why, parent, "out of memory");
+    memcpy(slot, &items, sizeof items);
+    for (long i = 0; i < n; i++) {
+        char w[512]; /* what is shorter than 256 bytes */
+        (*count)++;
+        snprintf(w, sizeof w, "%s[%ld]", what, i);
+        if (get(sw_toml_at(arr, (size_t)i), w, items + (size_t)i * size, why) != 0) return -1;
+    }
+    return 0;
+}
+
+static int get_subtechnique(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why) {
+    return get_ref(n, what, item, why);
+}
+
+static int get_technique(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why) {
+    sw_rule_technique *t = item;
     if (get_ref(n, what, &t->ref, why) != 0) return -1;
     char w[256]; /* what is shorter than 128 bytes */
     snprintf(w, sizeof w, "%s.subtechnique", what);
-    sw_toml_node subs = sw_toml_get(n, "subtechnique");
-    long ns = table_array(subs, w, why);
-    if (ns <= 0) return (int)ns;
-    t->subtechniques = calloc((size_t)ns, sizeof *t->subtechniques);
-    if (!t->subtechniques) return refuse(why, n, "out of memory");
-    for (long i = 0; i < ns; i++) {
-        t->n_subtechniques++; /* counted first: a refused element is freed too */
-        snprintf(w, sizeof w, "%s.subtechnique[%ld]", what, i);
-        if (get_ref(sw_toml_at(subs, (size_t)i), w, &t->subtechniques[i], why) != 0) return -1;
-    }
-    return 0;
+    return get_tables(n, "subtechnique", w, sizeof *t->subtechniques, &t->subtechniques,
+                      &t->n_subtechniques, get_subtechnique, why);
 }
 
-static int get_threat(sw_toml_node n, size_t idx, sw_rule_threat *t, sw_rule_refusal *why) {
+static int get_threat(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why) {
+    sw_rule_threat *t = item;
     char w[128];
-    snprintf(w, sizeof w, "rule.threat[%zu].framework", idx);
+    snprintf(w, sizeof w, "%s.framework", what);
     if (get_text(sw_toml_get(n, "framework"), w, false, true, &t->framework, why) != 0) return -1;
-    snprintf(w, sizeof w, "rule.threat[%zu].tactic", idx);
+    snprintf(w, sizeof w, "%s.tactic", what);
     if (get_ref(sw_toml_get(n, "tactic"), w, &t->tactic, why) != 0) return -1;
-    snprintf(w, sizeof w, "rule.threat[%zu].technique", idx);
-    sw_toml_node techs = sw_toml_get(n, "technique");
-    long nt = table_array(techs, w, why);
-    if (nt <= 0) return (int)nt;
-    t->techniques = calloc((size_t)nt, sizeof *t->techniques);
-    if (!t->techniques) return refuse(why, n, "out of memory");
-    for (long i = 0; i < nt; i++) {
-        t->n_techniques++; /* counted first: a refused element is freed too */
-        snprintf(w, sizeof w, "rule.threat[%zu].technique[%ld]", idx, i);
-        if (get_technique(sw_toml_at(techs, (size_t)i), w, &t->techniques[i], why) != 0) return -1;
-    }
-    return 0;
+    snprintf(w, sizeof w, "%s.technique", what);
+    return get_tables(n, "technique", w, sizeof *t->techniques, &t->techniques, &t->n_techniques,
+                      get_technique, why);
 }
 
 static int get_threats(sw_toml_node rule, sw_ruledef *d, sw_rule_refusal *why) {
-    sw_toml_node arr = sw_toml_get(rule, "threat");
-    long n = table_array(arr, "rule.threat", why);
-    if (n <= 0) return (int)n;
-    d->threats = calloc((size_t)n, sizeof *d->threats);
-    if (!d->threats) return refuse(why, arr, "out of memory");
-    for (long i = 0; i < n; i++) {
-        d->n_threats++; /* counted first: a refused element is freed too */
-        if (get_threat(sw_toml_at(arr, (size_t)i), (size_t)i, &d->threats[i], why) != 0) return -1;
-    }
-    return 0;
+    return get_tables(rule, "threat", "rule.threat", sizeof *d->threats, &d->threats, &d->n_threats,
+                      get_threat, why);
 }
 
 /* ---- the threshold -------------------------------------------------------- */
@@ -245,7 +250,8 @@ static int get_group_by(sw_toml_node f, sw_ruledef *d, sw_rule_refusal *why) {
                       SW_RULE_MAX_GROUP_BY);
     d->group_by = calloc(n ? n : 1, sizeof *d->group_by);
     if (!d->group_by) return refuse(why, f, "out of memory");
-    for (size_t i = 0; i < n; i++, d->n_group_by++) {
+    for (size_t i = 0; i < n; i++) {
+        d->n_group_by++; /* counted first: a refused field's name is freed too */
         char w[64];
         snprintf(w, sizeof w, "rule.threshold.field[%zu]", i);
         sw_toml_node e = k == SW_TOML_STRING ? f : sw_toml_at(f, i);
@@ -447,19 +453,14 @@ static void free_threat(sw_rule_threat *t) {
 }
 
 void sw_ruledef_free(sw_ruledef *d) {
-    free(d->rule_id);
-    free(d->name);
-    free(d->type_name);
-    free(d->language);
-    free(d->severity);
-    free(d->building_block_type);
-    free(d->timestamp_override);
+    /* The rule's own strings, one list. */
+    char *const strings[] = {d->rule_id,  d->name,     d->type_name,         d->language, d->severity,
+                             d->building_block_type, d->timestamp_override, d->cardinality_field, d->query};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
     for (size_t i = 0; i < d->n_threats; i++) free_threat(&d->threats[i]);
     free(d->threats);
     for (size_t i = 0; i < d->n_group_by; i++) free(d->group_by[i]);
     free(d->group_by);
-    free(d->cardinality_field);
-    free(d->query);
     sw_kql_free(d->kql);
     memset(d, 0, sizeof *d);
     d->cardinality_row = -1;

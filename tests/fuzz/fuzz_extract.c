@@ -22,14 +22,19 @@
  *  5. Without the tenant path and with max_out 2, the status and events
  *     follow from the ones above (tenant-free fields equal; more than 2
  *     events is TOO_MANY; malformed only if malformed with the tenant).
- *  7. The catalogue fields (sw_parser_fields, every field requested): in
- *     place and copied agree on the status, the format and every value;
- *     at most SW_FIELD_MAX_VALUES values per field; string views never
- *     point into the caller's record; a subset of the fields gives the
- *     same values for those fields and nothing for the others; on a plain
- *     object both extractors accept, they agree on the format and, where
- *     the rule's extractor reads a non-empty string event type or actor
- *     id, the catalogue holds exactly that value.
+ *  7. The catalogue fields (sw_parser_want_fields, every row asked for):
+ *     in place and copied agree on the status, the events, every row's
+ *     values and the dropped and skipped counts; at most
+ *     SW_FIELD_MAX_VALUES values per field; string views never point into
+ *     the caller's record; asking for rows changes no status but to
+ *     MALFORMED (what the catalogue reads is validated) and no field of
+ *     the rule's; an element that is not an object has every row empty; a
+ *     subset of the rows gives the same values for those rows and nothing
+ *     for the others; where the rule's extractor reads a non-empty string
+ *     event type or actor id, the catalogue holds exactly that value.
+ *  8. The rule set's raw skip (ruleindex.h, a fixed set of constrained
+ *     rules): when sw_ruleindex_may_match says no, no event extracted
+ *     with every catalogue row selects any rule.
  *  6. The input as NDJSON lines through two engines, with and without the
  *     prefilter: nothing crashes, every alert is strict JSON, every reject
  *     is a reject reason, and both engines raise the same alerts (by their
@@ -46,6 +51,7 @@
 #include "json_check.h"
 #include "prefilter.h"
 #include "rule.h"
+#include "ruleindex.h"
 
 #define MAX_REC (1u << 20)
 #define TENANT "organization.id"
@@ -53,12 +59,36 @@
 static sw_parser *P_IN, *P_COPY, *P_RAW;
 static sw_event E_IN[SW_MAX_EVENTS_PER_RECORD], E_COPY[SW_MAX_EVENTS_PER_RECORD], E_RAW[1];
 
+static sw_ruleindex *IX; /* invariant 8 */
+
+/* Every rule constrains the event type; the values hold characters with
+ * short escapes ('/', '"'), a number and a literal's text. */
+static sw_ruleindex *index_new(void) {
+    static const char *const queries[] = {
+        "event.action:user.session.start",
+        "okta.event_type:(policy.rule.update or zone.delete or \"x/y\\\"z\" or 42 or \"true\")",
+        ("data_stream.dataset:okta.system and event.action:(system.api_token.create or app.x*) and "
+         "event.action:system.api_token.create"),
+    };
+    enum { NQ = sizeof queries / sizeof queries[0] };
+    sw_kql *q[NQ];
+    for (size_t i = 0; i < NQ; i++) {
+        q[i] = sw_kql_compile(queries[i], strlen(queries[i]), sw_catalogue_resolve, NULL, NULL);
+        FZ_CHECK(q[i]);
+    }
+    sw_ruleindex *ix = sw_ruleindex_new((const sw_kql *const *)q, NQ);
+    FZ_CHECK(ix && sw_ruleindex_can_skip(ix));
+    for (size_t i = 0; i < NQ; i++) sw_kql_free(q[i]);
+    return ix;
+}
+
 static void init(void) {
     if (P_IN) return;
     P_IN = sw_parser_new(MAX_REC);
     P_COPY = sw_parser_new(MAX_REC);
     P_RAW = sw_parser_new(MAX_REC);
     FZ_CHECK(P_IN && P_COPY && P_RAW);
+    IX = index_new();
 }
 
 static bool value_eq(const sw_value *a, const sw_value *b) {
@@ -93,7 +123,7 @@ static void check_views(const sw_event *ev, size_t n, const void *rec, size_t le
 
 /* ---- 7: the catalogue fields -------------------------------------------- */
 
-static sw_field_values FV_IN, FV_COPY, FV_SUB;
+static sw_event E_F[SW_MAX_EVENTS_PER_RECORD], E_G[SW_MAX_EVENTS_PER_RECORD];
 
 static bool kql_value_eq(const sw_kql_value *a, const sw_kql_value *b) {
     if (a->kind != b->kind) return false;
@@ -108,11 +138,13 @@ static bool field_eq(const sw_kql_field *a, const sw_kql_field *b) {
     return true;
 }
 
-static void check_field_views(const sw_field_values *fv, const void *rec, size_t cap) {
+static void check_field_views(const sw_event *ev, const void *rec, size_t cap) {
+    FZ_CHECK(ev->fields != NULL);
     for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
-        FZ_CHECK(fv->f[i].n <= SW_FIELD_MAX_VALUES);
-        for (uint32_t k = 0; k < fv->f[i].n; k++) {
-            const sw_kql_value *v = &fv->f[i].v[k];
+        FZ_CHECK(ev->fields[i].n <= SW_FIELD_MAX_VALUES);
+        if (ev->not_object) FZ_CHECK(ev->fields[i].n == 0);
+        for (uint32_t k = 0; k < ev->fields[i].n; k++) {
+            const sw_kql_value *v = &ev->fields[i].v[k];
             FZ_CHECK(v->kind == SW_KQL_V_STRING || v->kind == SW_KQL_V_BOOL);
             if (v->kind == SW_KQL_V_STRING && v->n) FZ_CHECK(!inside(v->p, rec, cap));
         }
@@ -120,41 +152,60 @@ static void check_field_views(const sw_field_values *fv, const void *rec, size_t
 }
 
 /* The catalogue's value of row `name` is exactly the rule extractor's string. */
-static void check_same_string(const char *name, const sw_value *rule) {
+static void check_same_string(const sw_event *ev, const char *name, const sw_value *rule) {
     if (rule->type != SW_STRING || rule->n == 0) return;
-    const sw_kql_field *f = &FV_COPY.f[sw_catalogue_find(name, strlen(name))];
+    const sw_kql_field *f = &ev->fields[sw_catalogue_find(name, strlen(name))];
     FZ_CHECK(f->n == 1 && f->v[0].kind == SW_KQL_V_STRING && f->v[0].n == rule->n &&
              memcmp(f->v[0].p, rule->p, rule->n) == 0);
 }
 
+/* E_COPY still holds P_COPY's events of invariant 2 (rows: none); P_IN
+ * and P_RAW are free. */
 static void check_fields(const uint8_t *data, size_t size, const char *buf, size_t cap, sw_xstatus s2, size_t n2) {
     const uint64_t all = ~(uint64_t)0, some = 0x5a5a5a5a5a5a5a5aull ^ size;
-    sw_xstatus f1 = sw_parser_fields(P_IN, buf, size, cap, all, &FV_IN);
-    sw_xstatus f2 = sw_parser_fields(P_COPY, (const char *)data, size, size, all, &FV_COPY);
-    FZ_CHECK(f1 == f2);
-    check_field_views(&FV_IN, buf, cap);
-    check_field_views(&FV_COPY, data, size);
-    for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
-        FZ_CHECK(field_eq(&FV_IN.f[i], &FV_COPY.f[i]));
-        if (f2 != SW_X_OK) FZ_CHECK(FV_COPY.f[i].n == 0);
+    const size_t max = SW_MAX_EVENTS_PER_RECORD;
+    sw_parser_want_fields(P_IN, all);
+    sw_parser_want_fields(P_RAW, all);
+    size_t nf = 99, ng = 99;
+    sw_xstatus f1 = sw_parser_extract(P_IN, buf, size, cap, TENANT, E_F, max, &nf);
+    sw_xstatus f2 = sw_parser_extract(P_RAW, (const char *)data, size, size, TENANT, E_G, max, &ng);
+    FZ_CHECK(f1 == f2 && nf == ng);
+    FZ_CHECK(f2 == s2 || f2 == SW_X_MALFORMED);
+    if (f2 == SW_X_OK) FZ_CHECK(ng == n2);
+    uint32_t dropped = 0; /* the pool is shared by a record's events */
+    for (size_t i = 0; i < ng; i++) {
+        const sw_event *in = &E_F[i], *cp = &E_G[i];
+        FZ_CHECK(event_eq(cp, &E_COPY[i], true) && event_eq(in, cp, true));
+        check_field_views(in, buf, cap);
+        check_field_views(cp, data, size);
+        for (int r = 0; r < SW_CATALOGUE_MAX; r++) FZ_CHECK(field_eq(&in->fields[r], &cp->fields[r]));
+        FZ_CHECK(in->fields_dropped == cp->fields_dropped && in->fields_skipped == cp->fields_skipped);
+        dropped += cp->fields_dropped;
+        const char *event_type = cp->format == SW_FMT_ECS ? "okta.event_type" : "event.action";
+        check_same_string(cp, event_type, &cp->f[SW_F_EVENT_TYPE]);
+        check_same_string(cp, "okta.actor.id", &cp->f[SW_F_ACTOR_ID]);
+        check_same_string(cp, "okta.actor.alternate_id", &cp->f[SW_F_ACTOR_ALT]);
     }
-    if (f2 != SW_X_OK) return;
-    FZ_CHECK(FV_IN.format == FV_COPY.format && FV_IN.dropped == FV_COPY.dropped && FV_IN.skipped == FV_COPY.skipped);
-    FZ_CHECK(sw_parser_fields(P_IN, buf, size, cap, some, &FV_SUB) == SW_X_OK);
-    for (int i = 0; i < SW_CATALOGUE_MAX; i++) {
-        if (some >> i & 1) FZ_CHECK(field_eq(&FV_SUB.f[i], &FV_COPY.f[i]));
-        else FZ_CHECK(FV_SUB.f[i].n == 0);
+    /* 8 */
+    if (!sw_ruleindex_may_match(IX, (const char *)data, size))
+        for (size_t i = 0; i < ng; i++) {
+            uint64_t m;
+            sw_ruleindex_select(IX, E_G[i].fields, &m);
+            FZ_CHECK(m == 0);
+        }
+    /* A subset of the rows, in place: E_G (P_RAW's) is still valid. */
+    sw_parser_want_fields(P_IN, some);
+    sw_xstatus f3 = sw_parser_extract(P_IN, buf, size, cap, TENANT, E_F, max, &nf);
+    if (f2 == SW_X_OK) {
+        FZ_CHECK(f3 == SW_X_OK && nf == ng);
+        for (size_t i = 0; i < nf; i++)
+            for (int r = 0; r < SW_CATALOGUE_MAX; r++) {
+                if (some >> r & 1) FZ_CHECK(dropped || field_eq(&E_F[i].fields[r], &E_G[i].fields[r]));
+                else FZ_CHECK(E_F[i].fields[r].n == 0);
+            }
     }
-    /* E_COPY still holds sw_parser_extract's events: P_COPY's views are
-     * gone, but P_RAW has not been used on this record; extract again. */
-    if (s2 != SW_X_OK || n2 != 1) return;
-    size_t n = 0;
-    if (sw_parser_extract(P_RAW, (const char *)data, size, size, NULL, E_RAW, 1, &n) != SW_X_OK) return;
-    FZ_CHECK(n == 1 && E_RAW[0].format == FV_COPY.format);
-    const char *event_type = E_RAW[0].format == SW_FMT_ECS ? "okta.event_type" : "event.action";
-    check_same_string(event_type, &E_RAW[0].f[SW_F_EVENT_TYPE]);
-    check_same_string("okta.actor.id", &E_RAW[0].f[SW_F_ACTOR_ID]);
-    check_same_string("okta.actor.alternate_id", &E_RAW[0].f[SW_F_ACTOR_ALT]);
+    sw_parser_want_fields(P_IN, 0);
+    sw_parser_want_fields(P_RAW, 0);
 }
 
 /* ---- 6: the engine ------------------------------------------------------- */

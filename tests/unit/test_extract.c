@@ -18,28 +18,16 @@
 
 #include "extract.h"
 #include "testutil.h"
+#include "tu_parsers.h"
 
 #define MAXEV 16
 #define MIB (1024 * 1024)
 
-static sw_parser *P_inplace, *P_copy;
+#define P_inplace (tu_parser[0]) /* in place, SW_PADDING hostile bytes after the record */
+#define P_copy (tu_parser[1]) /* copied: cap == len */
 static sw_event EV[MAXEV];
 static size_t NEV;
 static char PAD_BYTE = '}';
-
-static int setup(void **state) {
-    (void)state;
-    P_inplace = sw_parser_new(MIB);
-    P_copy = sw_parser_new(MIB);
-    return P_inplace && P_copy ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    sw_parser_free(P_inplace);
-    sw_parser_free(P_copy);
-    return 0;
-}
 
 static int value_eq(const sw_value *a, const sw_value *b) {
     if (a->type != b->type || a->n != b->n) return 0;
@@ -1309,5 +1297,5 @@ int main(void) {
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_reuse),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_parsers_setup, tu_parsers_teardown);
 }

@@ -1,5 +1,6 @@
 /* test_fields.c -- the field catalogue (stream/core/fields.c) and the
- * extraction of its fields (sw_parser_fields, extract.cpp).
+ * extraction of its fields with every event (sw_parser_want_fields and
+ * sw_event.fields, extract.cpp).
  *
  *  - Against Elastic's own pipeline output: for every raw fixture in
  *    ../shared/testdata/okta with an *.expected-ecs.json twin, each
@@ -31,28 +32,38 @@
 #include "json_check.h"
 #include "kql.h"
 #include "testutil.h"
+#include "tu_parsers.h"
 
 #define MIB (1024 * 1024)
 #define MAXLINES 64
 #define ALL (~(uint64_t)0)
 
-static sw_parser *P, *P2;   /* P2: the twins (views live until the parser's next call) */
-static sw_field_values *FV; /* big: not on the stack */
+#define P (tu_parser[0]) /* the records */
+#define P2 (tu_parser[1]) /* the twins (views live until the parser's next call) */
 
-static int setup(void **state) {
-    (void)state;
-    P = sw_parser_new(MIB);
-    P2 = sw_parser_new(MIB);
-    FV = malloc(sizeof *FV);
-    return P && P2 && FV ? 0 : -1;
-}
+/* The catalogue values of one event, as the tests read them. */
+typedef struct {
+    const sw_kql_field *f; /* SW_CATALOGUE_MAX rows */
+    uint32_t dropped, skipped;
+    uint8_t format;
+} event_fields;
+static event_fields FVS, *const FV = &FVS;
 
-static int teardown(void **state) {
-    (void)state;
-    sw_parser_free(P);
-    sw_parser_free(P2);
-    free(FV);
-    return 0;
+/* The rows in want of the one event of rec[0 .. len) (cap readable), with
+ * p asked for them; *out is all empty unless the status is OK with one
+ * event. */
+static sw_xstatus extract_fields(sw_parser *p, const char *rec, size_t len, size_t cap, uint64_t want,
+                                 event_fields *out) {
+    static const sw_kql_field none[SW_CATALOGUE_MAX];
+    sw_parser_want_fields(p, want);
+    const sw_event *ev = NULL;
+    size_t n = 0;
+    sw_xstatus s = sw_parser_extract_events(p, rec, len, cap, NULL, &ev, &n);
+    *out = (event_fields){none, 0, 0, SW_FMT_RAW};
+    if (s != SW_X_OK || n != 1) return s;
+    assert_true(want ? ev->fields != NULL : ev->fields == NULL);
+    *out = (event_fields){ev->fields ? ev->fields : none, ev->fields_dropped, ev->fields_skipped, ev->format};
+    return s;
 }
 
 static int row(const char *name) {
@@ -63,7 +74,7 @@ static int row(const char *name) {
 
 /* Fields of rec (a C string, parsed from a copy without padding). */
 static sw_xstatus fields_of(const char *rec, uint64_t want) {
-    return sw_parser_fields(P, rec, strlen(rec), strlen(rec), want, FV);
+    return extract_fields(P, rec, strlen(rec), strlen(rec), want, FV);
 }
 
 static const sw_kql_field *field(const char *name) { return &FV->f[row(name)]; }
@@ -224,10 +235,10 @@ static void compare_pair(const char *fixture, const span *raw, const jc_node *tw
                          size_t twin_len, tally *t) {
     size_t ncat;
     const sw_catalogue_field *cat = sw_catalogue(&ncat);
-    static sw_field_values raw_fv, ecs_fv;
-    assert_int_equal(sw_parser_fields(P, raw->p, raw->n, raw->n, ALL, &raw_fv), SW_X_OK);
+    static event_fields raw_fv, ecs_fv;
+    assert_int_equal(extract_fields(P, raw->p, raw->n, raw->n, ALL, &raw_fv), SW_X_OK);
     assert_int_equal(raw_fv.format, SW_FMT_RAW);
-    assert_int_equal(sw_parser_fields(P2, twin_text, twin_len, twin_len, ALL, &ecs_fv), SW_X_OK);
+    assert_int_equal(extract_fields(P2, twin_text, twin_len, twin_len, ALL, &ecs_fv), SW_X_OK);
     assert_int_equal(ecs_fv.format, SW_FMT_ECS);
     assert_int_equal(raw_fv.dropped + raw_fv.skipped + ecs_fv.dropped + ecs_fv.skipped, 0);
     for (size_t i = 0; i < ncat; i++) {
@@ -494,7 +505,7 @@ static void test_raw_logevent(void **state) {
     static char buf[sizeof RAW + SW_PADDING];
     memcpy(buf, RAW, sizeof RAW - 1);
     memset(buf + sizeof RAW - 1, '}', SW_PADDING);
-    assert_int_equal(sw_parser_fields(P, buf, sizeof RAW - 1, sizeof buf, ALL, FV), SW_X_OK);
+    assert_int_equal(extract_fields(P, buf, sizeof RAW - 1, sizeof buf, ALL, FV), SW_X_OK);
     assert_raw_fields();
     /* Only what is asked for. */
     uint64_t want = (uint64_t)1 << row("event.action") | (uint64_t)1 << row("okta.target.alternate_id");
@@ -688,6 +699,18 @@ static void test_hostile(void **state) {
     assert_int_equal(field("okta.target.alternate_id")->n, SW_FIELD_MAX_VALUES);
     assert_true(is_str(&field("okta.target.alternate_id")->v[15], "t15"));
     assert_int_equal(FV->dropped, 40 - SW_FIELD_MAX_VALUES);
+    /* One raw path read by three rows (eventType: event.action,
+     * okta.event_type, event.category): each row counts its drops. */
+    o = (size_t)snprintf(big, sizeof big, "{\"eventType\":[");
+    for (int i = 0; i < 20; i++) o += (size_t)snprintf(big + o, sizeof big - o, "%s\"e%d\"", i ? "," : "", i);
+    snprintf(big + o, sizeof big - o, "]}");
+    assert_int_equal(fields_of(big, ALL), SW_X_OK);
+    assert_int_equal(field("event.action")->n, SW_FIELD_MAX_VALUES);
+    assert_int_equal(field("okta.event_type")->n, SW_FIELD_MAX_VALUES);
+    assert_int_equal(field("event.category")->n, 0);
+    assert_int_equal(FV->dropped, 3 * (20 - SW_FIELD_MAX_VALUES));
+    assert_int_equal(fields_of(big, (uint64_t)1 << row("okta.event_type")), SW_X_OK);
+    assert_int_equal(FV->dropped, 20 - SW_FIELD_MAX_VALUES);
     /* Arrays nested at a leaf: flattened up to 8 deep, deeper skipped. */
     assert_int_equal(fields_of("{\"eventType\":[[[[[[[[\"8\"]]]]]]],[[[[[[[[[\"9\"]]]]]]]]]]}",
                                (uint64_t)1 << row("event.action")),
@@ -714,15 +737,14 @@ static void test_hostile(void **state) {
     assert_missing("okta.target.alternate_id");
     assert_int_equal(FV->skipped, 1);
     /* Not one object. */
-    assert_int_equal(fields_of("[{\"eventType\":\"x\"}]", ALL), SW_X_TOO_MANY);
     assert_int_equal(fields_of("\"eventType\"", ALL), SW_X_NOT_OBJECT);
     assert_int_equal(fields_of("{\"eventType\":\"x\"}}", ALL), SW_X_MALFORMED);
     assert_int_equal(fields_of("{\"eventType\":\"x\"", ALL), SW_X_MALFORMED);
     assert_int_equal(fields_of("{\"eventType\":\"\\x41\"}", ALL), SW_X_MALFORMED);
     assert_int_equal(fields_of("{\"eventType\":\"x\",\"actor\":{\"id\":01}}", ALL), SW_X_MALFORMED);
     assert_int_equal(fields_of("", ALL), SW_X_MALFORMED);
-    assert_int_equal(sw_parser_fields(P, NULL, 0, 0, ALL, FV), SW_X_MALFORMED);
-    assert_int_equal(sw_parser_fields(NULL, "{}", 2, 2, ALL, FV), SW_X_MALFORMED);
+    assert_int_equal(extract_fields(P, NULL, 0, 0, ALL, FV), SW_X_MALFORMED);
+    assert_int_equal(extract_fields(NULL, "{}", 2, 2, ALL, FV), SW_X_MALFORMED);
     /* A lone surrogate reads as U+FFFD, as in sw_parser_extract. */
     assert_int_equal(fields_of("{\"eventType\":\"a\\ud800b\"}", ALL), SW_X_OK);
     ASSERT_STRINGS("event.action", "a\xef\xbf\xbd"
@@ -734,8 +756,91 @@ static void test_hostile(void **state) {
     /* Too large for the parser. */
     sw_parser *small = sw_parser_new(16);
     assert_non_null(small);
-    assert_int_equal(sw_parser_fields(small, "{\"eventType\":\"abcdefgh\"}", 24, 24, ALL, FV), SW_X_TOO_LARGE);
+    assert_int_equal(extract_fields(small, "{\"eventType\":\"abcdefgh\"}", 24, 24, ALL, FV), SW_X_TOO_LARGE);
     sw_parser_free(small);
+}
+
+static int is_field(const sw_kql_field *f, const char *s) { return f->n == 1 && is_str(&f->v[0], s); }
+
+/* A top-level array (an Okta API page): every event has its own values in
+ * the one walk (sw_parser_fields, the second pass this replaced, refused
+ * arrays as SW_X_TOO_MANY). */
+static void test_page(void **state) {
+    (void)state;
+    static const char page[] = "[{\"eventType\":\"x\",\"target\":[{\"alternateId\":\"a\"}]},5,"
+                               "{\"okta\":{\"event_type\":\"y\"}},{\"eventType\":\"z\"}]";
+    sw_parser_want_fields(P, ALL);
+    const sw_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(sw_parser_extract_events(P, page, strlen(page), strlen(page), NULL, &ev, &n), SW_X_OK);
+    assert_int_equal(n, 4);
+    assert_true(is_field(&ev[0].fields[row("event.action")], "x"));
+    assert_true(is_field(&ev[0].fields[row("okta.target.alternate_id")], "a"));
+    assert_true(is_field(&ev[0].fields[row("event.dataset")], "okta.system"));
+    assert_int_equal(ev[1].not_object, 1);
+    assert_non_null(ev[1].fields);
+    for (int i = 0; i < SW_CATALOGUE_MAX; i++) assert_int_equal(ev[1].fields[i].n, 0);
+    assert_int_equal(ev[2].format, SW_FMT_ECS);
+    assert_true(is_field(&ev[2].fields[row("okta.event_type")], "y"));
+    assert_int_equal(ev[2].fields[row("event.action")].n, 0);
+    assert_int_equal(ev[2].fields[row("event.dataset")].n, 0);
+    assert_true(is_field(&ev[3].fields[row("event.action")], "z"));
+    assert_int_equal(ev[3].fields[row("okta.target.alternate_id")].n, 0);
+    /* The first event's values are still its own. */
+    assert_true(is_field(&ev[0].fields[row("event.action")], "x"));
+    /* Only the rows asked for; none: no field arrays at all. */
+    sw_parser_want_fields(P, (uint64_t)1 << row("okta.event_type"));
+    assert_int_equal(sw_parser_extract_events(P, page, strlen(page), strlen(page), NULL, &ev, &n), SW_X_OK);
+    assert_true(is_field(&ev[0].fields[row("okta.event_type")], "x"));
+    assert_int_equal(ev[0].fields[row("event.action")].n, 0);
+    assert_int_equal(ev[0].fields[row("event.dataset")].n, 0);
+    sw_parser_want_fields(P, 0);
+    assert_int_equal(sw_parser_extract_events(P, page, strlen(page), strlen(page), NULL, &ev, &n), SW_X_OK);
+    for (size_t i = 0; i < n; i++) assert_null(ev[i].fields);
+}
+
+/* A full page whose values exceed the parser's pool (32 per event on
+ * average): every value is either kept or counted as dropped, and the
+ * first events keep all of theirs. */
+static void test_page_pool(void **state) {
+    (void)state;
+    enum { EVENTS = SW_MAX_EVENTS_PER_RECORD, TARGETS = 16 };
+    size_t cap = (size_t)EVENTS * 512 + 16, o = 0;
+    char *page = malloc(cap);
+    assert_non_null(page);
+    page[o++] = '[';
+    for (int e = 0; e < EVENTS; e++) {
+        o += (size_t)snprintf(page + o, cap - o, "%s{\"eventType\":\"e\",\"target\":[", e ? "," : "");
+        for (int t = 0; t < TARGETS; t++)
+            o += (size_t)snprintf(page + o, cap - o, "%s{\"alternateId\":\"t%d\"}", t ? "," : "", t);
+        o += (size_t)snprintf(page + o, cap - o, "],\"debugContext\":{\"debugData\":{\"requestedScopes\":[");
+        for (int t = 0; t < TARGETS; t++) o += (size_t)snprintf(page + o, cap - o, "%s\"s\"", t ? "," : "");
+        o += (size_t)snprintf(page + o, cap - o, "]}}}");
+    }
+    page[o++] = ']';
+    assert_true(o < cap);
+    uint64_t rows = (uint64_t)1 << row("okta.target.alternate_id") |
+                    (uint64_t)1 << row("okta.debug_context.debug_data.flattened.requestedScopes") |
+                    (uint64_t)1 << row("event.action");
+    sw_parser_want_fields(P, rows);
+    const sw_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(sw_parser_extract_events(P, page, o, o, NULL, &ev, &n), SW_X_OK);
+    assert_int_equal(n, EVENTS);
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        kept += ev[i].fields[row("okta.target.alternate_id")].n +
+                ev[i].fields[row("okta.debug_context.debug_data.flattened.requestedScopes")].n +
+                ev[i].fields[row("event.action")].n;
+        dropped += ev[i].fields_dropped;
+    }
+    assert_int_equal(kept + dropped, (size_t)EVENTS * (2 * TARGETS + 1));
+    assert_int_equal(kept, (size_t)32 * SW_MAX_EVENTS_PER_RECORD);
+    assert_int_equal(ev[0].fields_dropped, 0);
+    assert_int_equal(ev[0].fields[row("okta.target.alternate_id")].n, TARGETS);
+    assert_true(is_str(&ev[0].fields[row("okta.target.alternate_id")].v[TARGETS - 1], "t15"));
+    assert_int_equal(ev[n - 1].fields_dropped, 2 * TARGETS + 1);
+    free(page);
 }
 
 int main(void) {
@@ -748,8 +853,10 @@ int main(void) {
         cmocka_unit_test(test_derivations),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_page),
+        cmocka_unit_test(test_page_pool),
         cmocka_unit_test(test_elastic_pipeline_output),
         cmocka_unit_test(test_rules_name_only_catalogue_fields),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_parsers_setup, tu_parsers_teardown);
 }

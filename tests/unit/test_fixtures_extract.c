@@ -15,26 +15,14 @@
 
 #include "extract.h"
 #include "testutil.h"
+#include "tu_parsers.h"
 
 #define MIB (1024 * 1024)
 #define MAXLINES 64
 
 static const char *DIR_;
-static sw_parser *P_raw, *P_ecs;
-
-static int setup(void **state) {
-    (void)state;
-    P_raw = sw_parser_new(MIB);
-    P_ecs = sw_parser_new(MIB);
-    return P_raw && P_ecs ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    sw_parser_free(P_raw);
-    sw_parser_free(P_ecs);
-    return 0;
-}
+#define P_raw (tu_parser[0]) /* the raw fixtures */
+#define P_ecs (tu_parser[1]) /* the ECS twins */
 
 static char *load(const char *name, size_t *len) {
     char path[4096];
@@ -237,5 +225,5 @@ int main(void) {
         cmocka_unit_test(test_sample_logs_array),
         cmocka_unit_test(test_sample_event),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_parsers_setup, tu_parsers_teardown);
 }

@@ -36,6 +36,9 @@
 #define HEAD "[rule]\nrule_id = \"r-1\"\nname = \"A rule\"\ntype = \"query\"\nlanguage = \"kuery\"\n" \
              "severity = \"high\"\nrisk_score = 73\n"
 #define QUERY "query = '''\nevent.action:user.session.start\n'''\n"
+/* The first lines of a refused rule, and the refusal of a type not run. */
+#define AN "[rule]\nrule_id=\"a\"\nname=\"n\"\n"
+#define NOT_RUN(type) "type \"" type "\" is not supported (sessionwatch runs query and threshold rules)"
 
 static int parse(const char *text, sw_ruledef *d, sw_rule_refusal *why) {
     return sw_ruledef_parse(text, strlen(text), d, why);
@@ -333,15 +336,15 @@ static const refusal_case refusals[] = {
     {"[rule]\nrule_id = \"a\"\nname = \"a\\u0000b\"\n", 3, 8, "rule.name holds a NUL character"},
     {"[rule]\nrule_id = \"a\"\nname = \"n\"\n", 0, 0, "missing rule.type"},
     {"[rule]\nrule_id = \"a\"\nname = \"n\"\ntype = \"query\"\n", 0, 0, "missing rule.language"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\n", 0, 0, "missing rule.severity"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"urgent\"\n", 6, 10,
+    {AN "type=\"query\"\nlanguage=\"kuery\"\n", 0, 0, "missing rule.severity"},
+    {AN "type=\"query\"\nlanguage=\"kuery\"\nseverity=\"urgent\"\n", 6, 10,
      "rule.severity = \"urgent\" is not low, medium, high or critical"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n", 0, 0,
+    {AN "type=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n", 0, 0,
      "missing rule.risk_score"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n"
+    {AN "type=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\n"
         "risk_score=\"47\"\n", 7, 12,
      "rule.risk_score must be an integer, not a string"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\nrisk_score=101\n", 7, 12,
+    {AN "type=\"query\"\nlanguage=\"kuery\"\nseverity=\"low\"\nrisk_score=101\n", 7, 12,
      "rule.risk_score = 101 is out of range (0 .. 100)"},
     {HEAD "version = 0\n" QUERY, 8, 11, "rule.version = 0 is out of range (1 .. 2147483647)"},
     {HEAD "max_signals = 0\n" QUERY, 8, 15, "rule.max_signals = 0 is out of range (1 .. 2147483647)"},
@@ -351,17 +354,12 @@ static const refusal_case refusals[] = {
     {HEAD, 0, 0, "missing rule.query"},
     {HEAD "query = 5\n", 8, 9, "rule.query must be a string, not an integer"},
     /* unsupported types and languages */
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"eql\"\nlanguage=\"eql\"\n", 4, 6,
-     "type \"eql\" is not supported (sessionwatch runs query and threshold rules)"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"esql\"\n", 4, 6,
-     "type \"esql\" is not supported (sessionwatch runs query and threshold rules)"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"new_terms\"\nlanguage=\"kuery\"\n", 4, 6,
-     "type \"new_terms\" is not supported (sessionwatch runs query and threshold rules)"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"machine_learning\"\n", 4, 6,
-     "type \"machine_learning\" is not supported (sessionwatch runs query and threshold rules)"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"threat_match\"\n", 4, 6,
-     "type \"threat_match\" is not supported (sessionwatch runs query and threshold rules)"},
-    {"[rule]\nrule_id=\"a\"\nname=\"n\"\ntype=\"query\"\nlanguage=\"lucene\"\n", 5, 10,
+    {AN "type=\"eql\"\nlanguage=\"eql\"\n", 4, 6, NOT_RUN("eql")},
+    {AN "type=\"esql\"\n", 4, 6, NOT_RUN("esql")},
+    {AN "type=\"new_terms\"\nlanguage=\"kuery\"\n", 4, 6, NOT_RUN("new_terms")},
+    {AN "type=\"machine_learning\"\n", 4, 6, NOT_RUN("machine_learning")},
+    {AN "type=\"threat_match\"\n", 4, 6, NOT_RUN("threat_match")},
+    {AN "type=\"query\"\nlanguage=\"lucene\"\n", 5, 10,
      "language \"lucene\" is not supported (sessionwatch reads KQL: language = \"kuery\")"},
     /* windows and intervals */
     {HEAD "from = \"now-0m\"\n" QUERY, 8, 8, "rule.from = \"now-0m\" is a window of zero"},

@@ -1,0 +1,221 @@
+/* test_ruleindex.c -- the rule set's prefilter (stream/core/ruleindex.c):
+ * which event types each rule requires, the raw skip (literal values,
+ * escapes that could spell them, values that may stand unquoted), the
+ * rules selected by an event's type, unconstrained rules, and more than
+ * 64 rules.  Every record that may_match refuses is also extracted, to
+ * show that none of its events holds a required event type. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "extract.h"
+#include "fields.h"
+#include "kql.h"
+#include "ruleindex.h"
+
+#define MAXQ 80
+
+static sw_kql *Q[MAXQ];
+static size_t NQ;
+static sw_parser *P;
+
+static int setup(void **state) {
+    (void)state;
+    P = sw_parser_new(1 << 20);
+    return P ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    sw_parser_free(P);
+    return 0;
+}
+
+static void clear(void) {
+    for (size_t i = 0; i < NQ; i++) sw_kql_free(Q[i]);
+    NQ = 0;
+}
+
+static void add(const char *query) {
+    sw_kql_error err;
+    Q[NQ] = query ? sw_kql_compile(query, strlen(query), sw_catalogue_resolve, NULL, &err) : NULL;
+    if (query && !Q[NQ]) fail_msg("%s: %s", query, err.message);
+    NQ++;
+}
+
+static sw_ruleindex *index_of(void) {
+    sw_ruleindex *ix = sw_ruleindex_new((const sw_kql *const *)Q, NQ);
+    assert_non_null(ix);
+    return ix;
+}
+
+/* The rules selected for the events of rec (extracted with the index's
+ * rows), OR-ed over its events, in word 0; asserts one word. */
+static uint64_t selected(const sw_ruleindex *ix, const char *rec) {
+    assert_int_equal(sw_ruleindex_words(ix), 1);
+    sw_parser_want_fields(P, sw_ruleindex_rows());
+    const sw_event *ev;
+    size_t n;
+    assert_int_equal(sw_parser_extract_events(P, rec, strlen(rec), strlen(rec), NULL, &ev, &n), SW_X_OK);
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m;
+        sw_ruleindex_select(ix, ev[i].fields, &m);
+        all |= m;
+    }
+    return all;
+}
+
+static bool may(const sw_ruleindex *ix, const char *rec) { return sw_ruleindex_may_match(ix, rec, strlen(rec)); }
+
+/* may_match says no: and indeed no event of rec selects a constrained rule. */
+static void skipped(const sw_ruleindex *ix, const char *rec) {
+    if (may(ix, rec)) fail_msg("not skipped: %s", rec);
+    assert_int_equal(selected(ix, rec), 0);
+}
+
+static void test_constrained(void **state) {
+    (void)state;
+    add("event.action:policy.rule.update");
+    add("data_stream.dataset:okta.system and event.action:(zone.update or \"zone.delete\")");
+    add("okta.event_type:user.session.start and okta.authentication_context.external_session_id:*");
+    sw_ruleindex *ix = index_of();
+    assert_int_equal(sw_ruleindex_event_types(ix, 0), 1);
+    assert_int_equal(sw_ruleindex_event_types(ix, 1), 2);
+    assert_int_equal(sw_ruleindex_event_types(ix, 2), 1);
+    assert_int_equal(sw_ruleindex_event_types(ix, 3), SW_KQL_UNCONSTRAINED);
+    assert_true(sw_ruleindex_can_skip(ix));
+
+    assert_true(may(ix, "{\"eventType\":\"policy.rule.update\"}"));
+    assert_int_equal(selected(ix, "{\"eventType\":\"policy.rule.update\"}"), 1);
+    assert_int_equal(selected(ix, "{\"okta\":{\"event_type\":\"zone.delete\"}}"), 2);
+    assert_int_equal(selected(ix, "{\"event\":{\"action\":\"user.session.start\"},\"okta\":{}}"), 4);
+    assert_int_equal(selected(ix, "[{\"eventType\":\"zone.update\"},{\"eventType\":\"user.session.start\"}]"), 6);
+    /* An escaped event type: not skipped, and selected. */
+    const char *escaped = "{\"eventType\":\"zone.delet\\u0065\"}";
+    assert_true(may(ix, escaped));
+    assert_int_equal(selected(ix, escaped), 2);
+    assert_true(may(ix, "{\"eventType\":\"\\u0075ser.session.start\"}"));
+    /* Other event types, whole strings only, escapes of characters no
+     * value holds: skipped. */
+    skipped(ix, "{\"eventType\":\"user.account.lock\"}");
+    skipped(ix, "{\"eventType\":\"policy.rule.update2\"}");
+    skipped(ix, "{\"eventType\":\"x\",\"displayMessage\":\"see policy.rule.update now\"}");
+    skipped(ix, "{\"eventType\":\"x\",\"url\":\"/a?b=1\\u0026c=2\\/d\"}");
+    skipped(ix, "{\"eventType\":\"zone.update\\n\"}");
+    skipped(ix, "[{\"eventType\":\"a\"},5,{\"okta\":{\"event_type\":\"zone\"}}]");
+    /* Quotes and escapes at the very end. */
+    assert_false(may(ix, "\"zo"));
+    assert_false(may(ix, "\"zone.update"));
+    assert_false(may(ix, "\"\\u00"));
+    assert_true(may(ix, "\"zone.update\""));
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+static void test_unconstrained(void **state) {
+    (void)state;
+    add("event.action:zone.delete");
+    add("data_stream.dataset:okta.system and (event.action:security.threat.detected or "
+        "okta.debug_context.debug_data.threat_suspected:true)");
+    add("okta.event_type:user.authentication*");
+    add(NULL);
+    sw_ruleindex *ix = index_of();
+    assert_int_equal(sw_ruleindex_event_types(ix, 0), 1);
+    assert_int_equal(sw_ruleindex_event_types(ix, 1), SW_KQL_UNCONSTRAINED);
+    assert_int_equal(sw_ruleindex_event_types(ix, 2), SW_KQL_UNCONSTRAINED);
+    assert_int_equal(sw_ruleindex_event_types(ix, 3), SW_KQL_UNCONSTRAINED);
+    assert_false(sw_ruleindex_can_skip(ix));
+    assert_true(may(ix, "{\"eventType\":\"user.account.lock\"}"));
+    assert_true(may(ix, ""));
+    assert_int_equal(selected(ix, "{\"eventType\":\"user.account.lock\"}"), 0xe);
+    assert_int_equal(selected(ix, "{\"eventType\":\"zone.delete\"}"), 0xf);
+    uint64_t m;
+    sw_ruleindex_select(ix, NULL, &m);
+    assert_int_equal(m, 0xf);
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+/* A value that is the text of a JSON number or literal may stand
+ * unquoted; a one-byte value turns the skip off. */
+static void test_unquoted_and_short(void **state) {
+    (void)state;
+    add("event.action:12");
+    add("okta.event_type:\"true\"");
+    sw_ruleindex *ix = index_of();
+    assert_true(sw_ruleindex_can_skip(ix));
+    assert_true(may(ix, "{\"eventType\":12}"));
+    assert_int_equal(selected(ix, "{\"eventType\":12}"), 1);
+    assert_true(may(ix, "{\"eventType\":true}"));
+    assert_int_equal(selected(ix, "{\"eventType\":true}"), 2);
+    skipped(ix, "{\"eventType\":13}");
+    sw_ruleindex_free(ix);
+    clear();
+    add("event.action:x");
+    ix = index_of();
+    assert_int_equal(sw_ruleindex_event_types(ix, 0), 1);
+    assert_false(sw_ruleindex_can_skip(ix));
+    assert_true(may(ix, "{}"));
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+/* More than 64 rules: masks of several words; one value shared by rules. */
+static void test_many_rules(void **state) {
+    (void)state;
+    char q[64];
+    for (int i = 0; i < 70; i++) {
+        snprintf(q, sizeof q, "event.action:type.%d or event.action:shared.type", i);
+        add(q);
+    }
+    sw_ruleindex *ix = index_of();
+    assert_int_equal(sw_ruleindex_words(ix), 2);
+    assert_int_equal(sw_ruleindex_event_types(ix, 69), 2);
+    sw_parser_want_fields(P, sw_ruleindex_rows());
+    const sw_event *ev;
+    size_t n;
+    const char *rec = "{\"eventType\":\"type.69\"}";
+    assert_true(may(ix, rec));
+    assert_int_equal(sw_parser_extract_events(P, rec, strlen(rec), strlen(rec), NULL, &ev, &n), SW_X_OK);
+    uint64_t m[2];
+    sw_ruleindex_select(ix, ev[0].fields, m);
+    assert_int_equal(m[0], 0);
+    assert_int_equal(m[1], (uint64_t)1 << 5);
+    rec = "{\"eventType\":\"shared.type\"}";
+    assert_int_equal(sw_parser_extract_events(P, rec, strlen(rec), strlen(rec), NULL, &ev, &n), SW_X_OK);
+    sw_ruleindex_select(ix, ev[0].fields, m);
+    assert_int_equal(m[0], ~(uint64_t)0);
+    assert_int_equal(m[1], 0x3f);
+    assert_false(may(ix, "{\"eventType\":\"type.70\"}"));
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+static void test_no_rules(void **state) {
+    (void)state;
+    sw_ruleindex *ix = index_of();
+    assert_false(sw_ruleindex_can_skip(ix));
+    assert_true(may(ix, "{}"));
+    uint64_t m = 1;
+    sw_ruleindex_select(ix, NULL, &m);
+    assert_int_equal(m, 0);
+    assert_int_equal(sw_ruleindex_rows(), (uint64_t)1 << sw_catalogue_find("event.action", 12) |
+                                              (uint64_t)1 << sw_catalogue_find("okta.event_type", 15));
+    sw_ruleindex_free(ix);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_constrained),     cmocka_unit_test(test_unconstrained),
+        cmocka_unit_test(test_unquoted_and_short), cmocka_unit_test(test_many_rules),
+        cmocka_unit_test(test_no_rules),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
