@@ -20,7 +20,7 @@
  * a realistic value (a fresh dtHash, a session id, "New Device"), and a
  * value the witness made up for a wildcard is replaced by a real one the
  * query agrees with where gen knows some (event types, admin roles).  Every
- * rendered event is read back with the extractor (sw_parser_fields) and
+ * rendered event is read back with the extractor (sw_event.fields) and
  * run through the query; a case whose events do not read back as planned
  * is dropped and the next witness tried (up to CASE_TRIES), and a rule
  * with none left is skipped with the reason (a "skipped" truth line).
@@ -588,7 +588,7 @@ static int set_keys(case_t *C, doc_t *d, uint64_t n) {
 typedef struct {
     gen_cases *cs;
     sw_parser *parser;
-    sw_field_values fv;
+    const sw_kql_field *fv; /* the read-back event's catalogue values (the parser's) */
     sw_buf rec;
     doc_t doc;
     char group[SW_RULE_MAX_GROUP_BY][256];
@@ -608,7 +608,7 @@ static void explain(const planner *P, case_t *C, bool want) {
     size_t nf;
     const sw_catalogue_field *F = sw_catalogue(&nf);
     for (size_t i = 0; i < nf && i < SW_KQL_WITNESS_FIELDS; i++) {
-        const sw_kql_field *got = &P->fv.f[i];
+        const sw_kql_field *got = &P->fv[i];
         const sw_kql_value *v = &C->w->value[i];
         uint8_t st = C->w->state[i];
         bool ok = st == SW_KQL_W_FREE || (st == SW_KQL_W_ANY && got->n > 0) || (st == SW_KQL_W_ABSENT && got->n == 0);
@@ -633,18 +633,21 @@ static void explain(const planner *P, case_t *C, bool want) {
 static int read_back(planner *P, case_t *C, int64_t j, bool want) {
     size_t nf;
     const sw_catalogue_field *F = sw_catalogue(&nf);
-    uint64_t all = nf >= 64 ? ~0ULL : (1ULL << nf) - 1;
-    if (sw_parser_fields(P->parser, P->rec.p, P->rec.len, P->rec.cap, all, &P->fv) != SW_X_OK) {
+    const sw_event *ev;
+    size_t n_ev;
+    if (sw_parser_extract_events(P->parser, P->rec.p, P->rec.len, P->rec.cap, NULL, &ev, &n_ev) != SW_X_OK ||
+        n_ev != 1) {
         snprintf(C->why, sizeof C->why, "the rendered event does not parse");
         return -1;
     }
-    if (sw_kql_match(C->r->kql, P->fv.f, SW_CATALOGUE_MAX) != want) {
+    P->fv = ev[0].fields;
+    if (sw_kql_match(C->r->kql, P->fv, SW_CATALOGUE_MAX) != want) {
         explain(P, C, want);
         return -1;
     }
     const sw_ruledef *r = C->r;
     for (size_t k = 0; k < r->n_group_by; k++) {
-        const sw_kql_field *g = &P->fv.f[r->group_by_rows[k]];
+        const sw_kql_field *g = &P->fv[r->group_by_rows[k]];
         if (g->n != 1 || g->v[0].kind != SW_KQL_V_STRING || g->v[0].n >= sizeof P->group[k]) {
             snprintf(C->why, sizeof C->why, "group-by field %s is not one string", F[r->group_by_rows[k]].ecs);
             return -1;
@@ -658,7 +661,7 @@ static int read_back(planner *P, case_t *C, int64_t j, bool want) {
         }
     }
     if (r->cardinality_row >= 0 && C->distinct > 0) {
-        const sw_kql_field *c = &P->fv.f[r->cardinality_row];
+        const sw_kql_field *c = &P->fv[r->cardinality_row];
         if (c->n != 1 || c->v[0].kind != SW_KQL_V_STRING || c->v[0].n >= sizeof P->seen[0]) {
             snprintf(C->why, sizeof C->why, "cardinality field %s is not one string", F[r->cardinality_row].ecs);
             return -1;
@@ -927,6 +930,9 @@ static gen_cases *plan_all(const gen_t *g, int64_t span, void *vctx, int *failed
     gen_cases *cs = calloc(1, sizeof *cs);
     planner *P = calloc(1, sizeof *P);
     if (!cs || !P || !(P->parser = sw_parser_new(1 << 16))) goto fail;
+    size_t n_rows;
+    sw_catalogue(&n_rows);
+    sw_parser_want_fields(P->parser, n_rows >= 64 ? ~0ULL : (1ULL << n_rows) - 1);
     P->cs = cs;
     const sw_ruleset *rs = ctx->rules;
     size_t ncase = 2 * rs->n_loaded, c = 0;

@@ -3,7 +3,7 @@
  * rule of Elastic's Okta set, each case in the truth is checked against
  * the records themselves, independently of how gen made them:
  *   - a positive's events all match the rule's query (each record read with
- *     sw_parser_fields, the query run with sw_kql_match), lie within the
+ *     the extractor's catalogue values, the query run with sw_kql_match), lie within the
  *     rule's window, share the group-by values the truth names, and reach
  *     the threshold and the cardinality;
  *   - a near miss falls short exactly as its truth line says: a query near
@@ -127,7 +127,7 @@ static int same(const sw_kql_value *v, const char *s) {
 }
 
 /* One truth line of a case, checked against the records. */
-static void check_case(sw_parser *parser, sw_field_values *fv, const sw_ruleset *rs, records_t *R, tu_span t) {
+static void check_case(sw_parser *parser, const sw_ruleset *rs, records_t *R, tu_span t) {
     char id[80], kind[16], u[40], want[300];
     assert_true(json_get(t, "rule_id", id, sizeof id));
     assert_true(json_get(t, "case", kind, sizeof kind));
@@ -155,8 +155,14 @@ static void check_case(sw_parser *parser, sw_field_values *fv, const sw_ruleset 
         tu_span rec = R->lines[i];
         char *copy = malloc(rec.n + SW_PADDING);
         memcpy(copy, rec.p, rec.n);
-        assert_int_equal(sw_parser_fields(parser, copy, rec.n, rec.n + SW_PADDING, ~0ULL >> (64 - nf), fv), SW_X_OK);
-        bool m = sw_kql_match(r->kql, fv->f, SW_CATALOGUE_MAX);
+        const sw_event *events;
+        size_t n_events;
+        sw_parser_want_fields(parser, ~0ULL >> (64 - nf));
+        assert_int_equal(sw_parser_extract_events(parser, copy, rec.n, rec.n + SW_PADDING, NULL, &events, &n_events),
+                         SW_X_OK);
+        assert_int_equal(n_events, 1);
+        const sw_kql_field *fv = events[0].fields;
+        bool m = sw_kql_match(r->kql, fv, SW_CATALOGUE_MAX);
         if (m != !query_near) fail_msg("%s %s: record %s %s the query", r->name, kind, u, m ? "matches" : "does not match");
         /* the time, from the record */
         char ts[40];
@@ -168,13 +174,13 @@ static void check_case(sw_parser *parser, sw_field_values *fv, const sw_ruleset 
         if (ms > last) last = ms;
         /* the group: one value per group-by field, the truth's */
         for (size_t k = 0; k < r->n_group_by; k++) {
-            const sw_kql_field *g = &fv->f[r->group_by_rows[k]];
+            const sw_kql_field *g = &fv[r->group_by_rows[k]];
             assert_int_equal(g->n, 1);
             assert_true(json_get(t, r->group_by[k], want, sizeof want));
             if (!same(&g->v[0], want)) fail_msg("%s: group %s differs from the truth's %s", r->name, r->group_by[k], want);
         }
         if (r->cardinality_row >= 0) {
-            const sw_kql_field *c = &fv->f[r->cardinality_row];
+            const sw_kql_field *c = &fv[r->cardinality_row];
             assert_int_equal(c->n, 1);
             size_t s = 0;
             while (s < n_distinct && !same(&c->v[0], distinct[s])) s++;
@@ -224,7 +230,6 @@ static size_t check_run(const sw_gen_opts *o, const sw_ruleset *rs, char *skippe
     memset(truth, 0, sizeof truth);
     size_t nt = tu_split_lines(with.truth, with.truth_len, truth, 512), cases = 0, rules = 0;
     sw_parser *parser = sw_parser_new(1 << 16);
-    sw_field_values *fv = malloc(sizeof *fv);
     assert_non_null(parser);
     skipped[0] = '\0';
     for (size_t i = 0; i < nt; i++) {
@@ -235,7 +240,7 @@ static size_t check_run(const sw_gen_opts *o, const sw_ruleset *rs, char *skippe
             snprintf(skipped + strlen(skipped), cap - strlen(skipped), "%s%s", *skipped ? "," : "", id);
             continue;
         }
-        check_case(parser, fv, rs, &R, truth[i]);
+        check_case(parser, rs, &R, truth[i]);
         cases++;
         if (strcmp(kind, "positive") == 0) rules++;
     }
@@ -253,7 +258,6 @@ static size_t check_run(const sw_gen_opts *o, const sw_ruleset *rs, char *skippe
     /* the truth starts with the attacks' lines, unchanged */
     assert_true(with.truth_len >= without.truth_len);
     assert_memory_equal(with.truth, without.truth, without.truth_len);
-    free(fv);
     sw_parser_free(parser);
     records_free(&R);
     run_free(&with);
