@@ -226,6 +226,13 @@ sw_verdict sw_extract_verdict(sw_xstatus x) {
     }
 }
 
+int sw_record_is_array(const char *rec, size_t len) {
+    size_t first = 0;
+    while (first < len && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\r' || rec[first] == '\n'))
+        first++;
+    return first < len && rec[first] == '[';
+}
+
 void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, size_t cap,
                     const sw_source *src) {
     e->c.records++;
@@ -246,10 +253,7 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
         return;
     }
     e->c.events += n;
-    size_t first = 0;
-    while (first < len && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\r' || rec[first] == '\n'))
-        first++;
-    int is_array = first < len && rec[first] == '[';
+    int is_array = sw_record_is_array(rec, len);
     sw_source s = *src;
     for (size_t i = 0; i < n; i++) {
         /* A plain object has no index; an array's elements are numbered. */

@@ -75,6 +75,10 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
  * it); prefix is its first bytes, for the rejects output. */
 void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src);
 
+/* Whether a record is a top-level JSON array (its events are numbered in
+ * sw_source.index). */
+int sw_record_is_array(const char *rec, size_t len);
+
 /* The reason a record the extractor refused is rejected under. */
 sw_verdict sw_extract_verdict(sw_xstatus x);
 
