@@ -186,8 +186,9 @@ static void write_cuts(sw_buf *b, const sw_alert *a, const alert_cuts *cuts) {
 /* The alert; with budget (bytes from start), sessions that would not fit
  * with room_after bytes still to come are left out and counted.  Returns
  * the bytes its "source" took. */
-static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, size_t start, size_t budget,
+static size_t write_alert(sw_buf *b, const void *alert, const char *alert_id, size_t start, size_t budget,
                           size_t room_after) {
+    const sw_alert *a = alert;
     alert_cuts cuts = {0};
     const char *actor = sw_alert_actor(a);
     size_t actor_len = sw_alert_actor_len(a);
@@ -232,20 +233,28 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
     }
     sw_buf_putc(b, ']');
     write_cuts(b, a, &cuts);
+    return sw_alert_put_source_end(b, a->source);
+}
+
+size_t sw_alert_put_source_end(sw_buf *b, const sw_source *src) {
     sw_buf_puts(b, ",\"source\":");
     size_t source_at = b->len;
-    sw_source_write(b, a->source);
+    sw_source_write(b, src);
     size_t source_len = b->len - source_at;
     sw_buf_putc(b, '}');
     return source_len;
 }
 
-void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+void sw_alert_write_bounded(sw_buf *b, sw_alert_writer write, const void *alert, const char *alert_id) {
     size_t start = b->len;
-    size_t source_len = write_alert(b, a, alert_id, start, SIZE_MAX, 0);
+    size_t source_len = write(b, alert, alert_id, start, SIZE_MAX, 0);
     if (b->oom || b->len - start <= SW_ALERT_MAX_BYTES) return;
     /* Too big even with its ids cut: again, with as many sessions as fit
      * before the "truncated" note (under 256 bytes) and the source. */
     b->len = start;
-    write_alert(b, a, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
+    write(b, alert, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
+}
+
+void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+    sw_alert_write_bounded(b, write_alert, a, alert_id);
 }

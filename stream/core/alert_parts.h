@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "jsonw.h"
 #include "window.h"
 
@@ -33,5 +34,18 @@ bool sw_alert_put_actor(sw_buf *b, const char *id, size_t id_len, sw_span name, 
  * "events","client","event_uuid"} with id[0 .. id_len) as its id;
  * *ids_cut counts an id that was cut. */
 void sw_alert_put_session(sw_buf *b, const sw_session *s, const char *id, size_t id_len, uint32_t *ids_cut);
+/* ,"source":{..}} -- the alert's last member and its closing brace;
+ * returns the bytes the source object took. */
+size_t sw_alert_put_source_end(sw_buf *b, const sw_source *src);
+
+/* An alert writer: appends the alert (from start = b->len), leaving out
+ * the evidence (sessions, events) that would take it past budget bytes
+ * with room_after bytes still to come; returns the bytes of its source. */
+typedef size_t (*sw_alert_writer)(sw_buf *b, const void *alert, const char *alert_id, size_t start, size_t budget,
+                                  size_t room_after);
+/* Writes the alert once; when that passes SW_ALERT_MAX_BYTES, again with
+ * as much evidence as fits before the "truncated" note (under 256 bytes)
+ * and the source. */
+void sw_alert_write_bounded(sw_buf *b, sw_alert_writer write, const void *alert, const char *alert_id);
 
 #endif

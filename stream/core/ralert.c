@@ -133,8 +133,9 @@ static void write_cuts(sw_buf *b, const sw_ralert *a, const cuts *c) {
     sw_buf_putc(b, '}');
 }
 
-static size_t write_alert(sw_buf *b, const sw_ralert *a, const char *id, size_t start, size_t budget,
+static size_t write_alert(sw_buf *b, const void *alert, const char *id, size_t start, size_t budget,
                           size_t room_after) {
+    const sw_ralert *a = alert;
     cuts c = {0};
     sw_buf_puts(b, "{\"alert_id\":\"");
     sw_buf_puts(b, id);
@@ -152,18 +153,9 @@ static size_t write_alert(sw_buf *b, const sw_ralert *a, const char *id, size_t 
         write_original(b, a, &c);
     }
     write_cuts(b, a, &c);
-    sw_buf_puts(b, ",\"source\":");
-    size_t source_at = b->len;
-    sw_source_write(b, a->source);
-    size_t source_len = b->len - source_at;
-    sw_buf_putc(b, '}');
-    return source_len;
+    return sw_alert_put_source_end(b, a->source);
 }
 
 void sw_ralert_write(sw_buf *b, const sw_ralert *a, const char *alert_id) {
-    size_t start = b->len;
-    size_t source_len = write_alert(b, a, alert_id, start, SIZE_MAX, 0);
-    if (b->oom || b->len - start <= SW_ALERT_MAX_BYTES) return;
-    b->len = start;
-    write_alert(b, a, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
+    sw_alert_write_bounded(b, write_alert, a, alert_id);
 }

@@ -44,12 +44,7 @@ struct sw_rengine {
     size_t n;
     sw_counters c;
     uint64_t unmatched;
-    sw_alert_fn on_alert;
-    sw_reject_fn on_reject;
-    void *ud;
-    int64_t (*now_ms)(void);
-    int64_t future_limit;
-    uint64_t id_seed;
+    sw_engine_io io;
     uint64_t want;                /* every catalogue row a rule reads */
     sw_parser *fields_parser;     /* event_fields' own parser */
     sw_field_values fv;           /* the catalogue values of the current event */
@@ -96,12 +91,7 @@ sw_rengine *sw_rengine_new(const sw_config *cfg, const sw_rulespec *rules, size_
     sw_rengine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->cfg = cfg;
-    e->on_alert = on_alert;
-    e->on_reject = on_reject;
-    e->ud = ud;
-    e->now_ms = sw_wall_ms;
-    e->future_limit = INT64_MIN;
-    e->id_seed = sw_random_seed();
+    sw_engine_io_init(&e->io, cfg, on_alert, on_reject, ud);
     e->keys.max = cfg->max_tracked_users;
     e->collect_cap = largest_bound(rules, n);
     e->collect = calloc(e->collect_cap, sizeof *e->collect);
@@ -150,10 +140,7 @@ uint64_t sw_rengine_evicted(const sw_rengine *e) {
     for (size_t i = 0; i < e->n; i++) n += e->r[i].store.evicted;
     return n;
 }
-void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void)) {
-    e->now_ms = now_ms ? now_ms : sw_wall_ms;
-    e->future_limit = INT64_MIN;
-}
+void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void)) { sw_engine_io_set_clock(&e->io, now_ms); }
 
 /* ---- the event ------------------------------------------------------------- */
 
@@ -167,22 +154,9 @@ static int event_fields(sw_rengine *e, const sw_event *ev) {
                                                                                                           : -1;
 }
 
-static void reject(sw_rengine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
-    e->c.verdict[why]++;
-    if (e->on_reject) e->on_reject(e->ud, why, rec, len, src);
-}
-
 void sw_rengine_reject_oversize(sw_rengine *e, const char *prefix, size_t len, const sw_source *src) {
     e->c.records++;
-    reject(e, SW_R_TOO_LARGE, prefix, len, src);
-}
-
-static int too_early(sw_rengine *e, int64_t t) {
-    const sw_config *cfg = e->cfg;
-    if (!cfg->max_clock_skew_ms || t <= e->future_limit) return 0;
-    int64_t now = e->now_ms();
-    e->future_limit = now > INT64_MAX - cfg->max_clock_skew_ms ? INT64_MAX : now + cfg->max_clock_skew_ms;
-    return t > e->future_limit;
+    sw_engine_io_reject(&e->io, &e->c, SW_R_TOO_LARGE, prefix, len, src);
 }
 
 /* The event's time for rule spec (read once per kind); the reason when it
@@ -194,7 +168,7 @@ static sw_verdict event_time(sw_rengine *e, event_ctx *x, const sw_rulespec *spe
         if (v != SW_ELIGIBLE) return v;
     }
     *t = x->time[k];
-    return too_early(e, *t) ? SW_R_TOO_EARLY : SW_ELIGIBLE;
+    return sw_engine_io_too_early(&e->io, *t) ? SW_R_TOO_EARLY : SW_ELIGIBLE;
 }
 
 static sw_span text_of(const sw_value *v) {
@@ -254,7 +228,7 @@ static void publish(sw_rengine *e, rule_state *rs, sw_ralert *a) {
         .tenant_len = a->tenant.n, .actor = a->actor.p ? a->actor.p : "", .actor_len = a->actor.n,
         .source = a->source, .alert = NULL,
     };
-    if (e->on_alert) e->on_alert(e->ud, &out);
+    if (e->io.on_alert) e->io.on_alert(e->io.ud, &out);
 }
 
 static sw_ralert alert_base(sw_rengine *e, const rule_state *rs, const event_ctx *x, int64_t t) {
@@ -263,7 +237,7 @@ static sw_ralert alert_base(sw_rengine *e, const rule_state *rs, const event_ctx
     if (!actor.n) actor.p = NULL;
     return (sw_ralert){
         .rule = rs->spec, .tenant = x->tenant, .actor = actor, .name = text_of(&ev->f[SW_F_ACTOR_NAME]),
-        .alt = text_of(&ev->f[SW_F_ACTOR_ALT]), .event_time = t, .detected_at = e->now_ms(), .source = x->src,
+        .alt = text_of(&ev->f[SW_F_ACTOR_ALT]), .event_time = t, .detected_at = e->io.now_ms(), .source = x->src,
     };
 }
 
@@ -355,7 +329,7 @@ static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const eve
         return;
     }
     sw_store_touch(st, u);
-    switch (sw_rkey_observe(u, &st->slab, &rs->shape, t, rev, e->id_seed, &e->scratch)) {
+    switch (sw_rkey_observe(u, &st->slab, &rs->shape, t, rev, e->io.id_seed, &e->scratch)) {
     case SW_OBS_COVERED: rs->c.covered++; break;
     case SW_OBS_COUNTED: break;
     case SW_OBS_NOMEM: rs->c.nomem++; break;
@@ -427,7 +401,12 @@ static void run_rule(sw_rengine *e, rule_state *rs, event_ctx *x) {
     else run_threshold(e, rs, x, t);
 }
 
-static void process_event(sw_rengine *e, const sw_event *ev, const char *rec, size_t len, const sw_source *src) {
+static void reject(sw_rengine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
+    sw_engine_io_reject(&e->io, &e->c, why, rec, len, src);
+}
+
+static void process_event(void *engine, const sw_event *ev, const char *rec, size_t len, const sw_source *src) {
+    sw_rengine *e = engine;
     event_ctx x = {.ev = ev, .src = src, .rec = rec, .len = len, .time = {SW_TIME_NONE, SW_TIME_NONE},
                    .reject = SW_ELIGIBLE};
     if (ev->not_object) {
@@ -464,17 +443,7 @@ void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, s
         return;
     }
     size_t n = 0;
-    const sw_event *events;
-    sw_xstatus x = sw_parser_extract_events(p, rec, len, cap, e->cfg->tenant_field, &events, &n);
-    if (x != SW_X_OK) {
-        reject(e, sw_extract_verdict(x), rec, len, src);
-        return;
-    }
+    sw_verdict v = sw_record_each(p, rec, len, cap, e->cfg->tenant_field, src, process_event, e, &n);
     e->c.events += n;
-    int is_array = sw_record_is_array(rec, len);
-    sw_source s = *src;
-    for (size_t i = 0; i < n; i++) {
-        s.index = is_array ? (uint32_t)i : UINT32_MAX;
-        process_event(e, &events[i], rec, len, &s);
-    }
+    if (v != SW_ELIGIBLE) reject(e, v, rec, len, src);
 }

@@ -101,24 +101,11 @@ sw_observe sw_rkey_observe(sw_user *u, sw_slab *slab, const sw_rkey_shape *sh, i
     return SW_OBS_ALERT;
 }
 
-static int entry_before(const sw_session *a, const sw_session *b) {
-    if (a->last_seen != b->last_seen) return a->last_seen < b->last_seen;
-    size_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
-    int c = memcmp(a->data, b->data, n);
-    return c < 0 || (c == 0 && a->id_len < b->id_len);
-}
-
 size_t sw_rkey_collect(const sw_user *u, int64_t window_ms, char kind, const sw_session **out, size_t max) {
     int64_t start = window_start(u->max_time, window_ms);
     size_t n = 0;
     for (const sw_session *s = u->sessions; s && n < max; s = s->next) {
-        if (!is_kind(s, kind) || s->last_seen < start) continue;
-        size_t i = n++;
-        while (i > 0 && entry_before(s, out[i - 1])) {
-            out[i] = out[i - 1];
-            i--;
-        }
-        out[i] = s;
+        if (is_kind(s, kind) && s->last_seen >= start) sw_session_insert_ordered(out, n++, s);
     }
     return n;
 }

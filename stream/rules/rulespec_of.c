@@ -23,43 +23,46 @@ static void text(sw_buf *b, const char *lit, const char *s) {
     sw_json_str(b, s, sw_utf8_cut(s, n, SW_RULE_TEXT_MAX));
 }
 
+/* One {id, name, reference} object (reference only when the file has one). */
 static void ref(sw_buf *b, const sw_rule_ref *r) {
     text(b, "{\"id\":", r->id ? r->id : "");
     text(b, ",\"name\":", r->name ? r->name : "");
     if (r->reference) text(b, ",\"reference\":", r->reference);
 }
 
-static void technique(sw_buf *b, const sw_rule_technique *t) {
-    ref(b, &t->ref);
-    if (t->n_subtechniques) {
-        sw_buf_puts(b, ",\"subtechnique\":[");
-        for (size_t i = 0; i < t->n_subtechniques; i++) {
-            if (i) sw_buf_putc(b, ',');
-            ref(b, &t->subtechniques[i]);
-            sw_buf_putc(b, '}');
-        }
-        sw_buf_putc(b, ']');
+/* lit, then each of the n items (size bytes apart) written by one and
+ * separated by commas, then ']'. */
+static void list(sw_buf *b, const char *lit, const void *items, size_t n, size_t size,
+                 void (*one)(sw_buf *, const void *)) {
+    sw_buf_puts(b, lit);
+    for (size_t i = 0; i < n; i++) {
+        if (i) sw_buf_putc(b, ',');
+        one(b, (const char *)items + i * size);
     }
+    sw_buf_putc(b, ']');
+}
+
+static void subtechnique(sw_buf *b, const void *r) {
+    ref(b, r);
     sw_buf_putc(b, '}');
 }
 
-static void threats(sw_buf *b, const sw_ruledef *d) {
-    sw_buf_puts(b, ",\"threat\":[");
-    for (size_t i = 0; i < d->n_threats; i++) {
-        const sw_rule_threat *t = &d->threats[i];
-        if (i) sw_buf_putc(b, ',');
-        sw_buf_putc(b, '{');
-        if (t->framework) text(b, "\"framework\":", t->framework), sw_buf_putc(b, ',');
-        sw_buf_puts(b, "\"tactic\":");
-        ref(b, &t->tactic);
-        sw_buf_puts(b, "},\"technique\":[");
-        for (size_t k = 0; k < t->n_techniques; k++) {
-            if (k) sw_buf_putc(b, ',');
-            technique(b, &t->techniques[k]);
-        }
-        sw_buf_puts(b, "]}");
-    }
-    sw_buf_putc(b, ']');
+static void technique(sw_buf *b, const void *item) {
+    const sw_rule_technique *t = item;
+    ref(b, &t->ref);
+    if (t->n_subtechniques)
+        list(b, ",\"subtechnique\":[", t->subtechniques, t->n_subtechniques, sizeof *t->subtechniques, subtechnique);
+    sw_buf_putc(b, '}');
+}
+
+static void threat(sw_buf *b, const void *item) {
+    const sw_rule_threat *t = item;
+    sw_buf_putc(b, '{');
+    if (t->framework) text(b, "\"framework\":", t->framework), sw_buf_putc(b, ',');
+    sw_buf_puts(b, "\"tactic\":");
+    ref(b, &t->tactic);
+    list(b, "},\"technique\":[", t->techniques, t->n_techniques, sizeof *t->techniques, technique);
+    sw_buf_putc(b, '}');
 }
 
 static void parameters(sw_buf *b, const sw_ruledef *d) {
@@ -81,7 +84,7 @@ static void render(sw_buf *b, const sw_ruledef *d, int with_threats) {
     text(b, ",\"severity\":", d->severity);
     sw_json_lit_int(b, ",\"risk_score\":", d->risk_score);
     if (d->building_block_type) text(b, ",\"building_block_type\":", d->building_block_type);
-    if (with_threats) threats(b, d);
+    if (with_threats) list(b, ",\"threat\":[", d->threats, d->n_threats, sizeof *d->threats, threat);
     else sw_buf_puts(b, ",\"threat\":[],\"threat_omitted\":true");
     parameters(b, d);
     sw_buf_putc(b, '}');

@@ -124,21 +124,9 @@ static const char *wide_seed_rule(void) {
     return copy;
 }
 
-static char *fixture(const char *dir, const char *name, size_t *len) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *s = tu_read_file(path, len);
-    if (!s) fail_msg("cannot read %s", path);
-    return s;
-}
-
 static void test_seed_toml_equals_builtin_on_fixtures(void **state) {
     (void)state;
-    const char *dir = tu_fixture_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/okta not found (set SW_TESTDATA); fixture pin skipped\n");
-        skip();
-    }
+    const char *dir = tu_fixture_dir_or_skip("; fixture pin skipped");
     const char *files[] = {"elastic-integrations-okta-system-events.log", "beats-okta-system-test.log",
                            "elastic-integrations-sample_logs-okta-system.json.log"};
     const char *wide_rule = wide_seed_rule();
@@ -146,8 +134,11 @@ static void test_seed_toml_equals_builtin_on_fixtures(void **state) {
     const char *late[] = {"--allowed-lateness", "7d", NULL};
     size_t alerts = 0;
     for (size_t i = 0; i < 3; i++) {
+        char path[4096];
         size_t len;
-        char *in = fixture(dir, files[i], &len);
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        char *in = tu_read_file(path, &len);
+        assert_non_null(in);
         same_alerts(in, len, NULL, SEED_FILE); /* none at the seed's 35 min and 3 sessions */
         /* The wide built-in engine against the wide rule file. */
         const char *plain[16] = {"scan"}, *rules[16] = {"scan", "--rules", wide_rule};

@@ -42,17 +42,7 @@ typedef struct {
     size_t rejects[SW_VERDICT_COUNT];
 } sink;
 
-typedef struct {
-    sw_ruleset rs;
-    sw_rulespec spec[4];
-    size_t nspec;
-    sw_config cfg;
-    sw_rengine *e;
-    sw_parser *p;
-    sink out;
-    uint64_t line;
-} rig;
-
+/* Keeps each alert, once it is checked: strict JSON within the size bound. */
 static void on_alert(void *ud, const sw_alert_out *a) {
     sink *s = ud;
     const char *err = NULL;
@@ -70,6 +60,17 @@ static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, con
     (void)rec, (void)len, (void)src;
     ((sink *)ud)->rejects[why]++;
 }
+
+typedef struct {
+    sw_ruleset rs;
+    sw_rulespec spec[4];
+    size_t nspec;
+    sw_config cfg;
+    sw_rengine *e;
+    sw_parser *p;
+    sink out;
+    uint64_t line;
+} rig;
 
 /* A rule file: the required keys and the query, then extra lines (from,
  * threshold: tables last). */
@@ -136,6 +137,24 @@ static void auth(rig *r, int64_t ms, const char *actor, const char *dt, const ch
     event(r, ms, "user.authentication.auth_via_mfa", f);
 }
 
+/* A rig running one rule, each rule's own cap. */
+static rig *one_rule(const char *id, const char *type, const char *extra, const char *query) {
+    rig *r = rig_new();
+    add_rule(r, id, type, extra, query);
+    start(r, -1);
+    return r;
+}
+
+/* A rig running one query rule "q" over event.action:x (extra: more
+ * [rule] lines), with --tenant tenant (NULL: none). */
+static rig *query_rig(const char *extra, const char *tenant, int64_t max_alerts) {
+    rig *r = rig_new();
+    r->cfg.tenant = tenant;
+    add_rule(r, "q", "query", extra, "event.action:x");
+    start(r, max_alerts);
+    return r;
+}
+
 static const sw_rule_counters *counters(rig *r, size_t i) { return sw_rengine_rule_counters(r->e, i); }
 
 #define AUTH "event.action:user.authentication.auth_via_mfa"
@@ -144,9 +163,7 @@ static const sw_rule_counters *counters(rig *r, size_t i) { return sw_rengine_ru
 
 static void missing_group_by_field_is_not_counted(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "dt", "threshold", "from = \"now-30m\"\n[rule.threshold]\nfield = [\"okta.debug_context.debug_data.dt_hash\"]\nvalue = 2\n", AUTH);
-    start(r, -1);
+    rig *r = one_rule("dt", "threshold", "from = \"now-30m\"\n[rule.threshold]\nfield = [\"okta.debug_context.debug_data.dt_hash\"]\nvalue = 2\n", AUTH);
     auth(r, 0, "u1", NULL, NULL);
     auth(r, 1000, "u1", NULL, NULL);
     assert_int_equal(r->out.n, 0);
@@ -162,9 +179,7 @@ static void missing_group_by_field_is_not_counted(void **state) {
 
 static void array_group_by_puts_the_event_in_one_group_per_element(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "tg", "threshold", "[rule.threshold]\nfield = [\"okta.target.alternate_id\"]\nvalue = 2\n", "event.action:x");
-    start(r, -1);
+    rig *r = one_rule("tg", "threshold", "[rule.threshold]\nfield = [\"okta.target.alternate_id\"]\nvalue = 2\n", "event.action:x");
     event(r, 0, "x", ",\"target\":[{\"alternateId\":\"a\"},{\"alternateId\":\"b\"}]");
     assert_int_equal(r->out.n, 0);
     event(r, 1000, "x", ",\"target\":[{\"alternateId\":\"b\"}]");
@@ -206,12 +221,19 @@ static rig *count_rule(int value) {
     return r;
 }
 
-static void count_window_includes_maxT_minus_W(void **state) {
-    (void)state;
+/* A count rule of value 3 and W = 10 min, and u1's events at 0, 5 min and
+ * third_ms. */
+static rig *three_events(int64_t third_ms) {
     rig *r = count_rule(3);
     auth(r, 0, "u1", NULL, NULL);
     auth(r, 5 * MIN_MS, "u1", NULL, NULL);
-    auth(r, 10 * MIN_MS, "u1", NULL, NULL); /* maxT - W = 0: the first still counts */
+    auth(r, third_ms, "u1", NULL, NULL);
+    return r;
+}
+
+static void count_window_includes_maxT_minus_W(void **state) {
+    (void)state;
+    rig *r = three_events(10 * MIN_MS); /* maxT - W = 0: the first still counts */
     assert_int_equal(r->out.n, 1);
     assert_non_null(strstr(r->out.json[0], "\"count\":3,\"from\":\"2026-01-05T08:00:00.000Z\""));
     rig_free(r);
@@ -219,10 +241,7 @@ static void count_window_includes_maxT_minus_W(void **state) {
 
 static void count_window_excludes_older_events(void **state) {
     (void)state;
-    rig *r = count_rule(3);
-    auth(r, 0, "u1", NULL, NULL);
-    auth(r, 5 * MIN_MS, "u1", NULL, NULL);
-    auth(r, 10 * MIN_MS + 1, "u1", NULL, NULL); /* the first is 1 ms out */
+    rig *r = three_events(10 * MIN_MS + 1); /* the first is 1 ms out */
     assert_int_equal(r->out.n, 0);
     auth(r, 11 * MIN_MS, "u1", NULL, NULL);
     assert_int_equal(r->out.n, 1);
@@ -325,9 +344,7 @@ static void seed_shape_counts_distinct_values(void **state) {
 
 static void query_rule_one_alert_per_matching_event(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "q", "query", "", "event.action:user.session.start and not okta.actor.id:okta*");
-    start(r, -1);
+    rig *r = one_rule("q", "query", "", "event.action:user.session.start and not okta.actor.id:okta*");
     event(r, 0, "user.session.start", ",\"uuid\":\"u-1\",\"actor\":{\"id\":\"00u1\"}");
     event(r, 0, "user.session.start", ",\"uuid\":\"u-2\",\"actor\":{\"id\":\"00u1\"}");
     event(r, 0, "user.session.start", ",\"uuid\":\"u-3\",\"actor\":{\"id\":\"okta-system\"}");
@@ -343,9 +360,7 @@ static void query_rule_one_alert_per_matching_event(void **state) {
 
 static void query_rule_ids_are_deterministic(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "q", "query", "", "event.action:x");
-    start(r, -1);
+    rig *r = query_rig("", NULL, -1);
     event(r, 0, "x", ",\"uuid\":\"same\",\"a\":1");
     event(r, 5000, "x", ",\"uuid\":\"same\",\"a\":2"); /* the same uuid: the same alert */
     event(r, 0, "x", ",\"a\":1");                      /* no uuid: the bytes */
@@ -358,15 +373,10 @@ static void query_rule_ids_are_deterministic(void **state) {
     assert_string_not_equal(r->out.id[3], r->out.id[4]);
 
     /* Another engine (another seed) gives the same ids; a tenant changes them. */
-    rig *q = rig_new();
-    add_rule(q, "q", "query", "", "event.action:x");
-    start(q, -1);
+    rig *q = query_rig("", NULL, -1);
     event(q, 0, "x", ",\"uuid\":\"same\",\"a\":1");
     assert_string_equal(q->out.id[0], r->out.id[0]);
-    rig *t = rig_new();
-    t->cfg.tenant = "acme";
-    add_rule(t, "q", "query", "", "event.action:x");
-    start(t, -1);
+    rig *t = query_rig("", "acme", -1);
     event(t, 0, "x", ",\"uuid\":\"same\",\"a\":1");
     assert_string_not_equal(t->out.id[0], r->out.id[0]);
     rig_free(t);
@@ -378,18 +388,14 @@ static void query_rule_ids_are_deterministic(void **state) {
 
 static void cap_per_interval_bucket(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "q", "query", "interval = \"5m\"\nmax_signals = 2\n", "event.action:x");
-    start(r, -1);
+    rig *r = query_rig("interval = \"5m\"\nmax_signals = 2\n", NULL, -1);
     for (int i = 0; i < 3; i++) event(r, i * 1000, "x", "");        /* bucket 08:00-08:05 */
     event(r, 5 * MIN_MS - 1, "x", "");                              /* the same bucket */
     event(r, 5 * MIN_MS, "x", "");                                  /* the next */
     assert_int_equal(r->out.n, 3);
     assert_int_equal(counters(r, 0)->alerts_capped, 2);
 
-    rig *m = rig_new(); /* --max-alerts replaces max_signals */
-    add_rule(m, "q", "query", "interval = \"5m\"\nmax_signals = 2\n", "event.action:x");
-    start(m, 1);
+    rig *m = query_rig("interval = \"5m\"\nmax_signals = 2\n", NULL, 1); /* --max-alerts replaces max_signals */
     for (int i = 0; i < 3; i++) event(m, i * 1000, "x", "");
     assert_int_equal(m->out.n, 1);
     rig_free(m);
@@ -427,9 +433,7 @@ static void lateness_is_judged_per_rule(void **state) {
 
 static void bad_time_and_bad_records_are_rejected(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "q", "query", "", "event.action:x");
-    start(r, -1);
+    rig *r = query_rig("", NULL, -1);
     feed(r, "{\"eventType\":\"x\",\"published\":\"yesterday\"}");
     feed(r, "{\"eventType\":\"x\"");
     feed(r, "{\"eventType\":\"y\",\"published\":\"yesterday\"}"); /* no rule reads it */
