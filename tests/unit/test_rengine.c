@@ -443,6 +443,40 @@ static void bad_time_and_bad_records_are_rejected(void **state) {
     rig_free(r);
 }
 
+/* timestamp_override = event.ingested: an ECS event's event.ingested when
+ * it has one, else its @timestamp; other rules keep @timestamp. */
+static void timestamp_override_reads_event_ingested(void **state) {
+    (void)state;
+    rig *r = rig_new();
+    add_rule(r, "ing", "query", "timestamp_override = \"event.ingested\"\n", "event.action:x");
+    add_rule(r, "ts", "query", "", "event.action:x");
+    start(r, -1);
+    feed(r, "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"event\":{\"action\":\"x\","
+            "\"ingested\":\"2026-01-05T08:03:00Z\"},\"okta\":{\"uuid\":\"e1\"}}");
+    feed(r, "{\"@timestamp\":\"2026-01-05T09:00:00Z\",\"event\":{\"action\":\"x\"},\"okta\":{\"uuid\":\"e2\"}}");
+    assert_int_equal(r->out.n, 4);
+    assert_non_null(strstr(r->out.json[0], "\"@timestamp\":\"2026-01-05T08:03:00.000Z\",\"detected_at\""));
+    assert_non_null(strstr(r->out.json[0], "\"id\":\"ing\""));
+    assert_non_null(strstr(r->out.json[1], "\"@timestamp\":\"2026-01-05T08:00:00.000Z\",\"detected_at\""));
+    assert_non_null(strstr(r->out.json[2], "\"@timestamp\":\"2026-01-05T09:00:00.000Z\",\"detected_at\""));
+    rig_free(r);
+}
+
+/* --max-tracked-users bounds the keys of every rule together. */
+static void keys_stay_within_the_budget(void **state) {
+    (void)state;
+    rig *r = rig_new();
+    r->cfg.max_tracked_users = 3;
+    add_rule(r, "a", "threshold", "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 5\n", AUTH);
+    add_rule(r, "b", "threshold", "[rule.threshold]\nfield = [\"okta.actor.alternate_id\"]\nvalue = 5\n", AUTH);
+    start(r, -1);
+    const char *actors[] = {"a1", "a2", "a3", "a4"};
+    for (int i = 0; i < 4; i++) auth(r, i * 1000, actors[i], NULL, NULL);
+    assert_int_equal(sw_rengine_keys(r->e), 3);
+    assert_int_equal(sw_rengine_counters(r->e)->cap_evicted, 5); /* 8 keys made, 3 kept */
+    rig_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(missing_group_by_field_is_not_counted),
@@ -460,6 +494,8 @@ int main(void) {
         cmocka_unit_test(building_block_type_is_in_the_alert),
         cmocka_unit_test(lateness_is_judged_per_rule),
         cmocka_unit_test(bad_time_and_bad_records_are_rejected),
+        cmocka_unit_test(timestamp_override_reads_event_ingested),
+        cmocka_unit_test(keys_stay_within_the_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
