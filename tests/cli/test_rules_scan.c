@@ -222,6 +222,29 @@ static void test_usage_errors(void **state) {
     tu_result_free(&r);
 }
 
+/* --rejects works as without --rules: a malformed record, and an event a
+ * rule reads with a bad time, each one line with its reason. */
+static void test_rejects_file(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_write_temp("", 0));
+    const char in[] = "{\"eventType\":\n"
+                      "{\"eventType\":\"user.session.start\",\"published\":\"soon\",\"actor\":{\"id\":\"00u1\"},"
+                      "\"authenticationContext\":{\"externalSessionId\":\"s1\"}}\n"
+                      "{\"eventType\":\"user.session.end\",\"published\":\"soon\"}\n";
+    tu_result r = tu_run((const char *const[]){"scan", "--rules", SEED_FILE, "--rejects", path, NULL}, in,
+                         sizeof in - 1);
+    assert_int_equal(r.status, 0);
+    size_t len;
+    char *rej = tu_read_file(path, &len);
+    assert_non_null(rej);
+    assert_int_equal(tu_count(rej, "\n"), 2);
+    assert_non_null(strstr(rej, "{\"reason\":\"malformed_json\",\"source\":{\"file\":\"-\",\"line\":1}"));
+    assert_non_null(strstr(rej, "{\"reason\":\"bad_time\",\"source\":{\"file\":\"-\",\"line\":2}"));
+    free(rej);
+    tu_result_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_toml_equals_builtin_on_gen),
@@ -229,6 +252,7 @@ int main(void) {
         cmocka_unit_test(test_seed_toml_equals_builtin_on_fixtures),
         cmocka_unit_test(test_every_okta_rule_runs_on_gen),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_rejects_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
