@@ -37,14 +37,15 @@
 #include "rulespec.h"
 
 /* An event whose group-by fields hold arrays counts for at most this many
- * keys (the cross product, in order); more are counted in groups_dropped. */
+ * keys (the cross product, first fields varying slowest); an event whose
+ * product was cut is counted in groups_dropped. */
 #define SW_RENGINE_MAX_GROUPS 64
 
 typedef struct {
     uint64_t matched;       /* events the rule's query matched */
     uint64_t counted;       /* matched and in time (threshold: and holding every group-by field) */
     uint64_t no_group;      /* threshold: matched, but a group-by field is missing */
-    uint64_t groups_dropped;/* keys beyond SW_RENGINE_MAX_GROUPS for one event */
+    uint64_t groups_dropped;/* events with more than SW_RENGINE_MAX_GROUPS keys */
     uint64_t too_late;
     uint64_t covered;       /* threshold: at or before the key's last alert */
     uint64_t alerts;

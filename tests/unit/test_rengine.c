@@ -191,6 +191,27 @@ static void array_group_by_puts_the_event_in_one_group_per_element(void **state)
     rig_free(r);
 }
 
+/* Two array fields: one key per combination, at most SW_RENGINE_MAX_GROUPS
+ * (9 x 9 = 81 here: the first 64, the event counted as cut). */
+static void the_cross_product_of_arrays_is_bounded(void **state) {
+    (void)state;
+    rig *r = one_rule("x", "threshold",
+                      "[rule.threshold]\nfield = [\"okta.target.alternate_id\", \"user_agent.os.name\"]\nvalue = 5\n",
+                      "event.action:x");
+    char rec[2048];
+    int n = snprintf(rec, sizeof rec, "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"event\":{\"action\":\"x\"},"
+                                      "\"okta\":{\"target\":[");
+    for (int i = 0; i < 9; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%s{\"alternate_id\":\"t%d\"}", i ? "," : "", i);
+    n += snprintf(rec + n, sizeof rec - (size_t)n, "]},\"user_agent\":{\"os\":{\"name\":[");
+    for (int i = 0; i < 9; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%s\"os%d\"", i ? "," : "", i);
+    snprintf(rec + n, sizeof rec - (size_t)n, "]}}}");
+    feed(r, rec);
+    assert_int_equal(sw_rengine_keys(r->e), SW_RENGINE_MAX_GROUPS);
+    assert_int_equal(counters(r, 0)->groups_dropped, 1);
+    assert_int_equal(counters(r, 0)->counted, 1);
+    rig_free(r);
+}
+
 static void several_group_by_fields_key_in_order(void **state) {
     (void)state;
     rig *r = rig_new();
@@ -482,6 +503,7 @@ int main(void) {
         cmocka_unit_test(missing_group_by_field_is_not_counted),
         cmocka_unit_test(array_group_by_puts_the_event_in_one_group_per_element),
         cmocka_unit_test(several_group_by_fields_key_in_order),
+        cmocka_unit_test(the_cross_product_of_arrays_is_bounded),
         cmocka_unit_test(count_window_includes_maxT_minus_W),
         cmocka_unit_test(count_window_excludes_older_events),
         cmocka_unit_test(events_at_or_before_r_are_not_counted_and_the_key_is_cleared),
