@@ -148,9 +148,9 @@ static void test_seed_toml_equals_builtin_on_fixtures(void **state) {
         tu_result a = scan(plain, in, len), b = scan(rules, in, len);
         size_t n = tu_count(a.out, "\"alert_id\"");
         assert_int_equal(tu_count(b.out, "\"alert_id\""), n);
-        for (const char *p = a.out, *q = b.out; (p = strstr(p, "\"alert_id\":\"")) && (q = strstr(q, "\"alert_id\":\""));
-             p++, q++)
-            assert_memory_equal(p, q, 12 + 32);
+        static const char key[] = "\"alert_id\":\"";
+        for (const char *p = a.out, *q = b.out; (p = strstr(p, key)) && (q = strstr(q, key)); p++, q++)
+            assert_memory_equal(p, q, sizeof key - 1 + 32);
         alerts += n;
         tu_result_free(&a);
         tu_result_free(&b);

@@ -145,6 +145,15 @@ static rig *one_rule(const char *id, const char *type, const char *extra, const 
     return r;
 }
 
+/* A rig with two rules over one query, not started (set cfg, then start). */
+static rig *two_rules(const char *a, const char *a_extra, const char *b, const char *b_extra, const char *type,
+                      const char *query) {
+    rig *r = rig_new();
+    add_rule(r, a, type, a_extra, query);
+    add_rule(r, b, type, b_extra, query);
+    return r;
+}
+
 /* A rig running one query rule "q" over event.action:x (extra: more
  * [rule] lines), with --tenant tenant (NULL: none). */
 static rig *query_rig(const char *extra, const char *tenant, int64_t max_alerts) {
@@ -163,7 +172,10 @@ static const sw_rule_counters *counters(rig *r, size_t i) { return sw_rengine_ru
 
 static void missing_group_by_field_is_not_counted(void **state) {
     (void)state;
-    rig *r = one_rule("dt", "threshold", "from = \"now-30m\"\n[rule.threshold]\nfield = [\"okta.debug_context.debug_data.dt_hash\"]\nvalue = 2\n", AUTH);
+    rig *r = one_rule("dt", "threshold",
+                      "from = \"now-30m\"\n[rule.threshold]\nfield = [\"okta.debug_context.debug_data.dt_hash\"]\n"
+                      "value = 2\n",
+                      AUTH);
     auth(r, 0, "u1", NULL, NULL);
     auth(r, 1000, "u1", NULL, NULL);
     assert_int_equal(r->out.n, 0);
@@ -173,13 +185,15 @@ static void missing_group_by_field_is_not_counted(void **state) {
     assert_int_equal(r->out.n, 0); /* only one event of key h1 counted */
     auth(r, 3000, "u1", "h1", NULL);
     assert_int_equal(r->out.n, 1);
-    assert_non_null(strstr(r->out.json[0], "\"terms\":[{\"field\":\"okta.debug_context.debug_data.dt_hash\",\"value\":\"h1\"}],\"count\":2"));
+    assert_non_null(strstr(r->out.json[0], "\"terms\":[{\"field\":\"okta.debug_context.debug_data.dt_hash\","
+                                           "\"value\":\"h1\"}],\"count\":2"));
     rig_free(r);
 }
 
 static void array_group_by_puts_the_event_in_one_group_per_element(void **state) {
     (void)state;
-    rig *r = one_rule("tg", "threshold", "[rule.threshold]\nfield = [\"okta.target.alternate_id\"]\nvalue = 2\n", "event.action:x");
+    rig *r = one_rule("tg", "threshold", "[rule.threshold]\nfield = [\"okta.target.alternate_id\"]\nvalue = 2\n",
+                      "event.action:x");
     event(r, 0, "x", ",\"target\":[{\"alternateId\":\"a\"},{\"alternateId\":\"b\"}]");
     assert_int_equal(r->out.n, 0);
     event(r, 1000, "x", ",\"target\":[{\"alternateId\":\"b\"}]");
@@ -201,7 +215,8 @@ static void the_cross_product_of_arrays_is_bounded(void **state) {
     char rec[2048];
     int n = snprintf(rec, sizeof rec, "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"event\":{\"action\":\"x\"},"
                                       "\"okta\":{\"target\":[");
-    for (int i = 0; i < 9; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%s{\"alternate_id\":\"t%d\"}", i ? "," : "", i);
+    for (int i = 0; i < 9; i++)
+        n += snprintf(rec + n, sizeof rec - (size_t)n, "%s{\"alternate_id\":\"t%d\"}", i ? "," : "", i);
     n += snprintf(rec + n, sizeof rec - (size_t)n, "]},\"user_agent\":{\"os\":{\"name\":[");
     for (int i = 0; i < 9; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%s\"os%d\"", i ? "," : "", i);
     snprintf(rec + n, sizeof rec - (size_t)n, "]}}}");
@@ -216,7 +231,8 @@ static void several_group_by_fields_key_in_order(void **state) {
     (void)state;
     rig *r = rig_new();
     add_rule(r, "two", "threshold",
-             "[rule.threshold]\nfield = [\"okta.actor.alternate_id\", \"okta.debug_context.debug_data.dt_hash\"]\nvalue = 2\n",
+             "[rule.threshold]\nfield = [\"okta.actor.alternate_id\", \"okta.debug_context.debug_data.dt_hash\"]\n"
+             "value = 2\n",
              AUTH);
     start(r, -1);
     auth(r, 0, "u1", "h1", NULL);
@@ -236,7 +252,8 @@ static void several_group_by_fields_key_in_order(void **state) {
 static rig *count_rule(int value) {
     rig *r = rig_new();
     char extra[256];
-    snprintf(extra, sizeof extra, "from = \"now-10m\"\n[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = %d\n", value);
+    snprintf(extra, sizeof extra, "from = \"now-10m\"\n[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = %d\n",
+             value);
     add_rule(r, "cnt", "threshold", extra, AUTH);
     start(r, -1);
     return r;
@@ -425,9 +442,7 @@ static void cap_per_interval_bucket(void **state) {
 
 static void building_block_type_is_in_the_alert(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "bb", "query", "building_block_type = \"default\"\n", "event.action:x");
-    add_rule(r, "plain", "query", "", "event.action:x");
+    rig *r = two_rules("bb", "building_block_type = \"default\"\n", "plain", "", "query", "event.action:x");
     start(r, -1);
     event(r, 0, "x", "");
     assert_int_equal(r->out.n, 2);
@@ -436,15 +451,23 @@ static void building_block_type_is_in_the_alert(void **state) {
     rig_free(r);
 }
 
+/* A threshold table: grouped by okta.actor.id, value 100 (never reached
+ * in these tests). */
+#define BY_ACTOR "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 100\n"
+
+/* Four actors' events (a watermark needs four), at t0, t0 + step, ... */
+static void four_actors(rig *r, int64_t t0, int64_t step) {
+    static const char *const actors[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++) auth(r, t0 + i * step, actors[i], NULL, NULL);
+}
+
 static void lateness_is_judged_per_rule(void **state) {
     (void)state;
-    rig *r = rig_new();
+    rig *r = two_rules("short", "from = \"now-1m\"\n" BY_ACTOR, "long", "from = \"now-1h\"\n" BY_ACTOR, "threshold",
+                       AUTH);
     r->cfg.lateness_ms = 0;
-    add_rule(r, "short", "threshold", "from = \"now-1m\"\n[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 100\n", AUTH);
-    add_rule(r, "long", "threshold", "from = \"now-1h\"\n[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 100\n", AUTH);
     start(r, -1);
-    const char *actors[] = {"a", "b", "c", "d"}; /* the watermark needs 4 actors */
-    for (int i = 0; i < 4; i++) auth(r, 10 * MIN_MS, actors[i], NULL, NULL);
+    four_actors(r, 10 * MIN_MS, 0);
     auth(r, 5 * MIN_MS, "a", NULL, NULL); /* 5 min late: too late for the 1-minute rule only */
     assert_int_equal(counters(r, 0)->too_late, 1);
     assert_int_equal(counters(r, 1)->too_late, 0);
@@ -468,9 +491,7 @@ static void bad_time_and_bad_records_are_rejected(void **state) {
  * it has one, else its @timestamp; other rules keep @timestamp. */
 static void timestamp_override_reads_event_ingested(void **state) {
     (void)state;
-    rig *r = rig_new();
-    add_rule(r, "ing", "query", "timestamp_override = \"event.ingested\"\n", "event.action:x");
-    add_rule(r, "ts", "query", "", "event.action:x");
+    rig *r = two_rules("ing", "timestamp_override = \"event.ingested\"\n", "ts", "", "query", "event.action:x");
     start(r, -1);
     feed(r, "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"event\":{\"action\":\"x\","
             "\"ingested\":\"2026-01-05T08:03:00Z\"},\"okta\":{\"uuid\":\"e1\"}}");
@@ -486,13 +507,11 @@ static void timestamp_override_reads_event_ingested(void **state) {
 /* --max-tracked-users bounds the keys of every rule together. */
 static void keys_stay_within_the_budget(void **state) {
     (void)state;
-    rig *r = rig_new();
+    rig *r = two_rules("a", BY_ACTOR, "b", "[rule.threshold]\nfield = [\"okta.actor.alternate_id\"]\nvalue = 5\n",
+                       "threshold", AUTH);
     r->cfg.max_tracked_users = 3;
-    add_rule(r, "a", "threshold", "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 5\n", AUTH);
-    add_rule(r, "b", "threshold", "[rule.threshold]\nfield = [\"okta.actor.alternate_id\"]\nvalue = 5\n", AUTH);
     start(r, -1);
-    const char *actors[] = {"a1", "a2", "a3", "a4"};
-    for (int i = 0; i < 4; i++) auth(r, i * 1000, actors[i], NULL, NULL);
+    four_actors(r, 0, 1000);
     assert_int_equal(sw_rengine_keys(r->e), 3);
     assert_int_equal(sw_rengine_counters(r->e)->cap_evicted, 5); /* 8 keys made, 3 kept */
     rig_free(r);
