@@ -123,9 +123,18 @@ void sw_rengine_free(sw_rengine *e) {
     free(e);
 }
 
+/* The totals: the engine's own (records, events, eligible, rejects) and
+ * the sums of the rules' counters. */
 const sw_counters *sw_rengine_counters(sw_rengine *e) {
-    e->c.cap_evicted = 0;
-    for (size_t i = 0; i < e->n; i++) e->c.cap_evicted += e->r[i].store.cap_evicted;
+    e->c.cap_evicted = e->c.alerts = e->c.alerts_capped = e->c.covered = e->c.nomem = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const rule_state *rs = &e->r[i];
+        e->c.cap_evicted += rs->store.cap_evicted;
+        e->c.alerts += rs->c.alerts;
+        e->c.alerts_capped += rs->c.alerts_capped;
+        e->c.covered += rs->c.covered;
+        e->c.nomem += rs->c.nomem;
+    }
     return &e->c;
 }
 const sw_rule_counters *sw_rengine_rule_counters(const sw_rengine *e, size_t i) { return &e->r[i].c; }
@@ -218,11 +227,9 @@ static void publish(sw_rengine *e, rule_state *rs, sw_ralert *a) {
     sw_ralert_write(&e->json, a, id);
     if (e->json.oom) {
         rs->c.nomem++;
-        e->c.nomem++;
         return;
     }
     rs->c.alerts++;
-    e->c.alerts++;
     sw_alert_out out = {
         .json = e->json.p, .json_len = e->json.len, .alert_id = id, .tenant = a->tenant.p,
         .tenant_len = a->tenant.n, .actor = a->actor.p ? a->actor.p : "", .actor_len = a->actor.n,
