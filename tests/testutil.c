@@ -102,6 +102,15 @@ uint64_t tu_xorshift64(uint64_t *state) {
     return *state;
 }
 
+const char *tu_fixture_dir_or_skip(const char *note) {
+    const char *dir = tu_fixture_dir();
+    if (!dir) {
+        printf("SKIP: ../shared/testdata/okta not found (set SW_TESTDATA)%s\n", note);
+        skip();
+    }
+    return dir;
+}
+
 const char *tu_okta_rules_dir_or_skip(void) {
     static char dir[4200];
     const char *fx = tu_fixture_dir();

@@ -30,6 +30,10 @@ const char *tu_fixture_dir_or_exit(const char *note);
  * hostile-input tests (state: any non-zero seed, advanced in place). */
 uint64_t tu_xorshift64(uint64_t *state);
 
+/* The fixtures' directory; when absent, prints "SKIP: ../shared/testdata/okta
+ * not found (set SW_TESTDATA)<note>" and skips the running (cmocka) test. */
+const char *tu_fixture_dir_or_skip(const char *note);
+
 /* Elastic's Okta detection rules beside the fixtures (<fixtures>/../rules/okta);
  * when absent, says so and skips the running (cmocka) test. */
 const char *tu_okta_rules_dir_or_skip(void);

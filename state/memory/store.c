@@ -11,8 +11,7 @@ int sw_store_init(sw_store *s, int64_t window_ms, int64_t lateness_ms) {
     memset(s, 0, sizeof *s);
     sw_slab_init(&s->slab);
     s->horizon_ms = window_ms + lateness_ms;
-    s->cap_slots = (uint32_t)(s->horizon_ms / SW_CAP_BUCKET_MS) + 3;
-    if (s->cap_slots > UINT16_MAX) s->cap_slots = UINT16_MAX; /* W + L is at most 14 days: 675 */
+    sw_store_set_cap_bucket(s, SW_CAP_BUCKET_MS);
     uint64_t seed = sw_random_seed();
     if (sw_table_init_inline(&s->users, sizeof(sw_user), offsetof(sw_user, tenant), SW_USER_KEY_INLINE, &s->slab,
                              seed) != 0 ||
@@ -118,15 +117,22 @@ void sw_store_advance(sw_tenant *t, uint64_t actor_hash, int64_t time_ms) {
 
 /* ---- the alert cap ----------------------------------------------------------- */
 
-static int64_t bucket_of(int64_t time_ms) {
-    return time_ms / SW_CAP_BUCKET_MS - (time_ms % SW_CAP_BUCKET_MS < 0);
+void sw_store_set_cap_bucket(sw_store *s, int64_t bucket_ms) {
+    s->cap_bucket_ms = bucket_ms > 0 ? bucket_ms : SW_CAP_BUCKET_MS;
+    int64_t slots = s->horizon_ms / s->cap_bucket_ms + 3;
+    /* The seed's W + L is at most 14 days: 675 slots of 30 min. */
+    s->cap_slots = slots > UINT16_MAX ? UINT16_MAX : (uint32_t)slots;
+}
+
+static int64_t bucket_of(const sw_store *s, int64_t time_ms) {
+    return time_ms / s->cap_bucket_ms - (time_ms % s->cap_bucket_ms < 0);
 }
 
 /* Drops the buckets no alert can land in any more: behind the horizon. */
 static void cap_prune(const sw_store *s, sw_tenant *t) {
     int64_t h = sw_store_horizon(s, t);
     if (h == INT64_MIN) return;
-    int64_t first = bucket_of(h);
+    int64_t first = bucket_of(s, h);
     for (uint32_t i = 0; i < t->ncap;) {
         if (t->cap[i].bucket < first) t->cap[i] = t->cap[--t->ncap];
         else i++;
@@ -162,7 +168,7 @@ static sw_cap_slot *cap_find(sw_tenant *t, int64_t bucket) {
 }
 
 int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max) {
-    int64_t bucket = bucket_of(time_ms);
+    int64_t bucket = bucket_of(s, time_ms);
     cap_prune(s, t);
     sw_cap_slot *slot = cap_find(t, bucket);
     if (!slot && !(slot = cap_add(s, t, bucket))) return -1;
@@ -387,7 +393,7 @@ void sw_store_sweep(sw_store *s, uint32_t budget) {
 /* ---- after a checkpoint load --------------------------------------------- */
 
 /* Drops t's top-list entries and cap buckets beyond not_after. */
-static uint64_t tenant_drop_future(sw_tenant *t, int64_t not_after) {
+static uint64_t tenant_drop_future(const sw_store *s, sw_tenant *t, int64_t not_after) {
     uint64_t dropped = 0;
     uint32_t k = 0;
     for (uint32_t i = 0; i < t->ntop; i++) {
@@ -396,7 +402,7 @@ static uint64_t tenant_drop_future(sw_tenant *t, int64_t not_after) {
     }
     t->ntop = (uint8_t)k;
     t->watermark = k == SW_WM_ACTORS ? t->top[k - 1].time : SW_TIME_NONE;
-    int64_t last = bucket_of(not_after);
+    int64_t last = bucket_of(s, not_after);
     for (uint32_t i = 0; i < t->ncap;) {
         if (t->cap[i].bucket > last) t->cap[i] = t->cap[--t->ncap], dropped++;
         else i++;
@@ -407,7 +413,8 @@ static uint64_t tenant_drop_future(sw_tenant *t, int64_t not_after) {
 
 uint64_t sw_store_restored(sw_store *s, int64_t not_after) {
     uint64_t dropped = 0;
-    for (uint32_t i = 0; i < s->tenants.count; i++) dropped += tenant_drop_future(sw_table_at(&s->tenants, i), not_after);
+    for (uint32_t i = 0; i < s->tenants.count; i++)
+        dropped += tenant_drop_future(s, sw_table_at(&s->tenants, i), not_after);
     for (uint32_t pos = 0; pos < s->users.count;) {
         sw_user *u = sw_table_at(&s->users, pos);
         if (u->max_time != SW_TIME_NONE && u->max_time > not_after) {

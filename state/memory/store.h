@@ -95,7 +95,8 @@ typedef struct {
     char *keybuf;     /* scratch for (tenant index, actor id) keys */
     size_t keybuf_cap;
     int64_t horizon_ms; /* W + L */
-    uint32_t cap_slots; /* most buckets remembered per tenant: (W + L) / 30 min + 3 */
+    uint32_t cap_slots; /* most buckets remembered per tenant: (W + L) / bucket + 3 */
+    int64_t cap_bucket_ms; /* the alert cap's bucket: SW_CAP_BUCKET_MS unless set */
     uint32_t sweep_cursor;
     uint32_t last_pos;  /* position of the key sw_store_user returned last */
     uint64_t evicted;   /* keys forgotten because they fell behind the watermark */
@@ -148,6 +149,9 @@ const sw_tenant *sw_store_tenant_at(const sw_store *s, uint32_t index);
  * tenant's actors stay within W + L + 1 h of each other.  A tenant that
  * never alerted holds no bucket. */
 int sw_store_cap_take(sw_store *s, sw_tenant *t, int64_t time_ms, uint32_t max);
+/* The width of the alert cap's buckets (a rule's interval; default
+ * SW_CAP_BUCKET_MS); call while the store holds no bucket. */
+void sw_store_set_cap_bucket(sw_store *s, int64_t bucket_ms);
 
 /* Time before which a tenant's events are too late and its keys stale
  * (watermark - (W + L)); INT64_MIN while the tenant has no watermark. */

@@ -307,18 +307,22 @@ static int session_before(const sw_session *a, const sw_session *b) {
     return c < 0 || (c == 0 && a->id_len < b->id_len);
 }
 
+/* Insertion sort: Q holds N (default 3) sessions. */
+void sw_session_insert_ordered(const sw_session **out, size_t n, const sw_session *s) {
+    size_t i = n;
+    while (i > 0 && session_before(s, out[i - 1])) {
+        out[i] = out[i - 1];
+        i--;
+    }
+    out[i] = s;
+}
+
 size_t sw_window_collect(const sw_user *u, int64_t window_ms, const sw_session **out, size_t max) {
     int64_t start = window_start(u->max_time, window_ms);
     size_t n = 0;
     for (const sw_session *s = u->sessions; s && n < max; s = s->next) {
         if (s->last_seen < start) continue;
-        /* Insertion sort: Q holds N (default 3) sessions. */
-        size_t i = n++;
-        while (i > 0 && session_before(s, out[i - 1])) {
-            out[i] = out[i - 1];
-            i--;
-        }
-        out[i] = s;
+        sw_session_insert_ordered(out, n++, s);
     }
     return n;
 }

@@ -163,6 +163,10 @@ sw_observe sw_window_observe(sw_user *u, sw_slab *slab, int64_t t, const sw_sess
  * how many (at most max). */
 size_t sw_window_collect(const sw_user *u, int64_t window_ms, const sw_session **out, size_t max);
 
+/* Inserts s into out[0 .. n), kept ordered by last_seen then id bytes
+ * (Q's order); out has room for n + 1. */
+void sw_session_insert_ordered(const sw_session **out, size_t n, const sw_session *s);
+
 /* After an alert: r = maxT, sessions forgotten. */
 void sw_window_reset(sw_user *u, sw_slab *slab);
 

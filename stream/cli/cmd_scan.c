@@ -12,7 +12,12 @@
  * replay wrote from the same files.
  *
  * Files out of order: a file most of whose eligible events were too late
- * (read after a later file) gets one warning that says what to do. */
+ * (read after a later file) gets one warning that says what to do.
+ *
+ * --rules PATH runs the loaded rules (rengine.h) instead of the built-in
+ * seed rule, every record parsed (no prefilter), in one engine (no
+ * --partitions); the summary adds one line per rule.  Without --rules,
+ * scan is the seed engine, unchanged. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_rules.h"
 #include "clock.h"
 #include "commands.h"
 #include "engine.h"
@@ -28,6 +34,7 @@
 #include "kafka.h"
 #include "lines.h"
 #include "prefilter.h"
+#include "rengine.h"
 #include "summary.h"
 
 #define MAX_PARTITIONS 1024
@@ -53,6 +60,8 @@ static void usage(FILE *out) {
           "  -h, --help                this help\n"
           "\n", out);
     sw_cli_rule_help(out, false);
+    fputc('\n', out);
+    sw_cli_rules_help(out);
     fputs("\nExit status: 0 when every input was read and every alert written (rejected\n"
           "records do not change it), 1 when an input cannot be opened or read or the\n"
           "output cannot be written, 2 on a usage error.\n", out);
@@ -94,6 +103,7 @@ typedef struct {
     sw_buf key;
     const sw_config *cfg;
     sw_user_budget users, tenants; /* shared by the engines, as in run */
+    sw_rengine *rules; /* --rules: the one engine (e holds none) */
 } engines;
 
 static int engines_init(engines *g, const sw_config *cfg, uint32_t n, scan_ctx *ctx) {
@@ -112,7 +122,16 @@ static int engines_init(engines *g, const sw_config *cfg, uint32_t n, scan_ctx *
     return 0;
 }
 
+static int engines_init_rules(engines *g, const sw_config *cfg, const sw_cli_rules *r, int64_t max_alerts,
+                              scan_ctx *ctx) {
+    memset(g, 0, sizeof *g);
+    g->cfg = cfg;
+    g->rules = sw_rengine_new(cfg, r->specs, r->n, max_alerts, on_alert, on_reject, ctx);
+    return g->rules ? 0 : -1;
+}
+
 static void engines_free(engines *g) {
+    sw_rengine_free(g->rules);
     for (uint32_t i = 0; i < g->n; i++) sw_engine_free(g->e[i]);
     free(g->e);
     sw_parser_free(g->split);
@@ -138,6 +157,10 @@ static int32_t event_partition(engines *g, const sw_event *ev) {
 static void engines_feed(engines *g, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src) {
     const sw_config *cfg = g->cfg;
     size_t n = 0;
+    if (g->rules) {
+        sw_rengine_feed(g->rules, p, rec, len, cap, src);
+        return;
+    }
     if (g->n == 1 || len > cfg->max_record_bytes || (cfg->prefilter && !sw_prefilter_may_match(rec, len)) ||
         sw_parser_extract(g->split, rec, len, cap, cfg->tenant_field, g->events, SW_MAX_EVENTS_PER_RECORD, &n) !=
             SW_X_OK) {
@@ -155,6 +178,7 @@ static void engines_feed(engines *g, sw_parser *p, const char *rec, size_t len, 
 /* The sum of the engines' counters. */
 static sw_counters engines_counters(const engines *g) {
     sw_counters c = {0};
+    if (g->rules) sw_counters_add(&c, sw_rengine_counters(g->rules));
     for (uint32_t i = 0; i < g->n; i++) sw_counters_add(&c, sw_engine_counters(g->e[i]));
     return c;
 }
@@ -184,7 +208,8 @@ static int scan_fd(engines *g, sw_parser *p, int fd, const char *name, const sw_
     sw_source src = {.file = name, .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
     while ((rc = sw_lines_next(&r, &l)) > 0) {
         src.line = l.lineno;
-        if (l.oversize) sw_engine_reject_oversize(g->e[0], l.p, l.len, &src);
+        if (l.oversize && g->rules) sw_rengine_reject_oversize(g->rules, l.p, l.len, &src);
+        else if (l.oversize) sw_engine_reject_oversize(g->e[0], l.p, l.len, &src);
         else engines_feed(g, p, l.p, l.len, l.cap, &src);
     }
     if (rc < 0) fprintf(stderr, "sessionwatch scan: cannot read %s: %s\n", name, strerror(errno));
@@ -195,12 +220,13 @@ static int scan_fd(engines *g, sw_parser *p, int fd, const char *name, const sw_
     return rc;
 }
 
-int sw_cmd_scan(int argc, char **argv) {
+static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
     sw_config cfg;
     sw_config_defaults(&cfg);
     sw_args a = {argc, argv, 1, "scan"};
     const char *rejects_path = NULL, *summary = "text", *state = "memory", *partitions_s = "1";
     int nfiles = 0;
+    bool max_alerts_given = false;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) return 1;
     while (a.i < argc) {
@@ -211,12 +237,16 @@ int sw_cmd_scan(int argc, char **argv) {
             free(files);
             return 0;
         }
-        if ((r = sw_cli_rule_option(&cfg, &a, false)) != 0 ||
+        if (strncmp(arg, "--max-alerts", 12) == 0 && (arg[12] == '\0' || arg[12] == '=')) max_alerts_given = true;
+        if ((r = sw_cli_rules_option(rp, &a)) != 0 || (r = sw_cli_rule_option(&cfg, &a, false)) != 0 ||
             (r = sw_arg_value(&a, "--rejects", &rejects_path)) != 0 ||
             (r = sw_arg_value(&a, "--summary", &summary)) != 0 ||
             (r = sw_arg_value(&a, "--state", &state)) != 0 ||
             (r = sw_arg_value(&a, "--partitions", &partitions_s)) != 0) {
-            if (r < 0) { free(files); return 2; }
+            if (r < 0) {
+                    free(files);
+                return 2;
+            }
             continue;
         }
         if (arg[0] == '-' && arg[1] != '\0') {
@@ -244,6 +274,15 @@ int sw_cmd_scan(int argc, char **argv) {
         free(files);
         return sw_cli_error("scan", "--partitions: '%s' is not a count from 1 to %d", partitions_s, MAX_PARTITIONS);
     }
+    if (rp->given && partitions > 1) {
+        free(files);
+        return sw_cli_error("scan", "--partitions: not with --rules yet (the rules run in one engine)");
+    }
+    int rules_rc = rp->given ? sw_cli_rules_ready(rp, "scan") : 0;
+    if (rules_rc) {
+        free(files);
+        return rules_rc;
+    }
     if (nfiles == 0) files[nfiles++] = "-";
     /* Before --rejects is opened (and so truncated): no output may be an input. */
     int same = (rejects_path ? sw_cli_output_not_input("scan", "--rejects", rejects_path, files, nfiles) : 0);
@@ -264,7 +303,9 @@ int sw_cmd_scan(int argc, char **argv) {
 
     sw_parser *p = sw_parser_new(cfg.max_record_bytes);
     engines g;
-    if (!p || engines_init(&g, &cfg, (uint32_t)partitions, &ctx) != 0) {
+    int64_t max_alerts = max_alerts_given ? (int64_t)cfg.max_alerts : -1;
+    if (!p || (rp->given ? engines_init_rules(&g, &cfg, rp, max_alerts, &ctx)
+                           : engines_init(&g, &cfg, (uint32_t)partitions, &ctx)) != 0) {
         fprintf(stderr, "sessionwatch scan: out of memory\n");
         if (p) engines_free(&g);
         sw_parser_free(p);
@@ -306,11 +347,24 @@ int sw_cmd_scan(int argc, char **argv) {
         fprintf(stderr, "sessionwatch scan: warning: %llu events of tenants beyond --max-tenants %llu were rejected "
                         "as too_many_tenants; raise --max-tenants (0 = no limit) if the input has that many tenants\n",
                 (unsigned long long)total.verdict[SW_R_TOO_MANY_TENANTS], (unsigned long long)cfg.max_tenants);
+    if (g.rules) {
+        s.tracked_users = sw_rengine_keys(g.rules);
+        s.evicted = sw_rengine_evicted(g.rules);
+    }
     sw_summary_print(stderr, "scan", strcmp(summary, "json") == 0, &s);
+    if (g.rules) sw_cli_rules_summary(stderr, rp, g.rules, strcmp(summary, "json") == 0);
 
     sw_buf_free(&ctx.line);
     engines_free(&g);
     sw_parser_free(p);
     free(files);
     return status;
+}
+
+/* The rules (--rules) live across scan_main's every return. */
+int sw_cmd_scan(int argc, char **argv) {
+    sw_cli_rules rules = {0};
+    int rc = scan_main(argc, argv, &rules);
+    sw_cli_rules_free(&rules);
+    return rc;
 }

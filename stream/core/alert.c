@@ -4,11 +4,10 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "alert_parts.h"
 #include "hash.h"
 
-/* Appends a length-prefixed field so that no two inputs hash alike by
- * concatenation ("ab"+"c" vs "a"+"bc"). */
-static void id_part(sw_buf *s, const void *p, size_t n) {
+void sw_alert_id_part(sw_buf *s, const void *p, size_t n) {
     uint64_t len = n;
     sw_buf_put(s, &len, sizeof len);
     sw_buf_put(s, p, n);
@@ -21,14 +20,13 @@ static int id_before(const sw_session *a, const sw_session *b) {
 }
 
 void sw_alert_id(const sw_alert *a, sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
-    static const char hex[] = "0123456789abcdef";
     sw_buf_reset(s);
-    id_part(s, "sessionwatch/alert/v1", 21);
-    id_part(s, SW_RULE_ID, strlen(SW_RULE_ID));
-    id_part(s, a->tenant, a->tenant_len);
-    id_part(s, sw_alert_actor(a), sw_alert_actor_len(a));
+    sw_alert_id_part(s, "sessionwatch/alert/v1", 21);
+    sw_alert_id_part(s, SW_RULE_ID, strlen(SW_RULE_ID));
+    sw_alert_id_part(s, a->tenant, a->tenant_len);
+    sw_alert_id_part(s, sw_alert_actor(a), sw_alert_actor_len(a));
     int64_t r = a->user->max_time;
-    id_part(s, &r, sizeof r);
+    sw_alert_id_part(s, &r, sizeof r);
     /* Session ids in byte order: the id does not depend on arrival order. */
     const sw_session *sorted[SW_MAX_SESSIONS];
     size_t n = a->nq < SW_MAX_SESSIONS ? a->nq : SW_MAX_SESSIONS;
@@ -40,7 +38,12 @@ void sw_alert_id(const sw_alert *a, sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
         }
         sorted[j] = a->q[i];
     }
-    for (size_t i = 0; i < n; i++) id_part(s, sw_session_id(sorted[i]), sorted[i]->id_len);
+    for (size_t i = 0; i < n; i++) sw_alert_id_part(s, sw_session_id(sorted[i]), sorted[i]->id_len);
+    sw_alert_id_finish(s, out);
+}
+
+void sw_alert_id_finish(const sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
+    static const char hex[] = "0123456789abcdef";
     uint64_t h[2] = {sw_hash64(s->p, s->len, 0x243f6a8885a308d3ULL),
                      sw_hash64(s->p, s->len, 0x13198a2e03707344ULL)};
     for (int k = 0; k < 2; k++)
@@ -48,8 +51,7 @@ void sw_alert_id(const sw_alert *a, sw_buf *s, char out[SW_ALERT_ID_LEN + 1]) {
     out[SW_ALERT_ID_LEN] = '\0';
 }
 
-/* A string, or null when it is empty (the input did not carry it). */
-static void str_or_null(sw_buf *b, const char *p, size_t n) {
+void sw_alert_put_text(sw_buf *b, const char *p, size_t n) {
     if (n) sw_json_str(b, p, n);
     else sw_buf_puts(b, "null");
 }
@@ -93,9 +95,7 @@ typedef struct {
     bool actor_cut, tenant_cut;
 } alert_cuts;
 
-/* An id (session, actor, tenant) as a JSON string, cut at SW_ALERT_MAX_ID
- * bytes on a character boundary; true when it was cut. */
-static bool write_id(sw_buf *b, const char *p, size_t n) {
+bool sw_alert_put_id(sw_buf *b, const char *p, size_t n) {
     size_t keep = n > SW_ALERT_MAX_ID ? sw_utf8_cut(p, n, SW_ALERT_MAX_ID) : n;
     sw_json_str(b, p, keep);
     return keep < n;
@@ -108,19 +108,30 @@ typedef struct {
     size_t id_len, name_len, alt_len;
 } person;
 
-/* Each key comes with the punctuation before it; true when the id was cut. */
+/* Each key comes with the punctuation before it; true when the id was cut.
+ * A NULL id is written null. */
 static bool write_person(sw_buf *b, const person *p, const char *id_key, const char *name_key, const char *alt_key) {
     sw_buf_puts(b, id_key);
-    bool cut = write_id(b, p->id, p->id_len);
+    bool cut = false;
+    if (p->id) cut = sw_alert_put_id(b, p->id, p->id_len);
+    else sw_buf_puts(b, "null");
     sw_buf_puts(b, name_key);
-    str_or_null(b, p->name, p->name_len);
+    sw_alert_put_text(b, p->name, p->name_len);
     sw_buf_puts(b, alt_key);
-    str_or_null(b, p->alt, p->alt_len);
+    sw_alert_put_text(b, p->alt, p->alt_len);
     return cut;
 }
 
-/* {"bytes":N,"hash":"16 hex"}: what a cut id was, whole. */
-static void write_cut_note(sw_buf *b, const char *p, size_t n) {
+bool sw_alert_put_actor(sw_buf *b, const char *id, size_t id_len, sw_span name, sw_span alt) {
+    const person who = {id, name.p, alt.p, id_len, sw_utf8_cut(name.p, name.n, SW_MAX_DETAIL),
+                        sw_utf8_cut(alt.p, alt.n, SW_MAX_DETAIL)};
+    bool cut = write_person(b, &who, ",\"okta\":{\"actor\":{\"id\":", ",\"display_name\":", ",\"alternate_id\":");
+    write_person(b, &who, "}},\"user\":{\"id\":", ",\"name\":", ",\"email\":");
+    sw_buf_putc(b, '}');
+    return cut;
+}
+
+void sw_alert_put_cut_note(sw_buf *b, const char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
     uint64_t h = sw_hash64(p, n, SW_ALERT_CUT_HASH_SEED);
     char text[17];
@@ -132,27 +143,27 @@ static void write_cut_note(sw_buf *b, const char *p, size_t n) {
     sw_buf_puts(b, "\"}");
 }
 
-static void write_session(sw_buf *b, const sw_session *s, alert_cuts *cuts) {
+void sw_alert_put_session(sw_buf *b, const sw_session *s, const char *id, size_t id_len, uint32_t *ids_cut) {
     sw_buf_puts(b, "{\"id\":");
-    if (write_id(b, sw_session_id(s), s->id_len)) {
-        cuts->ids_cut++;
+    if (sw_alert_put_id(b, id, id_len)) {
+        (*ids_cut)++;
         sw_buf_puts(b, ",\"id_truncated\":");
-        write_cut_note(b, sw_session_id(s), s->id_len);
+        sw_alert_put_cut_note(b, id, id_len);
     }
     sw_json_lit_time(b, ",\"first_seen\":", s->first_seen);
     sw_json_lit_time(b, ",\"last_seen\":", s->last_seen);
     sw_json_lit_int(b, ",\"events\":", s->events);
     char text[SW_SESSION_TEXT_BUF]; /* a binary ip or uuid, printed back (window.h) */
     sw_buf_puts(b, ",\"client\":{\"ip\":");
-    str_or_null(b, sw_session_ip_r(s, text), s->ip_len);
+    sw_alert_put_text(b, sw_session_ip_r(s, text), s->ip_len);
     sw_buf_puts(b, ",\"user_agent\":");
-    str_or_null(b, sw_session_ua(s), s->ua_len);
+    sw_alert_put_text(b, sw_session_ua(s), s->ua_len);
     sw_buf_puts(b, ",\"geo\":{\"country_name\":");
-    str_or_null(b, sw_session_country(s), s->country_len);
+    sw_alert_put_text(b, sw_session_country(s), s->country_len);
     sw_buf_puts(b, ",\"city_name\":");
-    str_or_null(b, sw_session_city(s), s->city_len);
+    sw_alert_put_text(b, sw_session_city(s), s->city_len);
     sw_buf_puts(b, "}},\"event_uuid\":");
-    str_or_null(b, sw_session_uuid_r(s, text), s->uuid_len);
+    sw_alert_put_text(b, sw_session_uuid_r(s, text), s->uuid_len);
     sw_buf_putc(b, '}');
 }
 
@@ -163,11 +174,11 @@ static void write_cuts(sw_buf *b, const sw_alert *a, const alert_cuts *cuts) {
     sw_json_lit_int(b, ",\"sessions_omitted\":", cuts->sessions_omitted);
     if (cuts->actor_cut) {
         sw_buf_puts(b, ",\"actor_id\":");
-        write_cut_note(b, sw_alert_actor(a), sw_alert_actor_len(a));
+        sw_alert_put_cut_note(b, sw_alert_actor(a), sw_alert_actor_len(a));
     }
     if (cuts->tenant_cut) {
         sw_buf_puts(b, ",\"tenant\":");
-        write_cut_note(b, a->tenant, a->tenant_len);
+        sw_alert_put_cut_note(b, a->tenant, a->tenant_len);
     }
     sw_buf_putc(b, '}');
 }
@@ -175,13 +186,12 @@ static void write_cuts(sw_buf *b, const sw_alert *a, const alert_cuts *cuts) {
 /* The alert; with budget (bytes from start), sessions that would not fit
  * with room_after bytes still to come are left out and counted.  Returns
  * the bytes its "source" took. */
-static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, size_t start, size_t budget,
+static size_t write_alert(sw_buf *b, const void *alert, const char *alert_id, size_t start, size_t budget,
                           size_t room_after) {
+    const sw_alert *a = alert;
     alert_cuts cuts = {0};
     const char *actor = sw_alert_actor(a);
     size_t actor_len = sw_alert_actor_len(a);
-    size_t name_len = sw_utf8_cut(a->name.p, a->name.n, SW_MAX_DETAIL);
-    size_t alt_len = sw_utf8_cut(a->alt.p, a->alt.n, SW_MAX_DETAIL);
 
     uint64_t count = 0;
     int64_t from = a->q[0]->first_seen;
@@ -199,12 +209,10 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
     sw_json_lit_int(b, ",\"parameters\":{\"window_ms\":", a->config->window_ms);
     sw_json_lit_int(b, ",\"min_sessions\":", a->config->min_sessions);
     sw_buf_puts(b, "}},\"tenant\":");
-    cuts.tenant_cut = write_id(b, a->tenant, a->tenant_len);
-    const person who = {actor, a->name.p, a->alt.p, actor_len, name_len, alt_len};
-    cuts.actor_cut = write_person(b, &who, ",\"okta\":{\"actor\":{\"id\":", ",\"display_name\":", ",\"alternate_id\":");
-    write_person(b, &who, "}},\"user\":{\"id\":", ",\"name\":", ",\"email\":");
-    sw_buf_puts(b, "},\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
-    write_id(b, actor, actor_len);
+    cuts.tenant_cut = sw_alert_put_id(b, a->tenant, a->tenant_len);
+    cuts.actor_cut = sw_alert_put_actor(b, actor, actor_len, a->name, a->alt);
+    sw_buf_puts(b, ",\"threshold_result\":{\"terms\":[{\"field\":\"okta.actor.id\",\"value\":");
+    sw_alert_put_id(b, actor, actor_len);
     sw_json_lit_int(b, "}],\"count\":", (int64_t)count);
     sw_json_lit_time(b, ",\"from\":", from);
     sw_buf_puts(b, ",\"cardinality\":[{\"field\":\"okta.authentication_context.external_session_id\","
@@ -215,7 +223,7 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
         size_t before = b->len;
         alert_cuts kept = cuts;
         if (i) sw_buf_putc(b, ',');
-        write_session(b, a->q[i], &cuts);
+        sw_alert_put_session(b, a->q[i], sw_session_id(a->q[i]), a->q[i]->id_len, &cuts.ids_cut);
         if (b->len - start + room_after > budget) {
             b->len = before;
             cuts = kept;
@@ -225,20 +233,28 @@ static size_t write_alert(sw_buf *b, const sw_alert *a, const char *alert_id, si
     }
     sw_buf_putc(b, ']');
     write_cuts(b, a, &cuts);
+    return sw_alert_put_source_end(b, a->source);
+}
+
+size_t sw_alert_put_source_end(sw_buf *b, const sw_source *src) {
     sw_buf_puts(b, ",\"source\":");
     size_t source_at = b->len;
-    sw_source_write(b, a->source);
+    sw_source_write(b, src);
     size_t source_len = b->len - source_at;
     sw_buf_putc(b, '}');
     return source_len;
 }
 
-void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+void sw_alert_write_bounded(sw_buf *b, sw_alert_writer write, const void *alert, const char *alert_id) {
     size_t start = b->len;
-    size_t source_len = write_alert(b, a, alert_id, start, SIZE_MAX, 0);
+    size_t source_len = write(b, alert, alert_id, start, SIZE_MAX, 0);
     if (b->oom || b->len - start <= SW_ALERT_MAX_BYTES) return;
     /* Too big even with its ids cut: again, with as many sessions as fit
      * before the "truncated" note (under 256 bytes) and the source. */
     b->len = start;
-    write_alert(b, a, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
+    write(b, alert, alert_id, start, SW_ALERT_MAX_BYTES, source_len + 256);
+}
+
+void sw_alert_write(sw_buf *b, const sw_alert *a, const char *alert_id) {
+    sw_alert_write_bounded(b, write_alert, a, alert_id);
 }

@@ -14,14 +14,9 @@ struct sw_engine {
     const sw_config *cfg;
     sw_store store;
     sw_counters c;
-    sw_alert_fn on_alert;
-    sw_reject_fn on_reject;
-    void *ud;
-    int64_t (*now_ms)(void);
+    sw_engine_io io;
     sw_buf json, scratch;
-    uint64_t id_seed;
     sw_user_budget own_budget, own_tenant_budget;
-    int64_t future_limit; /* clock + --max-clock-skew when last read (run only) */
     /* No event array: a record's events live in the feeding thread's
      * parser (sw_parser_extract_events), so an engine per Kafka partition
      * costs its state, not 1000 events' worth of scratch. */
@@ -55,12 +50,7 @@ sw_engine *sw_engine_new_budgets(const sw_config *cfg, sw_user_budget *budget, s
     }
     if (tenant_budget) sw_store_set_tenant_budget(&e->store, tenant_budget);
     e->cfg = cfg;
-    e->on_alert = on_alert;
-    e->on_reject = on_reject;
-    e->ud = ud;
-    e->now_ms = sw_wall_ms;
-    e->future_limit = INT64_MIN;
-    e->id_seed = sw_random_seed();
+    sw_engine_io_init(&e->io, cfg, on_alert, on_reject, ud);
     return e;
 }
 
@@ -79,29 +69,12 @@ const sw_counters *sw_engine_counters(sw_engine *e) {
     return &e->c;
 }
 sw_store *sw_engine_store(sw_engine *e) { return &e->store; }
-uint64_t sw_engine_id_seed(const sw_engine *e) { return e->id_seed; }
-void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) {
-    e->now_ms = now_ms ? now_ms : sw_wall_ms;
-    e->future_limit = INT64_MIN;
-}
-
-int64_t sw_engine_future_limit(sw_engine *e) {
-    if (!e->cfg->max_clock_skew_ms) return INT64_MAX;
-    int64_t now = e->now_ms();
-    e->future_limit = now > INT64_MAX - e->cfg->max_clock_skew_ms ? INT64_MAX : now + e->cfg->max_clock_skew_ms;
-    return e->future_limit;
-}
-
-/* Whether t is beyond the processing clock + --max-clock-skew (run).  The
- * clock is read again only when t passes the bound last computed, so an
- * event in the past costs one compare. */
-static int too_early(sw_engine *e, int64_t t) {
-    return e->cfg->max_clock_skew_ms && t > e->future_limit && t > sw_engine_future_limit(e);
-}
+uint64_t sw_engine_id_seed(const sw_engine *e) { return e->io.id_seed; }
+void sw_engine_set_clock(sw_engine *e, int64_t (*now_ms)(void)) { sw_engine_io_set_clock(&e->io, now_ms); }
+int64_t sw_engine_future_limit(sw_engine *e) { return sw_engine_io_future_limit(&e->io); }
 
 static void reject(sw_engine *e, sw_verdict why, const char *rec, size_t len, const sw_source *src) {
-    e->c.verdict[why]++;
-    if (e->on_reject) e->on_reject(e->ud, why, rec, len, src);
+    sw_engine_io_reject(&e->io, &e->c, why, rec, len, src);
 }
 
 void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src) {
@@ -132,7 +105,7 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int
     sw_alert a = {
         .tenant = t->k.key, .tenant_len = t->k.key_len, .user = u,
         .name = span(&ev->f[SW_F_ACTOR_NAME]), .alt = span(&ev->f[SW_F_ACTOR_ALT]), .q = q, .nq = nq,
-        .event_time = time_ms, .detected_at = e->now_ms(), .source = src, .config = e->cfg,
+        .event_time = time_ms, .detected_at = e->io.now_ms(), .source = src, .config = e->cfg,
     };
     char id[SW_ALERT_ID_LEN + 1];
     sw_alert_id(&a, &e->scratch, id);
@@ -148,11 +121,11 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int
         .tenant = t->k.key, .tenant_len = t->k.key_len,
         .actor = sw_alert_actor(&a), .actor_len = sw_alert_actor_len(&a), .source = src, .alert = &a,
     };
-    if (e->on_alert) e->on_alert(e->ud, &out);
+    if (e->io.on_alert) e->io.on_alert(e->io.ud, &out);
 }
 
-static void process_event(sw_engine *e, const sw_event *ev, const char *rec, size_t len,
-                          const sw_source *src) {
+static void process_event(void *engine, const sw_event *ev, const char *rec, size_t len, const sw_source *src) {
+    sw_engine *e = engine;
     const sw_config *cfg = e->cfg;
     int64_t t;
     sw_verdict v = sw_rule_check(cfg, ev, src->kafka_time_ms, &t);
@@ -169,7 +142,7 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         return;
     }
 
-    if (too_early(e, t)) {
+    if (sw_engine_io_too_early(&e->io, t)) {
         reject(e, SW_R_TOO_EARLY, rec, len, src);
         return;
     }
@@ -203,7 +176,7 @@ static void process_event(sw_engine *e, const sw_event *ev, const char *rec, siz
         .city = span(&ev->f[SW_F_CITY]),
         .uuid = span(&ev->f[SW_F_UUID]),
     };
-    uint64_t id_hash = sw_hash64(si.id.p, si.id.n, e->id_seed);
+    uint64_t id_hash = sw_hash64(si.id.p, si.id.n, e->io.id_seed);
     switch (sw_window_observe(u, &st->slab, t, &si, id_hash, cfg->window_ms, cfg->min_sessions)) {
     case SW_OBS_COVERED: e->c.covered++; break;
     case SW_OBS_COUNTED: break;
@@ -226,6 +199,29 @@ sw_verdict sw_extract_verdict(sw_xstatus x) {
     }
 }
 
+static int is_array(const char *rec, size_t len) {
+    size_t first = 0;
+    while (first < len && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\r' || rec[first] == '\n'))
+        first++;
+    return first < len && rec[first] == '[';
+}
+
+sw_verdict sw_record_each(sw_parser *p, const char *rec, size_t len, size_t cap, const char *tenant_field,
+                          const sw_source *src, sw_event_fn fn, void *ud, size_t *n_events) {
+    const sw_event *events;
+    *n_events = 0;
+    sw_xstatus x = sw_parser_extract_events(p, rec, len, cap, tenant_field, &events, n_events);
+    if (x != SW_X_OK) return sw_extract_verdict(x);
+    int array = is_array(rec, len);
+    sw_source s = *src;
+    for (size_t i = 0; i < *n_events; i++) {
+        /* A plain object has no index; an array's elements are numbered. */
+        s.index = array ? (uint32_t)i : UINT32_MAX;
+        fn(ud, &events[i], rec, len, &s);
+    }
+    return SW_ELIGIBLE;
+}
+
 void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, size_t cap,
                     const sw_source *src) {
     e->c.records++;
@@ -239,21 +235,7 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
         return;
     }
     size_t n = 0;
-    const sw_event *events;
-    sw_xstatus x = sw_parser_extract_events(p, rec, len, cap, e->cfg->tenant_field, &events, &n);
-    if (x != SW_X_OK) {
-        reject(e, sw_extract_verdict(x), rec, len, src);
-        return;
-    }
+    sw_verdict v = sw_record_each(p, rec, len, cap, e->cfg->tenant_field, src, process_event, e, &n);
     e->c.events += n;
-    size_t first = 0;
-    while (first < len && (rec[first] == ' ' || rec[first] == '\t' || rec[first] == '\r' || rec[first] == '\n'))
-        first++;
-    int is_array = first < len && rec[first] == '[';
-    sw_source s = *src;
-    for (size_t i = 0; i < n; i++) {
-        /* A plain object has no index; an array's elements are numbered. */
-        s.index = is_array ? (uint32_t)i : UINT32_MAX;
-        process_event(e, &events[i], rec, len, &s);
-    }
+    if (v != SW_ELIGIBLE) reject(e, v, rec, len, src);
 }

@@ -75,6 +75,41 @@ void sw_engine_feed(sw_engine *e, sw_parser *p, const char *rec, size_t len, siz
  * it); prefix is its first bytes, for the rejects output. */
 void sw_engine_reject_oversize(sw_engine *e, const char *prefix, size_t len, const sw_source *src);
 
+/* What an engine reports to, its clock and its hash seed: the part the
+ * seed engine and the rules engine (rengine.h) share (engine_io.c). */
+typedef struct {
+    sw_alert_fn on_alert;
+    sw_reject_fn on_reject; /* may be NULL */
+    void *ud;
+    int64_t (*now_ms)(void);
+    const sw_config *cfg; /* its max_clock_skew_ms, read each time; 0: no bound (scan) */
+    int64_t future_limit; /* the clock + skew_ms when last read */
+    uint64_t id_seed;     /* the seed of the engine's session id hashes */
+} sw_engine_io;
+
+void sw_engine_io_init(sw_engine_io *io, const sw_config *cfg, sw_alert_fn on_alert, sw_reject_fn on_reject,
+                       void *ud);
+/* The clock (NULL: the wall clock). */
+void sw_engine_io_set_clock(sw_engine_io *io, int64_t (*now_ms)(void));
+/* As sw_engine_future_limit. */
+int64_t sw_engine_io_future_limit(sw_engine_io *io);
+/* Whether t is beyond the clock + the skew.  The clock is read again only
+ * when t passes the bound last computed, so an event in the past costs
+ * one compare. */
+int sw_engine_io_too_early(sw_engine_io *io, int64_t t);
+/* Counts a record rejected with why in c and hands it to on_reject. */
+void sw_engine_io_reject(const sw_engine_io *io, sw_counters *c, sw_verdict why, const char *rec, size_t len,
+                         const sw_source *src);
+
+/* One record's events, for an engine's feed: extracts them with p and
+ * calls fn(ud, event, rec, len, src) for each, src->index numbering the
+ * elements of a top-level array (UINT32_MAX for a plain object).  Returns
+ * SW_ELIGIBLE, or the reason to reject the whole record (what the
+ * extractor refused; then fn was not called).  *n_events: how many. */
+typedef void (*sw_event_fn)(void *ud, const sw_event *ev, const char *rec, size_t len, const sw_source *src);
+sw_verdict sw_record_each(sw_parser *p, const char *rec, size_t len, size_t cap, const char *tenant_field,
+                          const sw_source *src, sw_event_fn fn, void *ud, size_t *n_events);
+
 /* The reason a record the extractor refused is rejected under. */
 sw_verdict sw_extract_verdict(sw_xstatus x);
 

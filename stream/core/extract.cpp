@@ -1105,6 +1105,8 @@ extern "C" void sw_parser_want_fields(sw_parser *p, uint64_t rows) {
     for (size_t k = 0; k < kSlots * SW_CATALOGUE_MAX; k++) p->fout[k] = sw_kql_field{p->pool, 0};
 }
 
+extern "C" uint64_t sw_parser_fields_wanted(const sw_parser *p) { return p ? p->rows : 0; }
+
 extern "C" sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, size_t cap,
                                                const char *tenant_path, const sw_event **events,
                                                size_t *n_out) {

@@ -180,6 +180,8 @@ sw_xstatus sw_parser_extract_events(sw_parser *p, const char *rec, size_t len, s
  * 0.5 MB, and a pool of 32,000 values, 0.77 MB), allocated zeroed in
  * sw_parser_new and touched only when rows are wanted. */
 void sw_parser_want_fields(sw_parser *p, uint64_t rows);
+/* The rows the parser extracts now (0 for a NULL p). */
+uint64_t sw_parser_fields_wanted(const sw_parser *p);
 
 #ifdef __cplusplus
 }

@@ -67,11 +67,23 @@ static int has_prefix(const sw_config *c, const sw_value *v) {
  * is one), @timestamp for ECS, whatever else the record carries (the
  * extractor reads only the fields of the record's kind).  With
  * --time-field event.ingested, an ECS event's event.ingested when present. */
-static const sw_value *time_value(const sw_config *c, const sw_event *e) {
+static const sw_value *time_value(bool ingested, const sw_event *e) {
     if (e->format != SW_FMT_ECS) return &e->f[SW_F_PUBLISHED];
     const sw_value *ing = &e->f[SW_F_INGESTED];
-    if (c->time_field == SW_TIME_INGESTED && ing->type != SW_ABSENT && ing->type != SW_NULL) return ing;
+    if (ingested && ing->type != SW_ABSENT && ing->type != SW_NULL) return ing;
     return &e->f[SW_F_TIMESTAMP];
+}
+
+sw_verdict sw_rule_event_time(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, bool ingested,
+                              int64_t *t_ms) {
+    if (c->time_field == SW_TIME_KAFKA) {
+        if (kafka_time_ms == SW_TIME_NONE) return SW_R_BAD_TIME;
+        *t_ms = kafka_time_ms;
+        return SW_ELIGIBLE;
+    }
+    const sw_value *tv = time_value(ingested || c->time_field == SW_TIME_INGESTED, e);
+    if (tv->type != SW_STRING || sw_time_parse(tv->p, tv->n, t_ms) != 0) return SW_R_BAD_TIME;
+    return SW_ELIGIBLE;
 }
 
 sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, int64_t *t_ms) {
@@ -97,14 +109,7 @@ sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_ti
     if (c->require_success && !str_is(&e->f[SW_F_OUTCOME], "SUCCESS")) return SW_V_NOT_SUCCESS;
     if (c->exclude_unknown_actor && str_is(actor, "unknown")) return SW_V_UNKNOWN_ACTOR;
 
-    if (c->time_field == SW_TIME_KAFKA) {
-        if (kafka_time_ms == SW_TIME_NONE) return SW_R_BAD_TIME;
-        *t_ms = kafka_time_ms;
-        return SW_ELIGIBLE;
-    }
-    const sw_value *tv = time_value(c, e);
-    if (tv->type != SW_STRING || sw_time_parse(tv->p, tv->n, t_ms) != 0) return SW_R_BAD_TIME;
-    return SW_ELIGIBLE;
+    return sw_rule_event_time(c, e, kafka_time_ms, false, t_ms);
 }
 
 sw_verdict sw_rule_tenant(const sw_config *c, const sw_event *e, const char **p, size_t *n) {

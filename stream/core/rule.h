@@ -11,6 +11,7 @@
 #ifndef SW_RULE_H
 #define SW_RULE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -47,6 +48,14 @@ const char *sw_verdict_name(sw_verdict v);
 /* Applies the query and parses the event time.  SW_ELIGIBLE sets *t_ms.
  * kafka_time_ms is used with SW_TIME_KAFKA (SW_TIME_NONE if unknown). */
 sw_verdict sw_rule_check(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, int64_t *t_ms);
+
+/* The event's time as the rules read it: the Kafka timestamp with
+ * --time-field kafka; else published (raw, EventBridge) or @timestamp
+ * (ECS), or an ECS event's event.ingested when present and ingested (a
+ * rule's timestamp_override) or --time-field event.ingested is set.
+ * SW_R_BAD_TIME when missing or unparsable. */
+sw_verdict sw_rule_event_time(const sw_config *c, const sw_event *e, int64_t kafka_time_ms, bool ingested,
+                              int64_t *t_ms);
 
 /* The event's tenant: --tenant if given, else the --tenant-field value (""
  * when absent or null), else "".  SW_R_WRONG_TYPE when the field holds a

@@ -251,11 +251,11 @@ static int get_group_by(sw_toml_node f, sw_ruledef *d, sw_rule_refusal *why) {
     d->group_by = calloc(n ? n : 1, sizeof *d->group_by);
     if (!d->group_by) return refuse(why, f, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        d->n_group_by++; /* counted first: a refused field's name is freed too */
         char w[64];
         snprintf(w, sizeof w, "rule.threshold.field[%zu]", i);
         sw_toml_node e = k == SW_TOML_STRING ? f : sw_toml_at(f, i);
         if (get_text(e, w, true, true, &d->group_by[i], why) != 0) return -1;
+        d->n_group_by++; /* owned from here, even when the name is refused below */
         if (catalogue_row(e, w, d->group_by[i], &d->group_by_rows[i], why) != 0) return -1;
         d->rows |= 1ULL << d->group_by_rows[i];
     }

@@ -17,7 +17,7 @@ sw="$build/sessionwatch"
 [ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
 out=tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql,rules}
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql,rules,rengine}
 
 SW="$sw" OUT="$out" python3 - <<'PY'
 import json, os, struct, subprocess
@@ -242,5 +242,14 @@ put(R, "refuse-cardinality.toml", THR + '[rule.threshold]\nfield = ["a"]\nvalue 
 put(R, "refuse-nul.toml", HEAD.replace('"Example"', '"a\\u0000b"') + QUERY)
 put(R, "refuse-threat.toml", HEAD + QUERY + THREAT.replace('id = "T1556.006"', 'id = 6'))
 put(R, "deep-arrays.toml", "x = " + "[" * 300 + "]" * 300 + "\n")
+# ---- fuzz_rengine: NDJSON records through the rules engine (its rules are
+# compiled into the target): gen records of each format, and an attack.
+G = "fuzz_rengine"
+for fmt in ("raw", "ecs", "eventbridge"):
+    put(G, f"gen-{fmt}.ndjson", "\n".join(gen(fmt)[:12]) + "\n")
+put(G, "raw-three-sessions.ndjson", "\n".join(raw("00u1", f"s{i}", f"2026-01-05T08:0{i}:00Z") for i in range(3)) + "\n")
+put(G, "raw-targets.ndjson", "\n".join(raw("00u3", "t", f"2026-01-05T08:0{i}:00Z", eventType="user.account.lock",
+    target=[{"alternateId": "a"}, {"alternateId": "b"}], securityContext={"isProxy": i % 2 == 0}) for i in range(4)) + "\n")
+put(G, "array-page.json", "[" + ",".join(raw("00u4", f"p{i}", f"2026-01-05T08:1{i}:00Z") for i in range(3)) + "]\n")
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done

@@ -317,11 +317,7 @@ static void check_fixture(const char *dir, const char *base) {
 
 static void test_elastic_pipeline_output(void **state) {
     (void)state;
-    const char *dir = tu_fixture_dir();
-    if (!dir) {
-        printf("SKIP: ../shared/testdata/okta not found (set SW_TESTDATA)\n");
-        skip();
-    }
+    const char *dir = tu_fixture_dir_or_skip("");
     /* Every raw fixture (NAME.log) with an NAME.expected-ecs.json twin. */
     DIR *d = opendir(dir);
     assert_non_null(d);

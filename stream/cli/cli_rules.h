@@ -1,0 +1,43 @@
+/* cli_rules.h -- the rules a command runs (--rules PATH, repeatable, and
+ * --strict-rules): loaded with the rules layer (ruleset.h), refusals
+ * reported, the loaded ones converted for the rules engine (rulespec.h). */
+#ifndef SW_CLI_RULES_H
+#define SW_CLI_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "ruleset.h"
+#include "rulespec.h"
+
+typedef struct {
+    sw_ruleset set;
+    sw_rulespec *specs; /* one per loaded rule, in load order */
+    size_t n;
+    bool given;         /* some --rules */
+    bool strict;        /* --strict-rules */
+} sw_cli_rules;
+
+/* Parses argv[i] if it is --rules PATH or --strict-rules: 1 consumed, 0
+ * not one of them, -1 error (reported: a path that does not exist or
+ * holds no rule file). */
+int sw_cli_rules_option(sw_cli_rules *r, sw_args *a);
+
+/* After parsing: each refusal printed to stderr (a warning; with
+ * --strict-rules an error), the loaded rules converted.  0, or the exit
+ * status: 2 under --strict-rules with a refusal, or when no rule loaded;
+ * 1 when out of memory. */
+int sw_cli_rules_ready(sw_cli_rules *r, const char *cmd);
+
+/* One line per rule on out: its id and name, then what the engine did
+ * with it (text), or one JSON line {"rules":[...]} (json). */
+struct sw_rengine;
+void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const struct sw_rengine *e, bool json);
+
+void sw_cli_rules_free(sw_cli_rules *r);
+
+/* The help lines of --rules and --strict-rules. */
+void sw_cli_rules_help(FILE *out);
+
+#endif

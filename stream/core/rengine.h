@@ -1,0 +1,84 @@
+/* rengine.h -- the rules engine: every loaded query and threshold rule
+ * (rulespec.h) over one stream of records, from one parse of each record.
+ *
+ *   record -> the rule index's raw skip (ruleindex.h)
+ *          -> extract, in one walk: the seed's fields (tenant, time, names,
+ *             client) and the catalogue values the rules read (sw_event.fields)
+ *          -> the rules the event's type selects (ruleindex.h)
+ *          -> per rule: KQL match -> time, lateness -> query: one alert;
+ *             threshold: group keys -> rkey.h's window -> alert
+ *          -> ralert.h's id + JSON -> sink
+ *
+ * It is the seed engine (engine.h) generalised, and behaves as it does
+ * per rule: records the extractor refuses are rejected whole; an event's
+ * tenant is --tenant / --tenant-field (sw_rule_tenant); its time is
+ * sw_rule_event_time, with event.ingested (ECS input, when present) for a
+ * rule whose timestamp_override is event.ingested; an event past the
+ * clock + --max-clock-skew is too_early; each rule has its own store
+ * (state/memory): per tenant a watermark over the rule's keys (a query
+ * rule's "keys" are the events' actors), lateness judged against the
+ * rule's window + --allowed-lateness, stale keys evicted; the alert cap is
+ * per tenant, per rule, per interval bucket of event time, at the rule's
+ * max_signals (or --max-alerts when given).  Keys of every rule count
+ * against one budget (--max-tracked-users), tenants against one
+ * --max-tenants budget per rule.
+ *
+ * An event that a rule matched but is too late, too early or has a bad
+ * time is rejected once (to on_reject) with that reason, whatever the
+ * other rules did with it.  Events no rule matches are counted in
+ * unmatched.  A record whose bytes hold no event type that any rule
+ * requires is skipped unparsed and counted in prefiltered (never when a
+ * rule constrains no event type).  sw_rengine_feed sets the catalogue rows
+ * the rules read on the parser it is given (load time: once per parser).
+ * Once the state has grown, nothing on this path allocates. */
+#ifndef SW_RENGINE_H
+#define SW_RENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "rulespec.h"
+
+/* An event whose group-by fields hold arrays counts for at most this many
+ * keys (the cross product, first fields varying slowest); an event whose
+ * product was cut is counted in groups_dropped. */
+#define SW_RENGINE_MAX_GROUPS 64
+
+typedef struct {
+    uint64_t matched;       /* events the rule's query matched */
+    uint64_t counted;       /* matched and in time (threshold: and holding every group-by field) */
+    uint64_t no_group;      /* threshold: matched, but a group-by field is missing */
+    uint64_t groups_dropped;/* events with more than SW_RENGINE_MAX_GROUPS keys */
+    uint64_t too_late;
+    uint64_t covered;       /* threshold: at or before the key's last alert */
+    uint64_t alerts;
+    uint64_t alerts_capped;
+    uint64_t nomem;
+} sw_rule_counters;
+
+typedef struct sw_rengine sw_rengine;
+
+/* rules[0 .. n) must outlive the engine.  max_alerts < 0: each rule's cap
+ * is its max_signals; else this cap for every rule (0: none).  NULL when
+ * out of memory. */
+sw_rengine *sw_rengine_new(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
+                           sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
+void sw_rengine_free(sw_rengine *e);
+
+/* As sw_engine_feed. */
+void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src);
+void sw_rengine_reject_oversize(sw_rengine *e, const char *prefix, size_t len, const sw_source *src);
+
+/* The totals (alerts of every rule, rejects by reason, ...). */
+const sw_counters *sw_rengine_counters(sw_rengine *e);
+const sw_rule_counters *sw_rengine_rule_counters(const sw_rengine *e, size_t i);
+/* Events no rule matched. */
+uint64_t sw_rengine_unmatched(const sw_rengine *e);
+/* Keys tracked now, and keys evicted behind their tenant's watermark. */
+uint64_t sw_rengine_keys(const sw_rengine *e);
+uint64_t sw_rengine_evicted(const sw_rengine *e);
+
+void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void));
+
+#endif
