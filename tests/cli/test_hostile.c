@@ -215,6 +215,18 @@ static void is_str(const jc_node *x, const char *p, size_t n) {
 
 static void is_null(const jc_node *x) { assert_true(x && x->type == JC_NULL); }
 
+/* A scan's exactly these summary counts and rejects (expect_summary,
+ * expect_rejects) and exactly one alert, completed on line alert_line: that
+ * alert (to jc_free). */
+static jc_node *expect_one_alert(const scan_result *s, const char *summary, const char *rejects, long long alert_line) {
+    expect_summary(&s->r, summary);
+    expect_rejects(s->rejects, rejects);
+    jc_node *a[2];
+    assert_int_equal(parse_alerts(&s->r, a, 2), 1);
+    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), alert_line);
+    return a[0];
+}
+
 /* ---- the field matrix -------------------------------------------------------- */
 
 enum { F_TYPE, F_ACTOR, F_NAME, F_ALT, F_SID, F_TIME, F_UUID, F_IP, F_UA, F_COUNTRY, F_CITY, F_OUTCOME,
@@ -283,29 +295,28 @@ static void put_record_end(text *t, int i, const char *end) {
 }
 
 /* What a class of values does in each field: "alert", or the filter or
- * reject reason of all three records. */
-typedef const char *const verdicts[NF];
+ * reject reason of all three records.  A class does one thing in most
+ * fields (otherwise) and something else in the few it names. */
+typedef struct {
+    const char *otherwise;
+    const char *field[NF]; /* NULL: otherwise */
+} verdicts;
 
-static const verdicts ALL_MALFORMED = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json"};
+static const char *verdict(const verdicts *v, int f) { return v->field[f] ? v->field[f] : v->otherwise; }
+
+static const verdicts ALL_MALFORMED = {"malformed_json", {NULL}};
 /* A valid string that is not what the rule looks for. */
-static const verdicts STRING_OK = {"not_session_start", "alert", "alert", "alert", "alert", "bad_time", "alert",
-                                   "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+static const verdicts STRING_OK = {"alert", {[F_TYPE] = "not_session_start", [F_TIME] = "bad_time"}};
 /* A value that is not valid JSON in a way only a full parse sees (a bad
  * escape, number or literal): every field the extractor reads is rejected
  * (the ECS dataset of a raw event too: it is decoded, then not used); the
  * field it skips is only checked structurally, so it is accepted. */
-static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "alert"};
+static const verdicts UNDECODABLE = {"malformed_json", {[F_UNREAD] = "alert"}};
 /* A valid number where a string belongs: the rule's own fields are
  * wrong_type (the time is bad_time); fields the alert only shows become
  * null; a numeric tenant is its JSON text. */
-static const verdicts NUMBER = {"wrong_type", "wrong_type", "wrong_type", "alert", "wrong_type", "bad_time", "alert",
-                                "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+static const verdicts NUMBER = {"alert", {[F_TYPE] = "wrong_type", [F_ACTOR] = "wrong_type", [F_NAME] = "wrong_type",
+                                          [F_SID] = "wrong_type", [F_TIME] = "bad_time"}};
 
 static int is_reject(const char *v) {
     static const char *const r[] = {"malformed_json", "too_large", "wrong_type", "duplicate_key", "bad_time", "too_late"};
@@ -317,7 +328,7 @@ static int is_reject(const char *v) {
 /* Runs the matrix for one value.  shown/shown_n: what a string value
  * decodes to (NULL: the class is not a string, and shown fields are null);
  * tenant_text: the alert's tenant when a non-string value is the tenant. */
-static void matrix(const char *value, const verdicts want, const char *shown, size_t shown_n,
+static void matrix(const char *value, const verdicts *want, const char *shown, size_t shown_n,
                    const char *tenant_text) {
     text in = {0};
     for (int f = 0; f < NF; f++)
@@ -329,12 +340,13 @@ static void matrix(const char *value, const verdicts want, const char *shown, si
     text rej = {0};
     puts_(&rej, "");
     for (int f = 0; f < NF; f++) {
-        if (strcmp(want[f], "alert") == 0) alerts++;
-        if (strcmp(want[f], "malformed_json") != 0) parsed++;
+        const char *v = verdict(want, f);
+        if (strcmp(v, "alert") == 0) alerts++;
+        if (strcmp(v, "malformed_json") != 0) parsed++;
         for (size_t k = 0; k < 5; k++)
-            if (strcmp(want[f], reasons[k]) == 0) count[k]++;
-        if (is_reject(want[f]))
-            for (int i = 1; i <= 3; i++) putf(&rej, "%s%s@%d", rej.n ? " " : "", want[f], 3 * f + i);
+            if (strcmp(v, reasons[k]) == 0) count[k]++;
+        if (is_reject(v))
+            for (int i = 1; i <= 3; i++) putf(&rej, "%s%s@%d", rej.n ? " " : "", v, 3 * f + i);
     }
     text spec = {0};
     putf(&spec, "records=%d events=%zu eligible=%zu alerts=%zu tracked_users=%zu", 3 * NF, 3 * parsed, 3 * alerts,
@@ -352,7 +364,7 @@ static void matrix(const char *value, const verdicts want, const char *shown, si
     assert_int_equal(na, alerts);
     size_t k = 0;
     for (int f = 0; f < NF; f++) {
-        if (strcmp(want[f], "alert") != 0) continue;
+        if (strcmp(verdict(want, f), "alert") != 0) continue;
         const jc_node *al = a[k++];
         if (num(jc_get(jc_get(al, "source"), "line")) != 3 * f + 3)
             fail_msg("%s: the alert is not on line %d", FIELD[f], 3 * f + 3);
@@ -407,16 +419,16 @@ static void test_control_characters(void **state) {
     (void)state;
     /* Raw (unescaped) C0 controls inside a string: not JSON, in any field
      * (the whole record is validated, read or not). */
-    matrix("\"c\x01\x1f" "d\"", ALL_MALFORMED, NULL, 0, NULL);
-    matrix("\"c\td\"", ALL_MALFORMED, NULL, 0, NULL); /* even a tab */
+    matrix("\"c\x01\x1f" "d\"", &ALL_MALFORMED, NULL, 0, NULL);
+    matrix("\"c\td\"", &ALL_MALFORMED, NULL, 0, NULL); /* even a tab */
     /* Escaped, they are ordinary characters of the value: accepted where a
      * string is, shown escaped (decoding to the same bytes, NUL included). */
     static const char dec[] = "c\x01\x1f\n\t\x7f\0d";
-    matrix("\"c\\u0001\\u001f\\n\\t\\u007f\\u0000d\"", STRING_OK, dec, sizeof dec - 1, NULL);
+    matrix("\"c\\u0001\\u001f\\n\\t\\u007f\\u0000d\"", &STRING_OK, dec, sizeof dec - 1, NULL);
     /* Raw DEL and raw C1 controls (U+0085 NEL, U+009F) are valid JSON:
      * accepted, and the alert escapes them so that no reader splits it. */
     static const char c1[] = "c\x7f\xc2\x85\xc2\x9f" "d";
-    matrix("\"c\x7f\xc2\x85\xc2\x9f" "d\"", STRING_OK, c1, sizeof c1 - 1, NULL);
+    matrix("\"c\x7f\xc2\x85\xc2\x9f" "d\"", &STRING_OK, c1, sizeof c1 - 1, NULL);
 
     /* Controls outside strings: vertical tab and form feed are not JSON
      * whitespace; the record is malformed and the next one is read. */
@@ -438,7 +450,7 @@ static void test_invalid_utf8(void **state) {
      * continuation, 0xFF: the record is not UTF-8, whichever field. */
     static const char *const bad[] = {"\"c\xc3\"", "\"c\xc0\xaf\"", "\"c\xed\xa0\x80\"", "\"c\xf4\x90\x80\x80\"",
                                       "\"c\x80\"", "\"c\xff\""};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) matrix(bad[i], ALL_MALFORMED, NULL, 0, NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) matrix(bad[i], &ALL_MALFORMED, NULL, 0, NULL);
     /* A UTF-16 byte order mark is not UTF-8 either. */
     text in = {0};
     puts_(&in, "\xff\xfe");
@@ -457,33 +469,33 @@ static void test_surrogates(void **state) {
      * that. */
     static const char one_r[] = "c\xef\xbf\xbd" "d", two_r[] = "c\xef\xbf\xbd\xef\xbf\xbd" "d",
                       end_r[] = "c\xef\xbf\xbd";
-    matrix("\"c\\ud800d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
-    matrix("\"c\\udc00d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
-    matrix("\"c\\ude00\\ud83dd\"", STRING_OK, two_r, sizeof two_r - 1, NULL);
-    matrix("\"c\\uD83D\"", STRING_OK, end_r, sizeof end_r - 1, NULL);
+    matrix("\"c\\ud800d\"", &STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\udc00d\"", &STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\ude00\\ud83dd\"", &STRING_OK, two_r, sizeof two_r - 1, NULL);
+    matrix("\"c\\uD83D\"", &STRING_OK, end_r, sizeof end_r - 1, NULL);
     /* A bad escape: malformed where read, unchecked where skipped. */
-    matrix("\"\\x41\"", UNDECODABLE, NULL, 0, NULL);
+    matrix("\"\\x41\"", &UNDECODABLE, NULL, 0, NULL);
     /* A correct pair is one character (U+1F600), shown as raw UTF-8. */
     static const char smile[] = "c\xf0\x9f\x98\x80" "d";
-    matrix("\"c\\ud83d\\ude00d\"", STRING_OK, smile, sizeof smile - 1, NULL);
+    matrix("\"c\\ud83d\\ude00d\"", &STRING_OK, smile, sizeof smile - 1, NULL);
 }
 
 /* ---- numbers ------------------------------------------------------------------ */
 
 static void test_huge_numbers(void **state) {
     (void)state;
-    matrix("1e400", NUMBER, NULL, 0, "1e400");
-    matrix("-1.5e-400", NUMBER, NULL, 0, "-1.5e-400");
+    matrix("1e400", &NUMBER, NULL, 0, "1e400");
+    matrix("-1.5e-400", &NUMBER, NULL, 0, "-1.5e-400");
     text digits = {0};
     repeat(&digits, "9", 400);
-    matrix(digits.p, NUMBER, NULL, 0, digits.p);
+    matrix(digits.p, &NUMBER, NULL, 0, digits.p);
     free(digits.p);
     /* Not a JSON number or literal: malformed where read (a tenant too),
      * skipped unchecked where not read. */
-    matrix("01", UNDECODABLE, NULL, 0, NULL);
-    matrix("1.", UNDECODABLE, NULL, 0, NULL);
-    matrix("0x10", UNDECODABLE, NULL, 0, NULL);
-    matrix("tru", UNDECODABLE, NULL, 0, NULL);
+    matrix("01", &UNDECODABLE, NULL, 0, NULL);
+    matrix("1.", &UNDECODABLE, NULL, 0, NULL);
+    matrix("0x10", &UNDECODABLE, NULL, 0, NULL);
+    matrix("tru", &UNDECODABLE, NULL, 0, NULL);
 }
 
 /* ---- nesting -------------------------------------------------------------------- */
@@ -505,7 +517,7 @@ static void test_deep_nesting(void **state) {
     for (int objects = 0; objects < 2; objects++) {
         text v = {0};
         nested(&v, objects, 10000);
-        matrix(v.p, ALL_MALFORMED, NULL, 0, NULL);
+        matrix(v.p, &ALL_MALFORMED, NULL, 0, NULL);
 
         /* In process: the same record, in place and copied. */
         text rec = {0};
@@ -661,12 +673,7 @@ static void test_huge_line_from_pipe(void **state) {
     in[n++] = '\n';
     memcpy(in + n, tail.p, tail.n), n += tail.n;
     scan_result s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 too_large=1");
-    expect_rejects(s.rejects, "too_large@2");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 4);
-    free_alerts(a, 1);
+    jc_free(expect_one_alert(&s, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 too_large=1", "too_large@2", 4));
     /* The dead letter keeps the line's first 1024 bytes. */
     jc_node *rej = jc_parse(s.rejects, strcspn(s.rejects, "\n"), NULL);
     assert_non_null(rej);
@@ -696,17 +703,11 @@ static void test_huge_line_from_pipe(void **state) {
     /* The huge line last, without a newline; then two in a row. */
     n = head.n;
     put_big(in + n, big), n += big;
-    s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=2 events=1 eligible=1 tracked_users=1 too_large=1");
-    expect_rejects(s.rejects, "too_large@2");
-    scan_free(&s);
+    expect_scan(NULL, in, n, "records=2 events=1 eligible=1 tracked_users=1 too_large=1", "too_large@2");
     in[n++] = '\n';
     put_big(in + n, big), n += big;
     in[n++] = '\n';
-    s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=3 events=1 eligible=1 tracked_users=1 too_large=2");
-    expect_rejects(s.rejects, "too_large@2 too_large@3");
-    scan_free(&s);
+    expect_scan(NULL, in, n, "records=3 events=1 eligible=1 tracked_users=1 too_large=2", "too_large@2 too_large@3");
     free(in);
     free(head.p);
     free(tail.p);
@@ -731,19 +732,13 @@ static void test_nul_bytes(void **state) {
 
     scan_result s = scan(NULL, in.p, in.n);
     /* Line 2 holds no session start: skipped unparsed by the prefilter. */
-    expect_summary(&s.r, "records=7 events=3 prefiltered=1 eligible=3 alerts=1 tracked_users=1 "
-                         "not_session_start=1 malformed_json=3");
-    expect_rejects(s.rejects, "malformed_json@3 malformed_json@4 malformed_json@5");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 7);
-    free_alerts(a, 1);
+    jc_free(expect_one_alert(&s, "records=7 events=3 prefiltered=1 eligible=3 alerts=1 tracked_users=1 "
+                                 "not_session_start=1 malformed_json=3",
+                             "malformed_json@3 malformed_json@4 malformed_json@5", 7));
     scan_free(&s);
     const char *noprefilter[] = {"--no-prefilter", NULL};
-    s = scan(noprefilter, in.p, in.n);
-    expect_summary(&s.r, "records=7 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=4");
-    expect_rejects(s.rejects, "malformed_json@2 malformed_json@3 malformed_json@4 malformed_json@5");
-    scan_free(&s);
+    expect_scan(noprefilter, in.p, in.n, "records=7 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=4",
+                "malformed_json@2 malformed_json@3 malformed_json@4 malformed_json@5");
     free(in.p);
     free(named.p);
 
@@ -753,14 +748,12 @@ static void test_nul_bytes(void **state) {
     static const char *const ids[] = {"\"s\\u0000a\"", "\"s\\u0000b\"", "\"s\""};
     for (int i = 0; i < 3; i++) put_record_sfx(&esc, F_SID, ids[i], 0, i, 0);
     s = scan(NULL, esc.p, esc.n);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    const jc_node *ss = jc_get(a[0], "sessions");
+    jc_node *a = expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 3);
+    const jc_node *ss = jc_get(a, "sessions");
     is_str(jc_get(jc_at(ss, 0), "id"), "s\0a", 3);
     is_str(jc_get(jc_at(ss, 1), "id"), "s\0b", 3);
     is_str(jc_get(jc_at(ss, 2), "id"), "s", 1);
-    free_alerts(a, 1);
+    jc_free(a);
     scan_free(&s);
     free(esc.p);
 }
@@ -795,13 +788,9 @@ static void test_boms(void **state) {
     snprintf(p2, sizeof p2, "%s", tu_write_temp(f2.p, f2.n));
     const char *files[] = {p1, p2, NULL};
     scan_result s = scan(files, NULL, 0);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    is_str(jc_get(jc_get(a[0], "source"), "file"), p2, strlen(p2));
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 1);
-    free_alerts(a, 1);
+    jc_node *a = expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 1);
+    is_str(jc_get(jc_get(a, "source"), "file"), p2, strlen(p2));
+    jc_free(a);
     scan_free(&s);
     unlink(p1);
     unlink(p2);
@@ -813,17 +802,11 @@ static void test_boms(void **state) {
     put_record(&lone, -1, NULL, 0, 0);
     puts_(&lone, BOM BOM);
     put_record(&lone, -1, NULL, 0, 1);
-    s = scan(NULL, lone.p, lone.n);
-    expect_summary(&s.r, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@3");
-    scan_free(&s);
+    expect_scan(NULL, lone.p, lone.n, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1", "malformed_json@3");
     text two = {0};
     puts_(&two, BOM BOM);
     put_record(&two, -1, NULL, 0, 0);
-    s = scan(NULL, two.p, two.n);
-    expect_summary(&s.r, "records=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
+    expect_scan(NULL, two.p, two.n, "records=1 malformed_json=1", "malformed_json@1");
     free(in.p);
     free(f1.p);
     free(f2.p);
@@ -843,22 +826,14 @@ static void test_crlf(void **state) {
     puts_(&in, "\r\n");
     put_record_end(&in, 2, "\r");
     scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 4);
-    free_alerts(a, 1);
+    jc_free(expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 4));
     scan_free(&s);
 
     /* A lone CR does not end a line: two records on one line, malformed. */
     text cr = {0};
     put_record_end(&cr, 0, "\r");
     put_record(&cr, -1, NULL, 0, 1);
-    s = scan(NULL, cr.p, cr.n);
-    expect_summary(&s.r, "records=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
+    expect_scan(NULL, cr.p, cr.n, "records=1 malformed_json=1", "malformed_json@1");
     free(in.p);
     free(cr.p);
 }
@@ -901,12 +876,7 @@ static void test_no_final_newline(void **state) {
     const char *file[] = {path, NULL};
     for (int from_file = 0; from_file < 2; from_file++) {
         scan_result s = from_file ? scan(file, NULL, 0) : scan(NULL, in.p, in.n);
-        expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-        expect_rejects(s.rejects, "");
-        jc_node *a[2];
-        assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-        assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 3);
-        free_alerts(a, 1);
+        jc_free(expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 3));
         scan_free(&s);
     }
     unlink(path);
