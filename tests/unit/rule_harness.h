@@ -120,6 +120,9 @@ typedef struct {
     const char *sid, *hms;
 } step;
 void feed_steps(harness *h, const char *actor, const char *name, const step *steps);
+/* One more session start, ev(actor, name, sid, T(hms)), that must raise
+ * alert number n (0-based: exactly n alerts came before it); its JSON. */
+const char *completes(harness *h, size_t n, const char *actor, const char *name, const char *sid, const char *hms);
 #define FEED(h, actor, name, ...) feed_steps((h), (actor), (name), (const step[]){__VA_ARGS__, {NULL, NULL}})
 /* One actor's session starts across tenants, fed in order: evt(tenant,
  * actor, sid, T(hms)), or with tenant NULL a record without a tenant field,
