@@ -1,6 +1,7 @@
 /* jsonw.c -- see jsonw.h. */
 #include "jsonw.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,18 @@ void sw_buf_put_slow(sw_buf *b, const void *p, size_t n) {
     if (n == 0 || reserve(b, n)) return;
     memcpy(b->p + b->len, p, n);
     b->len += n;
+}
+
+void sw_buf_printf(sw_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || reserve(b, (size_t)n + 1)) return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid

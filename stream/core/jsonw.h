@@ -39,6 +39,10 @@ static inline void sw_buf_put(sw_buf *b, const void *p, size_t n) {
 }
 static inline void sw_buf_puts(sw_buf *b, const char *s) { sw_buf_put(b, s, strlen(s)); }
 static inline void sw_buf_putc(sw_buf *b, char c) { sw_buf_put(b, &c, 1); }
+/* printf-style text, whatever its length (a trusted format: nothing is
+ * escaped).  Not for the hot path: it formats twice.  A NUL follows the
+ * text in the buffer, not counted in .len. */
+void sw_buf_printf(sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A quoted, escaped JSON string. */
 void sw_json_str(sw_buf *b, const char *p, size_t n);

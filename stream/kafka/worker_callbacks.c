@@ -24,8 +24,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     rd_kafka_error_t *error = NULL;
     /* Said at once (a rebalance may block this thread for seconds): the
      * watcher's --exit-at-end must not take the group for settled. */
-    w->activity++;
-    w->settled = false;
+    w->progress.activity++;
+    w->progress.settled = false;
     worker_publish(w);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         w->joined = true;
@@ -80,7 +80,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 /* librdkafka's statistics (every statistics.interval.ms, served on this
  * worker's thread inside rd_kafka_consumer_poll, so it writes the worker's
  * plain fields): reads each partition's consumer_lag into its part (the
- * per-partition lag of /metrics) and their sum into w->lag (the status
+ * per-partition lag of /metrics) and their sum into w->progress.lag (the status
  * line's lag=).  Each partition object has "partition":N before its
  * "consumer_lag":V; a negative lag (librdkafka's "unknown") is not summed
  * and leaves the partition's lag as it was.  Returns 0: librdkafka frees
@@ -111,7 +111,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
             if (p) p->lag = v;
         }
     }
-    w->lag = sum;
+    w->progress.lag = sum;
     return 0;
 }
 

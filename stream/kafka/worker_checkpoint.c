@@ -22,7 +22,7 @@
  * back to its next record first: what was skipped while paused is read
  * again. */
 static void set_paused(worker *w, bool pause) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->progress.assigned + 1);
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
         if (!p || !p->loaded || p->fenced || p->paused == pause) continue;
@@ -146,7 +146,7 @@ static void part_refuse(worker *w, part *p, const char *err) {
     sw_counters_add(&w->retired, sw_engine_counters(p->engine));
     w->evicted += sw_engine_store(p->engine)->evicted;
     if (part_engine_reset(w, p) != 0) return;
-    if (p->eof) p->eof = false, w->at_eof--;
+    if (p->eof) p->eof = false, w->progress.at_eof--;
     p->next = p->start = p->skipped_from = p->ckpt_offset = p->durable = -1;
     p->paused = false;
     p->refused = true;

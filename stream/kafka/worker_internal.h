@@ -111,17 +111,24 @@ typedef struct {
     int started;
 } run_ctx;
 
+/* What the watcher needs of a member besides its metrics.  The member
+ * keeps these plain fields (only its thread writes them) in exactly this
+ * form, so publishing them is one copy. */
+typedef struct {
+    uint64_t activity;           /* messages and rebalances seen (--exit-at-end's quiet time) */
+    int64_t lag;                 /* consumer lag summed over its partitions (librdkafka's last statistics) */
+    uint32_t assigned;           /* partitions assigned, loaded or not */
+    uint32_t at_eof;             /* of them, at their end */
+    sw_ckpt_status redis_health; /* of the last Redis call: OK, UNAVAILABLE or DENIED */
+    bool settled;                /* --exit-at-end: at the end, acknowledged, checkpointed, committed */
+    bool done;                   /* its thread has finished */
+} worker_progress;
+
 /* What a member publishes (worker_publish.c), copied under its pub_lock. */
 typedef struct {
-    sw_worker_metrics m;  /* /metrics and /readyz; the status line's counters too */
-    uint64_t waiting;     /* outputs not acknowledged yet */
-    uint64_t activity;    /* messages and rebalances seen (--exit-at-end's quiet time) */
-    int64_t lag;          /* consumer lag summed over its partitions */
-    uint32_t partitions;  /* assigned, loaded or not */
-    uint32_t eof;         /* of them, at their end */
-    sw_ckpt_status redis_health;
-    bool settled;         /* --exit-at-end: at the end, acknowledged, checkpointed, committed */
-    bool done;            /* its thread has finished */
+    sw_worker_metrics m;       /* /metrics and /readyz; the status line's counters too */
+    uint64_t waiting;          /* outputs not acknowledged yet */
+    worker_progress progress;
 } worker_published;
 
 struct worker {
@@ -132,7 +139,6 @@ struct worker {
     sw_parser *parser; /* this thread's: it also holds the events of the record being fed */
     part **parts; /* by partition id */
     int32_t parts_cap;
-    uint32_t assigned, at_eof;
     const rd_kafka_message_t *msg; /* the record being fed, for the callbacks */
     sw_buf key;
     sw_counters retired; /* engines already dropped */
@@ -144,16 +150,13 @@ struct worker {
     int64_t redis_retry_ms, redis_backoff_ms;
     uint64_t checkpoints, ckpt_failures, ckpt_users, ckpt_bytes, restored_users, restored_corrupt, redis_pauses;
     uint64_t stale_refused; /* restored checkpoints refused because they disagree with Kafka */
-    sw_ckpt_status redis_health; /* of the last Redis call: OK, UNAVAILABLE or DENIED */
-    char redis_why[400];         /* its error when not OK */
+    char redis_why[400]; /* the error of the last Redis call when it failed (progress.redis_health) */
     uint64_t state_lost, replica_waits_short;
     sw_hist latency, ckpt_seconds; /* metrics.h */
     bool joined;                   /* had its first assignment */
     bool keep_handle;              /* stopped before it: see await_first_assignment */
     /* Plain fields that only reach other threads through worker_publish. */
-    uint64_t activity;
-    int64_t lag;       /* the sum librdkafka's last statistics gave */
-    bool settled, done;
+    worker_progress progress;
     /* The one publication channel (worker_publish.c). */
     pthread_mutex_t pub_lock;
     bool pub_lock_ready;

@@ -35,13 +35,13 @@ const char *state_status_name(sw_ckpt_status st) {
  * fenced partition says nothing about Redis itself. */
 void state_note_redis(worker *w, sw_ckpt_status st, const char *err) {
     if (st != SW_CKPT_OK && st != SW_CKPT_UNAVAILABLE && st != SW_CKPT_DENIED) return;
-    if (st != SW_CKPT_OK && st != w->redis_health) {
+    if (st != SW_CKPT_OK && st != w->progress.redis_health) {
         if (st == SW_CKPT_DENIED)
             sw_log(SW_LOG_ERROR, "worker %d: Redis refuses our credentials: %s; check the password (in --state "
                             "or %s), the ACL user and the database number; retrying with backoff",
                     w->index, err, SW_REDIS_PASSWORD_ENV);
     }
-    w->redis_health = st;
+    w->progress.redis_health = st;
     /* Cut to fit (not snprintf: a longer error is expected and fine). */
     const char *why = st == SW_CKPT_OK ? "" : err;
     size_t n = strnlen(why, sizeof w->redis_why - 1);

@@ -18,7 +18,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
     if (m->err) {
         part *p = part_find(w, m->partition);
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (p && !p->eof) p->eof = true, w->at_eof++;
+            if (p && !p->eof) p->eof = true, w->progress.at_eof++;
         } else {
             worker_on_error(w->rk, m->err, rd_kafka_message_errstr(m), w);
         }
@@ -32,7 +32,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
         return;
     }
     if (p->next >= 0 && m->offset < p->next) return; /* already fed (a fetch from before a seek) */
-    if (p->eof) p->eof = false, w->at_eof--;
+    if (p->eof) p->eof = false, w->progress.at_eof--;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
     if (ts >= 0) {
         int64_t age = sw_wall_coarse_ms() - ts; /* coarse: no syscall, no counter read */
@@ -56,7 +56,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
  * --exit-at-end whether this worker is at the end with nothing pending. */
 static void housekeeping(worker *w, bool idle) {
     int64_t now = sw_mono_coarse_ms();
-    bool at_end = idle && w->at_eof == w->assigned;
+    bool at_end = idle && w->progress.at_eof == w->progress.assigned;
     /* At the end of the input a checkpoint need not wait for its interval. */
     if (worker_redis_mode(w)) state_housekeeping(w, at_end && w->run->o->exit_at_end);
     if (now - w->last_commit_ms >= COMMIT_EVERY_MS) {
@@ -67,10 +67,10 @@ static void housekeeping(worker *w, bool idle) {
         w->last_publish_ms = now;
         worker_publish(w);
     }
-    if (idle && w->run->o->exit_at_end && w->at_eof == w->assigned && !w->settled) {
+    if (idle && w->run->o->exit_at_end && w->progress.at_eof == w->progress.assigned && !w->progress.settled) {
         /* At the end: settled once everything is acknowledged and committed. */
         if (worker_waiting(w, NULL) == 0 && state_checkpointed(w) && worker_commit(w, true, NULL) == 0) {
-            w->settled = true;
+            w->progress.settled = true;
             worker_publish(w); /* said at once */
         }
     }
@@ -111,8 +111,8 @@ void *worker_main(void *arg) {
     while (!worker_stopping(w)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, POLL_MS);
         if (m) {
-            w->activity++;
-            if (!m->err && w->settled) worker_unsettle(w);
+            w->progress.activity++;
+            if (!m->err && w->progress.settled) worker_unsettle(w);
             handle(w, m);
             rd_kafka_message_destroy(m);
         }
@@ -136,7 +136,7 @@ void *worker_main(void *arg) {
     rd_kafka_consumer_close(w->rk); /* revokes (and so drops) every partition */
     for (int32_t i = 0; i < w->parts_cap; i++)
         if (w->parts[i]) part_close(w, w->parts[i], true);
-    w->done = true;
+    w->progress.done = true;
     worker_publish(w);
     return NULL;
 }

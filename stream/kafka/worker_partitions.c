@@ -71,7 +71,7 @@ int part_open(worker *w, int32_t id) {
         return -1;
     }
     w->parts[id] = p;
-    w->assigned++;
+    w->progress.assigned++;
     return 0;
 }
 
@@ -89,7 +89,7 @@ void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_p
  * again.  0 when nothing was left to commit or the commit succeeded. */
 int worker_commit(worker *w, bool sync, part *only) {
     if (!worker_may_commit(w)) return -1;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->assigned + 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->progress.assigned + 1);
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
         if (!p || (only && p != only) || p->fenced || p->unsent || (!worker_redis_mode(w) && p->next < 0)) continue;
@@ -163,7 +163,7 @@ void worker_assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
         }
         error = rd_kafka_incremental_assign(w->rk, l);
     } else {
-        rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->assigned + 1);
+        rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->progress.assigned + 1);
         for (int32_t i = 0; i < w->parts_cap; i++) {
             part *p = w->parts[i];
             if (p && p->loaded)
@@ -200,8 +200,8 @@ void part_close(worker *w, part *p, bool lost) {
     sw_engine_free(p->engine);
     sw_acks_release(p->acks);
     sw_ckpt_free(p->ckpt);
-    if (p->eof) w->at_eof--;
-    w->assigned--;
+    if (p->eof) w->progress.at_eof--;
+    w->progress.assigned--;
     w->parts[p->id] = NULL;
     free(p);
 }

@@ -18,6 +18,10 @@
  * carry the problem text, the per-partition lag or the histograms
  * without a lock anyway.
  *
+ * What the watcher needs besides the metrics (worker_progress: activity,
+ * lag, partitions and those at their end, Redis health, settled, done) the
+ * member keeps in the snapshot's own form, so it is copied whole.
+ *
  * The snapshot is about 66 KB (the per-partition lag array, metrics.h) and
  * allocated once per member at start; filling it walks the member's
  * partitions, never allocates. */
@@ -58,11 +62,11 @@ static void totals(worker *w, sw_counters *c, uint64_t *users) {
 /* What is wrong, most serious first: Redis refusing us, a refused
  * partition, Redis down; "" when nothing is. */
 static void problem(const worker *w, const part *first_refused, char *out, size_t n) {
-    if (w->redis_health == SW_CKPT_DENIED)
+    if (w->progress.redis_health == SW_CKPT_DENIED)
         snprintf(out, n, "Redis refuses our credentials: %s", w->redis_why);
     else if (first_refused)
         snprintf(out, n, "partition %" PRId32 ": %s", first_refused->id, first_refused->why);
-    else if (w->redis_health == SW_CKPT_UNAVAILABLE)
+    else if (w->progress.redis_health == SW_CKPT_UNAVAILABLE)
         snprintf(out, n, "Redis is failing: %s", w->redis_why);
     else
         out[0] = '\0';
@@ -98,7 +102,7 @@ void worker_publish(worker *w) {
     m->c = c;
     m->tracked_users = users;
     m->stale_refused = w->stale_refused;
-    m->redis_denied = w->redis_health == SW_CKPT_DENIED;
+    m->redis_denied = w->progress.redis_health == SW_CKPT_DENIED;
     m->joined = w->joined;
     m->redis_paused = w->redis_down;
     m->checkpoints = w->checkpoints;
@@ -109,18 +113,12 @@ void worker_publish(worker *w) {
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pub->waiting = waiting;
-    pub->activity = w->activity;
-    pub->lag = w->lag;
-    pub->partitions = w->assigned;
-    pub->eof = w->at_eof;
-    pub->redis_health = w->redis_health;
-    pub->settled = w->settled;
-    pub->done = w->done;
+    pub->progress = w->progress;
     pthread_mutex_unlock(&w->pub_lock);
 }
 
 void worker_unsettle(worker *w) {
-    w->settled = false;
+    w->progress.settled = false;
     worker_publish(w);
 }
 
@@ -129,6 +127,7 @@ static int health_rank(sw_ckpt_status st) { return st == SW_CKPT_DENIED ? 2 : st
 /* Adds one member's snapshot to v (under its lock). */
 static void add_member(run_view *v, const worker_published *pub) {
     const sw_worker_metrics *m = &pub->m;
+    const worker_progress *g = &pub->progress;
     v->records += m->c.records;
     v->eligible += m->c.eligible;
     v->alerts += m->c.alerts;
@@ -137,16 +136,16 @@ static void add_member(run_view *v, const worker_published *pub) {
     v->checkpoints += m->checkpoints;
     v->redis_down += m->redis_paused;
     v->refused += m->refused;
-    if (health_rank(pub->redis_health) > health_rank(v->redis_health)) v->redis_health = pub->redis_health;
-    if (!v->problem[0] && (m->refused || pub->redis_health != SW_CKPT_OK))
+    if (health_rank(g->redis_health) > health_rank(v->redis_health)) v->redis_health = g->redis_health;
+    if (!v->problem[0] && (m->refused || g->redis_health != SW_CKPT_OK))
         memcpy(v->problem, m->problem, sizeof v->problem);
-    v->activity += pub->activity;
-    v->lag += pub->lag;
-    v->assigned += pub->partitions;
-    v->members_assigned += pub->partitions > 0;
-    v->eof += pub->eof;
-    v->settled = v->settled && pub->settled;
-    v->done = v->done && pub->done;
+    v->activity += g->activity;
+    v->lag += g->lag;
+    v->assigned += g->assigned;
+    v->members_assigned += g->assigned > 0;
+    v->eof += g->at_eof;
+    v->settled = v->settled && g->settled;
+    v->done = v->done && g->done;
 }
 
 run_view run_look(run_ctx *r) {

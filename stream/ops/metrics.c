@@ -2,7 +2,6 @@
 #include "metrics.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,18 +19,8 @@ void sw_hist_observe(sw_hist *h, double s) {
     h->sum += s;
 }
 
-static void put(sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(sw_buf *b, const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0) sw_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 static void head(sw_buf *b, const char *name, const char *type, const char *help) {
-    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    sw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value, escaped as the exposition format wants (\\, \", \n). */
@@ -45,12 +34,12 @@ static void label(sw_buf *b, const char *v) {
 
 static void counter(sw_buf *b, const char *name, const char *help, uint64_t v) {
     head(b, name, "counter", help);
-    put(b, "%s %" PRIu64 "\n", name, v);
+    sw_buf_printf(b, "%s %" PRIu64 "\n", name, v);
 }
 
 static void gauge(sw_buf *b, const char *name, const char *help, double v) {
     head(b, name, "gauge", help);
-    put(b, "%s %.17g\n", name, v);
+    sw_buf_printf(b, "%s %.17g\n", name, v);
 }
 
 static void histogram(sw_buf *b, const char *name, const char *help, const sw_worker_metrics *const *w, int n,
@@ -66,9 +55,9 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
     uint64_t cum = 0;
     for (int k = 0; k < SW_HIST_BUCKETS; k++) {
         cum += h.bucket[k];
-        put(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, sw_hist_bounds[k], cum);
+        sw_buf_printf(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, sw_hist_bounds[k], cum);
     }
-    put(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.9g\n%s_count %" PRIu64 "\n", name, h.count, name, h.sum,
+    sw_buf_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.9g\n%s_count %" PRIu64 "\n", name, h.count, name, h.sum,
         name, h.count);
 }
 
@@ -103,11 +92,11 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
             t.c.covered);
     head(b, "sessionwatch_filtered_total", "counter", "Events the rule does not count, by reason.");
     for (int v = 1; v < SW_V_FILTER_END; v++)
-        put(b, "sessionwatch_filtered_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
+        sw_buf_printf(b, "sessionwatch_filtered_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
             t.c.verdict[v]);
     head(b, "sessionwatch_rejected_total", "counter", "Bad records (or array elements), by reason.");
     for (int v = SW_R_MALFORMED; v < SW_VERDICT_COUNT; v++)
-        put(b, "sessionwatch_rejected_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
+        sw_buf_printf(b, "sessionwatch_rejected_total{reason=\"%s\"} %" PRIu64 "\n", sw_verdict_name((sw_verdict)v),
             t.c.verdict[v]);
     counter(b, "sessionwatch_alerts_total", "Alerts emitted.", t.c.alerts);
     counter(b, "sessionwatch_alerts_capped_total", "Alerts suppressed by --max-alerts.", t.c.alerts_capped);
@@ -127,7 +116,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
             if (w[i]->lag[k].lag < 0) continue;
             sw_buf_puts(b, "sessionwatch_consumer_lag{topic=\"");
             label(b, pm->topic);
-            put(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", w[i]->lag[k].partition, w[i]->lag[k].lag);
+            sw_buf_printf(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", w[i]->lag[k].partition, w[i]->lag[k].lag);
         }
     histogram(b, "sessionwatch_processing_latency_seconds",
               "From a record's Kafka timestamp to the moment the detector processed it.", w, n,
@@ -140,9 +129,9 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
          "cannot cure it), by reason: sent to the dead-letter topic instead, or dropped.");
     for (int i = 0; i < SW_METRICS_UNDELIVERABLE_REASONS; i++) {
         if (!pm->undeliverable_reason[i]) continue;
-        put(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dead_lettered\"} %" PRIu64 "\n",
+        sw_buf_printf(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dead_lettered\"} %" PRIu64 "\n",
             pm->undeliverable_reason[i], pm->dead_lettered[i]);
-        put(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dropped\"} %" PRIu64 "\n",
+        sw_buf_printf(b, "sessionwatch_undeliverable_total{reason=\"%s\",outcome=\"dropped\"} %" PRIu64 "\n",
             pm->undeliverable_reason[i], pm->dropped[i]);
     }
     gauge(b, "sessionwatch_delivery_stalled_seconds", "Seconds without any acknowledgement while messages are "

@@ -2,23 +2,16 @@
 #include "metrics_repartition.h"
 
 #include <inttypes.h>
-#include <stdio.h>
 
 static void counter(sw_buf *b, const char *name, const char *help, uint64_t v) {
-    char line[512];
-    int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, v);
-    if (n > 0) sw_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    sw_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, v);
 }
 
 /* One counter with a reason label per verdict in [from, to). */
 static void by_reason(sw_buf *b, const char *name, const char *help, const uint64_t *v, int from, int to) {
-    char line[512];
-    int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-    if (n > 0) sw_buf_put(b, line, (size_t)n);
-    for (int i = from; i < to; i++) {
-        n = snprintf(line, sizeof line, "%s{reason=\"%s\"} %" PRIu64 "\n", name, sw_verdict_name((sw_verdict)i), v[i]);
-        if (n > 0) sw_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    }
+    sw_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int i = from; i < to; i++)
+        sw_buf_printf(b, "%s{reason=\"%s\"} %" PRIu64 "\n", name, sw_verdict_name((sw_verdict)i), v[i]);
 }
 
 void sw_repartition_metrics_render(sw_buf *out, const sw_repartition_metrics *m) {
@@ -33,12 +26,11 @@ void sw_repartition_metrics_render(sw_buf *out, const sw_repartition_metrics *m)
               m->dropped, 1, SW_V_FILTER_END);
     by_reason(out, "sessionwatch_repartition_rejected_total", "Records or events rejected as invalid, by reason.",
               m->dropped, SW_R_MALFORMED, SW_VERDICT_COUNT);
-    char line[256];
-    int n = snprintf(line, sizeof line,
-                     "# HELP sessionwatch_repartition_assigned_partitions Input partitions held.\n"
-                     "# TYPE sessionwatch_repartition_assigned_partitions gauge\n"
-                     "sessionwatch_repartition_assigned_partitions %" PRIu32 "\n", m->assigned);
-    if (n > 0) sw_buf_put(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    sw_buf_printf(out,
+                  "# HELP sessionwatch_repartition_assigned_partitions Input partitions held.\n"
+                  "# TYPE sessionwatch_repartition_assigned_partitions gauge\n"
+                  "sessionwatch_repartition_assigned_partitions %" PRIu32 "\n",
+                  m->assigned);
 }
 
 int sw_repartition_ready(const sw_repartition_metrics *m, const char **why) {

@@ -32,42 +32,23 @@
 #include <cmocka.h>
 
 #include "extract.h"
+#include "jsonw.h"
 #include "json_check.h"
 #include "testutil.h"
 #include "tu_proc.h"
 
-/* ---- a growable text buffer ------------------------------------------------ */
+/* ---- text: the core's sw_buf ----------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} text;
+/* b's bytes as a C string (a NUL after them, not counted). */
+static const char *cstr(sw_buf *b) {
+    sw_buf_putc(b, '\0');
+    assert_false(b->oom);
+    b->len--;
+    return b->p;
+}
 
-static void put(text *t, const void *p, size_t n) {
-    if (t->n + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->n + n + 1) cap *= 2;
-        t->p = realloc(t->p, cap);
-        assert_non_null(t->p);
-        t->cap = cap;
-    }
-    memcpy(t->p + t->n, p, n);
-    t->n += n;
-    t->p[t->n] = '\0';
-}
-static void puts_(text *t, const char *s) { put(t, s, strlen(s)); }
-static void putf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(text *t, const char *fmt, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof buf);
-    put(t, buf, (size_t)n);
-}
-static void repeat(text *t, const char *s, size_t times) {
-    for (size_t i = 0; i < times; i++) puts_(t, s);
+static void repeat(sw_buf *t, const char *s, size_t times) {
+    for (size_t i = 0; i < times; i++) sw_buf_puts(t, s);
 }
 
 /* ---- running scan and checking what it says --------------------------------- */
@@ -152,8 +133,7 @@ static void expect_summary(const tu_result *r, const char *spec) {
 /* The rejects file holds exactly spec ("malformed_json@2 too_large@5 ..."),
  * in order; each line is strict JSON whose record is a string. */
 static void expect_rejects(const char *rejects, const char *spec) {
-    text got = {0};
-    puts_(&got, "");
+    sw_buf got = {0};
     for (const char *line = rejects; *line;) {
         size_t len = strcspn(line, "\n");
         const char *err = NULL;
@@ -163,12 +143,12 @@ static void expect_rejects(const char *rejects, const char *spec) {
         const jc_node *ln = jc_get(src, "line"), *rec = jc_get(root, "record");
         assert_true(reason && reason->type == JC_STRING && ln && ln->type == JC_NUMBER);
         assert_true(rec && rec->type == JC_STRING);
-        putf(&got, "%s%s@%s", got.n ? " " : "", reason->s, ln->s);
+        sw_buf_printf(&got, "%s%s@%s", got.len ? " " : "", reason->s, ln->s);
         jc_free(root);
         line += len + (line[len] == '\n');
     }
-    if (strcmp(got.p, spec) != 0) fail_msg("rejects:\n  want: %s\n  got:  %s", spec, got.p);
-    free(got.p);
+    if (strcmp(cstr(&got), spec) != 0) fail_msg("rejects:\n  want: %s\n  got:  %s", spec, got.p);
+    sw_buf_free(&got);
 }
 
 /* scan (as scan() runs it): exactly these summary counts and rejects
@@ -215,6 +195,18 @@ static void is_str(const jc_node *x, const char *p, size_t n) {
 
 static void is_null(const jc_node *x) { assert_true(x && x->type == JC_NULL); }
 
+/* A scan's exactly these summary counts and rejects (expect_summary,
+ * expect_rejects) and exactly one alert, completed on line alert_line: that
+ * alert (to jc_free). */
+static jc_node *expect_one_alert(const scan_result *s, const char *summary, const char *rejects, long long alert_line) {
+    expect_summary(&s->r, summary);
+    expect_rejects(s->rejects, rejects);
+    jc_node *a[2];
+    assert_int_equal(parse_alerts(&s->r, a, 2), 1);
+    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), alert_line);
+    return a[0];
+}
+
 /* ---- the field matrix -------------------------------------------------------- */
 
 enum { F_TYPE, F_ACTOR, F_NAME, F_ALT, F_SID, F_TIME, F_UUID, F_IP, F_UA, F_COUNTRY, F_CITY, F_OUTCOME,
@@ -230,7 +222,7 @@ static const char *const FIELD[NF] = {"eventType", "actor.id", "actor.displayNam
  * record whatever eventType holds).  Field f, if >= 0, holds value (JSON
  * text); a string value in the session id gets "-<i>" appended inside the
  * quotes so that the three records are three sessions. */
-static void put_record_sfx(text *t, int f, const char *value, int fi, int i, int sid_suffix) {
+static void put_record_sfx(sw_buf *t, int f, const char *value, int fi, int i, int sid_suffix) {
     char dflt[NF][64];
     snprintf(dflt[F_TYPE], 64, "\"user.session.start\"");
     snprintf(dflt[F_ACTOR], 64, "\"a%d\"", fi);
@@ -260,52 +252,51 @@ static void put_record_sfx(text *t, int f, const char *value, int fi, int i, int
                                   F_COUNTRY, F_CITY, F_OUTCOME, F_SID, F_TENANT, F_UNREAD};
     for (int k = 0; k < NF; k++) {
         int g = order[k];
-        puts_(t, before[g]);
+        sw_buf_puts(t, before[g]);
         if (g != f) {
-            puts_(t, dflt[g]);
+            sw_buf_puts(t, dflt[g]);
         } else if (g == F_SID && sid_suffix && value[0] == '"') {
-            put(t, value, strlen(value) - 1);
-            putf(t, "-%d\"", i);
+            sw_buf_put(t, value, strlen(value) - 1);
+            sw_buf_printf(t, "-%d\"", i);
         } else {
-            puts_(t, value);
+            sw_buf_puts(t, value);
         }
     }
-    puts_(t, "}\n");
+    sw_buf_puts(t, "}\n");
 }
 
-static void put_record(text *t, int f, const char *value, int fi, int i) { put_record_sfx(t, f, value, fi, i, 1); }
+static void put_record(sw_buf *t, int f, const char *value, int fi, int i) { put_record_sfx(t, f, value, fi, i, 1); }
 
 /* A record that ends in end instead of its '\n'. */
-static void put_record_end(text *t, int i, const char *end) {
+static void put_record_end(sw_buf *t, int i, const char *end) {
     put_record(t, -1, NULL, 0, i);
-    t->n--;
-    puts_(t, end);
+    t->len--;
+    sw_buf_puts(t, end);
 }
 
 /* What a class of values does in each field: "alert", or the filter or
- * reject reason of all three records. */
-typedef const char *const verdicts[NF];
+ * reject reason of all three records.  A class does one thing in most
+ * fields (otherwise) and something else in the few it names. */
+typedef struct {
+    const char *otherwise;
+    const char *field[NF]; /* NULL: otherwise */
+} verdicts;
 
-static const verdicts ALL_MALFORMED = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                       "malformed_json", "malformed_json", "malformed_json"};
+static const char *verdict(const verdicts *v, int f) { return v->field[f] ? v->field[f] : v->otherwise; }
+
+static const verdicts ALL_MALFORMED = {"malformed_json", {NULL}};
 /* A valid string that is not what the rule looks for. */
-static const verdicts STRING_OK = {"not_session_start", "alert", "alert", "alert", "alert", "bad_time", "alert",
-                                   "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+static const verdicts STRING_OK = {"alert", {[F_TYPE] = "not_session_start", [F_TIME] = "bad_time"}};
 /* A value that is not valid JSON in a way only a full parse sees (a bad
  * escape, number or literal): every field the extractor reads is rejected
  * (the ECS dataset of a raw event too: it is decoded, then not used); the
  * field it skips is only checked structurally, so it is accepted. */
-static const verdicts UNDECODABLE = {"malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "malformed_json", "malformed_json",
-                                     "malformed_json", "malformed_json", "alert"};
+static const verdicts UNDECODABLE = {"malformed_json", {[F_UNREAD] = "alert"}};
 /* A valid number where a string belongs: the rule's own fields are
  * wrong_type (the time is bad_time); fields the alert only shows become
  * null; a numeric tenant is its JSON text. */
-static const verdicts NUMBER = {"wrong_type", "wrong_type", "wrong_type", "alert", "wrong_type", "bad_time", "alert",
-                                "alert", "alert", "alert", "alert", "alert", "alert", "alert", "alert"};
+static const verdicts NUMBER = {"alert", {[F_TYPE] = "wrong_type", [F_ACTOR] = "wrong_type", [F_NAME] = "wrong_type",
+                                          [F_SID] = "wrong_type", [F_TIME] = "bad_time"}};
 
 static int is_reject(const char *v) {
     static const char *const r[] = {"malformed_json", "too_large", "wrong_type", "duplicate_key", "bad_time", "too_late"};
@@ -317,42 +308,42 @@ static int is_reject(const char *v) {
 /* Runs the matrix for one value.  shown/shown_n: what a string value
  * decodes to (NULL: the class is not a string, and shown fields are null);
  * tenant_text: the alert's tenant when a non-string value is the tenant. */
-static void matrix(const char *value, const verdicts want, const char *shown, size_t shown_n,
+static void matrix(const char *value, const verdicts *want, const char *shown, size_t shown_n,
                    const char *tenant_text) {
-    text in = {0};
+    sw_buf in = {0};
     for (int f = 0; f < NF; f++)
         for (int i = 0; i < 3; i++) put_record(&in, f, value, f, i);
 
     /* The summary and the rejects file the verdicts imply. */
     const char *reasons[] = {"not_session_start", "wrong_dataset", "malformed_json", "wrong_type", "bad_time"};
     size_t count[5] = {0}, alerts = 0, parsed = 0;
-    text rej = {0};
-    puts_(&rej, "");
+    sw_buf rej = {0};
     for (int f = 0; f < NF; f++) {
-        if (strcmp(want[f], "alert") == 0) alerts++;
-        if (strcmp(want[f], "malformed_json") != 0) parsed++;
+        const char *v = verdict(want, f);
+        if (strcmp(v, "alert") == 0) alerts++;
+        if (strcmp(v, "malformed_json") != 0) parsed++;
         for (size_t k = 0; k < 5; k++)
-            if (strcmp(want[f], reasons[k]) == 0) count[k]++;
-        if (is_reject(want[f]))
-            for (int i = 1; i <= 3; i++) putf(&rej, "%s%s@%d", rej.n ? " " : "", want[f], 3 * f + i);
+            if (strcmp(v, reasons[k]) == 0) count[k]++;
+        if (is_reject(v))
+            for (int i = 1; i <= 3; i++) sw_buf_printf(&rej, "%s%s@%d", rej.len ? " " : "", v, 3 * f + i);
     }
-    text spec = {0};
-    putf(&spec, "records=%d events=%zu eligible=%zu alerts=%zu tracked_users=%zu", 3 * NF, 3 * parsed, 3 * alerts,
+    sw_buf spec = {0};
+    sw_buf_printf(&spec, "records=%d events=%zu eligible=%zu alerts=%zu tracked_users=%zu", 3 * NF, 3 * parsed, 3 * alerts,
          alerts, alerts);
     for (size_t k = 0; k < 5; k++)
-        if (count[k]) putf(&spec, " %s=%zu", reasons[k], 3 * count[k]);
+        if (count[k]) sw_buf_printf(&spec, " %s=%zu", reasons[k], 3 * count[k]);
 
     const char *extra[] = {"--tenant-field", "org.id", NULL};
-    scan_result s = scan(extra, in.p, in.n);
-    expect_summary(&s.r, spec.p);
-    expect_rejects(s.rejects, rej.p);
+    scan_result s = scan(extra, in.p, in.len);
+    expect_summary(&s.r, cstr(&spec));
+    expect_rejects(s.rejects, cstr(&rej));
 
     jc_node *a[NF];
     size_t na = parse_alerts(&s.r, a, NF);
     assert_int_equal(na, alerts);
     size_t k = 0;
     for (int f = 0; f < NF; f++) {
-        if (strcmp(want[f], "alert") != 0) continue;
+        if (strcmp(verdict(want, f), "alert") != 0) continue;
         const jc_node *al = a[k++];
         if (num(jc_get(jc_get(al, "source"), "line")) != 3 * f + 3)
             fail_msg("%s: the alert is not on line %d", FIELD[f], 3 * f + 3);
@@ -396,9 +387,9 @@ static void matrix(const char *value, const verdicts want, const char *shown, si
     assert_int_equal(k, na);
     free_alerts(a, na);
     scan_free(&s);
-    free(in.p);
-    free(rej.p);
-    free(spec.p);
+    sw_buf_free(&in);
+    sw_buf_free(&rej);
+    sw_buf_free(&spec);
 }
 
 /* ---- control characters ------------------------------------------------------ */
@@ -407,27 +398,27 @@ static void test_control_characters(void **state) {
     (void)state;
     /* Raw (unescaped) C0 controls inside a string: not JSON, in any field
      * (the whole record is validated, read or not). */
-    matrix("\"c\x01\x1f" "d\"", ALL_MALFORMED, NULL, 0, NULL);
-    matrix("\"c\td\"", ALL_MALFORMED, NULL, 0, NULL); /* even a tab */
+    matrix("\"c\x01\x1f" "d\"", &ALL_MALFORMED, NULL, 0, NULL);
+    matrix("\"c\td\"", &ALL_MALFORMED, NULL, 0, NULL); /* even a tab */
     /* Escaped, they are ordinary characters of the value: accepted where a
      * string is, shown escaped (decoding to the same bytes, NUL included). */
     static const char dec[] = "c\x01\x1f\n\t\x7f\0d";
-    matrix("\"c\\u0001\\u001f\\n\\t\\u007f\\u0000d\"", STRING_OK, dec, sizeof dec - 1, NULL);
+    matrix("\"c\\u0001\\u001f\\n\\t\\u007f\\u0000d\"", &STRING_OK, dec, sizeof dec - 1, NULL);
     /* Raw DEL and raw C1 controls (U+0085 NEL, U+009F) are valid JSON:
      * accepted, and the alert escapes them so that no reader splits it. */
     static const char c1[] = "c\x7f\xc2\x85\xc2\x9f" "d";
-    matrix("\"c\x7f\xc2\x85\xc2\x9f" "d\"", STRING_OK, c1, sizeof c1 - 1, NULL);
+    matrix("\"c\x7f\xc2\x85\xc2\x9f" "d\"", &STRING_OK, c1, sizeof c1 - 1, NULL);
 
     /* Controls outside strings: vertical tab and form feed are not JSON
      * whitespace; the record is malformed and the next one is read. */
-    text in = {0};
-    puts_(&in, "\v");
+    sw_buf in = {0};
+    sw_buf_puts(&in, "\v");
     put_record(&in, -1, NULL, 0, 0);
     put_record_end(&in, 1, "\f\n");
     put_record(&in, -1, NULL, 0, 2);
-    expect_scan(NULL, in.p, in.n, "records=3 events=1 eligible=1 tracked_users=1 malformed_json=2",
+    expect_scan(NULL, in.p, in.len, "records=3 events=1 eligible=1 tracked_users=1 malformed_json=2",
                 "malformed_json@1 malformed_json@2");
-    free(in.p);
+    sw_buf_free(&in);
 }
 
 /* ---- invalid UTF-8 ------------------------------------------------------------ */
@@ -438,13 +429,13 @@ static void test_invalid_utf8(void **state) {
      * continuation, 0xFF: the record is not UTF-8, whichever field. */
     static const char *const bad[] = {"\"c\xc3\"", "\"c\xc0\xaf\"", "\"c\xed\xa0\x80\"", "\"c\xf4\x90\x80\x80\"",
                                       "\"c\x80\"", "\"c\xff\""};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) matrix(bad[i], ALL_MALFORMED, NULL, 0, NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) matrix(bad[i], &ALL_MALFORMED, NULL, 0, NULL);
     /* A UTF-16 byte order mark is not UTF-8 either. */
-    text in = {0};
-    puts_(&in, "\xff\xfe");
+    sw_buf in = {0};
+    sw_buf_puts(&in, "\xff\xfe");
     put_record(&in, -1, NULL, 0, 0);
-    expect_scan(NULL, in.p, in.n, "records=1 malformed_json=1", "malformed_json@1");
-    free(in.p);
+    expect_scan(NULL, in.p, in.len, "records=1 malformed_json=1", "malformed_json@1");
+    sw_buf_free(&in);
 }
 
 /* ---- UTF-16 surrogates ---------------------------------------------------------- */
@@ -457,41 +448,41 @@ static void test_surrogates(void **state) {
      * that. */
     static const char one_r[] = "c\xef\xbf\xbd" "d", two_r[] = "c\xef\xbf\xbd\xef\xbf\xbd" "d",
                       end_r[] = "c\xef\xbf\xbd";
-    matrix("\"c\\ud800d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
-    matrix("\"c\\udc00d\"", STRING_OK, one_r, sizeof one_r - 1, NULL);
-    matrix("\"c\\ude00\\ud83dd\"", STRING_OK, two_r, sizeof two_r - 1, NULL);
-    matrix("\"c\\uD83D\"", STRING_OK, end_r, sizeof end_r - 1, NULL);
+    matrix("\"c\\ud800d\"", &STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\udc00d\"", &STRING_OK, one_r, sizeof one_r - 1, NULL);
+    matrix("\"c\\ude00\\ud83dd\"", &STRING_OK, two_r, sizeof two_r - 1, NULL);
+    matrix("\"c\\uD83D\"", &STRING_OK, end_r, sizeof end_r - 1, NULL);
     /* A bad escape: malformed where read, unchecked where skipped. */
-    matrix("\"\\x41\"", UNDECODABLE, NULL, 0, NULL);
+    matrix("\"\\x41\"", &UNDECODABLE, NULL, 0, NULL);
     /* A correct pair is one character (U+1F600), shown as raw UTF-8. */
     static const char smile[] = "c\xf0\x9f\x98\x80" "d";
-    matrix("\"c\\ud83d\\ude00d\"", STRING_OK, smile, sizeof smile - 1, NULL);
+    matrix("\"c\\ud83d\\ude00d\"", &STRING_OK, smile, sizeof smile - 1, NULL);
 }
 
 /* ---- numbers ------------------------------------------------------------------ */
 
 static void test_huge_numbers(void **state) {
     (void)state;
-    matrix("1e400", NUMBER, NULL, 0, "1e400");
-    matrix("-1.5e-400", NUMBER, NULL, 0, "-1.5e-400");
-    text digits = {0};
+    matrix("1e400", &NUMBER, NULL, 0, "1e400");
+    matrix("-1.5e-400", &NUMBER, NULL, 0, "-1.5e-400");
+    sw_buf digits = {0};
     repeat(&digits, "9", 400);
-    matrix(digits.p, NUMBER, NULL, 0, digits.p);
-    free(digits.p);
+    matrix(cstr(&digits), &NUMBER, NULL, 0, digits.p);
+    sw_buf_free(&digits);
     /* Not a JSON number or literal: malformed where read (a tenant too),
      * skipped unchecked where not read. */
-    matrix("01", UNDECODABLE, NULL, 0, NULL);
-    matrix("1.", UNDECODABLE, NULL, 0, NULL);
-    matrix("0x10", UNDECODABLE, NULL, 0, NULL);
-    matrix("tru", UNDECODABLE, NULL, 0, NULL);
+    matrix("01", &UNDECODABLE, NULL, 0, NULL);
+    matrix("1.", &UNDECODABLE, NULL, 0, NULL);
+    matrix("0x10", &UNDECODABLE, NULL, 0, NULL);
+    matrix("tru", &UNDECODABLE, NULL, 0, NULL);
 }
 
 /* ---- nesting -------------------------------------------------------------------- */
 
-static void nested(text *t, int objects, size_t depth) {
+static void nested(sw_buf *t, int objects, size_t depth) {
     if (objects) {
         repeat(t, "{\"a\":", depth - 1);
-        puts_(t, "{}");
+        sw_buf_puts(t, "{}");
         repeat(t, "}", depth - 1);
     } else {
         repeat(t, "[", depth);
@@ -503,37 +494,37 @@ static void test_deep_nesting(void **state) {
     (void)state;
     /* 10,000 levels anywhere in a record: malformed (the limit is 1024). */
     for (int objects = 0; objects < 2; objects++) {
-        text v = {0};
+        sw_buf v = {0};
         nested(&v, objects, 10000);
-        matrix(v.p, ALL_MALFORMED, NULL, 0, NULL);
+        matrix(cstr(&v), &ALL_MALFORMED, NULL, 0, NULL);
 
         /* In process: the same record, in place and copied. */
-        text rec = {0};
+        sw_buf rec = {0};
         put_record(&rec, F_UNREAD, v.p, 0, 0);
         sw_parser *p = sw_parser_new(1 << 20);
         assert_non_null(p);
         sw_event ev[2];
         size_t n = 9;
-        char *padded = malloc(rec.n + SW_PADDING);
+        char *padded = malloc(rec.len + SW_PADDING);
         assert_non_null(padded);
-        memcpy(padded, rec.p, rec.n);
-        memset(padded + rec.n, ']', SW_PADDING);
-        assert_int_equal(sw_parser_extract(p, padded, rec.n - 1, rec.n + SW_PADDING, NULL, ev, 2, &n), SW_X_MALFORMED);
+        memcpy(padded, rec.p, rec.len);
+        memset(padded + rec.len, ']', SW_PADDING);
+        assert_int_equal(sw_parser_extract(p, padded, rec.len - 1, rec.len + SW_PADDING, NULL, ev, 2, &n), SW_X_MALFORMED);
         assert_int_equal(n, 0);
-        assert_int_equal(sw_parser_extract(p, rec.p, rec.n - 1, rec.n - 1, NULL, ev, 2, &n), SW_X_MALFORMED);
+        assert_int_equal(sw_parser_extract(p, rec.p, rec.len - 1, rec.len - 1, NULL, ev, 2, &n), SW_X_MALFORMED);
         /* The whole record 10,000 deep, no object inside. */
-        assert_int_equal(sw_parser_extract(p, v.p, v.n, v.n, NULL, ev, 2, &n), SW_X_MALFORMED);
+        assert_int_equal(sw_parser_extract(p, v.p, v.len, v.len, NULL, ev, 2, &n), SW_X_MALFORMED);
         free(padded);
         sw_parser_free(p);
-        free(rec.p);
+        sw_buf_free(&rec);
 
         /* As a whole line it has no session start in it: the prefilter
          * skips it unparsed; without the prefilter it is malformed. */
-        puts_(&v, "\n");
-        expect_scan(NULL, v.p, v.n, "records=1 prefiltered=1 not_session_start=1", "");
+        sw_buf_puts(&v, "\n");
+        expect_scan(NULL, v.p, v.len, "records=1 prefiltered=1 not_session_start=1", "");
         const char *noprefilter[] = {"--no-prefilter", NULL};
-        expect_scan(noprefilter, v.p, v.n, "records=1 malformed_json=1", "malformed_json@1");
-        free(v.p);
+        expect_scan(noprefilter, v.p, v.len, "records=1 malformed_json=1", "malformed_json@1");
+        sw_buf_free(&v);
     }
 }
 
@@ -588,11 +579,11 @@ static void test_misplaced_colons(void **state) {
     sw_parser_free(p);
 
     /* Through scan: rejected, and the record after it is still read. */
-    text in = {0};
-    puts_(&in, "{\"hint\":\"user.session.start\",\"x\":\"a\":\"b\"}}\n");
+    sw_buf in = {0};
+    sw_buf_puts(&in, "{\"hint\":\"user.session.start\",\"x\":\"a\":\"b\"}}\n");
     put_record(&in, -1, NULL, 0, 0);
-    expect_scan(NULL, in.p, in.n, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1", "malformed_json@1");
-    free(in.p);
+    expect_scan(NULL, in.p, in.len, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1", "malformed_json@1");
+    sw_buf_free(&in);
 }
 
 /* ---- a 100 MB line from a pipe ---------------------------------------------------- */
@@ -646,27 +637,22 @@ static void put_big(char *dst, size_t big) {
 static void test_huge_line_from_pipe(void **state) {
     (void)state;
     const size_t big = 100u << 20;
-    text head = {0}, tail = {0};
+    sw_buf head = {0}, tail = {0};
     put_record(&head, -1, NULL, 0, 0);
     put_record(&tail, -1, NULL, 0, 1);
     put_record(&tail, -1, NULL, 0, 2);
-    char *in = malloc(head.n + 2 * (big + 1) + tail.n);
+    char *in = malloc(head.len + 2 * (big + 1) + tail.len);
     assert_non_null(in);
 
     /* head, the 100 MB line, then two more records: line 2 is too large,
      * lines 3 and 4 are still read, and line 4 completes the alert. */
     size_t n = 0;
-    memcpy(in, head.p, head.n), n += head.n;
+    memcpy(in, head.p, head.len), n += head.len;
     put_big(in + n, big), n += big;
     in[n++] = '\n';
-    memcpy(in + n, tail.p, tail.n), n += tail.n;
+    memcpy(in + n, tail.p, tail.len), n += tail.len;
     scan_result s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 too_large=1");
-    expect_rejects(s.rejects, "too_large@2");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 4);
-    free_alerts(a, 1);
+    jc_free(expect_one_alert(&s, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 too_large=1", "too_large@2", 4));
     /* The dead letter keeps the line's first 1024 bytes. */
     jc_node *rej = jc_parse(s.rejects, strcspn(s.rejects, "\n"), NULL);
     assert_non_null(rej);
@@ -687,82 +673,68 @@ static void test_huge_line_from_pipe(void **state) {
     char want_bytes[48]; /* every byte read, the huge line's skipped rest included */
     snprintf(want_bytes, sizeof want_bytes, "\"bytes\":%zu,", n);
     if (!strstr(summary, want_bytes)) fail_msg("summary lacks %s: %s", want_bytes, summary);
-    memcpy(in + head.n, tail.p, tail.n);
-    assert_int_equal(measured_scan(in, head.n + tail.n, summary, sizeof summary, &rss_small), 0);
+    memcpy(in + head.len, tail.p, tail.len);
+    assert_int_equal(measured_scan(in, head.len + tail.len, summary, sizeof summary, &rss_small), 0);
     assert_non_null(strstr(summary, "\"alerts\":1,"));
     if (rss_big > rss_small + 32 * 1024)
         fail_msg("peak RSS %ld KiB with the 100 MB line, %ld KiB without it", rss_big, rss_small);
 
     /* The huge line last, without a newline; then two in a row. */
-    n = head.n;
+    n = head.len;
     put_big(in + n, big), n += big;
-    s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=2 events=1 eligible=1 tracked_users=1 too_large=1");
-    expect_rejects(s.rejects, "too_large@2");
-    scan_free(&s);
+    expect_scan(NULL, in, n, "records=2 events=1 eligible=1 tracked_users=1 too_large=1", "too_large@2");
     in[n++] = '\n';
     put_big(in + n, big), n += big;
     in[n++] = '\n';
-    s = scan(NULL, in, n);
-    expect_summary(&s.r, "records=3 events=1 eligible=1 tracked_users=1 too_large=2");
-    expect_rejects(s.rejects, "too_large@2 too_large@3");
-    scan_free(&s);
+    expect_scan(NULL, in, n, "records=3 events=1 eligible=1 tracked_users=1 too_large=2", "too_large@2 too_large@3");
     free(in);
-    free(head.p);
-    free(tail.p);
+    sw_buf_free(&head);
+    sw_buf_free(&tail);
 }
 
 /* ---- NUL bytes ------------------------------------------------------------------- */
 
 static void test_nul_bytes(void **state) {
     (void)state;
-    text in = {0}, named = {0};
+    sw_buf in = {0}, named = {0};
     put_record(&in, -1, NULL, 0, 0);                 /* 1: s0 */
-    put(&in, "\0\n", 2);                             /* 2: a record of one NUL */
+    sw_buf_put(&in, "\0\n", 2);                             /* 2: a record of one NUL */
     put_record(&named, F_NAME, "\"a#b\"", 0, 0);     /* 3: a raw NUL inside a string */
-    *strchr(named.p, '#') = '\0';
-    put(&in, named.p, named.n);
-    put(&in, "\0", 1);                               /* 4: a NUL before a record */
+    *strchr(cstr(&named), '#') = '\0';
+    sw_buf_put(&in, named.p, named.len);
+    sw_buf_put(&in, "\0", 1);                               /* 4: a NUL before a record */
     put_record(&in, -1, NULL, 0, 0);
     put_record_end(&in, 0, "");                      /* 5: a NUL after a record */
-    put(&in, "\0\n", 2);
+    sw_buf_put(&in, "\0\n", 2);
     put_record(&in, -1, NULL, 0, 1);                 /* 6: s1 */
     put_record(&in, -1, NULL, 0, 2);                 /* 7: s2, the alert */
 
-    scan_result s = scan(NULL, in.p, in.n);
+    scan_result s = scan(NULL, in.p, in.len);
     /* Line 2 holds no session start: skipped unparsed by the prefilter. */
-    expect_summary(&s.r, "records=7 events=3 prefiltered=1 eligible=3 alerts=1 tracked_users=1 "
-                         "not_session_start=1 malformed_json=3");
-    expect_rejects(s.rejects, "malformed_json@3 malformed_json@4 malformed_json@5");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 7);
-    free_alerts(a, 1);
+    jc_free(expect_one_alert(&s, "records=7 events=3 prefiltered=1 eligible=3 alerts=1 tracked_users=1 "
+                                 "not_session_start=1 malformed_json=3",
+                             "malformed_json@3 malformed_json@4 malformed_json@5", 7));
     scan_free(&s);
     const char *noprefilter[] = {"--no-prefilter", NULL};
-    s = scan(noprefilter, in.p, in.n);
-    expect_summary(&s.r, "records=7 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=4");
-    expect_rejects(s.rejects, "malformed_json@2 malformed_json@3 malformed_json@4 malformed_json@5");
-    scan_free(&s);
-    free(in.p);
-    free(named.p);
+    expect_scan(noprefilter, in.p, in.len, "records=7 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=4",
+                "malformed_json@2 malformed_json@3 malformed_json@4 malformed_json@5");
+    sw_buf_free(&in);
+    sw_buf_free(&named);
 
     /* An escaped NUL is a byte of the value: "s\0a", "s\0b" and "s" are
      * three sessions, shown with their NULs. */
-    text esc = {0};
+    sw_buf esc = {0};
     static const char *const ids[] = {"\"s\\u0000a\"", "\"s\\u0000b\"", "\"s\""};
     for (int i = 0; i < 3; i++) put_record_sfx(&esc, F_SID, ids[i], 0, i, 0);
-    s = scan(NULL, esc.p, esc.n);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    const jc_node *ss = jc_get(a[0], "sessions");
+    s = scan(NULL, esc.p, esc.len);
+    jc_node *a = expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 3);
+    const jc_node *ss = jc_get(a, "sessions");
     is_str(jc_get(jc_at(ss, 0), "id"), "s\0a", 3);
     is_str(jc_get(jc_at(ss, 1), "id"), "s\0b", 3);
     is_str(jc_get(jc_at(ss, 2), "id"), "s", 1);
-    free_alerts(a, 1);
+    jc_free(a);
     scan_free(&s);
-    free(esc.p);
+    sw_buf_free(&esc);
 }
 
 /* ---- byte order marks -------------------------------------------------------------- */
@@ -773,62 +745,52 @@ static void test_boms(void **state) {
     (void)state;
     /* At the start of the input: dropped.  At the start of a later line:
      * part of the record, which is then not JSON. */
-    text in = {0};
-    puts_(&in, BOM);
+    sw_buf in = {0};
+    sw_buf_puts(&in, BOM);
     put_record(&in, -1, NULL, 0, 0);
-    puts_(&in, BOM);
+    sw_buf_puts(&in, BOM);
     put_record(&in, -1, NULL, 0, 9);
     put_record(&in, -1, NULL, 0, 1);
     put_record(&in, -1, NULL, 0, 2);
-    expect_scan(NULL, in.p, in.n, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=1",
+    expect_scan(NULL, in.p, in.len, "records=4 events=3 eligible=3 alerts=1 tracked_users=1 malformed_json=1",
                 "malformed_json@2");
 
     /* Each file's own first BOM is dropped. */
-    text f1 = {0}, f2 = {0};
-    puts_(&f1, BOM);
+    sw_buf f1 = {0}, f2 = {0};
+    sw_buf_puts(&f1, BOM);
     put_record(&f1, -1, NULL, 0, 0);
     put_record(&f1, -1, NULL, 0, 1);
-    puts_(&f2, BOM);
+    sw_buf_puts(&f2, BOM);
     put_record(&f2, -1, NULL, 0, 2);
     char p1[64], p2[64];
-    snprintf(p1, sizeof p1, "%s", tu_write_temp(f1.p, f1.n));
-    snprintf(p2, sizeof p2, "%s", tu_write_temp(f2.p, f2.n));
+    snprintf(p1, sizeof p1, "%s", tu_write_temp(f1.p, f1.len));
+    snprintf(p2, sizeof p2, "%s", tu_write_temp(f2.p, f2.len));
     const char *files[] = {p1, p2, NULL};
     scan_result s = scan(files, NULL, 0);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    is_str(jc_get(jc_get(a[0], "source"), "file"), p2, strlen(p2));
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 1);
-    free_alerts(a, 1);
+    jc_node *a = expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 1);
+    is_str(jc_get(jc_get(a, "source"), "file"), p2, strlen(p2));
+    jc_free(a);
     scan_free(&s);
     unlink(p1);
     unlink(p2);
 
     /* A BOM alone on the first line leaves a blank line (numbered, skipped);
      * two BOMs: the second is part of the record. */
-    text lone = {0};
-    puts_(&lone, BOM "\n");
+    sw_buf lone = {0};
+    sw_buf_puts(&lone, BOM "\n");
     put_record(&lone, -1, NULL, 0, 0);
-    puts_(&lone, BOM BOM);
+    sw_buf_puts(&lone, BOM BOM);
     put_record(&lone, -1, NULL, 0, 1);
-    s = scan(NULL, lone.p, lone.n);
-    expect_summary(&s.r, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@3");
-    scan_free(&s);
-    text two = {0};
-    puts_(&two, BOM BOM);
+    expect_scan(NULL, lone.p, lone.len, "records=2 events=1 eligible=1 tracked_users=1 malformed_json=1", "malformed_json@3");
+    sw_buf two = {0};
+    sw_buf_puts(&two, BOM BOM);
     put_record(&two, -1, NULL, 0, 0);
-    s = scan(NULL, two.p, two.n);
-    expect_summary(&s.r, "records=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
-    free(in.p);
-    free(f1.p);
-    free(f2.p);
-    free(lone.p);
-    free(two.p);
+    expect_scan(NULL, two.p, two.len, "records=1 malformed_json=1", "malformed_json@1");
+    sw_buf_free(&in);
+    sw_buf_free(&f1);
+    sw_buf_free(&f2);
+    sw_buf_free(&lone);
+    sw_buf_free(&two);
 }
 
 /* ---- CRLF -------------------------------------------------------------------------- */
@@ -837,30 +799,22 @@ static void test_crlf(void **state) {
     (void)state;
     /* CRLF; CR CR LF (one CR is the line end, the other JSON whitespace); a
      * blank CRLF line; the last line ending in CR without LF. */
-    text in = {0};
+    sw_buf in = {0};
     put_record_end(&in, 0, "\r\n");
     put_record_end(&in, 1, "\r\r\n");
-    puts_(&in, "\r\n");
+    sw_buf_puts(&in, "\r\n");
     put_record_end(&in, 2, "\r");
-    scan_result s = scan(NULL, in.p, in.n);
-    expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-    expect_rejects(s.rejects, "");
-    jc_node *a[2];
-    assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-    assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 4);
-    free_alerts(a, 1);
+    scan_result s = scan(NULL, in.p, in.len);
+    jc_free(expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 4));
     scan_free(&s);
 
     /* A lone CR does not end a line: two records on one line, malformed. */
-    text cr = {0};
+    sw_buf cr = {0};
     put_record_end(&cr, 0, "\r");
     put_record(&cr, -1, NULL, 0, 1);
-    s = scan(NULL, cr.p, cr.n);
-    expect_summary(&s.r, "records=1 malformed_json=1");
-    expect_rejects(s.rejects, "malformed_json@1");
-    scan_free(&s);
-    free(in.p);
-    free(cr.p);
+    expect_scan(NULL, cr.p, cr.len, "records=1 malformed_json=1", "malformed_json@1");
+    sw_buf_free(&in);
+    sw_buf_free(&cr);
 }
 
 /* ---- empty input, no final newline ---------------------------------------------------- */
@@ -893,33 +847,28 @@ static void test_empty_file(void **state) {
 
 static void test_no_final_newline(void **state) {
     (void)state;
-    text in = {0};
+    sw_buf in = {0};
     for (int i = 0; i < 3; i++) put_record(&in, -1, NULL, 0, i);
-    in.n--; /* the last '\n' */
+    in.len--; /* the last '\n' */
     char path[64];
-    snprintf(path, sizeof path, "%s", tu_write_temp(in.p, in.n));
+    snprintf(path, sizeof path, "%s", tu_write_temp(in.p, in.len));
     const char *file[] = {path, NULL};
     for (int from_file = 0; from_file < 2; from_file++) {
-        scan_result s = from_file ? scan(file, NULL, 0) : scan(NULL, in.p, in.n);
-        expect_summary(&s.r, "records=3 events=3 eligible=3 alerts=1 tracked_users=1");
-        expect_rejects(s.rejects, "");
-        jc_node *a[2];
-        assert_int_equal(parse_alerts(&s.r, a, 2), 1);
-        assert_int_equal(num(jc_get(jc_get(a[0], "source"), "line")), 3);
-        free_alerts(a, 1);
+        scan_result s = from_file ? scan(file, NULL, 0) : scan(NULL, in.p, in.len);
+        jc_free(expect_one_alert(&s, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "", 3));
         scan_free(&s);
     }
     unlink(path);
     /* A last line cut short, or ending in the first byte of a UTF-8
      * character, is malformed. */
-    size_t full = in.n;
-    in.n -= 40;
-    expect_scan(NULL, in.p, in.n, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1", "malformed_json@3");
-    in.n = full;
-    put(&in, "\xc3", 1);
-    expect_scan(NULL, in.p, in.n, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1",
+    size_t full = in.len;
+    in.len -= 40;
+    expect_scan(NULL, in.p, in.len, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1", "malformed_json@3");
+    in.len = full;
+    sw_buf_put(&in, "\xc3", 1);
+    expect_scan(NULL, in.p, in.len, "records=3 events=2 eligible=2 tracked_users=1 malformed_json=1",
                 "malformed_json@3");
-    free(in.p);
+    sw_buf_free(&in);
 }
 
 int main(void) {

@@ -34,13 +34,21 @@ static size_t rec(char *out, size_t cap, const char *actor, const char *sid, con
     return rec_at(out, cap, actor, sid, time);
 }
 
+/* One user's three session starts: <prefix>1 .. <prefix>3 at the three
+ * times of 2026-01-05. */
+static size_t three_of(char *out, size_t cap, const char *actor, const char *prefix, const char *const hms[3]) {
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "%s%d", prefix, i + 1);
+        n += rec(out + n, cap - n, actor, sid, hms[i]);
+    }
+    return n;
+}
+
 /* Three sessions of 00u1 (08:00, 08:01, 08:02): exactly one alert. */
 static size_t three_sessions(char *out, size_t cap) {
-    size_t n = 0;
-    n += rec(out + n, cap - n, "00u1", "s1", "08:00:00");
-    n += rec(out + n, cap - n, "00u1", "s2", "08:01:00");
-    n += rec(out + n, cap - n, "00u1", "s3", "08:02:00");
-    return n;
+    return three_of(out, cap, "00u1", "s", (const char *const[]){"08:00:00", "08:01:00", "08:02:00"});
 }
 
 static size_t count_lines(const char *s) { return tu_count(s, "\n"); }
@@ -49,6 +57,26 @@ static int starts_with(const char *s, const char *prefix) { return strncmp(s, pr
 
 static tu_result run(const char *const *argv, const char *in, size_t len) {
     return tu_run(argv, in, len);
+}
+
+/* What a scan that exits 0 must show: its alerts (whole lines on stdout;
+ * ANY: not counted) and strings stdout and stderr hold. */
+#define ANY SIZE_MAX
+typedef struct {
+    size_t alerts;
+    const char *out[5], *err[5]; /* up to the first NULL */
+} scan_want;
+
+static void expect_scan(const char *const *argv, const char *in, size_t len, scan_want want) {
+    tu_result r = run(argv, in, len);
+    if (r.status != 0) fail_msg("%s exited %d: %s", argv[1] ? argv[1] : "scan", r.status, r.err);
+    if (want.alerts != ANY) {
+        assert_int_equal(count_lines(r.out), want.alerts);
+        assert_true(r.out_len == 0 || r.out[r.out_len - 1] == '\n');
+    }
+    for (size_t i = 0; i < 5 && want.out[i]; i++) assert_contains(r.out, want.out[i]);
+    for (size_t i = 0; i < 5 && want.err[i]; i++) assert_contains(r.err, want.err[i]);
+    tu_result_free(&r);
 }
 
 static const char *const ZERO_REJECTS =
@@ -115,11 +143,7 @@ static size_t background(char *out, size_t cap) {
 
 /* The attack: 00uV's three sessions at 08:30, 08:35, 08:40. */
 static size_t attack(char *out, size_t cap) {
-    size_t n = 0;
-    n += rec(out + n, cap - n, "00uV", "v1", "08:30:00");
-    n += rec(out + n, cap - n, "00uV", "v2", "08:35:00");
-    n += rec(out + n, cap - n, "00uV", "v3", "08:40:00");
-    return n;
+    return three_of(out, cap, "00uV", "v", (const char *const[]){"08:30:00", "08:35:00", "08:40:00"});
 }
 
 /* Issue 11.1: one record dated 9999-12-31 (or one hour ahead) from another
@@ -202,10 +226,7 @@ static void test_tenants_bounded(void **state) {
     char in[4096];
     size_t n = three_sessions(in, sizeof in);
     const char *wide[] = {"scan", "--window", "7d", "--allowed-lateness", "7d", "--summary", "json", NULL};
-    tu_result r = run(wide, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    tu_result_free(&r);
+    expect_scan(wide, in, n, (scan_want){.alerts = 1});
 
     /* Three tenants, a budget of two: the third's events are rejected. */
     static char many[8192];
@@ -220,12 +241,8 @@ static void test_tenants_bounded(void **state) {
         m += strlen(tenant) + k - 1;
     }
     const char *capped[] = {"scan", "--tenant-field", "tenant", "--max-tenants", "2", "--summary", "json", NULL};
-    r = run(capped, many, m);
-    assert_int_equal(r.status, 0);
-    assert_contains(r.err, "\"eligible\":2,");
-    assert_contains(r.err, "\"too_many_tenants\":1}");
-    assert_contains(r.err, "beyond --max-tenants 2");
-    tu_result_free(&r);
+    expect_scan(capped, many, m,
+                (scan_want){.alerts = ANY, .err = {"\"eligible\":2,", "\"too_many_tenants\":1}", "beyond --max-tenants 2"}});
 }
 
 /* 3 sessions on stdin: one alert line; the JSON summary is one line on stderr. */
@@ -250,12 +267,7 @@ static void test_stdin_alert_and_summary(void **state) {
 
     /* The text summary (the default) says the same. */
     const char *argv2[] = {"scan", NULL};
-    r = run(argv2, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.err, "3 records");
-    assert_contains(r.err, "1 alerts");
-    tu_result_free(&r);
+    expect_scan(argv2, in, n, (scan_want){.alerts = 1, .err = {"3 records", "1 alerts"}});
 
     /* A file argument gives the same alert, naming the file. */
     const char *path = tu_write_temp(in, n);
@@ -263,11 +275,7 @@ static void test_stdin_alert_and_summary(void **state) {
     char want[256];
     snprintf(want, sizeof want, "\"source\":{\"file\":\"%s\",\"line\":3}", path);
     const char *argv3[] = {"scan", path, NULL};
-    r = run(argv3, NULL, 0);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.out, want);
-    tu_result_free(&r);
+    expect_scan(argv3, NULL, 0, (scan_want){.alerts = 1, .out = {want}});
     unlink(path);
 }
 
@@ -300,12 +308,10 @@ static void test_rejects_file(void **state) {
     char rej[64];
     snprintf(rej, sizeof rej, "%s", path);
     const char *argv[] = {"scan", "--max-record-bytes", "1k", "--rejects", rej, "--summary", "json", NULL};
-    tu_result r = run(argv, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.out, "\"line\":6");
-    assert_contains(r.err, "\"malformed_json\":1,\"too_large\":1,\"wrong_type\":0,\"duplicate_key\":0,"
-                           "\"bad_time\":1,\"too_late\":0");
+    expect_scan(argv, in, n,
+                (scan_want){.alerts = 1, .out = {"\"line\":6"},
+                            .err = {"\"malformed_json\":1,\"too_large\":1,\"wrong_type\":0,\"duplicate_key\":0,"
+                                    "\"bad_time\":1,\"too_late\":0"}});
 
     size_t len;
     char *out = tu_read_file(rej, &len);
@@ -320,7 +326,6 @@ static void test_rejects_file(void **state) {
     assert_true(starts_with(l4, "{\"reason\":\"too_large\",\"source\":{\"file\":\"-\",\"line\":4},\"record\":\""));
     assert_contains(l4, "xxxxxxxx");
     free(out);
-    tu_result_free(&r);
     unlink(rej);
     free(in);
 }
@@ -362,10 +367,7 @@ static void test_output_is_input(void **state) {
     free(after);
     /* Another file is still fine. */
     const char *argv3[] = {"scan", "--rejects", "/dev/null", path, NULL};
-    r = run(argv3, NULL, 0);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    tu_result_free(&r);
+    expect_scan(argv3, NULL, 0, (scan_want){.alerts = 1});
     unlink(link);
     unlink(path);
 }
@@ -397,14 +399,8 @@ static void test_oversize_line(void **state) {
     n += rec(in + n, cap - n, "00u1", "s2", "08:01:00");
     n += rec(in + n, cap - n, "00u1", "s3", "08:02:00");
     const char *argv[] = {"scan", "--summary", "json", NULL};
-    tu_result r = run(argv, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.out, "\"line\":4");
-    assert_contains(r.err, "\"records\":4,");
-    assert_contains(r.err, "\"eligible\":3,");
-    assert_contains(r.err, "\"too_large\":1,");
-    tu_result_free(&r);
+    expect_scan(argv, in, n,
+                (scan_want){.alerts = 1, .out = {"\"line\":4"}, .err = {"\"records\":4,", "\"eligible\":3,", "\"too_large\":1,"}});
     free(in);
 }
 
@@ -452,14 +448,9 @@ static void test_full_api_page(void **state) {
         char *page = api_page(sizes[i], &n);
         assert_true(n >= 1000 * sizes[i] && n < 1000 * sizes[i] + 100000);
         const char *argv[] = {"scan", "--summary", "json", NULL};
-        tu_result r = run(argv, page, n);
-        assert_int_equal(r.status, 0);
-        assert_contains(r.err, "\"records\":1,\"events\":1000,");
-        assert_contains(r.err, "\"eligible\":1000,");
-        assert_contains(r.err, ZERO_REJECTS);
-        assert_int_equal(count_lines(r.out), 1);
-        assert_contains(r.out, "\"index\":2");
-        tu_result_free(&r);
+        expect_scan(argv, page, n,
+                    (scan_want){.alerts = 1, .out = {"\"index\":2"},
+                                .err = {"\"records\":1,\"events\":1000,", "\"eligible\":1000,", ZERO_REJECTS}});
         free(page);
     }
 }
@@ -490,16 +481,12 @@ static void test_input_conventions(void **state) {
         }
     }
     const char *argv[] = {"scan", "--summary", "json", NULL};
-    tu_result r = run(argv, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.out, "\"@timestamp\":\"2026-01-05T08:05:00.000Z\"");
-    assert_contains(r.out, "\"source\":{\"file\":\"-\",\"line\":6}"); /* blank lines are numbered */
-    assert_contains(r.out, "{\"id\":\"s1\",");
-    assert_contains(r.out, "{\"id\":\"s3\",");
-    assert_contains(r.err, "\"records\":3,\"events\":3,\"prefiltered\":0,\"eligible\":3,");
-    assert_contains(r.err, ZERO_REJECTS);
-    tu_result_free(&r);
+    expect_scan(argv, in, n,
+                (scan_want){.alerts = 1,
+                            .out = {"\"@timestamp\":\"2026-01-05T08:05:00.000Z\"",
+                                    "\"source\":{\"file\":\"-\",\"line\":6}", /* blank lines are numbered */
+                                    "{\"id\":\"s1\",", "{\"id\":\"s3\","},
+                            .err = {"\"records\":3,\"events\":3,\"prefiltered\":0,\"eligible\":3,", ZERO_REJECTS}});
 }
 
 /* The lead's sample of a stolen session produces alerts. */
@@ -544,22 +531,14 @@ static void test_time_field_ingested(void **state) {
         n += (size_t)w;
     }
     const char *plain[] = {"scan", "--summary", "json", NULL};
-    tu_result r = run(plain, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(r.out_len, 0);
-    assert_contains(r.err, "\"eligible\":3,");
-    assert_contains(r.err, "\"alerts\":0,");
-    tu_result_free(&r);
+    expect_scan(plain, in, n, (scan_want){.alerts = 0, .err = {"\"eligible\":3,", "\"alerts\":0,"}});
 
     const char *ingested[] = {"scan", "--time-field", "event.ingested", "--summary", "json", NULL};
-    r = run(ingested, in, n);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 1);
-    assert_contains(r.out, "\"@timestamp\":\"2026-01-05T09:02:00.000Z\"");
-    assert_contains(r.out, "\"from\":\"2026-01-05T09:00:00.000Z\"");
-    assert_contains(r.out, "\"id\":\"00e1\"");
-    assert_contains(r.err, "\"alerts\":1,");
-    tu_result_free(&r);
+    expect_scan(ingested, in, n,
+                (scan_want){.alerts = 1,
+                            .out = {"\"@timestamp\":\"2026-01-05T09:02:00.000Z\"", "\"from\":\"2026-01-05T09:00:00.000Z\"",
+                                    "\"id\":\"00e1\""},
+                            .err = {"\"alerts\":1,"}});
 }
 
 /* A few rule flags take effect end to end. */

@@ -438,18 +438,26 @@ static void test_list_text(void **state) {
     assert_int_equal(words(r.out, 1, w, 16), 10);
     for (int i = 0; i < 10; i++) assert_string_equal(w[i], cols[i]);
 
-    /* Sorted by group, topic, partition; the unparseable key name last. */
-    assert_true(words(r.out, 2, w, 16) > 4);
-    assert_string_equal(w[0], "foreign");
-    assert_string_equal(w[2], "0");
-    assert_string_equal(w[3], "refused:");
-    assert_contains(r.out, "refused: sw:{foreign:t:0}:meta holds a string, not sessionwatch state\n");
-    words(r.out, 3, w, 16);
-    assert_string_equal(w[2], "1");
-    assert_contains(r.out, "refused: sw:{foreign:t:1}:users holds a string, not sessionwatch state\n");
-    words(r.out, 4, w, 16);
-    assert_string_equal(w[2], "2");
-    assert_contains(r.out, "refused: offset 'abc' is not a Kafka offset\n");
+    /* Sorted by group, topic, partition; the unparseable key name last.
+     * The refused rows (row: line, its group and partition columns, NULL
+     * where not checked, and why): */
+    static const struct {
+        size_t line;
+        const char *group, *part, *why;
+    } refused[] = {
+        {2, "foreign", "0", "refused: sw:{foreign:t:0}:meta holds a string, not sessionwatch state\n"},
+        {3, NULL, "1", "refused: sw:{foreign:t:1}:users holds a string, not sessionwatch state\n"},
+        {4, NULL, "2", "refused: offset 'abc' is not a Kafka offset\n"},
+        {9, "sessionwatch", "9", "refused: state format version 99; this build reads version 1\n"},
+        {10, "-", NULL, "refused: sw:{bad}:meta: the key name is not sw:{GROUP:TOPIC:PARTITION}:meta"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_true(words(r.out, refused[i].line, w, 16) > 4);
+        if (refused[i].group) assert_string_equal(w[0], refused[i].group);
+        if (refused[i].part) assert_string_equal(w[2], refused[i].part);
+        assert_string_equal(w[3], "refused:");
+        assert_contains(r.out, refused[i].why);
+    }
 
     static const struct {
         const char *group, *part, *offset, *owner, *users, *tenants;
@@ -482,13 +490,6 @@ static void test_list_text(void **state) {
     assert_string_equal(w[7], "0");
     assert_string_equal(w[8], "0");
     expect_ttl_text(w[9]);
-    words(r.out, 9, w, 16);
-    assert_string_equal(w[0], "sessionwatch");
-    assert_string_equal(w[2], "9");
-    assert_contains(r.out, "refused: state format version 99; this build reads version 1\n");
-    words(r.out, 10, w, 16);
-    assert_string_equal(w[0], "-");
-    assert_contains(r.out, "refused: sw:{bad}:meta: the key name is not sw:{GROUP:TOPIC:PARTITION}:meta");
     assert_null(strstr(r.out, "unrelated"));
     tu_result_free(&r);
 }
@@ -541,6 +542,13 @@ static void test_list_json(void **state) {
     tu_result_free(&r);
 }
 
+/* An inspect that exits 0 with want in its stdout (r freed). */
+static void expect_out(tu_result r, const char *want) {
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, want);
+    tu_result_free(&r);
+}
+
 static void expect_rows(tu_result r, size_t want, const char *first_group, const char *first_part) {
     assert_int_equal(r.status, 0);
     char head[128];
@@ -582,10 +590,8 @@ static void test_filters(void **state) {
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, want);
     tu_result_free(&r);
-    r = INSPECT("--group", "sessionwatch", "--topic", "okta-events", "--partition", "4");
-    assert_int_equal(r.status, 0);
-    assert_contains(r.out, "no sessionwatch state matching --group \"sessionwatch\" --topic \"okta-events\" --partition 4");
-    tu_result_free(&r);
+    expect_out(INSPECT("--group", "sessionwatch", "--topic", "okta-events", "--partition", "4"),
+               "no sessionwatch state matching --group \"sessionwatch\" --topic \"okta-events\" --partition 4");
     /* With --json stdout holds only JSON: the message goes to stderr. */
     r = INSPECT("--group", "nope", "--json");
     assert_int_equal(r.status, 0);
@@ -670,19 +676,13 @@ static void test_user_text(void **state) {
     tu_result_free(&r);
 
     /* A value that does not decode is reported, and the command goes on. */
-    r = INSPECT("--user", "00u3");
-    assert_int_equal(r.status, 0);
-    assert_contains(r.out, "user \"00u3\" in tenant \"\"\n  group: \"sessionwatch\"\n  topic: \"okta-events\"\n"
-                           "  partition: 0\n  corrupt (7 bytes)\n");
-    tu_result_free(&r);
+    expect_out(INSPECT("--user", "00u3"), "user \"00u3\" in tenant \"\"\n  group: \"sessionwatch\"\n  topic: \"okta-events\"\n"
+                                          "  partition: 0\n  corrupt (7 bytes)\n");
 
     /* Not found: exit 0, saying where it looked. */
     char want[200];
     snprintf(want, sizeof want, "no user \"00u7\" in the 4 partitions searched in %s/0\n", redis.url);
-    r = INSPECT("--user", "00u7");
-    assert_int_equal(r.status, 0);
-    assert_contains(r.out, want);
-    tu_result_free(&r);
+    expect_out(INSPECT("--user", "00u7"), want);
 }
 
 static void test_user_json(void **state) {

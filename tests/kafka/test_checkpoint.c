@@ -254,6 +254,28 @@ static sw_ckpt *checkpointed(sw_store *a, int part, int64_t *off, sw_ckpt_stats 
     return c;
 }
 
+/* The scene of the cases that change a checkpointed partition behind its
+ * owner's back: checkpointed(&a, part, ..) as c, and an empty store b to
+ * load into; scene_close frees them. */
+typedef struct {
+    sw_store a, b;
+    sw_ckpt *c;
+    int64_t off;
+    sw_ckpt_stats st;
+    char err[700];
+} scene;
+
+static void scene_open(scene *x, int part) {
+    assert_int_equal(sw_store_init(&x->b, W, L), 0);
+    x->c = checkpointed(&x->a, part, &x->off, &x->st);
+}
+
+static void scene_close(scene *x) {
+    sw_ckpt_free(x->c);
+    sw_store_destroy(&x->a);
+    sw_store_destroy(&x->b);
+}
+
 static void test_round_trip_every_field(void **state) {
     (void)state;
     sw_store a, b;
@@ -312,23 +334,21 @@ static void test_round_trip_every_field(void **state) {
 /* Only what changed is written; evicted keys are deleted; TTLs are set. */
 static void test_incremental_evictions_ttl(void **state) {
     (void)state;
-    sw_store a;
-    int64_t off;
-    sw_ckpt_stats st;
-    sw_ckpt *c = checkpointed(&a, 0, &off, &st);
-    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53);
+    scene x;
+    scene_open(&x, 0);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(x.c, 2), NULL), 53);
     for (int k = 0; k < 3; k++) {
-        long long ttl = cmd_int("PTTL", sw_ckpt_key(c, k), NULL);
+        long long ttl = cmd_int("PTTL", sw_ckpt_key(x.c, k), NULL);
         assert_true(ttl > TTL_MS - 60000 && ttl <= TTL_MS);
     }
     /* One event: one user and its tenant written. */
-    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    write_is(c, &a, 11, &st, SW_CKPT_OK);
-    assert_int_equal(st.users, 1);
-    assert_int_equal(st.tenants, 1);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    write_is(x.c, &x.a, 11, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.users, 1);
+    assert_int_equal(x.st.tenants, 1);
     /* Nothing changed: nothing but the offset. */
-    write_is(c, &a, 12, &st, SW_CKPT_OK);
-    assert_int_equal(st.users + st.tenants + st.deleted, 0);
+    write_is(x.c, &x.a, 12, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.users + x.st.tenants + x.st.deleted, 0);
 
     /* Tenant "" moves 2 h on (SW_WM_ACTORS actors, the fewest that move
      * its watermark): its old keys fall behind the watermark and the sweep
@@ -336,30 +356,26 @@ static void test_incremental_evictions_ttl(void **state) {
     for (int i = 0; i < SW_WM_ACTORS; i++) {
         char actor[16];
         snprintf(actor, sizeof actor, "00u-new%d", i);
-        observe(&a, 1, "", 0, actor, T0 + 120 * MIN, "n1", "x");
+        observe(&x.a, 1, "", 0, actor, T0 + 120 * MIN, "n1", "x");
     }
-    sw_store_sweep(&a, 1000);
-    assert_int_equal(a.evicted, 2); /* 00u-open, 00u-alerted */
-    write_is(c, &a, 13, &st, SW_CKPT_OK);
-    assert_int_equal(st.deleted, 2);
-    assert_int_equal(st.users, SW_WM_ACTORS);
-    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 51 + SW_WM_ACTORS);
+    sw_store_sweep(&x.a, 1000);
+    assert_int_equal(x.a.evicted, 2); /* 00u-open, 00u-alerted */
+    write_is(x.c, &x.a, 13, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.deleted, 2);
+    assert_int_equal(x.st.users, SW_WM_ACTORS);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(x.c, 2), NULL), 51 + SW_WM_ACTORS);
     char field[64];
     size_t n = sw_key_user_field("", 0, "00u-open", 8, field, sizeof field);
     field[n] = '\0';
-    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 0);
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(x.c, 2), field), 0);
     n = sw_key_user_field("", 0, "00u-new0", 8, field, sizeof field);
     field[n] = '\0';
-    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), field), 1);
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(x.c, 2), field), 1);
 
     /* A restored store equals the live one, watermark included. */
-    sw_store b;
-    assert_int_equal(sw_store_init(&b, W, L), 0);
-    load_is(c, &b, 5, &st, SW_CKPT_OK);
-    assert_same_state(&a, &b);
-    sw_store_destroy(&b);
-    sw_ckpt_free(c);
-    sw_store_destroy(&a);
+    load_is(x.c, &x.b, 5, &x.st, SW_CKPT_OK);
+    assert_same_state(&x.a, &x.b);
+    scene_close(&x);
 }
 
 /* Many changes in one checkpoint (more than one Lua batch) and a load
@@ -698,48 +714,42 @@ static long long meta_seq(sw_ckpt *c) {
  * next write stores the whole partition, which loads as the live store. */
 static void test_flushed_state_rewritten_whole(void **state) {
     (void)state;
-    sw_store a, b;
-    assert_int_equal(sw_store_init(&b, W, L), 0);
-    char err[700];
-    int64_t off;
-    sw_ckpt_stats st;
-    sw_ckpt *c = checkpointed(&a, 6, &off, &st);
-    assert_int_equal(sw_ckpt_seq(c), 1);
-    assert_int_equal(meta_seq(c), 1);
+    scene x;
+    scene_open(&x, 6);
+    assert_int_equal(sw_ckpt_seq(x.c), 1);
+    assert_int_equal(meta_seq(x.c), 1);
     /* The probe of an idle partition: fine, then gone. */
-    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
-    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_OK);
-    assert_false(sw_ckpt_full_pending(c));
+    assert_int_equal(sw_ckpt_probe_send(x.c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(x.c, &conn, x.err, sizeof x.err), SW_CKPT_OK);
+    assert_false(sw_ckpt_full_pending(x.c));
     cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
-    assert_int_equal(sw_ckpt_probe_send(c, &conn), 0);
-    assert_int_equal(sw_ckpt_probe_recv(c, &conn, err, sizeof err), SW_CKPT_LOST);
-    assert_true(sw_ckpt_full_pending(c));
-    sw_ckpt_free(c); /* a fresh handle: the write itself must see the loss too */
-    c = sw_ckpt_new("g", "t", 6, "me");
-    claim_is(c, &off, SW_CKPT_OK);
-    write_is(c, &a, 10, &st, SW_CKPT_OK);
+    assert_int_equal(sw_ckpt_probe_send(x.c, &conn), 0);
+    assert_int_equal(sw_ckpt_probe_recv(x.c, &conn, x.err, sizeof x.err), SW_CKPT_LOST);
+    assert_true(sw_ckpt_full_pending(x.c));
+    sw_ckpt_free(x.c); /* a fresh handle: the write itself must see the loss too */
+    x.c = sw_ckpt_new("g", "t", 6, "me");
+    claim_is(x.c, &x.off, SW_CKPT_OK);
+    write_is(x.c, &x.a, 10, &x.st, SW_CKPT_OK);
     cmd_ok("FLUSHALL", NULL, NULL, NULL, NULL);
-    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 11, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
-    assert_non_null(strstr(err, "is gone"));
-    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 0), NULL), 0); /* no delta onto nothing */
-    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(c, 2), NULL), 0);
-    assert_true(sw_ckpt_full_pending(c));
-    write_is(c, &a, 11, &st, SW_CKPT_OK);
-    assert_int_equal(st.users, 53); /* all of them, not the one changed */
-    assert_int_equal(st.tenants, 2);
-    assert_false(sw_ckpt_full_pending(c));
-    assert_int_equal(meta_seq(c), 2);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x"); /* one user changed */
+    assert_int_equal(sw_ckpt_write(x.c, &conn, &x.a, 11, TTL_MS, &x.st, x.err, sizeof x.err), SW_CKPT_LOST);
+    assert_non_null(strstr(x.err, "is gone"));
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(x.c, 0), NULL), 0); /* no delta onto nothing */
+    assert_int_equal(cmd_int("EXISTS", sw_ckpt_key(x.c, 2), NULL), 0);
+    assert_true(sw_ckpt_full_pending(x.c));
+    write_is(x.c, &x.a, 11, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.users, 53); /* all of them, not the one changed */
+    assert_int_equal(x.st.tenants, 2);
+    assert_false(sw_ckpt_full_pending(x.c));
+    assert_int_equal(meta_seq(x.c), 2);
     sw_ckpt *c2 = sw_ckpt_new("g", "t", 6, "next");
-    claim_is(c2, &off, SW_CKPT_OK);
-    assert_int_equal(off, 11);
+    claim_is(c2, &x.off, SW_CKPT_OK);
+    assert_int_equal(x.off, 11);
     assert_int_equal(sw_ckpt_seq(c2), 2);
-    load_is(c2, &b, 7, &st, SW_CKPT_OK);
-    assert_same_state(&a, &b);
+    load_is(c2, &x.b, 7, &x.st, SW_CKPT_OK);
+    assert_same_state(&x.a, &x.b);
     sw_ckpt_free(c2);
-    sw_ckpt_free(c);
-    sw_store_destroy(&a);
-    sw_store_destroy(&b);
+    scene_close(&x);
 }
 
 /* An older copy (a promoted replica that missed the last checkpoints, a
@@ -748,56 +758,47 @@ static void test_flushed_state_rewritten_whole(void **state) {
  * dropped go too). */
 static void test_older_copy_rewritten_whole(void **state) {
     (void)state;
-    sw_store a, b;
-    assert_int_equal(sw_store_init(&b, W, L), 0);
-    char err[700];
-    int64_t off;
-    sw_ckpt_stats st;
-    sw_ckpt *c = checkpointed(&a, 7, &off, &st);
-    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    write_is(c, &a, 11, &st, SW_CKPT_OK);
-    assert_int_equal(meta_seq(c), 2);
+    scene x;
+    scene_open(&x, 7);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    write_is(x.c, &x.a, 11, &x.st, SW_CKPT_OK);
+    assert_int_equal(meta_seq(x.c), 2);
     /* The copy that lacks checkpoint 2, with a key the live store never had. */
-    cmd_ok("HSET", sw_ckpt_key(c, 0), "seq", "1", NULL);
-    cmd_ok("HSET", sw_ckpt_key(c, 2), "\x1f" "00u-ghost", "junk", NULL);
-    observe(&a, 1, "", 0, "00u-open", T0 + 5 * MIN, "sid-a", "x");
-    assert_int_equal(sw_ckpt_write(c, &conn, &a, 12, TTL_MS, &st, err, sizeof err), SW_CKPT_LOST);
-    assert_non_null(strstr(err, "holds checkpoint 1, this owner wrote 2"));
-    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "offset", NULL, NULL);
+    cmd_ok("HSET", sw_ckpt_key(x.c, 0), "seq", "1", NULL);
+    cmd_ok("HSET", sw_ckpt_key(x.c, 2), "\x1f" "00u-ghost", "junk", NULL);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 5 * MIN, "sid-a", "x");
+    assert_int_equal(sw_ckpt_write(x.c, &conn, &x.a, 12, TTL_MS, &x.st, x.err, sizeof x.err), SW_CKPT_LOST);
+    assert_non_null(strstr(x.err, "holds checkpoint 1, this owner wrote 2"));
+    redisReply *r = cmd("HGET", sw_ckpt_key(x.c, 0), "offset", NULL, NULL);
     assert_string_equal(r->str, "11"); /* unchanged */
     freeReplyObject(r);
-    write_is(c, &a, 12, &st, SW_CKPT_OK);
-    assert_int_equal(meta_seq(c), 3);
-    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(c, 2), "\x1f" "00u-ghost"), 0);
-    load_is(c, &b, 7, &st, SW_CKPT_OK);
-    assert_int_equal(st.corrupt, 0);
-    assert_same_state(&a, &b);
+    write_is(x.c, &x.a, 12, &x.st, SW_CKPT_OK);
+    assert_int_equal(meta_seq(x.c), 3);
+    assert_int_equal(cmd_int("HEXISTS", sw_ckpt_key(x.c, 2), "\x1f" "00u-ghost"), 0);
+    load_is(x.c, &x.b, 7, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.corrupt, 0);
+    assert_same_state(&x.a, &x.b);
     /* Back to deltas. */
-    observe(&a, 1, "", 0, "00u-open", T0 + 6 * MIN, "sid-a", "x");
-    write_is(c, &a, 13, &st, SW_CKPT_OK);
-    assert_int_equal(st.users, 1);
-    sw_ckpt_free(c);
-    sw_store_destroy(&a);
-    sw_store_destroy(&b);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 6 * MIN, "sid-a", "x");
+    write_is(x.c, &x.a, 13, &x.st, SW_CKPT_OK);
+    assert_int_equal(x.st.users, 1);
+    scene_close(&x);
 }
 
 /* A meta without an owner (written by hand, or half of an older copy):
  * fencing holds, nothing is written, neither a delta nor a full write. */
 static void test_missing_owner_fenced(void **state) {
     (void)state;
-    sw_store a;
-    int64_t off;
-    sw_ckpt_stats st;
-    sw_ckpt *c = checkpointed(&a, 8, &off, &st);
-    cmd_ok("HDEL", sw_ckpt_key(c, 0), "owner", NULL, NULL);
-    observe(&a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
-    write_is(c, &a, 11, &st, SW_CKPT_FENCED);
-    redisReply *r = cmd("HMGET", sw_ckpt_key(c, 0), "offset", "owner", NULL);
+    scene x;
+    scene_open(&x, 8);
+    cmd_ok("HDEL", sw_ckpt_key(x.c, 0), "owner", NULL, NULL);
+    observe(&x.a, 1, "", 0, "00u-open", T0 + 4 * MIN, "sid-a", "x");
+    write_is(x.c, &x.a, 11, &x.st, SW_CKPT_FENCED);
+    redisReply *r = cmd("HMGET", sw_ckpt_key(x.c, 0), "offset", "owner", NULL);
     assert_string_equal(r->element[0]->str, "10");
     assert_int_equal(r->element[1]->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
-    sw_ckpt_free(c);
-    sw_store_destroy(&a);
+    scene_close(&x);
 }
 
 /* ---- Sentinel discovery ----------------------------------------------------- */
@@ -1037,65 +1038,77 @@ static void test_codec_hostile(void **state) {
 
 /* ---- URLs ---------------------------------------------------------------- */
 
+/* What a good --state URL parses to, the environment it is parsed in, and
+ * how it is described (passwords masked).  NULL strings are absent fields. */
+typedef struct {
+    const char *url;
+    const char *env, *env_value; /* a password variable set while parsing */
+    const char *host;
+    int port;
+    const char *socket, *user, *password;
+    int db;
+    const char *sentinels; /* "host:port,..." */
+    const char *master, *sentinel_password;
+    const char *described;
+    const char *hidden; /* never in the description */
+} url_case;
+
+static const url_case URLS[] = {
+    {.url = "redis://10.0.0.5:6380/2", .host = "10.0.0.5", .port = 6380, .db = 2,
+     .described = "redis://10.0.0.5:6380/2"},
+    {.url = "redis://:p@ss/w:rd@cache", .host = "cache", .port = 6379, .password = "p@ss/w:rd",
+     .described = "redis://:***@cache:6379/0", .hidden = "p@ss"},
+    {.url = "redis://alice:secret@h:1/0", .host = "h", .port = 1, .user = "alice", .password = "secret",
+     .described = "redis://alice:***@h:1/0", .hidden = "secret"},
+    {.url = "unix:///run/redis.sock?db=3", .port = 6379, .socket = "/run/redis.sock", .db = 3,
+     .described = "unix:///run/redis.sock?db=3"},
+    {.url = "redis://h", .env = SW_REDIS_PASSWORD_ENV, .env_value = "from-env", .host = "h", .port = 6379,
+     .password = "from-env", .described = "redis://:***@h:6379/0", .hidden = "from-env"},
+    {.url = "redis-sentinel://:pw@s1:26380,s2,10.0.0.9:5/mymaster/4", .port = 6379, .password = "pw", .db = 4,
+     .sentinels = "s1:26380,s2:26379,10.0.0.9:5", .master = "mymaster",
+     .described = "redis-sentinel://:***@s1:26380,s2:26379,10.0.0.9:5/mymaster/4"},
+    {.url = "redis-sentinel://h/m", .env = SW_REDIS_SENTINEL_PASSWORD_ENV, .env_value = "sentinel-pw", .port = 6379,
+     .sentinels = "h:26379", .master = "m", .sentinel_password = "sentinel-pw",
+     .described = "redis-sentinel://h:26379/m/0", .hidden = "sentinel-pw"},
+};
+
+static void same_str(const char *url, const char *what, const char *got, const char *want) {
+    if (got == want || (got && want && strcmp(got, want) == 0)) return;
+    fail_msg("%s: %s is %s, want %s", url, what, got ? got : "absent", want ? want : "absent");
+}
+
+static void expect_url(const url_case *u) {
+    sw_redis_target t;
+    char err[256], d[256], sentinels[256] = "";
+    if (u->env) setenv(u->env, u->env_value, 1);
+    int rc = sw_redis_parse_url(u->url, &t, err, sizeof err);
+    if (u->env) unsetenv(u->env);
+    if (rc != 0) fail_msg("%s: refused: %s", u->url, err);
+    same_str(u->url, "host", t.host, u->host);
+    assert_int_equal(t.port, u->port);
+    same_str(u->url, "socket", t.socket, u->socket);
+    same_str(u->url, "user", t.user, u->user);
+    same_str(u->url, "password", t.password, u->password);
+    assert_int_equal(t.db, u->db);
+    for (int i = 0, k = 0; i < t.nsentinels; i++)
+        k += snprintf(sentinels + k, sizeof sentinels - (size_t)k, "%s%s:%d", i ? "," : "", t.sentinel_host[i],
+                      t.sentinel_port[i]);
+    same_str(u->url, "sentinels", t.nsentinels ? sentinels : NULL, u->sentinels);
+    same_str(u->url, "master", t.master, u->master);
+    same_str(u->url, "sentinel password", t.sentinel_password, u->sentinel_password);
+    sw_redis_describe(&t, d, sizeof d);
+    same_str(u->url, "description", d, u->described);
+    if (u->hidden) assert_null(strstr(d, u->hidden));
+    sw_redis_target_free(&t);
+}
+
 static void test_url_parsing(void **state) {
     (void)state;
     unsetenv(SW_REDIS_PASSWORD_ENV);
-    sw_redis_target t;
-    char err[256], d[256];
-    assert_int_equal(sw_redis_parse_url("redis://10.0.0.5:6380/2", &t, err, sizeof err), 0);
-    assert_string_equal(t.host, "10.0.0.5");
-    assert_int_equal(t.port, 6380);
-    assert_int_equal(t.db, 2);
-    assert_null(t.password);
-    sw_redis_target_free(&t);
-    assert_int_equal(sw_redis_parse_url("redis://:p@ss/w:rd@cache", &t, err, sizeof err), 0);
-    assert_string_equal(t.host, "cache");
-    assert_int_equal(t.port, 6379);
-    assert_string_equal(t.password, "p@ss/w:rd");
-    assert_null(t.user);
-    sw_redis_describe(&t, d, sizeof d);
-    assert_string_equal(d, "redis://:***@cache:6379/0");
-    sw_redis_target_free(&t);
-    assert_int_equal(sw_redis_parse_url("redis://alice:secret@h:1/0", &t, err, sizeof err), 0);
-    assert_string_equal(t.user, "alice");
-    assert_string_equal(t.password, "secret");
-    sw_redis_describe(&t, d, sizeof d);
-    assert_null(strstr(d, "secret"));
-    sw_redis_target_free(&t);
-    assert_int_equal(sw_redis_parse_url("unix:///run/redis.sock?db=3", &t, err, sizeof err), 0);
-    assert_string_equal(t.socket, "/run/redis.sock");
-    assert_int_equal(t.db, 3);
-    sw_redis_target_free(&t);
-    setenv(SW_REDIS_PASSWORD_ENV, "from-env", 1);
-    assert_int_equal(sw_redis_parse_url("redis://h", &t, err, sizeof err), 0);
-    assert_string_equal(t.password, "from-env");
-    sw_redis_target_free(&t);
-    unsetenv(SW_REDIS_PASSWORD_ENV);
-    assert_int_equal(sw_redis_parse_url("redis-sentinel://:pw@s1:26380,s2,10.0.0.9:5/mymaster/4", &t, err, sizeof err), 0);
-    assert_int_equal(t.nsentinels, 3);
-    assert_string_equal(t.sentinel_host[0], "s1");
-    assert_int_equal(t.sentinel_port[0], 26380);
-    assert_string_equal(t.sentinel_host[1], "s2");
-    assert_int_equal(t.sentinel_port[1], 26379);
-    assert_string_equal(t.sentinel_host[2], "10.0.0.9");
-    assert_int_equal(t.sentinel_port[2], 5);
-    assert_string_equal(t.master, "mymaster");
-    assert_int_equal(t.db, 4);
-    assert_string_equal(t.password, "pw");
-    assert_null(t.sentinel_password);
-    sw_redis_describe(&t, d, sizeof d);
-    assert_string_equal(d, "redis-sentinel://:***@s1:26380,s2:26379,10.0.0.9:5/mymaster/4");
-    sw_redis_target_free(&t);
-    setenv(SW_REDIS_SENTINEL_PASSWORD_ENV, "sentinel-pw", 1);
-    assert_int_equal(sw_redis_parse_url("redis-sentinel://h/m", &t, err, sizeof err), 0);
-    assert_int_equal(t.nsentinels, 1);
-    assert_string_equal(t.master, "m");
-    assert_int_equal(t.db, 0);
-    assert_string_equal(t.sentinel_password, "sentinel-pw");
-    sw_redis_describe(&t, d, sizeof d);
-    assert_null(strstr(d, "sentinel-pw"));
-    sw_redis_target_free(&t);
     unsetenv(SW_REDIS_SENTINEL_PASSWORD_ENV);
+    for (size_t i = 0; i < sizeof URLS / sizeof URLS[0]; i++) expect_url(&URLS[i]);
+    sw_redis_target t;
+    char err[256];
     const char *bad[] = {"redis-sentinel://h", "redis-sentinel://h/", "redis-sentinel:///m", "redis-sentinel://h,/m",
                          "redis-sentinel://h:0/m", "redis-sentinel://h/m/x", "redis-sentinel://,h/m",
                          "http://h", "redis://", "redis://h:0", "redis://h:65536", "redis://h:12x", "redis://h/x",

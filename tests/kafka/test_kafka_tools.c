@@ -120,12 +120,35 @@ static sw_mockcluster *start_mock(const char *topic, int partitions) {
     return m;
 }
 
+/* A mock cluster for replay and run: topics "events" and "alerts", with
+ * these many partitions. */
+static sw_mockcluster *start_events_and_alerts(int events_parts, int alerts_parts) {
+    sw_mockcluster *m = start_mock("events", events_parts);
+    char err[256];
+    if (sw_mockcluster_topic(m, "alerts", alerts_parts, err, sizeof err) != 0) fail_msg("%s", err);
+    return m;
+}
+
 /* A summary JSON field "name":N, or -1. */
 static long json_count(const char *s, const char *name) {
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\":", name);
     const char *p = strstr(s, pat);
     return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Each "name=N" of spec (space-separated) is the count "name":N of the
+ * summary JSON s. */
+static void expect_counts(const char *s, const char *spec) {
+    for (const char *p = spec; *p;) {
+        char name[64];
+        long want;
+        int used;
+        if (sscanf(p, " %63[^=]=%ld%n", name, &want, &used) != 2) fail_msg("bad spec: %s", p);
+        if (json_count(s, name) != want) fail_msg("\"%s\": %ld, want %ld in %s", name, json_count(s, name), want, s);
+        p += used;
+        while (*p == ' ') p++;
+    }
 }
 
 /* Runs the binary, which must exit 0 (a hang is CTest's timeout; speed is
@@ -493,11 +516,9 @@ static void test_topic_state(void **state) {
  * as a broker without auto-creation does. */
 static void test_run_missing_output_topic(void **state) {
     (void)state;
-    sw_mockcluster *m = start_mock("events", 1);
+    sw_mockcluster *m = start_events_and_alerts(1, 1);
     rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "alerts-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     rd_kafka_mock_topic_set_error(sw_mockcluster_handle(m), "dlq-gone", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
     const char *brokers = sw_mockcluster_bootstraps(m);
     const char *run1[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts-gone",
                           "--threads", "1", "--exit-at-end", "--status-interval", "0", NULL};
@@ -512,9 +533,7 @@ static void test_run_missing_output_topic(void **state) {
  * consumers and its alert producer) without a configuration warning. */
 static void test_run_without_confwarn(void **state) {
     (void)state;
-    sw_mockcluster *m = start_mock("events", 2);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    sw_mockcluster *m = start_events_and_alerts(2, 1);
     const char *run[] = {"run", "--brokers", sw_mockcluster_bootstraps(m), "--topic", "events", "--alerts-topic",
                          "alerts", "--group", "confwarn", "--threads", "1", "--exit-at-end", "--status-interval", "0",
                          "-X", "session.timeout.ms=6000", "-X", "auto.offset.reset=earliest", "-X", "linger.ms=5",
@@ -637,14 +656,9 @@ static void test_replay_keys_and_order(void **state) {
     const char *argv[] = {"replay", "--brokers", brokers, "--topic", "raw", "--tenant-field", "organization.id",
                           "--max-record-bytes", "4k", "--summary", "json", file, NULL};
     tu_result r = run_ok(argv);
-    /* 11 records (the blank line is none), 11 events in the 9 that parse ... */
-    assert_int_equal(json_count(r.err, "records"), 11);
-    assert_int_equal(json_count(r.err, "events"), 11);
-    /* ... everything produced but the big one, 3 records without a key. */
-    assert_int_equal(json_count(r.err, "produced"), 12);
-    assert_int_equal(json_count(r.err, "delivered"), 12);
-    assert_int_equal(json_count(r.err, "failed"), 0);
-    assert_int_equal(json_count(r.err, "unkeyed"), 3);
+    /* 11 records (the blank line is none), 11 events in the 9 that parse;
+     * everything produced but the big one, 3 records without a key. */
+    expect_counts(r.err, "records=11 events=11 produced=12 delivered=12 failed=0 unkeyed=3");
     assert_contains(r.err, "\"unkeyed_by\":{\"not_session_start\":0,\"wrong_dataset\":0,\"no_session_id\":0,"
                            "\"no_actor_id\":1,");
     assert_contains(r.err, "\"malformed_json\":1,\"too_large\":0,\"wrong_type\":1,");
@@ -886,38 +900,55 @@ static void test_gen_to_kafka_matches_file(void **state) {
     "\"authenticationContext\":{\"externalSessionId\":\"s" #seq "\"},\"published\":\"2026-01-05T08:00:0" \
     #seq ".000Z\",\"outcome\":{\"result\":\"" result "\"}}"
 
-/* A mock cluster for replay and run: "events" (6 partitions), "alerts" (2). */
-static sw_mockcluster *start_events_and_alerts(void) {
-    sw_mockcluster *m = start_mock("events", 6);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 2, err, sizeof err) != 0) fail_msg("%s", err);
-    return m;
-}
-
-/* gen's traffic and its truth into fresh temporary files (64 bytes each). */
-static void gen_files(const char *seed, const char *users, const char *hours, const char *attack_rate, char *file,
-                      char *truth) {
+/* gen's traffic and its truth into fresh temporary files (64 bytes each):
+ * the traffic's text (to free). */
+static char *gen_files(const char *seed, const char *users, const char *hours, const char *attack_rate, char *file,
+                       char *truth) {
     snprintf(file, 64, "%s", tu_write_temp("", 0));
     snprintf(truth, 64, "%s", tu_write_temp("", 0));
     const char *gen[] = {"gen", "--seed", seed, "--users", users, "--hours", hours, "--attack-rate", attack_rate,
                          "--out", file, "--truth", truth, NULL};
     tu_result r = run_ok(gen);
     tu_result_free(&r);
+    size_t len = 0;
+    char *data = tu_read_file(file, &len);
+    assert_non_null(data);
+    return data;
+}
+
+/* `replay` file into topic "events", then one `run` member (consumer group
+ * group, and the extra flags) to the end of it, alerts to "alerts": run's
+ * result (exit 0, its --summary json on stderr; to free). */
+static tu_result replay_then_run(const char *brokers, const char *file, const char *group, const char *const *extra) {
+    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", file, NULL};
+    tu_result r = run_ok(replay);
+    tu_result_free(&r);
+    const char *argv[24] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
+                            "--group", group, "--threads", "1", "--exit-at-end", "--status-interval", "0",
+                            "--summary", "json"};
+    size_t n = 16;
+    for (; extra && *extra && n < 23; extra++) argv[n++] = *extra;
+    assert_null(extra ? *extra : NULL);
+    argv[n] = NULL;
+    return run_ok(argv);
 }
 
 /* The alert ids of sc's alerts and of the alerts topic are the same set,
- * each once. */
-static void assert_same_ids(const char *scan_out, const krecs *k) {
+ * each once: how many. */
+static size_t assert_same_ids(const char *brokers, const char *scan_out) {
+    krecs k = consume_all(brokers, "alerts");
     size_t expect = tu_count(scan_out, "\"alert_id\"");
-    if (k->n != expect) fail_msg("%zu alerts on the topic, scan printed %zu", k->n, expect);
-    for (size_t i = 0; i < k->n; i++) {
-        const char *id = strstr(k->r[i].value, "\"alert_id\":\"");
+    if (k.n != expect) fail_msg("%zu alerts on the topic, scan printed %zu", k.n, expect);
+    for (size_t i = 0; i < k.n; i++) {
+        const char *id = strstr(k.r[i].value, "\"alert_id\":\"");
         assert_non_null(id);
         char want[64];
         snprintf(want, sizeof want, "\"alert_id\":\"%.32s\"", id + 12);
         assert_int_equal(tu_count(scan_out, want), 1);
-        for (size_t j = 0; j < i; j++) assert_lacks(k->r[j].value, want);
+        for (size_t j = 0; j < i; j++) assert_lacks(k.r[j].value, want);
     }
+    krecs_free(&k);
+    return expect;
 }
 
 /* The issue's first end-to-end check: a scenario replayed into a topic (an
@@ -929,15 +960,11 @@ static void assert_same_ids(const char *scan_out, const krecs *k) {
  * several members, joined before the input arrives.) */
 static void test_replay_then_run_equals_scan(void **state) {
     (void)state;
-    sw_mockcluster *m = start_events_and_alerts();
+    sw_mockcluster *m = start_events_and_alerts(6, 2);
     const char *brokers = sw_mockcluster_bootstraps(m);
     char file[64], truth[64];
-    gen_files("11", "200", "0.5", "0.1", file, truth);
-    tu_result r;
+    char *data = gen_files("11", "200", "0.5", "0.1", file, truth);
     /* One more line: a page of the first two session starts of the file. */
-    size_t flen = 0;
-    char *data = tu_read_file(file, &flen);
-    assert_non_null(data);
     char *first = strstr(data, "\"eventType\":\"user.session.start\"");
     assert_non_null(first);
     while (first > data && first[-1] != '\n') first--;
@@ -954,24 +981,15 @@ static void test_replay_then_run_equals_scan(void **state) {
 
     const char *scan[] = {"scan", file, NULL};
     tu_result sc = run_ok(scan);
-    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", file, NULL};
-    r = run_ok(replay);
-    tu_result_free(&r);
-    const char *run[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
-                         "--group", "e2e", "--threads", "1", "--exit-at-end", "--status-interval", "0",
-                         "--summary", "json", NULL};
-    r = run_ok(run);
+    tu_result r = replay_then_run(brokers, file, "e2e", NULL);
     long alerts = json_count(r.err, "alerts");
     tu_result_free(&r);
 
     /* Set equality of alert ids (each alert once: nothing was re-sent). */
-    krecs k = consume_all(brokers, "alerts");
     size_t expect = tu_count(sc.out, "\"alert_id\"");
     assert_true(expect >= 10);
     assert_int_equal(alerts, (long)expect);
-    assert_int_equal(k.n, expect);
-    assert_same_ids(sc.out, &k);
-    krecs_free(&k);
+    assert_int_equal(assert_same_ids(brokers, sc.out), expect);
     tu_result_free(&sc);
     sw_mockcluster_stop(m);
 }
@@ -984,14 +1002,10 @@ static void test_replay_then_run_equals_scan(void **state) {
  * alert ids, and more alerts than scan's per-tenant default. */
 static void test_partitions_scan_equals_run(void **state) {
     (void)state;
-    sw_mockcluster *m = start_events_and_alerts();
+    sw_mockcluster *m = start_events_and_alerts(6, 2);
     const char *brokers = sw_mockcluster_bootstraps(m);
     char file[64], truth[64];
-    gen_files("21", "60", "2", "0.5", file, truth);
-    tu_result r;
-    size_t flen = 0;
-    char *data = tu_read_file(file, &flen);
-    assert_non_null(data);
+    char *data = gen_files("21", "60", "2", "0.5", file, truth);
     size_t lines = tu_count(data, "\n"), cut = 0;
     for (size_t i = 0; i < lines / 6; i++) cut = (size_t)(strchr(data + cut, '\n') - data) + 1;
     FILE *f = fopen(file, "a");
@@ -1010,20 +1024,13 @@ static void test_partitions_scan_equals_run(void **state) {
     assert_int_equal(json_count(sc1.err, "too_late"), late);
     assert_true(alerts6 > json_count(sc1.err, "alerts")); /* the cap is per partition in run */
 
-    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", file, NULL};
-    r = run_ok(replay);
-    tu_result_free(&r);
-    const char *run[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
-                         "--group", "parts", "--threads", "1", "--exit-at-end", "--status-interval", "0",
-                         "--max-alerts", "1", "--summary", "json", NULL};
-    r = run_ok(run);
+    const char *max_alerts_1[] = {"--max-alerts", "1", NULL};
+    tu_result r = replay_then_run(brokers, file, "parts", max_alerts_1);
     assert_int_equal(json_count(r.err, "alerts"), alerts6);
     assert_int_equal(json_count(r.err, "too_late"), late);
     assert_int_equal(json_count(r.err, "alerts_capped"), json_count(sc.err, "alerts_capped"));
     tu_result_free(&r);
-    krecs k = consume_all(brokers, "alerts");
-    assert_same_ids(sc.out, &k);
-    krecs_free(&k);
+    assert_same_ids(brokers, sc.out);
     tu_result_free(&sc);
     tu_result_free(&sc1);
     unlink(file);
@@ -1038,9 +1045,7 @@ static void test_partitions_scan_equals_run(void **state) {
  * scan gives without any of them. */
 static void test_run_future_records(void **state) {
     (void)state;
-    sw_mockcluster *m = start_mock("events", 1);
-    char err[256];
-    if (sw_mockcluster_topic(m, "alerts", 1, err, sizeof err) != 0) fail_msg("%s", err);
+    sw_mockcluster *m = start_events_and_alerts(1, 1);
     const char *brokers = sw_mockcluster_bootstraps(m);
     static char clean[65536], forged[65536];
     size_t nc = 0, nf = 0;
@@ -1078,20 +1083,10 @@ static void test_run_future_records(void **state) {
     tu_result sc = run_ok(scan);
     assert_int_equal(tu_count(sc.out, "\"alert_id\""), 1);
 
-    const char *replay[] = {"replay", "--brokers", brokers, "--topic", "events", ffile, NULL};
-    tu_result r = run_ok(replay);
+    tu_result r = replay_then_run(brokers, ffile, "future", NULL);
+    expect_counts(r.err, "too_early=3 too_late=0 alerts=1");
     tu_result_free(&r);
-    const char *run[] = {"run", "--brokers", brokers, "--topic", "events", "--alerts-topic", "alerts",
-                         "--group", "future", "--threads", "1", "--exit-at-end", "--status-interval", "0",
-                         "--summary", "json", NULL};
-    r = run_ok(run);
-    assert_int_equal(json_count(r.err, "too_early"), 3);
-    assert_int_equal(json_count(r.err, "too_late"), 0);
-    assert_int_equal(json_count(r.err, "alerts"), 1);
-    tu_result_free(&r);
-    krecs k = consume_all(brokers, "alerts");
-    assert_same_ids(sc.out, &k);
-    krecs_free(&k);
+    assert_same_ids(brokers, sc.out);
     tu_result_free(&sc);
     unlink(cfile);
     unlink(ffile);

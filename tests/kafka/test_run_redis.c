@@ -54,6 +54,8 @@ static int redis_teardown(void **state) {
 /* run's eager path (every rebalance revokes everything), pinned by the
  * rebalance case; the others use the default cooperative-sticky. */
 #define EAGER "-X", "partition.assignment.strategy=roundrobin"
+/* The flags alone, as run's extra arguments. */
+static const char *const REDIS_RUN[] = {REDIS_RUN_ARGS, NULL};
 
 /* SIGTERM, exit 0 required; returns its stderr. */
 static char *stop_run(child *c) {
@@ -94,24 +96,35 @@ static void successor_resumes_at(rd_kafka_t *pr, dr_sink *s, size_t from, const 
     free(err);
 }
 
+/* The common start: the first half of data_a produced (by pr, reporting
+ * to s; both kept for the rest) and consumed to its end by member a of
+ * group, started with the Redis flags and still running. */
+typedef struct {
+    dr_sink s;
+    rd_kafka_t *pr;
+    child a;
+} first_half;
+
+static void first_half_consumed(first_half *h, const char *group) {
+    h->pr = produce_first_half(&h->s);
+    h->a = start_run(group, ALERTS, REDIS_RUN);
+    wait_committed_to_end(group, 180, NULL);
+}
+
 /* A second member joins mid-stream: the partitions it takes bring their
  * window state along. */
 static void test_member_joins_mid_stream(void **state) {
     (void)state;
-    dr_sink s;
-    rd_kafka_t *pr = produce_first_half(&s);
-    size_t half = data_a.n / 2;
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    child a = start_run("g-join", ALERTS, extra);
-    wait_committed_to_end("g-join", 180, NULL);
-    child b = start_run("g-join", ALERTS, extra);
+    first_half h;
+    first_half_consumed(&h, "g-join");
+    child b = start_run("g-join", ALERTS, REDIS_RUN);
     child_wait_assigned(&b, 0, 120);
     child_wait_for(&b, "state restored from Redis", 120);
-    produce_lines(pr, &data_a, half, data_a.n);
-    flush(pr, &s);
-    rd_kafka_destroy(pr);
+    produce_lines(h.pr, &data_a, data_a.n / 2, data_a.n);
+    flush(h.pr, &h.s);
+    rd_kafka_destroy(h.pr);
     wait_committed_to_end("g-join", 240, NULL);
-    free(stop_run(&a));
+    free(stop_run(&h.a));
     free(stop_run(&b));
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
@@ -158,8 +171,7 @@ static void test_restore_drops_future_state(void **state) {
 
     produce_all(&data_a);
     commit_all("g-future", 0); /* Kafka agrees with the checkpoints (12.4) */
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    char *out = run_to_end("g-future", ALERTS, extra);
+    char *out = run_to_end("g-future", ALERTS, REDIS_RUN);
     assert_contains(out, "state restored from Redis");
     assert_contains(out, "were dated after the clock + --max-clock-skew and were dropped");
     assert_contains(out, "\"too_late\":0,");
@@ -170,17 +182,11 @@ static void test_restore_drops_future_state(void **state) {
 /* A clean restart mid-window: the restarted worker resumes with the state. */
 static void test_restart_mid_window(void **state) {
     (void)state;
-    dr_sink s;
-    rd_kafka_t *pr = produce_first_half(&s);
-    size_t half = data_a.n / 2;
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    child a = start_run("g-restart", ALERTS, extra);
-    wait_committed_to_end("g-restart", 180, NULL);
-    free(stop_run(&a));
-    char *err = successor_to_end(pr, &s, half, "g-restart", extra);
-    /* It read only the second half: everything before was checkpointed. */
-    expect_count(err, "records", data_a.n - half);
-    free(err);
+    first_half h;
+    first_half_consumed(&h, "g-restart");
+    free(stop_run(&h.a));
+    /* It reads only the second half: everything before was checkpointed. */
+    successor_resumes_at(h.pr, &h.s, data_a.n / 2, "g-restart", REDIS_RUN);
     check_alerts(ALERTS, &exp_a, only_a, false);
 }
 
@@ -188,18 +194,15 @@ static void test_restart_mid_window(void **state) {
  * the last checkpoint with the checkpoint's state. */
 static void test_sigkill_mid_stream(void **state) {
     (void)state;
-    dr_sink s;
-    rd_kafka_t *pr = produce_first_half(&s);
+    first_half h;
+    first_half_consumed(&h, "g-kill");
     size_t half = data_a.n / 2, three_quarters = data_a.n * 3 / 4;
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    child a = start_run("g-kill", ALERTS, extra);
-    wait_committed_to_end("g-kill", 180, NULL);
-    produce_lines(pr, &data_a, half, three_quarters);
-    flush(pr, &s);
-    child_wait_for(&a, "status records=", 10);
+    produce_lines(h.pr, &data_a, half, three_quarters);
+    flush(h.pr, &h.s);
+    child_wait_for(&h.a, "status records=", 10);
     usleep(150000); /* some of the new records processed, likely not all checkpointed */
-    crash(&a);
-    char *err = successor_to_end(pr, &s, three_quarters, "g-kill", extra);
+    crash(&h.a);
+    char *err = successor_to_end(h.pr, &h.s, three_quarters, "g-kill", REDIS_RUN);
     /* At most the records after the first half are read again. */
     assert_true(summary_count(err, "records") <= data_a.n - half);
     free(err);
@@ -244,8 +247,7 @@ static void rebalance_mid_stream(const char *group, const char *const *extra) {
 
 static void test_rebalance_mid_stream(void **state) {
     (void)state;
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    rebalance_mid_stream("g-rebal", extra);
+    rebalance_mid_stream("g-rebal", REDIS_RUN);
 }
 
 static void test_rebalance_mid_stream_eager(void **state) {
@@ -305,8 +307,7 @@ static void test_redis_down_mid_stream(void **state) {
 static void test_recreated_topic(void **state) {
     (void)state;
     produce_all(&data_a);
-    const char *extra[] = {REDIS_RUN_ARGS, NULL};
-    char *err = run_to_end("g-recreate", ALERTS, extra);
+    char *err = run_to_end("g-recreate", ALERTS, REDIS_RUN);
     expect_count(err, "records", data_a.n);
     free(err);
     sw_mockcluster_stop(mc);
@@ -346,7 +347,7 @@ static void test_recreated_topic(void **state) {
     free(err);
     check_alerts(ALERTS, &exp_b, a_and_b, true);
     /* The stale state was replaced, not merged: a restart agrees with Kafka. */
-    err = run_to_end("g-recreate", ALERTS, extra);
+    err = run_to_end("g-recreate", ALERTS, REDIS_RUN);
     assert_int_equal(tu_count(err, "checkpoint refused"), 0);
     assert_contains(err, "state restored from Redis");
     expect_count(err, "records", 0);

@@ -113,6 +113,25 @@ void feed_steps(harness *h, const char *actor, const char *name, const step *ste
     for (const step *s = steps; s->sid; s++) feed(h, ev(actor, name, s->sid, T(s->hms)));
 }
 
+const char *completes(harness *h, size_t n, const char *actor, const char *name, const char *sid, const char *hms) {
+    assert_int_equal(h->na, n);
+    feed(h, ev(actor, name, sid, T(hms)));
+    assert_int_equal(h->na, n + 1);
+    return h->a[n].json;
+}
+
+void feed_tenant_steps(harness *h, const char *actor, const tenant_step *steps) {
+    for (const tenant_step *s = steps; s->sid; s++)
+        feed(h, s->tenant ? evt(s->tenant, actor, s->sid, T(s->hms)) : ev(actor, "U", s->sid, T(s->hms)));
+}
+
+void expect_actors_at(int line, harness *h, sw_verdict v, const who *w) {
+    for (; w->actor; w++) {
+        const char *rec = ev(w->actor, w->name, w->sid, T("08:00"));
+        feed_expect_at(line, h, rec, strlen(rec), v);
+    }
+}
+
 int setup(void **state) {
     (void)state;
     h_init(&H);

@@ -93,6 +93,15 @@ typedef struct {
         feed_expect_at(__LINE__, (h), rec_, strlen(rec_), (v));                               \
     } while (0)
 
+/* Each value of one raw field (an rspec member), fed in a record of its
+ * own with every other field at its default, gets verdict v:
+ *   EXPECT_EACH(h, sid, SW_V_NO_SESSION_ID, ABSENT, "null", "\"\"");  */
+#define EXPECT_EACH(h, field, v, ...)                                                         \
+    do {                                                                                      \
+        static const char *const values_[] = {__VA_ARGS__, NULL};                             \
+        for (const char *const *x_ = values_; *x_; x_++) EXPECT((h), RAW(.field = *x_), (v));  \
+    } while (0)
+
 /* The engine of the running case (setup/teardown make and free it). */
 extern harness H;
 extern unsigned uuid_counter;
@@ -111,7 +120,25 @@ typedef struct {
     const char *sid, *hms;
 } step;
 void feed_steps(harness *h, const char *actor, const char *name, const step *steps);
+/* One more session start, ev(actor, name, sid, T(hms)), that must raise
+ * alert number n (0-based: exactly n alerts came before it); its JSON. */
+const char *completes(harness *h, size_t n, const char *actor, const char *name, const char *sid, const char *hms);
 #define FEED(h, actor, name, ...) feed_steps((h), (actor), (name), (const step[]){__VA_ARGS__, {NULL, NULL}})
+/* One actor's session starts across tenants, fed in order: evt(tenant,
+ * actor, sid, T(hms)), or with tenant NULL a record without a tenant field,
+ * ev(actor, "U", sid, T(hms)). */
+typedef struct {
+    const char *tenant, *sid, *hms;
+} tenant_step;
+void feed_tenant_steps(harness *h, const char *actor, const tenant_step *steps);
+#define FEED_TENANTS(h, actor, ...) feed_tenant_steps((h), (actor), (const tenant_step[]){__VA_ARGS__, {NULL, NULL, NULL}})
+/* Actors (id, display name, session id) each starting a session at 08:00,
+ * each getting verdict v. */
+typedef struct {
+    const char *actor, *name, *sid;
+} who;
+void expect_actors_at(int line, harness *h, sw_verdict v, const who *w);
+#define EXPECT_ACTORS(h, v, ...) expect_actors_at(__LINE__, (h), (v), (const who[]){__VA_ARGS__, {NULL, NULL, NULL}})
 int setup(void **state);
 int teardown(void **state);
 /* A case with a fresh engine (setup) freed after it (teardown). */

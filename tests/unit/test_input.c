@@ -37,6 +37,14 @@ static int open_piped(sw_lines *r, const char *data, size_t n, size_t max_line) 
     return fd;
 }
 
+/* The reader is at its end (no more lines); it and its pipe are closed. */
+static void expect_end(sw_lines *r, int fd) {
+    sw_line l;
+    assert_int_equal(sw_lines_next(r, &l), 0);
+    sw_lines_close(r);
+    close(fd);
+}
+
 static void test_lines_basic(void **state) {
     (void)state;
     const char in[] = "\xEF\xBB\xBF{\"a\":1}\r\n\n   \r\n{\"b\":2}\n{\"c\":3}";
@@ -56,19 +64,14 @@ static void test_lines_basic(void **state) {
     assert_int_equal(l.len, 7);
     assert_memory_equal(l.p, "{\"c\":3}", 7);
     assert_int_equal(l.lineno, 5);
-    assert_int_equal(sw_lines_next(&r, &l), 0);
-    sw_lines_close(&r);
-    close(fd);
+    expect_end(&r, fd);
 }
 
 static void test_lines_empty(void **state) {
     (void)state;
     sw_lines r;
     int fd = open_piped(&r, "", 0, 1024);
-    sw_line l;
-    assert_int_equal(sw_lines_next(&r, &l), 0);
-    sw_lines_close(&r);
-    close(fd);
+    expect_end(&r, fd);
 }
 
 /* A line far longer than the limit and longer than the reader's buffer
@@ -102,9 +105,7 @@ static void test_lines_oversize_streamed(void **state) {
     assert_int_equal(l.lineno, 2);
     assert_int_equal(l.len, 10);
     assert_memory_equal(l.p, "{\"next\":1}", 10);
-    assert_int_equal(sw_lines_next(&r, &l), 0);
-    sw_lines_close(&r);
-    close(fd);
+    expect_end(&r, fd);
     int st;
     waitpid(pid, &st, 0);
 }
@@ -132,10 +133,7 @@ static void test_lines_limit_crlf(void **state) {
     expect_line(&r, NULL, 1, 3);
     expect_line(&r, NULL, 1, 4);
     expect_line(&r, "{\"a\":3}", 0, 5);
-    sw_line l;
-    assert_int_equal(sw_lines_next(&r, &l), 0);
-    sw_lines_close(&r);
-    close(fd);
+    expect_end(&r, fd);
 
     /* The CR arrives before its LF: the reader waits for the LF. */
     int piped;
@@ -150,9 +148,7 @@ static void test_lines_limit_crlf(void **state) {
     assert_int_equal(sw_lines_open(&r, piped, 7), 0);
     expect_line(&r, "{\"a\":4}", 0, 1);
     expect_line(&r, "{\"a\":5}", 0, 2);
-    assert_int_equal(sw_lines_next(&r, &l), 0);
-    sw_lines_close(&r);
-    close(piped);
+    expect_end(&r, piped);
     int st;
     waitpid(pid, &st, 0);
 }

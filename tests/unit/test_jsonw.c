@@ -87,12 +87,33 @@ static void test_numbers_and_times(void **state) {
     sw_buf_free(&b);
 }
 
+/* sw_buf_printf: formatted text of any length (the metrics' lines), a NUL
+ * after it that .len does not count, appended after what is there. */
+static void test_printf(void **state) {
+    (void)state;
+    sw_buf b = {0};
+    sw_buf_puts(&b, "x");
+    sw_buf_printf(&b, "%s=%d;", "a", 42);
+    assert_int_equal(b.len, 6);
+    assert_string_equal(b.p, "xa=42;");
+    char big[2000];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    sw_buf_printf(&b, "[%s]", big);
+    assert_int_equal(b.len, 6 + 2 + sizeof big - 1);
+    assert_int_equal(b.p[b.len - 1], ']');
+    assert_int_equal(b.p[b.len], '\0');
+    assert_false(b.oom);
+    sw_buf_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_all_bytes),
         cmocka_unit_test(test_numbers_and_times),
+        cmocka_unit_test(test_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

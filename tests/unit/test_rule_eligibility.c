@@ -21,14 +21,9 @@
 static void test_exclusion_default(void **state) {
     (void)state;
     harness *h = &H;
-    EXPECT(h, ev("okta123", "Robot", "x1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u9", "okta_system", "x2", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("okta", NULL, "x3", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u1", "Okta System", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("Okta9", "U", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("OKTA8", "U", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("okt", "ok", "s1", T("08:00")), SW_ELIGIBLE); /* shorter than the prefix */
-    EXPECT(h, ev("00uokta", "x okta", "s1", T("08:00")), SW_ELIGIBLE); /* not a prefix */
+    EXPECT_ACTORS(h, SW_V_EXCLUDED_ACTOR, {"okta123", "Robot", "x1"}, {"00u9", "okta_system", "x2"}, {"okta", NULL, "x3"});
+    EXPECT_ACTORS(h, SW_ELIGIBLE, {"00u1", "Okta System", "s1"}, {"Okta9", "U", "s1"}, {"OKTA8", "U", "s1"},
+                  {"okt", "ok", "s1"} /* shorter than the prefix */, {"00uokta", "x okta", "s1"} /* not a prefix */);
     /* An excluded actor never alerts. */
     for (int i = 0; i < 5; i++) {
         char sid[16];
@@ -48,12 +43,9 @@ static void test_exclusion_case_insensitive(void **state) {
     (void)state;
     harness *h = &H;
     h->cfg.exclude_case_insensitive = true;
-    EXPECT(h, ev("00u1", "Okta System", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("OKTA9", "U", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("okta123", "U", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u2", "oKtA_system", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u3", "Human", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("okt", "Oktx", "s1", T("08:00")), SW_ELIGIBLE);
+    EXPECT_ACTORS(h, SW_V_EXCLUDED_ACTOR, {"00u1", "Okta System", "s1"}, {"OKTA9", "U", "s1"}, {"okta123", "U", "s1"},
+                  {"00u2", "oKtA_system", "s1"});
+    EXPECT_ACTORS(h, SW_ELIGIBLE, {"00u3", "Human", "s1"}, {"okt", "Oktx", "s1"});
 }
 
 /* A custom list replaces "okta". */
@@ -64,10 +56,8 @@ static void test_exclusion_custom_list(void **state) {
     h->cfg.exclude_prefix[1] = "bot";
     h->cfg.n_exclude_prefix = 2;
     h->cfg.exclude_prefix_given = true;
-    EXPECT(h, ev("svc-backup", "U", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u7", "bot runner", "s1", T("08:00")), SW_V_EXCLUDED_ACTOR);
-    EXPECT(h, ev("00u7", "Bot runner", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("okta123", "okta_system", "s1", T("08:00")), SW_ELIGIBLE);
+    EXPECT_ACTORS(h, SW_V_EXCLUDED_ACTOR, {"svc-backup", "U", "s1"}, {"00u7", "bot runner", "s1"});
+    EXPECT_ACTORS(h, SW_ELIGIBLE, {"00u7", "Bot runner", "s1"}, {"okta123", "okta_system", "s1"});
     EXPECT(h, ev("okta123", "okta_system", "s2", T("08:01")), SW_ELIGIBLE);
     EXPECT(h, ev("okta123", "okta_system", "s3", T("08:02")), SW_ELIGIBLE);
     assert_int_equal(h->na, 1);
@@ -98,11 +88,8 @@ static void test_filter_dataset(void **state) {
 static void test_filter_event_type(void **state) {
     (void)state;
     harness *h = &H;
-    EXPECT(h, RAW(.type = "\"user.session.end\""), SW_V_NOT_SESSION_START);
-    EXPECT(h, RAW(.type = "\"user.session.start.extra\""), SW_V_NOT_SESSION_START);
-    EXPECT(h, RAW(.type = "\"User.session.start\""), SW_V_NOT_SESSION_START);
-    EXPECT(h, RAW(.type = ABSENT), SW_V_NOT_SESSION_START);
-    EXPECT(h, RAW(.type = "null"), SW_V_NOT_SESSION_START);
+    EXPECT_EACH(h, type, SW_V_NOT_SESSION_START, "\"user.session.end\"", "\"user.session.start.extra\"",
+                "\"User.session.start\"", ABSENT, "null");
     EXPECT(h, RAW(.type = "\"user.session.start\""), SW_ELIGIBLE);
     h_free(h);
     h_init(h);
@@ -115,15 +102,9 @@ static void test_filter_event_type(void **state) {
 static void test_filter_session_id(void **state) {
     (void)state;
     harness *h = &H;
-    EXPECT(h, RAW(.sid = ABSENT), SW_V_NO_SESSION_ID);
-    EXPECT(h, RAW(.sid = "null"), SW_V_NO_SESSION_ID);
-    EXPECT(h, RAW(.sid = "\"\""), SW_V_NO_SESSION_ID);
-    EXPECT(h, RAW(.sid = "12345"), SW_R_WRONG_TYPE);
-    EXPECT(h, RAW(.sid = "true"), SW_R_WRONG_TYPE);
-    EXPECT(h, RAW(.sid = "{\"id\":\"s1\"}"), SW_R_WRONG_TYPE);
-    EXPECT(h, RAW(.sid = "[\"s1\"]"), SW_R_WRONG_TYPE);
-    EXPECT(h, RAW(.sid = "\" \""), SW_ELIGIBLE); /* non-empty */
-    EXPECT(h, RAW(.sid = "\"s1\""), SW_ELIGIBLE);
+    EXPECT_EACH(h, sid, SW_V_NO_SESSION_ID, ABSENT, "null", "\"\"");
+    EXPECT_EACH(h, sid, SW_R_WRONG_TYPE, "12345", "true", "{\"id\":\"s1\"}", "[\"s1\"]");
+    EXPECT_EACH(h, sid, SW_ELIGIBLE, "\" \"" /* non-empty */, "\"s1\"");
     assert_contains(h->r[0].head, "\"externalSessionId\":12345");
 }
 
@@ -131,11 +112,8 @@ static void test_filter_session_id(void **state) {
 static void test_filter_actor_id(void **state) {
     (void)state;
     harness *h = &H;
-    EXPECT(h, RAW(.actor = ABSENT), SW_V_NO_ACTOR);
-    EXPECT(h, RAW(.actor = "\"\""), SW_V_NO_ACTOR);
-    EXPECT(h, RAW(.actor = "null"), SW_V_NO_ACTOR);
-    EXPECT(h, RAW(.actor = "{\"id\":\"00u1\"}"), SW_R_WRONG_TYPE);
-    EXPECT(h, RAW(.actor = "42"), SW_R_WRONG_TYPE);
+    EXPECT_EACH(h, actor, SW_V_NO_ACTOR, ABSENT, "\"\"", "null");
+    EXPECT_EACH(h, actor, SW_R_WRONG_TYPE, "{\"id\":\"00u1\"}", "42");
     EXPECT(h, RAW(.actor = "\"00u1\""), SW_ELIGIBLE);
 }
 
@@ -168,9 +146,8 @@ static void test_filter_unknown_actor(void **state) {
     h_free(h);
     h_init(h);
     h->cfg.exclude_unknown_actor = true;
-    EXPECT(h, ev("unknown", "Unknown", "s1", T("08:00")), SW_V_UNKNOWN_ACTOR);
-    EXPECT(h, ev("unknown2", "Unknown", "s1", T("08:00")), SW_ELIGIBLE);
-    EXPECT(h, ev("Unknown", "Unknown", "s1", T("08:00")), SW_ELIGIBLE);
+    EXPECT_ACTORS(h, SW_V_UNKNOWN_ACTOR, {"unknown", "Unknown", "s1"});
+    EXPECT_ACTORS(h, SW_ELIGIBLE, {"unknown2", "Unknown", "s1"}, {"Unknown", "Unknown", "s1"});
 }
 
 int main(void) {

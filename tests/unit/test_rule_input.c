@@ -70,20 +70,13 @@ static void test_record_kind(void **state) {
 static void test_time_parsing(void **state) {
     (void)state;
     harness *h = &H;
-    EXPECT(h, RAW(.time = "\"yesterday\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = ABSENT), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "null"), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "1767600000000"), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00\""), SW_R_BAD_TIME); /* no offset */
-    EXPECT(h, RAW(.time = "\"2026-02-30T08:00:00Z\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T24:00:00Z\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00ZZ\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"\""), SW_R_BAD_TIME);
-    /* More than RFC 3339 (or than Elasticsearch reads): timefmt.h. */
-    EXPECT(h, RAW(.time = "\"2026-01-05T13:35:00.000+0500\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00,5Z\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:60Z\""), SW_R_BAD_TIME);
-    EXPECT(h, RAW(.time = "\"2026-01-05T08:00:00+23:59\""), SW_R_BAD_TIME);
+    EXPECT_EACH(h, time, SW_R_BAD_TIME,
+                "\"yesterday\"", ABSENT, "null", "1767600000000",
+                "\"2026-01-05T08:00:00\"", /* no offset */
+                "\"2026-02-30T08:00:00Z\"", "\"2026-01-05T24:00:00Z\"", "\"2026-01-05T08:00:00ZZ\"", "\"\"",
+                /* More than RFC 3339 (or than Elasticsearch reads): timefmt.h. */
+                "\"2026-01-05T13:35:00.000+0500\"", "\"2026-01-05T08:00:00,5Z\"", "\"2026-01-05T08:00:60Z\"",
+                "\"2026-01-05T08:00:00+23:59\"");
     assert_contains(h->r[0].head, "\"published\":\"yesterday\"");
     assert_int_equal(h->nr, 13);
     for (size_t i = 0; i < h->nr; i++) assert_int_equal(h->r[i].why, SW_R_BAD_TIME);

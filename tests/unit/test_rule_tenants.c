@@ -20,14 +20,11 @@ static void test_tenants_isolated(void **state) {
     (void)state;
     harness *h = &H;
     h->cfg.tenant_field = "tenant";
-    feed(h, evt("a", "00u1", "s1", T("08:00")));
-    feed(h, evt("a", "00u1", "s2", T("08:01")));
-    feed(h, evt("b", "00u1", "s3", T("08:02")));
-    feed(h, ev("00u1", "U", "s4", T("08:03"))); /* no tenant field: tenant "" */
+    FEED_TENANTS(h, "00u1", {"a", "s1", "08:00"}, {"a", "s2", "08:01"}, {"b", "s3", "08:02"},
+                 {NULL, "s4", "08:03"} /* no tenant field: tenant "" */);
     assert_int_equal(h->na, 0);
     assert_int_equal(cnt(h)->eligible, 4);
-    feed(h, evt("b", "00u1", "s4", T("08:04")));
-    feed(h, evt("b", "00u1", "s5", T("08:05")));
+    FEED_TENANTS(h, "00u1", {"b", "s4", "08:04"}, {"b", "s5", "08:05"});
     assert_int_equal(h->na, 1);
     const char *j = h->a[0].json;
     assert_contains(j, "\"tenant\":\"b\"");
@@ -47,9 +44,7 @@ static void test_fixed_tenant(void **state) {
     (void)state;
     harness *h = &H;
     h->cfg.tenant = "acme";
-    feed(h, evt("a", "00u1", "s1", T("08:00")));
-    feed(h, evt("b", "00u1", "s2", T("08:01")));
-    feed(h, ev("00u1", "U", "s3", T("08:02")));
+    FEED_TENANTS(h, "00u1", {"a", "s1", "08:00"}, {"b", "s2", "08:01"}, {NULL, "s3", "08:02"});
     assert_int_equal(h->na, 1);
     assert_contains(h->a[0].json, "\"tenant\":\"acme\"");
     assert_string_equal(h->a[0].tenant, "acme");

@@ -24,11 +24,7 @@ static void test_three_sessions_alert(void **state) {
     feed(h, ev("00u1", "User One", "s1", T("08:00")));
     feed(h, ev("00u2", "User Two", "sX", T("08:05"))); /* another user */
     feed(h, ev("00u1", "User One", "s2", T("08:10")));
-    assert_int_equal(h->na, 0);
-    feed(h, ev("00u1", "User One", "s3", T("08:20")));
-    assert_int_equal(h->na, 1);
-
-    const char *j = h->a[0].json;
+    const char *j = completes(h, 0, "00u1", "User One", "s3", "08:20");
     EXPECT_SESSIONS(j, "s1", "s2", "s3");
     assert_lacks(j, "\"sX\"");
     assert_contains(j, jtime("@timestamp", "08:20"));
@@ -79,11 +75,8 @@ static void test_window_boundary(void **state) {
     EXPECT_SESSIONS(h->a[0].json, "s1", "s2", "s3");
 
     FEED(h, "00ub", "B", {"s1", "08:00:00.000"}, {"s2", "08:20"}, {"s3", "08:35:00.001"});
-    assert_int_equal(h->na, 1);
     /* s1 is out; a 4th session completes Q = {s2, s3, s4}. */
-    feed(h, ev("00ub", "B", "s4", T("08:35:00.002")));
-    assert_int_equal(h->na, 2);
-    EXPECT_SESSIONS(h->a[1].json, "s2", "s3", "s4");
+    EXPECT_SESSIONS(completes(h, 1, "00ub", "B", "s4", "08:35:00.002"), "s2", "s3", "s4");
     assert_contains(h->a[1].json, "\"from\":\"2026-01-05T08:20:00.000Z\"");
     assert_int_equal(cnt(h)->alerts, 2);
 }
@@ -110,18 +103,12 @@ static void test_escaped_session_ids(void **state) {
     (void)state;
     harness *h = &H;
     FEED(h, "00u1", "U", {"102ab", "08:00"}, {"102\\u0061b", "08:01"}, {"c", "08:02"});
-    assert_int_equal(h->na, 0);
-    feed(h, ev("00u1", "U", "d", T("08:03")));
-    assert_int_equal(h->na, 1);
-    EXPECT_SESSIONS(h->a[0].json, "102ab", "c", "d");
+    EXPECT_SESSIONS(completes(h, 0, "00u1", "U", "d", "08:03"), "102ab", "c", "d");
     assert_contains(session_obj(h->a[0].json, "102ab"), "\"events\":2,");
 
     /* \/ and a non-ASCII \u escape against the literal bytes. */
     FEED(h, "00u2", "U", {"a/b", "08:10"}, {"a\\/b", "08:11"}, {"caf\xc3\xa9", "08:12"}, {"caf\\u00e9", "08:13"});
-    assert_int_equal(h->na, 1);
-    feed(h, ev("00u2", "U", "z", T("08:14")));
-    assert_int_equal(h->na, 2);
-    EXPECT_SESSIONS(h->a[1].json, "a/b", "caf\xc3\xa9", "z");
+    EXPECT_SESSIONS(completes(h, 1, "00u2", "U", "z", "08:14"), "a/b", "caf\xc3\xa9", "z");
 }
 
 /* After an alert: r = maxT, sessions forgotten; t <= r is covered and does
@@ -132,10 +119,7 @@ static void test_reset_and_covered(void **state) {
     FEED(h, "00u1", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"});
     assert_int_equal(h->na, 1);
     FEED(h, "00u1", "U", {"s4", "08:03"}, {"s5", "08:04"});
-    assert_int_equal(h->na, 1);
-    feed(h, ev("00u1", "U", "s6", T("08:05")));
-    assert_int_equal(h->na, 2);
-    EXPECT_SESSIONS(h->a[1].json, "s4", "s5", "s6");
+    EXPECT_SESSIONS(completes(h, 1, "00u1", "U", "s6", "08:05"), "s4", "s5", "s6");
     assert_contains(h->a[1].json, "\"count\":3,\"from\":\"2026-01-05T08:03:00.000Z\"");
     assert_int_equal(cnt(h)->covered, 0);
 
@@ -146,17 +130,12 @@ static void test_reset_and_covered(void **state) {
     assert_int_equal(cnt(h)->covered, 3);
     assert_int_equal(cnt(h)->eligible, 12);
     FEED(h, "00u2", "U", {"s4", "08:02:00.001"}, {"s5", "08:04"});
-    assert_int_equal(h->na, 3); /* s7, s8 did not count */
-    feed(h, ev("00u2", "U", "s6", T("08:05")));
-    assert_int_equal(h->na, 4);
-    EXPECT_SESSIONS(h->a[3].json, "s4", "s5", "s6");
+    /* s7, s8 did not count */
+    EXPECT_SESSIONS(completes(h, 3, "00u2", "U", "s6", "08:05"), "s4", "s5", "s6");
 
     /* The same three ids again after the alert are new sessions. */
     FEED(h, "00u3", "U", {"s1", "08:00"}, {"s2", "08:01"}, {"s3", "08:02"}, {"s1", "08:03"}, {"s2", "08:04"});
-    assert_int_equal(h->na, 5);
-    feed(h, ev("00u3", "U", "s3", T("08:05")));
-    assert_int_equal(h->na, 6);
-    EXPECT_SESSIONS(h->a[5].json, "s1", "s2", "s3");
+    EXPECT_SESSIONS(completes(h, 5, "00u3", "U", "s3", "08:05"), "s1", "s2", "s3");
     assert_contains(h->a[5].json, "\"count\":3,\"from\":\"2026-01-05T08:03:00.000Z\"");
     assert_int_equal(cnt(h)->covered, 3);
 }
@@ -191,10 +170,7 @@ static void test_old_event_not_in_q(void **state) {
     harness *h = &H;
     FEED(h, "00u1", "U", {"s1", "08:35"}, {"s2", "08:10"});
     EXPECT(h, ev("00u1", "U", "s3", T("07:59:59.999")), SW_ELIGIBLE);
-    assert_int_equal(h->na, 0);
-    feed(h, ev("00u1", "U", "s4", T("08:20")));
-    assert_int_equal(h->na, 1);
-    EXPECT_SESSIONS(h->a[0].json, "s2", "s4", "s1");
+    EXPECT_SESSIONS(completes(h, 0, "00u1", "U", "s4", "08:20"), "s2", "s4", "s1");
     assert_lacks(h->a[0].json, "\"s3\"");
 }
 
