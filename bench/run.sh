@@ -4,8 +4,10 @@
 # gnuplot-nox and python3-confluent-kafka, idempotently), builds in Release,
 # generates the workloads with `sessionwatch gen` at fixed seeds, and runs in
 # one go, one benchmark at a time:
-#   1. hot path (bench/hotpath.c): its floors, the full path and the Python
-#      reference (bench/reference.py) on the same files;
+#   1. hot path (bench/hotpath.c): its floors, the full path, the rules
+#      engine with the seed rule's TOML and with every rule (Elastic's Okta
+#      rules beside the checkout, else deploy/rules; RULES overrides), and
+#      the Python reference (bench/reference.py) on the same files;
 #   2. growth (bench/growth.c): ns/record and state memory at 1k, 100k, 1M
 #      and 10M tracked users, plotted with gnuplot to bench/results/growth.png;
 #   3. end to end through Kafka (bench/e2e.c on librdkafka's mock cluster):
@@ -24,6 +26,8 @@
 #   PYTHON            interpreter of both Python baselines (default /usr/bin/python3: Debian's,
 #                     the one python3-confluent-kafka is installed for)
 #   BUILD_DIR         build directory (default build-release)
+#   RULES             hot path's "rules" row: a rule file or folder (default: Elastic's Okta rules,
+#                     ../shared/testdata/rules/okta, when present, else deploy/rules)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -66,7 +70,7 @@ results=$DATA/results.jsonl
 : > "$results"
 for ds in mix starts; do
   f=$DATA/$ds.ndjson
-  "$BUILD"/hotpath "$f" --runs "$RUNS" --json | sed "s/^{/{\"dataset\":\"$ds\",/" >> "$results"
+  "$BUILD"/hotpath "$f" --runs "$RUNS" --json ${RULES:+--rules "$RULES"} | sed "s/^{/{\"dataset\":\"$ds\",/" >> "$results"
   read -r med min max < <(python_median "$f")
   recs=$(wc -l < "$f"); bytes=$(stat -c %s "$f")
   echo "{\"dataset\":\"$ds\",\"name\":\"python\",\"records\":$recs,\"bytes\":$bytes,\"median_s\":$med,\"min_s\":$min,\"max_s\":$max}" >> "$results"
@@ -174,8 +178,15 @@ for ds, title in (("mix", "realistic mix (~15% user.session.start)"), ("starts",
     lines.append(f"## Hot path, {title}: {n} records, {b/1e6:.1f} MB, {b/n:.0f} B/record\n")
     lines.append("| path | records/s | GB/s | ns/record | median s (min..max) |")
     lines.append("|---|---:|---:|---:|---|")
+    rinfo = {k: next((r for r in rows if r.get("dataset") == ds and r["name"] == k + "_info"), {})
+             for k in ("seed-toml", "rules")}
     for name, label in (("floor1", "floor 1: newline scan"), ("floor2", "floor 2: simdjson extraction only"),
-                        ("full", "full hot path"), ("python", "Python json.loads reference")):
+                        ("full", "full hot path"),
+                        ("seed-toml", "rules engine, the seed rule from its TOML"),
+                        ("rules", f"rules engine, {rinfo['rules'].get('rules', '?')} rules "
+                                  f"({rinfo['rules'].get('path', '?')})"),
+                        ("python", "Python json.loads reference")):
+        if name not in rs: continue  # the rule rows are left out when their rules do not load
         r = rs[name]
         m = r["median_s"]
         lines.append(f"| {label} | {n/m:,.0f} | {b/m/1e9:.3f} | {m/n*1e9:,.1f} | {m:.4f} ({r['min_s']:.4f}..{r['max_s']:.4f}) |")
@@ -187,6 +198,10 @@ for ds, title in (("mix", "realistic mix (~15% user.session.start)"), ("starts",
         gbs = b / full / 1e9
         targets.append(("realistic mix >= 1.5 GB/s per core", met(gbs >= 1.5), f"{gbs:.2f} GB/s"))
         targets.append(("realistic mix >= 60x Python", met(py / full >= 60), f"{py/full:.0f}x"))
+        if "seed-toml" in rs and "rules" in rs:
+            q = rs["rules"]["median_s"] / rs["seed-toml"]["median_s"]
+            targets.append((f"realistic mix: all {rinfo['rules'].get('rules', '?')} rules <= 1.5x the seed rule "
+                            "alone (rules engine)", met(q <= 1.5), f"{q:.2f}x"))
     else:
         targets.append(("session starts only within 1.5x of floor 2", met(full / f2 <= 1.5), f"{full/f2:.2f}x"))
 

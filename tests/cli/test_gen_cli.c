@@ -68,7 +68,8 @@ static size_t rule_lines(const char *truth, const char *want_case, size_t *cases
 static void test_seed_rule(void **state) {
     (void)state;
     const char *truth = tu_write_temp("", 0);
-    tu_result r = run((const char *const[]){"gen", "--users", "100", "--rules", SW_SOURCE_DIR "/deploy/rules",
+    tu_result r = run((const char *const[]){"gen", "--users", "100", "--rules",
+                                            SW_SOURCE_DIR "/deploy/rules/sessionwatch_seed_rule.toml",
                                             "--truth", truth, NULL});
     assert_int_equal(r.status, 0);
     char *t = tu_read_file(truth, &(size_t){0});

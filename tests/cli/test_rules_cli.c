@@ -30,10 +30,24 @@ static tu_result run(const char *const *argv) { return tu_run(argv, NULL, 0); }
 
 static void test_seed_rule_text(void **state) {
     (void)state;
-    tu_result r = run((const char *const[]){"rules", "list", "--rules", SW_SOURCE_DIR "/deploy/rules", NULL});
+    tu_result r = run((const char *const[]){"rules", "list", "--rules", SEED_FILE, NULL});
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, SEED_LINE);
     assert_string_equal(r.err, "sessionwatch rules: 1 loaded, 0 refused\n" SKIP_ON);
+    tu_result_free(&r);
+}
+
+/* deploy/rules, the folder: the seed rule and the 4 sessionwatch example
+ * rules all load, each with the event types it requires. */
+static void test_project_rules_folder(void **state) {
+    (void)state;
+    tu_result r = run((const char *const[]){"rules", "list", "--rules", SW_SOURCE_DIR "/deploy/rules", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "sessionwatch rules: 5 loaded, 0 refused\n" SKIP_ON);
+    assert_int_equal(tu_count(r.out, "\n"), 5);
+    assert_int_equal(tu_count(r.out, "\tloaded\tevent types "), 5);
+    assert_non_null(strstr(r.out, SEED_LINE));
+    assert_int_equal(tu_count(r.out, "\tsessionwatch example: "), 4);
     tu_result_free(&r);
 }
 
@@ -228,7 +242,8 @@ static void test_elastic_okta_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_rule_text),      cmocka_unit_test(test_seed_rule_json),
+        cmocka_unit_test(test_seed_rule_text),      cmocka_unit_test(test_project_rules_folder),
+        cmocka_unit_test(test_seed_rule_json),
         cmocka_unit_test(test_refusals_and_escaping), cmocka_unit_test(test_repeated_rules),
         cmocka_unit_test(test_usage_errors),        cmocka_unit_test(test_help),
         cmocka_unit_test(test_elastic_okta_rules),

@@ -36,6 +36,7 @@
 #include "timefmt.h"
 
 #define MAX_LINES 200000
+#define SEED_FILE SW_SOURCE_DIR "/deploy/rules/sessionwatch_seed_rule.toml"
 
 typedef struct {
     char *out, *truth;
@@ -295,8 +296,17 @@ static void check_formats(const sw_ruleset *rs, uint64_t users, size_t raw, cons
 
 static void test_seed_rule_cases(void **state) {
     (void)state;
-    sw_ruleset rs = load(SW_SOURCE_DIR "/deploy/rules", 1);
+    sw_ruleset rs = load(SEED_FILE, 1);
     check_formats(&rs, 200, 1, "", 1);
+    sw_ruleset_free(&rs);
+}
+
+/* The project's rules (deploy/rules: the seed and the sessionwatch
+ * examples) all get both cases, raw, EventBridge and ECS. */
+static void test_project_rules_cases(void **state) {
+    (void)state;
+    sw_ruleset rs = load(SW_SOURCE_DIR "/deploy/rules", 5);
+    check_formats(&rs, 200, 5, "", 5);
     sw_ruleset_free(&rs);
 }
 
@@ -304,7 +314,7 @@ static void test_seed_rule_cases(void **state) {
  * actor; its near miss: 3 starts, 2 sessions. */
 static void test_seed_rule_truth(void **state) {
     (void)state;
-    sw_ruleset rs = load(SW_SOURCE_DIR "/deploy/rules", 1);
+    sw_ruleset rs = load(SEED_FILE, 1);
     sw_gen_opts o;
     sw_gen_defaults(&o);
     o.users = 50;
@@ -393,7 +403,8 @@ static void test_own_rules(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_rule_cases), cmocka_unit_test(test_seed_rule_truth),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_rule_cases), cmocka_unit_test(test_project_rules_cases),
+                                       cmocka_unit_test(test_seed_rule_truth),
                                        cmocka_unit_test(test_no_rules_is_gen), cmocka_unit_test(test_elastic_okta_rules),
                                        cmocka_unit_test(test_own_rules)};
     return cmocka_run_group_tests(tests, NULL, NULL);

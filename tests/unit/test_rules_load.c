@@ -84,7 +84,7 @@ static void test_seed_rule_file(void **state) {
     (void)state;
     sw_ruleset rs = {0};
     char err[256];
-    assert_int_equal(sw_ruleset_add(&rs, SW_SOURCE_DIR "/deploy/rules", err, sizeof err), 0);
+    assert_int_equal(sw_ruleset_add(&rs, SW_SOURCE_DIR "/deploy/rules/sessionwatch_seed_rule.toml", err, sizeof err), 0);
     assert_int_equal(rs.n, 1);
     assert_int_equal(rs.n_loaded, 1);
     const sw_rule_entry *e = &rs.v[0];
