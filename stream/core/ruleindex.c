@@ -17,7 +17,7 @@
  *    field matches 5 or true by its text): such values are looked for as
  *    plain substrings.
  * So one pass stops at every '"' and '\\' (SSE2 on x86, 16 bytes at a
- * time; when the values have at most SW_RI_STARTS distinct first two
+ * time, or AVX2, 32, as sw_prefilter_limit allows; when the values have at most SW_RI_STARTS distinct first two
  * bytes, only at a quote followed by one of them): after a quote, the
  * next four bytes are tested against a bit set of the values' first four
  * bytes (hashed; the first two for values of 2 or 3 bytes), and only on a
@@ -33,9 +33,10 @@
 #include <string.h>
 
 #include "fields.h"
+#include "prefilter.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #define SW_RI_SSE2 1
 #endif
 
@@ -67,6 +68,7 @@ struct sw_ruleindex {
     bool any_short;        /* a value of 2 or 3 bytes */
     uint16_t starts[SW_RI_STARTS]; /* the values' distinct first two bytes, b0 | b1 << 8 */
     size_t n_starts;       /* how many; SW_RI_STARTS + 1: too many to scan for */
+    bool avx2;             /* the CPU has AVX2: scan 32 bytes at a time */
     uint32_t max_len;
     size_t *tokens;    /* values that may stand unquoted (slots of tab) */
     size_t n_tokens;
@@ -245,6 +247,10 @@ sw_ruleindex *sw_ruleindex_new(const sw_kql *const *queries, size_t n) {
         return NULL;
     }
     ix->n_rules = n;
+#ifdef SW_RI_SSE2
+    __builtin_cpu_init();
+    ix->avx2 = __builtin_cpu_supports("avx2");
+#endif
     ix->words = n ? (n + 63) / 64 : 1;
     ix->skip = n > 0;
     size_t n_values, bytes;
@@ -354,6 +360,33 @@ static bool scan_starts(const sw_ruleindex *ix, const char *rec, size_t len, siz
     return false;
 }
 
+/* The same, 32 at a time, for CPUs with AVX2. */
+__attribute__((target("avx2"))) static bool scan_starts_avx2(const sw_ruleindex *ix, const char *rec, size_t len,
+                                                             size_t *scanned) {
+    const __m256i quote = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
+    __m256i c0[SW_RI_STARTS], c1[SW_RI_STARTS];
+    size_t ns = ix->n_starts;
+    for (size_t k = 0; k < ns; k++) {
+        c0[k] = _mm256_set1_epi8((char)(ix->starts[k] & 0xff));
+        c1[k] = _mm256_set1_epi8((char)(ix->starts[k] >> 8));
+    }
+    size_t i = 0;
+    for (; i + 2 + 32 <= len; i += 32) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(rec + i));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(rec + i + 1));
+        __m256i b2 = _mm256_loadu_si256((const __m256i *)(rec + i + 2));
+        __m256i start = _mm256_setzero_si256();
+        for (size_t k = 0; k < ns; k++)
+            start = _mm256_or_si256(start,
+                                    _mm256_and_si256(_mm256_cmpeq_epi8(b1, c0[k]), _mm256_cmpeq_epi8(b2, c1[k])));
+        unsigned q = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(b0, quote), start));
+        unsigned e = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b0, bs));
+        if ((q | e) && stops_may_match(ix, rec, len, i, q, e)) return true;
+    }
+    *scanned = i;
+    return false;
+}
+
 /* The same, stopping at every quote (too many first pairs to test). */
 static bool scan_quotes(const sw_ruleindex *ix, const char *rec, size_t len, size_t *scanned) {
     const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
@@ -377,7 +410,12 @@ bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len)
     }
     size_t i = 0;
 #ifdef SW_RI_SSE2
-    if (ix->n_starts <= SW_RI_STARTS ? scan_starts(ix, rec, len, &i) : scan_quotes(ix, rec, len, &i)) return true;
+    int level = sw_prefilter_level();
+    bool hit = level == SW_SCAN_SCALAR             ? false
+               : ix->n_starts > SW_RI_STARTS       ? scan_quotes(ix, rec, len, &i)
+               : ix->avx2 && level >= SW_SCAN_AVX2 ? scan_starts_avx2(ix, rec, len, &i)
+                                                   : scan_starts(ix, rec, len, &i);
+    if (hit) return true;
 #endif
     for (; i < len; i++) {
         if (rec[i] == '"' && quote_may_match(ix, rec, len, i)) return true;

@@ -17,6 +17,7 @@
 #include "extract.h"
 #include "fields.h"
 #include "kql.h"
+#include "prefilter.h"
 #include "ruleindex.h"
 
 #define MAXQ 80
@@ -72,7 +73,16 @@ static uint64_t selected(const sw_ruleindex *ix, const char *rec) {
     return all;
 }
 
-static bool may(const sw_ruleindex *ix, const char *rec) { return sw_ruleindex_may_match(ix, rec, strlen(rec)); }
+/* may_match, the same at every scan level (prefilter.h). */
+static bool may(const sw_ruleindex *ix, const char *rec) {
+    bool best = sw_ruleindex_may_match(ix, rec, strlen(rec));
+    for (int level = SW_SCAN_SCALAR; level < SW_SCAN_BEST; level++) {
+        sw_prefilter_limit(level);
+        if (sw_ruleindex_may_match(ix, rec, strlen(rec)) != best) fail_msg("level %d differs: %s", level, rec);
+    }
+    sw_prefilter_limit(SW_SCAN_BEST);
+    return best;
+}
 
 /* may_match says no: and indeed no event of rec selects a constrained rule. */
 static void skipped(const sw_ruleindex *ix, const char *rec) {
