@@ -432,17 +432,27 @@ static void or_rules(const sw_ruleindex *ix, const char *p, size_t n, uint64_t *
         for (size_t w = 0; w < ix->words; w++) mask[w] |= r[w];
 }
 
+/* Is string v event.action's first value too (a raw record's eventType is
+ * both rows')? */
+static bool same_as_first(const sw_kql_field *action, const sw_kql_value *v) {
+    const sw_kql_value *a = &action->v[0];
+    return action->n && v->kind == SW_KQL_V_STRING && a->kind == SW_KQL_V_STRING && a->n == v->n &&
+           memcmp(a->p, v->p, v->n) == 0;
+}
+
 void sw_ruleindex_select(const sw_ruleindex *ix, const sw_kql_field *fields, uint64_t *mask) {
     if (!fields) {
         memcpy(mask, ix->every, ix->words * sizeof *mask);
         return;
     }
     memcpy(mask, ix->always, ix->words * sizeof *mask);
+    const sw_kql_field *action = &fields[ix->rows[0]];
     for (int f = 0; f < 2; f++) {
         const sw_kql_field *fld = &fields[ix->rows[f]];
         for (uint32_t k = 0; k < fld->n; k++) {
             const sw_kql_value *v = &fld->v[k];
             char num[24];
+            if (f == 1 && same_as_first(action, v)) continue; /* its rules are in already */
             if (v->kind == SW_KQL_V_STRING) or_rules(ix, v->p, v->n, mask);
             else if (v->kind == SW_KQL_V_BOOL) or_rules(ix, v->b ? "true" : "false", v->b ? 4 : 5, mask);
             else or_rules(ix, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i), mask);
