@@ -17,15 +17,15 @@
  *    field matches 5 or true by its text): such values are looked for as
  *    plain substrings.
  * So one pass stops at every '"' and '\\' (SSE2 on x86, 16 bytes at a
- * time, or AVX2, 32, as sw_prefilter_limit allows; when the values have at most SW_RI_STARTS distinct first two
- * bytes, only at a quote followed by one of them): after a quote, the
- * next four bytes are tested against a bit set of the values' first four
- * bytes (hashed; the first two for values of 2 or 3 bytes), and only on a
- * hit is the string's length found and the
- * table probed; after a backslash, the escape is decoded and tested
- * against the set of the values' characters.  A value
- * shorter than two bytes turns the skip off (may_match is always true), as
- * does an unconstrained rule. */
+ * time); with AVX2 (as sw_prefilter_limit allows), when the values have at
+ * most SW_RI_STARTS distinct first two bytes, 32 bytes at a time and only
+ * at a quote followed by one of them.  After a quote, the next four bytes
+ * are tested against a bit set of the values' first four bytes (hashed;
+ * the first two for values of 2 or 3 bytes), and only on a hit is the
+ * string's length found and the table probed; after a backslash, the
+ * escape is decoded and tested against the set of the values' characters.
+ * A value shorter than two bytes turns the skip off (may_match is always
+ * true), as does an unconstrained rule. */
 #include "ruleindex.h"
 
 #include <stdio.h>
@@ -40,7 +40,7 @@
 #define SW_RI_SSE2 1
 #endif
 
-/* Up to this many distinct first two bytes of the values, the SIMD pass
+/* Up to this many distinct first two bytes of the values, the AVX2 pass
  * stops only at a quote followed by one of them. */
 #define SW_RI_STARTS 4
 
@@ -333,34 +333,9 @@ static bool stops_may_match(const sw_ruleindex *ix, const char *rec, size_t len,
     return false;
 }
 
-/* Positions [0, *scanned) of rec, 16 at a time, stopping only at a quote
- * followed by the first two bytes of a value, and at a backslash.  Loads
- * reach rec[i + 2 + 15]: they stay inside the record. */
-static bool scan_starts(const sw_ruleindex *ix, const char *rec, size_t len, size_t *scanned) {
-    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    __m128i c0[SW_RI_STARTS], c1[SW_RI_STARTS];
-    size_t ns = ix->n_starts;
-    for (size_t k = 0; k < ns; k++) {
-        c0[k] = _mm_set1_epi8((char)(ix->starts[k] & 0xff));
-        c1[k] = _mm_set1_epi8((char)(ix->starts[k] >> 8));
-    }
-    size_t i = 0;
-    for (; i + 2 + 16 <= len; i += 16) {
-        __m128i b0 = _mm_loadu_si128((const __m128i *)(rec + i));
-        __m128i b1 = _mm_loadu_si128((const __m128i *)(rec + i + 1));
-        __m128i b2 = _mm_loadu_si128((const __m128i *)(rec + i + 2));
-        __m128i start = _mm_setzero_si128();
-        for (size_t k = 0; k < ns; k++)
-            start = _mm_or_si128(start, _mm_and_si128(_mm_cmpeq_epi8(b1, c0[k]), _mm_cmpeq_epi8(b2, c1[k])));
-        unsigned q = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(b0, quote), start));
-        unsigned e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b0, bs));
-        if ((q | e) && stops_may_match(ix, rec, len, i, q, e)) return true;
-    }
-    *scanned = i;
-    return false;
-}
-
-/* The same, 32 at a time, for CPUs with AVX2. */
+/* Positions [0, *scanned) of rec, 32 at a time (AVX2), stopping only at a
+ * quote followed by the first two bytes of a value, and at a backslash.
+ * Loads reach rec[i + 2 + 31]: they stay inside the record. */
 __attribute__((target("avx2"))) static bool scan_starts_avx2(const sw_ruleindex *ix, const char *rec, size_t len,
                                                              size_t *scanned) {
     const __m256i quote = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
@@ -387,7 +362,8 @@ __attribute__((target("avx2"))) static bool scan_starts_avx2(const sw_ruleindex 
     return false;
 }
 
-/* The same, stopping at every quote (too many first pairs to test). */
+/* The same, 16 at a time (SSE2), stopping at every quote: without AVX2,
+ * or when the values have too many first pairs to test. */
 static bool scan_quotes(const sw_ruleindex *ix, const char *rec, size_t len, size_t *scanned) {
     const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     size_t i = 0;
@@ -411,10 +387,10 @@ bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len)
     size_t i = 0;
 #ifdef SW_RI_SSE2
     int level = sw_prefilter_level();
-    bool hit = level == SW_SCAN_SCALAR             ? false
-               : ix->n_starts > SW_RI_STARTS       ? scan_quotes(ix, rec, len, &i)
-               : ix->avx2 && level >= SW_SCAN_AVX2 ? scan_starts_avx2(ix, rec, len, &i)
-                                                   : scan_starts(ix, rec, len, &i);
+    bool starts = ix->n_starts <= SW_RI_STARTS && ix->avx2 && level >= SW_SCAN_AVX2;
+    bool hit = level == SW_SCAN_SCALAR ? false
+               : starts                ? scan_starts_avx2(ix, rec, len, &i)
+                                       : scan_quotes(ix, rec, len, &i);
     if (hit) return true;
 #endif
     for (; i < len; i++) {
