@@ -140,10 +140,6 @@ static int equals_lower(const sw_kql_value *v, const char *lower) {
     return 1;
 }
 
-static int equals(const sw_kql_value *v, const char *s) {
-    return v->n == strlen(s) && memcmp(v->p, s, v->n) == 0;
-}
-
 static const char *outcome(const sw_kql_value *result) {
     if (!result) return "unknown";
     if (equals_lower(result, "success") || equals_lower(result, "allow")) return "success";
@@ -151,32 +147,39 @@ static const char *outcome(const sw_kql_value *result) {
     return "unknown";
 }
 
+/* A literal and its length (categories() runs on every event). */
+typedef struct {
+    const char *p;
+    size_t n;
+} lit;
+#define LIT(s) {s, sizeof s - 1}
+
 /* The pipeline's event.category lists, in the order it appends them. */
-static const char *const IAM[] = {"group.user_membership.add", "group.user_membership.remove",
-                                  "user.lifecycle.activate",   "user.lifecycle.create",
-                                  "user.lifecycle.deactivate", "user.lifecycle.suspend",
-                                  "user.lifecycle.unsuspend",  NULL};
-static const char *const CONFIGURATION[] = {
-    "policy.lifecycle.activate",      "policy.lifecycle.create",         "policy.lifecycle.deactivate",
-    "policy.lifecycle.delete",        "policy.lifecycle.update",         "policy.rule.activate",
-    "policy.rule.add",                "policy.rule.deactivate",          "policy.rule.delete",
-    "application.lifecycle.create",   "application.lifecycle.delete",    "policy.rule.update",
-    "application.lifecycle.activate", "application.lifecycle.deactivate", "application.lifecycle.update",
-    NULL};
-static const char *const AUTHENTICATION[] = {"user.session.start", "user.session.end", "user.authentication.sso",
-                                             "policy.evaluate_sign_on", NULL};
-static const char *const SESSION[] = {"user.session.start", "user.session.end", NULL};
+static const lit IAM[] = {LIT("group.user_membership.add"), LIT("group.user_membership.remove"),
+                          LIT("user.lifecycle.activate"),   LIT("user.lifecycle.create"),
+                          LIT("user.lifecycle.deactivate"), LIT("user.lifecycle.suspend"),
+                          LIT("user.lifecycle.unsuspend"),  {NULL, 0}};
+static const lit CONFIGURATION[] = {
+    LIT("policy.lifecycle.activate"),      LIT("policy.lifecycle.create"),      LIT("policy.lifecycle.deactivate"),
+    LIT("policy.lifecycle.delete"),        LIT("policy.lifecycle.update"),      LIT("policy.rule.activate"),
+    LIT("policy.rule.add"),                LIT("policy.rule.deactivate"),       LIT("policy.rule.delete"),
+    LIT("application.lifecycle.create"),   LIT("application.lifecycle.delete"), LIT("policy.rule.update"),
+    LIT("application.lifecycle.activate"), LIT("application.lifecycle.deactivate"),
+    LIT("application.lifecycle.update"),   {NULL, 0}};
+static const lit AUTHENTICATION[] = {LIT("user.session.start"), LIT("user.session.end"),
+                                     LIT("user.authentication.sso"), LIT("policy.evaluate_sign_on"), {NULL, 0}};
+static const lit SESSION[] = {LIT("user.session.start"), LIT("user.session.end"), {NULL, 0}};
 static const struct {
     const char *category;
-    const char *const *event_types;
+    const lit *event_types;
 } CATEGORIES[] = {
     {"iam", IAM}, {"configuration", CONFIGURATION}, {"authentication", AUTHENTICATION}, {"session", SESSION}};
 
 static size_t categories(const sw_kql_value *event_type, sw_kql_value *out, size_t cap) {
     size_t n = 0;
     for (size_t c = 0; c < sizeof CATEGORIES / sizeof CATEGORIES[0]; c++)
-        for (const char *const *t = CATEGORIES[c].event_types; *t; t++)
-            if (equals(event_type, *t)) {
+        for (const lit *t = CATEGORIES[c].event_types; t->p; t++)
+            if (event_type->n == t->n && memcmp(event_type->p, t->p, t->n) == 0) {
                 if (n < cap) out[n++] = str_value(CATEGORIES[c].category, strlen(CATEGORIES[c].category));
                 break;
             }

@@ -113,7 +113,12 @@ static int (*scan_simd)(const char *, size_t, size_t *) = scan_sse2;
 __attribute__((constructor)) static void pick_scan(void) { sw_prefilter_limit(SW_SCAN_BEST); }
 #endif
 
+static int scan_level = SW_SCAN_BEST;
+
+int sw_prefilter_level(void) { return scan_level; }
+
 void sw_prefilter_limit(int level) {
+    scan_level = level;
 #ifdef SW_X86
     __builtin_cpu_init();
     if (level == SW_SCAN_SCALAR) scan_simd = scan_none;

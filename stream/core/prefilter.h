@@ -16,10 +16,13 @@
 /* False only when the record cannot hold a user.session.start event. */
 bool sw_prefilter_may_match(const char *p, size_t n);
 
-/* For tests and benchmarks: limit the scan to SW_SCAN_SCALAR, SW_SCAN_SSE2,
+/* For tests and benchmarks: limit the scan (this one's and the rule
+ * index's raw skip, ruleindex.h) to SW_SCAN_SCALAR, SW_SCAN_SSE2,
  * SW_SCAN_AVX2 or the best the CPU has (SW_SCAN_BEST, the default); a level
  * the CPU lacks falls back to the best below it.  Not thread-safe. */
 enum { SW_SCAN_SCALAR, SW_SCAN_SSE2, SW_SCAN_AVX2, SW_SCAN_BEST };
 void sw_prefilter_limit(int level);
+/* The level last given to sw_prefilter_limit. */
+int sw_prefilter_level(void);
 
 #endif

@@ -17,13 +17,15 @@
  *    field matches 5 or true by its text): such values are looked for as
  *    plain substrings.
  * So one pass stops at every '"' and '\\' (SSE2 on x86, 16 bytes at a
- * time): after a quote, the next four bytes are tested against a bit set
- * of the values' first four bytes (hashed; the first two for values of 2
- * or 3 bytes), and only on a hit is the string's length found and the
- * table probed; after a backslash, the escape is decoded and tested
- * against the set of the values' characters.  A value
- * shorter than two bytes turns the skip off (may_match is always true), as
- * does an unconstrained rule. */
+ * time); with AVX2 (as sw_prefilter_limit allows), when the values have at
+ * most SW_RI_STARTS distinct first two bytes, 32 bytes at a time and only
+ * at a quote followed by one of them.  After a quote, the next four bytes
+ * are tested against a bit set of the values' first four bytes (hashed;
+ * the first two for values of 2 or 3 bytes), and only on a hit is the
+ * string's length found and the table probed; after a backslash, the
+ * escape is decoded and tested against the set of the values' characters.
+ * A value shorter than two bytes turns the skip off (may_match is always
+ * true), as does an unconstrained rule. */
 #include "ruleindex.h"
 
 #include <stdio.h>
@@ -31,11 +33,16 @@
 #include <string.h>
 
 #include "fields.h"
+#include "prefilter.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #define SW_RI_SSE2 1
 #endif
+
+/* Up to this many distinct first two bytes of the values, the AVX2 pass
+ * stops only at a quote followed by one of them. */
+#define SW_RI_STARTS 4
 
 typedef struct {
     const char *p; /* into ix->text; NULL: empty slot */
@@ -59,6 +66,9 @@ struct sw_ruleindex {
     uint64_t pairs[1024];  /* the first two bytes of every 2- or 3-byte value: bit b0 | b1 << 8 */
     uint64_t quads[1024];  /* the first four bytes of every longer value: bit quad_bit() */
     bool any_short;        /* a value of 2 or 3 bytes */
+    uint16_t starts[SW_RI_STARTS]; /* the values' distinct first two bytes, b0 | b1 << 8 */
+    size_t n_starts;       /* how many; SW_RI_STARTS + 1: too many to scan for */
+    bool avx2;             /* the CPU has AVX2: scan 32 bytes at a time */
     uint32_t max_len;
     size_t *tokens;    /* values that may stand unquoted (slots of tab) */
     size_t n_tokens;
@@ -116,6 +126,15 @@ static bool may_be_token(const char *s, size_t n) {
     return n > 0;
 }
 
+/* Notes the first two bytes of a value (of at least two). */
+static void add_start(sw_ruleindex *ix, const char *p) {
+    uint16_t st = (uint16_t)((unsigned char)p[0] | (unsigned)(unsigned char)p[1] << 8);
+    for (size_t k = 0; k < ix->n_starts && k < SW_RI_STARTS; k++)
+        if (ix->starts[k] == st) return;
+    if (ix->n_starts < SW_RI_STARTS) ix->starts[ix->n_starts] = st;
+    if (ix->n_starts <= SW_RI_STARTS) ix->n_starts++;
+}
+
 /* Adds value s (copied to *text) for rule r. */
 static void add_value(sw_ruleindex *ix, const sw_kql_str *s, size_t r, char **text) {
     size_t i = slot_of(ix, s->p, s->n);
@@ -133,6 +152,7 @@ static void add_value(sw_ruleindex *ix, const sw_kql_str *s, size_t r, char **te
         } else {
             set_bit(ix->quads, quad_bit(s->p));
         }
+        if (s->n >= 2) add_start(ix, s->p);
         for (size_t k = 0; k < s->n; k++) {
             set_bit(ix->chars, (unsigned char)s->p[k]);
             if ((unsigned char)s->p[k] >= 0x80) ix->any_high = true;
@@ -227,6 +247,10 @@ sw_ruleindex *sw_ruleindex_new(const sw_kql *const *queries, size_t n) {
         return NULL;
     }
     ix->n_rules = n;
+#ifdef SW_RI_SSE2
+    __builtin_cpu_init();
+    ix->avx2 = __builtin_cpu_supports("avx2");
+#endif
     ix->words = n ? (n + 63) / 64 : 1;
     ix->skip = n > 0;
     size_t n_values, bytes;
@@ -299,6 +323,61 @@ static inline bool quote_may_match(const sw_ruleindex *ix, const char *rec, size
     return string_may_start_value(ix, rec, len, i + 1) && string_is_value(ix, rec, len, i + 1);
 }
 
+#ifdef SW_RI_SSE2
+/* Block i's candidate quotes q and backslashes e (bit k: rec[i + k]). */
+static bool stops_may_match(const sw_ruleindex *ix, const char *rec, size_t len, size_t i, unsigned q, unsigned e) {
+    for (; q; q &= q - 1)
+        if (quote_may_match(ix, rec, len, i + (unsigned)__builtin_ctz(q))) return true;
+    for (; e; e &= e - 1)
+        if (escape_may_spell(ix, rec, len, i + (unsigned)__builtin_ctz(e))) return true;
+    return false;
+}
+
+/* Positions [0, *scanned) of rec, 32 at a time (AVX2), stopping only at a
+ * quote followed by the first two bytes of a value, and at a backslash.
+ * Loads reach rec[i + 2 + 31]: they stay inside the record. */
+__attribute__((target("avx2"))) static bool scan_starts_avx2(const sw_ruleindex *ix, const char *rec, size_t len,
+                                                             size_t *scanned) {
+    const __m256i quote = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
+    __m256i c0[SW_RI_STARTS], c1[SW_RI_STARTS];
+    size_t ns = ix->n_starts;
+    for (size_t k = 0; k < ns; k++) {
+        c0[k] = _mm256_set1_epi8((char)(ix->starts[k] & 0xff));
+        c1[k] = _mm256_set1_epi8((char)(ix->starts[k] >> 8));
+    }
+    size_t i = 0;
+    for (; i + 2 + 32 <= len; i += 32) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(rec + i));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(rec + i + 1));
+        __m256i b2 = _mm256_loadu_si256((const __m256i *)(rec + i + 2));
+        __m256i start = _mm256_setzero_si256();
+        for (size_t k = 0; k < ns; k++)
+            start = _mm256_or_si256(start,
+                                    _mm256_and_si256(_mm256_cmpeq_epi8(b1, c0[k]), _mm256_cmpeq_epi8(b2, c1[k])));
+        unsigned q = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(b0, quote), start));
+        unsigned e = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b0, bs));
+        if ((q | e) && stops_may_match(ix, rec, len, i, q, e)) return true;
+    }
+    *scanned = i;
+    return false;
+}
+
+/* The same, 16 at a time (SSE2), stopping at every quote: without AVX2,
+ * or when the values have too many first pairs to test. */
+static bool scan_quotes(const sw_ruleindex *ix, const char *rec, size_t len, size_t *scanned) {
+    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(rec + i));
+        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, quote));
+        unsigned e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, bs));
+        if ((q | e) && stops_may_match(ix, rec, len, i, q, e)) return true;
+    }
+    *scanned = i;
+    return false;
+}
+#endif
+
 bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len) {
     if (!ix->skip) return true;
     for (size_t t = 0; t < ix->n_tokens; t++) {
@@ -307,16 +386,12 @@ bool sw_ruleindex_may_match(const sw_ruleindex *ix, const char *rec, size_t len)
     }
     size_t i = 0;
 #ifdef SW_RI_SSE2
-    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    for (; i + 16 <= len; i += 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(rec + i));
-        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, quote));
-        unsigned e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, bs));
-        for (; q; q &= q - 1)
-            if (quote_may_match(ix, rec, len, i + (unsigned)__builtin_ctz(q))) return true;
-        for (; e; e &= e - 1)
-            if (escape_may_spell(ix, rec, len, i + (unsigned)__builtin_ctz(e))) return true;
-    }
+    int level = sw_prefilter_level();
+    bool starts = ix->n_starts <= SW_RI_STARTS && ix->avx2 && level >= SW_SCAN_AVX2;
+    bool hit = level == SW_SCAN_SCALAR ? false
+               : starts                ? scan_starts_avx2(ix, rec, len, &i)
+                                       : scan_quotes(ix, rec, len, &i);
+    if (hit) return true;
 #endif
     for (; i < len; i++) {
         if (rec[i] == '"' && quote_may_match(ix, rec, len, i)) return true;
@@ -333,17 +408,27 @@ static void or_rules(const sw_ruleindex *ix, const char *p, size_t n, uint64_t *
         for (size_t w = 0; w < ix->words; w++) mask[w] |= r[w];
 }
 
+/* Is string v event.action's first value too (a raw record's eventType is
+ * both rows')? */
+static bool same_as_first(const sw_kql_field *action, const sw_kql_value *v) {
+    const sw_kql_value *a = &action->v[0];
+    return action->n && v->kind == SW_KQL_V_STRING && a->kind == SW_KQL_V_STRING && a->n == v->n &&
+           memcmp(a->p, v->p, v->n) == 0;
+}
+
 void sw_ruleindex_select(const sw_ruleindex *ix, const sw_kql_field *fields, uint64_t *mask) {
     if (!fields) {
         memcpy(mask, ix->every, ix->words * sizeof *mask);
         return;
     }
     memcpy(mask, ix->always, ix->words * sizeof *mask);
+    const sw_kql_field *action = &fields[ix->rows[0]];
     for (int f = 0; f < 2; f++) {
         const sw_kql_field *fld = &fields[ix->rows[f]];
         for (uint32_t k = 0; k < fld->n; k++) {
             const sw_kql_value *v = &fld->v[k];
             char num[24];
+            if (f == 1 && same_as_first(action, v)) continue; /* its rules are in already */
             if (v->kind == SW_KQL_V_STRING) or_rules(ix, v->p, v->n, mask);
             else if (v->kind == SW_KQL_V_BOOL) or_rules(ix, v->b ? "true" : "false", v->b ? 4 : 5, mask);
             else or_rules(ix, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i), mask);

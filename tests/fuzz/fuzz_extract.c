@@ -34,7 +34,8 @@
  *     event type or actor id, the catalogue holds exactly that value.
  *  8. The rule set's raw skip (ruleindex.h, a fixed set of constrained
  *     rules): when sw_ruleindex_may_match says no, no event extracted
- *     with every catalogue row selects any rule.
+ *     with every catalogue row selects any rule; and it says the same at
+ *     every scan level (as 1).
  *  6. The input as NDJSON lines through two engines, with and without the
  *     prefilter: nothing crashes, every alert is strict JSON, every reject
  *     is a reject reason, and both engines raise the same alerts (by their
@@ -280,10 +281,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *rec = (const char *)data;
 
     /* 1 */
-    bool pf = sw_prefilter_may_match(rec, size);
+    bool pf = sw_prefilter_may_match(rec, size), rf = sw_ruleindex_may_match(IX, rec, size);
     for (int level = SW_SCAN_SCALAR; level <= SW_SCAN_BEST; level++) {
         sw_prefilter_limit(level);
         FZ_CHECK(sw_prefilter_may_match(rec, size) == pf);
+        FZ_CHECK(sw_ruleindex_may_match(IX, rec, size) == rf); /* and 8's at every level */
     }
     sw_prefilter_limit(SW_SCAN_BEST);
 

@@ -17,6 +17,7 @@
 #include "extract.h"
 #include "fields.h"
 #include "kql.h"
+#include "prefilter.h"
 #include "ruleindex.h"
 
 #define MAXQ 80
@@ -72,7 +73,16 @@ static uint64_t selected(const sw_ruleindex *ix, const char *rec) {
     return all;
 }
 
-static bool may(const sw_ruleindex *ix, const char *rec) { return sw_ruleindex_may_match(ix, rec, strlen(rec)); }
+/* may_match, the same at every scan level (prefilter.h). */
+static bool may(const sw_ruleindex *ix, const char *rec) {
+    bool best = sw_ruleindex_may_match(ix, rec, strlen(rec));
+    for (int level = SW_SCAN_SCALAR; level < SW_SCAN_BEST; level++) {
+        sw_prefilter_limit(level);
+        if (sw_ruleindex_may_match(ix, rec, strlen(rec)) != best) fail_msg("level %d differs: %s", level, rec);
+    }
+    sw_prefilter_limit(SW_SCAN_BEST);
+    return best;
+}
 
 /* may_match says no: and indeed no event of rec selects a constrained rule. */
 static void skipped(const sw_ruleindex *ix, const char *rec) {
@@ -167,6 +177,36 @@ static void test_unquoted_and_short(void **state) {
     clear();
 }
 
+/* Each value found wherever it starts in the record (on either side of a
+ * 16-byte block's edge), with few and with many distinct first bytes (the
+ * scan then stops at every quote); near misses skipped. */
+static void value_found_at_every_offset(const sw_ruleindex *ix, const char *value) {
+    char rec[160], miss[160];
+    for (int pad = 0; pad < 40; pad++) {
+        snprintf(rec, sizeof rec, "{\"displayMessage\":\"%*s\",\"eventType\":\"%s\"}", pad, "", value);
+        snprintf(miss, sizeof miss, "{\"displayMessage\":\"%*s\",\"eventType\":\"%sx\"}", pad, "", value);
+        if (!may(ix, rec)) fail_msg("not found: %s", rec);
+        skipped(ix, miss);
+    }
+}
+
+static void test_block_edges(void **state) {
+    (void)state;
+    static const char *const values[] = {"zone.delete", "policy.rule.update", "ab", "user.session.start",
+                                         "app.oauth2.token.grant"};
+    for (size_t nv = 1; nv <= 5; nv++) {
+        for (size_t i = 0; i < nv; i++) {
+            char q[64];
+            snprintf(q, sizeof q, "event.action:\"%s\"", values[i]);
+            add(q);
+        }
+        sw_ruleindex *ix = index_of();
+        for (size_t i = 0; i < nv; i++) value_found_at_every_offset(ix, values[i]);
+        sw_ruleindex_free(ix);
+        clear();
+    }
+}
+
 /* More than 64 rules: masks of several words; one value shared by rules. */
 static void test_many_rules(void **state) {
     (void)state;
@@ -215,6 +255,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constrained),     cmocka_unit_test(test_unconstrained),
         cmocka_unit_test(test_unquoted_and_short), cmocka_unit_test(test_many_rules),
+        cmocka_unit_test(test_block_edges),
         cmocka_unit_test(test_no_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
