@@ -73,6 +73,10 @@ put(E, "eventbridge.json", '{"version":"0","id":"ab","detail-type":"SystemLog","
 put(E, "array-page.json", "[" + raw("00u4", "p1", "2026-01-05T08:00:00Z") + " , " +
     raw("00u4", "p2", "2026-01-05T08:01:00Z") + "]")
 put(E, "array-empty.json", "[]")
+# the catalogue rows of every shape (derived, boolean, array, flattened) and an
+# API page of event types the rule index must see through escapes (invariant 8)
+put(E, "catalogue-rows.json", '{"eventType":"user.account.lock","debugContext":{"debugData":{"behaviors":"{New Device=POSITIVE, New IP=NEGATIVE}","requestedScopes":["a",["b",["c"]]],"threatSuspected":"true"}},"securityContext":{"isProxy":true},"outcome":{"result":"DENY"}}')
+put(E, "ruleindex-escaped-types.json", '[{"eventType":"zone.delet\\u0065","target":[{"alternateId":"a"},{"alternateId":"b"}]},{"okta":{"event_type":"x\\/y\\"z"}},{"eventType":42},{"eventType":"policy.rule.update2","displayMessage":"policy.rule.update"}]')
 put(E, "array-not-objects.json", '[1,"a",null,{"eventType":"user.session.start"}]')
 put(E, "escapes.json", '{"eventType":"\\u0075ser.session.start","actor":{"id":"\\ud83d\\ude00\\u0000x",'
     '"displayName":"\\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t"},"authenticationContext":{"externalSessionId":"s\\u00e9"},'
