@@ -15,8 +15,8 @@
  * (read after a later file) gets one warning that says what to do.
  *
  * --rules PATH runs the loaded rules (rengine.h) instead of the built-in
- * seed rule, every record parsed (no prefilter), in one engine (no
- * --partitions); the summary adds one line per rule.  Without --rules,
+ * seed rule, behind the rules' own prefilter (ruleindex.h), in one engine
+ * (no --partitions); the summary adds one line per rule.  Without --rules,
  * scan is the seed engine, unchanged. */
 #include <errno.h>
 #include <fcntl.h>
@@ -244,7 +244,7 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
             (r = sw_arg_value(&a, "--state", &state)) != 0 ||
             (r = sw_arg_value(&a, "--partitions", &partitions_s)) != 0) {
             if (r < 0) {
-                    free(files);
+                free(files);
                 return 2;
             }
             continue;
