@@ -136,7 +136,10 @@ static int by_path(const void *a, const void *b) { return strcmp(((const dkv *)a
 static size_t path_seg(const char *p, int k, const char **at) {
     for (; k > 0; k--) {
         p = strchr(p, '.');
-        if (!p) return 0;
+        if (!p) {
+            *at = "";
+            return 0;
+        }
         p++;
     }
     *at = p;
@@ -162,7 +165,7 @@ static void doc_write(doc_t *d, sw_buf *b) {
         const dkv *e = &d->v[i];
         int nseg = path_depth(e->path), common = 0;
         if (nseg > 8) continue;
-        const char *seg;
+        const char *seg = "";
         size_t len;
         while (common < depth && common < nseg - 1 && (len = path_seg(e->path, common, &seg)) == open_len[common] &&
                memcmp(seg, open[common], len) == 0)

@@ -190,9 +190,9 @@ static int get_tables(sw_toml_node parent, const char *key, const char *what, si
     if (!items) return refuse(why, parent, "out of memory");
     memcpy(slot, &items, sizeof items);
     for (long i = 0; i < n; i++) {
-        char w[512]; /* what is shorter than 256 bytes */
+        char w[128]; /* names such as "rule.threat[0].technique[1].subtechnique[2]" */
         (*count)++;
-        snprintf(w, sizeof w, "%s[%ld]", what, i);
+        snprintf(w, sizeof w, "%.80s[%ld]", what, i);
         if (get(sw_toml_at(arr, (size_t)i), w, items + (size_t)i * size, why) != 0) return -1;
     }
     return 0;
@@ -205,8 +205,8 @@ static int get_subtechnique(sw_toml_node n, const char *what, void *item, sw_rul
 static int get_technique(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why) {
     sw_rule_technique *t = item;
     if (get_ref(n, what, &t->ref, why) != 0) return -1;
-    char w[256]; /* what is shorter than 128 bytes */
-    snprintf(w, sizeof w, "%s.subtechnique", what);
+    char w[128];
+    snprintf(w, sizeof w, "%.100s.subtechnique", what);
     return get_tables(n, "subtechnique", w, sizeof *t->subtechniques, &t->subtechniques,
                       &t->n_subtechniques, get_subtechnique, why);
 }
@@ -214,11 +214,11 @@ static int get_technique(sw_toml_node n, const char *what, void *item, sw_rule_r
 static int get_threat(sw_toml_node n, const char *what, void *item, sw_rule_refusal *why) {
     sw_rule_threat *t = item;
     char w[128];
-    snprintf(w, sizeof w, "%s.framework", what);
+    snprintf(w, sizeof w, "%.100s.framework", what);
     if (get_text(sw_toml_get(n, "framework"), w, false, true, &t->framework, why) != 0) return -1;
-    snprintf(w, sizeof w, "%s.tactic", what);
+    snprintf(w, sizeof w, "%.100s.tactic", what);
     if (get_ref(sw_toml_get(n, "tactic"), w, &t->tactic, why) != 0) return -1;
-    snprintf(w, sizeof w, "%s.technique", what);
+    snprintf(w, sizeof w, "%.100s.technique", what);
     return get_tables(n, "technique", w, sizeof *t->techniques, &t->techniques, &t->n_techniques,
                       get_technique, why);
 }
