@@ -15,7 +15,8 @@ int sw_lines_open(sw_lines *r, int fd, size_t max_line) {
     r->fd = fd;
     r->max_line = max_line;
     r->size = max_line * 2 > MIN_BUF ? max_line * 2 : MIN_BUF;
-    r->buf = malloc(r->size + SW_PADDING);
+    /* zeroed: the parser peeks into the padding after the last line */
+    r->buf = calloc(1, r->size + SW_PADDING);
     r->at_start = true;
     return r->buf ? 0 : -1;
 }
