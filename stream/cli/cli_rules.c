@@ -1,11 +1,53 @@
 /* cli_rules.c -- see cli_rules.h. */
 #include "cli_rules.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "fields.h"
 #include "rengine.h"
 #include "rulespec_of.h"
+
+/* --rules as a setting: each value (flag, environment or file) adds its rules. */
+static int set_rules(void *field, const char *value, char *why, size_t whylen) {
+    sw_cli_rules *r = (sw_cli_rules *)((char *)field - offsetof(sw_cli_rules, set));
+    char err[1024];
+    r->given = true;
+    if (sw_ruleset_add(&r->set, value, err, sizeof err) == 0) return 0;
+    snprintf(why, whylen, "--rules %s (give a rule file, or a folder holding *.toml rule files)", err);
+    return -1;
+}
+
+static int set_key_field(void *field, const char *value, char *why, size_t whylen) {
+    if (sw_catalogue_find(value, strlen(value)) < 0) {
+        snprintf(why, whylen, "--key-field: '%s' is not a field of the catalogue (the fields rules may name: README, \"Rules as data\")",
+                 value);
+        return -1;
+    }
+    *(const char **)field = value;
+    return 0;
+}
+
+#define RS(f) offsetof(sw_cli_rules, f)
+const sw_setting sw_cli_rules_rows[] = {
+    {.flag = "--rules", .type = SW_SET_CUSTOM, .metavar = "PATH", .offset = RS(set), .set = set_rules,
+     .flags = SW_SET_REPEATABLE,
+     .help = "run these Elastic rule TOML files instead of the built-in\n"
+             "seed rule: a file, or a folder searched recursively for\n"
+             "*.toml (repeatable); query and threshold kuery rules load,\n"
+             "others are refused with a warning"},
+    {.flag = "--strict-rules", .type = SW_SET_SWITCH, .offset = RS(strict),
+     .help = "exit 2 when any rule is refused"},
+    {.flag = "--key-field", .type = SW_SET_CUSTOM, .metavar = "F", .def = "okta.actor.id", .offset = RS(key_field),
+     .set = set_key_field,
+     .help = "the field the input topic is keyed by (default okta.actor.id,\n"
+             "as `repartition` keys it); --rules runs the threshold rules\n"
+             "that group by it (their keys' events share a partition) and\n"
+             "refuses the others (use `scan --rules` for those)"},
+};
+#undef RS
 
 int sw_cli_rules_option(sw_cli_rules *r, sw_args *a) {
     if (sw_arg_flag(a, "--strict-rules")) {
@@ -86,6 +128,42 @@ static void summary_json(FILE *out, const sw_cli_rules *r, const sw_rengine *e) 
 void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const sw_rengine *e, bool json) {
     if (json) summary_json(out, r, e);
     else summary_text(out, r, e);
+}
+
+/* Whether spec may run on a topic keyed by row: a query rule always; a
+ * threshold rule when row is one of its group-by fields. */
+static bool runs_keyed(const sw_rulespec *spec, int row) {
+    if (spec->type != SW_SPEC_THRESHOLD) return true;
+    for (size_t i = 0; i < spec->n_group_by; i++)
+        if ((int)spec->group_by[i] == row) return true;
+    return false;
+}
+
+int sw_cli_rules_keyed(sw_cli_rules *r, const char *cmd) {
+    const char *key = r->key_field ? r->key_field : "okta.actor.id";
+    int row = sw_catalogue_find(key, strlen(key));
+    size_t kept = 0, refused = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (runs_keyed(&r->specs[i], row)) {
+            r->specs[kept++] = r->specs[i];
+            continue;
+        }
+        refused++;
+        fprintf(stderr, "sessionwatch %s: %s: rule refused: %s (%s): a threshold rule that does not group by %s, "
+                        "the field the input topic is keyed by (--key-field), cannot run here: its keys' events "
+                        "are spread over partitions (run it with 'sessionwatch scan --rules', or on a topic keyed "
+                        "by one of its group-by fields)\n",
+                cmd, r->strict ? "error" : "warning", r->specs[i].rule_id, r->specs[i].name, key);
+        sw_rulespec_release(&r->specs[i]);
+    }
+    r->n = kept;
+    if (r->strict && refused) {
+        fprintf(stderr, "sessionwatch %s: --strict-rules: %zu rule(s) refused\n", cmd, refused);
+        return 2;
+    }
+    if (kept == 0) return sw_cli_error(cmd, "--rules: no rule left to run on a topic keyed by %s", key);
+    if (refused) fprintf(stderr, "sessionwatch %s: %zu rule(s) run, %zu refused for the topic's key\n", cmd, kept, refused);
+    return 0;
 }
 
 void sw_cli_rules_free(sw_cli_rules *r) {

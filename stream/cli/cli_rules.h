@@ -17,7 +17,14 @@ typedef struct {
     size_t n;
     bool given;         /* some --rules */
     bool strict;        /* --strict-rules */
+    const char *key_field; /* run: the field the input topic is keyed by (--key-field) */
 } sw_cli_rules;
+
+/* The settings rows of --rules, --strict-rules and --key-field, for the
+ * commands declared with settings.h (run): a group whose base is the
+ * offset of their sw_cli_rules. */
+extern const sw_setting sw_cli_rules_rows[];
+#define SW_CLI_RULES_GROUP(base) {sw_cli_rules_rows, 3, (base), "\nRules (default: the built-in seed rule):\n", NULL}
 
 /* Parses argv[i] if it is --rules PATH or --strict-rules: 1 consumed, 0
  * not one of them, -1 error (reported: a path that does not exist or
@@ -36,6 +43,12 @@ struct sw_rengine;
 void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const struct sw_rengine *e, bool json);
 
 void sw_cli_rules_free(sw_cli_rules *r);
+
+/* run: drops (with a warning, or an error under --strict-rules) every
+ * threshold rule that does not group by r->key_field: a key's events are
+ * in one partition only when the topic is keyed by a field of the key.
+ * 0, or 2 (refused under --strict-rules, or no rule left). */
+int sw_cli_rules_keyed(sw_cli_rules *r, const char *cmd);
 
 /* The help lines of --rules and --strict-rules. */
 void sw_cli_rules_help(FILE *out);

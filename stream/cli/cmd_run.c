@@ -8,6 +8,12 @@
  * environment (SESSIONWATCH_<FLAG>), the --config file ([run]) and
  * `config print run` all come from it.
  *
+ * --rules (cli_rules.h) swaps the built-in seed rule for the loaded rules
+ * in every partition's detector (detector.h); the rules a topic keyed by
+ * --key-field cannot hold (a threshold rule grouped by another field) are
+ * refused here, before anything starts.  Their state stays in memory for
+ * now (--state redis:// is refused with --rules).
+ *
  * Signals (signals.h): the first SIGINT/SIGTERM asks for a clean stop
  * (finish the records in hand, flush alerts, commit, leave the group,
  * exit 0), bounded by SW_STOP_MS (worker.h); a second one exits at once
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_rules.h"
 #include "commands.h"
 #include "kafka.h"
 #include "log.h"
@@ -38,6 +45,7 @@ typedef struct {
     int64_t status_ms, interval_ms, ttl_ms;
     bool redis;
     sw_redis_target target;
+    sw_cli_rules rules; /* --rules (none: the built-in seed rule) */
 } run_args;
 
 static const char *const SUMMARY_FORMATS[] = {"text", "json", NULL};
@@ -133,6 +141,7 @@ static const sw_setting_group RUN_GROUPS[] = {
      "  statistics.interval.ms=--status-interval.\n\n"},
     {RUNNING_ROWS, sizeof RUNNING_ROWS / sizeof RUNNING_ROWS[0], 0, "Running:\n", NULL},
     SW_CLI_SERVICE_GROUP(R(svc)),
+    SW_CLI_RULES_GROUP(R(rules)),
     SW_CLI_RULE_GROUPS(R(cfg), sw_cli_time_rows_kafka, 2),
 };
 
@@ -154,6 +163,9 @@ static void usage(FILE *out) {
           "forgets the state of the partitions that move, so an attack straddling it can\n"
           "be missed; with --state redis://.. it is checkpointed to Redis and restored by\n"
           "the partition's next owner, which resumes at the checkpoint's offset.\n"
+          "With --rules, each partition runs the loaded rules instead (one parse of each\n"
+          "record): every query rule, and every threshold rule that groups by --key-field;\n"
+          "alerts carry their rule's id in the rule_id header.\n"
           "\n", out);
     sw_settings_help(RUN_GROUPS, sizeof RUN_GROUPS / sizeof RUN_GROUPS[0], out);
     fputs("\nHealth: /readyz is ready once every member has joined the group and loaded its\n"
@@ -173,6 +185,26 @@ static void usage(FILE *out) {
 /* A check across settings failed: the message, then where the value came from. */
 #define BAD(flag, ...) (sw_cli_error("run", __VA_ARGS__), sw_settings_blame(st, flag), SW_PARSE_USAGE)
 
+/* The longest window the run's rules keep: the seed rule's --window, or
+ * the longest `from` of the loaded rules. */
+static int64_t run_window_ms(const run_args *ra) {
+    if (!ra->rules.given) return ra->cfg.window_ms;
+    int64_t w = 0;
+    for (size_t i = 0; i < ra->rules.n; i++)
+        if (ra->rules.specs[i].window_ms > w) w = ra->rules.specs[i].window_ms;
+    return w;
+}
+
+/* --rules: the rules loaded, converted, and kept when they can run on a
+ * topic keyed by --key-field (cli_rules.h). */
+static int load_rules(run_args *ra) {
+    if (!ra->rules.given) return SW_PARSE_OK;
+    int rc = sw_cli_rules_ready(&ra->rules, "run");
+    if (rc == 1) fprintf(stderr, "sessionwatch run: out of memory loading the rules\n");
+    if (rc == 0) rc = sw_cli_rules_keyed(&ra->rules, "run");
+    return rc == 0 ? SW_PARSE_OK : SW_PARSE_USAGE;
+}
+
 /* What no single row can check: required values, values that depend on
  * each other, and the defaults computed from others. */
 static int check_run(run_args *ra, sw_settings *st) {
@@ -187,12 +219,14 @@ static int check_run(run_args *ra, sw_settings *st) {
         return SW_PARSE_USAGE;
     }
     if (!*ra->group) return BAD("--group", "--group needs a non-empty value");
+    int rules_rc = load_rules(ra);
+    if (rules_rc != SW_PARSE_OK) return rules_rc;
     if (!sw_settings_origin(st, "--threads")) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         ra->threads = cores < 1 ? 1 : cores > SW_MAX_THREADS ? SW_MAX_THREADS : (uint64_t)cores;
     }
-    int64_t kept = ra->cfg.window_ms + ra->cfg.lateness_ms;
-    if (!sw_settings_origin(st, "--state-ttl")) ra->ttl_ms = sw_state_ttl_default_ms(&ra->cfg);
+    int64_t kept = run_window_ms(ra) + ra->cfg.lateness_ms;
+    if (!sw_settings_origin(st, "--state-ttl")) ra->ttl_ms = kept + SW_STATE_TTL_MARGIN_MS;
     else if (ra->ttl_ms < kept) {
         char d[32];
         sw_format_duration(ra->ttl_ms, d, sizeof d);
@@ -206,6 +240,8 @@ static int check_run(run_args *ra, sw_settings *st) {
         fprintf(stderr, "sessionwatch run: %s (or --state memory)\n", err);
         return SW_PARSE_USAGE;
     }
+    if (ra->redis && ra->rules.given)
+        return BAD("--state", "--rules keeps its state in memory for now: use --state memory with --rules");
     return SW_PARSE_OK;
 }
 #undef BAD
@@ -224,10 +260,15 @@ int sw_cmd_run(int argc, char **argv) {
     static run_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_run(argc, argv, &ra, &st);
-    if (sw_cli_parse_ended(rc, usage, st, &rc)) return rc;
+    if (sw_cli_parse_ended(rc, usage, st, &rc)) {
+        sw_cli_rules_free(&ra.rules);
+        return rc;
+    }
     sw_log_setup("run", ra.svc.log_json, ra.svc.log_level);
     sw_signals_install();
     sw_run_opts o = {
+        .rules = ra.rules.specs, .n_rules = ra.rules.n,
+        .max_alerts = sw_settings_origin(st, "--max-alerts") ? (int64_t)ra.cfg.max_alerts : -1,
         .cfg = &ra.cfg, .kafka = &ra.k, .topic = ra.topic, .alerts_topic = ra.alerts, .dlq_topic = ra.dlq,
         .group = ra.group, .threads = (int)ra.threads, .exit_at_end = ra.exit_at_end,
         .summary_json = ra.summary == 1, .status_interval_ms = ra.status_ms, .stop = sw_signals_stop_flag(),
@@ -237,6 +278,7 @@ int sw_cmd_run(int argc, char **argv) {
     };
     rc = sw_run(&o);
     if (ra.redis) sw_redis_target_free(&ra.target);
+    sw_cli_rules_free(&ra.rules);
     sw_settings_free(st);
     return rc;
 }
@@ -255,11 +297,17 @@ int sw_run_config_print(int argc, char **argv) {
     static run_args ra;
     sw_settings *st;
     int rc = parse_run(argc, argv, &ra, &st);
-    if (sw_cli_parse_ended(rc, config_print_usage, st, &rc)) return rc;
+    if (sw_cli_parse_ended(rc, config_print_usage, st, &rc)) {
+        sw_cli_rules_free(&ra.rules);
+        return rc;
+    }
     sw_cli_print_effective("run", st);
+    for (size_t i = 0; i < ra.rules.n; i++)
+        printf("; rule %s (%s): runs\n", ra.rules.specs[i].rule_id, ra.rules.specs[i].name);
     if (ra.redis) printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     sw_cli_kafka_print(&ra.k, "the alert producer", stdout);
     if (ra.redis) sw_redis_target_free(&ra.target);
+    sw_cli_rules_free(&ra.rules);
     sw_settings_free(st);
     return 0;
 }

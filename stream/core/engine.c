@@ -117,7 +117,7 @@ static void emit(sw_engine *e, sw_tenant *t, sw_user *u, const sw_event *ev, int
     }
     e->c.alerts++;
     sw_alert_out out = {
-        .json = e->json.p, .json_len = e->json.len, .alert_id = id,
+        .json = e->json.p, .json_len = e->json.len, .alert_id = id, .rule_id = SW_RULE_ID,
         .tenant = t->k.key, .tenant_len = t->k.key_len,
         .actor = sw_alert_actor(&a), .actor_len = sw_alert_actor_len(&a), .source = src, .alert = &a,
     };

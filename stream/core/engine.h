@@ -39,12 +39,13 @@ typedef struct {
     const char *json;          /* one JSON object, no newline */
     size_t json_len;
     const char *alert_id;      /* SW_ALERT_ID_LEN hex digits */
+    const char *rule_id;       /* the rule that fired (SW_RULE_ID for the built-in seed rule) */
     const char *tenant;
     size_t tenant_len;
     const char *actor;
     size_t actor_len;
     const sw_source *source;
-    const sw_alert *alert;     /* the whole alert: names, sessions of Q */
+    const sw_alert *alert;     /* the whole alert: names, sessions of Q (built-in seed rule; else NULL) */
 } sw_alert_out;
 
 typedef void (*sw_alert_fn)(void *ud, const sw_alert_out *a);

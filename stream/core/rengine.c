@@ -102,18 +102,24 @@ static int index_rules(sw_rengine *e, const sw_rulespec *rules, size_t n) {
 
 sw_rengine *sw_rengine_new(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
                            sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
+    return sw_rengine_new_budget(cfg, rules, n, max_alerts, NULL, on_alert, on_reject, ud);
+}
+
+sw_rengine *sw_rengine_new_budget(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
+                                  sw_user_budget *keys, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud) {
     sw_rengine *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->cfg = cfg;
     sw_engine_io_init(&e->io, cfg, on_alert, on_reject, ud);
     e->keys.max = cfg->max_tracked_users;
+    if (!keys) keys = &e->keys;
     e->collect_cap = largest_bound(rules, n);
     e->collect = calloc(e->collect_cap, sizeof *e->collect);
     e->sorted = calloc(e->collect_cap, sizeof *e->sorted);
     e->r = calloc(n ? n : 1, sizeof *e->r);
     if (!e->collect || !e->sorted || !e->r) goto fail;
     for (; e->n < n; e->n++) {
-        if (rule_init(&e->r[e->n], cfg, &rules[e->n], max_alerts, cfg->max_tracked_users ? &e->keys : NULL) != 0)
+        if (rule_init(&e->r[e->n], cfg, &rules[e->n], max_alerts, cfg->max_tracked_users ? keys : NULL) != 0)
             goto fail;
         e->want |= rules[e->n].rows;
     }
@@ -165,6 +171,10 @@ uint64_t sw_rengine_evicted(const sw_rengine *e) {
     return n;
 }
 void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void)) { sw_engine_io_set_clock(&e->io, now_ms); }
+size_t sw_rengine_rules(const sw_rengine *e) { return e->n; }
+sw_store *sw_rengine_store(sw_rengine *e, size_t i) { return &e->r[i].store; }
+uint64_t sw_rengine_id_seed(const sw_rengine *e) { return e->io.id_seed; }
+int64_t sw_rengine_future_limit(sw_rengine *e) { return sw_engine_io_future_limit(&e->io); }
 
 /* ---- the event ------------------------------------------------------------- */
 
@@ -236,7 +246,7 @@ static void publish(sw_rengine *e, rule_state *rs, sw_ralert *a) {
     }
     rs->c.alerts++;
     sw_alert_out out = {
-        .json = e->json.p, .json_len = e->json.len, .alert_id = id, .tenant = a->tenant.p,
+        .json = e->json.p, .json_len = e->json.len, .alert_id = id, .rule_id = rs->spec->rule_id, .tenant = a->tenant.p,
         .tenant_len = a->tenant.n, .actor = a->actor.p ? a->actor.p : "", .actor_len = a->actor.n,
         .source = a->source, .alert = NULL,
     };

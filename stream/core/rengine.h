@@ -64,6 +64,11 @@ typedef struct sw_rengine sw_rengine;
  * out of memory. */
 sw_rengine *sw_rengine_new(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
                            sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
+/* As sw_rengine_new; the keys of every rule count against keys (shared
+ * by a process's engines: `run`'s partitions), or, when NULL, against a
+ * budget of the engine's own of cfg->max_tracked_users. */
+sw_rengine *sw_rengine_new_budget(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
+                                  sw_user_budget *keys, sw_alert_fn on_alert, sw_reject_fn on_reject, void *ud);
 void sw_rengine_free(sw_rengine *e);
 
 /* As sw_engine_feed. */
@@ -80,5 +85,13 @@ uint64_t sw_rengine_keys(const sw_rengine *e);
 uint64_t sw_rengine_evicted(const sw_rengine *e);
 
 void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void));
+
+/* The rules' state, for checkpoints: rule i's store (rules[i] of
+ * sw_rengine_new), the seed of the entry id hashes (restoring a store
+ * needs it) and the too_early bound (sw_engine_future_limit). */
+size_t sw_rengine_rules(const sw_rengine *e);
+sw_store *sw_rengine_store(sw_rengine *e, size_t i);
+uint64_t sw_rengine_id_seed(const sw_rengine *e);
+int64_t sw_rengine_future_limit(sw_rengine *e);
 
 #endif

@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "engine.h"
+#include "detector.h"
 #include "kafka.h"
 #include "redis.h"
 
@@ -62,6 +62,12 @@
 
 typedef struct {
     const sw_config *cfg;
+    /* The rules each partition's detector runs (detector.h): NULL (n_rules
+     * 0) the built-in seed rule; else these, which outlive the run, with
+     * max_alerts < 0 each rule's max_signals, else this cap for every rule. */
+    const sw_rulespec *rules;
+    size_t n_rules;
+    int64_t max_alerts;
     const sw_kafka_opts *kafka;
     const char *topic;          /* input */
     const char *alerts_topic;

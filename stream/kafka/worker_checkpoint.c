@@ -74,7 +74,7 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
     int64_t age = now - p->ckpt_ms;
     if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
-    sw_store *st = sw_engine_store(p->engine);
+    sw_store *st = sw_detector_store(p->det, 0);
     /* A loss is repaired at once, and a checkpoint that no replica
      * confirmed is written again (on today's connection, for WAIT). */
     bool changed = at != p->ckpt_offset || sw_store_changed(st) || sw_ckpt_full_pending(p->ckpt) ||
@@ -143,9 +143,9 @@ static void part_refuse(worker *w, part *p, const char *err) {
         worker_assign_loaded(w, l); /* eager: the whole assignment again, without p */
     }
     rd_kafka_topic_partition_list_destroy(l);
-    sw_counters_add(&w->retired, sw_engine_counters(p->engine));
-    w->evicted += sw_engine_store(p->engine)->evicted;
-    if (part_engine_reset(w, p) != 0) return;
+    sw_counters_add(&w->retired, sw_detector_counters(p->det));
+    w->evicted += sw_detector_evicted(p->det);
+    if (part_detector_reset(w, p) != 0) return;
     if (p->eof) p->eof = false, w->progress.at_eof--;
     p->next = p->start = p->skipped_from = p->ckpt_offset = p->durable = -1;
     p->paused = false;
@@ -169,7 +169,7 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
         }
         return CK_DONE;
     }
-    sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_engine_store(p->engine), err, sizeof err);
+    sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_detector_store(p->det, 0), err, sizeof err);
     if (rc == SW_CKPT_OK) {
         p->ckpt_offset = p->ckpt_pending;
         p->ckpt_conn = w->redis.connects;

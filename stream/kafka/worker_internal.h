@@ -10,7 +10,7 @@
  *            counters, written by its own thread only (worker_loop.c and
  *            the files it calls), plus what it publishes for the others
  *            (worker_publish.c: one snapshot under one mutex).
- *   part     one assigned partition: its engine, ack ring and Redis
+ *   part     one assigned partition: its detector, ack ring and Redis
  *            checkpoint state, owned by the worker that holds it.
  *
  * The files, one concern each:
@@ -37,7 +37,7 @@
 #include "alert_producer.h"
 #include "checkpoint.h"
 #include "clock.h"
-#include "engine.h"
+#include "detector.h"
 #include "extract.h"
 #include "log.h"
 #include "metrics.h"
@@ -70,7 +70,7 @@ typedef struct worker worker;
 /* One assigned partition (what one costs: worker_partitions.c). */
 typedef struct {
     worker *w;
-    sw_engine *engine;
+    sw_detector *det;
     sw_acks *acks;
     int32_t id;
     int64_t next;      /* offset after the last record fed; -1 before the first */
@@ -102,7 +102,7 @@ typedef struct {
 
 typedef struct {
     const sw_run_opts *o;
-    sw_user_budget budget; /* --max-tracked-users, across every partition's engine */
+    sw_user_budget budget; /* --max-tracked-users, across every partition's detector */
     sw_user_budget tenant_budget; /* --max-tenants, the same way */
     sw_producer *producer;
     atomic_bool failed; /* stop, do not commit any more, exit 1 */
@@ -141,7 +141,7 @@ struct worker {
     int32_t parts_cap;
     const rd_kafka_message_t *msg; /* the record being fed, for the callbacks */
     sw_buf key;
-    sw_counters retired; /* engines already dropped */
+    sw_counters retired; /* detectors already dropped */
     uint64_t retired_users, evicted, bytes;
     int64_t last_commit_ms, last_publish_ms;
     sw_log_limit log_limit; /* worker_log_limited: one line a second */
@@ -190,14 +190,14 @@ int64_t worker_wait_deadline(worker *w, int64_t ms);   /* ms from now, never pas
 void worker_fail(worker *w, const char *what);         /* logs it; the run stops, commits no more */
 void worker_log_limited(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* worker_outputs.c: the engine callbacks of a partition (ud = the part). */
+/* worker_outputs.c: the detector callbacks of a partition (ud = the part). */
 void part_on_alert(void *ud, const sw_alert_out *a);
 void part_on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src);
 
 /* worker_partitions.c */
 int part_open(worker *w, int32_t id);
 void part_close(worker *w, part *p, bool lost);
-int part_engine_reset(worker *w, part *p);
+int part_detector_reset(worker *w, part *p);
 int64_t part_resume_offset(const part *p);
 void worker_assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l);
 void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l);

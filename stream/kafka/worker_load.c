@@ -105,7 +105,7 @@ static verify_result verify_offset(worker *w, part *p, int64_t *offset, char *er
 static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *err, size_t errlen) {
     sw_ckpt_status st = sw_ckpt_discard(p->ckpt, &w->redis, w->run->o->state_ttl_ms, err, errlen);
     if (st != SW_CKPT_OK) return st;
-    if (part_engine_reset(w, p) != 0) return SW_CKPT_NOMEM;
+    if (part_detector_reset(w, p) != 0) return SW_CKPT_NOMEM;
     w->stale_refused++;
     sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the tenants and users hashes) is deleted and "
                     "the partition starts with empty windows at the group's committed offset (or "
@@ -123,7 +123,7 @@ sw_ckpt_status part_load(worker *w, part *p) {
     sw_ckpt_stats ls = {0};
     sw_ckpt_status st = sw_ckpt_claim(p->ckpt, &w->redis, o->state_ttl_ms, &offset, err, sizeof err);
     if (st == SW_CKPT_OK)
-        st = sw_ckpt_load(p->ckpt, &w->redis, sw_engine_store(p->engine), sw_engine_id_seed(p->engine), &ls, err,
+        st = sw_ckpt_load(p->ckpt, &w->redis, sw_detector_store(p->det, 0), sw_detector_id_seed(p->det), &ls, err,
                           sizeof err);
     state_note_redis(w, st, err);
     bool kafka_unknown = false;
@@ -142,8 +142,8 @@ sw_ckpt_status part_load(worker *w, part *p) {
     }
     int64_t now = sw_mono_coarse_ms();
     if (st != SW_CKPT_OK) {
-        /* A half-loaded state must not be used: start from an empty engine. */
-        if (st == SW_CKPT_NOMEM || part_engine_reset(w, p) != 0) {
+        /* A half-loaded state must not be used: start from an empty detector. */
+        if (st == SW_CKPT_NOMEM || part_detector_reset(w, p) != 0) {
             worker_fail(w, "out of memory loading a partition's state");
             return SW_CKPT_NOMEM;
         }
@@ -173,11 +173,11 @@ sw_ckpt_status part_load(worker *w, part *p) {
         sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": its state is no longer refused", w->index, p->id);
     p->refused = false;
     p->why[0] = '\0';
-    sw_store_track(sw_engine_store(p->engine));
+    sw_store_track(sw_detector_store(p->det, 0));
     /* Nothing restored may lie beyond the clock + --max-clock-skew (a
      * poisoned watermark written by an older build, or a skewed clock):
      * such keys, watermark entries and cap buckets are dropped. */
-    uint64_t future = sw_store_restored(sw_engine_store(p->engine), sw_engine_future_limit(p->engine));
+    uint64_t future = sw_store_restored(sw_detector_store(p->det, 0), sw_detector_future_limit(p->det));
     if (future)
         sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %" PRIu64 " restored keys, watermark entries or "
                         "cap buckets were dated after the clock + --max-clock-skew and were dropped",

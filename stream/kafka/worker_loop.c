@@ -47,7 +47,7 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
     /* librdkafka promises nothing after the payload, so cap = len: the
      * parser copies candidates into its own padded buffer (prefiltered
      * records are never copied). */
-    sw_engine_feed(p->engine, w->parser, m->payload ? (const char *)m->payload : "", m->len, m->len, &src);
+    sw_detector_feed(p->det, w->parser, m->payload ? (const char *)m->payload : "", m->len, m->len, &src);
     w->msg = NULL;
     p->next = m->offset + 1;
 }

@@ -2,7 +2,7 @@
  * alerts topic and rejected records to the dead-letter topic, both through
  * the run's one shared producer (alert_producer.h).
  *
- * These are the engine's callbacks (part_engine_new binds them to the
+ * These are the detector's callbacks (part_detector_new binds them to the
  * part), so they run on the worker's thread in the middle of
  * sw_engine_feed, with w->msg the record being fed.  Each output takes a
  * slot in the partition's ack ring first: the ring is what holds a
@@ -56,7 +56,7 @@ void part_on_alert(void *ud, const sw_alert_out *a) {
                                                         : a->tenant_len;
     size_t key_len = w->key.len < SW_MAX_KEY_BYTES ? w->key.len : SW_MAX_KEY_BYTES;
     const sw_header h[] = {
-        {"rule_id", SW_RULE_ID, sizeof SW_RULE_ID - 1},
+        {"rule_id", a->rule_id, strlen(a->rule_id)},
         {"tenant", a->tenant, tenant_len},
         {"alert_id", a->alert_id, SW_ALERT_ID_LEN},
     };

@@ -29,12 +29,18 @@
 #include "hash.h"
 #include "summary.h"
 
-/* An engine for p: its outputs are p's (worker_outputs.c), its users and
- * tenants count against the run's budgets. */
-static sw_engine *part_engine_new(worker *w, part *p) {
+/* A detector for p (the built-in seed rule, or the run's --rules): its
+ * outputs are p's (worker_outputs.c), its keys and tenants count against
+ * the run's budgets. */
+static sw_detector *part_detector_new(worker *w, part *p) {
     run_ctx *r = w->run;
-    return sw_engine_new_budgets(r->o->cfg, r->o->cfg->max_tracked_users ? &r->budget : NULL,
-                                 r->o->cfg->max_tenants ? &r->tenant_budget : NULL, part_on_alert, part_on_reject, p);
+    sw_detector_opts d = {
+        .cfg = r->o->cfg, .rules = r->o->rules, .n_rules = r->o->n_rules, .max_alerts = r->o->max_alerts,
+        .budget = r->o->cfg->max_tracked_users ? &r->budget : NULL,
+        .tenant_budget = r->o->cfg->max_tenants ? &r->tenant_budget : NULL,
+        .on_alert = part_on_alert, .on_reject = part_on_reject, .ud = p,
+    };
+    return sw_detector_new(&d);
 }
 
 int part_open(worker *w, int32_t id) {
@@ -63,8 +69,8 @@ int part_open(worker *w, int32_t id) {
         p->ckpt = sw_ckpt_new(w->run->o->group, w->run->o->topic, id, owner);
     }
     p->acks = sw_acks_new();
-    p->engine = p->acks && (p->ckpt || !worker_redis_mode(w)) ? part_engine_new(w, p) : NULL;
-    if (!p->engine) {
+    p->det = p->acks && (p->ckpt || !worker_redis_mode(w)) ? part_detector_new(w, p) : NULL;
+    if (!p->det) {
         sw_acks_release(p->acks);
         sw_ckpt_free(p->ckpt);
         free(p);
@@ -133,15 +139,15 @@ bool worker_drain(worker *w, part *only, int64_t ms) {
     return true;
 }
 
-/* A fresh engine for p (its state dropped); -1 and the run failed when out of memory. */
-int part_engine_reset(worker *w, part *p) {
-    sw_engine *fresh = part_engine_new(w, p);
+/* A fresh detector for p (its state dropped); -1 and the run failed when out of memory. */
+int part_detector_reset(worker *w, part *p) {
+    sw_detector *fresh = part_detector_new(w, p);
     if (!fresh) {
         worker_fail(w, "out of memory for a partition's state");
         return -1;
     }
-    sw_engine_free(p->engine);
-    p->engine = fresh;
+    sw_detector_free(p->det);
+    p->det = fresh;
     return 0;
 }
 /* The offset to start reading p at again: the next record to feed. */
@@ -193,11 +199,10 @@ void part_close(worker *w, part *p, bool lost) {
                     w->index, p->id, p->ckpt_offset);
         worker_commit(w, true, p);
     }
-    sw_counters_add(&w->retired, sw_engine_counters(p->engine));
-    sw_store *st = sw_engine_store(p->engine);
-    w->retired_users += sw_store_users(st);
-    w->evicted += st->evicted;
-    sw_engine_free(p->engine);
+    sw_counters_add(&w->retired, sw_detector_counters(p->det));
+    w->retired_users += sw_detector_keys(p->det);
+    w->evicted += sw_detector_evicted(p->det);
+    sw_detector_free(p->det);
     sw_acks_release(p->acks);
     sw_ckpt_free(p->ckpt);
     if (p->eof) w->progress.at_eof--;

@@ -47,15 +47,15 @@ void worker_publish_free(worker *w) {
     w->pub = NULL;
 }
 
-/* The counters of every engine, live and retired, and the users they track. */
+/* The counters of every detector, live and retired, and the users they track. */
 static void totals(worker *w, sw_counters *c, uint64_t *users) {
     *c = w->retired;
     *users = 0;
     for (int32_t i = 0; i < w->parts_cap; i++) {
         part *p = w->parts[i];
         if (!p) continue;
-        sw_counters_add(c, sw_engine_counters(p->engine));
-        *users += sw_store_users(sw_engine_store(p->engine));
+        sw_counters_add(c, sw_detector_counters(p->det));
+        *users += sw_detector_keys(p->det);
     }
 }
 
@@ -82,7 +82,7 @@ static void partitions(const worker *w, sw_worker_metrics *m) {
         const part *p = w->parts[i];
         if (!p) continue;
         if (p->refused && !p->loaded && m->refused++ == 0) first_refused = p;
-        m->evicted += sw_engine_store(p->engine)->evicted;
+        m->evicted += sw_detector_evicted(p->det);
         if (p->loaded) m->assigned++;
         else m->pending++;
         if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS) m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag};

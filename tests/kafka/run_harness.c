@@ -29,13 +29,16 @@ char *xstrndup(const char *p, size_t n) {
     return s;
 }
 
-void gen(const char *seed, const char *start, char *path) {
+void gen(const char *seed, const char *start, char *path) { gen_rules(seed, start, NULL, path); }
+
+void gen_rules(const char *seed, const char *start, const char *rules, char *path) {
     snprintf(path, 64, "/tmp/sw-run-gen-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     const char *argv[] = {"gen", "--seed", seed, "--users", "300", "--attack-rate", "0.05", "--hours", "0.5",
-                          "--start", start, "--out", path, "--truth", "/dev/null", NULL};
+                          "--start", start, "--out", path, "--truth", "/dev/null", rules ? "--rules" : NULL, rules,
+                          NULL};
     tu_result r = tu_run(argv, NULL, 0);
     if (r.status != 0) fail_msg("gen: %s", r.err);
     tu_result_free(&r);
@@ -89,10 +92,12 @@ const char *field(const char *from, const char *name) {
     return p ? p + strlen(pat) : NULL;
 }
 
-void scan_expected(expected *e, const char *const *files) {
-    const char *argv[8] = {"scan"};
-    size_t n = 1;
-    for (; files[n - 1]; n++) argv[n] = files[n - 1];
+void scan_expected(expected *e, const char *const *files) { scan_expected_rules(e, files, NULL); }
+
+void scan_expected_rules(expected *e, const char *const *files, const char *rules) {
+    const char *argv[10] = {"scan", "--rules", rules};
+    size_t n = rules ? 3 : 1;
+    for (size_t f = 0; files[f] && n < 9; f++) argv[n++] = files[f];
     argv[n] = NULL;
     tu_result r = tu_run(argv, NULL, 0);
     assert_int_equal(r.status, 0);
@@ -407,6 +412,42 @@ void expect_count(const char *err, const char *name, uint64_t want) {
                               (unsigned long long)want, err);
 }
 
+/* Starts the members (on an empty topic), waits until each was assigned
+ * partitions, then produces everything, waits for the commits and stops
+ * them: the same alerts as scan (data_a, exp_a), each once.  more: flags
+ * added to run's (NULL-terminated; NULL: none). */
+void members_then_input(const char *group, const char *alerts, int procs, const char *threads,
+                        const char *const *more) {
+    /* A short session timeout: the mock makes a join wait for the members
+     * it knows to rejoin or time out (the default 45 s). */
+    const char *extra[16] = {"--threads", threads, "--status-interval", "0", "-X", "session.timeout.ms=6000"};
+    for (size_t i = 6; more && *more && i < 15; i++) extra[i] = *more++;
+    child c[2];
+    /* One process after the other: the second joins a running group, so
+     * its first cooperative assignment is empty and the partitions it gets
+     * come in a second rebalance, after the first process revoked them.
+     * Settled: every member holds partitions (8 partitions, at most 3
+     * members). */
+    for (int i = 0; i < procs; i++) {
+        c[i] = start_run(group, alerts, extra);
+        for (int w = 0; w < atoi(threads); w++) child_wait_assigned(&c[i], w, 60);
+    }
+    produce_all(&data_a);
+    wait_committed_to_end(group, 180, NULL);
+    uint64_t records = 0;
+    for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
+    for (int i = 0; i < procs; i++) {
+        int st = child_wait(&c[i], RUN_TIMEOUT_MS);
+        char *err = child_stderr(&c[i]);
+        if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
+        records += summary_count(err, "records");
+        free(err);
+        child_done(&c[i]);
+    }
+    assert_int_equal(records, data_a.n);
+    check_alerts(alerts, &exp_a, only_a, true);
+}
+
 /* ---- checking alerts ------------------------------------------------------ */
 
 /* The alert without its wall-clock and its source, to compare with scan. */
@@ -437,8 +478,11 @@ void check_alerts(const char *alerts, const expected *e, const dataset *const *d
         const expected_alert *x = expected_find(e, id + 1, SW_ALERT_ID_LEN);
         if (!x) fail_msg("alert %.32s is not one of scan's %zu", id + 1, e->n);
         seen[x - e->a]++;
-        assert_non_null(r->h[H_RULE_ID]);
-        assert_string_equal(r->h[H_RULE_ID], SW_RULE_ID);
+        assert_non_null(r->h[H_RULE_ID]); /* the alert's rule.id */
+        const char *rule = strstr(r->value, "\"rule\":{\"id\":\"");
+        assert_non_null(rule);
+        assert_int_equal(strncmp(rule + 14, r->h[H_RULE_ID], r->h_len[H_RULE_ID]), 0);
+        assert_int_equal(rule[14 + r->h_len[H_RULE_ID]], '"');
         assert_non_null(r->h[H_TENANT]);
         assert_string_equal(r->h[H_TENANT], "");
         assert_non_null(r->h[H_ALERT_ID]);

@@ -96,10 +96,14 @@ void run_harness_free(void);
 /* ---- data: gen files, their lines and keys, and scan's alerts ---------- */
 char *xstrndup(const char *p, size_t n);
 void gen(const char *seed, const char *start, char *path);
+/* gen with --rules RULES (NULL: none) */
+void gen_rules(const char *seed, const char *start, const char *rules, char *path);
 void load(dataset *d, const char *path);
 void dataset_free(dataset *d);
 const char *field(const char *from, const char *name);
 void scan_expected(expected *e, const char *const *files);
+/* scan --rules RULES (NULL: the built-in seed rule) */
+void scan_expected_rules(expected *e, const char *const *files, const char *rules);
 void expected_free(expected *e);
 const expected_alert *expected_find(const expected *e, const char *id, size_t id_len);
 
@@ -139,6 +143,11 @@ void child_wait_assigned(const child *c, int w, int seconds);
 child start_run(const char *group, const char *alerts, const char *const *extra);
 char *run_to_end(const char *group, const char *alerts, const char *const *extra);
 uint64_t summary_count(const char *err, const char *name);
+/* Members of group joined on an empty topic, then data_a produced: every
+ * record committed and exactly exp_a's alerts (procs processes of threads
+ * threads; more: run's extra flags, NULL-terminated, or NULL). */
+void members_then_input(const char *group, const char *alerts, int procs, const char *threads,
+                        const char *const *more);
 void expect_count(const char *err, const char *name, uint64_t want);
 
 /* ---- checking alerts against scan's ------------------------------------- */

@@ -48,52 +48,19 @@ static void test_alerts_match_scan(void **state) {
 
 /* ---- 2. several members, joined before consumption ----------------------- */
 
-/* Starts the members (on an empty topic), waits until each was assigned
- * partitions, then produces everything, waits for the commits and stops
- * them: the same alerts as scan, each once. */
-static void members_then_input(const char *group, const char *alerts, int procs, const char *threads) {
-    /* A short session timeout: the mock makes a join wait for the members
-     * it knows to rejoin or time out (the default 45 s). */
-    const char *extra[] = {"--threads", threads, "--status-interval", "0", "-X", "session.timeout.ms=6000", NULL};
-    child c[2];
-    /* One process after the other: the second joins a running group, so
-     * its first cooperative assignment is empty and the partitions it gets
-     * come in a second rebalance, after the first process revoked them.
-     * Settled: every member holds partitions (8 partitions, at most 3
-     * members). */
-    for (int i = 0; i < procs; i++) {
-        c[i] = start_run(group, alerts, extra);
-        for (int w = 0; w < atoi(threads); w++) child_wait_assigned(&c[i], w, 60);
-    }
-    produce_all(&data_a);
-    wait_committed_to_end(group, 180, NULL);
-    uint64_t records = 0;
-    for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
-    for (int i = 0; i < procs; i++) {
-        int st = child_wait(&c[i], RUN_TIMEOUT_MS);
-        char *err = child_stderr(&c[i]);
-        if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
-        records += summary_count(err, "records");
-        free(err);
-        child_done(&c[i]);
-    }
-    assert_int_equal(records, data_a.n);
-    check_alerts(alerts, &exp_a, only_a, true);
-}
-
 static void test_two_threads(void **state) {
     (void)state;
-    members_then_input("g-t2", ALERTS, 1, "2");
+    members_then_input("g-t2", ALERTS, 1, "2", NULL);
 }
 
 static void test_three_threads(void **state) {
     (void)state;
-    members_then_input("g-t3", ALERTS, 1, "3");
+    members_then_input("g-t3", ALERTS, 1, "3", NULL);
 }
 
 static void test_two_processes(void **state) {
     (void)state;
-    members_then_input("g-p2", ALERTS, 2, "1");
+    members_then_input("g-p2", ALERTS, 2, "1", NULL);
 }
 
 /* ---- 4. a broker down and up mid-stream ----------------------------------- */

@@ -1,0 +1,59 @@
+/* detector.h -- one stream's detector, whichever rules it runs: the
+ * built-in seed engine (engine.h) when no rule is loaded, else the rules
+ * engine (rengine.h) over the loaded rules.  `run` keeps one per assigned
+ * partition and never asks which it holds: feeding, the counters and the
+ * state its checkpoints write (one store per rule; the seed engine's one
+ * store) go through this interface, so the Kafka worker, the Redis
+ * checkpoints and the metrics are written once for both.
+ *
+ * A thin dispatch (one branch per call, no allocation): the engines keep
+ * every guarantee of their own headers. */
+#ifndef SW_DETECTOR_H
+#define SW_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "rengine.h"
+
+typedef struct {
+    const sw_config *cfg;
+    const sw_rulespec *rules; /* NULL (n_rules 0): the built-in seed rule */
+    size_t n_rules;
+    int64_t max_alerts;       /* rules: < 0 each rule's max_signals, else this cap (engine.h's cfg otherwise) */
+    sw_user_budget *budget;   /* keys across a process's detectors; NULL: the detector's own */
+    sw_user_budget *tenant_budget; /* seed engine: tenants likewise (rules: per rule, rengine.h) */
+    sw_alert_fn on_alert;
+    sw_reject_fn on_reject;
+    void *ud;
+} sw_detector_opts;
+
+typedef struct sw_detector sw_detector;
+
+/* NULL when out of memory.  o->rules must outlive the detector. */
+sw_detector *sw_detector_new(const sw_detector_opts *o);
+void sw_detector_free(sw_detector *d);
+
+/* As sw_engine_feed. */
+void sw_detector_feed(sw_detector *d, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src);
+
+/* The totals, as sw_engine_counters. */
+const sw_counters *sw_detector_counters(sw_detector *d);
+
+/* Its state: n stores (1 for the seed engine, one per rule for the rules
+ * engine, in rule order), the seed their entry ids hash with, and the
+ * newest event time accepted now (sw_engine_future_limit). */
+size_t sw_detector_stores(const sw_detector *d);
+sw_store *sw_detector_store(sw_detector *d, size_t i);
+uint64_t sw_detector_id_seed(const sw_detector *d);
+int64_t sw_detector_future_limit(sw_detector *d);
+
+/* Keys tracked now and keys evicted, over every store. */
+uint64_t sw_detector_keys(sw_detector *d);
+uint64_t sw_detector_evicted(sw_detector *d);
+
+/* The rules engine, or NULL for the seed engine (per-rule counters). */
+const sw_rengine *sw_detector_rules(const sw_detector *d);
+
+#endif

@@ -1,0 +1,164 @@
+/* test_run_rules.c -- pins `sessionwatch run --rules` against librdkafka's
+ * mock cluster, with the harness of test_run (run_harness.h): the input is
+ * `gen --rules deploy/rules` (a positive case and a near miss of each of
+ * the project's example rules, in 30 minutes of background traffic), keyed
+ * by user; the reference is `scan --rules deploy/rules` over the same file.
+ *
+ * run keys its partitions by okta.actor.id (--key-field), so it runs the
+ * query rules and the threshold rules grouped by that field, and refuses
+ * the two example rules grouped by another (okta.actor.alternate_id,
+ * okta.debug_context.debug_data.dt_hash), naming them; its alerts must be
+ * exactly scan's alerts of the rules it runs, each once, with the rule's
+ * id in the rule_id header, from one thread, two threads and two
+ * processes.  The command line: --strict-rules makes those refusals fatal,
+ * --key-field refuses a field outside the catalogue, and `config print`
+ * lists the rules that would run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "run_harness.h"
+#include "tu_cli.h"
+
+#define RULES "deploy/rules"
+#define SEED_RULE "621e92b6-7e54-11ee-bdc0-f661ea17fbcd"
+#define PROXY_RULE "3e534dd8-4cb0-4b0a-a351-1c9178f61c5c"  /* query */
+#define MFA_RULE "4cd9dfa5-f4c7-4da1-a570-8f1687aa8822"    /* query */
+#define FAILURES_RULE "bfa9dd66-97f5-4550-b038-2d03cd3eb4a2" /* by okta.actor.alternate_id */
+#define DEVICE_RULE "fbd97268-e93d-48c3-838f-a179163dc3b9"   /* by dt_hash */
+
+static const char *const RUN_RULES[] = {"--rules", RULES, NULL};
+
+/* The rule id of an expected alert. */
+static int alert_of(const expected_alert *x, const char *rule) {
+    const char *r = strstr(x->json, "\"rule\":{\"id\":\"");
+    assert_non_null(r);
+    return strncmp(r + 14, rule, strlen(rule)) == 0;
+}
+
+/* Keeps only scan's alerts of the rules run runs; each kept rule must
+ * have alerts, the refused ones had some in scan. */
+static void expect_runnable(void) {
+    size_t kept = 0, refused = 0;
+    for (size_t i = 0; i < exp_a.n; i++) {
+        if (alert_of(&exp_a.a[i], FAILURES_RULE) || alert_of(&exp_a.a[i], DEVICE_RULE)) {
+            free(exp_a.a[i].json);
+            refused++;
+            continue;
+        }
+        exp_a.a[kept++] = exp_a.a[i];
+    }
+    exp_a.n = kept;
+    assert_true(refused >= 2);
+    const char *const kinds[] = {SEED_RULE, PROXY_RULE, MFA_RULE};
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < exp_a.n; i++) n += (size_t)alert_of(&exp_a.a[i], kinds[k]);
+        if (n == 0) fail_msg("scan --rules gave no alert of rule %s", kinds[k]);
+    }
+}
+
+static int setup_data(void) {
+    gen_rules("7", "2026-01-05T08:00:00Z", RULES, path_a);
+    load(&data_a, path_a);
+    const char *fa[] = {path_a, NULL};
+    scan_expected_rules(&exp_a, fa, RULES);
+    expect_runnable();
+    return 0;
+}
+
+/* run's stderr names each refused rule and why. */
+static void expect_refusals(const char *err) {
+    const char *const refused[] = {FAILURES_RULE, DEVICE_RULE};
+    for (size_t i = 0; i < 2; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "rule refused: %s", refused[i]);
+        if (!strstr(err, want)) fail_msg("run did not refuse %s:\n%.4000s", refused[i], err);
+    }
+    assert_non_null(strstr(err, "does not group by okta.actor.id"));
+    assert_non_null(strstr(err, "3 rule(s) run, 2 refused"));
+}
+
+static void test_rules_match_scan(void **state) {
+    (void)state;
+    produce_all(&data_a);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", "--rules", RULES, NULL};
+    char *err = run_to_end("gr1", ALERTS, extra);
+    expect_refusals(err);
+    expect_count(err, "records", data_a.n);
+    expect_count(err, "alerts", exp_a.n);
+    free(err);
+    check_alerts(ALERTS, &exp_a, only_a, true);
+    wait_committed_to_end("gr1", 5, NULL);
+}
+
+static void test_rules_two_threads(void **state) {
+    (void)state;
+    members_then_input("gr-t2", ALERTS, 1, "2", RUN_RULES);
+}
+
+static void test_rules_two_processes(void **state) {
+    (void)state;
+    members_then_input("gr-p2", ALERTS, 2, "1", RUN_RULES);
+}
+
+static void test_rules_command_line(void **state) {
+    (void)state;
+    /* --strict-rules: a rule run cannot run is fatal. */
+    const char *strict[] = {"run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--strict-rules", NULL};
+    tu_result r = tu_run(strict, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "error: rule refused: " DEVICE_RULE));
+    assert_non_null(strstr(r.err, "--strict-rules: 2 rule(s) refused"));
+    tu_result_free(&r);
+    /* --key-field names a field of the catalogue. */
+    const char *bad_key[] = {"run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--key-field", "actor.id", NULL};
+    r = tu_run(bad_key, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--key-field: 'actor.id' is not a field of the catalogue"));
+    tu_result_free(&r);
+    /* Keyed by dt_hash: the device-token rule runs, the seed rule does not. */
+    const char *by_device[] = {"config", "print", "run", "--brokers", "127.0.0.1:1", "--rules", RULES,
+                               "--key-field", "okta.debug_context.debug_data.dt_hash", NULL};
+    r = tu_run(by_device, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "; rule " DEVICE_RULE " ("));
+    assert_non_null(strstr(r.out, "; rule " PROXY_RULE " ("));
+    assert_null(strstr(r.out, "; rule " SEED_RULE " ("));
+    assert_non_null(strstr(r.out, "\nkey-field "));
+    assert_non_null(strstr(r.out, "= okta.debug_context.debug_data.dt_hash ; flag\n"));
+    assert_non_null(strstr(r.err, "rule refused: " SEED_RULE));
+    tu_result_free(&r);
+    /* Without --rules, config print lists no rule. */
+    const char *none[] = {"config", "print", "run", "--brokers", "127.0.0.1:1", NULL};
+    r = tu_run(none, NULL, 0);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "; rule "));
+    tu_result_free(&r);
+}
+
+int main(void) {
+    unsetenv("SESSIONWATCH_BROKERS");
+    if (access(RULES, R_OK) != 0) {
+        fprintf(stderr, "test_run_rules: run from the source directory (ctest does)\n");
+        return 1;
+    }
+    setup_data();
+    if (getenv("SW_TEST_FILTER")) cmocka_set_test_filter(getenv("SW_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules_command_line), CLUSTER_CASE(test_rules_match_scan),
+        CLUSTER_CASE(test_rules_two_threads), CLUSTER_CASE(test_rules_two_processes),
+    };
+    int rc = cmocka_run_group_tests_name("run --rules", tests, NULL, NULL);
+    expected_free(&exp_a);
+    dataset_free(&data_a);
+    unlink(path_a);
+    return rc;
+}
