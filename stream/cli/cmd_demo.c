@@ -9,7 +9,14 @@
  * Each alert is printed as a readable line when a worker emits it, with how
  * long after the completing record reached Kafka it was detected.  At the
  * end the demo checks its work: the alerts that reached the alerts topic,
- * and the injected attacks found and missed (the generator's ground truth). */
+ * and the injected attacks found and missed (the generator's ground truth).
+ *
+ * --rules PATH runs those rules instead of the built-in seed rule (as `run
+ * --rules` does: the query rules and the threshold rules grouped by
+ * okta.actor.id, the key the demo's topic has), and gen injects a positive
+ * case and a near miss of each (rulecases.h); the check adds, per rule,
+ * the positive cases found (an alert of the rule naming one of the case's
+ * event uuids) and the near misses that alerted. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_rules.h"
 #include "clock.h"
 #include "commands.h"
 #include "gen.h"
@@ -29,6 +37,7 @@
 #include "mockcluster.h"
 #include "signals.h"
 #include "redis.h"
+#include "rulecases.h"
 #include "worker.h"
 
 #define EVENTS_TOPIC "okta-events"
@@ -58,19 +67,54 @@ static void usage(FILE *out) {
           "  --state memory|URL  window state of the workers (default memory); with\n"
           "                    redis://host:port it is checkpointed to that Redis (see run --help)\n"
           "                    under a consumer group of this demo run's own\n"
-          "  -h, --help        this help\n", out);
+          "  -h, --help        this help\n"
+          "\n", out);
+    sw_cli_rules_help(out);
+    fputs("  With --rules, gen injects a positive case and a near miss of every rule, run runs the\n"
+          "  query rules and the threshold rules grouped by okta.actor.id, and the summary says\n"
+          "  per rule which cases alerted (try --rules deploy/rules).\n", out);
 }
 
 typedef struct {
     char actor[64];
     char tenant[64];
+    char rule_id[64];
+    char *json; /* --rules: the alert (its evidence names event uuids) */
 } found_t;
 
 typedef struct {
     found_t found[MAX_FOUND];
     atomic_size_t n_found;
+    const sw_cli_rules *rules; /* given: rule alerts (out->alert is NULL) */
     atomic_uint_fast64_t latency_sum_ms, latency_max_ms;
 } demo_ctx;
+
+static demo_ctx demo; /* what the workers' on_alert collects */
+
+/* Replaces control bytes so that no alert text can drive the terminal. */
+static void printable(char *line) {
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = '?';
+}
+
+/* The name of the rule of id, or the id. */
+static const char *rule_name(const sw_cli_rules *r, const char *id) {
+    for (size_t i = 0; r && i < r->n; i++)
+        if (strcmp(r->specs[i].rule_id, id) == 0) return r->specs[i].name;
+    return id;
+}
+
+/* A rule's alert: its rule, user and id (the JSON holds the rest). */
+static void print_rule_alert(const demo_ctx *d, const sw_alert_out *out, int64_t latency) {
+    char line[1024];
+    snprintf(line, sizeof line, "ALERT [%.200s] %.*s%s%.*s: alert %s  [detected %lld ms after the record reached "
+             "Kafka]", rule_name(d->rules, out->rule_id), (int)(out->actor_len < 255 ? out->actor_len : 255),
+             out->actor, out->tenant_len ? " tenant " : "", (int)(out->tenant_len < 64 ? out->tenant_len : 64),
+             out->tenant, out->alert_id, (long long)latency);
+    printable(line);
+    printf("%s\n", line);
+    fflush(stdout);
+}
 
 /* Runs on a worker thread: one line per alert (stdio locks per call). */
 static void on_alert(void *ud, const sw_alert_out *out) {
@@ -86,6 +130,12 @@ static void on_alert(void *ud, const sw_alert_out *out) {
     if (i < MAX_FOUND) {
         snprintf(d->found[i].actor, sizeof d->found[i].actor, "%.*s", (int)out->actor_len, out->actor);
         snprintf(d->found[i].tenant, sizeof d->found[i].tenant, "%.*s", (int)out->tenant_len, out->tenant);
+        snprintf(d->found[i].rule_id, sizeof d->found[i].rule_id, "%s", out->rule_id);
+        if (!a) d->found[i].json = strndup(out->json, out->json_len);
+    }
+    if (!a) {
+        print_rule_alert(d, out, latency);
+        return;
     }
     /* Printed strings are generator output here, but keep the habit: cut
      * them and never let a control character reach the terminal. */
@@ -102,8 +152,7 @@ static void on_alert(void *ud, const sw_alert_out *out) {
     if (n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  [detected %lld ms after the record reached Kafka]",
                  (long long)latency);
-    for (char *c = line; *c; c++)
-        if ((unsigned char)*c < 0x20) *c = '?';
+    printable(line);
     printf("%s\n", line);
     fflush(stdout);
 }
@@ -179,6 +228,73 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
     return n;
 }
 
+/* Whether an alert is the seed rule's (built in, or loaded from its TOML). */
+static bool is_seed(const found_t *f) { return strcmp(f->rule_id, SW_RULE_ID) == 0; }
+
+static bool seed_runs(const sw_cli_rules *r) {
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->specs[i].rule_id, SW_RULE_ID) == 0) return true;
+    return false;
+}
+
+/* Whether an alert (its JSON) names one of the event uuids of a truth
+ * line ("events":["uuid",...]). */
+static bool names_an_event(const char *json, const char *line) {
+    const char *p = strstr(line, "\"events\":[");
+    if (!p) return false;
+    for (p += 10; *p == '"'; p += 2) {
+        const char *q = strchr(p + 1, '"');
+        if (!q || q - p - 1 > 64) return false;
+        char uuid[72]; /* bare: a query alert holds the event as escaped text */
+        snprintf(uuid, sizeof uuid, "%.*s", (int)(q - p - 1), p + 1);
+        if (strstr(json, uuid)) return true;
+        p = q - 1;
+        if (q[1] != ',') break;
+    }
+    return false;
+}
+
+/* Whether a rule alert names an event of one of gen's cases of its rule
+ * (a seed-rule alert on a user gen did not attack may be the seed rule's
+ * own positive case). */
+static bool in_a_case(FILE *truth, const found_t *f) {
+    if (!f->json) return false;
+    char line[16384], want[96];
+    snprintf(want, sizeof want, "{\"rule_id\":\"%.60s\",", f->rule_id);
+    rewind(truth);
+    while (fgets(line, sizeof line, truth))
+        if (strncmp(line, want, strlen(want)) == 0 && names_an_event(f->json, line)) return true;
+    return false;
+}
+
+/* --rules: per rule run, its positive cases found and its near misses
+ * that alerted (gen's truth lines with a rule_id). */
+static void check_rule_cases(FILE *truth, const demo_ctx *d, size_t n_found) {
+    for (size_t r = 0; r < d->rules->n; r++) {
+        const char *id = d->rules->specs[r].rule_id;
+        size_t alerts = 0, pos = 0, pos_found = 0, near = 0, near_alerted = 0;
+        for (size_t j = 0; j < n_found; j++) alerts += strcmp(d->found[j].rule_id, id) == 0;
+        char line[16384], want[96];
+        snprintf(want, sizeof want, "{\"rule_id\":\"%.60s\",", id);
+        rewind(truth);
+        while (fgets(line, sizeof line, truth)) {
+            if (strncmp(line, want, strlen(want)) != 0) continue;
+            bool positive = strstr(line, "\"case\":\"positive\"") != NULL;
+            if (!positive && !strstr(line, "\"case\":\"near_miss\"")) continue;
+            bool alerted = false;
+            for (size_t j = 0; j < n_found && !alerted; j++)
+                alerted = strcmp(d->found[j].rule_id, id) == 0 && d->found[j].json &&
+                          names_an_event(d->found[j].json, line);
+            if (positive) pos++, pos_found += alerted;
+            else near++, near_alerted += alerted;
+        }
+        char out[512];
+        snprintf(out, sizeof out, "  rule %.200s: %zu alerts; positive cases found %zu of %zu, near misses "
+                 "alerted %zu of %zu", d->rules->specs[r].name, alerts, pos_found, pos, near_alerted, near);
+        printable(out);
+        printf("%s\n", out);
+    }
+}
 
 /* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
  * (2, reported). */
@@ -193,13 +309,15 @@ static int parse_real(const char *v, double min, double max, double *out) {
 }
 
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
-                      uint64_t *rate, const char **state) {
+                      uint64_t *rate, const char **state, sw_cli_rules *rules) {
     sw_args a = {argc, argv, 1, "demo"};
     while (a.i < argc) {
         const char *arg = argv[a.i], *v;
         int r;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return SW_PARSE_HELP;
-        if ((r = sw_arg_value(&a, "--users", &v))) {
+        if ((r = sw_cli_rules_option(rules, &a))) {
+            if (r < 0) return 2;
+        } else if ((r = sw_arg_value(&a, "--users", &v))) {
             if (r < 0 || sw_parse_u64(v, 1, 100000, &g->users))
                 return r < 0 ? 2 : sw_cli_error("demo", "--users: '%s' is not a count from 1 to 100000", v);
         } else if ((r = sw_arg_value(&a, "--seed", &v))) {
@@ -229,18 +347,32 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
     return SW_PARSE_OK;
 }
 
+static int demo_main(int argc, char **argv, sw_cli_rules *rules);
+
 int sw_cmd_demo(int argc, char **argv) {
+    static sw_cli_rules rules; /* lives across demo_main's every return */
+    int rc = demo_main(argc, argv, &rules);
+    for (size_t i = 0; i < MAX_FOUND; i++) free(demo.found[i].json);
+    sw_cli_rules_free(&rules);
+    return rc;
+}
+
+static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     sw_gen_opts g;
     sw_gen_defaults(&g);
     g.users = 500;
     g.attack_rate = 0.02;
     uint64_t partitions = 16, threads = 2, rate = 10000;
     const char *state = "memory";
-    int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state);
+    int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state, rules);
     if (rc == SW_PARSE_HELP) usage(stdout);
     if (rc != SW_PARSE_OK) return rc == SW_PARSE_HELP ? 0 : rc;
+    if (rules->given && ((rc = sw_cli_rules_ready(rules, "demo")) != 0 || (rc = sw_cli_rules_keyed(rules, "demo")) != 0))
+        return rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;
+    if (redis && rules->given)
+        return sw_cli_error("demo", "--rules keeps its state in memory for now: use --state memory with --rules");
     char group[96] = GROUP;
     if (redis) {
         char err[256];
@@ -267,23 +399,26 @@ int sw_cmd_demo(int argc, char **argv) {
             k.brokers, (unsigned long long)g.users, g.hours, g.attack_rate * 100);
 
     FILE *records = tmpfile(), *truth = tmpfile();
-    int64_t n_records = records && truth ? sw_gen_run(&g, records, truth) : -1;
+    int64_t n_records = !records || !truth ? -1
+                        : rules->given    ? sw_gen_run_rules(&g, &rules->set, records, truth, stderr)
+                                          : sw_gen_run(&g, records, truth);
     if (n_records < 0 || fflush(records) || fflush(truth) || fseek(records, 0, SEEK_SET)) {
         fprintf(stderr, "sessionwatch demo: cannot generate traffic into a temporary file: %s\n", strerror(errno));
         rc = 1;
         goto out;
     }
 
-    static demo_ctx d;
+    demo.rules = rules->given ? rules : NULL;
     sw_config cfg;
     sw_config_defaults(&cfg);
     cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run's default: the demo runs run */
     static atomic_uint assigned, members_assigned;
     sw_signals_install();
     atomic_int *stop_flag = sw_signals_stop_flag();
-    sw_run_thread run = {.opts = {.cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
+    sw_run_thread run = {.opts = {.rules = rules->specs, .n_rules = rules->n, .max_alerts = -1,
+                               .cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
                                .group = group, .threads = (int)threads, .stop = stop_flag,
-                               .on_alert = on_alert, .on_alert_ud = &d, .assigned = &assigned,
+                               .on_alert = on_alert, .on_alert_ud = &demo, .assigned = &assigned,
                                .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
                                .state_ttl_ms = sw_state_ttl_default_ms(&cfg)}};
@@ -329,25 +464,30 @@ int sw_cmd_demo(int argc, char **argv) {
     /* Check the work against the ground truth. */
     static char attacked[MAX_FOUND][64];
     size_t n_attacks = read_truth(truth, attacked, MAX_FOUND), hit = 0, extra = 0;
-    size_t n_found = atomic_load(&d.n_found);
+    size_t n_found = atomic_load(&demo.n_found);
     if (n_found > MAX_FOUND) n_found = MAX_FOUND;
     for (size_t i = 0; i < n_attacks; i++)
         for (size_t j = 0; j < n_found; j++)
-            if (strcmp(attacked[i], d.found[j].actor) == 0) {
+            if (is_seed(&demo.found[j]) && strcmp(attacked[i], demo.found[j].actor) == 0) {
                 hit++;
                 break;
             }
     for (size_t j = 0; j < n_found; j++) {
         size_t i = 0;
-        while (i < n_attacks && strcmp(attacked[i], d.found[j].actor) != 0) i++;
-        if (i == n_attacks) extra++;
+        while (i < n_attacks && strcmp(attacked[i], demo.found[j].actor) != 0) i++;
+        if (i == n_attacks && is_seed(&demo.found[j]) && !in_a_case(truth, &demo.found[j])) extra++;
     }
     int64_t on_topic = topic_messages(&k, ALERTS_TOPIC, 4);
     printf("\nsessionwatch demo: %lld records, %zu alerts (%lld on topic %s), injected attacks found %zu of %zu, "
            "missed %zu; alerts on users not attacked: %zu; detection latency mean %llu ms, max %llu ms\n",
            (long long)n_records, n_found, (long long)on_topic, ALERTS_TOPIC, hit, n_attacks, n_attacks - hit,
-           extra, n_found ? (unsigned long long)(atomic_load(&d.latency_sum_ms) / n_found) : 0ULL,
-           (unsigned long long)atomic_load(&d.latency_max_ms));
+           extra, n_found ? (unsigned long long)(atomic_load(&demo.latency_sum_ms) / n_found) : 0ULL,
+           (unsigned long long)atomic_load(&demo.latency_max_ms));
+    if (demo.rules) {
+        printf("sessionwatch demo: per rule (the stolen-session attacks above are the seed rule's%s):\n",
+               seed_runs(demo.rules) ? "" : ", which these rules do not include");
+        check_rule_cases(truth, &demo, n_found);
+    }
     if (on_topic != (int64_t)n_found) rc = 1;
 out:
     if (records) fclose(records);

@@ -1117,6 +1117,40 @@ static void test_demo_finds_every_attack(void **state) {
     tu_result_free(&r);
 }
 
+/* demo --rules with the project's example rules: alerts of several rules;
+ * every rule it runs finds its positive case and not its near miss; the
+ * two example rules grouped by another key than the topic's are refused. */
+static void test_demo_rules(void **state) {
+    (void)state;
+    const char *demo[] = {"demo", "--rules", "deploy/rules", "--users", "200", "--hours", "0.5", "--seed", "3", NULL};
+    tu_result r = run_ok(demo);
+    const char *per_rule = strstr(r.out, "sessionwatch demo: per rule");
+    if (!per_rule) fail_msg("no per-rule summary in:\n%s", r.out);
+    const char *const runs[] = {"Okta MFA Factor Removed or Reset", "Okta Session Started Behind a Proxy",
+                                "Multiple Okta Sessions Detected for a Single User"};
+    for (size_t i = 0; i < 3; i++) {
+        char want[200], alert[200];
+        snprintf(want, sizeof want, "%s: ", runs[i]);
+        const char *line = strstr(per_rule, want);
+        if (!line) fail_msg("no summary line of %s in:\n%s", runs[i], per_rule);
+        long alerts = -1, found = -1, pos = -1, near_alerted = -1, near = -1;
+        assert_int_equal(sscanf(line + strlen(want), "%ld alerts; positive cases found %ld of %ld, near misses "
+                                "alerted %ld of %ld", &alerts, &found, &pos, &near_alerted, &near), 5);
+        assert_true(alerts >= 1);
+        assert_int_equal(pos, 1);
+        assert_int_equal(found, 1);
+        assert_int_equal(near, 1);
+        assert_int_equal(near_alerted, 0);
+        snprintf(alert, sizeof alert, "ALERT [%s%s] ", i < 2 ? "sessionwatch example: " : "", runs[i]);
+        assert_int_equal((long)tu_count(r.out, alert), alerts);
+    }
+    assert_int_equal(tu_count(per_rule, "\n  rule "), 3);
+    assert_non_null(strstr(r.err, "rule refused: bfa9dd66-97f5-4550-b038-2d03cd3eb4a2"));
+    assert_non_null(strstr(r.err, "rule refused: fbd97268-e93d-48c3-838f-a179163dc3b9"));
+    assert_non_null(strstr(r.out, "missed 0; alerts on users not attacked: 0"));
+    tu_result_free(&r);
+}
+
 static void test_repartition_keeps_eligible(void **state) {
     (void)state;
     /* All input in partition 0 (a defined order); partition 1 stays empty,
@@ -1252,7 +1286,7 @@ int main(void) {
         cmocka_unit_test(test_replay_then_run_equals_scan),
         cmocka_unit_test(test_partitions_scan_equals_run),
         cmocka_unit_test(test_run_future_records),
-        cmocka_unit_test(test_demo_finds_every_attack),
+        cmocka_unit_test(test_demo_finds_every_attack), cmocka_unit_test(test_demo_rules),
         cmocka_unit_test(test_repartition_usage),
         cmocka_unit_test(test_repartition_keeps_eligible),
         cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
