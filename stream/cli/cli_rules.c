@@ -8,6 +8,7 @@
 
 #include "fields.h"
 #include "rengine.h"
+#include "summary.h"
 #include "rulespec_of.h"
 
 /* --rules as a setting: each value (flag, environment or file) adds its rules. */
@@ -87,47 +88,13 @@ int sw_cli_rules_ready(sw_cli_rules *r, const char *cmd) {
     return 0;
 }
 
-static void summary_text(FILE *out, const sw_cli_rules *r, const sw_rengine *e) {
-    fprintf(out, "  rules %zu: %llu events matched no rule\n", r->n, (unsigned long long)sw_rengine_unmatched(e));
-    for (size_t i = 0; i < r->n; i++) {
-        const sw_rule_counters *c = sw_rengine_rule_counters(e, i);
-        fprintf(out,
-                "  rule %s (%s): %llu alerts (%llu capped), %llu matched, %llu counted, %llu too_late, "
-                "%llu covered, %llu without a group-by field\n",
-                r->specs[i].rule_id, r->specs[i].name, (unsigned long long)c->alerts,
-                (unsigned long long)c->alerts_capped, (unsigned long long)c->matched,
-                (unsigned long long)c->counted, (unsigned long long)c->too_late, (unsigned long long)c->covered,
-                (unsigned long long)c->no_group);
-    }
-}
-
-static void summary_json(FILE *out, const sw_cli_rules *r, const sw_rengine *e) {
-    sw_buf b = {0};
-    sw_json_lit_int(&b, "{\"unmatched\":", (int64_t)sw_rengine_unmatched(e));
-    sw_buf_puts(&b, ",\"rules\":[");
-    for (size_t i = 0; i < r->n; i++) {
-        const sw_rule_counters *c = sw_rengine_rule_counters(e, i);
-        sw_json_lit_cstr(&b, i ? ",{\"rule_id\":" : "{\"rule_id\":", r->specs[i].rule_id);
-        sw_json_lit_cstr(&b, ",\"name\":", r->specs[i].name);
-        sw_json_lit_int(&b, ",\"alerts\":", (int64_t)c->alerts);
-        sw_json_lit_int(&b, ",\"alerts_capped\":", (int64_t)c->alerts_capped);
-        sw_json_lit_int(&b, ",\"matched\":", (int64_t)c->matched);
-        sw_json_lit_int(&b, ",\"counted\":", (int64_t)c->counted);
-        sw_json_lit_int(&b, ",\"too_late\":", (int64_t)c->too_late);
-        sw_json_lit_int(&b, ",\"covered\":", (int64_t)c->covered);
-        sw_json_lit_int(&b, ",\"no_group\":", (int64_t)c->no_group);
-        sw_json_lit_int(&b, ",\"groups_dropped\":", (int64_t)c->groups_dropped);
-        sw_json_lit_int(&b, ",\"nomem\":", (int64_t)c->nomem);
-        sw_buf_putc(&b, '}');
-    }
-    sw_buf_puts(&b, "]}\n");
-    if (!b.oom) fwrite(b.p, 1, b.len, out);
-    sw_buf_free(&b);
-}
-
 void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const sw_rengine *e, bool json) {
-    if (json) summary_json(out, r, e);
-    else summary_text(out, r, e);
+    sw_rule_counters *c = calloc(r->n ? r->n : 1, sizeof *c);
+    if (!c) return;
+    for (size_t i = 0; i < r->n; i++) c[i] = *sw_rengine_rule_counters(e, i);
+    sw_rules_summary s = {.specs = r->specs, .c = c, .n = r->n, .unmatched = sw_rengine_unmatched(e)};
+    sw_rules_summary_print(out, json, &s);
+    free(c);
 }
 
 /* Whether spec may run on a topic keyed by row: a query rule always; a

@@ -70,3 +70,58 @@ void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s
     if (json) sw_summary_json(out, s);
     else sw_summary_text(out, cmd, s);
 }
+
+void sw_rule_counters_add(sw_rule_counters *a, const sw_rule_counters *b) {
+    a->matched += b->matched;
+    a->counted += b->counted;
+    a->no_group += b->no_group;
+    a->groups_dropped += b->groups_dropped;
+    a->too_late += b->too_late;
+    a->covered += b->covered;
+    a->alerts += b->alerts;
+    a->alerts_capped += b->alerts_capped;
+    a->nomem += b->nomem;
+}
+
+static void rules_text(FILE *out, const sw_rules_summary *s) {
+    fprintf(out, "  rules %zu: %llu events matched no rule\n", s->n, (unsigned long long)s->unmatched);
+    for (size_t i = 0; i < s->n; i++) {
+        const sw_rule_counters *c = &s->c[i];
+        fprintf(out,
+                "  rule %s (%s): %llu alerts (%llu capped), %llu matched, %llu counted, %llu too_late, "
+                "%llu covered, %llu without a group-by field\n",
+                s->specs[i].rule_id, s->specs[i].name, (unsigned long long)c->alerts,
+                (unsigned long long)c->alerts_capped, (unsigned long long)c->matched,
+                (unsigned long long)c->counted, (unsigned long long)c->too_late, (unsigned long long)c->covered,
+                (unsigned long long)c->no_group);
+    }
+}
+
+static void rules_json(FILE *out, const sw_rules_summary *s) {
+    sw_buf b = {0};
+    sw_json_lit_int(&b, "{\"unmatched\":", (int64_t)s->unmatched);
+    sw_buf_puts(&b, ",\"rules\":[");
+    for (size_t i = 0; i < s->n; i++) {
+        const sw_rule_counters *c = &s->c[i];
+        sw_json_lit_cstr(&b, i ? ",{\"rule_id\":" : "{\"rule_id\":", s->specs[i].rule_id);
+        sw_json_lit_cstr(&b, ",\"name\":", s->specs[i].name);
+        sw_json_lit_int(&b, ",\"alerts\":", (int64_t)c->alerts);
+        sw_json_lit_int(&b, ",\"alerts_capped\":", (int64_t)c->alerts_capped);
+        sw_json_lit_int(&b, ",\"matched\":", (int64_t)c->matched);
+        sw_json_lit_int(&b, ",\"counted\":", (int64_t)c->counted);
+        sw_json_lit_int(&b, ",\"too_late\":", (int64_t)c->too_late);
+        sw_json_lit_int(&b, ",\"covered\":", (int64_t)c->covered);
+        sw_json_lit_int(&b, ",\"no_group\":", (int64_t)c->no_group);
+        sw_json_lit_int(&b, ",\"groups_dropped\":", (int64_t)c->groups_dropped);
+        sw_json_lit_int(&b, ",\"nomem\":", (int64_t)c->nomem);
+        sw_buf_putc(&b, '}');
+    }
+    sw_buf_puts(&b, "]}\n");
+    if (!b.oom) fwrite(b.p, 1, b.len, out);
+    sw_buf_free(&b);
+}
+
+void sw_rules_summary_print(FILE *out, bool json, const sw_rules_summary *s) {
+    if (json) rules_json(out, s);
+    else rules_text(out, s);
+}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "rengine.h"
 
 typedef struct {
     const sw_counters *c;
@@ -25,5 +26,18 @@ void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s
 
 /* Adds b's counters into a. */
 void sw_counters_add(sw_counters *a, const sw_counters *b);
+
+/* With --rules: each rule's counters (c[i] for specs[i]) and the events
+ * no rule matched, printed after the summary: one line per rule (text),
+ * or one JSON line {"unmatched":N,"rules":[{"rule_id":..},..]}. */
+typedef struct {
+    const sw_rulespec *specs;
+    const sw_rule_counters *c;
+    size_t n;
+    uint64_t unmatched;
+} sw_rules_summary;
+void sw_rules_summary_print(FILE *out, bool json, const sw_rules_summary *s);
+/* Adds b's counters into a. */
+void sw_rule_counters_add(sw_rule_counters *a, const sw_rule_counters *b);
 
 #endif

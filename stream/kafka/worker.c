@@ -166,11 +166,13 @@ static void member_free(worker *w) {
     sw_buf_free(&w->key);
 }
 
-/* Per-member checkpoint lines (Redis state), the summary; frees the members. */
+/* Per-member checkpoint lines (Redis state), the summary (and with --rules
+ * one line per rule, as scan prints them); frees the members. */
 static void report(run_ctx *r, int64_t t0) {
     const sw_run_opts *o = r->o;
     sw_counters c = {0};
-    uint64_t users = 0, evicted = 0, bytes = 0;
+    uint64_t users = 0, evicted = 0, bytes = 0, unmatched = 0;
+    sw_rule_counters *rules = o->n_rules ? calloc(o->n_rules, sizeof *rules) : NULL;
     for (int i = 0; r->ws && i < o->threads; i++) {
         const worker *w = &r->ws[i];
         if (o->state)
@@ -180,6 +182,9 @@ static void report(run_ctx *r, int64_t t0) {
                     i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
                     w->restored_corrupt, w->stale_refused);
         sw_counters_add(&c, &w->retired);
+        for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
+            sw_rule_counters_add(&rules[k], &w->retired_rules[k]);
+        unmatched += w->retired_unmatched;
         users += w->retired_users;
         evicted += w->evicted;
         bytes += w->bytes;
@@ -192,6 +197,11 @@ static void report(run_ctx *r, int64_t t0) {
         .tracked_users = users, .evicted = evicted,
     };
     sw_summary_print(stderr, "run", o->summary_json, &s);
+    if (rules) {
+        sw_rules_summary rs = {.specs = o->rules, .c = rules, .n = o->n_rules, .unmatched = unmatched};
+        sw_rules_summary_print(stderr, o->summary_json, &rs);
+    }
+    free(rules);
 }
 
 int sw_run(const sw_run_opts *o) {

@@ -143,8 +143,7 @@ static void part_refuse(worker *w, part *p, const char *err) {
         worker_assign_loaded(w, l); /* eager: the whole assignment again, without p */
     }
     rd_kafka_topic_partition_list_destroy(l);
-    sw_counters_add(&w->retired, sw_detector_counters(p->det));
-    w->evicted += sw_detector_evicted(p->det);
+    part_retire_counters(w, p);
     if (part_detector_reset(w, p) != 0) return;
     if (p->eof) p->eof = false, w->progress.at_eof--;
     p->next = p->start = p->skipped_from = p->ckpt_offset = p->durable = -1;

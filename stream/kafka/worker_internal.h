@@ -142,6 +142,8 @@ struct worker {
     const rd_kafka_message_t *msg; /* the record being fed, for the callbacks */
     sw_buf key;
     sw_counters retired; /* detectors already dropped */
+    sw_rule_counters *retired_rules; /* --rules: theirs per rule (n_rules), else NULL */
+    uint64_t retired_unmatched;
     uint64_t retired_users, evicted, bytes;
     int64_t last_commit_ms, last_publish_ms;
     sw_log_limit log_limit; /* worker_log_limited: one line a second */
@@ -198,6 +200,7 @@ void part_on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const
 int part_open(worker *w, int32_t id);
 void part_close(worker *w, part *p, bool lost);
 int part_detector_reset(worker *w, part *p);
+void part_retire_counters(worker *w, part *p); /* into w->retired*, before its detector goes */
 int64_t part_resume_offset(const part *p);
 void worker_assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l);
 void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l);

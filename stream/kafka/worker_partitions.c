@@ -139,6 +139,16 @@ bool worker_drain(worker *w, part *only, int64_t ms) {
     return true;
 }
 
+void part_retire_counters(worker *w, part *p) {
+    sw_counters_add(&w->retired, sw_detector_counters(p->det));
+    w->evicted += sw_detector_evicted(p->det);
+    const sw_rengine *e = sw_detector_rules(p->det);
+    if (!e || !w->retired_rules) return;
+    for (size_t i = 0; i < w->run->o->n_rules; i++)
+        sw_rule_counters_add(&w->retired_rules[i], sw_rengine_rule_counters(e, i));
+    w->retired_unmatched += sw_rengine_unmatched(e);
+}
+
 /* A fresh detector for p (its state dropped); -1 and the run failed when out of memory. */
 int part_detector_reset(worker *w, part *p) {
     sw_detector *fresh = part_detector_new(w, p);
@@ -199,9 +209,8 @@ void part_close(worker *w, part *p, bool lost) {
                     w->index, p->id, p->ckpt_offset);
         worker_commit(w, true, p);
     }
-    sw_counters_add(&w->retired, sw_detector_counters(p->det));
+    part_retire_counters(w, p);
     w->retired_users += sw_detector_keys(p->det);
-    w->evicted += sw_detector_evicted(p->det);
     sw_detector_free(p->det);
     sw_acks_release(p->acks);
     sw_ckpt_free(p->ckpt);

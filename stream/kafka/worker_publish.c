@@ -35,16 +35,38 @@
 #include "summary.h"
 
 int worker_publish_init(worker *w) {
+    size_t n = w->run->o->n_rules;
     w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
     w->pub = w->pub_lock_ready ? calloc(1, sizeof *w->pub) : NULL;
-    return w->pub ? 0 : -1;
+    if (!w->pub || !n) return w->pub ? 0 : -1;
+    w->pub->m.rules = calloc(n, sizeof *w->pub->m.rules);
+    w->retired_rules = calloc(n, sizeof *w->retired_rules);
+    return w->pub->m.rules && w->retired_rules ? 0 : -1;
 }
 
 void worker_publish_free(worker *w) {
     if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
     w->pub_lock_ready = false;
+    if (w->pub) free(w->pub->m.rules);
     free(w->pub);
     w->pub = NULL;
+    free(w->retired_rules);
+    w->retired_rules = NULL;
+}
+
+/* --rules: each rule's counters over the live and retired detectors, into
+ * m->rules (the caller holds the lock). */
+static void rule_totals(worker *w, sw_worker_metrics *m) {
+    size_t n = w->run->o->n_rules;
+    if (!m->rules) return;
+    memcpy(m->rules, w->retired_rules, n * sizeof *m->rules);
+    m->unmatched = w->retired_unmatched;
+    for (int32_t i = 0; i < w->parts_cap; i++) {
+        const sw_rengine *e = w->parts[i] ? sw_detector_rules(w->parts[i]->det) : NULL;
+        if (!e) continue;
+        for (size_t r = 0; r < n; r++) sw_rule_counters_add(&m->rules[r], sw_rengine_rule_counters(e, r));
+        m->unmatched += sw_rengine_unmatched(e);
+    }
 }
 
 /* The counters of every detector, live and retired, and the users they track. */
@@ -99,6 +121,7 @@ void worker_publish(worker *w) {
     worker_published *pub = w->pub;
     sw_worker_metrics *m = &pub->m;
     partitions(w, m);
+    rule_totals(w, m);
     m->c = c;
     m->tracked_users = users;
     m->stale_refused = w->stale_refused;

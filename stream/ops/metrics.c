@@ -75,6 +75,41 @@ typedef struct {
 } totals;
 #undef DECLARE_SUM
 
+/* One sample per loaded rule of the counter at offset in sw_rule_counters,
+ * summed over the workers. */
+static void rule_counter(sw_buf *b, const char *name, const char *help, const sw_process_metrics *pm,
+                         const sw_worker_metrics *const *w, int n, size_t offset) {
+    head(b, name, "counter", help);
+    for (size_t r = 0; r < pm->n_rules; r++) {
+        uint64_t v = 0;
+        for (int i = 0; i < n; i++)
+            if (w[i]->rules) v += *(const uint64_t *)((const char *)&w[i]->rules[r] + offset);
+        sw_buf_printf(b, "%s{rule_id=\"", name);
+        label(b, pm->rules[r].rule_id);
+        sw_buf_puts(b, "\",rule=\"");
+        label(b, pm->rules[r].name);
+        sw_buf_printf(b, "\"} %" PRIu64 "\n", v);
+    }
+}
+
+/* --rules: the numbers of each rule. */
+static void rules(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
+    if (!pm->rules) return;
+    uint64_t unmatched = 0;
+    for (int i = 0; i < n; i++) unmatched += w[i]->unmatched;
+    counter(b, "sessionwatch_unmatched_total", "Events no loaded rule matched (--rules).", unmatched);
+    rule_counter(b, "sessionwatch_rule_alerts_total", "Alerts of each loaded rule.", pm, w, n,
+                 offsetof(sw_rule_counters, alerts));
+    rule_counter(b, "sessionwatch_rule_alerts_capped_total", "Alerts of each loaded rule suppressed by its cap "
+                 "(max_signals, or --max-alerts).", pm, w, n, offsetof(sw_rule_counters, alerts_capped));
+    rule_counter(b, "sessionwatch_rule_matched_total", "Events each loaded rule's query matched.", pm, w, n,
+                 offsetof(sw_rule_counters, matched));
+    rule_counter(b, "sessionwatch_rule_counted_total", "Matched events in time (threshold rules: with every "
+                 "group-by field).", pm, w, n, offsetof(sw_rule_counters, counted));
+    rule_counter(b, "sessionwatch_rule_too_late_total", "Matched events behind the rule's window + "
+                 "--allowed-lateness.", pm, w, n, offsetof(sw_rule_counters, too_late));
+}
+
 void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
     totals t = {0};
     for (int i = 0; i < n; i++) {
@@ -160,5 +195,6 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         counter(b, "sessionwatch_replica_wait_short_total", "Checkpoint rounds WAIT confirmed on fewer than "
                 "--state-replicas replicas (not counted, retried).", t.replica_waits_short);
     }
+    rules(b, pm, w, n);
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "rengine.h"
 #include "jsonw.h"
 
 /* Histogram upper bounds in seconds (and +Inf). */
@@ -55,6 +56,11 @@ typedef struct {
     char problem[SW_METRICS_PROBLEM_LEN]; /* what is wrong, or "" */
     uint32_t nlag;
     sw_partition_lag lag[SW_METRICS_MAX_PARTITIONS];
+    /* --rules: each rule's counters (live and retired detectors), the
+     * process's n_rules of them (sw_process_metrics.rules), and the events
+     * no rule matched; NULL without --rules. */
+    sw_rule_counters *rules;
+    uint64_t unmatched;
 } sw_worker_metrics;
 
 #define SW_METRICS_UNDELIVERABLE_REASONS 2
@@ -71,6 +77,8 @@ typedef struct {
     uint64_t dead_lettered[SW_METRICS_UNDELIVERABLE_REASONS], dropped[SW_METRICS_UNDELIVERABLE_REASONS];
     double delivery_stalled_seconds; /* messages in flight and nothing acknowledged for this long */
     bool failed;
+    const sw_rulespec *rules;      /* --rules: labels of the per-rule numbers; NULL: none */
+    size_t n_rules;
 } sw_process_metrics;
 
 /* Appends the Prometheus text exposition of everything. */

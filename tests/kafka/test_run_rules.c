@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "run_harness.h"
@@ -86,6 +87,29 @@ static void expect_refusals(const char *err) {
     assert_non_null(strstr(err, "3 rule(s) run, 2 refused"));
 }
 
+/* scan's alerts of rule (expected, after expect_runnable). */
+static size_t expected_of(const char *rule) {
+    size_t n = 0;
+    for (size_t i = 0; i < exp_a.n; i++) n += (size_t)alert_of(&exp_a.a[i], rule);
+    return n;
+}
+
+static const char *const RUNNABLE[] = {SEED_RULE, PROXY_RULE, MFA_RULE};
+
+/* run's per-rule JSON summary line gives each rule scan's alert count. */
+static void expect_rule_summary(const char *err) {
+    const char *line = strstr(err, "{\"unmatched\":");
+    if (!line) fail_msg("no per-rule JSON summary:\n%.4000s", err);
+    for (size_t k = 0; k < 3; k++) {
+        char want[200];
+        snprintf(want, sizeof want, "{\"rule_id\":\"%s\",", RUNNABLE[k]);
+        const char *r = strstr(line, want);
+        if (!r) fail_msg("rule %s is not in the summary:\n%.4000s", RUNNABLE[k], line);
+        assert_int_equal(strtoull(field(r, "alerts"), NULL, 10), expected_of(RUNNABLE[k]));
+    }
+    assert_null(strstr(line, FAILURES_RULE));
+}
+
 static void test_rules_match_scan(void **state) {
     (void)state;
     produce_all(&data_a);
@@ -94,6 +118,7 @@ static void test_rules_match_scan(void **state) {
     expect_refusals(err);
     expect_count(err, "records", data_a.n);
     expect_count(err, "alerts", exp_a.n);
+    expect_rule_summary(err);
     free(err);
     check_alerts(ALERTS, &exp_a, only_a, true);
     wait_committed_to_end("gr1", 5, NULL);
@@ -107,6 +132,35 @@ static void test_rules_two_threads(void **state) {
 static void test_rules_two_processes(void **state) {
     (void)state;
     members_then_input("gr-p2", ALERTS, 2, "1", RUN_RULES);
+}
+
+/* /metrics: each rule's alerts, labelled with its id and name. */
+static void test_rules_metrics(void **state) {
+    (void)state;
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", "--metrics-addr", "127.0.0.1:0",
+                           "--rules", RULES, NULL};
+    child c = start_run("gr-metrics", ALERTS, extra);
+    int port = metrics_port(&c);
+    child_wait_assigned(&c, 0, 60);
+    produce_all(&data_a);
+    wait_committed_to_end("gr-metrics", 180, NULL);
+    char records[64];
+    snprintf(records, sizeof records, "\nsessionwatch_records_total %zu\n", data_a.n);
+    char *body = tu_http_get_until(port, "/metrics", 200, records);
+    assert_int_equal(metric(body, "sessionwatch_alerts_total"), exp_a.n);
+    assert_contains(body, "# TYPE sessionwatch_rule_alerts_total counter\n");
+    char sample[256];
+    snprintf(sample, sizeof sample, "sessionwatch_rule_alerts_total{rule_id=\"%s\",rule=\"%s\"}", SEED_RULE,
+             "Multiple Okta Sessions Detected for a Single User");
+    assert_int_equal(metric(body, sample), expected_of(SEED_RULE));
+    snprintf(sample, sizeof sample, "sessionwatch_rule_alerts_total{rule_id=\"%s\",rule=\"%s\"}", PROXY_RULE,
+             "sessionwatch example: Okta Session Started Behind a Proxy");
+    assert_int_equal(metric(body, sample), expected_of(PROXY_RULE));
+    assert_true(metric(body, "sessionwatch_unmatched_total") > 0);
+    free(body);
+    kill(c.pid, SIGTERM);
+    assert_int_equal(child_wait(&c, RUN_TIMEOUT_MS), 0);
+    child_done(&c);
 }
 
 static void test_rules_command_line(void **state) {
@@ -155,6 +209,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_command_line), CLUSTER_CASE(test_rules_match_scan),
         CLUSTER_CASE(test_rules_two_threads), CLUSTER_CASE(test_rules_two_processes),
+        CLUSTER_CASE(test_rules_metrics),
     };
     int rc = cmocka_run_group_tests_name("run --rules", tests, NULL, NULL);
     expected_free(&exp_a);
