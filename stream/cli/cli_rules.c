@@ -1,6 +1,7 @@
 /* cli_rules.c -- see cli_rules.h. */
 #include "cli_rules.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,9 @@ static int set_rules(void *field, const char *value, char *why, size_t whylen) {
 
 static int set_key_field(void *field, const char *value, char *why, size_t whylen) {
     if (sw_catalogue_find(value, strlen(value)) < 0) {
-        snprintf(why, whylen, "--key-field: '%s' is not a field of the catalogue (the fields rules may name: README, \"Rules as data\")",
-                 value);
+        snprintf(why, whylen,
+                 "--key-field: '%s' is not a field of the catalogue (the fields rules may name: README, "
+                 "\"Rules as data\")", value);
         return -1;
     }
     *(const char **)field = value;
@@ -50,6 +52,19 @@ const sw_setting sw_cli_rules_rows[] = {
 };
 #undef RS
 
+/* A line about the rules: "sessionwatch CMD: ..." on stderr, or through
+ * the process's log (log.h: its format and level) when r->log is set. */
+__attribute__((format(printf, 4, 5))) static void say(const sw_cli_rules *r, const char *cmd, sw_log_level level,
+                                                      const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->log) sw_log(level, "%s", msg);
+    else fprintf(stderr, "sessionwatch %s: %s\n", cmd, msg);
+}
+
 int sw_cli_rules_option(sw_cli_rules *r, sw_args *a) {
     if (sw_arg_flag(a, "--strict-rules")) {
         r->strict = true;
@@ -71,10 +86,10 @@ int sw_cli_rules_ready(sw_cli_rules *r, const char *cmd) {
     size_t refused = r->set.n - r->set.n_loaded;
     for (size_t i = 0; i < r->set.n; i++)
         if (!r->set.v[i].loaded)
-            fprintf(stderr, "sessionwatch %s: %s: rule refused: %s\n", cmd, r->strict ? "error" : "warning",
-                    r->set.v[i].why);
+            say(r, cmd, r->strict ? SW_LOG_ERROR : SW_LOG_WARN, "%s: rule refused: %s",
+                r->strict ? "error" : "warning", r->set.v[i].why);
     if (r->strict && refused) {
-        fprintf(stderr, "sessionwatch %s: --strict-rules: %zu rule file(s) refused\n", cmd, refused);
+        say(r, cmd, SW_LOG_ERROR, "--strict-rules: %zu rule file(s) refused", refused);
         return 2;
     }
     if (r->set.n_loaded == 0) return sw_cli_error(cmd, "--rules: no rule loaded (every rule file was refused)");
@@ -84,7 +99,7 @@ int sw_cli_rules_ready(sw_cli_rules *r, const char *cmd) {
         if (sw_ruledef_spec(&r->set.v[i].def, &r->specs[r->n]) != 0) return 1;
         r->n++;
     }
-    fprintf(stderr, "sessionwatch %s: %zu rule(s) loaded, %zu refused\n", cmd, r->n, refused);
+    say(r, cmd, SW_LOG_INFO, "%zu rule(s) loaded, %zu refused", r->n, refused);
     return 0;
 }
 
@@ -116,20 +131,20 @@ int sw_cli_rules_keyed(sw_cli_rules *r, const char *cmd) {
             continue;
         }
         refused++;
-        fprintf(stderr, "sessionwatch %s: %s: rule refused: %s (%s): a threshold rule that does not group by %s, "
-                        "the field the input topic is keyed by (--key-field), cannot run here: its keys' events "
-                        "are spread over partitions (run it with 'sessionwatch scan --rules', or on a topic keyed "
-                        "by one of its group-by fields)\n",
-                cmd, r->strict ? "error" : "warning", r->specs[i].rule_id, r->specs[i].name, key);
+        say(r, cmd, r->strict ? SW_LOG_ERROR : SW_LOG_WARN,
+            "%s: rule refused: %s (%s): a threshold rule that does not group by %s, the field the input topic "
+            "is keyed by (--key-field), cannot run here: its keys' events are spread over partitions (run it "
+            "with 'sessionwatch scan --rules', or on a topic keyed by one of its group-by fields)",
+            r->strict ? "error" : "warning", r->specs[i].rule_id, r->specs[i].name, key);
         sw_rulespec_release(&r->specs[i]);
     }
     r->n = kept;
     if (r->strict && refused) {
-        fprintf(stderr, "sessionwatch %s: --strict-rules: %zu rule(s) refused\n", cmd, refused);
+        say(r, cmd, SW_LOG_ERROR, "--strict-rules: %zu rule(s) refused", refused);
         return 2;
     }
     if (kept == 0) return sw_cli_error(cmd, "--rules: no rule left to run on a topic keyed by %s", key);
-    if (refused) fprintf(stderr, "sessionwatch %s: %zu rule(s) run, %zu refused for the topic's key\n", cmd, kept, refused);
+    if (refused) say(r, cmd, SW_LOG_INFO, "%zu rule(s) run, %zu refused for the topic's key", kept, refused);
     return 0;
 }
 

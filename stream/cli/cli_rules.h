@@ -18,6 +18,7 @@ typedef struct {
     bool given;         /* some --rules */
     bool strict;        /* --strict-rules */
     const char *key_field; /* run: the field the input topic is keyed by (--key-field) */
+    bool log;           /* messages through sw_log (run: --log-format), else plain on stderr */
 } sw_cli_rules;
 
 /* The settings rows of --rules, --strict-rules and --key-field, for the

@@ -367,7 +367,8 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state, rules);
     if (rc == SW_PARSE_HELP) usage(stdout);
     if (rc != SW_PARSE_OK) return rc == SW_PARSE_HELP ? 0 : rc;
-    if (rules->given && ((rc = sw_cli_rules_ready(rules, "demo")) != 0 || (rc = sw_cli_rules_keyed(rules, "demo")) != 0))
+    if (rules->given &&
+        ((rc = sw_cli_rules_ready(rules, "demo")) != 0 || (rc = sw_cli_rules_keyed(rules, "demo")) != 0))
         return rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;

@@ -253,7 +253,11 @@ static int parse_run(int argc, char **argv, run_args *ra, sw_settings **st) {
     sw_config_defaults(&ra->cfg);
     ra->cfg.max_clock_skew_ms = SW_DEFAULT_CLOCK_SKEW_MS; /* run has a clock */
     int rc = sw_settings_load(&RUN_SETTINGS, ra, argc, argv, st);
-    return rc != SW_PARSE_OK ? rc : check_run(ra, *st);
+    if (rc != SW_PARSE_OK) return rc;
+    /* The log's format before anything is said (the rules' refusals). */
+    sw_log_setup("run", ra->svc.log_json, ra->svc.log_level);
+    ra->rules.log = true;
+    return check_run(ra, *st);
 }
 
 int sw_cmd_run(int argc, char **argv) {
@@ -264,7 +268,6 @@ int sw_cmd_run(int argc, char **argv) {
         sw_cli_rules_free(&ra.rules);
         return rc;
     }
-    sw_log_setup("run", ra.svc.log_json, ra.svc.log_level);
     sw_signals_install();
     sw_run_opts o = {
         .rules = ra.rules.specs, .n_rules = ra.rules.n,
