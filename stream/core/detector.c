@@ -9,18 +9,20 @@ struct sw_detector {
 };
 
 sw_detector *sw_detector_new(const sw_detector_opts *o) {
-    sw_detector *d = calloc(1, sizeof *d);
-    if (!d) return NULL;
+    sw_detector made = {NULL, NULL};
     if (o->n_rules)
-        d->rules = sw_rengine_new_budget(o->cfg, o->rules, o->n_rules, o->max_alerts, o->budget, o->on_alert,
-                                         o->on_reject, o->ud);
+        made.rules = sw_rengine_new_budget(o->cfg, o->rules, o->n_rules, o->max_alerts, o->budget, o->on_alert,
+                                           o->on_reject, o->ud);
     else
-        d->seed = sw_engine_new_budgets(o->cfg, o->budget, o->tenant_budget, o->on_alert, o->on_reject, o->ud);
-    if (!d->seed && !d->rules) {
-        free(d);
-        return NULL;
+        made.seed = sw_engine_new_budgets(o->cfg, o->budget, o->tenant_budget, o->on_alert, o->on_reject, o->ud);
+    sw_detector *d = made.seed || made.rules ? malloc(sizeof *d) : NULL;
+    if (d) {
+        *d = made;
+        return d;
     }
-    return d;
+    sw_engine_free(made.seed);
+    sw_rengine_free(made.rules);
+    return NULL;
 }
 
 void sw_detector_free(sw_detector *d) {

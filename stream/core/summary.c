@@ -1,6 +1,8 @@
 /* summary.c -- see summary.h. */
 #include "summary.h"
 
+#include <string.h>
+
 #include "rule.h"
 
 void sw_counters_add(sw_counters *a, const sw_counters *b) {
@@ -71,16 +73,16 @@ void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s
     else sw_summary_text(out, cmd, s);
 }
 
+/* Every field of sw_rule_counters is a uint64_t count, added one by one. */
+#define RULE_COUNTS (sizeof(sw_rule_counters) / sizeof(uint64_t))
+_Static_assert(sizeof(sw_rule_counters) == RULE_COUNTS * sizeof(uint64_t), "sw_rule_counters holds counts only");
+
 void sw_rule_counters_add(sw_rule_counters *a, const sw_rule_counters *b) {
-    a->matched += b->matched;
-    a->counted += b->counted;
-    a->no_group += b->no_group;
-    a->groups_dropped += b->groups_dropped;
-    a->too_late += b->too_late;
-    a->covered += b->covered;
-    a->alerts += b->alerts;
-    a->alerts_capped += b->alerts_capped;
-    a->nomem += b->nomem;
+    uint64_t x[RULE_COUNTS], y[RULE_COUNTS];
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    for (size_t i = 0; i < RULE_COUNTS; i++) x[i] += y[i];
+    memcpy(a, x, sizeof x);
 }
 
 static void rules_text(FILE *out, const sw_rules_summary *s) {
