@@ -453,7 +453,7 @@ void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, s
         reject(e, SW_R_TOO_LARGE, rec, len, src);
         return;
     }
-    if (!sw_ruleindex_may_match(e->index, rec, len)) {
+    if (e->cfg->prefilter && !sw_ruleindex_may_match(e->index, rec, len)) { /* --no-prefilter: parse all */
         e->c.prefiltered++; /* no event type any rule requires: no rule can match */
         return;
     }

@@ -28,7 +28,8 @@
  * other rules did with it.  Events no rule matches are counted in
  * unmatched.  A record whose bytes hold no event type that any rule
  * requires is skipped unparsed and counted in prefiltered (never when a
- * rule constrains no event type).  sw_rengine_feed sets the catalogue rows
+ * rule constrains no event type, nor with cfg->prefilter off:
+ * --no-prefilter parses every record).  sw_rengine_feed sets the catalogue rows
  * the rules read on the parser it is given (load time: once per parser).
  * Once the state has grown, nothing on this path allocates. */
 #ifndef SW_RENGINE_H
