@@ -23,6 +23,10 @@
  * against one budget (--max-tracked-users), tenants against one
  * --max-tenants budget per rule.
  *
+ * An event whose event type, or a field a selected rule reads that the
+ * seed rule also reads (actor id and name, session id, dataset), holds a
+ * number, boolean, object or array is rejected as wrong_type before any
+ * query runs on it, as the built-in engine rejects it (rtypes.h).
  * An event that a rule matched but is too late, too early or has a bad
  * time is rejected once (to on_reject) with that reason, whatever the
  * other rules did with it.  Events no rule matches are counted in
