@@ -17,6 +17,12 @@
  * parsed by a strict JSON reader (tests/fuzz/json_check.c) with the hostile
  * value shown exactly as decoded, or null.
  *
+ * Every scan runs twice: with the built-in seed rule, and with the seed
+ * rule loaded from deploy/rules/sessionwatch_seed_rule.toml through the
+ * rules engine, which must give the same verdicts (expect_same_verdicts:
+ * alert ids, rejects file, counters; only the filter reasons are the
+ * built-in's alone).
+ *
  * TFILTER=PATTERN in the environment runs only the matching tests. */
 #include <setjmp.h>
 #include <stdarg.h>
