@@ -170,6 +170,7 @@ uint64_t sw_rengine_evicted(const sw_rengine *e) {
     for (size_t i = 0; i < e->n; i++) n += e->r[i].store.evicted;
     return n;
 }
+sw_store *sw_rengine_store(sw_rengine *e, size_t i) { return &e->r[i].store; }
 void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void)) { sw_engine_io_set_clock(&e->io, now_ms); }
 
 /* ---- the event ------------------------------------------------------------- */

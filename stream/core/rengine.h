@@ -83,6 +83,9 @@ uint64_t sw_rengine_unmatched(const sw_rengine *e);
 /* Keys tracked now, and keys evicted behind their tenant's watermark. */
 uint64_t sw_rengine_keys(const sw_rengine *e);
 uint64_t sw_rengine_evicted(const sw_rengine *e);
+/* Rule i's state (its keys, slab and tenants), for measurements
+ * (bench/growth). */
+sw_store *sw_rengine_store(sw_rengine *e, size_t i);
 
 void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void));
 
