@@ -21,7 +21,8 @@
  * rule loaded from deploy/rules/sessionwatch_seed_rule.toml through the
  * rules engine, which must give the same verdicts (expect_same_verdicts:
  * alert ids, rejects file, counters; only the filter reasons are the
- * built-in's alone).
+ * built-in's alone), in raw LogEvents (the matrix) and in ECS documents
+ * (test_ecs_values, which also pins the one deliberate difference).
  *
  * TFILTER=PATTERN in the environment runs only the matching tests. */
 #include <setjmp.h>
@@ -606,6 +607,60 @@ static void test_other_json_types(void **state) {
     matrix("null", &NULL_VALUE, NULL, 0, "");
 }
 
+/* ECS documents (dotted keys), three sessions of one user, with field f
+ * (NULL: none) holding value. */
+static void put_ecs(sw_buf *t, const char *f, const char *value) {
+    static const char *const keys[] = {"event.dataset", "event.action", "data_stream.dataset", "okta.event_type",
+                                       "okta.actor.id", "okta.actor.display_name",
+                                       "okta.authentication_context.external_session_id"};
+    for (int i = 0; i < 3; i++) {
+        sw_buf_printf(t, "{\"@timestamp\":\"2026-01-05T08:0%d:00Z\",\"okta.uuid\":\"u%d\"", i, i);
+        const char *dflt[] = {"\"okta.system\"", "\"user.session.start\"", "\"okta.system\"",
+                              "\"user.session.start\"", "\"a\"", "\"Ann\""};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            sw_buf_printf(t, ",\"%s\":", keys[k]);
+            if (f && strcmp(f, keys[k]) == 0) sw_buf_puts(t, value);
+            else if (k + 1 == sizeof keys / sizeof keys[0]) sw_buf_printf(t, "\"s%d\"", i);
+            else sw_buf_puts(t, dflt[k]);
+        }
+        sw_buf_puts(t, "}\n");
+    }
+}
+
+/* The same for ECS input, where the seed fields are read at their ECS
+ * names (okta.event_type, not event.action; the datasets): a non-string is
+ * wrong_type for both engines.  One deliberate difference: the built-in
+ * rule also checks data_stream.dataset, which the seed rule's TOML query
+ * does not name, so the rules engine does not read it. */
+static void test_ecs_values(void **state) {
+    (void)state;
+    static const struct {
+        const char *field, *value;
+    } rejected[] = {
+        {"okta.actor.id", "5"},          {"okta.actor.display_name", "{}"},
+        {"event.dataset", "{\"x\":1}"},  {"okta.event_type", "[\"user.session.start\"]"},
+        {"okta.authentication_context.external_session_id", "true"},
+    };
+    for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++) {
+        sw_buf in = {0};
+        put_ecs(&in, rejected[i].field, rejected[i].value);
+        expect_scan(NULL, in.p, in.len, "records=3 events=3 wrong_type=3", "wrong_type@1 wrong_type@2 wrong_type@3");
+        sw_buf_free(&in);
+    }
+    sw_buf in = {0};
+    put_ecs(&in, "event.action", "7"); /* read by neither */
+    expect_scan(NULL, in.p, in.len, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "");
+    sw_buf_reset(&in);
+    put_ecs(&in, "data_stream.dataset", "5");
+    static const char *const seed_toml[] = {"--rules", SEED_RULE, NULL};
+    scan_result a = scan_with(NULL, NULL, in.p, in.len), b = scan_with(seed_toml, NULL, in.p, in.len);
+    expect_summary(&a.r, "records=3 events=3 wrong_type=3");
+    assert_contains_all(b.r.err, "\"eligible\":3,", "\"alerts\":1,", "\"wrong_type\":0,");
+    scan_free(&a);
+    scan_free(&b);
+    sw_buf_free(&in);
+}
+
 /* ---- nesting -------------------------------------------------------------------- */
 
 static void nested(sw_buf *t, int objects, size_t depth) {
@@ -1007,6 +1062,7 @@ int main(void) {
         cmocka_unit_test(test_surrogates),
         cmocka_unit_test(test_huge_numbers),
         cmocka_unit_test(test_other_json_types),
+        cmocka_unit_test(test_ecs_values),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_misplaced_colons),
         cmocka_unit_test(test_huge_line_from_pipe),
