@@ -22,8 +22,8 @@
  * rules engine, which must give the same verdicts (expect_same_verdicts:
  * alert ids, rejects file, counters; only the filter reasons are the
  * built-in's alone), in raw LogEvents (the matrix) and in ECS documents
- * (test_ecs_values); test_deliberate_differences pins the two places where
- * they differ on purpose.
+ * (test_ecs_values); test_deliberate_differences pins the three places
+ * where they differ on purpose.
  *
  * TFILTER=PATTERN in the environment runs only the matching tests. */
 #include <setjmp.h>
@@ -652,7 +652,7 @@ static void test_ecs_values(void **state) {
     sw_buf_free(&in);
 }
 
-/* The two deliberate differences, pinned: the built-in engine's counters
+/* The deliberate differences, pinned: the built-in engine's counters
  * (want_seed) and the seed rule's TOML's (want_toml, substrings of its
  * summary) on the same input. */
 static void expect_different(const char *in, size_t len, const char *want_seed, const char *want_toml) {
@@ -682,6 +682,14 @@ static void test_deliberate_differences(void **state) {
                               "\"user.session.start\",\"actor\":[{\"id\":01}],\"authenticationContext\":"
                               "{\"externalSessionId\":\"s1\"}}\n";
     expect_different(bad, sizeof bad - 1, "records=1 events=1 wrong_type=1", "\"malformed_json\":1,");
+    /* The built-in rule checks its clauses in order and stops at the first
+     * that fails (another dataset: filtered before the actor's type is
+     * looked at); the rules engine checks the types of the fields a rule
+     * reads before it runs the rule's query (rtypes.h). */
+    static const char other[] = "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"okta.uuid\":\"u1\",\"event.dataset\":"
+                                "\"other\",\"okta.event_type\":\"user.session.start\",\"okta.actor.id\":5,"
+                                "\"okta.authentication_context.external_session_id\":\"s1\"}\n";
+    expect_different(other, sizeof other - 1, "records=1 events=1 wrong_dataset=1", "\"wrong_type\":1,");
     sw_buf_free(&in);
 }
 
