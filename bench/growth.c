@@ -62,8 +62,29 @@
  *     per tracked user, including what the alert shows) are reported, never
  *     asserted.  Timing lives here, never in tests.
  *
- * usage: growth [--json] [--max-users N] [--runs N] [--big-fills N] [--steady-records N]
- *   --json  one JSON line per size (name "growth") instead of the tables. */
+ * --shape runs the rules engine (rengine.h) instead, with one threshold
+ * rule of a given shape over the same records, so that a "user" above is a
+ * key of that rule (issue 14: growth per rule shape):
+ *   seed         the built-in seed engine (default);
+ *   count        a count-only rule, Elastic's brute-force shape: value 20,
+ *                no cardinality, grouped by okta.actor.alternate_id (patched
+ *                per user like actor.id, so one key per user); a key keeps
+ *                one entry per counted event ('e' + its uuid, rkey.h), at
+ *                most 20;
+ *   cardinality  the seed rule's shape through the rules engine: value 1,
+ *                3 distinct okta.authentication_context.external_session_id
+ *                per okta.actor.id; a key keeps one entry per distinct value.
+ * The workload gives a key 1.5 events on average and never 3, so neither
+ * rule alerts (the count rule's steady records repeat one of their key's
+ * events, uuid included, which counts once: rkey.h; so nothing is inserted
+ * there either, as the other shapes' steady records repeat a session); memory per key is then the key plus 1.5 entries, and a key
+ * that holds more costs one entry more per event (count) or per distinct
+ * value (cardinality), up to the rule's bound.  The rules are TOML text
+ * here, loaded as `--rules` loads a file.
+ *
+ * usage: growth [--json] [--shape seed|count|cardinality] [--max-users N] [--runs N] [--big-fills N]
+ *               [--steady-records N]
+ *   --json  one JSON line per size (name "growth", with "shape") instead of the tables. */
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -75,6 +96,9 @@
 #include "engine.h"
 #include "extract.h"
 #include "gen.h"
+#include "rengine.h"
+#include "ruleset.h"
+#include "rulespec_of.h"
 
 #define RING_RECORDS 65536u
 #define GEN_RECORDS 4096u
@@ -83,6 +107,7 @@
 #define PHASE_SPAN_MS (10LL * 60 * 1000) /* each of insert, second, steady: 10 of the 30 minutes */
 
 #define ACTOR_LEN 20
+#define ALT_LEN 24 /* a patched alternateId: 12 base62 chars + "@example.com" */
 #define SID_LEN 25
 #define TIME_LEN 24
 #define UUID_LEN 36
@@ -116,8 +141,76 @@ static size_t rss_bytes(void) {
 
 typedef struct {
     uint32_t actor, sid, time, uuid; /* offsets of the patched values */
+    uint32_t alt, alt_len;           /* actor.alternateId (--shape count), 0: none */
     uint32_t len;
 } tmpl_t;
+
+/* ---- the engine under test ------------------------------------------------ */
+
+typedef enum { SHAPE_SEED, SHAPE_COUNT, SHAPE_CARDINALITY } shape_kind;
+static const char *const SHAPE_NAMES[] = {"seed", "count", "cardinality"};
+static shape_kind shape = SHAPE_SEED;
+
+#define RULE_HEAD                                                                                                   \
+    "[rule]\nrule_id = \"00000000-0000-4000-8000-00000000000%d\"\nname = \"growth: %s\"\ntype = \"threshold\"\n"     \
+    "language = \"kuery\"\nseverity = \"low\"\nrisk_score = 21\nfrom = \"now-35m\"\n"
+static const char COUNT_RULE[] =
+    "query = \"event.dataset:okta.system and event.action:user.session.start\"\n"
+    "[rule.threshold]\nfield = [\"okta.actor.alternate_id\"]\nvalue = 20\n";
+static const char CARDINALITY_RULE[] =
+    "query = \"event.dataset:okta.system and okta.event_type:user.session.start and "
+    "okta.authentication_context.external_session_id:*\"\n"
+    "[rule.threshold]\nfield = [\"okta.actor.id\"]\nvalue = 1\n"
+    "[[rule.threshold.cardinality]]\nfield = \"okta.authentication_context.external_session_id\"\nvalue = 3\n";
+
+static sw_ruleset rules;
+static sw_rulespec rule_spec;
+
+/* The rule of --shape, loaded as --rules loads a file; 0, or -1 (said). */
+static int load_rule(void) {
+    char text[1024];
+    snprintf(text, sizeof text, RULE_HEAD "%s", (int)shape, SHAPE_NAMES[shape],
+             shape == SHAPE_COUNT ? COUNT_RULE : CARDINALITY_RULE);
+    if (sw_ruleset_add_text(&rules, "growth.toml", text, strlen(text)) != 0 || rules.n_loaded != 1 ||
+        sw_ruledef_spec(&rules.v[0].def, &rule_spec) != 0) {
+        fprintf(stderr, "growth: the %s rule did not load: %s\n", SHAPE_NAMES[shape],
+                rules.n ? rules.v[0].why : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    sw_engine *seed;
+    sw_rengine *rules; /* --shape count|cardinality */
+} engine_t;
+
+static void null_alert(void *ud, const sw_alert_out *a);
+static sw_config cfg;
+
+static int engine_new(engine_t *e) {
+    e->seed = NULL;
+    e->rules = NULL;
+    if (shape == SHAPE_SEED) e->seed = sw_engine_new(&cfg, null_alert, NULL, NULL);
+    else e->rules = sw_rengine_new(&cfg, &rule_spec, 1, -1, null_alert, NULL, NULL);
+    return e->seed || e->rules ? 0 : -1;
+}
+
+static void engine_free(engine_t *e) {
+    sw_engine_free(e->seed);
+    sw_rengine_free(e->rules);
+    e->seed = NULL;
+    e->rules = NULL;
+}
+
+static const sw_counters *engine_counters(engine_t *e) {
+    return e->seed ? sw_engine_counters(e->seed) : sw_rengine_counters(e->rules);
+}
+
+/* The state: the seed engine's, or the one rule's. */
+static sw_store *engine_store(engine_t *e) {
+    return e->seed ? sw_engine_store(e->seed) : sw_rengine_store(e->rules, 0);
+}
 
 typedef struct {
     tmpl_t *tmpl;   /* one per slot: where its fields are */
@@ -159,6 +252,14 @@ static int locate(const char *rec, size_t len, tmpl_t *t) {
     }
     t->uuid = last ? value_at(rec, len, last, "\"uuid\":\"", UUID_LEN) : 0;
     t->len = (uint32_t)len;
+    t->alt = 0;
+    if (shape == SHAPE_COUNT) { /* the key: one per user, as actor.id */
+        const char *k = strstr(actor, "\"alternateId\":\"");
+        const char *v = k ? k + 15 : NULL, *q = v ? memchr(v, '"', (size_t)(rec + len - v)) : NULL;
+        if (!q || q > close || q - v < ALT_LEN || memchr(v, '\\', (size_t)(q - v))) return 0;
+        t->alt = (uint32_t)(v - rec);
+        t->alt_len = (uint32_t)(q - v);
+    }
     return t->sid && t->time && t->uuid && strstr(rec, "\"eventType\":\"user.session.start\"") != NULL;
 }
 
@@ -178,6 +279,18 @@ static void put_actor(char *d, uint64_t user) {
     char tail[6];
     base62x6(tail, (uint32_t)y);
     memcpy(d + 15, tail, 5);
+}
+
+/* An alternateId of ALT_LEN chars, the same for a user in every template:
+ * 12 base62 chars of a bijective mix of user (two injective halves) and
+ * "@example.com", then the closing quote, then spaces (JSON whitespace)
+ * over the rest of the template's longer value and its old quote. */
+static void put_alt(char *d, uint32_t len, uint64_t user) {
+    uint64_t x = mix64(user ^ 0x3c6ef372fe94f82bULL);
+    base62x6(d, (uint32_t)x);
+    base62x6(d + 6, (uint32_t)(x >> 32));
+    memcpy(d + 12, "@example.com\"", 13);
+    memset(d + ALT_LEN + 1, ' ', len - ALT_LEN);
 }
 
 static void put_session(char *d, uint64_t user, unsigned k) {
@@ -219,12 +332,12 @@ static void patch(size_t slot, uint64_t user, unsigned sess, int64_t t_ms, uint6
     char *r = ring.buf + slot * ring.stride;
     const tmpl_t *t = &ring.tmpl[slot];
     put_actor(r + t->actor, user);
+    if (t->alt) put_alt(r + t->alt, t->alt_len, user);
     put_session(r + t->sid, user, sess);
     put_time(r + t->time, t_ms);
     put_uuid(r + t->uuid, uuid_h);
 }
 
-static sw_config cfg;
 static sw_parser *parser;
 static volatile uint64_t sink;
 static uint64_t alerts_seen;
@@ -235,9 +348,14 @@ static void null_alert(void *ud, const sw_alert_out *a) {
     sink += a->json_len;
 }
 
-static void feed(sw_engine *e, size_t slot, uint64_t line) {
+static void feed_bytes(engine_t *e, const char *rec, size_t len, size_t cap, const sw_source *src) {
+    if (e->seed) sw_engine_feed(e->seed, parser, rec, len, cap, src);
+    else sw_rengine_feed(e->rules, parser, rec, len, cap, src);
+}
+
+static void feed(engine_t *e, size_t slot, uint64_t line) {
     sw_source src = {.file = "growth", .line = line, .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
-    sw_engine_feed(e, parser, ring.buf + slot * ring.stride, ring.tmpl[slot].len, ring.stride, &src);
+    feed_bytes(e, ring.buf + slot * ring.stride, ring.tmpl[slot].len, ring.stride, &src);
 }
 
 /* Renders gen records, keeps those the engine counts after patching, and
@@ -288,20 +406,22 @@ static int build_ring(void) {
     char *one = malloc(stride);
     size_t *good = calloc(MAX_TEMPLATES, sizeof *good);
     size_t ngood = 0;
-    sw_engine *e = sw_engine_new(&cfg, null_alert, NULL, NULL);
-    if (one && good && e && ncand > 0) {
+    engine_t e;
+    int have = engine_new(&e) == 0;
+    if (one && good && have && ncand > 0) {
         /* The engine must count every template once its fields are patched. */
         for (size_t i = 0; i < ncand; i++) {
             memset(one, ' ', stride);
             memcpy(one, gbuf + cand_off[i], cand[i].len);
             put_actor(one + cand[i].actor, UINT64_MAX - i);
+            if (cand[i].alt) put_alt(one + cand[i].alt, cand[i].alt_len, UINT64_MAX - i);
             put_session(one + cand[i].sid, UINT64_MAX / 4 - i, 0);
             put_time(one + cand[i].time, 0);
             put_uuid(one + cand[i].uuid, i);
-            uint64_t before = sw_engine_counters(e)->eligible;
+            uint64_t before = engine_counters(&e)->eligible;
             sw_source src = {.file = "template", .line = i + 1, .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
-            sw_engine_feed(e, parser, one, cand[i].len, stride, &src);
-            if (sw_engine_counters(e)->eligible == before + 1) good[ngood++] = i;
+            feed_bytes(&e, one, cand[i].len, stride, &src);
+            if (engine_counters(&e)->eligible == before + 1) good[ngood++] = i;
         }
     }
     if (ngood > 0) {
@@ -323,7 +443,7 @@ static int build_ring(void) {
             rc = (int)ngood;
         }
     }
-    sw_engine_free(e);
+    if (have) engine_free(&e);
     free(one);
     free(good);
     free(cand);
@@ -380,14 +500,17 @@ static void plan_patch(const phase_t *p, size_t slot, uint64_t j) {
         break;
     }
     }
-    patch(slot, user, sess, t, p->salt ^ (j << 2) ^ (uint64_t)p->kind);
+    /* A count rule keeps each event: its steady records repeat a key's own
+     * events (same uuid: counted once), as the others' repeat a session. */
+    uint64_t uuid_h = shape == SHAPE_COUNT ? mix64(2 * user + sess) : p->salt ^ (j << 2) ^ (uint64_t)p->kind;
+    patch(slot, user, sess, t, uuid_h);
 }
 
 /* Feeds the phase's records, each patched just before it is fed, and
  * returns the seconds the loop took.  With e == NULL it only patches, and
  * always the same slot: the patch's own compute cost, with its cache lines
  * hot. */
-static double run_phase(sw_engine *e, const phase_t *p) {
+static double run_phase(engine_t *e, const phase_t *p) {
     size_t R = ring.nslots;
     double t0 = now_s();
     for (uint64_t j = 0; j < p->count; j++) {
@@ -491,9 +614,9 @@ typedef struct {
     uint64_t alerts;
 } result;
 
-static int check(sw_engine *e, uint64_t fed, uint64_t users, const char *phase) {
-    const sw_counters *c = sw_engine_counters(e);
-    sw_store *st = sw_engine_store(e);
+static int check(engine_t *e, uint64_t fed, uint64_t users, const char *phase) {
+    const sw_counters *c = engine_counters(e);
+    sw_store *st = engine_store(e);
     if (c->records != fed || c->eligible != fed || c->nomem || c->alerts || st->evicted ||
         sw_store_users(st) != users) {
         fprintf(stderr,
@@ -513,33 +636,32 @@ static int run_size(uint64_t n, int runs, int fills, uint64_t steady, result *r)
     r->users = n;
     r->fills = fills;
     double ins[MAX_RUNS], sec[MAX_RUNS], rss_bu[MAX_RUNS], state_bu[MAX_RUNS], fill_s[MAX_RUNS];
-    sw_engine *e = NULL;
+    engine_t e = {NULL, NULL};
     uint64_t fed = 0;
     for (int i = 0; i <= fills; i++) {
-        sw_engine_free(e);
+        engine_free(&e);
         malloc_trim(0); /* give back what an earlier engine left, so RSS growth is this engine's */
         double f0 = now_s();
         size_t rss0 = rss_bytes();
-        e = sw_engine_new(&cfg, null_alert, NULL, NULL);
-        if (!e) return -1;
+        if (engine_new(&e) != 0) return -1;
         phase_t p = make_phase(PH_INSERT, n, n, 0, PHASE_SPAN_MS, 0x1000 + (uint64_t)i);
-        double ins_ns = run_phase(e, &p) / (double)n * 1e9, sec_ns = 0;
+        double ins_ns = run_phase(&e, &p) / (double)n * 1e9, sec_ns = 0;
         fed = n;
-        if (check(e, fed, n, "insert") != 0) {
-            sw_engine_free(e);
+        if (check(&e, fed, n, "insert") != 0) {
+            engine_free(&e);
             return -1;
         }
         if (n / 2 > 0) {
             phase_t q = make_phase(PH_SECOND, n, n / 2, PHASE_SPAN_MS, PHASE_SPAN_MS, 0x2000 + (uint64_t)i);
-            sec_ns = run_phase(e, &q) / (double)(n / 2) * 1e9;
+            sec_ns = run_phase(&e, &q) / (double)(n / 2) * 1e9;
             fed += n / 2;
-            if (check(e, fed, n, "second") != 0) {
-                sw_engine_free(e);
+            if (check(&e, fed, n, "second") != 0) {
+                engine_free(&e);
                 return -1;
             }
         }
         size_t rss1 = rss_bytes();
-        sw_store *st = sw_engine_store(e);
+        sw_store *st = engine_store(&e);
         r->rss = rss1 > rss0 ? rss1 - rss0 : 0;
         if (i == 0) continue; /* the warm-up fill */
         fill_s[i - 1] = now_s() - f0;
@@ -555,7 +677,7 @@ static int run_size(uint64_t n, int runs, int fills, uint64_t steady, result *r)
     r->state_bu = stat_of(state_bu, fills);
     r->fill_s = stat_of(fill_s, fills).med;
 
-    sw_store *st = sw_engine_store(e);
+    sw_store *st = engine_store(&e);
     r->slab_live = (double)st->slab.bytes_live / (double)n;
     r->slab_reserved = (double)st->slab.bytes_reserved / (double)n;
     r->table = (double)sw_table_bytes(&st->users) / (double)n;
@@ -566,22 +688,22 @@ static int run_size(uint64_t n, int runs, int fills, uint64_t steady, result *r)
     int64_t slice = PHASE_SPAN_MS / (runs + 1);
     for (int i = 0; i <= runs; i++) {
         phase_t p = make_phase(PH_STEADY, n, steady, 2 * PHASE_SPAN_MS + slice * i, slice, 0x3000 + (uint64_t)i);
-        double s = run_phase(e, &p);
+        double s = run_phase(&e, &p);
         fed += steady;
         if (i > 0) t[i - 1] = s / (double)steady * 1e9;
     }
-    if (check(e, fed, n, "steady") != 0) {
-        sw_engine_free(e);
+    if (check(&e, fed, n, "steady") != 0) {
+        engine_free(&e);
         return -1;
     }
-    r->alerts = sw_engine_counters(e)->alerts;
+    r->alerts = engine_counters(&e)->alerts;
     for (int i = 0; i < runs; i++) {
         phase_t p = make_phase(PH_STEADY, n, steady, 2 * PHASE_SPAN_MS, slice, 0x4000 + (uint64_t)i);
         pt[i] = run_phase(NULL, &p) / (double)steady * 1e9;
     }
     r->steady = stat_of(t, runs);
     r->patch_ns = stat_of(pt, runs).med;
-    sw_engine_free(e);
+    engine_free(&e);
     malloc_trim(0);
     return 0;
 }
@@ -589,7 +711,7 @@ static int run_size(uint64_t n, int runs, int fills, uint64_t steady, result *r)
 static void print_json(const result *r, int runs, uint64_t steady) {
     const breakdown *b = &r->bd;
     double k = b->sessions > 0 ? b->sessions : 1; /* session blob parts are per session */
-    printf("{\"name\":\"growth\",\"users\":%" PRIu64 ",\"runs\":%d,\"fills\":%d,\"fill_s\":%.2f,"
+    printf("{\"name\":\"growth\",\"shape\":\"%s\",\"users\":%" PRIu64 ",\"runs\":%d,\"fills\":%d,\"fill_s\":%.2f,"
            "\"steady_records\":%" PRIu64
            ",\"ns_per_record_steady\":%.1f,\"ns_per_record_steady_min\":%.1f,\"ns_per_record_steady_max\":%.1f,"
            "\"records_per_s_steady\":%.0f,\"ns_per_record_patch\":%.1f,"
@@ -604,7 +726,7 @@ static void print_json(const result *r, int runs, uint64_t steady) {
            "\"key_copy\":%.1f,\"session_blobs\":%.1f,\"clients\":%.1f,\"slab_other\":%.1f,"
            "\"slab_free\":%.1f,\"tenants\":%.1f},\"session_blob_raw_bytes\":{\"header\":%.1f,\"id\":%.1f,\"ip\":%.1f,\"user_agent\":%.1f,"
            "\"geo\":%.1f,\"uuid\":%.1f,\"class_rounded\":%.1f}}\n",
-           r->users, runs, r->fills, r->fill_s, steady, r->steady.med, r->steady.min, r->steady.max, 1e9 / r->steady.med,
+           SHAPE_NAMES[shape], r->users, runs, r->fills, r->fill_s, steady, r->steady.med, r->steady.min, r->steady.max, 1e9 / r->steady.med,
            r->patch_ns, r->ins.med, r->ins.min, r->ins.max, r->second.med, r->second.min, r->second.max,
            r->rss_bu.med, r->rss_bu.min, r->rss_bu.max, r->state_bu.med, r->state_bu.min, r->state_bu.max, r->rss,
            r->slab_reserved, r->table, r->slab_live, b->sessions, ring.mean_len, r->alerts, b->entry,
@@ -653,11 +775,16 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--max-users") == 0 && i + 1 < argc) max_users = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc && strcmp(argv[i + 1], "seed") == 0) shape = SHAPE_SEED, i++;
+        else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc && strcmp(argv[i + 1], "count") == 0) shape = SHAPE_COUNT, i++;
+        else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc && strcmp(argv[i + 1], "cardinality") == 0)
+            shape = SHAPE_CARDINALITY, i++;
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--big-fills") == 0 && i + 1 < argc) big_fills = atoi(argv[++i]);
         else if (strcmp(argv[i], "--steady-records") == 0 && i + 1 < argc) steady = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: growth [--json] [--max-users N] [--runs N] [--big-fills N] [--steady-records N]\n"
+            fprintf(stderr, "usage: growth [--json] [--shape seed|count|cardinality] [--max-users N] [--runs N] "
+                            "[--big-fills N] [--steady-records N]\n"
                             "  --runs: steady runs per size, and fills per size up to 1M users (default: env RUNS, "
                             "else 5)\n"
                             "  --big-fills: fills per size above 1M users (default: as --runs)\n");
@@ -681,7 +808,11 @@ int main(int argc, char **argv) {
 
     sw_config_defaults(&cfg);
     parser = sw_parser_new(cfg.max_record_bytes);
-    if (!parser) return 1;
+    if (!parser || (shape != SHAPE_SEED && load_rule() != 0)) {
+        sw_parser_free(parser);
+        sw_ruleset_free(&rules);
+        return 1;
+    }
     int ntmpl = build_ring();
     if (ntmpl <= 0) {
         fprintf(stderr, "growth: could not build the record templates\n");
@@ -691,7 +822,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!json) {
-        printf("growth: full hot path (sw_engine_feed, null alert sink) vs tracked users\n");
+        if (shape == SHAPE_SEED) printf("growth: full hot path (sw_engine_feed, null alert sink) vs tracked users\n");
+        else
+            printf("growth: the rules engine (sw_rengine_feed, null alert sink) with one %s threshold rule vs its "
+                   "keys (one per user: \"users\" below are keys)\n",
+                   SHAPE_NAMES[shape]);
         printf("records: %d user.session.start templates from sw_gen_run, mean %.0f B; ring of %zu records "
                "(%.0f MB), each patched in place just before it is fed\n",
                ntmpl, ring.mean_len, ring.nslots, (double)(ring.nslots * ring.stride) / 1e6);
@@ -740,5 +875,7 @@ int main(int argc, char **argv) {
     free(ring.buf);
     free(ring.tmpl);
     sw_parser_free(parser);
+    if (shape != SHAPE_SEED) sw_rulespec_release(&rule_spec);
+    sw_ruleset_free(&rules);
     return rc;
 }

@@ -10,6 +10,8 @@
 #      the Python reference (bench/reference.py) on the same files;
 #   2. growth (bench/growth.c): ns/record and state memory at 1k, 100k, 1M
 #      and 10M tracked users, plotted with gnuplot to bench/results/growth.png;
+#      then the same per rule shape through the rules engine (--shape count,
+#      cardinality: bytes per key of each shape, issue 14);
 #   3. end to end through Kafka (bench/e2e.c on librdkafka's mock cluster):
 #      bare consumer vs `run` vs the Python consumer
 #      (bench/reference_kafka.py), and alert latency under load.
@@ -22,6 +24,7 @@
 #   GROWTH_BIG_FILLS  growth: fills above 1M users (default GROWTH_RUNS; a 10M fill takes tens of
 #                     seconds, so a quick run may want fewer: the report says how many)
 #   GROWTH_MAX_USERS  growth: the largest size (default 10000000)
+#   GROWTH_SHAPES     growth's rule shapes after the seed engine (default "count cardinality"; "" skips)
 #   E2E_ARGS          extra arguments for bench/e2e (e.g. "--records 100000 --partitions 128")
 #   PYTHON            interpreter of both Python baselines (default /usr/bin/python3: Debian's,
 #                     the one python3-confluent-kafka is installed for)
@@ -35,6 +38,7 @@ RECORDS=${RECORDS:-200000}
 GROWTH_RUNS=${GROWTH_RUNS:-$RUNS}
 GROWTH_BIG_FILLS=${GROWTH_BIG_FILLS:-$GROWTH_RUNS}
 GROWTH_MAX_USERS=${GROWTH_MAX_USERS:-10000000}
+GROWTH_SHAPES=${GROWTH_SHAPES-count cardinality}
 PYTHON=${PYTHON:-/usr/bin/python3}
 BUILD=${BUILD_DIR:-build-release}
 bash deploy/install-deps.sh gnuplot-nox python3-confluent-kafka
@@ -85,6 +89,15 @@ if ! "$BUILD"/growth --json --runs "$GROWTH_RUNS" --big-fills "$GROWTH_BIG_FILLS
   echo "bench/run.sh: bench/growth failed; the end of its log:" >&2
   tail -n 20 "$DATA/growth.log" >&2
 fi
+for shape in $GROWTH_SHAPES; do
+  if ! "$BUILD"/growth --json --shape "$shape" --runs "$GROWTH_RUNS" --big-fills "$GROWTH_BIG_FILLS" \
+         --max-users "$GROWTH_MAX_USERS" 2>"$DATA/growth-$shape.log" \
+       | sed 's/^{/{"dataset":"growth_rules",/' >> "$results"; then
+    growth_status=1
+    echo "bench/run.sh: bench/growth --shape $shape failed; the end of its log:" >&2
+    tail -n 20 "$DATA/growth-$shape.log" >&2
+  fi
+done
 plot_status=1
 "$PYTHON" - "$results" > "$DATA/growth.dat" <<'PY'
 import json, sys
@@ -267,6 +280,45 @@ def growth_section():
                     f"{z['state_bytes_per_user']:.0f} B/user at {z['users']:,} users"))
     return out
 
+# ---- growth per rule shape
+def growth_rules_section():
+    shapes = {}
+    for r in rows:
+        if r.get("dataset") == "growth_rules":
+            shapes.setdefault(r["shape"], []).append(r)
+    if not shapes:
+        return []
+    shapes["seed (built-in)"] = [r for r in rows if r.get("dataset") == "growth"]
+    out = ["## Growth per rule shape: the rules engine vs its keys (bench/growth.c --shape)\n"]
+    out.append("- the same records and protocol as above, through the rules engine (`scan --rules`'s) with one "
+               "threshold rule: **count** (value 20, no cardinality, by okta.actor.alternate_id, each user's patched "
+               "to 24 bytes: a key too long to sit in its table entry, as most e-mail addresses are; a key keeps an "
+               "entry per event) and **cardinality** (the seed rule's shape: value 1, 3 distinct session ids by "
+               "okta.actor.id; an entry per distinct value); one key per user, 1.5 entries per key, no alerts; the "
+               "count rule's steady records repeat one of their key's events (counted once)")
+    out.append("- seed (built-in) = the built-in engine's rows above, for comparison\n")
+    out.append("| shape | keys | steady ns/record (min..max) | insert ns/record | RSS bytes/key | state bytes/key | "
+               "fixed per key | per entry | fills |")
+    out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    def fixed(r):
+        b = r["breakdown_per_user"]
+        return b["table_entry"] + b["table_entry_slack"] + b["table_index"] + b["key_copy"]
+    for name in ("seed (built-in)", "cardinality", "count"):
+        for x in sorted(shapes.get(name, []), key=lambda r: r["users"]):
+            out.append(f"| {name} | {x['users']:,} | {x['ns_per_record_steady']:,.0f} "
+                       f"({x['ns_per_record_steady_min']:,.0f}..{x['ns_per_record_steady_max']:,.0f}) | "
+                       f"{x['ns_per_record_insert']:,.0f} | {x['rss_bytes_per_user']:,.0f} | "
+                       f"{x['state_bytes_per_user']:,.0f} | {fixed(x):,.0f} | "
+                       f"{x['session_blob_raw_bytes']['class_rounded']:,.0f} | {x['fills']} |")
+    out.append("")
+    out.append("- fixed per key: table entry, its slack, index slots and the key's own blob when it does not fit "
+               "in the entry; per entry: one kept event or distinct value, rounded to the slab's class; a key's "
+               "state is fixed + entries x per entry (+ the slab's free space), so a count rule of value V costs at "
+               "most fixed + V x per entry per key, a cardinality rule of cardinality C at most fixed + C x per "
+               "entry")
+    out.append("")
+    return out
+
 # ---- end to end
 def e2e_section():
     e = [r for r in rows if r.get("dataset") == "e2e"]
@@ -391,6 +443,7 @@ def redis_section(e, n):
 
 redis_target = [("Redis checkpointing within 10% of memory", "not measured", "no paced Redis run")]
 lines += growth_section()
+lines += growth_rules_section()
 lines += e2e_section()
 lines.append("## Targets\n")
 lines.append("| target | met | measured (median) |")

@@ -508,3 +508,20 @@ void tu_assert_same_bytes(const char *a, size_t an, const char *b, size_t bn) {
     assert_int_equal(an, bn);
     assert_memory_equal(a, b, an);
 }
+
+char *tu_captured_stderr(int (*f)(void *), void *arg, int *rc) {
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    dup2(fileno(tmp), 2);
+    *rc = f(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    long n = ftell(tmp);
+    char *buf = calloc(1, (size_t)n + 1);
+    rewind(tmp);
+    if (n > 0 && fread(buf, 1, (size_t)n, tmp) != (size_t)n) buf[0] = '\0';
+    fclose(tmp);
+    return buf;
+}

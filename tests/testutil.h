@@ -149,6 +149,10 @@ char *tu_http_get_until(int port, const char *path, int want_status, const char 
             fail_msg("line %d: did not expect\n  %s\nin\n  %s", __LINE__, (needle), hay_);      \
     } while (0)
 
+/* What f(arg) wrote to stderr (fd 2, redirected to a temporary file while
+ * it runs), to free; *rc is f's return value. */
+char *tu_captured_stderr(int (*f)(void *), void *arg, int *rc);
+
 /* Number of non-overlapping occurrences of needle in hay. */
 size_t tu_count(const char *hay, const char *needle);
 

@@ -103,6 +103,45 @@ int sw_cli_rules_ready(sw_cli_rules *r, const char *cmd) {
     return 0;
 }
 
+/* The settings of the built-in seed rule that the rules engine does not
+ * read, and what a rule says instead.  (It reads the tenant, lateness,
+ * cap, limits, time and prefilter settings: rengine.c.) */
+static const struct {
+    const char *flag, *instead;
+} SEED_ONLY[] = {
+    {"--window", "each rule's window is its TOML `from` (from = \"now-35m\" is 35 minutes)"},
+    {"--min-sessions", "a threshold rule alerts at its TOML threshold.value events and, with one, "
+                       "threshold.cardinality's value distinct values"},
+    {"--exclude-prefix", "a rule excludes actors in its query, as the seed rule's TOML does: "
+                         "`and not (okta.actor.id: okta* or okta.actor.display_name: okta*)`"},
+    {"--exclude-case-insensitive", "a rule's query matches keywords case-sensitively: list each spelling in it "
+                                   "(`not okta.actor.id:(okta* or Okta* or OKTA*)`)"},
+    {"--require-success", "add `and okta.outcome.result:SUCCESS` to a rule's query"},
+    {"--exclude-unknown-actor", "add `and not okta.actor.id:unknown` to a rule's query"},
+};
+
+int sw_cli_rules_refuse_seed_flags(const sw_cli_rules *r, const sw_settings *st, const char *cmd) {
+    char ignored[1024];
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof SEED_ONLY / sizeof SEED_ONLY[0]; i++) {
+        const char *flag = SEED_ONLY[i].flag, *origin = sw_settings_origin(st, flag);
+        if (!origin) continue;
+        if (strcmp(origin, "flag") == 0)
+            return sw_cli_error(cmd, "%s configures the built-in rule only; with --rules %s", flag,
+                                SEED_ONLY[i].instead);
+        if (o < sizeof ignored)
+            o += (size_t)snprintf(ignored + o, sizeof ignored - o, "%s%s (from %.300s)", o ? ", " : "", flag, origin);
+    }
+    if (o)
+        say(r, cmd, SW_LOG_WARN, "warning: --rules: ignoring %s, which configure%s the built-in rule only; each "
+            "loaded rule's TOML says its own", ignored, strchr(ignored, ',') ? "" : "s");
+    return 0;
+}
+
+int64_t sw_cli_rules_max_alerts(const sw_settings *st, const sw_config *c) {
+    return sw_settings_origin(st, "--max-alerts") ? (int64_t)c->max_alerts : -1;
+}
+
 void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const sw_rengine *e, bool json) {
     sw_rule_counters *c = calloc(r->n ? r->n : 1, sizeof *c);
     if (!c) return;

@@ -121,15 +121,6 @@ static int gen_to_kafka(const sw_gen_opts *o, const sw_ruleset *rules, const sw_
     return sw_kp_finish(kp, false, t0, status);
 }
 
-static int parse_double(const char *s, double min, double max, double *v) {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (errno || end == s || *end || x < min || x > max) return -1;
-    *v = x;
-    return 0;
-}
-
 /* --rules PATH: the rules added to rs, refusals listed on stderr. */
 static int add_rules(sw_ruleset *rs, const char *path) {
     char err[512];
@@ -170,13 +161,13 @@ static int gen_main(int argc, char **argv, sw_ruleset *rules) {
             if (r < 0 || sw_parse_u64(v, 1, UINT64_MAX, &o.records))
                 return r < 0 ? 2 : sw_cli_error("gen", "--records: '%s' is not a positive count", v);
         } else if ((r = sw_arg_value(&a, "--hours", &v))) {
-            if (r < 0 || parse_double(v, 0.001, 24 * 366, &o.hours))
+            if (r < 0 || sw_parse_real(v, 0.001, 24 * 366, &o.hours))
                 return r < 0 ? 2 : sw_cli_error("gen", "--hours: '%s' is not a number of hours (0.001..8784)", v);
         } else if ((r = sw_arg_value(&a, "--attack-rate", &v))) {
-            if (r < 0 || parse_double(v, 0, 1, &o.attack_rate))
+            if (r < 0 || sw_parse_real(v, 0, 1, &o.attack_rate))
                 return r < 0 ? 2 : sw_cli_error("gen", "--attack-rate: '%s' is not a fraction from 0 to 1", v);
         } else if ((r = sw_arg_value(&a, "--session-start-share", &v))) {
-            if (r < 0 || parse_double(v, 0.001, 1, &o.session_start_share))
+            if (r < 0 || sw_parse_real(v, 0.001, 1, &o.session_start_share))
                 return r < 0 ? 2 : sw_cli_error("gen", "--session-start-share: '%s' is not a fraction in (0, 1]", v);
         } else if ((r = sw_arg_value(&a, "--start", &v))) {
             if (r < 0 || sw_time_parse(v, strlen(v), &o.start_ms))

@@ -221,6 +221,7 @@ static int check_run(run_args *ra, sw_settings *st) {
     if (!*ra->group) return BAD("--group", "--group needs a non-empty value");
     int rules_rc = load_rules(ra);
     if (rules_rc != SW_PARSE_OK) return rules_rc;
+    if (ra->rules.given && sw_cli_rules_refuse_seed_flags(&ra->rules, st, "run")) return SW_PARSE_USAGE;
     if (!sw_settings_origin(st, "--threads")) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         ra->threads = cores < 1 ? 1 : cores > SW_MAX_THREADS ? SW_MAX_THREADS : (uint64_t)cores;
@@ -271,7 +272,7 @@ int sw_cmd_run(int argc, char **argv) {
     sw_signals_install();
     sw_run_opts o = {
         .rules = ra.rules.specs, .n_rules = ra.rules.n,
-        .max_alerts = sw_settings_origin(st, "--max-alerts") ? (int64_t)ra.cfg.max_alerts : -1,
+        .max_alerts = sw_cli_rules_max_alerts(st, &ra.cfg),
         .cfg = &ra.cfg, .kafka = &ra.k, .topic = ra.topic, .alerts_topic = ra.alerts, .dlq_topic = ra.dlq,
         .group = ra.group, .threads = (int)ra.threads, .exit_at_end = ra.exit_at_end,
         .summary_json = ra.summary == 1, .status_interval_ms = ra.status_ms, .stop = sw_signals_stop_flag(),

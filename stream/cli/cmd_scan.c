@@ -17,7 +17,11 @@
  * --rules PATH runs the loaded rules (rengine.h) instead of the built-in
  * seed rule, behind the rules' own prefilter (ruleindex.h), in one engine
  * (no --partitions); the summary adds one line per rule.  Without --rules,
- * scan is the seed engine, unchanged. */
+ * scan is the seed engine, unchanged.  The rule's settings are flags only
+ * (no environment, no --config file), kept with their origins
+ * (sw_settings_take): with --rules, a flag of the seed rule alone is
+ * refused and --max-alerts replaces the rules' max_signals only when
+ * given (cli_rules.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -220,13 +224,18 @@ static int scan_fd(engines *g, sw_parser *p, int fd, const char *name, const sw_
     return rc;
 }
 
-static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
-    sw_config cfg;
-    sw_config_defaults(&cfg);
+/* The rule's settings, from flags only (scan reads no environment and no
+ * --config file): their origins say which were given (--max-alerts, and
+ * the seed rule's own with --rules). */
+static const sw_setting_group SCAN_RULE_GROUPS[] = {SW_CLI_RULE_GROUPS(0, sw_cli_time_rows_file, 1)};
+static const sw_command_settings SCAN_RULE_SETTINGS = {
+    .cmd = "scan", .groups = SCAN_RULE_GROUPS, .ngroups = SW_CLI_RULE_NGROUPS,
+};
+
+static int scan_main(int argc, char **argv, sw_cli_rules *rp, sw_settings *st, sw_config *cfg) {
     sw_args a = {argc, argv, 1, "scan"};
     const char *rejects_path = NULL, *summary = "text", *state = "memory", *partitions_s = "1";
     int nfiles = 0;
-    bool max_alerts_given = false;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) return 1;
     while (a.i < argc) {
@@ -237,8 +246,7 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
             free(files);
             return 0;
         }
-        if (strncmp(arg, "--max-alerts", 12) == 0 && (arg[12] == '\0' || arg[12] == '=')) max_alerts_given = true;
-        if ((r = sw_cli_rules_option(rp, &a)) != 0 || (r = sw_cli_rule_option(&cfg, &a, false)) != 0 ||
+        if ((r = sw_cli_rules_option(rp, &a)) != 0 || (r = sw_settings_take(st, argc, argv, &a.i)) != 0 ||
             (r = sw_arg_value(&a, "--rejects", &rejects_path)) != 0 ||
             (r = sw_arg_value(&a, "--summary", &summary)) != 0 ||
             (r = sw_arg_value(&a, "--state", &state)) != 0 ||
@@ -255,7 +263,8 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
         }
         files[nfiles++] = argv[a.i++];
     }
-    int bad_rule = sw_cli_rule_check("scan", &cfg);
+    int bad_rule = sw_cli_rule_check("scan", cfg);
+    if (!bad_rule && rp->given) bad_rule = sw_cli_rules_refuse_seed_flags(rp, st, "scan");
     if (bad_rule) {
         free(files);
         return bad_rule;
@@ -301,11 +310,10 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 
-    sw_parser *p = sw_parser_new(cfg.max_record_bytes);
+    sw_parser *p = sw_parser_new(cfg->max_record_bytes);
     engines g;
-    int64_t max_alerts = max_alerts_given ? (int64_t)cfg.max_alerts : -1;
-    if (!p || (rp->given ? engines_init_rules(&g, &cfg, rp, max_alerts, &ctx)
-                           : engines_init(&g, &cfg, (uint32_t)partitions, &ctx)) != 0) {
+    if (!p || (rp->given ? engines_init_rules(&g, cfg, rp, sw_cli_rules_max_alerts(st, cfg), &ctx)
+                           : engines_init(&g, cfg, (uint32_t)partitions, &ctx)) != 0) {
         fprintf(stderr, "sessionwatch scan: out of memory\n");
         if (p) engines_free(&g);
         sw_parser_free(p);
@@ -321,7 +329,7 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
             status = 1;
             continue;
         }
-        if (scan_fd(&g, p, fd, files[i], &cfg, &bytes) < 0) status = 1;
+        if (scan_fd(&g, p, fd, files[i], cfg, &bytes) < 0) status = 1;
         sw_cli_close_input(files[i], fd);
     }
     double t1 = sw_mono_s();
@@ -346,7 +354,7 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
     if (refused)
         fprintf(stderr, "sessionwatch scan: warning: %llu events of tenants beyond --max-tenants %llu were rejected "
                         "as too_many_tenants; raise --max-tenants (0 = no limit) if the input has that many tenants\n",
-                (unsigned long long)total.verdict[SW_R_TOO_MANY_TENANTS], (unsigned long long)cfg.max_tenants);
+                (unsigned long long)total.verdict[SW_R_TOO_MANY_TENANTS], (unsigned long long)cfg->max_tenants);
     if (g.rules) {
         s.tracked_users = sw_rengine_keys(g.rules);
         s.evicted = sw_rengine_evicted(g.rules);
@@ -361,10 +369,19 @@ static int scan_main(int argc, char **argv, sw_cli_rules *rp) {
     return status;
 }
 
-/* The rules (--rules) live across scan_main's every return. */
+/* The rules (--rules) and the settings live across scan_main's every
+ * return. */
 int sw_cmd_scan(int argc, char **argv) {
     sw_cli_rules rules = {0};
-    int rc = scan_main(argc, argv, &rules);
+    sw_config cfg;
+    sw_config_defaults(&cfg);
+    sw_settings *st = sw_settings_new(&SCAN_RULE_SETTINGS, &cfg);
+    if (!st) {
+        fprintf(stderr, "sessionwatch scan: out of memory\n");
+        return 1;
+    }
+    int rc = scan_main(argc, argv, &rules, st, &cfg);
     sw_cli_rules_free(&rules);
+    sw_settings_free(st);
     return rc;
 }

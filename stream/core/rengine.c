@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "ralert.h"
 #include "rkey.h"
+#include "rtypes.h"
 #include "ruleindex.h"
 
 #define SWEEP_PER_EVENT 4
@@ -20,6 +21,7 @@ typedef struct {
     const sw_rulespec *spec;
     sw_store store;
     sw_rkey_shape shape;
+    sw_rtypes types;        /* the seed fields it reads, which must be strings */
     uint32_t cap;           /* alerts per tenant per interval bucket; 0: no cap */
     sw_user_budget tenants; /* --max-tenants, this rule's */
     sw_rule_counters c;
@@ -48,6 +50,7 @@ struct sw_rengine {
     sw_engine_io io;
     uint64_t want;                /* every catalogue row a rule or the index reads */
     sw_ruleindex *index;          /* the rules by the event types they require */
+    sw_rtypes event_type;         /* the event type, when a rule reads it: checked before selection */
     uint64_t *select;             /* the rules the current event can match */
     const sw_kql_field *fv;       /* the catalogue values of the current event */
     sw_buf json, scratch, key;
@@ -75,6 +78,7 @@ static int rule_init(rule_state *rs, const sw_config *cfg, const sw_rulespec *sp
         .cardinality = has_card ? spec->cardinality : 0,
         .count_events = !has_card || spec->threshold > 1,
     };
+    rs->types = sw_rtypes_of_rows(spec->rows);
     rs->cap = max_alerts < 0 ? spec->max_signals : (uint32_t)(max_alerts > UINT32_MAX ? UINT32_MAX : max_alerts);
     return 0;
 }
@@ -122,6 +126,8 @@ sw_rengine *sw_rengine_new_budget(const sw_config *cfg, const sw_rulespec *rules
         if (rule_init(&e->r[e->n], cfg, &rules[e->n], max_alerts, cfg->max_tracked_users ? keys : NULL) != 0)
             goto fail;
         e->want |= rules[e->n].rows;
+        e->event_type.raw |= e->r[e->n].types.raw & SW_RTYPES_EVENT_TYPE;
+        e->event_type.ecs |= e->r[e->n].types.ecs & SW_RTYPES_EVENT_TYPE;
     }
     if (index_rules(e, rules, n) != 0) goto fail;
     return e;
@@ -431,8 +437,8 @@ static void process_event(void *engine, const sw_event *ev, const char *rec, siz
     sw_rengine *e = engine;
     event_ctx x = {.ev = ev, .src = src, .rec = rec, .len = len, .time = {SW_TIME_NONE, SW_TIME_NONE},
                    .reject = SW_ELIGIBLE};
-    if (ev->not_object) {
-        reject(e, SW_R_WRONG_TYPE, rec, len, src);
+    if (ev->not_object || sw_rtypes_check(ev, e->event_type) != SW_ELIGIBLE) {
+        reject(e, SW_R_WRONG_TYPE, rec, len, src); /* a non-string event type: before selecting by it */
         return;
     }
     e->fv = ev->fields; /* read in the same walk: sw_rengine_feed wants the rows */
@@ -442,6 +448,10 @@ static void process_event(void *engine, const sw_event *ev, const char *rec, siz
     for (size_t i = 0; i < e->n; i++) {
         rule_state *rs = &e->r[i];
         if (!(e->select[i / 64] >> (i % 64) & 1)) continue; /* its event types are not this event's */
+        if (sw_rtypes_check(ev, rs->types) != SW_ELIGIBLE) {
+            x.reject = SW_R_WRONG_TYPE; /* a field it reads is not a string, as the seed engine (rtypes.h) */
+            break;
+        }
         if (!sw_kql_match(rs->spec->kql, e->fv, SW_CATALOGUE_MAX)) continue;
         if (!matched && sw_rule_tenant(e->cfg, ev, &x.tenant.p, &x.tenant.n) != SW_ELIGIBLE) {
             x.reject = SW_R_WRONG_TYPE; /* as the seed engine: only an event a rule reads */
@@ -463,7 +473,7 @@ void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, s
         reject(e, SW_R_TOO_LARGE, rec, len, src);
         return;
     }
-    if (!sw_ruleindex_may_match(e->index, rec, len)) {
+    if (e->cfg->prefilter && !sw_ruleindex_may_match(e->index, rec, len)) { /* --no-prefilter: parse all */
         e->c.prefiltered++; /* no event type any rule requires: no rule can match */
         return;
     }

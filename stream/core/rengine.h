@@ -23,12 +23,17 @@
  * against one budget (--max-tracked-users), tenants against one
  * --max-tenants budget per rule.
  *
+ * An event whose event type, or a field a selected rule reads that the
+ * seed rule also reads (actor id and name, session id, dataset), holds a
+ * number, boolean, object or array is rejected as wrong_type before any
+ * query runs on it, as the built-in engine rejects it (rtypes.h).
  * An event that a rule matched but is too late, too early or has a bad
  * time is rejected once (to on_reject) with that reason, whatever the
  * other rules did with it.  Events no rule matches are counted in
  * unmatched.  A record whose bytes hold no event type that any rule
  * requires is skipped unparsed and counted in prefiltered (never when a
- * rule constrains no event type).  sw_rengine_feed sets the catalogue rows
+ * rule constrains no event type, nor with cfg->prefilter off:
+ * --no-prefilter parses every record).  sw_rengine_feed sets the catalogue rows
  * the rules read on the parser it is given (load time: once per parser).
  * Once the state has grown, nothing on this path allocates. */
 #ifndef SW_RENGINE_H
@@ -83,11 +88,11 @@ uint64_t sw_rengine_unmatched(const sw_rengine *e);
 /* Keys tracked now, and keys evicted behind their tenant's watermark. */
 uint64_t sw_rengine_keys(const sw_rengine *e);
 uint64_t sw_rengine_evicted(const sw_rengine *e);
-
 void sw_rengine_set_clock(sw_rengine *e, int64_t (*now_ms)(void));
 
-/* The rules' state, for checkpoints: rule i's store (rules[i] of
- * sw_rengine_new), the seed of the entry id hashes (restoring a store
+/* The rules' state, for checkpoints and measurements (bench/growth):
+ * rule i's store (rules[i] of sw_rengine_new: its keys, slab and
+ * tenants), the seed of the entry id hashes (restoring a store
  * needs it) and the too_early bound (sw_engine_future_limit). */
 size_t sw_rengine_rules(const sw_rengine *e);
 sw_store *sw_rengine_store(sw_rengine *e, size_t i);

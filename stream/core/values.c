@@ -18,6 +18,16 @@ int sw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v) {
     return 0;
 }
 
+int sw_parse_real(const char *s, double min, double max, double *v) {
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) return -1;
+    errno = 0;
+    char *end;
+    double x = strtod(s, &end);
+    if (errno || *end || !(x >= min && x <= max)) return -1; /* NaN compares false */
+    *v = x;
+    return 0;
+}
+
 int sw_parse_duration(const char *s, int64_t *ms) {
     if (!s || *s < '0' || *s > '9') return -1;
     errno = 0;

@@ -379,17 +379,25 @@ static bool help_asked(const sw_command_settings *cs, int argc, char **argv) {
     return false;
 }
 
-int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char **argv, sw_settings **out) {
-    sw_settings *st = *out = calloc(1, sizeof *st);
-    if (!st) {
-        say(cs->cmd, false, "out of memory");
-        return SW_SETTINGS_USAGE;
-    }
+/* A settings object with no value assigned yet; NULL when out of memory
+ * (st->oom when only its value table is missing). */
+static sw_settings *settings_alloc(const sw_command_settings *cs, void *opts) {
+    sw_settings *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
     st->cs = cs;
     st->opts = opts;
     st->n = count_rows(cs->groups, cs->ngroups);
     st->val = calloc(st->n ? st->n : 1, sizeof *st->val);
     if (!st->val) st->oom = 1;
+    return st;
+}
+
+int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char **argv, sw_settings **out) {
+    sw_settings *st = *out = settings_alloc(cs, opts);
+    if (!st) {
+        say(cs->cmd, false, "out of memory");
+        return SW_SETTINGS_USAGE;
+    }
     if (help_asked(cs, argc, argv)) return SW_SETTINGS_HELP; /* help wins over any bad setting */
     const char *path = config_path(argc, argv);
     if (path) st->config_path = own(st, path);
@@ -402,6 +410,23 @@ int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char *
         return SW_SETTINGS_USAGE;
     }
     return rc;
+}
+
+sw_settings *sw_settings_new(const sw_command_settings *cs, void *opts) {
+    sw_settings *st = settings_alloc(cs, opts);
+    if (st && st->oom) {
+        sw_settings_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+int sw_settings_take(sw_settings *st, int argc, char **argv, int *i) {
+    row r;
+    const char *v;
+    int m = match(st->cs->groups, st->cs->ngroups, st->opts, st->cs->cmd, argc, argv, i, &r, &v);
+    if (m <= 0) return m;
+    return assign(st, &r, v, NULL) == 0 ? 1 : -1;
 }
 
 void sw_settings_free(sw_settings *st) {

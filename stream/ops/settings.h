@@ -121,6 +121,16 @@ enum { SW_SETTINGS_OK = 0, SW_SETTINGS_HELP = 1, SW_SETTINGS_USAGE = 2 };
 int sw_settings_load(const sw_command_settings *cs, void *opts, int argc, char **argv, sw_settings **out);
 void sw_settings_free(sw_settings *st);
 
+/* For a command that parses its own argv (positional arguments and flags
+ * of its own beside these settings: scan): an empty settings object (NULL
+ * when out of memory), whose origins then say which settings were given.
+ * No default, file or environment is read.  sw_settings_take parses
+ * argv[*i] if it is one of the settings' flags, recording the origin
+ * "flag": 1 consumed (and *i advanced), 0 not one of them, -1 error
+ * (reported on stderr).  Free it with sw_settings_free. */
+sw_settings *sw_settings_new(const sw_command_settings *cs, void *opts);
+int sw_settings_take(sw_settings *st, int argc, char **argv, int *i);
+
 /* Where the value in force of flag came from: "flag", an environment
  * variable, "FILE:LINE", or NULL (the default, or no such setting). */
 const char *sw_settings_origin(const sw_settings *st, const char *flag);

@@ -120,6 +120,16 @@ static void test_usage(void **state) {
     (void)state;
     tu_expect_usage_error((const char *const[]){"gen", "--rules", "/nonexistent/rules", NULL}, "--rules", NULL);
     tu_expect_usage_error((const char *const[]){"gen", "--rules", NULL}, "--rules", NULL);
+    /* Numbers that are not in range, NaN first (it compares false with
+     * every bound, so a range check alone let it through). */
+    static const char *const bad[] = {"nan", "NaN", "inf", "-0.1", "1.5", "0.1x", " 0.1", "+0.1", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tu_expect_usage_error((const char *const[]){"gen", "--attack-rate", bad[i], NULL}, "--attack-rate",
+                              "is not a fraction from 0 to 1");
+        tu_expect_usage_error((const char *const[]){"gen", "--session-start-share", bad[i], NULL},
+                              "--session-start-share", NULL);
+    }
+    tu_expect_usage_error((const char *const[]){"gen", "--hours", "nan", NULL}, "--hours", NULL);
     static const char *const flags[] = {"--rules PATH", "near miss"};
     tu_expect_help((const char *const[]){"gen", "--help", NULL}, "Usage: sessionwatch gen", flags, 2);
 }

@@ -17,6 +17,14 @@
  * parsed by a strict JSON reader (tests/fuzz/json_check.c) with the hostile
  * value shown exactly as decoded, or null.
  *
+ * Every scan runs twice: with the built-in seed rule, and with the seed
+ * rule loaded from deploy/rules/sessionwatch_seed_rule.toml through the
+ * rules engine, which must give the same verdicts (expect_same_verdicts:
+ * alert ids, rejects file, counters; only the filter reasons are the
+ * built-in's alone), in raw LogEvents (the matrix) and in ECS documents
+ * (test_ecs_values); test_deliberate_differences pins the three places
+ * where they differ on purpose.
+ *
  * TFILTER=PATTERN in the environment runs only the matching tests. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +44,8 @@
 #include "json_check.h"
 #include "testutil.h"
 #include "tu_proc.h"
+
+#define SEED_RULE SW_SOURCE_DIR "/deploy/rules/sessionwatch_seed_rule.toml"
 
 /* ---- text: the core's sw_buf ----------------------------------------------- */
 
@@ -58,14 +68,16 @@ typedef struct {
     char *rejects; /* the --rejects file */
 } scan_result;
 
-/* scan --summary json --rejects TMP [extra...] [files...] with stdin in. */
-static scan_result scan(const char *const *extra, const char *in, size_t len) {
+/* scan --summary json --rejects TMP [rules...] [extra...] [files...] with
+ * stdin in. */
+static scan_result scan_with(const char *const *rules, const char *const *extra, const char *in, size_t len) {
     const char *rej = tu_write_temp("", 0);
     assert_non_null(rej);
     char rejpath[64];
     snprintf(rejpath, sizeof rejpath, "%s", rej);
     const char *argv[32] = {"scan", "--summary", "json", "--rejects", rejpath};
     size_t n = 5;
+    for (; rules && *rules; rules++) argv[n++] = *rules;
     for (; extra && *extra; extra++) argv[n++] = *extra;
     argv[n] = NULL;
     scan_result s = {tu_run(argv, in, len), NULL};
@@ -76,9 +88,101 @@ static scan_result scan(const char *const *extra, const char *in, size_t len) {
     return s;
 }
 
+static void scan_free(scan_result *s);
+static void expect_same_verdicts(const scan_result *seed, const scan_result *rules);
+
+/* scan_with(no rules): the built-in seed rule; and every such scan is
+ * also run with --rules SEED_RULE, which must give the same verdicts
+ * (expect_same_verdicts). */
+static scan_result scan(const char *const *extra, const char *in, size_t len) {
+    static const char *const seed_toml[] = {"--rules", SEED_RULE, NULL};
+    scan_result s = scan_with(NULL, extra, in, len);
+    scan_result r = scan_with(seed_toml, extra, in, len);
+    expect_same_verdicts(&s, &r);
+    scan_free(&r);
+    return s;
+}
+
 static void scan_free(scan_result *s) {
     tu_result_free(&s->r);
     free(s->rejects);
+}
+
+/* ---- the seed rule from its TOML: the same verdicts -------------------------- */
+
+/* The last line of r's stderr that starts with prefix, parsed (to jc_free). */
+static jc_node *stderr_json(const tu_result *r, const char *prefix) {
+    const char *found = NULL;
+    for (const char *line = r->err; line && *line;) {
+        if (strncmp(line, prefix, strlen(prefix)) == 0) found = line;
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!found) fail_msg("no stderr line starts with %s: %s", prefix, r->err);
+    const char *err = NULL;
+    jc_node *root = jc_parse(found, strcspn(found, "\n"), &err);
+    if (!root) fail_msg("not JSON (%s): %s", err, found);
+    return root;
+}
+
+static unsigned long long counter(const jc_node *obj, const char *key) {
+    const jc_node *c = jc_get(obj, key);
+    if (!c || c->type != JC_NUMBER) fail_msg("no counter %s", key);
+    return strtoull(c->s, NULL, 10);
+}
+
+/* The alert ids on stdout, in order, one per line. */
+static void alert_ids(const tu_result *r, sw_buf *ids) {
+    for (const char *p = r->out; (p = strstr(p, "\"alert_id\":\""));) {
+        p += 12;
+        size_t n = strcspn(p, "\"");
+        sw_buf_put(ids, p, n);
+        sw_buf_putc(ids, '\n');
+        p += n;
+    }
+}
+
+/* The built-in seed rule (seed) and the seed rule loaded from its TOML
+ * (rules) judged the same input alike: the same alerts (ids, in order),
+ * the same rejects file (reasons, lines and records), the same counters
+ * (records, events, prefiltered, eligible, covered, alerts, capped, keys
+ * and every reject reason); and what the built-in rule filtered, by
+ * reason, the rules engine did not count: prefiltered, matched no rule,
+ * or matched it without a group-by value (no_group; the built-in's
+ * no_actor).  The filter reasons themselves are the built-in's alone (a
+ * query that does not match says no why). */
+static void expect_same_verdicts(const scan_result *seed, const scan_result *rules) {
+    if (seed->r.status != rules->r.status)
+        fail_msg("scan exited %d, with --rules %d: %s", seed->r.status, rules->r.status, rules->r.err);
+    if (seed->r.status != 0) return;
+    sw_buf a = {0}, b = {0};
+    alert_ids(&seed->r, &a);
+    alert_ids(&rules->r, &b);
+    if (strcmp(cstr(&a), cstr(&b)) != 0) fail_msg("alert ids differ:\n  built-in: %s\n  --rules:  %s", a.p, b.p);
+    if (strcmp(seed->rejects, rules->rejects) != 0)
+        fail_msg("rejects differ:\n  built-in: %s\n  --rules:  %s", seed->rejects, rules->rejects);
+    jc_node *s = stderr_json(&seed->r, "{\"records\":"), *r = stderr_json(&rules->r, "{\"records\":");
+    jc_node *rr = stderr_json(&rules->r, "{\"unmatched\":");
+    static const char *const same[] = {"records", "events", "prefiltered", "eligible", "covered",
+                                       "alerts", "alerts_capped", "nomem", "tracked_users", "cap_evicted"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (counter(s, same[i]) != counter(r, same[i]))
+            fail_msg("%s: %llu, with --rules %llu", same[i], counter(s, same[i]), counter(r, same[i]));
+    const jc_node *sr = jc_get(s, "rejected"), *rj = jc_get(r, "rejected");
+    for (const jc_node *c = sr->child; c; c = c->next)
+        if (counter(sr, c->key) != counter(rj, c->key))
+            fail_msg("rejected %s: %llu, with --rules %llu", c->key, counter(sr, c->key), counter(rj, c->key));
+    unsigned long long filtered = 0, not_counted = counter(r, "prefiltered") + counter(rr, "unmatched");
+    for (const jc_node *c = jc_get(s, "filtered")->child; c; c = c->next) filtered += counter(jc_get(s, "filtered"), c->key);
+    not_counted += counter(jc_at(jc_get(rr, "rules"), 0), "no_group");
+    if (filtered != not_counted)
+        fail_msg("filtered %llu, with --rules %llu prefiltered, unmatched or without a group-by value", filtered,
+                 not_counted);
+    jc_free(s);
+    jc_free(r);
+    jc_free(rr);
+    sw_buf_free(&a);
+    sw_buf_free(&b);
 }
 
 /* The value of key in "k=v k=v" (0 when absent). */
@@ -315,14 +419,16 @@ static void matrix(const char *value, const verdicts *want, const char *shown, s
         for (int i = 0; i < 3; i++) put_record(&in, f, value, f, i);
 
     /* The summary and the rejects file the verdicts imply. */
-    const char *reasons[] = {"not_session_start", "wrong_dataset", "malformed_json", "wrong_type", "bad_time"};
-    size_t count[5] = {0}, alerts = 0, parsed = 0;
+    const char *reasons[] = {"not_session_start", "wrong_dataset", "no_session_id", "no_actor_id",
+                             "malformed_json",    "wrong_type",    "bad_time"};
+    enum { NREASONS = sizeof reasons / sizeof reasons[0] };
+    size_t count[NREASONS] = {0}, alerts = 0, parsed = 0;
     sw_buf rej = {0};
     for (int f = 0; f < NF; f++) {
         const char *v = verdict(want, f);
         if (strcmp(v, "alert") == 0) alerts++;
         if (strcmp(v, "malformed_json") != 0) parsed++;
-        for (size_t k = 0; k < 5; k++)
+        for (size_t k = 0; k < NREASONS; k++)
             if (strcmp(v, reasons[k]) == 0) count[k]++;
         if (is_reject(v))
             for (int i = 1; i <= 3; i++) sw_buf_printf(&rej, "%s%s@%d", rej.len ? " " : "", v, 3 * f + i);
@@ -330,7 +436,7 @@ static void matrix(const char *value, const verdicts *want, const char *shown, s
     sw_buf spec = {0};
     sw_buf_printf(&spec, "records=%d events=%zu eligible=%zu alerts=%zu tracked_users=%zu", 3 * NF, 3 * parsed, 3 * alerts,
          alerts, alerts);
-    for (size_t k = 0; k < 5; k++)
+    for (size_t k = 0; k < NREASONS; k++)
         if (count[k]) sw_buf_printf(&spec, " %s=%zu", reasons[k], 3 * count[k]);
 
     const char *extra[] = {"--tenant-field", "org.id", NULL};
@@ -360,9 +466,11 @@ static void matrix(const char *value, const verdicts *want, const char *shown, s
         if (f == F_TENANT && shown) is_str(jc_get(al, "tenant"), shown, shown_n);
         else if (f == F_TENANT) is_str(jc_get(al, "tenant"), tenant_text, strlen(tenant_text));
         else is_str(jc_get(al, "tenant"), "acme", 4);
-        if (f == F_NAME) {
+        if (f == F_NAME && shown) {
             is_str(jc_get(jc_get(al, "user"), "name"), shown, shown_n);
             is_str(jc_get(jc_get(jc_get(al, "okta"), "actor"), "display_name"), shown, shown_n);
+        } else if (f == F_NAME) {
+            is_null(jc_get(jc_get(al, "user"), "name"));
         }
         if (f == F_ALT) {
             if (shown) is_str(jc_get(jc_get(al, "user"), "email"), shown, shown_n);
@@ -475,6 +583,114 @@ static void test_huge_numbers(void **state) {
     matrix("1.", &UNDECODABLE, NULL, 0, NULL);
     matrix("0x10", &UNDECODABLE, NULL, 0, NULL);
     matrix("tru", &UNDECODABLE, NULL, 0, NULL);
+}
+
+/* ---- objects, arrays, booleans, null ------------------------------------------ */
+
+/* Where a string belongs: the rule's own fields are wrong_type, the time is
+ * bad_time, and so is a tenant (only a string or a number names one);
+ * fields the alert only shows become null.  The seed rule loaded from its
+ * TOML rejects them alike (scan() checks it), though the field catalogue
+ * reads an array's strings and a number's text (stream/core/rtypes.h). */
+static const verdicts NOT_A_STRING = {"alert", {[F_TYPE] = "wrong_type", [F_ACTOR] = "wrong_type",
+                                                [F_NAME] = "wrong_type", [F_SID] = "wrong_type",
+                                                [F_TIME] = "bad_time", [F_TENANT] = "wrong_type"}};
+/* null is absent: no event type, actor or session id; no tenant is the
+ * default tenant "". */
+static const verdicts NULL_VALUE = {"alert", {[F_TYPE] = "not_session_start", [F_ACTOR] = "no_actor_id",
+                                              [F_SID] = "no_session_id", [F_TIME] = "bad_time"}};
+
+static void test_other_json_types(void **state) {
+    (void)state;
+    static const char *const values[] = {"{\"x\":\"y\"}", "{}", "[\"user.session.start\"]", "[]",
+                                         "[\"a\",\"b\"]", "[{\"x\":1}]", "true", "false"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) matrix(values[i], &NOT_A_STRING, NULL, 0, NULL);
+    matrix("null", &NULL_VALUE, NULL, 0, "");
+}
+
+/* ECS documents (dotted keys), three sessions of one user, with field f
+ * (NULL: none) holding value. */
+static void put_ecs(sw_buf *t, const char *f, const char *value) {
+    static const char *const keys[] = {"event.dataset", "event.action", "data_stream.dataset", "okta.event_type",
+                                       "okta.actor.id", "okta.actor.display_name",
+                                       "okta.authentication_context.external_session_id"};
+    for (int i = 0; i < 3; i++) {
+        sw_buf_printf(t, "{\"@timestamp\":\"2026-01-05T08:0%d:00Z\",\"okta.uuid\":\"u%d\"", i, i);
+        const char *dflt[] = {"\"okta.system\"", "\"user.session.start\"", "\"okta.system\"",
+                              "\"user.session.start\"", "\"a\"", "\"Ann\""};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            sw_buf_printf(t, ",\"%s\":", keys[k]);
+            if (f && strcmp(f, keys[k]) == 0) sw_buf_puts(t, value);
+            else if (k + 1 == sizeof keys / sizeof keys[0]) sw_buf_printf(t, "\"s%d\"", i);
+            else sw_buf_puts(t, dflt[k]);
+        }
+        sw_buf_puts(t, "}\n");
+    }
+}
+
+/* The same for ECS input, where the seed fields are read at their ECS
+ * names (okta.event_type, not event.action; the datasets): a non-string is
+ * wrong_type for both engines. */
+static void test_ecs_values(void **state) {
+    (void)state;
+    static const struct {
+        const char *field, *value;
+    } rejected[] = {
+        {"okta.actor.id", "5"},          {"okta.actor.display_name", "{}"},
+        {"event.dataset", "{\"x\":1}"},  {"okta.event_type", "[\"user.session.start\"]"},
+        {"okta.authentication_context.external_session_id", "true"},
+    };
+    for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++) {
+        sw_buf in = {0};
+        put_ecs(&in, rejected[i].field, rejected[i].value);
+        expect_scan(NULL, in.p, in.len, "records=3 events=3 wrong_type=3", "wrong_type@1 wrong_type@2 wrong_type@3");
+        sw_buf_free(&in);
+    }
+    sw_buf in = {0};
+    put_ecs(&in, "event.action", "7"); /* read by neither */
+    expect_scan(NULL, in.p, in.len, "records=3 events=3 eligible=3 alerts=1 tracked_users=1", "");
+    sw_buf_free(&in);
+}
+
+/* The deliberate differences, pinned: the built-in engine's counters
+ * (want_seed) and the seed rule's TOML's (want_toml, substrings of its
+ * summary) on the same input. */
+static void expect_different(const char *in, size_t len, const char *want_seed, const char *want_toml) {
+    static const char *const seed_toml[] = {"--rules", SEED_RULE, NULL};
+    scan_result a = scan_with(NULL, NULL, in, len), b = scan_with(seed_toml, NULL, in, len);
+    expect_summary(&a.r, want_seed);
+    assert_contains(b.r.err, want_toml);
+    scan_free(&a);
+    scan_free(&b);
+}
+
+static void test_deliberate_differences(void **state) {
+    (void)state;
+    /* The built-in rule checks data_stream.dataset, which the TOML query
+     * does not name (so the rules engine does not read it). */
+    sw_buf in = {0};
+    put_ecs(&in, "data_stream.dataset", "5");
+    expect_different(in.p, in.len, "records=3 events=3 wrong_type=3",
+                     "\"eligible\":3,\"covered\":0,\"alerts\":1,");
+    /* Bad JSON inside an array on the way to a field both read: the
+     * built-in rule takes the array as one value of the wrong type and
+     * skips it (checking only its brackets: extract.h), the catalogue
+     * walks into it (an array of objects is read element by element), so
+     * the record is rejected by both, as malformed_json by the rules
+     * engine. */
+    static const char bad[] = "{\"uuid\":\"u1\",\"published\":\"2026-01-05T08:00:00Z\",\"eventType\":"
+                              "\"user.session.start\",\"actor\":[{\"id\":01}],\"authenticationContext\":"
+                              "{\"externalSessionId\":\"s1\"}}\n";
+    expect_different(bad, sizeof bad - 1, "records=1 events=1 wrong_type=1", "\"malformed_json\":1,");
+    /* The built-in rule checks its clauses in order and stops at the first
+     * that fails (another dataset: filtered before the actor's type is
+     * looked at); the rules engine checks the types of the fields a rule
+     * reads before it runs the rule's query (rtypes.h). */
+    static const char other[] = "{\"@timestamp\":\"2026-01-05T08:00:00Z\",\"okta.uuid\":\"u1\",\"event.dataset\":"
+                                "\"other\",\"okta.event_type\":\"user.session.start\",\"okta.actor.id\":5,"
+                                "\"okta.authentication_context.external_session_id\":\"s1\"}\n";
+    expect_different(other, sizeof other - 1, "records=1 events=1 wrong_dataset=1", "\"wrong_type\":1,");
+    sw_buf_free(&in);
 }
 
 /* ---- nesting -------------------------------------------------------------------- */
@@ -877,6 +1093,9 @@ int main(void) {
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_surrogates),
         cmocka_unit_test(test_huge_numbers),
+        cmocka_unit_test(test_other_json_types),
+        cmocka_unit_test(test_ecs_values),
+        cmocka_unit_test(test_deliberate_differences),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_misplaced_colons),
         cmocka_unit_test(test_huge_line_from_pipe),

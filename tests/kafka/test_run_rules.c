@@ -11,6 +11,7 @@
  * exactly scan's alerts of the rules it runs, each once, with the rule's
  * id in the rule_id header, from one thread, two threads and two
  * processes.  The command line: --strict-rules makes those refusals fatal,
+ * the built-in rule's own flags (--window, ...) are refused,
  * --key-field refuses a field outside the catalogue, and `config print`
  * lists the rules that would run. */
 #include <setjmp.h>
@@ -171,6 +172,12 @@ static void test_rules_command_line(void **state) {
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "error: rule refused: " DEVICE_RULE));
     assert_non_null(strstr(r.err, "--strict-rules: 2 rule(s) refused"));
+    tu_result_free(&r);
+    /* The built-in rule's own flags are refused with --rules, saying what to do. */
+    const char *seed_flag[] = {"run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--window", "10m", NULL};
+    r = tu_run(seed_flag, NULL, 0);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--window configures the built-in rule only; with --rules each rule's window is"));
     tu_result_free(&r);
     /* --key-field names a field of the catalogue. */
     const char *bad_key[] = {"run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--key-field", "actor.id", NULL};

@@ -92,23 +92,6 @@ static int load(opts *o, sw_settings **st, const char *const *args) {
     return sw_settings_load(&CMD, o, argc, argv, st);
 }
 
-/* stderr of f(), captured through a temporary file. */
-static char *captured_stderr(int (*f)(void *), void *arg, int *rc) {
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
-    *rc = f(arg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    long n = ftell(tmp);
-    char *buf = calloc(1, (size_t)n + 1);
-    rewind(tmp);
-    if (n > 0 && fread(buf, 1, (size_t)n, tmp) != (size_t)n) buf[0] = '\0';
-    fclose(tmp);
-    return buf;
-}
 
 static void test_types_and_defaults(void **state) {
     (void)state;
@@ -199,6 +182,39 @@ static void test_precedence_and_origins(void **state) {
     sw_settings_free(st);
 }
 
+/* A command that parses its own argv takes the settings' flags one by one:
+ * only flags are read (no default, environment or file), each with the
+ * origin "flag"; what is not a setting is left to the command. */
+static void test_take_flags_one_by_one(void **state) {
+    (void)state;
+    setenv("SESSIONWATCH_COUNT", "4", 1);
+    opts o = {0};
+    sw_settings *st = sw_settings_new(&CMD, &o);
+    assert_non_null(st);
+    char *argv[] = {"thing", "--every=3m", "file", "--fast", "--small", "9", "--own", "--count", "x", NULL};
+    int argc = 9, i = 1;
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), 1);
+    assert_int_equal(i, 2);
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), 0); /* a file: the command's */
+    i++;
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), 1);
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), 1);
+    assert_int_equal(i, 6);
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), 0); /* --own: the command's */
+    i++;
+    assert_int_equal(sw_settings_take(st, argc, argv, &i), -1); /* a bad value, reported */
+    assert_int_equal(o.every_ms, 180000);
+    assert_true(o.fast);
+    assert_int_equal(o.small, 9);
+    assert_int_equal(o.count, 0); /* neither the environment nor the bad flag */
+    assert_null(o.name);         /* no default applied */
+    assert_string_equal(sw_settings_origin(st, "--every"), "flag");
+    assert_string_equal(sw_settings_origin(st, "--small"), "flag");
+    assert_null(sw_settings_origin(st, "--count"));
+    assert_null(sw_settings_origin(st, "--name"));
+    sw_settings_free(st);
+}
+
 typedef struct {
     const char *const *args;
 } load_job;
@@ -239,7 +255,7 @@ static void test_errors_name_setting_and_origin(void **state) {
         if (cases[i].file) setenv("SESSIONWATCH_CONFIG", tu_write_temp(cases[i].file, strlen(cases[i].file)), 1);
         load_job job = {cases[i].args};
         int rc;
-        char *err = captured_stderr(run_load, &job, &rc);
+        char *err = tu_captured_stderr(run_load, &job, &rc);
         bool ok = !cases[i].want[0];
         if (rc != (ok ? SW_SETTINGS_OK : SW_SETTINGS_USAGE)) fail_msg("case %zu: rc %d; stderr: %s", i, rc, err);
         for (int k = 0; k < 2 && cases[i].want[k]; k++)
@@ -332,6 +348,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_types_and_defaults, clean_env),
         cmocka_unit_test_setup(test_precedence_and_origins, clean_env),
+        cmocka_unit_test_setup(test_take_flags_one_by_one, clean_env),
         cmocka_unit_test_setup(test_errors_name_setting_and_origin, clean_env),
         cmocka_unit_test_setup(test_help_generated, clean_env),
         cmocka_unit_test(test_env_names),
