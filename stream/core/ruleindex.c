@@ -65,6 +65,7 @@
 #endif
 
 #define RI_BUCKETS 8
+#define RI_HEAD_BITS 4096 /* the filter of the longer needles' first 8 bytes */
 #define RI_STARTS 4  /* up to this many distinct first three bytes: compared directly */
 #define SW_RI_NEEDLE_MAX 128 /* a longer value or key gives no atom */
 #define RI_RULE_CLAUSES 4 /* clauses kept per rule */
@@ -106,8 +107,10 @@ struct sw_ruleindex {
     uint64_t *multi;   /* per rule of several clauses: their clause bits */
     size_t n_multi;
     uint32_t n_clause_ids;
-    uint32_t *bucket[RI_BUCKETS]; /* needle indices per bucket */
-    uint32_t n_bucket[RI_BUCKETS];
+    uint32_t *bucket[RI_BUCKETS]; /* needle indices per bucket: [0 .. n_short) of
+                                     under 8 bytes, then the longer ones */
+    uint32_t n_bucket[RI_BUCKETS], n_short[RI_BUCKETS];
+    uint64_t heads[RI_HEAD_BITS / 64]; /* the first 8 bytes of every longer needle, hashed */
     uint8_t nib[6][16]; /* bucket sets: byte k's low nibble (2k), high nibble (2k + 1) */
     uint8_t starts[RI_STARTS][3]; /* the needles' distinct first three bytes */
     size_t n_starts;              /* RI_STARTS + 1: too many (or a 2-byte needle) */
@@ -160,6 +163,9 @@ static bool may_be_token(const char *s, size_t n) {
 }
 
 /* ---- needles --------------------------------------------------------------- */
+
+/* A needle's first 8 bytes (as loaded) in the filter of RI_HEAD_BITS. */
+static inline size_t head_bit(uint64_t w) { return (size_t)((w * 0x9E3779B97F4A7C15ull) >> 52); }
 
 /* A needle being built: its bytes and content (not yet in the index). */
 typedef struct {
@@ -370,6 +376,21 @@ static int event_type_condition(sw_ruleindex *ix, size_t r, const sw_kql_str *va
     return 0;
 }
 
+/* Puts needle k in bucket b: the shorter ones first. */
+static void bucket_add(sw_ruleindex *ix, size_t b, size_t k) {
+    const needle *nd = &ix->needles[k];
+    uint32_t *list = ix->bucket[b];
+    if (nd->n < 8) {
+        list[ix->n_bucket[b]] = list[ix->n_short[b]];
+        list[ix->n_short[b]++] = (uint32_t)k;
+    } else {
+        list[ix->n_bucket[b]] = (uint32_t)k;
+        size_t h = head_bit(nd->head);
+        ix->heads[h / 64] |= (uint64_t)1 << (h % 64);
+    }
+    ix->n_bucket[b]++;
+}
+
 /* Notes a needle's first three bytes among the starts. */
 static void note_start(sw_ruleindex *ix, const needle *nd) {
     if (nd->n < 3) ix->n_starts = RI_STARTS + 1;
@@ -397,7 +418,7 @@ static int tables_build(sw_ruleindex *ix) {
         if (g == n_firsts && n_firsts < sizeof firsts / sizeof firsts[0]) firsts[n_firsts++] = f;
         note_start(ix, nd);
         uint8_t bit = (uint8_t)(1u << (g % RI_BUCKETS));
-        ix->bucket[g % RI_BUCKETS][ix->n_bucket[g % RI_BUCKETS]++] = (uint32_t)k;
+        bucket_add(ix, g % RI_BUCKETS, k);
         for (int j = 0; j < 3; j++) {
             if (j == 2 && nd->n == 2) { /* any third byte */
                 for (int x = 0; x < 16; x++) ix->nib[4][x] |= bit, ix->nib[5][x] |= bit;
@@ -623,11 +644,20 @@ static inline bool needle_is_at(const needle *nd, const char *rec, size_t len, s
     return (w & nd->head_mask) == nd->head && (nd->n <= 8 || memcmp(rec + i + 8, nd->p + 8, nd->n - 8) == 0);
 }
 
-/* Position i's candidate buckets: the needles there are checked in full. */
+/* Position i's candidate buckets: the needles there are checked in full;
+ * the longer ones only when the filter has the next 8 bytes. */
 static bool needles_at(const sw_ruleindex *ix, const char *rec, size_t len, size_t i, unsigned buckets, seen *s) {
+    bool longer = true;
+    if (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, rec + i, 8);
+        size_t h = head_bit(w);
+        longer = ix->heads[h / 64] >> (h % 64) & 1;
+    }
     for (; buckets; buckets &= buckets - 1) {
         unsigned b = (unsigned)__builtin_ctz(buckets);
-        for (uint32_t k = 0; k < ix->n_bucket[b]; k++) {
+        uint32_t end = longer ? ix->n_bucket[b] : ix->n_short[b];
+        for (uint32_t k = 0; k < end; k++) {
             const needle *nd = &ix->needles[ix->bucket[b][k]];
             if (needle_is_at(nd, rec, len, i) && found(ix, nd->clauses, nd->decisive, s)) return true;
         }
