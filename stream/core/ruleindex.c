@@ -393,7 +393,10 @@ static void bucket_add(sw_ruleindex *ix, size_t b, size_t k) {
 
 /* Notes a needle's first three bytes among the starts. */
 static void note_start(sw_ruleindex *ix, const needle *nd) {
-    if (nd->n < 3) ix->n_starts = RI_STARTS + 1;
+    if (nd->n < 3) {
+        ix->n_starts = RI_STARTS + 1; /* a two-byte needle: by the nibbles, its third byte any */
+        return;
+    }
     for (size_t k = 0; k < ix->n_starts && k < RI_STARTS; k++)
         if (memcmp(ix->starts[k], nd->p, 3) == 0) return;
     if (ix->n_starts < RI_STARTS) memcpy(ix->starts[ix->n_starts], nd->p, 3);
