@@ -341,7 +341,8 @@ static void test_raw_conditions_found(void **state) {
     never_skipped(ix, "{\"eventType\":\"user.session.start\",\"outcome\":{\"result\":\"FAILURE\"},"
                       "\"target\":[{\"alternateId\":\"x\"},{\"alternateId\":\"Okta Admin Console\"}]}");
     never_skipped(ix, "{\"okta\":{\"target\":{\"alternate_id\":\"Okta Admin Console\"},\"outcome\":"
-                      "{\"result\":\"FAILURE\"}},\"event\":{\"category\":[\"authentication\"],\"dataset\":\"okta.system\"}}");
+                      "{\"result\":\"FAILURE\"}},\"event\":{\"category\":[\"authentication\"],"
+                      "\"dataset\":\"okta.system\"}}");
     /* proxy: a wildcard on the event type, a boolean and a key */
     never_skipped(ix, "{\"eventType\":\"user.authentication.sso\",\"actor\":{\"id\":\"00u1\"},\"securityContext\":"
                       "{\"isProxy\":true},\"debugContext\":{\"debugData\":{\"dtHash\":\"abc\"}}}");
