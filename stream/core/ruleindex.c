@@ -42,14 +42,18 @@
  * record may match once every clause of one rule has an atom.
  *
  * The needles are found in one pass (AVX2, 32 positions at a time) by
- * their first three bytes: each byte's two nibbles look up a bucket set
- * (8 buckets, needles grouped by their first two bytes), the AND of the
- * six gives the candidate positions and their buckets, and each candidate
- * is checked against its buckets' needles in full.  Backslashes are found
- * in the same pass.  Without AVX2 (or at a lower sw_prefilter_limit) the
- * same tables are read byte by byte.  A needle is at least two bytes (a
- * one-byte event type turns the skip off); a two-byte needle's third byte
- * is any byte. */
+ * their first three bytes: compared directly when the needles have at most
+ * RI_STARTS distinct ones (the seed rule alone has one), else each byte's
+ * two nibbles look up a bucket set (8 buckets, needles grouped round robin
+ * by their first three bytes) and the AND of the six gives the candidate
+ * positions and their buckets.  A candidate is checked against its
+ * buckets' needles in full, the longer ones only when a filter of their
+ * first 8 bytes has the record's next 8 (most candidates are real
+ * prefixes, "us or "po, of strings no needle is).  Backslashes are found in
+ * the same pass; the record's last bytes are scanned from a zero-padded
+ * copy.  Without AVX2 (or at a lower sw_prefilter_limit) the same tables
+ * are read byte by byte.  A needle is at least two bytes (a one-byte event
+ * type turns the skip off); a two-byte needle's third byte is any byte. */
 #include "ruleindex.h"
 
 #include <stdio.h>
