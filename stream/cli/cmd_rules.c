@@ -27,10 +27,12 @@ static void usage(FILE *out) {
           "query rule), window is its `from` (now-35m: 35m), status is \"loaded\" or\n"
           "\"refused: FILE[:LINE:COLUMN]: why\", prefilter is \"event types N\" for a loaded\n"
           "rule whose query requires one of N event types (event.action or okta.event_type),\n"
-          "\"unconstrained\" for one that requires none, \"-\" for a refused rule.  Strings are\n"
-          "printed JSON-escaped, so control characters show as \\uXXXX.  A count of loaded and\n"
-          "refused rules goes to stderr, and whether records can be skipped unparsed: only\n"
-          "when every loaded rule requires event types (one unconstrained rule turns it off).\n"
+          "\"raw clauses N\" for one that requires none but needs other values or field names\n"
+          "that a record's raw bytes must show (N clauses, each met by one of its values),\n"
+          "\"unconstrained\" for one that needs nothing the raw bytes show, \"-\" for a refused\n"
+          "rule.  Strings are printed JSON-escaped, so control characters show as \\uXXXX.  A\n"
+          "count of loaded and refused rules goes to stderr, and whether records can be\n"
+          "skipped unparsed: only when no loaded rule is unconstrained (one turns it off).\n"
           "\n"
           "Loaded: type query or threshold, language kuery, KQL within sessionwatch's\n"
           "subset.  Refused, with the reason: other types (eql, esql, new_terms,\n"
@@ -49,7 +51,7 @@ static void usage(FILE *out) {
           "                    window_ms, and for loaded rules severity, risk_score, interval_ms,\n"
           "                    max_signals, threshold {value, cardinality {field, value}},\n"
           "                    building_block_type, prefilter (\"event types N\",\n"
-          "                    \"unconstrained\"); null where not known\n"
+          "                    \"raw clauses N\", \"unconstrained\"); null where not known\n"
           "  --strict-rules    exit 2 when any rule is refused (after printing the list)\n"
           "  -h, --help        this help\n"
           "\n"
@@ -87,14 +89,20 @@ static void json_str(sw_buf *b, const char *s) {
     else sw_buf_puts(b, "null");
 }
 
-/* What the prefilter makes of a loaded rule: "event types N" or
- * "unconstrained". */
-static void prefilter_text(char *out, size_t cap, long types) {
-    if (types == SW_KQL_UNCONSTRAINED) snprintf(out, cap, "unconstrained");
-    else snprintf(out, cap, "event types %ld", types);
+/* What the prefilter makes of a loaded rule (ruleindex.h). */
+typedef struct {
+    long types;     /* event types required, or SW_KQL_UNCONSTRAINED */
+    size_t clauses; /* without event types: its raw condition's clauses */
+} rule_prefilter;
+
+/* "event types N", "raw clauses N" or "unconstrained". */
+static void prefilter_text(char *out, size_t cap, rule_prefilter pf) {
+    if (pf.types != SW_KQL_UNCONSTRAINED) snprintf(out, cap, "event types %ld", pf.types);
+    else if (pf.clauses) snprintf(out, cap, "raw clauses %zu", pf.clauses);
+    else snprintf(out, cap, "unconstrained");
 }
 
-static void text_line(sw_buf *b, const sw_rule_entry *e, long types) {
+static void text_line(sw_buf *b, const sw_rule_entry *e, rule_prefilter types) {
     const sw_ruledef *d = &e->def;
     text_str(b, d->rule_id);
     sw_buf_putc(b, '\t');
@@ -141,7 +149,7 @@ static void json_threshold(sw_buf *b, const sw_ruledef *d) {
     sw_buf_putc(b, '}');
 }
 
-static void json_loaded(sw_buf *b, const sw_ruledef *d, long types) {
+static void json_loaded(sw_buf *b, const sw_ruledef *d, rule_prefilter types) {
     char w[32], pf[48];
     sw_rule_duration_format(d->window_ms, w, sizeof w);
     sw_buf_puts(b, ",\"group_by\":[");
@@ -163,7 +171,7 @@ static void json_loaded(sw_buf *b, const sw_ruledef *d, long types) {
     sw_json_lit_cstr(b, ",\"prefilter\":", pf);
 }
 
-static void json_line(sw_buf *b, const sw_rule_entry *e, long types) {
+static void json_line(sw_buf *b, const sw_rule_entry *e, rule_prefilter types) {
     sw_json_lit_cstr(b, "{\"file\":", e->path);
     sw_buf_puts(b, ",\"rule_id\":");
     json_str(b, e->def.rule_id);
@@ -195,14 +203,15 @@ static sw_ruleindex *index_loaded(const sw_ruleset *rs) {
 
 static void print_prefilter(const sw_ruleindex *ix, size_t n_loaded) {
     size_t open = 0;
-    for (size_t r = 0; r < n_loaded; r++) open += sw_ruleindex_event_types(ix, r) == SW_KQL_UNCONSTRAINED;
+    for (size_t r = 0; r < n_loaded; r++) open += sw_ruleindex_raw_clauses(ix, r) == 0;
     if (!n_loaded) return;
     if (sw_ruleindex_can_skip(ix))
-        fputs("sessionwatch rules: prefilter: records holding none of the rules' event types are skipped unparsed\n",
+        fputs("sessionwatch rules: prefilter: records holding none of the rules' event types or required values are "
+              "skipped unparsed\n",
               stderr);
     else if (open)
-        fprintf(stderr, "sessionwatch rules: prefilter: off, %zu loaded rule(s) constrain no event type, so every "
-                        "record is parsed\n", open);
+        fprintf(stderr, "sessionwatch rules: prefilter: off, %zu loaded rule(s) need nothing a record's raw bytes "
+                        "show, so every record is parsed\n", open);
     else
         fputs("sessionwatch rules: prefilter: off, an event type shorter than 2 bytes\n", stderr);
 }
@@ -215,7 +224,11 @@ static int print_list(const sw_ruleset *rs, bool json) {
     }
     sw_buf b = {0};
     for (size_t i = 0, r = 0; i < rs->n; i++) {
-        long types = rs->v[i].loaded ? sw_ruleindex_event_types(ix, r++) : SW_KQL_UNCONSTRAINED;
+        rule_prefilter types = {SW_KQL_UNCONSTRAINED, 0};
+        if (rs->v[i].loaded) {
+            types = (rule_prefilter){sw_ruleindex_event_types(ix, r), sw_ruleindex_raw_clauses(ix, r)};
+            r++;
+        }
         sw_buf_reset(&b);
         if (json) json_line(&b, &rs->v[i], types);
         else text_line(&b, &rs->v[i], types);

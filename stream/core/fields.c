@@ -219,6 +219,10 @@ static size_t positive_behaviors(const sw_kql_value *b, sw_kql_value *out, size_
     return n;
 }
 
+/* positive_behaviors() keeps only keys whose value is POSITIVE after '=':
+ * the unescaped behaviors string holds "=POSITIVE". */
+const char *sw_catalogue_raw_needle(uint8_t derive) { return derive == SW_DERIVE_BEHAVIORS ? "=POSITIVE" : NULL; }
+
 size_t sw_catalogue_derive(uint8_t derive, const sw_kql_value *src, size_t n, sw_kql_value *out, size_t cap) {
     const sw_kql_value *one = n == 1 && src[0].kind == SW_KQL_V_STRING ? &src[0] : NULL;
     if (cap == 0) return 0;

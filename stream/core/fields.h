@@ -75,6 +75,12 @@ int sw_catalogue_resolve(void *ctx, const char *name, size_t len, uint32_t *inde
  * DATASET needs exactly one string value (else none; OUTCOME "unknown"). */
 size_t sw_catalogue_derive(uint8_t derive, const sw_kql_value *src, size_t n, sw_kql_value *out, size_t cap);
 
+/* For the rule index's raw skip (ruleindex.c): bytes that a raw record
+ * (or EventBridge detail) must hold, possibly escaped, for a row of this
+ * derive to have a value there; NULL when that is the key of its raw
+ * path (or nothing, for DATASET and OUTCOME, which every raw record has). */
+const char *sw_catalogue_raw_needle(uint8_t derive);
+
 /* The most values kept per field per event; more are counted in
  * sw_event.fields_dropped and not kept (an Okta event has a handful of
  * targets; 16 leaves room). */

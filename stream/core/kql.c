@@ -1013,6 +1013,89 @@ long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_s
     return (long)distinct;
 }
 
+/* ---- clauses (for the raw skip) ---------------------------------------------
+ * cnf(i, neg) is node i's (or its negation's) necessary condition as a set
+ * of clauses of leaf indices.  Dropping a clause or a whole condition only
+ * weakens it, which is what every cap does. */
+
+typedef struct {
+    uint8_t n;
+    uint32_t leaf[SW_KQL_CLAUSE_LEAVES];
+} clause;
+typedef struct {
+    uint8_t n;
+    clause c[SW_KQL_CLAUSES];
+} cnf;
+
+static void cnf_of(const sw_kql *q, uint32_t i, int neg, cnf *out);
+
+/* a AND b: b's clauses appended to a's, as many as fit. */
+static void cnf_and(cnf *a, const cnf *b) {
+    for (uint8_t k = 0; k < b->n && a->n < SW_KQL_CLAUSES; k++) a->c[a->n++] = b->c[k];
+}
+
+/* a OR b: every union of a clause of a and one of b that fits. */
+static void cnf_or(cnf *a, const cnf *b) {
+    cnf r = {0};
+    for (uint8_t x = 0; x < a->n; x++)
+        for (uint8_t y = 0; y < b->n && r.n < SW_KQL_CLAUSES; y++) {
+            if (a->c[x].n + b->c[y].n > SW_KQL_CLAUSE_LEAVES) continue;
+            clause *c = &r.c[r.n++];
+            *c = a->c[x];
+            memcpy(c->leaf + c->n, b->c[y].leaf, b->c[y].n * sizeof *c->leaf);
+            c->n = (uint8_t)(c->n + b->c[y].n);
+        }
+    *a = r;
+}
+
+static void cnf_of(const sw_kql *q, uint32_t i, int neg, cnf *out) {
+    const node *d = &q->nodes[i];
+    out->n = 0;
+    if (d->op == OP_NOT) {
+        cnf_of(q, d->kid, !neg, out);
+        return;
+    }
+    if (d->op != OP_AND && d->op != OP_OR) {
+        if (!neg) *out = (cnf){1, {{1, {i}}}};
+        return;
+    }
+    bool conj = (d->op == OP_AND) != (neg != 0);
+    cnf kid;
+    for (uint32_t k = d->kid; k != NONE; k = q->nodes[k].next) {
+        cnf_of(q, k, neg, &kid);
+        if (conj) cnf_and(out, &kid);
+        else if (k == d->kid) *out = kid;
+        else cnf_or(out, &kid);
+        if (!conj && out->n == 0) return; /* one side holds without a condition */
+    }
+}
+
+static sw_kql_req req_of(const sw_kql *q, uint32_t i, uint32_t clause_no) {
+    const node *d = &q->nodes[i];
+    sw_kql_req r = {clause_no, d->field, SW_KQL_R_OTHER, d->b, NULL, 0};
+    if (d->op == OP_EXACT) r.kind = SW_KQL_R_EXACT, r.p = q->pool + d->text, r.n = d->len;
+    if (d->op == OP_BOOL) r.kind = SW_KQL_R_BOOL;
+    if (d->op == OP_GLOB) {
+        uint32_t off = 0, best = 0;
+        r.kind = SW_KQL_R_GLOB;
+        r.p = q->pool + d->text;
+        for (uint32_t k = 0; k < d->nseg; off += q->segs[d->seg + k], k++)
+            if (q->segs[d->seg + k] > best) best = q->segs[d->seg + k], r.p = q->pool + d->text + off;
+        r.n = best;
+    }
+    return r;
+}
+
+size_t sw_kql_clauses(const sw_kql *q, sw_kql_req *out, size_t cap) {
+    cnf c;
+    cnf_of(q, q->root, 0, &c);
+    size_t n = 0;
+    for (uint32_t k = 0; k < c.n; k++)
+        for (uint8_t j = 0; j < c.c[k].n; j++, n++)
+            if (n < cap) out[n] = req_of(q, c.c[k].leaf[j], k);
+    return n;
+}
+
 /* ---- witnesses (kql.h) ---------------------------------------------------------
  * The query is read in negation normal form without rewriting it: a node
  * seen under an even number of NOTs keeps its operator, under an odd number

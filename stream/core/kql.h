@@ -93,6 +93,34 @@ typedef struct {
 } sw_kql_str;
 long sw_kql_required(const sw_kql *q, const uint32_t *fields, size_t n, sw_kql_str *out, size_t cap);
 
+/* For the raw skip of rules that constrain no event type: a necessary
+ * condition of q in conjunctive normal form over its own positive leaves.
+ * Every matching record satisfies, for each clause, at least one leaf of
+ * that clause (the leaf's field holds a value it matches, or for EXISTS,
+ * any value).  A leaf under NOT gives no condition; AND joins its
+ * children's clauses, OR multiplies them out (at most SW_KQL_CLAUSES
+ * clauses of at most SW_KQL_CLAUSE_LEAVES leaves: beyond, clauses are
+ * dropped, which only weakens the condition).  Writes min(total, cap)
+ * leaves to out (views into q) and returns the total; 0 means no
+ * condition.  Load time only (it recurses over the query). */
+#define SW_KQL_CLAUSES 8
+#define SW_KQL_CLAUSE_LEAVES 16
+typedef enum {
+    SW_KQL_R_EXACT = 0, /* p, n: the value (keyword text) */
+    SW_KQL_R_GLOB,      /* p, n: its longest literal run (may be empty) */
+    SW_KQL_R_BOOL,      /* b: the boolean */
+    SW_KQL_R_OTHER      /* exists, long, ip: no text */
+} sw_kql_rkind;
+typedef struct {
+    uint32_t clause; /* 0 .. number of clauses - 1 */
+    uint32_t field;
+    uint8_t kind;    /* sw_kql_rkind */
+    uint8_t b;
+    const char *p;
+    size_t n;
+} sw_kql_req;
+size_t sw_kql_clauses(const sw_kql *q, sw_kql_req *out, size_t cap);
+
 /* ---- witnesses (load time: rule tests and `gen --rules`) -------------------
  * A witness is an assignment of values to the fields a query reads that
  * makes it true; a near miss is one that makes it false while as close as

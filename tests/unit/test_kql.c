@@ -584,6 +584,49 @@ static const char *required(const char *q) {
     return out;
 }
 
+/* q's raw-skip clauses (sw_kql_clauses) as "v|v;v" (clauses in order, a
+ * leaf shown by its text, "*" for one without: exists, a boolean), or ""
+ * when it needs nothing. */
+static const char *clauses(const char *q) {
+    static char out[512];
+    sw_kql_req r[SW_KQL_CLAUSES * SW_KQL_CLAUSE_LEAVES];
+    sw_kql *k = compile(q);
+    size_t n = sw_kql_clauses(k, r, sizeof r / sizeof r[0]);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i) strcat(out, r[i].clause == r[i - 1].clause ? "|" : ";");
+        if (r[i].p) strncat(out, r[i].p, r[i].n);
+        else strcat(out, "*");
+    }
+    sw_kql_free(k);
+    return out;
+}
+
+static void test_clauses(void **state) {
+    (void)state;
+    /* query, its clauses */
+    static const char *const cases[][2] = {
+        {"okta.actor.id:a and okta.actor.display_name:b", "a;b"},
+        {"okta.actor.id:a or okta.actor.display_name:b", "a|b"},
+        {"(okta.actor.id:a and okta.actor.display_name:b) or event.action:c", "a|c;b|c"},
+        {"not okta.actor.id:a", ""},
+        {"okta.actor.id:a or not okta.actor.display_name:b", ""},
+        {"not (not okta.actor.id:a)", "a"},
+        {"not (not okta.actor.id:a or not okta.actor.display_name:b)", "a;b"},
+        {"okta.actor.id:(a or b) and not okta.actor.display_name:c", "a|b"},
+        /* a wildcard's longest literal run; exists has no text */
+        {"okta.actor.id:ab*cde*f and okta.actor.display_name:*", "cde;*"},
+        /* OR multiplies out, within SW_KQL_CLAUSES clauses: beyond, clauses
+         * are dropped (a weaker condition, never a wrong one) */
+        {"(okta.actor.id:a and okta.actor.display_name:b and okta.target.alternate_id:c) or "
+         "(event.action:d and okta.event_type:e and okta.outcome.reason:f)",
+         "a|d;a|e;a|f;b|d;b|e;b|f;c|d;c|e"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (strcmp(clauses(cases[i][0]), cases[i][1]) != 0)
+            fail_msg("%s: %s, not %s", cases[i][0], clauses(cases[i][0]), cases[i][1]);
+}
+
 static void test_required(void **state) {
     (void)state;
     assert_string_equal(required("data_stream.dataset:okta.system and event.action:zone.delete"), "zone.delete");
@@ -939,7 +982,8 @@ int main(void) {
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_ip),
         cmocka_unit_test(test_lists),           cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_required),        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_required),        cmocka_unit_test(test_clauses),
+        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_seed_rule_query), cmocka_unit_test(test_elastic_okta_rules),
         cmocka_unit_test(test_witness_values), cmocka_unit_test(test_witness_states),
     };

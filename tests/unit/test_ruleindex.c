@@ -3,7 +3,10 @@
  * escapes that could spell them, values that may stand unquoted), the
  * rules selected by an event's type, unconstrained rules, and more than
  * 64 rules.  Every record that may_match refuses is also extracted, to
- * show that none of its events holds a required event type. */
+ * show that none of its events holds a required event type.  Rules with
+ * no event type get a raw condition from their values and field names:
+ * records they match are never skipped, in every input format and with
+ * any character escaped (checked by evaluating the queries). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,12 +254,153 @@ static void test_no_rules(void **state) {
     sw_ruleindex_free(ix);
 }
 
+/* ---- raw conditions of rules without event types --------------------------- */
+
+/* Shaped like Elastic's four Okta rules that constrain no event type. */
+static const char *const OPEN_RULES[] = {
+    "event.dataset:okta.system and okta.debug_context.debug_data.risk_behaviors:*",
+    "data_stream.dataset:okta.system and (event.action:security.threat.detected or "
+    "okta.debug_context.debug_data.threat_suspected: true)",
+    "event.dataset: \"okta.system\" and event.category: \"authentication\" and "
+    "okta.target.alternate_id: \"Okta Admin Console\" and okta.outcome.result: \"FAILURE\"",
+    "data_stream.dataset:okta.system and not okta.actor.id:okta* and okta.debug_context.debug_data.dt_hash:* "
+    "and okta.event_type:user.authentication* and okta.security_context.is_proxy:true",
+};
+#define N_OPEN (sizeof OPEN_RULES / sizeof OPEN_RULES[0])
+
+/* Does any query of Q match an event of rec (extracted with every row)? */
+static bool some_rule_matches(const char *rec, size_t len) {
+    size_t nrows;
+    sw_catalogue(&nrows);
+    sw_parser_want_fields(P, ((uint64_t)1 << nrows) - 1);
+    const sw_event *ev;
+    size_t n;
+    if (sw_parser_extract_events(P, rec, len, len, NULL, &ev, &n) != SW_X_OK) return false;
+    for (size_t i = 0; i < n; i++)
+        for (size_t q = 0; q < NQ; q++)
+            if (Q[q] && sw_kql_match(Q[q], ev[i].fields, SW_CATALOGUE_MAX)) return true;
+    return false;
+}
+
+/* rec matches a rule (asserted), so it is never skipped; nor is any copy
+ * of it with one character of a string spelt as \u00XX that still
+ * matches. */
+static void never_skipped(const sw_ruleindex *ix, const char *rec) {
+    size_t len = strlen(rec);
+    if (!some_rule_matches(rec, len)) fail_msg("matches no rule: %s", rec);
+    if (!may(ix, rec)) fail_msg("skipped but matches: %s", rec);
+    char esc[1024];
+    assert_true(len + 6 < sizeof esc);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)rec[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '=' || c == ' '))
+            continue;
+        memcpy(esc, rec, i);
+        snprintf(esc + i, sizeof esc - i, "\\u%04X%s", c, rec + i + 1);
+        if (some_rule_matches(esc, strlen(esc)) && !may(ix, esc)) fail_msg("skipped but matches: %s", esc);
+    }
+}
+
+/* may_match says no, and indeed no rule matches rec. */
+static void skipped_unmatched(const sw_ruleindex *ix, const char *rec) {
+    if (may(ix, rec)) fail_msg("not skipped: %s", rec);
+    assert_false(some_rule_matches(rec, strlen(rec)));
+}
+
+static sw_ruleindex *open_rules_index(void) {
+    for (size_t i = 0; i < N_OPEN; i++) add(OPEN_RULES[i]);
+    sw_ruleindex *ix = index_of();
+    for (size_t i = 0; i < N_OPEN; i++) {
+        assert_int_equal(sw_ruleindex_event_types(ix, i), SW_KQL_UNCONSTRAINED);
+        if (sw_ruleindex_raw_clauses(ix, i) == 0) fail_msg("no raw condition: %s", OPEN_RULES[i]);
+    }
+    assert_true(sw_ruleindex_can_skip(ix));
+    return ix;
+}
+
+/* Each rule's positive case, in each input format, is never skipped. */
+static void test_raw_conditions_found(void **state) {
+    (void)state;
+    sw_ruleindex *ix = open_rules_index();
+    /* risk_behaviors: raw (derived from debugData.behaviors), ECS nested and dotted, EventBridge */
+    never_skipped(ix, "{\"eventType\":\"user.session.start\",\"debugContext\":{\"debugData\":"
+                      "{\"behaviors\":\"{New IP=NEGATIVE, New Device=POSITIVE}\"}}}");
+    never_skipped(ix, "{\"okta\":{\"debug_context\":{\"debug_data\":{\"risk_behaviors\":[\"New Device\"]}}},"
+                      "\"event\":{\"dataset\":\"okta.system\"}}");
+    never_skipped(ix, "{\"okta.debug_context.debug_data.risk_behaviors\":\"x\",\"event.dataset\":\"okta.system\"}");
+    never_skipped(ix, "{\"detail-type\":\"SystemLog\",\"detail\":{\"eventType\":\"a.b\",\"debugContext\":"
+                      "{\"debugData\":{\"behaviors\":\"{Velocity=POSITIVE}\"}}}}");
+    /* threat: either side of the OR; the keyword matches "true" and true */
+    never_skipped(ix, "{\"eventType\":\"security.threat.detected\"}");
+    never_skipped(ix, "{\"eventType\":\"x.y\",\"debugContext\":{\"debugData\":{\"threatSuspected\":\"true\"}}}");
+    never_skipped(ix, "{\"eventType\":\"x.y\",\"debugContext\":{\"debugData\":{\"threatSuspected\" : true }}}");
+    never_skipped(ix, "{\"okta\":{\"debug_context\":{\"debug_data\":{\"threat_suspected\":\"true\"}}},"
+                      "\"data_stream\":{\"dataset\":\"okta.system\"}}");
+    /* admin console, target an array of objects */
+    never_skipped(ix, "{\"eventType\":\"user.session.start\",\"outcome\":{\"result\":\"FAILURE\"},"
+                      "\"target\":[{\"alternateId\":\"x\"},{\"alternateId\":\"Okta Admin Console\"}]}");
+    never_skipped(ix, "{\"okta\":{\"target\":{\"alternate_id\":\"Okta Admin Console\"},\"outcome\":"
+                      "{\"result\":\"FAILURE\"}},\"event\":{\"category\":[\"authentication\"],"
+                      "\"dataset\":\"okta.system\"}}");
+    /* proxy: a wildcard on the event type, a boolean and a key */
+    never_skipped(ix, "{\"eventType\":\"user.authentication.sso\",\"actor\":{\"id\":\"00u1\"},\"securityContext\":"
+                      "{\"isProxy\":true},\"debugContext\":{\"debugData\":{\"dtHash\":\"abc\"}}}");
+    never_skipped(ix, "[{\"eventType\":\"a.b\"},{\"okta.event_type\":\"user.authentication.verify\","
+                      "\"okta.security_context.is_proxy\":\"true\",\"okta.debug_context.debug_data.dt_hash\":\"d\","
+                      "\"data_stream.dataset\":\"okta.system\"}]");
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+/* Records that hold no rule's condition are skipped; near misses too. */
+static void test_raw_conditions_skip(void **state) {
+    (void)state;
+    sw_ruleindex *ix = open_rules_index();
+    skipped_unmatched(ix, "{\"eventType\":\"user.session.start\",\"debugContext\":{\"debugData\":"
+                          "{\"behaviors\":\"{New IP=NEGATIVE, New Device=NEGATIVE}\",\"threatSuspected\":\"false\"}},"
+                          "\"securityContext\":{\"isProxy\":false},\"outcome\":{\"result\":\"SUCCESS\"}}");
+    skipped_unmatched(ix, "{\"eventType\":\"security.threat.detected2\",\"target\":[{\"alternateId\":"
+                          "\"Okta Admin Console \"}]}");
+    skipped_unmatched(ix, "{\"eventType\":\"user.authentication.sso\",\"securityContext\":{\"isProxy\":false}}");
+    /* escapes of characters no needle holds do not stop the skip */
+    skipped_unmatched(ix, "{\"eventType\":\"x\",\"url\":\"/a?b=1\\u0026c=2\\/d\"}");
+    /* one atom of a two-clause rule is not enough: "true" without the
+     * threat key, the key without "true" */
+    skipped_unmatched(ix, "{\"eventType\":\"x.y\",\"url\":\"/v?autoPush=true\"}");
+    skipped_unmatched(ix, "{\"eventType\":\"x.y\",\"debugContext\":{\"debugData\":{\"threatSuspected\":\"false\"}}}");
+    sw_ruleindex_free(ix);
+    clear();
+}
+
+/* A rule whose query needs nothing the raw bytes show still turns the
+ * skip off: a negation, a dataset (every raw record has one). */
+static void test_raw_conditions_none(void **state) {
+    (void)state;
+    static const struct {
+        const char *query;
+        size_t clauses;
+    } rules[] = {{"event.action:zone.delete", 1},
+                 {"not okta.actor.id:x", 0},
+                 {"data_stream.dataset:okta.system and event.outcome:failure", 0}};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) add(rules[i].query);
+    sw_ruleindex *ix = index_of();
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        assert_int_equal(sw_ruleindex_raw_clauses(ix, i), rules[i].clauses);
+    assert_false(sw_ruleindex_can_skip(ix));
+    assert_true(may(ix, "{}"));
+    sw_ruleindex_free(ix);
+    clear();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constrained),     cmocka_unit_test(test_unconstrained),
         cmocka_unit_test(test_unquoted_and_short), cmocka_unit_test(test_many_rules),
         cmocka_unit_test(test_block_edges),
         cmocka_unit_test(test_no_rules),
+        cmocka_unit_test(test_raw_conditions_found), cmocka_unit_test(test_raw_conditions_skip),
+        cmocka_unit_test(test_raw_conditions_none),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
