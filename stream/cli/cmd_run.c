@@ -11,8 +11,10 @@
  * --rules (cli_rules.h) swaps the built-in seed rule for the loaded rules
  * in every partition's detector (detector.h); the rules a topic keyed by
  * --key-field cannot hold (a threshold rule grouped by another field) are
- * refused here, before anything starts.  Their state stays in memory for
- * now (--state redis:// is refused with --rules).
+ * refused here, before anything starts.  With --state redis:// each rule's
+ * state is checkpointed under its rule id, and the seed rule takes over a
+ * partition checkpointed by the built-in default (the rolling upgrade,
+ * state/redis/checkpoint.h).
  *
  * Signals (signals.h): the first SIGINT/SIGTERM asks for a clean stop
  * (finish the records in hand, flush alerts, commit, leave the group,
@@ -240,8 +242,6 @@ static int check_run(run_args *ra, sw_settings *st) {
         fprintf(stderr, "sessionwatch run: %s (or --state memory)\n", err);
         return SW_PARSE_USAGE;
     }
-    if (ra->redis && ra->rules.given)
-        return BAD("--state", "--rules keeps its state in memory for now: use --state memory with --rules");
     return SW_PARSE_OK;
 }
 #undef BAD
