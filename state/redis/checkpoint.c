@@ -25,8 +25,9 @@
 
 /* KEYS: meta, then every state key (sw_ckpt.key).  ARGV: owner, version,
  * ttl_ms, nrule (how many of the state keys, from KEYS[2] on, are
- * rule-qualified: 0 in the built-in layout).  Returns {offset, previous
- * owner, updated_ms, seq, rules_seq} as they were before the claim. */
+ * rule-qualified: 0 in the built-in layout), in the rules layout the rule
+ * ids (meta.rules, checkpoint.h).  Returns {offset, previous owner, updated_ms, seq,
+ * rules_seq} as they were before the claim. */
 static const char CLAIM_LUA[] =
     LUA_REFUSE_NON_HASH
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
@@ -43,6 +44,7 @@ static const char CLAIM_LUA[] =
     "  redis.call('DEL', unpack(KEYS, 2, 1 + nrule))\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
+    "if nrule > 0 then redis.call('HSET', KEYS[1], 'rules', ARGV[5]) else redis.call('HDEL', KEYS[1], 'rules') end\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
     "return prev\n";
 
@@ -132,6 +134,7 @@ struct sw_ckpt {
     int rules;      /* the rules layout */
     long adopt;     /* the store that takes over a built-in checkpoint, or -1 */
     char adopt_kind;
+    char *rule_ids;    /* meta.rules: the rule ids escaped, joined by ':' ("" in the built-in layout) */
     int layout_switch; /* claimed a checkpoint written in the built-in layout (rules layout only) */
     char *owner;
     /* The arguments of the last command, reused: their bytes in buf. */
@@ -177,9 +180,18 @@ sw_ckpt *sw_ckpt_new_stores(const char *group, const char *topic, int32_t partit
         return NULL;
     }
     take_builtin_keys(c, k);
-    int ok = (c->owner = strdup(owner)) != NULL;
-    for (size_t i = 0; rules && ok && i < n; i++)
+    size_t len = 1;
+    for (size_t i = 0; rules && i < n; i++) len += 3 * strlen(names[i]) + 1;
+    int ok = (c->owner = strdup(owner)) != NULL && (c->rule_ids = malloc(len)) != NULL;
+    for (size_t i = 0, k = 0; ok && i <= n; i++) {
+        if (i == n || !rules) {
+            c->rule_ids[k] = '\0';
+            break;
+        }
+        if (i) c->rule_ids[k++] = ':';
+        k += sw_key_escape(SW_ESC_TAG, names[i], strlen(names[i]), c->rule_ids + k);
         ok = sw_keys_rule_new(group, topic, partition, names[i], c->key + 1 + 2 * i) == 0;
+    }
     if (!ok) {
         sw_ckpt_free(c);
         return NULL;
@@ -195,7 +207,7 @@ sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, co
 void sw_ckpt_free(sw_ckpt *c) {
     if (!c) return;
     for (size_t i = 0; c->key && i < c->nkeys; i++) free(c->key[i]);
-    void *owned[] = {c->key, c->owner, c->buf, c->args, c->argv, c->lens, c};
+    void *owned[] = {c->key, c->owner, c->rule_ids, c->buf, c->args, c->argv, c->lens, c};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
@@ -382,6 +394,10 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
     arg_i64(c, SW_STATE_FORMAT);
     arg_i64(c, ttl_ms);
     arg_i64(c, c->rules ? (int64_t)(2 * c->nstores) : 0);
+    /* (Not in the built-in layout: its claim stays at 10 arguments, the
+     * most Redis reads before AUTH, so that a missing password is told
+     * apart from Redis failing: NOAUTH, not a protocol error.) */
+    if (c->rules) arg_str(c, c->rule_ids);
     if (args_ready(c) != 0) {
         snprintf(err, errlen, "%s: out of memory", what);
         return SW_CKPT_NOMEM;

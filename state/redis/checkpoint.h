@@ -9,7 +9,10 @@
  *                       updated_ms (wall clock of the last checkpoint),
  *                       seq (checkpoints written, see Losses), rules_seq
  *                       (the seq of the last checkpoint in the rules
- *                       layout, see Rules)
+ *                       layout, see Rules), rules (the claiming owner's
+ *                       rule ids, each escaped as RULE below, joined by
+ *                       ':'; absent in the built-in layout; for `state
+ *                       inspect`)
  *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
