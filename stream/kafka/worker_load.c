@@ -107,7 +107,7 @@ static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *er
     if (st != SW_CKPT_OK) return st;
     if (part_detector_reset(w, p) != 0) return SW_CKPT_NOMEM;
     w->stale_refused++;
-    sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the tenants and users hashes) is deleted and "
+    sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the partition's other keys) is deleted and "
                     "the partition starts with empty windows at the group's committed offset (or "
                     "auto.offset.reset without one)", w->index, why, sw_ckpt_key(p->ckpt, 0));
     return SW_CKPT_OK;

@@ -73,23 +73,37 @@ static sw_session_info info(const char *id, const char *ip, const char *ua) {
     };
 }
 
-/* One eligible event into s, as the engine applies it (tenant watermark,
- * key, window); returns the window's verdict. */
-static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
-                          const char *sid, const char *ua) {
-    sw_tenant *ten = sw_store_tenant(s, tenant, tn);
-    assert_non_null(ten);
-    sw_store_advance_actor(ten, actor, strlen(actor), t);
-    sw_user *u = sw_store_user(s, ten, actor, strlen(actor));
+/* The key (tenant, actor) of s an event at t lands on, as both engines
+ * reach it: the tenant's top list advanced, the key marked changed. */
+static sw_user *touched_key(sw_store *s, const char *tenant, size_t tn, const char *actor, int64_t t,
+                            sw_tenant **ten) {
+    *ten = sw_store_tenant(s, tenant, tn);
+    assert_non_null(*ten);
+    sw_store_advance_actor(*ten, actor, strlen(actor), t);
+    sw_user *u = sw_store_user(s, *ten, actor, strlen(actor));
     assert_non_null(u);
     sw_store_touch(s, u);
-    sw_session_info si = info(sid, "203.0.113.9", ua);
-    sw_observe o = sw_window_observe(u, &s->slab, t, &si, sw_hash64(sid, strlen(sid), seed), W, 3);
+    return u;
+}
+
+/* After a window's verdict o: an alert takes the cap and clears the key
+ * (sw_rkey_reset is sw_window_reset). */
+static sw_observe settled(sw_store *s, sw_tenant *ten, sw_user *u, int64_t t, sw_observe o) {
     if (o == SW_OBS_ALERT) {
         sw_store_cap_take(s, ten, t, 100);
         sw_window_reset(u, &s->slab);
     }
     return o;
+}
+
+/* One eligible event into s, as the engine applies it (tenant watermark,
+ * key, window); returns the window's verdict. */
+static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
+                          const char *sid, const char *ua) {
+    sw_tenant *ten;
+    sw_user *u = touched_key(s, tenant, tn, actor, t, &ten);
+    sw_session_info si = info(sid, "203.0.113.9", ua);
+    return settled(s, ten, u, t, sw_window_observe(u, &s->slab, t, &si, sw_hash64(sid, strlen(sid), seed), W, 3));
 }
 
 static sw_user *find_user(sw_store *s, const char *tenant, size_t tn, const char *actor) {
@@ -221,12 +235,8 @@ static const char TENANT2[] = "acme%\x1f" "corp"; /* escapes in the user field *
  * by actor): the same tenant, key and cap steps as observe. */
 static sw_observe observe_rule(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
                                const char *sid, const char *ua) {
-    sw_tenant *ten = sw_store_tenant(s, tenant, tn);
-    assert_non_null(ten);
-    sw_store_advance_actor(ten, actor, strlen(actor), t);
-    sw_user *u = sw_store_user(s, ten, actor, strlen(actor));
-    assert_non_null(u);
-    sw_store_touch(s, u);
+    sw_tenant *ten;
+    sw_user *u = touched_key(s, tenant, tn, actor, t, &ten);
     static const sw_rkey_shape seed_shape = {.window_ms = W, .threshold = 1, .cardinality = 3, .count_events = false};
     sw_span value = {sid, strlen(sid)};
     sw_rkey_event ev = {.client = info(sid, "203.0.113.9", ua), .identity = {"6f0c-uuid", 9}, .values = &value,
@@ -234,11 +244,7 @@ static sw_observe observe_rule(sw_store *s, uint64_t seed, const char *tenant, s
     sw_buf scratch = {0};
     sw_observe o = sw_rkey_observe(u, &s->slab, &seed_shape, t, &ev, seed, &scratch);
     sw_buf_free(&scratch);
-    if (o == SW_OBS_ALERT) {
-        sw_store_cap_take(s, ten, t, 100);
-        sw_rkey_reset(u, &s->slab);
-    }
-    return o;
+    return settled(s, ten, u, t, o);
 }
 
 typedef sw_observe (*observe_fn)(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor,
@@ -994,6 +1000,20 @@ static void write_stores_is(sw_ckpt *c, sw_store *const *s, int64_t offset, sw_c
     if (got != SW_CKPT_OK) fail_msg("write: %d: %s", (int)got, err);
 }
 
+/* A rules-layout owner of partition part (RULE_NAMES, the seed rule's
+ * store adopting a built-in checkpoint) claims it, finding want_off, and
+ * loads s[0..1]. */
+static sw_ckpt *rules_owner_loads(const char *owner, int32_t part, int64_t want_off, sw_store s[2], sw_ckpt_stats *st) {
+    sw_ckpt *c = sw_ckpt_new_stores("g", "t", part, owner, RULE_NAMES, 2);
+    sw_ckpt_adopt_legacy(c, 1, SW_RKEY_VALUE);
+    int64_t off;
+    claim_is(c, &off, SW_CKPT_OK);
+    assert_int_equal(off, want_off);
+    sw_store *const ps[] = {&s[0], &s[1]};
+    load_stores_is(c, ps, 9, st);
+    return c;
+}
+
 static long long key_exists(const sw_ckpt *c, int which) { return cmd_int("EXISTS", sw_ckpt_key(c, which), NULL); }
 
 /* meta.rules_seq == meta.seq: the last checkpoint is in the rules layout. */
@@ -1029,7 +1049,7 @@ static void test_rule_stores_round_trip(void **state) {
     redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "rules", NULL, NULL);
     assert_string_equal(r->str, "q-rule:" SEED_ID);
     freeReplyObject(r);
-    sw_store *const pa[] = {&a[0], &a[1]}, *const pb[] = {&b[0], &b[1]};
+    sw_store *const pa[] = {&a[0], &a[1]};
     sw_ckpt_stats st;
     cmd_ok("HSET", sw_ckpt_key(c, 6), "\x1f" "00u-stale", "x", NULL); /* a leftover in the built-in users key */
     write_stores_is(c, pa, 20, &st);
@@ -1048,12 +1068,9 @@ static void test_rule_stores_round_trip(void **state) {
     assert_int_equal(st.tenants, 1); /* its tenant: the actor's newest time moved in the top list */
     expect_rules_layout(c);
 
-    /* Another owner loads both, each from its own keys. */
-    sw_ckpt *c2 = sw_ckpt_new_stores("g", "t", 4, "next", RULE_NAMES, 2);
-    sw_ckpt_adopt_legacy(c2, 1, SW_RKEY_VALUE); /* nothing to adopt: the checkpoint is in the rules layout */
-    claim_is(c2, &off, SW_CKPT_OK);
-    assert_int_equal(off, 21);
-    load_stores_is(c2, pb, 77, &st);
+    /* Another owner loads both, each from its own keys (nothing to adopt:
+     * the checkpoint is in the rules layout). */
+    sw_ckpt *c2 = rules_owner_loads("next", 4, 21, b, &st);
     assert_int_equal(st.users, 54);
     assert_int_equal(st.adopted, 0);
     assert_false(sw_ckpt_full_pending(c2));
@@ -1088,12 +1105,7 @@ static void test_upgrade_adopts_builtin_state(void **state) {
     claim_is(old, &off, SW_CKPT_OK);
     write_is(old, &builtin, 30, &st, SW_CKPT_OK);
 
-    sw_ckpt *c = sw_ckpt_new_stores("g", "t", 2, "upgraded", RULE_NAMES, 2);
-    sw_ckpt_adopt_legacy(c, 1, SW_RKEY_VALUE);
-    claim_is(c, &off, SW_CKPT_OK);
-    assert_int_equal(off, 30);
-    sw_store *const pa[] = {&adopted[0], &adopted[1]};
-    load_stores_is(c, pa, 9, &st);
+    sw_ckpt *c = rules_owner_loads("upgraded", 2, 30, adopted, &st);
     assert_int_equal(st.users, 53);
     assert_int_equal(st.tenants, 2);
     assert_int_equal(st.adopted, 53 + 2);
@@ -1102,18 +1114,14 @@ static void test_upgrade_adopts_builtin_state(void **state) {
     assert_true(sw_ckpt_full_pending(c));
     sw_store_track(&adopted[0]);
     sw_store_track(&adopted[1]);
+    sw_store *const pa[] = {&adopted[0], &adopted[1]};
     write_stores_is(c, pa, 31, &st);
     assert_int_equal(st.users, 53);
     assert_int_equal(key_exists(c, 5) + key_exists(c, 6), 0); /* the built-in keys */
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 4), NULL), 53);
     expect_rules_layout(c);
 
-    sw_ckpt *c2 = sw_ckpt_new_stores("g", "t", 2, "later", RULE_NAMES, 2);
-    sw_ckpt_adopt_legacy(c2, 1, SW_RKEY_VALUE);
-    claim_is(c2, &off, SW_CKPT_OK);
-    assert_int_equal(off, 31);
-    sw_store *const pg[] = {&again[0], &again[1]};
-    load_stores_is(c2, pg, 9, &st);
+    sw_ckpt *c2 = rules_owner_loads("later", 2, 31, again, &st);
     assert_int_equal(st.adopted, 0);
     assert_same_state(&by_rule, &again[1]);
     sw_ckpt_free(old);
@@ -1161,13 +1169,8 @@ static void test_downgrade_then_upgrade(void **state) {
     write_is(down, &builtin, 41, &st, SW_CKPT_OK);
     assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53); /* the rule keys, untouched (TTL) */
 
-    sw_ckpt *up = sw_ckpt_new_stores("g", "t", 3, "up-again", RULE_NAMES, 2);
-    sw_ckpt_adopt_legacy(up, 1, SW_RKEY_VALUE);
-    claim_is(up, &off, SW_CKPT_OK);
-    assert_int_equal(off, 41);
-    for (int k = 1; k < 5; k++) assert_int_equal(key_exists(up, k), 0); /* older than the checkpoint */
-    sw_store *const pb[] = {&back[0], &back[1]};
-    load_stores_is(up, pb, 9, &st);
+    sw_ckpt *up = rules_owner_loads("up-again", 3, 41, back, &st);
+    for (int k = 1; k < 5; k++) assert_int_equal(key_exists(up, k), 0); /* older than the checkpoint: deleted */
     assert_int_equal(st.adopted, 53 + 2);
     assert_int_equal(back[0].users.count, 0);
     assert_int_equal(back[1].users.count, 53);
