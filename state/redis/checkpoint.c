@@ -25,9 +25,13 @@
 
 /* KEYS: meta, then every state key (sw_ckpt.key).  ARGV: owner, version,
  * ttl_ms, nrule (how many of the state keys, from KEYS[2] on, are
- * rule-qualified: 0 in the built-in layout), in the rules layout the rule
- * ids (meta.rules, checkpoint.h).  Returns {offset, previous owner, updated_ms, seq,
- * rules_seq} as they were before the claim. */
+ * rule-qualified: 0 in the built-in layout), then in the rules layout each
+ * store's rule id, escaped (as in meta.rules).  Deletes the rule keys that
+ * the last checkpoint did not write: all of them when it is in the
+ * built-in layout, else those of rules meta.rules does not name (a rule
+ * added, or removed and added again: its keys are older than the
+ * checkpoint).  Returns {offset, previous owner, updated_ms, seq,
+ * rules_seq, rules} as they were before the claim. */
 static const char CLAIM_LUA[] =
     LUA_REFUSE_NON_HASH
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
@@ -35,16 +39,20 @@ static const char CLAIM_LUA[] =
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
     "                           ', this build reads version ' .. ARGV[2])\n"
     "end\n"
-    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq', 'rules_seq')\n"
+    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq', 'rules_seq', 'rules')\n"
     "local nrule = tonumber(ARGV[4])\n"
     "if not prev[1] then\n"
     "  redis.call('DEL', unpack(KEYS, 2))\n"
-    /* The last checkpoint is in the built-in layout: the rule keys are older. */
-    "elseif nrule > 0 and (not prev[5] or prev[5] ~= prev[4]) then\n"
-    "  redis.call('DEL', unpack(KEYS, 2, 1 + nrule))\n"
+    "elseif nrule > 0 then\n"
+    "  local written = {}\n"
+    "  if prev[5] and prev[5] == prev[4] and prev[6] then\n"
+    "    for id in string.gmatch(prev[6], '[^:]+') do written[id] = true end\n"
+    "  end\n"
+    "  for s = 0, nrule / 2 - 1 do\n"
+    "    if not written[ARGV[5 + s]] then redis.call('DEL', KEYS[2 + 2 * s], KEYS[3 + 2 * s]) end\n"
+    "  end\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
-    "if nrule > 0 then redis.call('HSET', KEYS[1], 'rules', ARGV[5]) else redis.call('HDEL', KEYS[1], 'rules') end\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
     "return prev\n";
 
@@ -64,9 +72,10 @@ static const char DISCARD_LUA[] =
  * (the one this owner last saw: claimed or wrote), full (1: the whole
  * partition, replacing what is stored), nstores, rules (1: the rules
  * layout, whose last two KEYS are the built-in layout's tenants and
- * users), then per store: ndel, nusers, ntenants, the deleted user
- * fields, the user field/value pairs and the tenant field/value pairs.
- * Returns the new seq. */
+ * users), the rule ids (meta.rules; "" in the built-in layout), then per
+ * store: ndel, nusers, ntenants, the deleted user fields, the user
+ * field/value pairs and the tenant field/value pairs.  Returns the new
+ * seq. */
 static const char WRITE_LUA[] =
     /* Every check before the first write: Redis does not roll a script back. */
     LUA_REFUSE_NON_HASH
@@ -95,7 +104,7 @@ static const char WRITE_LUA[] =
     "  seq = math.max(seq, tonumber(ARGV[6]))\n"
     "end\n"
     "seq = seq + 1\n"
-    "local i = 10\n"
+    "local i = 11\n"
     "local function batch(cmd, key, n, width)\n"
     "  local done = 0\n"
     "  while done < n do\n"
@@ -115,7 +124,7 @@ static const char WRITE_LUA[] =
     "end\n"
     "if ARGV[9] == '1' then\n"
     "  redis.call('DEL', KEYS[#KEYS - 1], KEYS[#KEYS])\n"
-    "  redis.call('HSET', KEYS[1], 'rules_seq', seq)\n"
+    "  redis.call('HSET', KEYS[1], 'rules_seq', seq, 'rules', ARGV[10])\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1],\n"
     "           'seq', seq)\n"
@@ -134,7 +143,7 @@ struct sw_ckpt {
     int rules;      /* the rules layout */
     long adopt;     /* the store that takes over a built-in checkpoint, or -1 */
     char adopt_kind;
-    char *rule_ids;    /* meta.rules: the rule ids escaped, joined by ':' ("" in the built-in layout) */
+    char *rule_ids;    /* meta.rules: the rule ids escaped, each ended by ':' ("" in the built-in layout) */
     int layout_switch; /* claimed a checkpoint written in the built-in layout (rules layout only) */
     char *owner;
     /* The arguments of the last command, reused: their bytes in buf. */
@@ -183,15 +192,13 @@ sw_ckpt *sw_ckpt_new_stores(const char *group, const char *topic, int32_t partit
     size_t len = 1;
     for (size_t i = 0; rules && i < n; i++) len += 3 * strlen(names[i]) + 1;
     int ok = (c->owner = strdup(owner)) != NULL && (c->rule_ids = malloc(len)) != NULL;
-    for (size_t i = 0, k = 0; ok && i <= n; i++) {
-        if (i == n || !rules) {
-            c->rule_ids[k] = '\0';
-            break;
-        }
-        if (i) c->rule_ids[k++] = ':';
-        k += sw_key_escape(SW_ESC_TAG, names[i], strlen(names[i]), c->rule_ids + k);
+    size_t at = 0;
+    for (size_t i = 0; rules && ok && i < n; i++) {
+        at += sw_key_escape(SW_ESC_TAG, names[i], strlen(names[i]), c->rule_ids + at);
+        c->rule_ids[at++] = ':'; /* after each id: a store's id is rule_ids up to its ':' */
         ok = sw_keys_rule_new(group, topic, partition, names[i], c->key + 1 + 2 * i) == 0;
     }
+    if (ok) c->rule_ids[at] = '\0';
     if (!ok) {
         sw_ckpt_free(c);
         return NULL;
@@ -394,10 +401,15 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
     arg_i64(c, SW_STATE_FORMAT);
     arg_i64(c, ttl_ms);
     arg_i64(c, c->rules ? (int64_t)(2 * c->nstores) : 0);
-    /* (Not in the built-in layout: its claim stays at 10 arguments, the
+    /* (None in the built-in layout: its claim stays at 10 arguments, the
      * most Redis reads before AUTH, so that a missing password is told
      * apart from Redis failing: NOAUTH, not a protocol error.) */
-    if (c->rules) arg_str(c, c->rule_ids);
+    for (const char *id = c->rule_ids; *id;) {
+        const char *end = strchr(id, ':');
+        char *o = arg_space(c, (size_t)(end - id));
+        if (o) memcpy(o, id, (size_t)(end - id));
+        id = end + 1;
+    }
     if (args_ready(c) != 0) {
         snprintf(err, errlen, "%s: out of memory", what);
         return SW_CKPT_NOMEM;
@@ -410,7 +422,7 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
     c->layout_switch = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
         st = reply_error(rep, what, err, errlen);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5) {
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
         snprintf(err, errlen, "%s: unexpected reply from Redis", what);
         st = SW_CKPT_UNAVAILABLE;
     } else if (rep->element[3]->type != REDIS_REPLY_NIL && reply_int64(rep->element[3], &c->seq) != 0) {
@@ -711,6 +723,9 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *const *s, i
     arg_str(c, c->full ? "1" : "0");
     arg_i64(c, (int64_t)c->nstores);
     arg_str(c, c->rules ? "1" : "0");
+    size_t ids = strlen(c->rule_ids); /* meta.rules: joined, without the last ':' */
+    char *o = arg_space(c, ids ? ids - 1 : 0);
+    if (o && ids) memcpy(o, c->rule_ids, ids - 1);
     for (size_t i = 0; i < c->nstores; i++) add_store(c, s[i], st);
     if (args_ready(c) != 0) {
         snprintf(err, errlen, "checkpoint: out of memory");

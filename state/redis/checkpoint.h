@@ -9,10 +9,9 @@
  *                       updated_ms (wall clock of the last checkpoint),
  *                       seq (checkpoints written, see Losses), rules_seq
  *                       (the seq of the last checkpoint in the rules
- *                       layout, see Rules), rules (the claiming owner's
- *                       rule ids, each escaped as RULE below, joined by
- *                       ':'; absent in the built-in layout; for `state
- *                       inspect`)
+ *                       layout, see Rules), rules (the rule ids that
+ *                       checkpoint wrote, each escaped as RULE below,
+ *                       joined by ':')
  *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
@@ -32,13 +31,17 @@
  * (RULE escaped as G and T are; the rules layout), with one meta for all:
  * one offset, owner and seq per partition, and every rule's changes
  * written by the same script, all or nothing.  A checkpoint in the rules
- * layout also sets meta.rules_seq = seq and deletes the built-in layout's
- * tenants and users keys; a checkpoint in the built-in layout (this build
- * without --rules, or an older build) leaves rules_seq behind.  So when a
- * rules-layout owner claims a partition whose meta.rules_seq is not its
- * seq, the last checkpoint was written in the built-in layout and every
- * rule-qualified key is older than it: the claim deletes them (a state is
- * only ever the state at its offset), and the next write is a whole one.
+ * layout also sets meta.rules_seq = seq and meta.rules to its rules, and
+ * deletes the built-in layout's tenants and users keys; a checkpoint in
+ * the built-in layout (this build without --rules, or an older build)
+ * leaves both behind.  A rules-layout owner's claim deletes every rule
+ * key the last checkpoint did not write, since it is older than that
+ * checkpoint (a state is only ever the state at its offset): all of them
+ * when meta.rules_seq is not meta.seq (the last checkpoint is in the
+ * built-in layout; the next write is then a whole one), else those of
+ * the rules meta.rules does not name (a rule added, or removed and added
+ * again before its keys expired: it starts empty).  The keys of a rule
+ * removed from the set are left to their TTL.
  *
  * Rolling upgrade.  With sw_ckpt_adopt_legacy, one named store (the seed
  * rule run by the rules engine) takes over the built-in layout's state in
