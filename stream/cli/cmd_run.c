@@ -167,7 +167,10 @@ static void usage(FILE *out) {
           "the partition's next owner, which resumes at the checkpoint's offset.\n"
           "With --rules, each partition runs the loaded rules instead (one parse of each\n"
           "record): every query rule, and every threshold rule that groups by --key-field;\n"
-          "alerts carry their rule's id in the rule_id header.\n"
+          "alerts carry their rule's id in the rule_id header.  With --state redis://..\n"
+          "each rule's windows are checkpointed under its rule id, and the seed rule\n"
+          "(rule_id 621e92b6-7e54-11ee-bdc0-f661ea17fbcd) takes over a partition the\n"
+          "built-in default checkpointed, so switching a group to --rules loses no window.\n"
           "\n", out);
     sw_settings_help(RUN_GROUPS, sizeof RUN_GROUPS / sizeof RUN_GROUPS[0], out);
     fputs("\nHealth: /readyz is ready once every member has joined the group and loaded its\n"
