@@ -1014,6 +1014,12 @@ static sw_ckpt *rules_owner_loads(const char *owner, int32_t part, int64_t want_
     return c;
 }
 
+/* A case's end: the checkpointers freed, the stores destroyed (NULL-terminated lists). */
+static void case_end(sw_ckpt *const *c, sw_store *const *s) {
+    for (; *c; c++) sw_ckpt_free(*c);
+    for (; *s; s++) sw_store_destroy(*s);
+}
+
 static long long key_exists(const sw_ckpt *c, int which) { return cmd_int("EXISTS", sw_ckpt_key(c, which), NULL); }
 
 /* meta.rules_seq == meta.seq: the last checkpoint is in the rules layout. */
@@ -1091,14 +1097,7 @@ static void test_rule_stores_round_trip(void **state) {
     claim_is(c4, &off, SW_CKPT_OK);
     assert_int_equal(key_exists(c4, 1) + key_exists(c4, 2), 0);
     assert_int_equal(key_exists(c4, 3) + key_exists(c4, 4), 2);
-    sw_ckpt_free(c3);
-    sw_ckpt_free(c4);
-    sw_ckpt_free(c);
-    sw_ckpt_free(c2);
-    for (int i = 0; i < 2; i++) {
-        sw_store_destroy(&a[i]);
-        sw_store_destroy(&b[i]);
-    }
+    case_end((sw_ckpt *[]){c, c2, c3, c4, NULL}, (sw_store *[]){&a[0], &a[1], &b[0], &b[1], NULL});
 }
 
 /* The rolling upgrade: a built-in checkpoint taken over by the seed rule's
@@ -1141,15 +1140,8 @@ static void test_upgrade_adopts_builtin_state(void **state) {
     sw_ckpt *c2 = rules_owner_loads("later", 2, 31, again, &st);
     assert_int_equal(st.adopted, 0);
     assert_same_state(&by_rule, &again[1]);
-    sw_ckpt_free(old);
-    sw_ckpt_free(c);
-    sw_ckpt_free(c2);
-    sw_store_destroy(&builtin);
-    sw_store_destroy(&by_rule);
-    for (int i = 0; i < 2; i++) {
-        sw_store_destroy(&adopted[i]);
-        sw_store_destroy(&again[i]);
-    }
+    case_end((sw_ckpt *[]){old, c, c2, NULL},
+             (sw_store *[]){&builtin, &by_rule, &adopted[0], &adopted[1], &again[0], &again[1], NULL});
 }
 
 /* The other way: a built-in owner after a rules-layout checkpoint resumes
@@ -1207,16 +1199,8 @@ static void test_downgrade_then_upgrade(void **state) {
     sw_store_track(&fresh);
     write_stores_is(q, pf, 42, &st);
     assert_int_equal(key_exists(down, 1) + key_exists(down, 2), 0);
-    sw_ckpt_free(c);
-    sw_ckpt_free(down);
-    sw_ckpt_free(up);
-    sw_ckpt_free(q);
-    for (int i = 0; i < 2; i++) {
-        sw_store_destroy(&rules[i]);
-        sw_store_destroy(&back[i]);
-    }
-    sw_store_destroy(&builtin);
-    sw_store_destroy(&fresh);
+    case_end((sw_ckpt *[]){c, down, up, q, NULL},
+             (sw_store *[]){&rules[0], &rules[1], &back[0], &back[1], &builtin, &fresh, NULL});
 }
 
 /* The conversion refuses what is not a user value, byte by byte. */
