@@ -235,6 +235,51 @@ sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, s
     return st;
 }
 
+/* Copies n bytes from the reader to o; NULL when they are not there. */
+static char *copy(reader *r, char *o, size_t n) {
+    const char *p = take(r, n);
+    return p ? put(o, p, n) : NULL;
+}
+
+sw_codec_status sw_codec_user_prefix_ids(const char *p, size_t n, char kind, char *out, size_t *out_len) {
+    reader r = {p, p + n, 0};
+    enum { NAMES_AT = 1 + 8 + 8, ID_LEN_AT = 8 + 8 + 4 };
+    uint16_t name_len, alt_len, nsessions;
+    char *o = copy(&r, out, NAMES_AT);
+    GET(&r, name_len);
+    GET(&r, alt_len);
+    if (!o || r.bad || p[0] != SW_STATE_FORMAT) return SW_CODEC_CORRUPT;
+    o = PUT(o, name_len);
+    o = PUT(o, alt_len);
+    if (!(o = copy(&r, o, (size_t)name_len + alt_len))) return SW_CODEC_CORRUPT;
+    GET(&r, nsessions);
+    if (r.bad || nsessions > SW_CODEC_MAX_SESSIONS) return SW_CODEC_CORRUPT;
+    o = PUT(o, nsessions);
+    for (uint16_t i = 0; i < nsessions; i++) {
+        const char *head = take(&r, SESSION_HEAD);
+        if (!head) return SW_CODEC_CORRUPT;
+        uint32_t id_len;
+        uint8_t ip_len, co_len, ci_len, uu_len;
+        uint16_t ua_len;
+        memcpy(&id_len, head + ID_LEN_AT, 4);
+        memcpy(&ip_len, head + ID_LEN_AT + 4, 1);
+        memcpy(&ua_len, head + ID_LEN_AT + 5, 2);
+        memcpy(&co_len, head + ID_LEN_AT + 7, 1);
+        memcpy(&ci_len, head + ID_LEN_AT + 8, 1);
+        memcpy(&uu_len, head + ID_LEN_AT + 9, 1);
+        if (id_len >= SW_CODEC_MAX_ID) return SW_CODEC_CORRUPT;
+        uint32_t longer = id_len + 1;
+        o = put(o, head, ID_LEN_AT);
+        o = PUT(o, longer);
+        o = put(o, head + ID_LEN_AT + 4, SESSION_HEAD - ID_LEN_AT - 4);
+        *o++ = kind;
+        if (!(o = copy(&r, o, (size_t)id_len + ip_len + ua_len + co_len + ci_len + uu_len))) return SW_CODEC_CORRUPT;
+    }
+    if (r.p != r.end) return SW_CODEC_CORRUPT; /* trailing bytes */
+    *out_len = (size_t)(o - out);
+    return SW_CODEC_OK;
+}
+
 /* The top list of a layout-2 value into top[]: newest first, no time
  * "none", no actor twice.  -1 when it breaks that. */
 static int read_top(reader *r, sw_wm_actor *top, uint8_t *ntop) {

@@ -62,6 +62,15 @@ typedef enum {
  * session id hashes are taken with id_seed.  On error u is left empty. */
 sw_codec_status sw_codec_user_decode(sw_user *u, sw_slab *slab, const char *p, size_t n, uint64_t id_seed);
 
+/* A user value with the byte kind written in front of every session id,
+ * nothing else changed (the rolling upgrade of checkpoint.h: the built-in
+ * seed engine's sessions become the rules engine's distinct values, whose
+ * ids start with a kind byte).  out has room for n + SW_CODEC_MAX_SESSIONS
+ * bytes; *out_len gets n + the number of sessions.  Only the layout is
+ * checked (lengths, counts, no trailing bytes): SW_CODEC_CORRUPT when it
+ * is not a version-1 value; sw_codec_user_decode checks the rest. */
+sw_codec_status sw_codec_user_prefix_ids(const char *p, size_t n, char kind, char *out, size_t *out_len);
+
 #define SW_TENANT_LAYOUT 2
 
 size_t sw_codec_tenant_size(const sw_tenant *t);

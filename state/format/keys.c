@@ -9,6 +9,7 @@
 
 static const char KEY_PREFIX[] = "sw:{";
 static const char *const KEY_SUFFIX[SW_KEY_COUNT] = {"}:meta", "}:tenants", "}:users"};
+static const char RULE_INFIX[] = ":r:"; /* }:r:<rule id>:tenants | :users */
 #define USER_SEP 0x1F
 
 /* ---- escaping ------------------------------------------------------------ */
@@ -58,25 +59,58 @@ int sw_key_unescape(sw_key_escaping e, const char *p, size_t n, char *out, size_
 
 /* ---- key names ----------------------------------------------------------- */
 
-int sw_keys_new(const char *group, const char *topic, int32_t partition, char *key[SW_KEY_COUNT]) {
-    for (int i = 0; i < SW_KEY_COUNT; i++) key[i] = NULL;
+/* The hash tag's contents, G:T:P with G and T escaped, malloc'd; NULL
+ * when out of memory. */
+static char *tag_new(const char *group, const char *topic, int32_t partition) {
     size_t gn = strlen(group), tn = strlen(topic);
     char *tag = malloc(3 * (gn + tn) + 32);
-    if (!tag) return -1;
+    if (!tag) return NULL;
     size_t k = sw_key_escape(SW_ESC_TAG, group, gn, tag);
     tag[k++] = ':';
     k += sw_key_escape(SW_ESC_TAG, topic, tn, tag + k);
     snprintf(tag + k, 32, ":%" PRId32, partition);
-    size_t len = strlen(tag);
+    return tag;
+}
+
+/* "sw:{" tag "}" mid suffix, malloc'd. */
+static char *key_join(const char *tag, const char *mid, const char *suffix) {
+    size_t n = sizeof KEY_PREFIX + strlen(tag) + 1 + strlen(mid) + strlen(suffix);
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s%s}%s%s", KEY_PREFIX, tag, mid, suffix);
+    return k;
+}
+
+int sw_keys_new(const char *group, const char *topic, int32_t partition, char *key[SW_KEY_COUNT]) {
+    for (int i = 0; i < SW_KEY_COUNT; i++) key[i] = NULL;
+    char *tag = tag_new(group, topic, partition);
+    if (!tag) return -1;
     int ok = 1;
-    for (int i = 0; i < SW_KEY_COUNT; i++) {
-        size_t n = sizeof KEY_PREFIX + len + strlen(KEY_SUFFIX[i]);
-        key[i] = ok ? malloc(n) : NULL;
-        if (key[i]) snprintf(key[i], n, "%s%s%s", KEY_PREFIX, tag, KEY_SUFFIX[i]);
-        else ok = 0;
-    }
+    for (int i = 0; i < SW_KEY_COUNT && ok; i++) ok = (key[i] = key_join(tag, "", KEY_SUFFIX[i] + 1)) != NULL;
     free(tag);
     if (!ok) sw_keys_free(key);
+    return ok ? 0 : -1;
+}
+
+int sw_keys_rule_new(const char *group, const char *topic, int32_t partition, const char *rule_id,
+                     char *key[SW_KEY_RULE_COUNT]) {
+    key[0] = key[1] = NULL;
+    size_t rn = strlen(rule_id);
+    char *tag = tag_new(group, topic, partition), *mid = malloc(3 * rn + 8);
+    int ok = tag && mid;
+    if (ok) {
+        memcpy(mid, RULE_INFIX, sizeof RULE_INFIX - 1);
+        mid[sizeof RULE_INFIX - 1 + sw_key_escape(SW_ESC_TAG, rule_id, rn, mid + sizeof RULE_INFIX - 1)] = '\0';
+        /* :tenants and :users, as the built-in layout's suffixes end */
+        ok = (key[0] = key_join(tag, mid, KEY_SUFFIX[SW_KEY_TENANTS] + 1)) != NULL &&
+             (key[1] = key_join(tag, mid, KEY_SUFFIX[SW_KEY_USERS] + 1)) != NULL;
+    }
+    free(tag);
+    free(mid);
+    if (!ok) {
+        free(key[0]);
+        free(key[1]);
+        key[0] = key[1] = NULL;
+    }
     return ok ? 0 : -1;
 }
 

@@ -5,11 +5,15 @@
  * escaping are written down once.
  *
  *   sw:{G:T:P}:meta | :tenants | :users   the three keys of one partition
+ *   sw:{G:T:P}:r:RULE:tenants | :users     with `run --rules`: rule RULE's
+ *                                          tenants and users (checkpoint.h)
  *   tenant %-escaped, 0x1F, actor id       a field of the users hash
  *
  * Escaping.  A name part is written with some bytes as %XX (upper-case
  * hex), so that names cannot collide or break the hash tag: in the hash
- * tag, G and T escape control bytes, 0x7F, '%', '{', '}' and ':'; in a user
+ * tag, G and T escape control bytes, 0x7F, '%', '{', '}' and ':', and so
+ * does a rule id (RULE) after it, so a hostile rule id can neither leave
+ * the partition's hash tag nor pose as another key's suffix; in a user
  * field, the tenant escapes '%' and 0x1F (the separator).  Unescaping
  * accepts exactly what escaping writes (one spelling per name): any other
  * escape, a lower-case one, or a raw byte that should have been escaped
@@ -43,6 +47,13 @@ int sw_key_unescape(sw_key_escaping e, const char *p, size_t n, char *out, size_
  * of memory. */
 int sw_keys_new(const char *group, const char *topic, int32_t partition, char *key[SW_KEY_COUNT]);
 void sw_keys_free(char *key[SW_KEY_COUNT]);
+
+/* The two keys of rule rule_id's store in that partition (tenants, then
+ * users; same hash tag, so one script writes them with meta), each
+ * malloc'd into key[0..1]; 0, or -1 (nothing allocated) when out of memory. */
+enum { SW_KEY_RULE_COUNT = 2 };
+int sw_keys_rule_new(const char *group, const char *topic, int32_t partition, const char *rule_id,
+                     char *key[SW_KEY_RULE_COUNT]);
 
 /* Parses the meta key name key[0..n): 0 with the group and topic
  * (malloc'd, NUL-terminated, lengths in gn and tn) and the partition when

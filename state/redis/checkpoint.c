@@ -23,8 +23,15 @@
     "  end\n"                                                                                      \
     "end\n"
 
-/* KEYS: meta tenants users.  ARGV: owner, version, ttl_ms.  Returns
- * {offset, previous owner, updated_ms, seq} as they were before the claim. */
+/* KEYS: meta, then every state key (sw_ckpt.key).  ARGV: owner, version,
+ * ttl_ms, nrule (how many of the state keys, from KEYS[2] on, are
+ * rule-qualified: 0 in the built-in layout), then in the rules layout each
+ * store's rule id, escaped (as in meta.rules).  Deletes the rule keys that
+ * the last checkpoint did not write: all of them when it is in the
+ * built-in layout, else those of rules meta.rules does not name (a rule
+ * added, or removed and added again: its keys are older than the
+ * checkpoint).  Returns {offset, previous owner, updated_ms, seq,
+ * rules_seq, rules} as they were before the claim. */
 static const char CLAIM_LUA[] =
     LUA_REFUSE_NON_HASH
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
@@ -32,29 +39,43 @@ static const char CLAIM_LUA[] =
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
     "                           ', this build reads version ' .. ARGV[2])\n"
     "end\n"
-    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq')\n"
-    "if not prev[1] then redis.call('DEL', KEYS[2], KEYS[3]) end\n"
+    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq', 'rules_seq', 'rules')\n"
+    "local nrule = tonumber(ARGV[4])\n"
+    "if not prev[1] then\n"
+    "  redis.call('DEL', unpack(KEYS, 2))\n"
+    "elseif nrule > 0 then\n"
+    "  local written = {}\n"
+    "  if prev[5] and prev[5] == prev[4] and prev[6] then\n"
+    "    for id in string.gmatch(prev[6], '[^:]+') do written[id] = true end\n"
+    "  end\n"
+    "  for s = 0, nrule / 2 - 1 do\n"
+    "    if not written[ARGV[5 + s]] then redis.call('DEL', KEYS[2 + 2 * s], KEYS[3 + 2 * s]) end\n"
+    "  end\n"
+    "end\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[3]) end\n"
     "return prev\n";
 
-/* KEYS: meta tenants users.  ARGV: owner, ttl_ms.  Deletes the state and
- * keeps the claim (meta holds only the owner). */
+/* KEYS: as CLAIM_LUA.  ARGV: owner, ttl_ms.  Deletes the state and keeps
+ * the claim (meta holds only the owner). */
 static const char DISCARD_LUA[] =
     "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
     "if owner and owner ~= ARGV[1] then\n"
     "  return redis.error_reply('FENCED ' .. KEYS[1] .. ' was claimed by ' .. owner)\n"
     "end\n"
-    "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+    "redis.call('DEL', unpack(KEYS))\n"
     "redis.call('HSET', KEYS[1], 'owner', ARGV[1])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "return 'OK'\n";
 
-/* KEYS: meta tenants users.  ARGV: owner, version, offset, ttl_ms, now_ms,
- * ndel, nusers, ntenants, seq (the one this owner last saw: claimed or
- * wrote), full (1: the whole partition, replacing what is stored), then
- * the deleted user fields, the user field/value pairs and the tenant
- * field/value pairs.  Returns the new seq. */
+/* KEYS: as CLAIM_LUA.  ARGV: owner, version, offset, ttl_ms, now_ms, seq
+ * (the one this owner last saw: claimed or wrote), full (1: the whole
+ * partition, replacing what is stored), nstores, rules (1: the rules
+ * layout, whose last two KEYS are the built-in layout's tenants and
+ * users), the rule ids (meta.rules; "" in the built-in layout), then per
+ * store: ndel, nusers, ntenants, the deleted user fields, the user
+ * field/value pairs and the tenant field/value pairs.  Returns the new
+ * seq. */
 static const char WRITE_LUA[] =
     /* Every check before the first write: Redis does not roll a script back. */
     LUA_REFUSE_NON_HASH
@@ -69,18 +90,18 @@ static const char WRITE_LUA[] =
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v)\n"
     "end\n"
     "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') or 0\n"
-    "local full = ARGV[10] == '1'\n"
+    "local full = ARGV[7] == '1'\n"
     "if not full then\n"
     "  if not exists then\n"
     "    return redis.error_reply('LOST ' .. KEYS[1] .. ' is gone (Redis flushed, restarted empty or failed over)')\n"
     "  end\n"
-    "  if seq ~= tonumber(ARGV[9]) then\n"
+    "  if seq ~= tonumber(ARGV[6]) then\n"
     "    return redis.error_reply('LOST ' .. KEYS[1] .. ' holds checkpoint ' .. seq .. ', this owner wrote ' ..\n"
-    "                             ARGV[9] .. ' (an older copy: a lagging replica promoted, or a restore)')\n"
+    "                             ARGV[6] .. ' (an older copy: a lagging replica promoted, or a restore)')\n"
     "  end\n"
     "else\n"
-    "  redis.call('DEL', KEYS[2], KEYS[3])\n"
-    "  seq = math.max(seq, tonumber(ARGV[9]))\n"
+    "  redis.call('DEL', unpack(KEYS, 2))\n"
+    "  seq = math.max(seq, tonumber(ARGV[6]))\n"
     "end\n"
     "seq = seq + 1\n"
     "local i = 11\n"
@@ -93,9 +114,18 @@ static const char WRITE_LUA[] =
     "    done = done + m\n"
     "  end\n"
     "end\n"
-    "batch('HDEL', KEYS[3], tonumber(ARGV[6]), 1)\n"
-    "batch('HSET', KEYS[3], tonumber(ARGV[7]), 2)\n"
-    "batch('HSET', KEYS[2], tonumber(ARGV[8]), 2)\n"
+    "for s = 0, tonumber(ARGV[8]) - 1 do\n"
+    "  local tenants, users = KEYS[2 + 2 * s], KEYS[3 + 2 * s]\n"
+    "  local ndel, nusers, ntenants = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])\n"
+    "  i = i + 3\n"
+    "  batch('HDEL', users, ndel, 1)\n"
+    "  batch('HSET', users, nusers, 2)\n"
+    "  batch('HSET', tenants, ntenants, 2)\n"
+    "end\n"
+    "if ARGV[9] == '1' then\n"
+    "  redis.call('DEL', KEYS[#KEYS - 1], KEYS[#KEYS])\n"
+    "  redis.call('HSET', KEYS[1], 'rules_seq', seq, 'rules', ARGV[10])\n"
+    "end\n"
     "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1],\n"
     "           'seq', seq)\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[4]) end\n"
@@ -106,9 +136,17 @@ typedef struct {
 } arg;
 
 struct sw_ckpt {
-    char *key[SW_KEY_COUNT];
+    /* meta, each store's tenants and users, and in the rules layout the
+     * built-in layout's tenants and users (checkpoint.h's Rules). */
+    char **key;
+    size_t nkeys, nstores;
+    int rules;      /* the rules layout */
+    long adopt;     /* the store that takes over a built-in checkpoint, or -1 */
+    char adopt_kind;
+    char *rule_ids;    /* meta.rules: the rule ids escaped, each ended by ':' ("" in the built-in layout) */
+    int layout_switch; /* claimed a checkpoint written in the built-in layout (rules layout only) */
     char *owner;
-    /* The arguments of the last write, reused: their bytes in buf. */
+    /* The arguments of the last command, reused: their bytes in buf. */
     char *buf;
     size_t len, cap;
     arg *args;
@@ -123,25 +161,141 @@ struct sw_ckpt {
 
 /* ---- names (keys.h) ------------------------------------------------------ */
 
-sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner) {
+static const char *tenants_key(const sw_ckpt *c, size_t store) { return c->key[1 + 2 * store]; }
+static const char *users_key(const sw_ckpt *c, size_t store) { return c->key[2 + 2 * store]; }
+
+/* Moves the three built-in keys into c->key: all of them (built-in
+ * layout), or meta first and tenants, users last (rules layout). */
+static void take_builtin_keys(sw_ckpt *c, char *k[SW_KEY_COUNT]) {
+    c->key[0] = k[SW_KEY_META];
+    c->key[c->nkeys - 2] = k[SW_KEY_TENANTS];
+    c->key[c->nkeys - 1] = k[SW_KEY_USERS];
+}
+
+sw_ckpt *sw_ckpt_new_stores(const char *group, const char *topic, int32_t partition, const char *owner,
+                            const char *const *names, size_t n) {
+    int rules = !(n == 1 && names[0] == NULL);
+    for (size_t i = 0; rules && i < n; i++)
+        if (!names[i]) return NULL;
     sw_ckpt *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (sw_keys_new(group, topic, partition, c->key) != 0 || !(c->owner = strdup(owner))) {
+    c->rules = rules;
+    c->nstores = n;
+    c->adopt = -1;
+    c->nkeys = 1 + 2 * n + (rules ? 2 : 0);
+    char *k[SW_KEY_COUNT];
+    if (!(c->key = calloc(c->nkeys, sizeof *c->key)) || sw_keys_new(group, topic, partition, k) != 0) {
+        sw_ckpt_free(c);
+        return NULL;
+    }
+    take_builtin_keys(c, k);
+    size_t len = 1;
+    for (size_t i = 0; rules && i < n; i++) len += 3 * strlen(names[i]) + 1;
+    int ok = (c->owner = strdup(owner)) != NULL && (c->rule_ids = malloc(len)) != NULL;
+    size_t at = 0;
+    for (size_t i = 0; rules && ok && i < n; i++) {
+        at += sw_key_escape(SW_ESC_TAG, names[i], strlen(names[i]), c->rule_ids + at);
+        c->rule_ids[at++] = ':'; /* after each id: a store's id is rule_ids up to its ':' */
+        ok = sw_keys_rule_new(group, topic, partition, names[i], c->key + 1 + 2 * i) == 0;
+    }
+    if (ok) c->rule_ids[at] = '\0';
+    if (!ok) {
         sw_ckpt_free(c);
         return NULL;
     }
     return c;
 }
 
+sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner) {
+    const char *builtin[] = {NULL};
+    return sw_ckpt_new_stores(group, topic, partition, owner, builtin, 1);
+}
+
 void sw_ckpt_free(sw_ckpt *c) {
     if (!c) return;
-    sw_keys_free(c->key);
-    void *owned[] = {c->owner, c->buf, c->args, c->argv, c->lens, c};
+    for (size_t i = 0; c->key && i < c->nkeys; i++) free(c->key[i]);
+    void *owned[] = {c->key, c->owner, c->rule_ids, c->buf, c->args, c->argv, c->lens, c};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
+void sw_ckpt_adopt_legacy(sw_ckpt *c, size_t store, char kind) {
+    if (!c->rules || store >= c->nstores) return;
+    c->adopt = (long)store;
+    c->adopt_kind = kind;
+}
+
 const char *sw_ckpt_key(const sw_ckpt *c, int which) {
-    return which >= 0 && which < SW_KEY_COUNT ? c->key[which] : NULL;
+    return which >= 0 && (size_t)which < c->nkeys ? c->key[which] : NULL;
+}
+size_t sw_ckpt_keys(const sw_ckpt *c) { return c->nkeys; }
+
+/* ---- arguments: one command's, built in c->buf ------------------------------ */
+
+static char *arg_space(sw_ckpt *c, size_t n) {
+    if (c->oom) return NULL;
+    if (c->nargs == c->args_cap) {
+        size_t cap = c->args_cap ? c->args_cap * 2 : 256;
+        arg *a = realloc(c->args, cap * sizeof *a);
+        if (!a) {
+            c->oom = 1;
+            return NULL;
+        }
+        c->args = a;
+        c->args_cap = cap;
+    }
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 65536;
+        while (cap < c->len + n) cap *= 2;
+        char *b = realloc(c->buf, cap);
+        if (!b) {
+            c->oom = 1;
+            return NULL;
+        }
+        c->buf = b;
+        c->cap = cap;
+    }
+    c->args[c->nargs++] = (arg){c->len, n};
+    c->len += n;
+    return c->buf + c->len - n;
+}
+
+static void arg_str(sw_ckpt *c, const char *s) {
+    char *o = arg_space(c, strlen(s));
+    if (o) memcpy(o, s, strlen(s));
+}
+
+static void arg_i64(sw_ckpt *c, int64_t v) {
+    char b[24];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    arg_str(c, b);
+}
+
+/* Starts an EVAL of script over every key of the partition. */
+static void args_eval(sw_ckpt *c, const char *script) {
+    c->len = c->nargs = 0;
+    c->oom = 0;
+    arg_str(c, "EVAL");
+    arg_str(c, script);
+    arg_i64(c, (int64_t)c->nkeys);
+    for (size_t i = 0; i < c->nkeys; i++) arg_str(c, c->key[i]);
+}
+
+/* Points c->argv and c->lens at the arguments; -1 when out of memory. */
+static int args_ready(sw_ckpt *c) {
+    if (c->nargs > c->argv_cap) {
+        const char **av = realloc(c->argv, c->nargs * sizeof *av);
+        size_t *lv = av ? realloc(c->lens, c->nargs * sizeof *lv) : NULL;
+        if (av) c->argv = av;
+        if (lv) c->lens = lv;
+        if (!av || !lv) c->oom = 1;
+        else c->argv_cap = c->nargs;
+    }
+    if (c->oom || c->nargs > INT32_MAX) return -1;
+    for (size_t i = 0; i < c->nargs; i++) {
+        c->argv[i] = c->buf + c->args[i].off;
+        c->lens[i] = c->args[i].len;
+    }
+    return 0;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -193,23 +347,31 @@ static size_t shell_quote(const char *s, char *out, size_t n) {
     return k;
 }
 
+/* Appends " " and s shell-quoted to out[*k..n); 0 when it does not fit. */
+static int put_quoted(char *out, size_t n, size_t *k, const char *s) {
+    if (*k + 1 >= n) return 0;
+    out[(*k)++] = ' ';
+    size_t q = shell_quote(s, out + *k, n - *k);
+    *k += q;
+    return q != 0;
+}
+
 void sw_ckpt_clear_hint(const sw_ckpt *c, const sw_redis_target *t, char *out, size_t n) {
-    char q[4][600];
-    int ok = shell_quote(t->socket ? t->socket : t->host ? t->host : "", q[3], sizeof q[3]) != 0;
-    for (int i = 0; i < 3; i++) ok &= shell_quote(c->key[i], q[i], sizeof q[i]) != 0;
-    if (!ok) {
-        snprintf(out, n, "redis-cli DEL on the partition's meta, tenants and users keys");
-        return;
-    }
-    char where[700], user[300] = "";
-    if (t->socket) snprintf(where, sizeof where, "-s %s", q[3]);
-    else snprintf(where, sizeof where, "-h %s -p %d", q[3], t->port);
+    char where[700], user[300] = "", host[600];
+    int ok = shell_quote(t->socket ? t->socket : t->host ? t->host : "", host, sizeof host) != 0;
+    if (t->socket) snprintf(where, sizeof where, "-s %s", host);
+    else snprintf(where, sizeof where, "-h %s -p %d", host, t->port);
     if (t->user) {
         char qu[260];
         if (shell_quote(t->user, qu, sizeof qu)) snprintf(user, sizeof user, " --user %s", qu);
     }
-    snprintf(out, n, "redis-cli %s%s%s -n %d DEL %s %s %s", where, user, t->password ? " --askpass" : "", t->db,
-             q[0], q[1], q[2]);
+    int k0 = ok ? snprintf(out, n, "redis-cli %s%s%s -n %d DEL", where, user, t->password ? " --askpass" : "", t->db)
+                : -1;
+    size_t k = k0 > 0 ? (size_t)k0 : n;
+    for (size_t i = 0; k < n && i < c->nkeys; i++) ok &= put_quoted(out, n, &k, c->key[i]);
+    if (!ok || k >= n)
+        snprintf(out, n, "redis-cli DEL on the partition's keys: %s and every key of the same {..} hash tag",
+                 c->key[0]);
 }
 
 static int reply_int64(const redisReply *e, int64_t *v) {
@@ -226,30 +388,56 @@ static int reply_int64(const redisReply *e, int64_t *v) {
 
 /* ---- claim and load ------------------------------------------------------ */
 
+/* Whether reply element e holds the same string as f (both present). */
+static int same_string(const redisReply *e, const redisReply *f) {
+    return e->type == REDIS_REPLY_STRING && f->type == REDIS_REPLY_STRING && e->len == f->len &&
+           memcmp(e->str, f->str, e->len) == 0;
+}
+
 sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen) {
-    char version[8], ttl[24];
-    snprintf(version, sizeof version, "%d", SW_STATE_FORMAT);
-    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
-    redisReply *rep = sw_redis_cmdv(r, "EVAL", CLAIM_LUA, "3", c->key[0], c->key[1], c->key[2], c->owner, version,
-                                    ttl, (const char *)NULL);
-    if (!rep) return no_reply(r, "claiming the partition's state", err, errlen);
+    static const char what[] = "claiming the partition's state";
+    args_eval(c, CLAIM_LUA);
+    arg_str(c, c->owner);
+    arg_i64(c, SW_STATE_FORMAT);
+    arg_i64(c, ttl_ms);
+    arg_i64(c, c->rules ? (int64_t)(2 * c->nstores) : 0);
+    /* (None in the built-in layout: its claim stays at 10 arguments, the
+     * most Redis reads before AUTH, so that a missing password is told
+     * apart from Redis failing: NOAUTH, not a protocol error.) */
+    for (const char *id = c->rule_ids; *id;) {
+        const char *end = strchr(id, ':');
+        char *o = arg_space(c, (size_t)(end - id));
+        if (o) memcpy(o, id, (size_t)(end - id));
+        id = end + 1;
+    }
+    if (args_ready(c) != 0) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return SW_CKPT_NOMEM;
+    }
+    redisReply *rep = sw_redis_cmd(r, (int)c->nargs, c->argv, c->lens);
+    if (!rep) return no_reply(r, what, err, errlen);
     sw_ckpt_status st = SW_CKPT_OK;
     c->seq = 0; /* none yet (a state an older build wrote has none either) */
     c->full = 0;
+    c->layout_switch = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
-        st = reply_error(rep, "claiming the partition's state", err, errlen);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
-        snprintf(err, errlen, "claiming the partition's state: unexpected reply from Redis");
+        st = reply_error(rep, what, err, errlen);
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
+        snprintf(err, errlen, "%s: unexpected reply from Redis", what);
         st = SW_CKPT_UNAVAILABLE;
     } else if (rep->element[3]->type != REDIS_REPLY_NIL && reply_int64(rep->element[3], &c->seq) != 0) {
-        snprintf(err, errlen, "%s: seq is not a checkpoint number; delete the partition's state with "
-                 "redis-cli DEL '%s' '%s' '%s' to start it afresh", c->key[0], c->key[0], c->key[1], c->key[2]);
+        snprintf(err, errlen, "%s: seq is not a checkpoint number", c->key[0]);
         st = SW_CKPT_REFUSED;
     } else if (rep->element[0]->type == REDIS_REPLY_NIL) {
         *offset = -1;
     } else if (reply_int64(rep->element[0], offset) != 0) {
         snprintf(err, errlen, "%s: offset is not a Kafka offset", c->key[0]);
         st = SW_CKPT_REFUSED;
+    } else if (c->rules && !same_string(rep->element[4], rep->element[3])) {
+        /* Written in the built-in layout: the script deleted the older rule
+         * keys; the whole state is written next (adopted or empty). */
+        c->layout_switch = 1;
+        c->full = 1;
     }
     freeReplyObject(rep);
     if (st == SW_CKPT_REFUSED) append_hint(c, r, err, errlen);
@@ -281,13 +469,17 @@ const char *sw_offset_verdict_reason(sw_offset_verdict v) {
 }
 
 sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *err, size_t errlen) {
-    char ttl[24];
-    snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
-    redisReply *rep = sw_redis_cmdv(r, "EVAL", DISCARD_LUA, "3", c->key[0], c->key[1], c->key[2], c->owner, ttl,
-                                    (const char *)NULL);
-    if (!rep) return no_reply(r, "discarding the partition's state", err, errlen);
-    sw_ckpt_status st = rep->type == REDIS_REPLY_ERROR ? reply_error(rep, "discarding the partition's state", err, errlen)
-                                                       : SW_CKPT_OK;
+    static const char what[] = "discarding the partition's state";
+    args_eval(c, DISCARD_LUA);
+    arg_str(c, c->owner);
+    arg_i64(c, ttl_ms);
+    if (args_ready(c) != 0) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return SW_CKPT_NOMEM;
+    }
+    redisReply *rep = sw_redis_cmd(r, (int)c->nargs, c->argv, c->lens);
+    if (!rep) return no_reply(r, what, err, errlen);
+    sw_ckpt_status st = rep->type == REDIS_REPLY_ERROR ? reply_error(rep, what, err, errlen) : SW_CKPT_OK;
     freeReplyObject(rep);
     /* Meta now holds only the owner (no seq): the next write is a whole
      * one, which a delta's loss check would otherwise take for a loss. */
@@ -336,34 +528,54 @@ typedef struct {
     sw_store *s;
     uint64_t id_seed;
     sw_ckpt_stats *st;
-    char *tenant; /* scratch, as long as the longest field */
+    int adopting;  /* the built-in layout's values, taken over by a rule's store (checkpoint.h) */
+    char kind;     /* adopting: the byte in front of every session id */
+    char *tenant;  /* scratch, as long as the longest field */
     size_t tenant_cap;
+    char *value;   /* adopting: scratch for a converted user value */
+    size_t value_cap;
 } loader;
+
+/* Room for n bytes in *buf; -1 when out of memory. */
+static int scratch(char **buf, size_t *cap, size_t n) {
+    if (n <= *cap) return 0;
+    char *b = realloc(*buf, n);
+    if (!b) return -1;
+    *buf = b;
+    *cap = n;
+    return 0;
+}
 
 static sw_ckpt_status load_tenant(void *ud, const char *f, size_t fn, const char *v, size_t vn) {
     loader *l = ud;
     int over_budget;
     sw_tenant *t = sw_store_tenant_get(l->s, f, fn, &over_budget);
     if (!t) return over_budget ? SW_CKPT_OK : SW_CKPT_NOMEM; /* over --max-tenants: not restored (tenants_refused) */
-    if (sw_codec_tenant_decode(l->s, t, v, vn) == SW_CODEC_OK) l->st->tenants++;
+    if (sw_codec_tenant_decode(l->s, t, v, vn) == SW_CODEC_OK) l->st->tenants++, l->st->adopted += l->adopting;
     else l->st->corrupt++;
+    /* The built-in engine's cap counts 30-minute buckets; a rule whose
+     * interval differs counts its own from here (checkpoint.h). */
+    if (l->adopting && l->s->cap_bucket_ms != SW_CAP_BUCKET_MS) t->ncap = 0;
     t->dirty = 0;
     return SW_CKPT_OK;
 }
 
 static sw_ckpt_status load_user(void *ud, const char *f, size_t fn, const char *v, size_t vn) {
     loader *l = ud;
-    if (fn > l->tenant_cap) {
-        char *b = realloc(l->tenant, fn);
-        if (!b) return SW_CKPT_NOMEM;
-        l->tenant = b;
-        l->tenant_cap = fn;
-    }
+    if (scratch(&l->tenant, &l->tenant_cap, fn) != 0) return SW_CKPT_NOMEM;
     size_t tn, an;
     const char *actor;
     if (sw_key_user_field_split(f, fn, l->tenant, &tn, &actor, &an) != 0) {
         l->st->corrupt++;
         return SW_CKPT_OK;
+    }
+    if (l->adopting) {
+        if (scratch(&l->value, &l->value_cap, vn + SW_CODEC_MAX_SESSIONS) != 0) return SW_CKPT_NOMEM;
+        if (sw_codec_user_prefix_ids(v, vn, l->kind, l->value, &vn) != SW_CODEC_OK) {
+            l->st->corrupt++;
+            return SW_CKPT_OK;
+        }
+        v = l->value;
     }
     int over_budget;
     sw_tenant *t = sw_store_tenant_get(l->s, l->tenant, tn, &over_budget);
@@ -373,65 +585,45 @@ static sw_ckpt_status load_user(void *ud, const char *f, size_t fn, const char *
     sw_window_clear(u, &l->s->slab);
     sw_window_init(u);
     switch (sw_codec_user_decode(u, &l->s->slab, v, vn, l->id_seed)) {
-    case SW_CODEC_OK: l->st->users++; break;
+    case SW_CODEC_OK: l->st->users++, l->st->adopted += l->adopting; break;
     case SW_CODEC_CORRUPT: l->st->corrupt++; break; /* the key stays, empty: as if never seen */
     case SW_CODEC_NOMEM: return SW_CKPT_NOMEM;
     }
     return SW_CKPT_OK;
 }
 
-sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
-                            char *err, size_t errlen) {
+/* One store from its tenants and users keys; tenants first: their
+ * watermarks decide which users are stale. */
+static sw_ckpt_status load_store(sw_redis *r, const char *tenants, const char *users, loader *l, char *err,
+                                 size_t errlen) {
+    sw_ckpt_status rc = scan_hash(r, tenants, load_tenant, l, l->st, err, errlen);
+    return rc == SW_CKPT_OK ? scan_hash(r, users, load_user, l, l->st, err, errlen) : rc;
+}
+
+sw_ckpt_status sw_ckpt_load_stores(sw_ckpt *c, sw_redis *r, sw_store *const *s, uint64_t id_seed,
+                                   sw_ckpt_stats *st, char *err, size_t errlen) {
     memset(st, 0, sizeof *st);
-    loader l = {.s = s, .id_seed = id_seed, .st = st};
-    /* Tenants first: their watermarks decide which users are stale. */
-    sw_ckpt_status rc = scan_hash(r, c->key[1], load_tenant, &l, st, err, errlen);
-    if (rc == SW_CKPT_OK) rc = scan_hash(r, c->key[2], load_user, &l, st, err, errlen);
+    loader l = {.id_seed = id_seed, .st = st, .kind = c->adopt_kind};
+    sw_ckpt_status rc = SW_CKPT_OK;
+    for (size_t i = 0; i < c->nstores && rc == SW_CKPT_OK; i++) {
+        l.s = s[i];
+        l.adopting = c->layout_switch && c->adopt == (long)i;
+        if (l.adopting) rc = load_store(r, c->key[c->nkeys - 2], c->key[c->nkeys - 1], &l, err, errlen);
+        else if (!c->layout_switch) rc = load_store(r, tenants_key(c, i), users_key(c, i), &l, err, errlen);
+        /* (after a layout switch the claim deleted the rule keys: nothing to load) */
+    }
     free(l.tenant);
+    free(l.value);
     if (rc == SW_CKPT_REFUSED) append_hint(c, r, err, errlen);
     return rc;
 }
 
+sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
+                            char *err, size_t errlen) {
+    return sw_ckpt_load_stores(c, r, &s, id_seed, st, err, errlen);
+}
+
 /* ---- write --------------------------------------------------------------- */
-
-static char *arg_space(sw_ckpt *c, size_t n) {
-    if (c->oom) return NULL;
-    if (c->nargs == c->args_cap) {
-        size_t cap = c->args_cap ? c->args_cap * 2 : 256;
-        arg *a = realloc(c->args, cap * sizeof *a);
-        if (!a) {
-            c->oom = 1;
-            return NULL;
-        }
-        c->args = a;
-        c->args_cap = cap;
-    }
-    if (c->len + n > c->cap) {
-        size_t cap = c->cap ? c->cap : 65536;
-        while (cap < c->len + n) cap *= 2;
-        char *b = realloc(c->buf, cap);
-        if (!b) {
-            c->oom = 1;
-            return NULL;
-        }
-        c->buf = b;
-        c->cap = cap;
-    }
-    c->args[c->nargs++] = (arg){c->len, n};
-    c->len += n;
-    return c->buf + c->len - n;
-}
-
-static void arg_str(sw_ckpt *c, const char *s) {
-    char *o = arg_space(c, strlen(s));
-    if (o) memcpy(o, s, strlen(s));
-}
-
-static void arg_i64(sw_ckpt *c, int64_t v) {
-    char b[24];
-    snprintf(b, sizeof b, "%" PRId64, v);
-    arg_str(c, b);
-}
 
 /* The user field of a table key (tenant index + actor id). */
 static void arg_user_field(sw_ckpt *c, const sw_store *s, const char *key, uint32_t len) {
@@ -483,34 +675,21 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
-                                  sw_ckpt_stats *st, char *err, size_t errlen) {
-    memset(st, 0, sizeof *st);
-    c->len = c->nargs = 0;
-    c->oom = 0;
-    arg_str(c, "EVAL");
-    arg_str(c, WRITE_LUA);
-    arg_str(c, "3");
-    for (int i = 0; i < 3; i++) arg_str(c, c->key[i]);
-    arg_str(c, c->owner);
-    arg_i64(c, SW_STATE_FORMAT);
-    arg_i64(c, next_offset);
-    arg_i64(c, ttl_ms);
-    arg_i64(c, wall_ms());
-    size_t counts = c->nargs; /* ndel, nusers, ntenants: filled in below */
-    arg_str(c, "0");
-    arg_str(c, "0");
-    arg_str(c, "0");
-    arg_i64(c, c->seq);
-    arg_str(c, c->full ? "1" : "0");
+/* Store s's section of the write's arguments: ndel, nusers, ntenants
+ * (reserved first, filled in once known), then its deleted fields, its
+ * users and its tenants (every one of them in a full write); adds its
+ * counts to st. */
+static void add_store(sw_ckpt *c, sw_store *s, sw_ckpt_stats *st) {
+    size_t counts = c->nargs;
+    for (int i = 0; i < 3; i++) arg_str(c, "0");
     writer w = {.c = c, .s = s};
     if (!c->full) sw_store_changes(s, add_change, &w);
-    st->deleted = w.n;
+    uint64_t n3[3] = {w.n, 0, 0};
     w.pass = 1;
     w.n = 0;
     if (c->full) add_all_users(&w);
     else sw_store_changes(s, add_change, &w);
-    st->users = w.n;
+    n3[1] = w.n;
     for (uint32_t i = 0; i < s->tenants.count; i++) {
         const sw_tenant *t = sw_store_tenant_at(s, i);
         if (!t->dirty && !c->full) continue;
@@ -518,45 +697,46 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t 
         if (o) memcpy(o, t->k.key, t->k.key_len);
         o = arg_space(c, sw_codec_tenant_size(t));
         if (o) sw_codec_tenant_encode(t, o);
-        st->tenants++;
-    }
-    if (c->oom) {
-        snprintf(err, errlen, "checkpoint: out of memory");
-        return SW_CKPT_NOMEM;
+        n3[2]++;
     }
     /* The three counts, now known: appended, then moved into the slots
      * reserved for them above. */
-    uint64_t n3[3] = {st->deleted, st->users, st->tenants};
-    for (int i = 0; i < 3; i++) {
-        char b[24];
-        int k = snprintf(b, sizeof b, "%" PRIu64, n3[i]);
-        char *o = arg_space(c, (size_t)k);
-        if (!o) break;
-        memcpy(o, b, (size_t)k);
-        c->args[counts + (size_t)i] = c->args[--c->nargs];
+    for (int i = 0; i < 3 && !c->oom; i++) {
+        arg_i64(c, (int64_t)n3[i]);
+        if (!c->oom) c->args[counts + (size_t)i] = c->args[--c->nargs];
     }
-    if (c->nargs > c->argv_cap) {
-        const char **av = realloc(c->argv, c->nargs * sizeof *av);
-        size_t *lv = av ? realloc(c->lens, c->nargs * sizeof *lv) : NULL;
-        if (av) c->argv = av;
-        if (lv) c->lens = lv;
-        if (!av || !lv) c->oom = 1;
-        else c->argv_cap = c->nargs;
-    }
-    if (c->oom || c->nargs > INT32_MAX) {
+    st->deleted += n3[0];
+    st->users += n3[1];
+    st->tenants += n3[2];
+}
+
+sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *const *s, int64_t next_offset,
+                                  int64_t ttl_ms, sw_ckpt_stats *st, char *err, size_t errlen) {
+    memset(st, 0, sizeof *st);
+    args_eval(c, WRITE_LUA);
+    arg_str(c, c->owner);
+    arg_i64(c, SW_STATE_FORMAT);
+    arg_i64(c, next_offset);
+    arg_i64(c, ttl_ms);
+    arg_i64(c, wall_ms());
+    arg_i64(c, c->seq);
+    arg_str(c, c->full ? "1" : "0");
+    arg_i64(c, (int64_t)c->nstores);
+    arg_str(c, c->rules ? "1" : "0");
+    size_t ids = strlen(c->rule_ids); /* meta.rules: joined, without the last ':' */
+    char *o = arg_space(c, ids ? ids - 1 : 0);
+    if (o && ids) memcpy(o, c->rule_ids, ids - 1);
+    for (size_t i = 0; i < c->nstores; i++) add_store(c, s[i], st);
+    if (args_ready(c) != 0) {
         snprintf(err, errlen, "checkpoint: out of memory");
         return SW_CKPT_NOMEM;
-    }
-    for (size_t i = 0; i < c->nargs; i++) {
-        c->argv[i] = c->buf + c->args[i].off;
-        c->lens[i] = c->args[i].len;
     }
     st->bytes = c->len;
     if (sw_redis_append(r, (int)c->nargs, c->argv, c->lens) != 0) return no_reply(r, "checkpoint", err, errlen);
     return SW_CKPT_OK;
 }
 
-sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen) {
+sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *const *s, char *err, size_t errlen) {
     redisReply *rep = sw_redis_reply(r);
     if (!rep) return no_reply(r, "checkpoint", err, errlen);
     sw_ckpt_status rc = SW_CKPT_OK;
@@ -574,7 +754,8 @@ sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *er
     if (rc == SW_CKPT_LOST) c->full = 1;
     if (rc == SW_CKPT_OK) {
         c->full = 0;
-        sw_store_tracked_clear(s);
+        c->layout_switch = 0;
+        for (size_t i = 0; i < c->nstores; i++) sw_store_tracked_clear(s[i]);
     }
     return rc;
 }
@@ -619,8 +800,13 @@ sw_ckpt_status sw_ckpt_probe_recv(sw_ckpt *c, sw_redis *r, char *err, size_t err
 int64_t sw_ckpt_seq(const sw_ckpt *c) { return c->seq; }
 int sw_ckpt_full_pending(const sw_ckpt *c) { return c->full; }
 
-sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
-                             sw_ckpt_stats *st, char *err, size_t errlen) {
+sw_ckpt_status sw_ckpt_write_stores(sw_ckpt *c, sw_redis *r, sw_store *const *s, int64_t next_offset,
+                                    int64_t ttl_ms, sw_ckpt_stats *st, char *err, size_t errlen) {
     sw_ckpt_status rc = sw_ckpt_write_send(c, r, s, next_offset, ttl_ms, st, err, errlen);
     return rc == SW_CKPT_OK ? sw_ckpt_write_recv(c, r, s, err, errlen) : rc;
+}
+
+sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
+                             sw_ckpt_stats *st, char *err, size_t errlen) {
+    return sw_ckpt_write_stores(c, r, &s, next_offset, ttl_ms, st, err, errlen);
 }

@@ -1,23 +1,61 @@
 /* checkpoint.h -- one Kafka partition's window state in Redis: claiming
  * it, loading it on assign, and writing its changes (checkpoints).
  *
- * Layout.  Each (group, topic, partition) owns three hashes that share the
+ * Layout.  Each (group, topic, partition) owns hashes that share the
  * Redis Cluster hash tag {group:topic:partition} (so one slot holds them
- * and a Lua script may touch all three):
+ * and one Lua script may touch all of them):
  *   sw:{G:T:P}:meta     version (SW_STATE_FORMAT), offset (the next input
  *                       offset to consume), owner (the claiming worker),
  *                       updated_ms (wall clock of the last checkpoint),
- *                       seq (checkpoints written, see Losses)
+ *                       seq (checkpoints written, see Losses), rules_seq
+ *                       (the seq of the last checkpoint in the rules
+ *                       layout, see Rules), rules (the rule ids that
+ *                       checkpoint wrote, each escaped as RULE below,
+ *                       joined by ':')
  *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
  * tenant name inside a user field, are written %XX, so names cannot collide
  * or break the hash tag.  keys.h builds and parses these names (for this
  * file and for `state inspect`); scan.h reads the hashes page by page.
- * All three keys get a TTL (state_ttl) refreshed by every checkpoint: the
+ * Every key gets a TTL (state_ttl) refreshed by every checkpoint: the
  * state of a partition nobody checkpoints any more vanishes, and inside a
  * live partition the sweep's evictions delete keys as they fall behind
  * the watermark, so Redis holds the live window.
+ *
+ * Rules.  A checkpoint holds one or more stores (store.h): the built-in
+ * seed engine's one store, unnamed, in the tenants and users keys above
+ * (the built-in layout: exactly what earlier releases wrote), or, with
+ * `run --rules`, one store per rule, named by its rule id, in
+ *   sw:{G:T:P}:r:RULE:tenants, sw:{G:T:P}:r:RULE:users
+ * (RULE escaped as G and T are; the rules layout), with one meta for all:
+ * one offset, owner and seq per partition, and every rule's changes
+ * written by the same script, all or nothing.  A checkpoint in the rules
+ * layout also sets meta.rules_seq = seq and meta.rules to its rules, and
+ * deletes the built-in layout's tenants and users keys; a checkpoint in
+ * the built-in layout (this build without --rules, or an older build)
+ * leaves both behind.  A rules-layout owner's claim deletes every rule
+ * key the last checkpoint did not write, since it is older than that
+ * checkpoint (a state is only ever the state at its offset): all of them
+ * when meta.rules_seq is not meta.seq (the last checkpoint is in the
+ * built-in layout; the next write is then a whole one), else those of
+ * the rules meta.rules does not name (a rule added, or removed and added
+ * again before its keys expired: it starts empty).  The keys of a rule
+ * removed from the set are left to their TTL.
+ *
+ * Rolling upgrade.  With sw_ckpt_adopt_legacy, one named store (the seed
+ * rule run by the rules engine) takes over the built-in layout's state in
+ * that case: its tenants are loaded as they are (except the alert cap's
+ * buckets when the rule's interval is not the built-in's 30 minutes: the
+ * two count different buckets, so the rule's cap counts afresh), its users
+ * with every session id prefixed by the given kind byte
+ * (sw_codec_user_prefix_ids), and the next (whole) write moves them to
+ * the rule's keys and deletes the built-in keys, in one script.  The other
+ * way (a partition in the rules layout taken by a built-in owner) finds
+ * no tenants and users keys: its windows start empty at the stored offset
+ * (nothing is skipped or read twice), and the rule-qualified keys, which
+ * it does not know, expire by their TTL (or are deleted by the next
+ * rules-layout claim, as above).
  *
  * Consistency.  A checkpoint is one Lua script: the changed users, the
  * evicted ones, the changed tenants and the offset are applied together or
@@ -62,29 +100,47 @@ typedef enum {
 } sw_ckpt_status;
 
 typedef struct {
-    uint64_t users, tenants, deleted; /* written (checkpoint) or loaded */
+    uint64_t users, tenants, deleted; /* written (checkpoint) or loaded, over every store */
+    uint64_t adopted;                 /* load: users and tenants taken from the built-in layout */
     uint64_t corrupt;                 /* values that failed to decode (load: skipped) */
     uint64_t bytes;                   /* argument or reply bytes */
 } sw_ckpt_stats;
 
 typedef struct sw_ckpt sw_ckpt;
 
-/* The checkpoint of partition `partition` of topic in group; owner is
- * this assignment's fencing token.  NULL when out of memory. */
+/* The checkpoint of partition `partition` of topic in group, in the
+ * built-in layout (one unnamed store); owner is this assignment's fencing
+ * token.  NULL when out of memory. */
 sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, const char *owner);
+/* The same for n stores named names[0..n) (see Rules): n == 1 with
+ * names[0] NULL is the built-in layout, else every name is a rule id
+ * (the rules layout).  The load and write calls below take n stores in
+ * this order. */
+sw_ckpt *sw_ckpt_new_stores(const char *group, const char *topic, int32_t partition, const char *owner,
+                            const char *const *names, size_t n);
 void sw_ckpt_free(sw_ckpt *c);
 
-/* The partition's key names (for error messages and tests). */
-const char *sw_ckpt_key(const sw_ckpt *c, int which); /* SW_KEY_META, SW_KEY_TENANTS, SW_KEY_USERS */
+/* Rules layout: store `store` takes over a checkpoint written in the
+ * built-in layout, each session id with `kind` in front (Rolling upgrade). */
+void sw_ckpt_adopt_legacy(sw_ckpt *c, size_t store, char kind);
 
-/* The redis-cli command that deletes this partition's three keys on
+/* The partition's key names (for error messages and tests): key 0 is
+ * meta (SW_KEY_META), then each store's tenants and users (store 0's are
+ * SW_KEY_TENANTS and SW_KEY_USERS), then, in the rules layout, the
+ * built-in layout's tenants and users; NULL past the last. */
+const char *sw_ckpt_key(const sw_ckpt *c, int which);
+size_t sw_ckpt_keys(const sw_ckpt *c);
+
+/* The redis-cli command that deletes this partition's keys on
  * target (host, port or socket, ACL user, database; never the password:
  * --askpass when there is one), shell-quoted, into out. */
 void sw_ckpt_clear_hint(const sw_ckpt *c, const sw_redis_target *t, char *out, size_t n);
 
 /* Claims the partition for this owner and reads where to resume:
  * *offset is the stored next offset, or -1 when Redis holds no checkpoint
- * (then any leftover state is deleted).  err gets the reason on failure. */
+ * (then any leftover state is deleted; in the rules layout, also the
+ * rule-qualified keys older than the last checkpoint, see Rules).  err
+ * gets the reason on failure. */
 sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen);
 
 /* Where a restored checkpoint offset stands against Kafka: the
@@ -109,22 +165,28 @@ const char *sw_offset_verdict_reason(sw_offset_verdict v);
  * checkpoint. */
 sw_ckpt_status sw_ckpt_discard(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, char *err, size_t errlen);
 
-/* Loads the claimed partition into an empty store (cursor by cursor, never
- * one big reply); values that do not decode are skipped and counted. */
+/* Loads the claimed partition into empty stores s[0..n) (cursor by
+ * cursor, never one big reply); values that do not decode are skipped and
+ * counted.  sw_ckpt_load is the one-store case. */
+sw_ckpt_status sw_ckpt_load_stores(sw_ckpt *c, sw_redis *r, sw_store *const *s, uint64_t id_seed,
+                                   sw_ckpt_stats *st, char *err, size_t errlen);
 sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
                             char *err, size_t errlen);
 
-/* Writes what changed in s since the last successful checkpoint (all of
- * s after a loss) and the next offset; on SW_CKPT_OK the store's change
- * tracking is cleared. */
+/* Writes what changed in the stores s[0..n) since the last successful
+ * checkpoint (all of them after a loss) and the next offset, in one
+ * script; on SW_CKPT_OK their change tracking is cleared.  sw_ckpt_write
+ * is the one-store case. */
+sw_ckpt_status sw_ckpt_write_stores(sw_ckpt *c, sw_redis *r, sw_store *const *s, int64_t next_offset,
+                                    int64_t ttl_ms, sw_ckpt_stats *st, char *err, size_t errlen);
 sw_ckpt_status sw_ckpt_write(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
                              sw_ckpt_stats *st, char *err, size_t errlen);
 /* The same in two halves, so that one round trip serves the checkpoints
  * of many partitions: _send queues it on r, _recv reads its reply (in the
- * order sent).  s must not change in between. */
-sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *s, int64_t next_offset, int64_t ttl_ms,
-                                  sw_ckpt_stats *st, char *err, size_t errlen);
-sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *s, char *err, size_t errlen);
+ * order sent).  The stores must not change in between. */
+sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *const *s, int64_t next_offset,
+                                  int64_t ttl_ms, sw_ckpt_stats *st, char *err, size_t errlen);
+sw_ckpt_status sw_ckpt_write_recv(sw_ckpt *c, sw_redis *r, sw_store *const *s, char *err, size_t errlen);
 
 /* A cheap check of an idle partition (nothing to write): whether meta
  * still holds this owner's seq.  _send queues HMGET on r, _recv reads its

@@ -29,6 +29,9 @@ sw_redis_fault sw_redis_error_fault(const char *s, size_t n) {
     if (starts(s, n, "NOAUTH") || starts(s, n, "WRONGPASS") || starts(s, n, "NOPERM")) return SW_REDIS_FAULT_DENIED;
     /* Redis 6+: "ERR AUTH <password> called without any password configured ..." */
     if (starts(s, n, "ERR AUTH") || starts(s, n, "ERR invalid password")) return SW_REDIS_FAULT_DENIED;
+    /* A command of more than 10 arguments before AUTH (a rules-layout
+     * checkpoint's): Redis answers this instead of NOAUTH. */
+    if (starts(s, n, "ERR Protocol error: unauthenticated")) return SW_REDIS_FAULT_DENIED;
     return SW_REDIS_FAULT_DOWN;
 }
 

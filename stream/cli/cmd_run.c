@@ -11,8 +11,10 @@
  * --rules (cli_rules.h) swaps the built-in seed rule for the loaded rules
  * in every partition's detector (detector.h); the rules a topic keyed by
  * --key-field cannot hold (a threshold rule grouped by another field) are
- * refused here, before anything starts.  Their state stays in memory for
- * now (--state redis:// is refused with --rules).
+ * refused here, before anything starts.  With --state redis:// each rule's
+ * state is checkpointed under its rule id, and the seed rule takes over a
+ * partition checkpointed by the built-in default (the rolling upgrade,
+ * state/redis/checkpoint.h).
  *
  * Signals (signals.h): the first SIGINT/SIGTERM asks for a clean stop
  * (finish the records in hand, flush alerts, commit, leave the group,
@@ -165,7 +167,10 @@ static void usage(FILE *out) {
           "the partition's next owner, which resumes at the checkpoint's offset.\n"
           "With --rules, each partition runs the loaded rules instead (one parse of each\n"
           "record): every query rule, and every threshold rule that groups by --key-field;\n"
-          "alerts carry their rule's id in the rule_id header.\n"
+          "alerts carry their rule's id in the rule_id header.  With --state redis://..\n"
+          "each rule's windows are checkpointed under its rule id, and the seed rule\n"
+          "(rule_id 621e92b6-7e54-11ee-bdc0-f661ea17fbcd) takes over a partition the\n"
+          "built-in default checkpointed, so switching a group to --rules loses no window.\n"
           "\n", out);
     sw_settings_help(RUN_GROUPS, sizeof RUN_GROUPS / sizeof RUN_GROUPS[0], out);
     fputs("\nHealth: /readyz is ready once every member has joined the group and loaded its\n"
@@ -241,8 +246,6 @@ static int check_run(run_args *ra, sw_settings *st) {
         fprintf(stderr, "sessionwatch run: %s (or --state memory)\n", err);
         return SW_PARSE_USAGE;
     }
-    if (ra->redis && ra->rules.given)
-        return BAD("--state", "--rules keeps its state in memory for now: use --state memory with --rules");
     return SW_PARSE_OK;
 }
 #undef BAD

@@ -12,6 +12,10 @@
  * format version is listed as refused, and a user value is decoded by the
  * worker's own decoder (sw_codec_user_decode validates every length) into
  * a throwaway store; a value that does not decode is reported as corrupt.
+ * A partition in the rules layout (checkpoint.h: `run --rules`) is found by
+ * its meta key as any other; meta.rules names its rules, whose keys are
+ * counted (and listed per rule in JSON); --user searches only the built-in
+ * layout's users hash.
  * State holds attacker-controlled strings (user agents, display names), so
  * every string, in text as in JSON, goes through the one JSON escaper: no
  * control byte reaches the terminal and no line or field can be injected. */
@@ -44,7 +48,10 @@ static void usage(FILE *out) {
           "name, alternate id, the tenant's watermark, and each session).  Keys are found\n"
           "with SCAN, never KEYS; nothing is written.  Keys that are not sessionwatch state\n"
           "(another type, another format version) are listed as refused; a user value\n"
-          "that does not decode is reported as corrupt.\n"
+          "that does not decode is reported as corrupt.  A partition `run --rules` checkpoints\n"
+          "keeps each rule's state in keys of its own: USERS and TENANTS are then summed\n"
+          "over its rules, and --json lists them per rule (\"rules\"); --user reads only the\n"
+          "built-in rule's users.\n"
           "\n"
           "Options:\n"
           "  --state URL               the Redis holding the state (default $SESSIONWATCH_STATE):\n"
@@ -199,6 +206,11 @@ static redisReply *call(insp *x, const char *what, int argc, const char **argv, 
 /* ---- partitions ----------------------------------------------------------- */
 
 typedef struct {
+    char *id; /* NUL-terminated (a rule id holds no NUL) */
+    long long users, tenants;
+} rule_count;
+
+typedef struct {
     char *key; /* the meta key */
     size_t key_len;
     bool named; /* group, topic, partition parsed from the key name */
@@ -215,12 +227,18 @@ typedef struct {
     size_t owner_len;
     int64_t updated_ms; /* SW_TIME_NONE: none */
     bool updated_bad;
-    long long users, tenants, pttl;
+    long long users, tenants, pttl; /* the rules layout: summed over its rules */
+    /* The rules layout (checkpoint.h: meta.rules_seq == meta.seq): each
+     * rule named in meta.rules with its own key counts. */
+    size_t nrules;
+    rule_count *rules;
 } part;
 
 static void part_free(part *p) {
     char *owned[] = {p->key, p->group, p->topic, p->refused, p->owner};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
+    for (size_t i = 0; i < p->nrules; i++) free(p->rules[i].id);
+    free(p->rules);
     sw_keys_free(p->keys);
 }
 
@@ -284,6 +302,69 @@ static int hlen(insp *x, part *p, int which, long long *n) {
     return 0;
 }
 
+/* meta.rules (checkpoint.h: rule ids escaped as in the key names, joined
+ * by ':') into p->rules; refused when it is not that. */
+static void parse_rules(part *p, const char *f, size_t n) {
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++) cap += f[i] == ':';
+    p->rules = calloc(cap, sizeof *p->rules);
+    if (!p->rules) {
+        fputs("sessionwatch state: out of memory\n", stderr);
+        exit(1);
+    }
+    for (size_t at = 0; at <= n && !p->refused;) {
+        const char *end = memchr(f + at, ':', n - at);
+        size_t len = end ? (size_t)(end - (f + at)) : n - at, idn;
+        char *id = xmalloc(len + 1);
+        if (sw_key_unescape(SW_ESC_TAG, f + at, len, id, &idn) != 0 || memchr(id, '\0', idn)) {
+            free(id);
+            refuse(p, "%A: its rules field is not a list of rule ids as sessionwatch writes it",
+                   p->keys[SW_KEY_META], strlen(p->keys[SW_KEY_META]), NULL, 0);
+            break;
+        }
+        id[idn] = '\0';
+        p->rules[p->nrules++] = (rule_count){.id = id, .users = -1, .tenants = -1};
+        at += len + 1;
+    }
+}
+
+/* HLEN of a rule's key (TYPE first: a hash, or none); -1 when Redis failed. */
+static int rule_hlen(insp *x, part *p, const char *key, long long *n) {
+    char type[64];
+    if (key_type(x, key, type, sizeof type) != 0) return -1;
+    if (strcmp(type, "none") != 0 && strcmp(type, "hash") != 0) {
+        refuse(p, "%A holds a %B, not sessionwatch state", key, strlen(key), type, strlen(type));
+        return 0;
+    }
+    const char *argv[] = {"HLEN", key};
+    redisReply *rep = call(x, "HLEN", 2, argv, NULL);
+    if (!rep) return -1;
+    *n = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* Each rule's users and tenants, and their sums in p. */
+static int count_rules(insp *x, part *p) {
+    p->users = p->tenants = 0;
+    for (size_t i = 0; i < p->nrules && !p->refused; i++) {
+        rule_count *r = &p->rules[i];
+        char *k[SW_KEY_RULE_COUNT];
+        if (sw_keys_rule_new(p->group, p->topic, p->partition, r->id, k) != 0) {
+            fputs("sessionwatch state: out of memory\n", stderr);
+            exit(1);
+        }
+        int rc = rule_hlen(x, p, k[0], &r->tenants);
+        if (rc == 0 && !p->refused) rc = rule_hlen(x, p, k[1], &r->users);
+        free(k[0]);
+        free(k[1]);
+        if (rc != 0) return -1;
+        p->users += r->users > 0 ? r->users : 0;
+        p->tenants += r->tenants > 0 ? r->tenants : 0;
+    }
+    return 0;
+}
+
 /* Reads what Redis holds for p: 0, or -1 when Redis failed (reported). */
 static int inspect_part(insp *x, part *p) {
     p->offset = -1;
@@ -306,15 +387,16 @@ static int inspect_part(insp *x, part *p) {
             return 0;
         }
     }
-    const char *argv[] = {"HMGET", p->keys[SW_KEY_META], "version", "offset", "owner", "updated_ms"};
-    redisReply *rep = call(x, "HMGET", 6, argv, NULL);
+    const char *argv[] = {"HMGET", p->keys[SW_KEY_META], "version", "offset", "owner", "updated_ms", "seq",
+                          "rules_seq", "rules"};
+    redisReply *rep = call(x, "HMGET", 9, argv, NULL);
     if (!rep) return -1;
     if (is_wrongtype(rep)) {
         refuse(p, "%A is not a hash (it changed while being read)", p->keys[SW_KEY_META], strlen(p->keys[SW_KEY_META]), NULL, 0);
         freeReplyObject(rep);
         return 0;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
         fprintf(stderr, "sessionwatch state: unexpected reply to HMGET from %s\n", x->where);
         freeReplyObject(rep);
         return -1;
@@ -338,9 +420,17 @@ static int inspect_part(insp *x, part *p) {
         p->updated_ms = SW_TIME_NONE;
         p->updated_bad = true;
     }
+    bool rules = e[4]->type == REDIS_REPLY_STRING && e[5]->type == REDIS_REPLY_STRING && e[6]->type == REDIS_REPLY_STRING &&
+                 e[4]->len == e[5]->len && memcmp(e[4]->str, e[5]->str, e[4]->len) == 0;
+    if (!p->refused && rules) parse_rules(p, e[6]->str, e[6]->len);
     freeReplyObject(rep);
     if (p->refused) return 0;
-    if (hlen(x, p, SW_KEY_USERS, &p->users) != 0 || hlen(x, p, SW_KEY_TENANTS, &p->tenants) != 0) return -1;
+    if (rules) {
+        if (count_rules(x, p) != 0) return -1;
+    } else if (hlen(x, p, SW_KEY_USERS, &p->users) != 0 || hlen(x, p, SW_KEY_TENANTS, &p->tenants) != 0) {
+        return -1;
+    }
+    if (p->refused) return 0;
     const char *pt[] = {"PTTL", p->keys[SW_KEY_META]};
     if (!(rep = call(x, "PTTL", 2, pt, NULL))) return -1;
     if (rep->type == REDIS_REPLY_INTEGER) p->pttl = rep->integer;
@@ -487,6 +577,18 @@ static void part_json(sw_buf *b, const part *p) {
         put_int_json(b, "users", p->users, p->users >= 0);
         put_int_json(b, "tenants", p->tenants, p->tenants >= 0);
         put_int_json(b, "ttl_ms", p->pttl, p->pttl >= 0);
+        if (p->rules) { /* the rules layout: per rule */
+            sw_buf_puts(b, ",\"rules\":[");
+            for (size_t i = 0; i < p->nrules; i++) {
+                sw_buf_puts(b, i ? ",{" : "{");
+                sw_json_key(b, "id");
+                sw_json_cstr(b, p->rules[i].id);
+                put_int_json(b, "users", p->rules[i].users, p->rules[i].users >= 0);
+                put_int_json(b, "tenants", p->rules[i].tenants, p->rules[i].tenants >= 0);
+                sw_buf_putc(b, '}');
+            }
+            sw_buf_putc(b, ']');
+        }
     }
     sw_buf_puts(b, "}\n");
 }

@@ -48,6 +48,22 @@ size_t sw_detector_stores(const sw_detector *d);
 sw_store *sw_detector_store(sw_detector *d, size_t i);
 uint64_t sw_detector_id_seed(const sw_detector *d);
 int64_t sw_detector_future_limit(sw_detector *d);
+/* The n stores as one array (for checkpoints, state/redis/checkpoint.h),
+ * and the name store i is checkpointed under: NULL for the seed engine's
+ * (the built-in layout), else its rule's id. */
+sw_store *const *sw_detector_store_list(sw_detector *d);
+const char *sw_detector_store_name(const sw_detector *d, size_t i);
+/* The rolling upgrade (checkpoint.h): the store of the loaded rule that
+ * can take over the built-in seed engine's state, or -1.  It is the seed
+ * rule's id (SW_RULE_ID) run as a threshold rule over the built-in's key
+ * and sessions: grouped by okta.actor.id alone, counting distinct
+ * okta.authentication_context.external_session_id values, threshold 1 (so
+ * it keeps no counted-event entries, rkey.h).  Its keys are then the
+ * built-in's keys, and its distinct-value entries the built-in's sessions
+ * with SW_RKEY_VALUE in front of the id (the client, uuid, first and last
+ * seen and counts are the same fields of the same events).  Always -1 for
+ * the seed engine, whose store is that state. */
+long sw_detector_seed_store(const sw_detector *d);
 
 /* Keys tracked now and keys evicted, over every store. */
 uint64_t sw_detector_keys(sw_detector *d);

@@ -74,11 +74,11 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     int64_t at = p->next >= 0 ? p->next : p->ckpt_offset;
     int64_t age = now - p->ckpt_ms;
     if (at < 0 || (!final && age < o->checkpoint_interval_ms)) return CK_DONE; /* the cheap test first */
-    sw_store *st = sw_detector_store(p->det, 0);
     /* A loss is repaired at once, and a checkpoint that no replica
      * confirmed is written again (on today's connection, for WAIT). */
-    bool changed = at != p->ckpt_offset || sw_store_changed(st) || sw_ckpt_full_pending(p->ckpt) ||
-                   p->durable != p->ckpt_offset;
+    bool changed = at != p->ckpt_offset || sw_ckpt_full_pending(p->ckpt) || p->durable != p->ckpt_offset;
+    for (size_t i = 0; !changed && i < sw_detector_stores(p->det); i++)
+        changed = sw_store_changed(sw_detector_store(p->det, i));
     bool refresh = age >= o->state_ttl_ms / 4;
     if (!(changed || refresh)) {
         /* Idle: at most once an interval, check that Redis still holds
@@ -102,7 +102,7 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     }
     sw_ckpt_stats cs;
     char err[700];
-    sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, st, at, o->state_ttl_ms, &cs, err, sizeof err);
+    sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, sw_detector_store_list(p->det), at, o->state_ttl_ms, &cs, err, sizeof err);
     if (rc != SW_CKPT_OK) {
         w->ckpt_failures++;
         state_note_redis(w, rc, err);
@@ -168,7 +168,7 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
         }
         return CK_DONE;
     }
-    sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_detector_store(p->det, 0), err, sizeof err);
+    sw_ckpt_status rc = sw_ckpt_write_recv(p->ckpt, &w->redis, sw_detector_store_list(p->det), err, sizeof err);
     if (rc == SW_CKPT_OK) {
         p->ckpt_offset = p->ckpt_pending;
         p->ckpt_conn = w->redis.connects;

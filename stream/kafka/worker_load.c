@@ -107,7 +107,7 @@ static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *er
     if (st != SW_CKPT_OK) return st;
     if (part_detector_reset(w, p) != 0) return SW_CKPT_NOMEM;
     w->stale_refused++;
-    sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the tenants and users hashes) is deleted and "
+    sw_log(SW_LOG_ERROR, "worker %d: %s; its state in Redis (%s and the partition's other keys) is deleted and "
                     "the partition starts with empty windows at the group's committed offset (or "
                     "auto.offset.reset without one)", w->index, why, sw_ckpt_key(p->ckpt, 0));
     return SW_CKPT_OK;
@@ -123,8 +123,8 @@ sw_ckpt_status part_load(worker *w, part *p) {
     sw_ckpt_stats ls = {0};
     sw_ckpt_status st = sw_ckpt_claim(p->ckpt, &w->redis, o->state_ttl_ms, &offset, err, sizeof err);
     if (st == SW_CKPT_OK)
-        st = sw_ckpt_load(p->ckpt, &w->redis, sw_detector_store(p->det, 0), sw_detector_id_seed(p->det), &ls, err,
-                          sizeof err);
+        st = sw_ckpt_load_stores(p->ckpt, &w->redis, sw_detector_store_list(p->det), sw_detector_id_seed(p->det),
+                                 &ls, err, sizeof err);
     state_note_redis(w, st, err);
     bool kafka_unknown = false;
     stored = offset;
@@ -173,11 +173,15 @@ sw_ckpt_status part_load(worker *w, part *p) {
         sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": its state is no longer refused", w->index, p->id);
     p->refused = false;
     p->why[0] = '\0';
-    sw_store_track(sw_detector_store(p->det, 0));
     /* Nothing restored may lie beyond the clock + --max-clock-skew (a
      * poisoned watermark written by an older build, or a skewed clock):
      * such keys, watermark entries and cap buckets are dropped. */
-    uint64_t future = sw_store_restored(sw_detector_store(p->det, 0), sw_detector_future_limit(p->det));
+    uint64_t future = 0;
+    for (size_t i = 0; i < sw_detector_stores(p->det); i++) {
+        sw_store *s = sw_detector_store(p->det, i);
+        sw_store_track(s);
+        future += sw_store_restored(s, sw_detector_future_limit(p->det));
+    }
     if (future)
         sw_log(SW_LOG_WARN, "worker %d: partition %" PRId32 ": %" PRIu64 " restored keys, watermark entries or "
                         "cap buckets were dated after the clock + --max-clock-skew and were dropped",
@@ -191,6 +195,11 @@ sw_ckpt_status part_load(worker *w, part *p) {
     w->restored_corrupt += ls.corrupt;
     char corrupt[64] = "";
     if (ls.corrupt) snprintf(corrupt, sizeof corrupt, ", %" PRIu64 " corrupt values skipped", ls.corrupt);
+    long seed = sw_detector_seed_store(p->det);
+    if (ls.adopted && seed >= 0)
+        sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": the built-in seed rule's state (%" PRIu64 " users and "
+                        "tenants) taken over by rule %s (rolling upgrade); the next checkpoint moves it to the "
+                        "rule's keys", w->index, p->id, ls.adopted, sw_detector_store_name(p->det, (size_t)seed));
     if (offset >= 0)
         sw_log(SW_LOG_INFO, "worker %d: partition %" PRId32 ": state restored from Redis (%" PRIu64
                         " users, %" PRIu64 " tenants, %" PRIu64 " bytes%s); resuming at offset %" PRId64 "",

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "rkey.h"
 #include "summary.h"
 
 /* A detector for p (the built-in seed rule, or the run's --rules): its
@@ -41,6 +42,27 @@ static sw_detector *part_detector_new(worker *w, part *p) {
         .on_alert = part_on_alert, .on_reject = part_on_reject, .ud = p,
     };
     return sw_detector_new(&d);
+}
+
+/* p's checkpoint handle: one store per store of its detector, under the
+ * detector's names (the built-in layout for the seed engine, a rule's keys
+ * for each rule), the seed rule's store taking over a checkpoint of the
+ * built-in layout (the rolling upgrade, checkpoint.h).  NULL when out of
+ * memory. */
+static sw_ckpt *part_ckpt_new(worker *w, const part *p) {
+    /* The fencing token: unique to this assignment of this partition. */
+    char owner[320], host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(owner, sizeof owner, "%s/%ld/%d/%016" PRIx64, host, (long)getpid(), w->index, sw_random_seed());
+    size_t n = sw_detector_stores(p->det);
+    const char **names = calloc(n, sizeof *names);
+    if (!names) return NULL;
+    for (size_t i = 0; i < n; i++) names[i] = sw_detector_store_name(p->det, i);
+    sw_ckpt *c = sw_ckpt_new_stores(w->run->o->group, w->run->o->topic, p->id, owner, names, n);
+    free(names);
+    long seed = sw_detector_seed_store(p->det);
+    if (c && seed >= 0) sw_ckpt_adopt_legacy(c, (size_t)seed, SW_RKEY_VALUE);
+    return c;
 }
 
 int part_open(worker *w, int32_t id) {
@@ -61,16 +83,11 @@ int part_open(worker *w, int32_t id) {
     p->id = id;
     p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->durable = p->lag = -1;
     p->loaded = !worker_redis_mode(w);
-    if (worker_redis_mode(w)) {
-        /* The fencing token: unique to this assignment of this partition. */
-        char owner[320], host[256] = "?";
-        gethostname(host, sizeof host - 1);
-        snprintf(owner, sizeof owner, "%s/%ld/%d/%016" PRIx64, host, (long)getpid(), w->index, sw_random_seed());
-        p->ckpt = sw_ckpt_new(w->run->o->group, w->run->o->topic, id, owner);
-    }
     p->acks = sw_acks_new();
-    p->det = p->acks && (p->ckpt || !worker_redis_mode(w)) ? part_detector_new(w, p) : NULL;
-    if (!p->det) {
+    p->det = p->acks ? part_detector_new(w, p) : NULL;
+    if (p->det && worker_redis_mode(w)) p->ckpt = part_ckpt_new(w, p);
+    if (!p->det || (worker_redis_mode(w) && !p->ckpt)) {
+        sw_detector_free(p->det);
         sw_acks_release(p->acks);
         sw_ckpt_free(p->ckpt);
         free(p);

@@ -749,6 +749,65 @@ static void test_user_json(void **state) {
 }
 
 /* An empty Redis: exit 0, saying there is nothing (db 5 holds nothing). */
+/* A partition `run --rules` checkpoints (issue 14: one store per rule in
+ * keys of its own, meta.rules naming them), in database 3: USERS and
+ * TENANTS are summed over the rules, and --json lists each rule (a hostile
+ * rule id escaped). */
+static void test_rules_layout(void **state) {
+    (void)state;
+    char url[96], err[512] = "";
+    snprintf(url, sizeof url, "%s/3", redis.url);
+    sw_redis_target t3;
+    sw_redis c3;
+    assert_int_equal(sw_redis_parse_url(url, &t3, err, sizeof err), 0);
+    sw_redis_init(&c3, &t3, 5000);
+    sw_store s[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sw_store_init(&s[i], W_MS, 10 * 60 * 1000), 0);
+        sw_store_track(&s[i]);
+    }
+    observe(&s[0], "", 0, "00u1", 4, &(ev){"s1", "2026-01-05T08:00:00Z", .uuid = "u-1"});
+    observe(&s[0], "", 0, "00u2", 4, &(ev){"s2", "2026-01-05T08:01:00Z", .uuid = "u-2"});
+    const char *names[] = {"rule:a}\"\x01", "r2"};
+    sw_ckpt *c = sw_ckpt_new_stores("rg", "okta-events", 2, "worker-r", names, 2);
+    int64_t off;
+    sw_ckpt_stats st;
+    sw_store *const ps[] = {&s[0], &s[1]};
+    if (sw_ckpt_claim(c, &c3, TTL_MS, &off, err, sizeof err) != SW_CKPT_OK) fail_msg("claim: %s", err);
+    if (sw_ckpt_write_stores(c, &c3, ps, 7, TTL_MS, &st, err, sizeof err) != SW_CKPT_OK) fail_msg("write: %s", err);
+    sw_ckpt_free(c);
+    const char *argv[] = {"state", "inspect", "--state", url, "--json", NULL};
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    jlines l = jparse_lines(r.out);
+    assert_int_equal(l.n, 1);
+    const jnode *p = jfind(&l, "partition", "rg", "okta-events", 2, NULL);
+    assert_jint(p, "offset", 7);
+    assert_jint(p, "users", 2);
+    assert_jint(p, "tenants", 1);
+    const jnode *rules = jget(p, "rules");
+    assert_int_equal(rules->type, JC_ARRAY);
+    assert_jstr(jc_at(rules, 0), "id", names[0], strlen(names[0]));
+    assert_jint(jc_at(rules, 0), "users", 2);
+    assert_jint(jc_at(rules, 0), "tenants", 1);
+    assert_jcstr(jc_at(rules, 1), "id", "r2");
+    assert_jint(jc_at(rules, 1), "users", 0);
+    assert_null(jc_at(rules, 2));
+    jlines_free(&l);
+    tu_result_free(&r);
+    const char *text[] = {"state", "inspect", "--state", url, NULL};
+    r = tu_run(text, NULL, 0);
+    assert_int_equal(r.status, 0);
+    char w[16][256];
+    assert_int_equal(words(r.out, 2, w, 16), 10);
+    assert_string_equal(w[7], "2");
+    assert_string_equal(w[8], "1");
+    tu_result_free(&r);
+    for (int i = 0; i < 2; i++) sw_store_destroy(&s[i]);
+    sw_redis_close(&c3);
+    sw_redis_target_free(&t3);
+}
+
 static void test_empty(void **state) {
     (void)state;
     char url[96], want[160];
@@ -787,6 +846,7 @@ int main(void) {
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_user_text),
         cmocka_unit_test(test_user_json),
+        cmocka_unit_test(test_rules_layout),
         cmocka_unit_test(test_empty),
     };
     int rc = cmocka_run_group_tests_name("populate", setup, NULL, NULL);

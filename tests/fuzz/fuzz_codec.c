@@ -16,7 +16,12 @@
  *    back when the value is canonical (layout 2, every bucket distinct,
  *    set and non-empty, no more than the store remembers).  Any other
  *    accepted value is normalised: its re-encoding decodes and re-encodes
- *    to itself. */
+ *    to itself.
+ *  - sw_codec_user_prefix_ids (the rolling upgrade's conversion): any
+ *    bytes give OK (at most SW_CODEC_MAX_SESSIONS bytes longer) or
+ *    CORRUPT; a value that decodes converts, and the conversion decodes to
+ *    the same sessions in the same order, each id with the kind byte in
+ *    front. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,39 @@ static void check_user(const uint8_t *data, size_t size) {
     }
     sw_window_clear(&u, &slab);
     sw_slab_destroy(&slab);
+}
+
+/* data decoded into a fresh entry of slab; its status. */
+static sw_codec_status decode(sw_user *u, sw_slab *slab, const char *data, size_t size) {
+    memset(u, 0, sizeof *u);
+    sw_window_init(u);
+    return sw_codec_user_decode(u, slab, data, size, ID_SEED);
+}
+
+static void check_prefix_ids(const uint8_t *data, size_t size) {
+    char *out = malloc(size + SW_CODEC_MAX_SESSIONS + 1);
+    FZ_CHECK(out);
+    size_t n = 0;
+    sw_codec_status st = sw_codec_user_prefix_ids((const char *)data, size, 'v', out, &n);
+    FZ_CHECK(st == SW_CODEC_OK || st == SW_CODEC_CORRUPT);
+    if (st == SW_CODEC_OK) FZ_CHECK(n >= size && n <= size + SW_CODEC_MAX_SESSIONS);
+    sw_slab slab;
+    sw_slab_init(&slab);
+    sw_user u, v;
+    if (decode(&u, &slab, (const char *)data, size) == SW_CODEC_OK) {
+        FZ_CHECK(st == SW_CODEC_OK && decode(&v, &slab, out, n) == SW_CODEC_OK);
+        FZ_CHECK(n == size + u.nsessions && v.nsessions == u.nsessions);
+        FZ_CHECK(v.last_alert == u.last_alert && v.max_time == u.max_time);
+        for (const sw_session *a = u.sessions, *b = v.sessions; a || b; a = a->next, b = b->next) {
+            FZ_CHECK(a && b && b->id_len == a->id_len + 1 && sw_session_id(b)[0] == 'v');
+            FZ_CHECK(memcmp(sw_session_id(b) + 1, sw_session_id(a), a->id_len) == 0);
+            FZ_CHECK(a->first_seen == b->first_seen && a->last_seen == b->last_seen && a->events == b->events);
+        }
+        sw_window_clear(&v, &slab);
+    }
+    sw_window_clear(&u, &slab);
+    sw_slab_destroy(&slab);
+    free(out);
 }
 
 /* A fresh store and its one tenant. */
@@ -147,5 +185,6 @@ static void check_tenant(const uint8_t *data, size_t size) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_user(data, size);
     check_tenant(data, size);
+    check_prefix_ids(data, size);
     return 0;
 }

@@ -106,6 +106,19 @@ void scan_expected(expected *e, const char *const *files);
 void scan_expected_rules(expected *e, const char *const *files, const char *rules);
 void expected_free(expected *e);
 const expected_alert *expected_find(const expected *e, const char *id, size_t id_len);
+/* Whether x is an alert of rule (its rule.id). */
+int expected_alert_of(const expected_alert *x, const char *rule);
+/* Drops e's alerts of the rules named (NULL-terminated); how many. */
+size_t expected_drop_rules(expected *e, const char *const *rules);
+/* The rules shipped in deploy/rules (tests run from the source directory):
+ * those `run` refuses (grouped by another field than okta.actor.id), and
+ * the seed rule's file. */
+#define RUN_RULES_DIR "deploy/rules"
+#define SEED_RULE_FILE "deploy/rules/sessionwatch_seed_rule.toml"
+#define SEED_RULE "621e92b6-7e54-11ee-bdc0-f661ea17fbcd"
+#define FAILURES_RULE "bfa9dd66-97f5-4550-b038-2d03cd3eb4a2" /* by okta.actor.alternate_id */
+#define DEVICE_RULE "fbd97268-e93d-48c3-838f-a179163dc3b9"   /* by dt_hash */
+extern const char *const RUN_REFUSED_RULES[]; /* {FAILURES_RULE, DEVICE_RULE, NULL} */
 
 /* ---- the cluster (3 mock brokers; IN and ALERTS made by cluster_setup) -- */
 void cluster_up(void);
@@ -152,7 +165,14 @@ void expect_count(const char *err, const char *name, uint64_t want);
 
 /* ---- checking alerts against scan's ------------------------------------- */
 char *comparable(const char *json);
+/* The alerts topic holds exactly the ids of e (each at least once, nothing
+ * else; with exact, each exactly once), every one keyed by its user, with
+ * the three headers, scan's bytes and its source record's topic position. */
 void check_alerts(const char *alerts, const expected *e, const dataset *const *ds, bool exact);
+/* The same, where an alert may also have the bytes alt (NULL: none) has
+ * for its id (the same alerts from another engine: a rolling upgrade). */
+void check_alerts_either(const char *alerts, const expected *e, const expected *alt, const dataset *const *ds,
+                         bool exact);
 
 /* ---- metrics and health (--metrics-addr) -------------------------------- */
 int metrics_port(const child *c);

@@ -28,6 +28,7 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "hash.h"
+#include "rkey.h"
 #include "redis.h"
 #include "store.h"
 #include "testutil.h"
@@ -72,23 +73,37 @@ static sw_session_info info(const char *id, const char *ip, const char *ua) {
     };
 }
 
-/* One eligible event into s, as the engine applies it (tenant watermark,
- * key, window); returns the window's verdict. */
-static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
-                          const char *sid, const char *ua) {
-    sw_tenant *ten = sw_store_tenant(s, tenant, tn);
-    assert_non_null(ten);
-    sw_store_advance_actor(ten, actor, strlen(actor), t);
-    sw_user *u = sw_store_user(s, ten, actor, strlen(actor));
+/* The key (tenant, actor) of s an event at t lands on, as both engines
+ * reach it: the tenant's top list advanced, the key marked changed. */
+static sw_user *touched_key(sw_store *s, const char *tenant, size_t tn, const char *actor, int64_t t,
+                            sw_tenant **ten) {
+    *ten = sw_store_tenant(s, tenant, tn);
+    assert_non_null(*ten);
+    sw_store_advance_actor(*ten, actor, strlen(actor), t);
+    sw_user *u = sw_store_user(s, *ten, actor, strlen(actor));
     assert_non_null(u);
     sw_store_touch(s, u);
-    sw_session_info si = info(sid, "203.0.113.9", ua);
-    sw_observe o = sw_window_observe(u, &s->slab, t, &si, sw_hash64(sid, strlen(sid), seed), W, 3);
+    return u;
+}
+
+/* After a window's verdict o: an alert takes the cap and clears the key
+ * (sw_rkey_reset is sw_window_reset). */
+static sw_observe settled(sw_store *s, sw_tenant *ten, sw_user *u, int64_t t, sw_observe o) {
     if (o == SW_OBS_ALERT) {
         sw_store_cap_take(s, ten, t, 100);
         sw_window_reset(u, &s->slab);
     }
     return o;
+}
+
+/* One eligible event into s, as the engine applies it (tenant watermark,
+ * key, window); returns the window's verdict. */
+static sw_observe observe(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
+                          const char *sid, const char *ua) {
+    sw_tenant *ten;
+    sw_user *u = touched_key(s, tenant, tn, actor, t, &ten);
+    sw_session_info si = info(sid, "203.0.113.9", ua);
+    return settled(s, ten, u, t, sw_window_observe(u, &s->slab, t, &si, sw_hash64(sid, strlen(sid), seed), W, 3));
 }
 
 static sw_user *find_user(sw_store *s, const char *tenant, size_t tn, const char *actor) {
@@ -215,9 +230,31 @@ static int flush_db(void **state) {
 
 static const char TENANT2[] = "acme%\x1f" "corp"; /* escapes in the user field */
 
+/* One eligible event into s as the rules engine applies it for the seed
+ * rule (rkey.h: threshold 1, cardinality 3 distinct session ids, grouped
+ * by actor): the same tenant, key and cap steps as observe. */
+static sw_observe observe_rule(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor, int64_t t,
+                               const char *sid, const char *ua) {
+    sw_tenant *ten;
+    sw_user *u = touched_key(s, tenant, tn, actor, t, &ten);
+    static const sw_rkey_shape seed_shape = {.window_ms = W, .threshold = 1, .cardinality = 3, .count_events = false};
+    sw_span value = {sid, strlen(sid)};
+    sw_rkey_event ev = {.client = info(sid, "203.0.113.9", ua), .identity = {"6f0c-uuid", 9}, .values = &value,
+                        .nvalues = 1};
+    sw_buf scratch = {0};
+    sw_observe o = sw_rkey_observe(u, &s->slab, &seed_shape, t, &ev, seed, &scratch);
+    sw_buf_free(&scratch);
+    return settled(s, ten, u, t, o);
+}
+
+typedef sw_observe (*observe_fn)(sw_store *s, uint64_t seed, const char *tenant, size_t tn, const char *actor,
+                                 int64_t t, const char *sid, const char *ua);
+
 /* A store with every kind of state: open windows, an alert marker (r), the
- * cap counted, two tenants, long and non-ASCII client strings. */
-static void populate(sw_store *s, uint64_t seed) {
+ * cap counted, two tenants, long and non-ASCII client strings; its events
+ * applied by observe (the built-in engine) or observe_rule (the seed rule
+ * in the rules engine). */
+static void populate_by(sw_store *s, uint64_t seed, observe_fn observe) {
     sw_store_track(s);
     char ua[600];
     memset(ua, 'M', sizeof ua - 1);
@@ -236,6 +273,8 @@ static void populate(sw_store *s, uint64_t seed) {
         observe(s, seed, TENANT2, sizeof TENANT2 - 1, actor, T0 + i * 1000, "b1", "ua");
     }
 }
+
+static void populate(sw_store *s, uint64_t seed) { populate_by(s, seed, observe); }
 
 /* The common start: store a holds populate(a, 1), and a checkpointer of
  * partition part, owned by "me", has claimed it (its offset in *off). */
@@ -684,6 +723,11 @@ static void test_denied_is_not_down(void **state) {
     sw_redis_init(&r, &none, 5000);
     assert_int_equal(sw_ckpt_claim(c, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_DENIED); /* NOAUTH */
     assert_non_null(strstr(err, "NOAUTH"));
+    /* A rules-layout claim has more arguments than Redis reads before AUTH. */
+    const char *two_rules[] = {"rule-a", "rule-b"};
+    sw_ckpt *rules = sw_ckpt_new_stores("g", "t", 7, "me", two_rules, 2);
+    assert_int_equal(sw_ckpt_claim(rules, &r, TTL_MS, &off, err, sizeof err), SW_CKPT_DENIED);
+    sw_ckpt_free(rules);
     sw_redis_close(&r);
     sw_redis_target right = target;
     right.password = "right";
@@ -939,6 +983,249 @@ static void test_key_names_and_fields(void **state) {
     assert_int_equal(sw_key_user_field_split("%2\x1fx", 4, t, &tn, &actor, &an), -1);
 }
 
+/* ---- issue 14: one store per rule, and the rolling upgrade ----------------- */
+
+#define SEED_ID "621e92b6-7e54-11ee-bdc0-f661ea17fbcd"
+static const char *const RULE_NAMES[] = {"q-rule", SEED_ID};
+
+static void load_stores_is(sw_ckpt *c, sw_store *const *s, uint64_t seed, sw_ckpt_stats *st) {
+    char err[700] = "";
+    sw_ckpt_status got = sw_ckpt_load_stores(c, &conn, s, seed, st, err, sizeof err);
+    if (got != SW_CKPT_OK) fail_msg("load: %d: %s", (int)got, err);
+}
+
+static void write_stores_is(sw_ckpt *c, sw_store *const *s, int64_t offset, sw_ckpt_stats *st) {
+    char err[700] = "";
+    sw_ckpt_status got = sw_ckpt_write_stores(c, &conn, s, offset, TTL_MS, st, err, sizeof err);
+    if (got != SW_CKPT_OK) fail_msg("write: %d: %s", (int)got, err);
+}
+
+/* A rules-layout owner of partition part (RULE_NAMES, the seed rule's
+ * store adopting a built-in checkpoint) claims it, finding want_off, and
+ * loads s[0..1]. */
+static sw_ckpt *rules_owner_loads(const char *owner, int32_t part, int64_t want_off, sw_store s[2], sw_ckpt_stats *st) {
+    sw_ckpt *c = sw_ckpt_new_stores("g", "t", part, owner, RULE_NAMES, 2);
+    sw_ckpt_adopt_legacy(c, 1, SW_RKEY_VALUE);
+    int64_t off;
+    claim_is(c, &off, SW_CKPT_OK);
+    assert_int_equal(off, want_off);
+    sw_store *const ps[] = {&s[0], &s[1]};
+    load_stores_is(c, ps, 9, st);
+    return c;
+}
+
+/* A case's end: the checkpointers freed, the stores destroyed (NULL-terminated lists). */
+static void case_end(sw_ckpt *const *c, sw_store *const *s) {
+    for (; *c; c++) sw_ckpt_free(*c);
+    for (; *s; s++) sw_store_destroy(*s);
+}
+
+static long long key_exists(const sw_ckpt *c, int which) { return cmd_int("EXISTS", sw_ckpt_key(c, which), NULL); }
+
+/* meta.rules_seq == meta.seq: the last checkpoint is in the rules layout. */
+static void expect_rules_layout(const sw_ckpt *c) {
+    redisReply *r = cmd("HMGET", sw_ckpt_key(c, 0), "seq", "rules_seq", NULL);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->element[0]->type, REDIS_REPLY_STRING);
+    assert_int_equal(r->element[1]->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->element[0]->str, r->element[1]->str);
+    freeReplyObject(r);
+}
+
+/* Two rules' stores round-trip through their own keys, in one script: a
+ * whole write, then a delta that touches only the second store. */
+static void test_rule_stores_round_trip(void **state) {
+    (void)state;
+    sw_store a[2], b[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sw_store_init(&a[i], W, L), 0);
+        assert_int_equal(sw_store_init(&b[i], W, L), 0);
+    }
+    populate(&a[0], 3);
+    sw_store_track(&a[1]);
+    observe(&a[1], 3, "", 0, "00u-second", T0, "s1", "ua");
+    sw_ckpt *c = sw_ckpt_new_stores("g", "t", 4, "me", RULE_NAMES, 2);
+    assert_int_equal(sw_ckpt_keys(c), 1 + 2 * 2 + 2);
+    assert_string_equal(sw_ckpt_key(c, 1), "sw:{g:t:4}:r:q-rule:tenants");
+    assert_string_equal(sw_ckpt_key(c, 4), "sw:{g:t:4}:r:" SEED_ID ":users");
+    assert_string_equal(sw_ckpt_key(c, 5), "sw:{g:t:4}:tenants"); /* the built-in layout's, deleted by writes */
+    int64_t off;
+    claim_is(c, &off, SW_CKPT_OK);
+    assert_int_equal(off, -1);
+    sw_store *const pa[] = {&a[0], &a[1]};
+    sw_ckpt_stats st;
+    cmd_ok("HSET", sw_ckpt_key(c, 6), "\x1f" "00u-stale", "x", NULL); /* a leftover in the built-in users key */
+    write_stores_is(c, pa, 20, &st);
+    assert_int_equal(st.users, 53 + 1);
+    assert_int_equal(st.tenants, 2 + 1);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 4), NULL), 1);
+    assert_int_equal(key_exists(c, 6), 0);
+    expect_rules_layout(c);
+    redisReply *r = cmd("HGET", sw_ckpt_key(c, 0), "rules", NULL, NULL);
+    assert_string_equal(r->str, "q-rule:" SEED_ID);
+    freeReplyObject(r);
+    for (int k = 1; k < 5; k++) assert_true(cmd_int("PTTL", sw_ckpt_key(c, k), NULL) > 0);
+
+    /* A delta: only the second store changed. */
+    observe(&a[1], 3, "", 0, "00u-second", T0 + MIN, "s2", "ua");
+    write_stores_is(c, pa, 21, &st);
+    assert_int_equal(st.users, 1);
+    assert_int_equal(st.tenants, 1); /* its tenant: the actor's newest time moved in the top list */
+    expect_rules_layout(c);
+
+    /* Another owner loads both, each from its own keys (nothing to adopt:
+     * the checkpoint is in the rules layout). */
+    sw_ckpt *c2 = rules_owner_loads("next", 4, 21, b, &st);
+    sw_store *const pb[] = {&b[0], &b[1]};
+    assert_int_equal(st.users, 54);
+    assert_int_equal(st.adopted, 0);
+    assert_false(sw_ckpt_full_pending(c2));
+    assert_same_state(&a[0], &b[0]);
+    assert_same_state(&a[1], &b[1]);
+
+    /* q-rule removed (its keys left to their TTL), then added again: its
+     * keys are older than the checkpoints since, so the claim deletes
+     * them; the seed rule's are kept. */
+    const char *seed_only[] = {SEED_ID};
+    sw_ckpt *c3 = sw_ckpt_new_stores("g", "t", 4, "seed-only", seed_only, 1);
+    claim_is(c3, &off, SW_CKPT_OK);
+    assert_int_equal(key_exists(c3, 1) + key_exists(c3, 2), 2);
+    write_stores_is(c3, pb + 1, 22, &st);
+    assert_int_equal(key_exists(c, 1) + key_exists(c, 2), 2); /* q-rule's, untouched */
+    sw_ckpt *c4 = sw_ckpt_new_stores("g", "t", 4, "both-again", RULE_NAMES, 2);
+    claim_is(c4, &off, SW_CKPT_OK);
+    assert_int_equal(key_exists(c4, 1) + key_exists(c4, 2), 0);
+    assert_int_equal(key_exists(c4, 3) + key_exists(c4, 4), 2);
+    case_end((sw_ckpt *[]){c, c2, c3, c4, NULL}, (sw_store *[]){&a[0], &a[1], &b[0], &b[1], NULL});
+}
+
+/* The rolling upgrade: a built-in checkpoint taken over by the seed rule's
+ * store is exactly the state the rules engine builds from the same events
+ * (observe_rule), then written to the rule's keys in full, the built-in
+ * keys deleted in the same script; a later rules owner reads the rule keys. */
+static void test_upgrade_adopts_builtin_state(void **state) {
+    (void)state;
+    sw_store builtin, by_rule, adopted[2], again[2];
+    assert_int_equal(sw_store_init(&builtin, W, L), 0);
+    assert_int_equal(sw_store_init(&by_rule, W, L), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sw_store_init(&adopted[i], W, L), 0);
+        assert_int_equal(sw_store_init(&again[i], W, L), 0);
+    }
+    populate_by(&builtin, 5, observe);
+    populate_by(&by_rule, 9, observe_rule);
+    sw_ckpt *old = sw_ckpt_new("g", "t", 2, "old-build");
+    int64_t off;
+    sw_ckpt_stats st;
+    claim_is(old, &off, SW_CKPT_OK);
+    write_is(old, &builtin, 30, &st, SW_CKPT_OK);
+
+    sw_ckpt *c = rules_owner_loads("upgraded", 2, 30, adopted, &st);
+    assert_int_equal(st.users, 53);
+    assert_int_equal(st.tenants, 2);
+    assert_int_equal(st.adopted, 53 + 2);
+    assert_int_equal(adopted[0].users.count, 0);
+    assert_same_state(&by_rule, &adopted[1]);
+    assert_true(sw_ckpt_full_pending(c));
+    sw_store_track(&adopted[0]);
+    sw_store_track(&adopted[1]);
+    sw_store *const pa[] = {&adopted[0], &adopted[1]};
+    write_stores_is(c, pa, 31, &st);
+    assert_int_equal(st.users, 53);
+    assert_int_equal(key_exists(c, 5) + key_exists(c, 6), 0); /* the built-in keys */
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 4), NULL), 53);
+    expect_rules_layout(c);
+
+    sw_ckpt *c2 = rules_owner_loads("later", 2, 31, again, &st);
+    assert_int_equal(st.adopted, 0);
+    assert_same_state(&by_rule, &again[1]);
+    case_end((sw_ckpt *[]){old, c, c2, NULL},
+             (sw_store *[]){&builtin, &by_rule, &adopted[0], &adopted[1], &again[0], &again[1], NULL});
+}
+
+/* The other way: a built-in owner after a rules-layout checkpoint resumes
+ * at its offset with empty windows (the rule keys are not its own) and
+ * writes the built-in layout; a rules owner after that deletes the rule
+ * keys (older than the checkpoint) at its claim and, for the seed rule,
+ * adopts the built-in state again.  A rule whose interval is not the
+ * built-in's 30 minutes gets the tenants without their cap buckets. */
+static void test_downgrade_then_upgrade(void **state) {
+    (void)state;
+    sw_store rules[2], builtin, back[2], fresh;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sw_store_init(&rules[i], W, L), 0);
+        assert_int_equal(sw_store_init(&back[i], W, L), 0);
+        populate_by(&rules[i], 9, observe_rule);
+    }
+    assert_int_equal(sw_store_init(&builtin, W, L), 0);
+    assert_int_equal(sw_store_init(&fresh, W, L), 0);
+    sw_store_set_cap_bucket(&back[1], 5 * MIN);
+    int64_t off;
+    sw_ckpt_stats st;
+    sw_ckpt *c = sw_ckpt_new_stores("g", "t", 3, "rules", RULE_NAMES, 2);
+    claim_is(c, &off, SW_CKPT_OK);
+    sw_store *const pr[] = {&rules[0], &rules[1]};
+    write_stores_is(c, pr, 40, &st);
+
+    sw_ckpt *down = sw_ckpt_new("g", "t", 3, "downgraded");
+    claim_is(down, &off, SW_CKPT_OK);
+    assert_int_equal(off, 40);
+    load_is(down, &builtin, 5, &st, SW_CKPT_OK);
+    assert_int_equal(st.users + st.tenants, 0);
+    populate(&builtin, 5); /* its own events, from offset 40 on */
+    write_is(down, &builtin, 41, &st, SW_CKPT_OK);
+    assert_int_equal(cmd_int("HLEN", sw_ckpt_key(c, 2), NULL), 53); /* the rule keys, untouched (TTL) */
+
+    sw_ckpt *up = rules_owner_loads("up-again", 3, 41, back, &st);
+    for (int k = 1; k < 5; k++) assert_int_equal(key_exists(up, k), 0); /* older than the checkpoint: deleted */
+    assert_int_equal(st.adopted, 53 + 2);
+    assert_int_equal(back[0].users.count, 0);
+    assert_int_equal(back[1].users.count, 53);
+    const sw_tenant *t = sw_store_tenant(&back[1], "", 0), *tb = sw_store_tenant(&builtin, "", 0);
+    assert_int_equal(tb->ncap, 1); /* 00u-alerted's alert */
+    assert_int_equal(t->ncap, 0);  /* 30-minute buckets are not the rule's 5-minute ones */
+    assert_int_equal(t->ntop, tb->ntop);
+    assert_memory_equal(t->top, tb->top, sizeof(sw_wm_actor) * tb->ntop);
+
+    /* --rules without the seed rule: nothing adopted, the built-in keys
+     * deleted by its first write (they are older than it). */
+    const char *other[] = {"q-rule"};
+    sw_ckpt *q = sw_ckpt_new_stores("g", "t", 3, "other-rules", other, 1);
+    claim_is(q, &off, SW_CKPT_OK);
+    sw_store *const pf[] = {&fresh};
+    load_stores_is(q, pf, 9, &st);
+    assert_int_equal(st.users + st.adopted, 0);
+    sw_store_track(&fresh);
+    write_stores_is(q, pf, 42, &st);
+    assert_int_equal(key_exists(down, 1) + key_exists(down, 2), 0);
+    case_end((sw_ckpt *[]){c, down, up, q, NULL},
+             (sw_store *[]){&rules[0], &rules[1], &back[0], &back[1], &builtin, &fresh, NULL});
+}
+
+/* The conversion refuses what is not a user value, byte by byte. */
+static void test_prefix_ids_hostile(void **state) {
+    (void)state;
+    sw_store s;
+    assert_int_equal(sw_store_init(&s, W, L), 0);
+    populate(&s, 1);
+    const sw_user *u = find_user(&s, "", 0, "00u-open");
+    assert_non_null(u);
+    size_t n = sw_codec_user_size(u), got;
+    char *good = malloc(n + 1), *out = malloc(n + 1 + SW_CODEC_MAX_SESSIONS);
+    sw_codec_user_encode(u, good);
+    assert_int_equal(sw_codec_user_prefix_ids(good, n, 'v', out, &got), SW_CODEC_OK);
+    assert_int_equal(got, n + 2); /* two sessions */
+    for (size_t k = 0; k < n; k++) assert_int_equal(sw_codec_user_prefix_ids(good, k, 'v', out, &got), SW_CODEC_CORRUPT);
+    good[n] = 0;
+    assert_int_equal(sw_codec_user_prefix_ids(good, n + 1, 'v', out, &got), SW_CODEC_CORRUPT);
+    good[0] = 2; /* another version */
+    assert_int_equal(sw_codec_user_prefix_ids(good, n, 'v', out, &got), SW_CODEC_CORRUPT);
+    free(good);
+    free(out);
+    sw_store_destroy(&s);
+}
+
 /* ---- codec against hostile bytes ----------------------------------------- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
@@ -1140,6 +1427,10 @@ int main(void) {
         cmocka_unit_test(test_offset_verdicts),
         cmocka_unit_test_setup(test_discard, flush_db),
         cmocka_unit_test_setup(test_denied_is_not_down, flush_db),
+        cmocka_unit_test_setup(test_rule_stores_round_trip, flush_db),
+        cmocka_unit_test_setup(test_upgrade_adopts_builtin_state, flush_db),
+        cmocka_unit_test_setup(test_downgrade_then_upgrade, flush_db),
+        cmocka_unit_test(test_prefix_ids_hostile),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, group_setup, group_teardown);
 }

@@ -87,13 +87,18 @@ static char *successor_to_end(rd_kafka_t *pr, dr_sink *s, size_t from, const cha
 }
 
 /* The same, and the successor found every partition's checkpoint and read
- * exactly the records from `from` on. */
-static void successor_resumes_at(rd_kafka_t *pr, dr_sink *s, size_t from, const char *group,
-                                 const char *const *extra) {
+ * exactly the records from `from` on; returns its stderr. */
+static char *successor_resumed_at(rd_kafka_t *pr, dr_sink *s, size_t from, const char *group,
+                                  const char *const *extra) {
     char *err = successor_to_end(pr, s, from, group, extra);
     assert_true(strstr(err, "no checkpoint in Redis") == NULL);
     expect_count(err, "records", data_a.n - from);
-    free(err);
+    return err;
+}
+
+static void successor_resumes_at(rd_kafka_t *pr, dr_sink *s, size_t from, const char *group,
+                                 const char *const *extra) {
+    free(successor_resumed_at(pr, s, from, group, extra));
 }
 
 /* The common start: the first half of data_a produced (by pr, reporting
@@ -105,11 +110,13 @@ typedef struct {
     child a;
 } first_half;
 
-static void first_half_consumed(first_half *h, const char *group) {
+static void first_half_consumed_by(first_half *h, const char *group, const char *const *extra) {
     h->pr = produce_first_half(&h->s);
-    h->a = start_run(group, ALERTS, REDIS_RUN);
+    h->a = start_run(group, ALERTS, extra);
     wait_committed_to_end(group, 180, NULL);
 }
+
+static void first_half_consumed(first_half *h, const char *group) { first_half_consumed_by(h, group, REDIS_RUN); }
 
 /* A second member joins mid-stream: the partitions it takes bring their
  * window state along. */
@@ -191,22 +198,84 @@ static void test_restart_mid_window(void **state) {
 }
 
 /* SIGKILL mid-stream, between checkpoints: the replacement replays from
- * the last checkpoint with the checkpoint's state. */
-static void test_sigkill_mid_stream(void **state) {
-    (void)state;
+ * the last checkpoint with the checkpoint's state (run with extra; its
+ * alerts are exactly e's). */
+static void sigkill_mid_stream(const char *group, const char *const *extra, const expected *e) {
     first_half h;
-    first_half_consumed(&h, "g-kill");
+    first_half_consumed_by(&h, group, extra);
     size_t half = data_a.n / 2, three_quarters = data_a.n * 3 / 4;
     produce_lines(h.pr, &data_a, half, three_quarters);
     flush(h.pr, &h.s);
     child_wait_for(&h.a, "status records=", 10);
     usleep(150000); /* some of the new records processed, likely not all checkpointed */
     crash(&h.a);
-    char *err = successor_to_end(h.pr, &h.s, three_quarters, "g-kill", REDIS_RUN);
+    char *err = successor_to_end(h.pr, &h.s, three_quarters, group, extra);
     /* At most the records after the first half are read again. */
     assert_true(summary_count(err, "records") <= data_a.n - half);
     free(err);
-    check_alerts(ALERTS, &exp_a, only_a, false);
+    check_alerts(ALERTS, e, only_a, false);
+}
+
+static void test_sigkill_mid_stream(void **state) {
+    (void)state;
+    sigkill_mid_stream("g-kill", REDIS_RUN, &exp_a);
+}
+
+/* ---- issue 14: the rules' state in Redis ----------------------------------- */
+
+/* scan --rules deploy/rules over data_a, without the rules run refuses;
+ * scan --rules of the seed rule's file over data_a (made by main). */
+static expected exp_rules, exp_seed_toml;
+
+/* run --rules deploy/rules with Redis state, SIGKILLed mid-stream: every
+ * rule's windows come back from its own keys (the seed rule's sessions
+ * straddle the crash), so the alerts are exactly scan --rules' of the
+ * rules run runs. */
+static void test_rules_sigkill_mid_stream(void **state) {
+    (void)state;
+    const char *extra[] = {REDIS_RUN_ARGS, "--rules", RUN_RULES_DIR, NULL};
+    sigkill_mid_stream("g-rules-kill", extra, &exp_rules);
+    char reply[512], cmd[160];
+    /* The rule keys hold the state; the built-in layout's were never written. */
+    snprintf(cmd, sizeof cmd, "EXISTS sw:{g-rules-kill:" IN ":0}:users");
+    assert_int_equal(tu_redis_command(redis.port, cmd, reply, sizeof reply), 0);
+    assert_string_equal(reply, ":0");
+    size_t with_seed_keys = 0;
+    for (int p = 0; p < IN_PARTS; p++) {
+        snprintf(cmd, sizeof cmd, "HLEN sw:{g-rules-kill:" IN ":%d}:r:" SEED_RULE ":users", p);
+        assert_int_equal(tu_redis_command(redis.port, cmd, reply, sizeof reply), 0);
+        with_seed_keys += strcmp(reply, ":0") != 0;
+    }
+    assert_true(with_seed_keys > 0);
+}
+
+/* The rolling upgrade (issue 14): the first half through the built-in
+ * default, a clean stop, the rest through `run --rules` of the seed rule's
+ * file with the same group and Redis.  The seed rule takes the built-in
+ * windows over (the input's attacks straddle the hand-off: without them,
+ * alerts go missing), so the alerts are exactly scan's, none lost and
+ * none twice under another id; those of the first half have the built-in
+ * bytes, the rest the rules engine's (the same ids).  The upgraded state
+ * is in the rule's keys, the built-in keys are gone. */
+static void test_upgrade_builtin_to_rules(void **state) {
+    (void)state;
+    first_half h;
+    first_half_consumed(&h, "g-upgrade");
+    free(stop_run(&h.a));
+    const char *rules[] = {REDIS_RUN_ARGS, "--rules", SEED_RULE_FILE, NULL};
+    char *err = successor_resumed_at(h.pr, &h.s, data_a.n / 2, "g-upgrade", rules);
+    assert_contains(err, "taken over by rule " SEED_RULE " (rolling upgrade)");
+    free(err);
+    check_alerts_either(ALERTS, &exp_a, &exp_seed_toml, only_a, false);
+    char reply[512], cmd[160];
+    for (int p = 0; p < IN_PARTS; p++) {
+        snprintf(cmd, sizeof cmd, "EXISTS sw:{g-upgrade:" IN ":%d}:users sw:{g-upgrade:" IN ":%d}:tenants", p, p);
+        assert_int_equal(tu_redis_command(redis.port, cmd, reply, sizeof reply), 0);
+        assert_string_equal(reply, ":0");
+        snprintf(cmd, sizeof cmd, "HGET sw:{g-upgrade:" IN ":%d}:meta rules_seq", p);
+        assert_int_equal(tu_redis_command(redis.port, cmd, reply, sizeof reply), 0);
+        assert_true(atoi(reply) > 0);
+    }
 }
 
 /* Members come and go mid-stream: a second and a third join, the first
@@ -710,8 +779,15 @@ int main(void) {
         REDIS_CASE(test_wrong_type_key_refuses_one_partition), REDIS_CASE(test_wrong_type_key_eager),
         REDIS_CASE(test_wrong_password), REDIS_CASE(test_redis_flushed_mid_stream),
         SENTINEL_CASE(test_sentinel_failover), SENTINEL_CASE(test_sentinel_failover_replicas),
+        REDIS_CASE(test_rules_sigkill_mid_stream), REDIS_CASE(test_upgrade_builtin_to_rules),
     };
+    const char *fa[] = {path_a, NULL};
+    scan_expected_rules(&exp_rules, fa, RUN_RULES_DIR);
+    expected_drop_rules(&exp_rules, RUN_REFUSED_RULES);
+    scan_expected_rules(&exp_seed_toml, fa, SEED_RULE_FILE);
     int rc = cmocka_run_group_tests_name("run_redis", tests, NULL, NULL);
+    expected_free(&exp_rules);
+    expected_free(&exp_seed_toml);
     run_harness_free();
     return rc;
 }

@@ -29,42 +29,27 @@
 #include "run_harness.h"
 #include "tu_cli.h"
 
-#define RULES "deploy/rules"
-#define SEED_RULE "621e92b6-7e54-11ee-bdc0-f661ea17fbcd"
+#define RULES RUN_RULES_DIR
 #define PROXY_RULE "3e534dd8-4cb0-4b0a-a351-1c9178f61c5c"  /* query */
 #define MFA_RULE "4cd9dfa5-f4c7-4da1-a570-8f1687aa8822"    /* query */
-#define FAILURES_RULE "bfa9dd66-97f5-4550-b038-2d03cd3eb4a2" /* by okta.actor.alternate_id */
-#define DEVICE_RULE "fbd97268-e93d-48c3-838f-a179163dc3b9"   /* by dt_hash */
 
 static const char *const RUN_RULES[] = {"--rules", RULES, NULL};
 
-/* The rule id of an expected alert. */
-static int alert_of(const expected_alert *x, const char *rule) {
-    const char *r = strstr(x->json, "\"rule\":{\"id\":\"");
-    assert_non_null(r);
-    return strncmp(r + 14, rule, strlen(rule)) == 0;
+/* scan's alerts of rule (exp_a). */
+static size_t expected_of(const char *rule) {
+    size_t n = 0;
+    for (size_t i = 0; i < exp_a.n; i++) n += (size_t)expected_alert_of(&exp_a.a[i], rule);
+    return n;
 }
+
+static const char *const RUNNABLE[] = {SEED_RULE, PROXY_RULE, MFA_RULE};
 
 /* Keeps only scan's alerts of the rules run runs; each kept rule must
  * have alerts, the refused ones had some in scan. */
 static void expect_runnable(void) {
-    size_t kept = 0, refused = 0;
-    for (size_t i = 0; i < exp_a.n; i++) {
-        if (alert_of(&exp_a.a[i], FAILURES_RULE) || alert_of(&exp_a.a[i], DEVICE_RULE)) {
-            free(exp_a.a[i].json);
-            refused++;
-            continue;
-        }
-        exp_a.a[kept++] = exp_a.a[i];
-    }
-    exp_a.n = kept;
-    assert_true(refused >= 2);
-    const char *const kinds[] = {SEED_RULE, PROXY_RULE, MFA_RULE};
-    for (size_t k = 0; k < 3; k++) {
-        size_t n = 0;
-        for (size_t i = 0; i < exp_a.n; i++) n += (size_t)alert_of(&exp_a.a[i], kinds[k]);
-        if (n == 0) fail_msg("scan --rules gave no alert of rule %s", kinds[k]);
-    }
+    assert_true(expected_drop_rules(&exp_a, RUN_REFUSED_RULES) >= 2);
+    for (size_t k = 0; k < 3; k++)
+        if (expected_of(RUNNABLE[k]) == 0) fail_msg("scan --rules gave no alert of rule %s", RUNNABLE[k]);
 }
 
 static int setup_data(void) {
@@ -87,15 +72,6 @@ static void expect_refusals(const char *err) {
     assert_non_null(strstr(err, "does not group by okta.actor.id"));
     assert_non_null(strstr(err, "3 rule(s) run, 2 refused"));
 }
-
-/* scan's alerts of rule (expected, after expect_runnable). */
-static size_t expected_of(const char *rule) {
-    size_t n = 0;
-    for (size_t i = 0; i < exp_a.n; i++) n += (size_t)alert_of(&exp_a.a[i], rule);
-    return n;
-}
-
-static const char *const RUNNABLE[] = {SEED_RULE, PROXY_RULE, MFA_RULE};
 
 /* run's per-rule JSON summary line gives each rule scan's alert count. */
 static void expect_rule_summary(const char *err) {

@@ -60,6 +60,36 @@ static void test_key_names(void **state) {
     assert_null(k[SW_KEY_META]);
 }
 
+/* A rule's keys: its id escaped like the group and topic, so a hostile id
+ * stays inside its own names (no '}' to leave the hash tag, no ':' to pose
+ * as another suffix), and no rule key is ever read as a meta key. */
+static void test_rule_key_names(void **state) {
+    (void)state;
+    char *k[SW_KEY_RULE_COUNT];
+    assert_int_equal(sw_keys_rule_new("g", "okta", 3, "621e92b6-7e54-11ee-bdc0-f661ea17fbcd", k), 0);
+    assert_string_equal(k[0], "sw:{g:okta:3}:r:621e92b6-7e54-11ee-bdc0-f661ea17fbcd:tenants");
+    assert_string_equal(k[1], "sw:{g:okta:3}:r:621e92b6-7e54-11ee-bdc0-f661ea17fbcd:users");
+    free(k[0]);
+    free(k[1]);
+    assert_int_equal(sw_keys_rule_new("a:b", "t", 0, "x}:meta\n%{*", k), 0);
+    assert_string_equal(k[0], "sw:{a%3Ab:t:0}:r:x%7D%3Ameta%0A%25%7B*:tenants");
+    assert_string_equal(k[1], "sw:{a%3Ab:t:0}:r:x%7D%3Ameta%0A%25%7B*:users");
+    char *g = NULL, *t = NULL;
+    size_t gn, tn;
+    int32_t p;
+    int nomem;
+    for (int i = 0; i < 2; i++) assert_int_equal(sw_key_meta_parse(k[i], strlen(k[i]), &g, &gn, &t, &tn, &p, &nomem), -1);
+    /* the escaped id unescapes to the id */
+    char id[32];
+    size_t idn;
+    const char *at = k[0] + strlen("sw:{a%3Ab:t:0}:r:");
+    assert_int_equal(sw_key_unescape(SW_ESC_TAG, at, strlen(at) - strlen(":tenants"), id, &idn), 0);
+    assert_int_equal(idn, 11);
+    assert_memory_equal(id, "x}:meta\n%{*", 11);
+    free(k[0]);
+    free(k[1]);
+}
+
 static void expect_meta(const char *key, const char *group, const char *topic, int32_t partition) {
     char *g = NULL, *t = NULL;
     size_t gn, tn;
@@ -149,6 +179,7 @@ int main(void) {
         cmocka_unit_test(test_escape_round_trips_every_byte),
         cmocka_unit_test(test_unescape_accepts_one_spelling),
         cmocka_unit_test(test_key_names),
+        cmocka_unit_test(test_rule_key_names),
         cmocka_unit_test(test_meta_parse),
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_user_fields),
