@@ -372,8 +372,6 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
         return rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;
-    if (redis && rules->given)
-        return sw_cli_error("demo", "--rules keeps its state in memory for now: use --state memory with --rules");
     char group[96] = GROUP;
     if (redis) {
         char err[256];
