@@ -734,16 +734,22 @@ size_t sw_rengine_families(const sw_rulespec *rules, size_t n, uint32_t *family_
     return nf;
 }
 
+/* Appends text to buf[0 .. cap) at len (what fits), returns the new length. */
+static size_t name_put(char *buf, size_t cap, size_t len, const char *text) {
+    size_t n = strlen(text);
+    if (len < cap) memcpy(buf + len, text, n < cap - len ? n : cap - len);
+    return len + n;
+}
+
 size_t sw_rengine_family_name(const sw_rulespec *rule, char *buf, size_t cap) {
     size_t ncat, len = 0;
     const sw_catalogue_field *cat = sw_catalogue(&ncat);
     for (size_t i = 0; i < rule->n_group_by; i++) {
         uint32_t row = rule->group_by[i];
-        int w = snprintf(buf ? buf + (len < cap ? len : cap) : NULL, len < cap ? cap - len : 0, "%s%s", i ? "+" : "",
-                         row < ncat ? cat[row].ecs : "?");
-        len += w > 0 ? (size_t)w : 0;
+        if (i) len = name_put(buf, cap, len, "+");
+        len = name_put(buf, cap, len, row < ncat ? cat[row].ecs : "?");
     }
-    if (cap && len == 0) buf[0] = '\0';
+    if (cap) buf[len < cap ? len : cap - 1] = '\0';
     return len;
 }
 
