@@ -56,14 +56,18 @@ typedef struct {
 /* The routing stage (sw_rengine_set_route): the routed rules the current
  * event counts for, then one internal record per family and group. */
 typedef struct {
+    uint32_t rule;        /* rule index */
+    int64_t time;         /* the event time it uses */
+} pending_rule;
+
+typedef struct {
     sw_route_fn fn;
     void *ud;
-    uint32_t *pend_rule;  /* rule indices, in rule order */
-    int64_t *pend_time;
+    pending_rule *pend;   /* in rule order */
     size_t npend;
-    sw_irecord *rec;
-    char (*vnum)[NUM_TEXT];     /* number texts of rec->values */
     sw_buf bytes, key;
+    sw_irecord rec;
+    char vnum[SW_IREC_MAX_VALUES][NUM_TEXT]; /* number texts of rec.values */
 } route_state;
 
 struct sw_rengine {
@@ -512,20 +516,19 @@ static void route_rule(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
     rs->c.counted++;
     x->c.eligible = 1;
     route_state *r = e->route;
-    r->pend_rule[r->npend] = (uint32_t)(rs - e->r);
-    r->pend_time[r->npend++] = t;
+    r->pend[r->npend++] = (pending_rule){(uint32_t)(rs - e->r), t};
 }
 
 /* The rules of family f among the pending ones, into the record. */
 static void route_rules(sw_rengine *e, uint32_t f) {
     route_state *r = e->route;
-    sw_irecord *rec = r->rec;
+    sw_irecord *rec = &r->rec;
     rec->nrules = rec->nvalues = 0;
     for (size_t i = 0; i < r->npend; i++) {
-        rule_state *rs = &e->r[r->pend_rule[i]];
+        rule_state *rs = &e->r[r->pend[i].rule];
         if (rs->family != f) continue;
         sw_irec_rule *ru = &rec->rules[rec->nrules++];
-        *ru = (sw_irec_rule){.rule = rs->hash, .time = r->pend_time[i], .first = rec->nvalues};
+        *ru = (sw_irec_rule){.rule = rs->hash, .time = r->pend[i].time, .first = rec->nvalues};
         ru->n = (uint32_t)card_values(e, rs, rec->values + rec->nvalues, r->vnum + rec->nvalues);
         rec->nvalues += ru->n;
     }
@@ -534,7 +537,7 @@ static void route_rules(sw_rengine *e, uint32_t f) {
 static void route_count(sw_rengine *e, uint32_t f, int nomem) {
     route_state *r = e->route;
     for (size_t i = 0; i < r->npend; i++) {
-        rule_state *rs = &e->r[r->pend_rule[i]];
+        rule_state *rs = &e->r[r->pend[i].rule];
         if (rs->family != f) continue;
         if (nomem) rs->c.nomem++;
         else rs->c.groups_dropped++;
@@ -554,7 +557,7 @@ static void route_key(sw_buf *k, const counted_event *c, const groups *gs) {
 /* One internal record per group of family f, to the route. */
 static void route_family(sw_rengine *e, event_ctx *x, uint32_t f, const rule_state *first) {
     route_state *r = e->route;
-    sw_irecord *rec = r->rec;
+    sw_irecord *rec = &r->rec;
     route_rules(e, f);
     rec->tenant = x->c.tenant;
     rec->identity = x->c.identity;
@@ -582,9 +585,9 @@ static void route_family(sw_rengine *e, event_ctx *x, uint32_t f, const rule_sta
 static void route_flush(sw_rengine *e, event_ctx *x) {
     route_state *r = e->route;
     for (size_t i = 0; i < r->npend; i++) {
-        const rule_state *rs = &e->r[r->pend_rule[i]];
+        const rule_state *rs = &e->r[r->pend[i].rule];
         size_t k = 0;
-        while (k < i && e->r[r->pend_rule[k]].family != rs->family) k++;
+        while (k < i && e->r[r->pend[k].rule].family != rs->family) k++;
         if (k == i) route_family(e, x, rs->family, rs);
     }
     r->npend = 0;
@@ -760,10 +763,7 @@ uint32_t sw_rengine_rule_family(const sw_rengine *e, size_t i) { return e->r[i].
 
 static void route_free(route_state *r) {
     if (!r) return;
-    free(r->pend_rule);
-    free(r->pend_time);
-    free(r->rec);
-    free(r->vnum);
+    free(r->pend);
     sw_buf_free(&r->bytes);
     sw_buf_free(&r->key);
     free(r);
@@ -787,11 +787,8 @@ int sw_rengine_set_route(sw_rengine *e, const bool *routed_families, sw_route_fn
     route_state *r = calloc(1, sizeof *r);
     if (!r) return -1;
     r->fn = fn, r->ud = ud;
-    r->pend_rule = calloc(e->n ? e->n : 1, sizeof *r->pend_rule);
-    r->pend_time = calloc(e->n ? e->n : 1, sizeof *r->pend_time);
-    r->rec = calloc(1, sizeof *r->rec);
-    r->vnum = calloc(SW_IREC_MAX_VALUES, sizeof *r->vnum);
-    if (!r->pend_rule || !r->pend_time || !r->rec || !r->vnum) goto fail;
+    r->pend = calloc(e->n ? e->n : 1, sizeof *r->pend);
+    if (!r->pend) goto fail;
     for (size_t i = 0; i < e->n; i++) {
         uint32_t f = e->r[i].family;
         e->r[i].routed = f != SW_RENGINE_NO_FAMILY && (!routed_families || routed_families[f]);

@@ -10,8 +10,8 @@
  *   from the stateful engines) is `sessionwatch scan --rules`'s alerts,
  *   same ids, same JSON bytes except detected_at;
  *   the encoding: hostile values round-trip; every truncation, a wrong
- *   magic, a future version are refused; a typical record's size against
- *   its raw record;
+ *   magic, a future version are refused; the seed rule's internal records
+ *   against their raw records (gen data);
  *   the stateful engine: a record naming a rule it does not hold is
  *   counted and makes no alert; bytes that do not decode are rejected as
  *   malformed_json. */
@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "extract.h"
+#include "gen.h"
 #include "hash.h"
 #include "irecord.h"
 #include "rengine.h"
@@ -364,52 +365,35 @@ static void test_round_trip_hostile(void **state) {
     free(d);
 }
 
-/* A typical raw LogEvent and its internal record for the seed rule's
- * family: a fraction of its size. */
-static void test_size_of_typical_record(void **state) {
+/* The seed rule's internal records against their raw records, on a
+ * small gen run: a fraction of the size. */
+static void test_size_against_raw(void **state) {
     (void)state;
-    static const char raw[] =
-        "{\"uuid\":\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\",\"published\":\"2026-01-05T08:00:00.000Z\","
-        "\"eventType\":\"user.session.start\",\"version\":\"0\",\"severity\":\"INFO\",\"legacyEventType\":"
-        "\"core.user_auth.login_success\",\"displayMessage\":\"User login to Okta\",\"actor\":{\"id\":"
-        "\"00u1abcdEFGHijkl5d7\",\"type\":\"User\",\"alternateId\":\"ann@example.com\",\"displayName\":\"Ann Example\"},"
-        "\"client\":{\"userAgent\":{\"rawUserAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\","
-        "\"os\":\"Windows 10\",\"browser\":\"CHROME\"},\"zone\":\"null\",\"device\":\"Computer\",\"ipAddress\":"
-        "\"203.0.113.9\",\"geographicalContext\":{\"city\":\"Lyon\",\"state\":\"Auvergne-Rhone-Alpes\",\"country\":"
-        "\"France\",\"postalCode\":\"69001\",\"geolocation\":{\"lat\":45.76,\"lon\":4.83}}},\"outcome\":{\"result\":"
-        "\"SUCCESS\"},\"authenticationContext\":{\"authenticationStep\":0,\"externalSessionId\":\"102abcDEFghi\"},"
-        "\"securityContext\":{\"asNumber\":64496,\"asOrg\":\"example\",\"isp\":\"example\",\"domain\":\"example.com\","
-        "\"isProxy\":false},\"debugContext\":{\"debugData\":{\"requestId\":\"X1y2Z3\",\"requestUri\":\"/api/v1/authn\","
-        "\"url\":\"/api/v1/authn?\",\"dtHash\":\"c0ffee\"}},\"transaction\":{\"type\":\"WEB\",\"id\":\"X1y2Z3\"},"
-        "\"target\":[{\"id\":\"00u1abcdEFGHijkl5d7\",\"type\":\"User\",\"alternateId\":\"ann@example.com\"}]}";
-    sw_irecord *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    r->tenant = (sw_span){"", 0};
-    r->nterms = 1;
-    r->terms[0] = (sw_span){"00u1abcdEFGHijkl5d7", 19};
-    r->field[SW_IREC_UUID] = (sw_span){"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", 36};
-    r->identity = r->field[SW_IREC_UUID];
-    r->field[SW_IREC_ACTOR] = r->terms[0];
-    r->field[SW_IREC_NAME] = (sw_span){"Ann Example", 11};
-    r->field[SW_IREC_ALT] = (sw_span){"ann@example.com", 15};
-    r->field[SW_IREC_IP] = (sw_span){"203.0.113.9", 11};
-    r->field[SW_IREC_USER_AGENT] = (sw_span){"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36", 61};
-    r->field[SW_IREC_COUNTRY] = (sw_span){"France", 6};
-    r->field[SW_IREC_CITY] = (sw_span){"Lyon", 4};
-    sw_source src = {.topic = "okta-raw", .partition = 7, .offset = 123456789, .kafka_time_ms = 1767600000000LL,
-                     .index = UINT32_MAX};
-    sw_irecord_set_source(r, &src);
-    r->nrules = 1;
-    r->rules[0] = (sw_irec_rule){.rule = sw_irecord_rule_hash("seed"), .time = 1767600000000LL, .n = 1};
-    r->nvalues = 1;
-    r->values[0] = (sw_span){"102abcDEFghi", 12};
-    sw_buf b = {0};
-    assert_int_equal(sw_irecord_encode(&b, r), 0);
-    print_message("a typical internal record: %zu bytes for a %zu-byte raw record (%.0f%%)\n", b.len, sizeof raw - 1,
-                  100.0 * (double)b.len / (double)(sizeof raw - 1));
-    assert_true(b.len * 4 < sizeof raw - 1);
-    sw_buf_free(&b);
-    free(r);
+    rules r;
+    rules_load(&r, DEPLOY_RULES "/sessionwatch_seed_rule.toml");
+    sw_gen_opts o;
+    sw_gen_defaults(&o);
+    o.users = 60, o.hours = 0.5;
+    size_t len;
+    char *input = NULL;
+    FILE *f = open_memstream(&input, &len);
+    assert_non_null(f);
+    assert_true(sw_gen_run(&o, f, NULL) > 0);
+    assert_int_equal(fclose(f), 0);
+    lines alerts = {0};
+    route_log log = {0};
+    uint64_t nrec = 0, raw_bytes = 0;
+    route_all(&r, input, len, &log, &alerts, &nrec, &raw_bytes);
+    assert_int_equal(log.nf, 1);
+    assert_true(log.records > 50);
+    print_message("seed rule: %llu internal records of %.1f bytes for raw records of %.1f bytes (%.0f%%)\n",
+                  (unsigned long long)log.records, (double)log.bytes / (double)log.records,
+                  (double)raw_bytes / (double)log.records, 100.0 * (double)log.bytes / (double)raw_bytes);
+    assert_true(log.bytes * 4 < raw_bytes);
+    lines_free(&alerts);
+    route_log_free(&log);
+    free(input);
+    rules_free(&r);
 }
 
 /* ---- the stateful engine's refusals ------------------------------------------------------ */
@@ -495,7 +479,7 @@ static void test_families(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_hostile),
-        cmocka_unit_test(test_size_of_typical_record),
+        cmocka_unit_test(test_size_against_raw),
         cmocka_unit_test(test_families),
         cmocka_unit_test(test_unknown_rule_and_garbage),
         cmocka_unit_test(test_equivalence_deploy_rules),
