@@ -42,7 +42,8 @@ static int in_bounds(const sw_irecord *r) {
     if (r->nrules < 1 || r->nrules > SW_IREC_MAX_RULES || r->nvalues > SW_IREC_MAX_VALUES) return 0;
     for (uint32_t i = 0; i < r->nrules; i++)
         if (r->rules[i].n > SW_FIELD_MAX_VALUES || r->rules[i].first > r->nvalues ||
-            r->rules[i].n > r->nvalues - r->rules[i].first)
+            r->rules[i].n > r->nvalues - r->rules[i].first || r->rules[i].time < SW_IREC_MIN_TIME ||
+            r->rules[i].time > SW_IREC_MAX_TIME)
             return 0;
     if (r->tenant.n > SW_IREC_MAX_TEXT || r->identity.n > SW_IREC_MAX_TEXT || r->src.name.n > SW_IREC_MAX_TEXT)
         return 0;
@@ -175,6 +176,7 @@ static void get_rules(reader *rd, sw_irecord *r) {
         for (int k = 0; k < 8; k++) ru->rule |= (uint64_t)rd->p[k] << (8 * k);
         rd->p += 8;
         ru->time = get_zz(rd);
+        if (ru->time < SW_IREC_MIN_TIME || ru->time > SW_IREC_MAX_TIME) rd->bad = 1;
         ru->first = r->nvalues;
         ru->n = (uint32_t)get_bounded(rd, 0, SW_FIELD_MAX_VALUES);
         for (uint32_t k = 0; k < ru->n && !rd->bad; k++) r->values[r->nvalues++] = get_text(rd);

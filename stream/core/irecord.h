@@ -26,7 +26,8 @@
  *                  (0: not in an array)
  *   varint m       rules, 1 .. SW_IREC_MAX_RULES; each: 8 bytes LE hash of
  *                  its rule_id (sw_irecord_rule_hash), zz event time (the
- *                  rule's own: published or event.ingested), varint v
+ *                  rule's own: published or event.ingested; within
+ *                  SW_IREC_MIN_TIME .. SW_IREC_MAX_TIME), varint v
  *                  (0 .. SW_FIELD_MAX_VALUES) and v texts: its cardinality
  *                  field's values
  *
@@ -67,6 +68,10 @@
 #define SW_IREC_MAX_RULES 64
 #define SW_IREC_MAX_VALUES (SW_IREC_MAX_RULES * SW_FIELD_MAX_VALUES)
 #define SW_IREC_MAX_TEXT (16u << 20) /* any one text, bytes */
+/* A rule's event time: the range of RFC 3339 years 0000..9999 (timefmt.h),
+ * so that no window arithmetic downstream can overflow. */
+#define SW_IREC_MIN_TIME (-62167219200000LL)  /* 0000-01-01T00:00:00Z */
+#define SW_IREC_MAX_TIME 253402300799999LL    /* 9999-12-31T23:59:59.999Z */
 
 typedef enum {
     SW_IREC_ACTOR = 0, SW_IREC_NAME, SW_IREC_ALT, SW_IREC_IP, SW_IREC_USER_AGENT, SW_IREC_COUNTRY, SW_IREC_CITY,

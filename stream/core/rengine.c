@@ -508,6 +508,10 @@ static void run_threshold(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t
 
 /* A routed rule counted the event: it joins the family's internal records. */
 static void route_rule(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
+    if (t < SW_IREC_MIN_TIME || t > SW_IREC_MAX_TIME) { /* only a Kafka timestamp can be */
+        x->c.reject = SW_R_BAD_TIME;
+        return;
+    }
     groups gs;
     if (!groups_start(&gs, e, rs->spec)) {
         rs->c.no_group++;

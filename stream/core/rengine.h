@@ -126,7 +126,9 @@ uint32_t sw_rengine_rule_family(const sw_rengine *e, size_t i);
  * handed to fn with the family, the key to partition it by (tenant 0x1F
  * value [0x1F value ...]) and the event's source; the bytes are valid
  * until fn returns.  Query rules and the other threshold rules run as
- * before.  Such a rule's counters here are matched, counted (in time,
+ * before.  An event time outside SW_IREC_MIN_TIME .. SW_IREC_MAX_TIME
+ * (years 0000..9999: only --time-field kafka can give one) is bad_time
+ * for a routed rule.  Such a rule's counters here are matched, counted (in time,
  * holding every group-by field), no_group and groups_dropped (nomem: a
  * record that could not be built).  -1 (and nothing routed) when out of
  * memory, when a family holds more than SW_IREC_MAX_RULES rules or when

@@ -303,7 +303,10 @@ put("no-uuid-file-source.bin", rec("t", ["dt-hash"], full[:7] + [None], [(7, -5,
     kafka=False, name="-", line=42, ktime=-2**63))
 put("absent-and-empty.bin", rec("", [""], [None, "", None, "", None, None, "", None], [(0, 0, [""])],
     identity="", kafka=False, name=None, line=1, ktime=-2**63))
-put("hostile-bytes.bin", rec(b"a\x00\x1f\"\\", [b"\xff\xfe", b"\x00"], full, [(9, 2**62, [b"\x1f" * 40])]))
+put("hostile-bytes.bin", rec(b"a\x00\x1f\"\\", [b"\xff\xfe", b"\x00"], full, [(9, 253402300799999, [b"\x1f" * 40])]))
+put("refuse-time-year-10000.bin", rec("acme", ["00u1"], full, [(1, 253402300800000, [])]))
+put("same-group-many-values.bin", rec("acme", ["00u1"], full, [(3, 1767600000000 + i, [f"s{i}-{k}" for k in range(4)])
+    for i in range(6)]))
 put("refuse-version-2.bin", rec("acme", ["00u1"], full, [(1, 0, [])], version=2))
 put("refuse-truncated.bin", rec("acme", ["00u1"], full, [(1, 0, [])])[:-3])
 PY

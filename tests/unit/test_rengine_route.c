@@ -307,8 +307,8 @@ static sw_irecord *hostile_record(void) {
     r->src = (sw_irec_source){.kafka = 1, .name = {"okta-raw", 8}, .partition = -1, .offset = INT64_MAX,
                               .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX - 1};
     r->nrules = 2;
-    r->rules[0] = (sw_irec_rule){.rule = UINT64_MAX, .time = INT64_MIN, .first = 0, .n = 2};
-    r->rules[1] = (sw_irec_rule){.rule = 0, .time = INT64_MAX, .first = 2, .n = 0};
+    r->rules[0] = (sw_irec_rule){.rule = UINT64_MAX, .time = SW_IREC_MIN_TIME, .first = 0, .n = 2};
+    r->rules[1] = (sw_irec_rule){.rule = 0, .time = SW_IREC_MAX_TIME, .first = 2, .n = 0};
     r->nvalues = 2;
     r->values[0] = (sw_span){bytes, sizeof bytes - 1};
     r->values[1] = (sw_span){"", 0};
@@ -335,8 +335,8 @@ static void test_round_trip_hostile(void **state) {
     assert_true(d->src.offset == INT64_MAX && d->src.kafka_time_ms == SW_TIME_NONE);
     assert_int_equal(d->src.index, UINT32_MAX - 1);
     assert_int_equal(d->nrules, 2);
-    assert_true(d->rules[0].rule == UINT64_MAX && d->rules[0].time == INT64_MIN && d->rules[0].n == 2);
-    assert_true(d->rules[1].rule == 0 && d->rules[1].time == INT64_MAX && d->rules[1].n == 0);
+    assert_true(d->rules[0].rule == UINT64_MAX && d->rules[0].time == SW_IREC_MIN_TIME && d->rules[0].n == 2);
+    assert_true(d->rules[1].rule == 0 && d->rules[1].time == SW_IREC_MAX_TIME && d->rules[1].n == 0);
     assert_true(span_eq(d->values[0], r->values[0]) && span_eq(d->values[1], r->values[1]));
     /* the source back as an sw_source */
     sw_buf name = {0};
@@ -355,8 +355,11 @@ static void test_round_trip_hostile(void **state) {
     sw_buf_putc(&b, 0); /* a byte after the end */
     assert_int_equal(sw_irecord_decode(d, b.p, b.len), SW_IREC_MALFORMED);
     /* out of bounds: nothing written */
-    r->nterms = 0;
     size_t before = b.len;
+    r->rules[1].time = SW_IREC_MAX_TIME + 1;
+    assert_int_equal(sw_irecord_encode(&b, r), -1);
+    r->rules[1].time = SW_IREC_MAX_TIME;
+    r->nterms = 0;
     assert_int_equal(sw_irecord_encode(&b, r), -1);
     assert_int_equal(b.len, before);
     sw_buf_free(&b);
