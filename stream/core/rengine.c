@@ -408,8 +408,9 @@ static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const cou
         rs->c.nomem++;
         return;
     }
-    sw_store_advance_actor(ten, e->key.p, e->key.len, t);
-    sw_user *u = sw_store_user(st, ten, e->key.p, e->key.len);
+    const char *key = e->key.p ? e->key.p : ""; /* one empty value as the first key: no buffer yet */
+    sw_store_advance_actor(ten, key, e->key.len, t);
+    sw_user *u = sw_store_user(st, ten, key, e->key.len);
     if (!u) {
         rs->c.nomem++;
         return;
