@@ -618,8 +618,9 @@ static void reject(sw_rengine *e, sw_verdict why, const char *rec, size_t len, c
 
 static void process_event(void *engine, const sw_event *ev, const char *rec, size_t len, const sw_source *src) {
     sw_rengine *e = engine;
-    event_ctx x = {.c = {.src = src, .reject = SW_ELIGIBLE}, .ev = ev, .rec = rec, .len = len,
-                   .time = {SW_TIME_NONE, SW_TIME_NONE}};
+    event_ctx x; /* set member by member: c.field is read only once a rule matched (set_fields) */
+    x.c.src = src, x.c.tenant = (sw_span){NULL, 0}, x.c.reject = SW_ELIGIBLE, x.c.eligible = 0;
+    x.ev = ev, x.rec = rec, x.len = len, x.time[0] = x.time[1] = SW_TIME_NONE;
     if (ev->not_object || sw_rtypes_check(ev, e->event_type) != SW_ELIGIBLE) {
         reject(e, SW_R_WRONG_TYPE, rec, len, src); /* a non-string event type: before selecting by it */
         return;
