@@ -27,8 +27,7 @@
 #include "irecord.h"
 #include "json_check.h"
 #include "rengine.h"
-#include "ruleset.h"
-#include "rulespec_of.h"
+#include "fuzz_rulespecs.h"
 
 #define HEAD(id) "[rule]\nrule_id = \"" id "\"\nname = \"" id "\"\ntype = \"threshold\"\nlanguage = \"kuery\"\n" \
                  "severity = \"medium\"\nrisk_score = 47\nfrom = \"now-35m\"\nquery = '''\nevent.action:*\n'''\n"
@@ -41,28 +40,18 @@ static const char *const RULES[] = {
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 
-typedef struct {
-    sw_ruleset rs;
-    sw_rulespec spec[NRULES];
-    uint64_t hash[NRULES];
-    sw_config cfg;
-    sw_irecord rec, mapped;
-    sw_buf bytes;
-} world;
+static sw_ruleset rules;
+static sw_rulespec spec[NRULES];
+static uint64_t hash[NRULES];
+static sw_config cfg;
+static sw_irecord rec, mapped;
+static sw_buf bytes;
 
-static world *world_get(void) {
-    static world w;
-    static int ready;
-    if (ready) return &w;
-    sw_config_defaults(&w.cfg);
-    for (size_t i = 0; i < NRULES; i++) {
-        FZ_CHECK(sw_ruleset_add_text(&w.rs, "fuzz.toml", RULES[i], strlen(RULES[i])) == 0);
-        FZ_CHECK(w.rs.v[i].loaded);
-        FZ_CHECK(sw_ruledef_spec(&w.rs.v[i].def, &w.spec[i]) == 0);
-        w.hash[i] = sw_irecord_rule_hash(w.spec[i].rule_id);
-    }
-    ready = 1;
-    return &w;
+/* Once per process: the rules compiled, and their hashes. */
+static void setup(void) {
+    sw_config_defaults(&cfg);
+    fz_compile_rules(&rules, spec, RULES, NRULES);
+    for (size_t i = 0; i < NRULES; i++) hash[i] = sw_irecord_rule_hash(spec[i].rule_id);
 }
 
 static int inside(sw_span s, const uint8_t *data, size_t size) {
@@ -71,18 +60,18 @@ static int inside(sw_span s, const uint8_t *data, size_t size) {
     return s.p >= lo && s.n <= size && s.p - lo <= (ptrdiff_t)(size - s.n);
 }
 
-static void check_decoded(const sw_irecord *rec, const uint8_t *data, size_t size, sw_buf *b) {
-    FZ_CHECK(rec->nterms >= 1 && rec->nterms <= SW_SPEC_MAX_GROUP_BY);
-    FZ_CHECK(rec->nrules >= 1 && rec->nrules <= SW_IREC_MAX_RULES && rec->nvalues <= SW_IREC_MAX_VALUES);
-    FZ_CHECK(inside(rec->tenant, data, size) && inside(rec->identity, data, size));
-    for (uint32_t i = 0; i < rec->nterms; i++) FZ_CHECK(inside(rec->terms[i], data, size));
-    for (int f = 0; f < SW_IREC_FIELDS; f++) FZ_CHECK(inside(rec->field[f], data, size));
-    for (uint32_t i = 0; i < rec->nvalues; i++) FZ_CHECK(inside(rec->values[i], data, size));
-    for (uint32_t i = 0; i < rec->nrules; i++)
-        FZ_CHECK(rec->rules[i].n <= SW_FIELD_MAX_VALUES && rec->rules[i].time >= SW_IREC_MIN_TIME &&
-                 rec->rules[i].time <= SW_IREC_MAX_TIME);
+static void check_decoded(const sw_irecord *d, const uint8_t *data, size_t size, sw_buf *b) {
+    FZ_CHECK(d->nterms >= 1 && d->nterms <= SW_SPEC_MAX_GROUP_BY);
+    FZ_CHECK(d->nrules >= 1 && d->nrules <= SW_IREC_MAX_RULES && d->nvalues <= SW_IREC_MAX_VALUES);
+    FZ_CHECK(inside(d->tenant, data, size) && inside(d->identity, data, size));
+    for (uint32_t i = 0; i < d->nterms; i++) FZ_CHECK(inside(d->terms[i], data, size));
+    for (int f = 0; f < SW_IREC_FIELDS; f++) FZ_CHECK(inside(d->field[f], data, size));
+    for (uint32_t i = 0; i < d->nvalues; i++) FZ_CHECK(inside(d->values[i], data, size));
+    for (uint32_t i = 0; i < d->nrules; i++)
+        FZ_CHECK(d->rules[i].n <= SW_FIELD_MAX_VALUES && d->rules[i].time >= SW_IREC_MIN_TIME &&
+                 d->rules[i].time <= SW_IREC_MAX_TIME);
     sw_buf_reset(b);
-    FZ_CHECK(sw_irecord_encode(b, rec) == 0 && !b->oom);
+    FZ_CHECK(sw_irecord_encode(b, d) == 0 && !b->oom);
     FZ_CHECK(b->len == size && memcmp(b->p, data, size) == 0);
 }
 
@@ -105,24 +94,24 @@ static void on_reject(void *ud, sw_verdict why, const char *rec, size_t len, con
 
 /* The input, then (when it decodes) its entries remapped onto the
  * engine's rules, through one fresh stateful engine. */
-static void run_stateful(world *w, const uint8_t *data, size_t size, int decoded) {
+static void run_stateful(const uint8_t *data, size_t size, int decoded) {
     sink s = {0};
-    sw_rengine *e = sw_rengine_new(&w->cfg, w->spec, NRULES, -1, on_alert, on_reject, &s);
+    sw_rengine *e = sw_rengine_new(&cfg, spec, NRULES, -1, on_alert, on_reject, &s);
     FZ_CHECK(e != NULL);
     sw_source in = {.topic = "internal", .kafka_time_ms = SW_TIME_NONE, .index = UINT32_MAX};
     sw_rengine_feed_internal(e, (const char *)data, size, &in);
     FZ_CHECK(s.malformed == (decoded ? 0u : 1u));
-    uint64_t skipped = decoded ? w->rec.nrules : 0;
+    uint64_t skipped = decoded ? rec.nrules : 0;
     FZ_CHECK(sw_rengine_internal_skipped(e) <= skipped);
     if (decoded) {
-        w->mapped = w->rec;
-        for (uint32_t i = 0; i < w->mapped.nrules; i++) {
-            uint64_t *h = &w->mapped.rules[i].rule;
-            if (*h % 3 < NRULES) *h = w->hash[*h % 3];
+        mapped = rec;
+        for (uint32_t i = 0; i < mapped.nrules; i++) {
+            uint64_t *h = &mapped.rules[i].rule;
+            if (*h % 3 < NRULES) *h = hash[*h % 3];
         }
-        sw_buf_reset(&w->bytes);
-        FZ_CHECK(sw_irecord_encode(&w->bytes, &w->mapped) == 0 && !w->bytes.oom);
-        for (int k = 0; k < 3; k++) sw_rengine_feed_internal(e, w->bytes.p, w->bytes.len, &in); /* repeats count */
+        sw_buf_reset(&bytes);
+        FZ_CHECK(sw_irecord_encode(&bytes, &mapped) == 0 && !bytes.oom);
+        for (int k = 0; k < 3; k++) sw_rengine_feed_internal(e, bytes.p, bytes.len, &in); /* repeats count */
         FZ_CHECK(s.malformed == 0);
     }
     FZ_CHECK(sw_rengine_counters(e)->alerts == s.alerts);
@@ -130,10 +119,11 @@ static void run_stateful(world *w, const uint8_t *data, size_t size, int decoded
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    world *w = world_get();
-    sw_irec_status st = sw_irecord_decode(&w->rec, data, size);
+    static int ready;
+    if (!ready) setup(), ready = 1;
+    sw_irec_status st = sw_irecord_decode(&rec, data, size);
     FZ_CHECK(st == SW_IREC_OK || st == SW_IREC_MALFORMED || st == SW_IREC_VERSION);
-    if (st == SW_IREC_OK) check_decoded(&w->rec, data, size, &w->bytes);
-    run_stateful(w, data, size, st == SW_IREC_OK);
+    if (st == SW_IREC_OK) check_decoded(&rec, data, size, &bytes);
+    run_stateful(data, size, st == SW_IREC_OK);
     return 0;
 }
