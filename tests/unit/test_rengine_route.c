@@ -110,11 +110,29 @@ typedef struct {
     uint64_t records, bytes;
 } route_log;
 
+/* The key is tenant 0x1F value [0x1F value ...] of the record's group. */
+static void check_key(const char *key, size_t key_len, const char *rec, size_t len) {
+    static sw_irecord d;
+    assert_int_equal(sw_irecord_decode(&d, rec, len), SW_IREC_OK);
+    char want[4096];
+    size_t n = 0;
+    assert_true(d.tenant.n < sizeof want);
+    memcpy(want, d.tenant.p, d.tenant.n), n = d.tenant.n;
+    for (uint32_t i = 0; i < d.nterms; i++) {
+        assert_true(n + 1 + d.terms[i].n < sizeof want);
+        want[n++] = 0x1F;
+        memcpy(want + n, d.terms[i].p, d.terms[i].n), n += d.terms[i].n;
+    }
+    assert_int_equal(key_len, n);
+    assert_memory_equal(key, want, n);
+}
+
 static void on_route(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
                      const sw_source *src) {
-    (void)src;
     route_log *r = ud;
     assert_true(family < r->nf);
+    assert_string_equal(src->file, "-"); /* the original record's */
+    check_key(key, key_len, rec, len);
     family_log *f = &r->f[family];
     if (f->n == f->cap) {
         f->cap = f->cap ? 2 * f->cap : 256;
@@ -289,6 +307,16 @@ static void equivalence(const char *dir) {
     assert_true(want.n > 0 && log.records > 0);
     assert_true(log.nf >= 2);
     partial_routing(&r, input, len, log.nf, &want);
+    uint32_t family_of[64];
+    assert_true(r.n <= 64);
+    assert_int_equal(sw_rengine_families(r.spec, r.n, family_of), log.nf);
+    for (size_t fam = 0; fam < log.nf; fam++) {
+        size_t i = 0;
+        while (family_of[i] != fam) i++;
+        char name[256];
+        sw_rengine_family_name(&r.spec[i], name, sizeof name);
+        print_message("  family %zu %s: %zu internal records\n", fam, name, log.f[fam].n);
+    }
     print_message("%s: %llu records, %zu rules, %zu families, %llu internal records (%.1f bytes each, raw %.1f: %.1f%%),"
                   " %zu alerts (%zu query) equal to scan's, also over %d partitions\n",
                   dir, (unsigned long long)nrec, r.n, log.nf, (unsigned long long)log.records,
