@@ -139,7 +139,7 @@ static int index_rules(sw_rengine *e, const sw_rulespec *rules, size_t n) {
     return e->select ? 0 : -1;
 }
 
-static void route_free(route_state *r);
+static void route_free(route_state *r); /* with the route, below */
 
 static int assign_families(sw_rengine *e, const sw_rulespec *rules, size_t n) {
     uint32_t *family_of = calloc(n ? n : 1, sizeof *family_of);

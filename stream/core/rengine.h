@@ -35,7 +35,17 @@
  * rule constrains no event type, nor with cfg->prefilter off:
  * --no-prefilter parses every record).  sw_rengine_feed sets the catalogue rows
  * the rules read on the parser it is given (load time: once per parser).
- * Once the state has grown, nothing on this path allocates. */
+ * Once the state has grown, nothing on this path allocates.
+ *
+ * The threshold path reads a "counted event" (tenant, identity, the
+ * evidence fields, the source; per rule its time and cardinality values;
+ * the group's values), built from the extracted event or from an internal
+ * record (irecord.h), so that it can run in two stages (ISSUE15, below):
+ * a ROUTING engine reads the raw records, runs the query rules and hands
+ * each routed threshold rule's events on as internal records, one per key
+ * family and group; a STATEFUL engine fed those records (partitioned by
+ * their key) holds the windows and gives the alerts the one-engine path
+ * gives, naming the original records. */
 #ifndef SW_RENGINE_H
 #define SW_RENGINE_H
 
