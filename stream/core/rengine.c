@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "fields.h"
 #include "hash.h"
+#include "irecord.h"
 #include "ralert.h"
 #include "rkey.h"
 #include "rtypes.h"
@@ -25,21 +26,49 @@ typedef struct {
     uint32_t cap;           /* alerts per tenant per interval bucket; 0: no cap */
     sw_user_budget tenants; /* --max-tenants, this rule's */
     sw_rule_counters c;
+    uint64_t hash;          /* sw_irecord_rule_hash(rule_id): its name in internal records */
+    uint32_t family;        /* threshold: its key family (sw_rengine_families); else SW_RENGINE_NO_FAMILY */
+    bool routed;            /* threshold: handed to the route, not run here */
 } rule_state;
+
+/* A counted event: what the threshold path reads of an event, built from
+ * the extracted event (sw_rengine_feed) or from a decoded internal record
+ * (sw_rengine_feed_internal). */
+typedef struct {
+    const sw_source *src;
+    sw_span tenant;
+    sw_span identity;  /* uuid, or hex of a hash of the event's bytes */
+    sw_span field[SW_IREC_FIELDS]; /* actor, name, alt, client, uuid; p NULL: absent or not a string */
+    sw_verdict reject; /* the reason to reject it once all rules ran, or SW_ELIGIBLE */
+    int eligible;      /* some rule counted it */
+} counted_event;
 
 /* The event being evaluated, as every rule sees it. */
 typedef struct {
+    counted_event c;
     const sw_event *ev;
-    const sw_source *src;
     const char *rec;
     size_t len;
-    sw_span tenant;
-    sw_span identity;  /* uuid, or hex of a hash of the event's bytes */
     char identity_hex[17];
     int64_t time[2];   /* [ingested]: the event time, SW_TIME_NONE until read */
-    sw_verdict reject; /* the reason to reject it once all rules ran, or SW_ELIGIBLE */
-    int eligible;      /* some rule counted it */
 } event_ctx;
+
+/* The routing stage (sw_rengine_set_route): the routed rules the current
+ * event counts for, then one internal record per family and group. */
+typedef struct {
+    uint32_t rule;        /* rule index */
+    int64_t time;         /* the event time it uses */
+} pending_rule;
+
+typedef struct {
+    sw_route_fn fn;
+    void *ud;
+    pending_rule *pend;   /* in rule order */
+    size_t npend;
+    sw_buf bytes, key;
+    sw_irecord rec;
+    char vnum[SW_IREC_MAX_VALUES][NUM_TEXT]; /* number texts of rec.values */
+} route_state;
 
 struct sw_rengine {
     const sw_config *cfg;
@@ -57,6 +86,11 @@ struct sw_rengine {
     sw_user_budget keys;          /* --max-tracked-users, shared by the rules */
     const sw_session **collect, **sorted; /* room for the largest rule bound */
     size_t collect_cap;
+    size_t nfamilies;
+    route_state *route;           /* NULL: every rule runs here */
+    sw_irecord *in;               /* sw_rengine_feed_internal's decoded record */
+    sw_buf in_name;               /* its source's name, NUL-terminated */
+    uint64_t internal_skipped;    /* entries for rules this engine does not hold */
 };
 
 /* ---- construction ---------------------------------------------------------- */
@@ -79,6 +113,7 @@ static int rule_init(rule_state *rs, const sw_config *cfg, const sw_rulespec *sp
         .count_events = !has_card || spec->threshold > 1,
     };
     rs->types = sw_rtypes_of_rows(spec->rows);
+    rs->hash = sw_irecord_rule_hash(spec->rule_id);
     rs->cap = max_alerts < 0 ? spec->max_signals : (uint32_t)(max_alerts > UINT32_MAX ? UINT32_MAX : max_alerts);
     return 0;
 }
@@ -102,6 +137,17 @@ static int index_rules(sw_rengine *e, const sw_rulespec *rules, size_t n) {
     e->want |= sw_ruleindex_rows();
     e->select = calloc(sw_ruleindex_words(e->index), sizeof *e->select);
     return e->select ? 0 : -1;
+}
+
+static void route_free(route_state *r); /* with the route, below */
+
+static int assign_families(sw_rengine *e, const sw_rulespec *rules, size_t n) {
+    uint32_t *family_of = calloc(n ? n : 1, sizeof *family_of);
+    if (!family_of) return -1;
+    e->nfamilies = sw_rengine_families(rules, n, family_of);
+    for (size_t i = 0; i < n; i++) e->r[i].family = family_of[i];
+    free(family_of);
+    return 0;
 }
 
 sw_rengine *sw_rengine_new(const sw_config *cfg, const sw_rulespec *rules, size_t n, int64_t max_alerts,
@@ -129,7 +175,7 @@ sw_rengine *sw_rengine_new_budget(const sw_config *cfg, const sw_rulespec *rules
         e->event_type.raw |= e->r[e->n].types.raw & SW_RTYPES_EVENT_TYPE;
         e->event_type.ecs |= e->r[e->n].types.ecs & SW_RTYPES_EVENT_TYPE;
     }
-    if (index_rules(e, rules, n) != 0) goto fail;
+    if (index_rules(e, rules, n) != 0 || assign_families(e, rules, n) != 0) goto fail;
     return e;
 fail:
     sw_rengine_free(e);
@@ -147,6 +193,9 @@ void sw_rengine_free(sw_rengine *e) {
     sw_buf_free(&e->json);
     sw_buf_free(&e->scratch);
     sw_buf_free(&e->key);
+    route_free(e->route);
+    free(e->in);
+    sw_buf_free(&e->in_name);
     free(e);
 }
 
@@ -194,7 +243,7 @@ void sw_rengine_reject_oversize(sw_rengine *e, const char *prefix, size_t len, c
 static sw_verdict event_time(sw_rengine *e, event_ctx *x, const sw_rulespec *spec, int64_t *t) {
     int k = spec->time_ingested ? 1 : 0;
     if (x->time[k] == SW_TIME_NONE) {
-        sw_verdict v = sw_rule_event_time(e->cfg, x->ev, x->src->kafka_time_ms, k, &x->time[k]);
+        sw_verdict v = sw_rule_event_time(e->cfg, x->ev, x->c.src->kafka_time_ms, k, &x->time[k]);
         if (v != SW_ELIGIBLE) return v;
     }
     *t = x->time[k];
@@ -222,12 +271,22 @@ static void set_identity(event_ctx *x) {
     static const char hex[] = "0123456789abcdef";
     const sw_value *u = &x->ev->f[SW_F_UUID];
     if (u->type == SW_STRING && u->n) {
-        x->identity = (sw_span){u->p, u->n};
+        x->c.identity = (sw_span){u->p, u->n};
         return;
     }
     uint64_t h = sw_hash64(x->ev->raw, x->ev->raw_len, IDENTITY_SEED);
     for (int i = 0; i < 16; i++) x->identity_hex[i] = hex[(h >> (60 - 4 * i)) & 15];
-    x->identity = (sw_span){x->identity_hex, 16};
+    x->c.identity = (sw_span){x->identity_hex, 16};
+}
+
+/* The evidence fields of the event (once it matched a rule). */
+static void set_fields(counted_event *c, const sw_event *ev) {
+    static const sw_field from[SW_IREC_FIELDS] = {
+        [SW_IREC_ACTOR] = SW_F_ACTOR_ID, [SW_IREC_NAME] = SW_F_ACTOR_NAME, [SW_IREC_ALT] = SW_F_ACTOR_ALT,
+        [SW_IREC_IP] = SW_F_CLIENT_IP, [SW_IREC_USER_AGENT] = SW_F_USER_AGENT, [SW_IREC_COUNTRY] = SW_F_COUNTRY,
+        [SW_IREC_CITY] = SW_F_CITY, [SW_IREC_UUID] = SW_F_UUID,
+    };
+    for (int f = 0; f < SW_IREC_FIELDS; f++) c->field[f] = text_of(&ev->f[from[f]]);
 }
 
 /* ---- alerts ------------------------------------------------------------------ */
@@ -259,23 +318,22 @@ static void publish(sw_rengine *e, rule_state *rs, sw_ralert *a) {
     if (e->io.on_alert) e->io.on_alert(e->io.ud, &out);
 }
 
-static sw_ralert alert_base(sw_rengine *e, const rule_state *rs, const event_ctx *x, int64_t t) {
-    const sw_event *ev = x->ev;
-    sw_span actor = text_of(&ev->f[SW_F_ACTOR_ID]);
+static sw_ralert alert_base(sw_rengine *e, const rule_state *rs, const counted_event *c, int64_t t) {
+    sw_span actor = c->field[SW_IREC_ACTOR];
     if (!actor.n) actor.p = NULL;
     return (sw_ralert){
-        .rule = rs->spec, .tenant = x->tenant, .actor = actor, .name = text_of(&ev->f[SW_F_ACTOR_NAME]),
-        .alt = text_of(&ev->f[SW_F_ACTOR_ALT]), .event_time = t, .detected_at = e->io.now_ms(), .source = x->src,
+        .rule = rs->spec, .tenant = c->tenant, .actor = actor, .name = c->field[SW_IREC_NAME],
+        .alt = c->field[SW_IREC_ALT], .event_time = t, .detected_at = e->io.now_ms(), .source = c->src,
     };
 }
 
-static void emit_threshold(sw_rengine *e, rule_state *rs, sw_tenant *ten, const sw_user *u, const event_ctx *x,
+static void emit_threshold(sw_rengine *e, rule_state *rs, sw_tenant *ten, const sw_user *u, const counted_event *c,
                            int64_t t, const sw_span *terms) {
     int values = rs->shape.cardinality > 0;
     size_t nq = sw_rkey_collect(u, rs->shape.window_ms, values ? SW_RKEY_VALUE : SW_RKEY_EVENT, e->collect,
                                 e->collect_cap);
     if (!cap_take(rs, ten, t)) return;
-    sw_ralert a = alert_base(e, rs, x, t);
+    sw_ralert a = alert_base(e, rs, c, t);
     a.terms = terms;
     a.r = u->max_time;
     a.evidence = e->collect;
@@ -294,36 +352,36 @@ static void emit_threshold(sw_rengine *e, rule_state *rs, sw_tenant *ten, const 
 
 /* ---- rules ------------------------------------------------------------------- */
 
-/* The rule's tenant entry for the event; NULL (with x->reject set, or
+/* The rule's tenant entry for the event; NULL (with c->reject set, or
  * nomem counted) when there is none. */
-static sw_tenant *rule_tenant(rule_state *rs, event_ctx *x, int64_t t) {
+static sw_tenant *rule_tenant(rule_state *rs, counted_event *c, int64_t t) {
     int over;
-    sw_tenant *ten = sw_store_tenant_get(&rs->store, x->tenant.p, x->tenant.n, &over);
+    sw_tenant *ten = sw_store_tenant_get(&rs->store, c->tenant.p, c->tenant.n, &over);
     if (!ten) {
-        if (over) x->reject = SW_R_TOO_MANY_TENANTS;
+        if (over) c->reject = SW_R_TOO_MANY_TENANTS;
         else rs->c.nomem++;
         return NULL;
     }
     if (t < sw_store_horizon(&rs->store, ten)) {
         rs->c.too_late++;
-        if (x->reject == SW_ELIGIBLE) x->reject = SW_R_TOO_LATE;
+        if (c->reject == SW_ELIGIBLE) c->reject = SW_R_TOO_LATE;
         return NULL;
     }
     return ten;
 }
 
 static void run_query(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
-    sw_tenant *ten = rule_tenant(rs, x, t);
+    sw_tenant *ten = rule_tenant(rs, &x->c, t);
     if (!ten) return;
-    sw_span actor = text_of(&x->ev->f[SW_F_ACTOR_ID]);
-    if (!actor.n) actor = x->identity;
+    sw_span actor = x->c.field[SW_IREC_ACTOR];
+    if (!actor.n) actor = x->c.identity;
     sw_store_advance_actor(ten, actor.p, actor.n, t);
     rs->c.counted++;
-    x->eligible = 1;
+    x->c.eligible = 1;
     if (!cap_take(rs, ten, t)) return;
-    sw_ralert a = alert_base(e, rs, x, t);
-    const sw_value *uuid = &x->ev->f[SW_F_UUID];
-    if (uuid->type == SW_STRING && uuid->n) a.uuid = (sw_span){uuid->p, uuid->n};
+    sw_ralert a = alert_base(e, rs, &x->c, t);
+    const sw_span *uuid = &x->c.field[SW_IREC_UUID];
+    if (uuid->n) a.uuid = *uuid;
     a.original = (sw_span){x->ev->raw, x->ev->raw_len};
     publish(e, rs, &a);
 }
@@ -342,7 +400,7 @@ static void build_key(sw_buf *k, const sw_span *terms, size_t n) {
 }
 
 /* One key of a threshold rule: the event counted in its window. */
-static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const event_ctx *x, int64_t t,
+static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const counted_event *c, int64_t t,
                         const sw_span *terms, const sw_rkey_event *rev) {
     sw_store *st = &rs->store;
     build_key(&e->key, terms, rs->spec->n_group_by);
@@ -350,8 +408,9 @@ static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const eve
         rs->c.nomem++;
         return;
     }
-    sw_store_advance_actor(ten, e->key.p, e->key.len, t);
-    sw_user *u = sw_store_user(st, ten, e->key.p, e->key.len);
+    const char *key = e->key.p ? e->key.p : ""; /* one empty value as the first key: no buffer yet */
+    sw_store_advance_actor(ten, key, e->key.len, t);
+    sw_user *u = sw_store_user(st, ten, key, e->key.len);
     if (!u) {
         rs->c.nomem++;
         return;
@@ -362,10 +421,21 @@ static void observe_key(sw_rengine *e, rule_state *rs, sw_tenant *ten, const eve
     case SW_OBS_COUNTED: break;
     case SW_OBS_NOMEM: rs->c.nomem++; break;
     case SW_OBS_ALERT:
-        emit_threshold(e, rs, ten, u, x, t, terms);
+        emit_threshold(e, rs, ten, u, c, t, terms);
         sw_rkey_reset(u, &st->slab);
         break;
     }
+}
+
+/* What the event brings to every key of a rule: its client, identity and
+ * cardinality values. */
+static sw_rkey_event key_event(const counted_event *c, const sw_span *values, size_t nvalues) {
+    return (sw_rkey_event){
+        .client = {.ip = c->field[SW_IREC_IP], .user_agent = c->field[SW_IREC_USER_AGENT],
+                   .country = c->field[SW_IREC_COUNTRY], .city = c->field[SW_IREC_CITY],
+                   .uuid = c->field[SW_IREC_UUID]},
+        .identity = c->identity, .values = values, .nvalues = nvalues,
+    };
 }
 
 /* The cardinality field's values of the event, as text. */
@@ -378,54 +448,169 @@ static size_t card_values(const sw_rengine *e, const rule_state *rs, sw_span *ou
 
 /* Every combination of the group-by fields' values (an array puts the
  * event in one group per element), first fields varying slowest, at most
- * SW_RENGINE_MAX_GROUPS. */
-static void run_threshold(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
-    const sw_rulespec *spec = rs->spec;
+ * SW_RENGINE_MAX_GROUPS: the local path and the routing stage walk them
+ * alike. */
+typedef struct {
     const sw_kql_field *g[SW_SPEC_MAX_GROUP_BY];
-    for (size_t i = 0; i < spec->n_group_by; i++) {
-        g[i] = &e->fv[spec->group_by[i]];
-        if (g[i]->n == 0) {
-            rs->c.no_group++;
-            return;
-        }
+    uint32_t at[SW_SPEC_MAX_GROUP_BY];
+    size_t n, done;
+    sw_span terms[SW_SPEC_MAX_GROUP_BY];
+    char num[SW_SPEC_MAX_GROUP_BY][NUM_TEXT];
+} groups;
+
+/* 0 when a group-by field is missing. */
+static int groups_start(groups *gs, const sw_rengine *e, const sw_rulespec *spec) {
+    gs->n = spec->n_group_by;
+    gs->done = 0;
+    for (size_t i = 0; i < gs->n; i++) {
+        gs->g[i] = &e->fv[spec->group_by[i]];
+        gs->at[i] = 0;
+        if (gs->g[i]->n == 0) return 0;
     }
-    sw_tenant *ten = rule_tenant(rs, x, t);
+    return 1;
+}
+
+/* The next combination's terms: 1, or 0 when there is none left (*cut
+ * set when the bound cut the product). */
+static int groups_next(groups *gs, int *cut) {
+    if (gs->done > 0) {
+        size_t i = gs->n;
+        while (i > 0 && ++gs->at[i - 1] == gs->g[i - 1]->n) gs->at[--i] = 0;
+        if (i == 0) return 0;
+    }
+    if (gs->done++ == SW_RENGINE_MAX_GROUPS) {
+        *cut = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < gs->n; i++) gs->terms[i] = value_text(&gs->g[i]->v[gs->at[i]], gs->num[i]);
+    return 1;
+}
+
+static void run_threshold(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
+    groups gs;
+    if (!groups_start(&gs, e, rs->spec)) {
+        rs->c.no_group++;
+        return;
+    }
+    sw_tenant *ten = rule_tenant(rs, &x->c, t);
     if (!ten) return;
     rs->c.counted++;
-    x->eligible = 1;
+    x->c.eligible = 1;
     sw_span values[SW_FIELD_MAX_VALUES];
     char vnum[SW_FIELD_MAX_VALUES][NUM_TEXT];
-    sw_rkey_event rev = {
-        .client = {.ip = text_of(&x->ev->f[SW_F_CLIENT_IP]), .user_agent = text_of(&x->ev->f[SW_F_USER_AGENT]),
-                   .country = text_of(&x->ev->f[SW_F_COUNTRY]), .city = text_of(&x->ev->f[SW_F_CITY]),
-                   .uuid = text_of(&x->ev->f[SW_F_UUID])},
-        .identity = x->identity, .values = values, .nvalues = card_values(e, rs, values, vnum),
-    };
-    uint32_t at[SW_SPEC_MAX_GROUP_BY] = {0};
-    sw_span terms[SW_SPEC_MAX_GROUP_BY];
-    char tnum[SW_SPEC_MAX_GROUP_BY][NUM_TEXT];
-    for (size_t done = 0;; done++) {
-        if (done == SW_RENGINE_MAX_GROUPS) {
-            rs->c.groups_dropped++;
-            break;
-        }
-        for (size_t i = 0; i < spec->n_group_by; i++) terms[i] = value_text(&g[i]->v[at[i]], tnum[i]);
-        observe_key(e, rs, ten, x, t, terms, &rev);
-        size_t i = spec->n_group_by;
-        while (i > 0 && ++at[i - 1] == g[i - 1]->n) at[--i] = 0;
-        if (i == 0) break;
-    }
+    sw_rkey_event rev = key_event(&x->c, values, card_values(e, rs, values, vnum));
+    int cut = 0;
+    while (groups_next(&gs, &cut)) observe_key(e, rs, ten, &x->c, t, gs.terms, &rev);
+    if (cut) rs->c.groups_dropped++;
     sw_store_sweep(&rs->store, SWEEP_PER_EVENT);
 }
+
+/* ---- the routing stage ------------------------------------------------------- */
+
+/* A routed rule counted the event: it joins the family's internal records. */
+/* Not inlined (nor route_flush): the local path's process_event stays as
+ * small as it was (instruction cache). */
+__attribute__((noinline)) static void route_rule(sw_rengine *e, rule_state *rs, event_ctx *x, int64_t t) {
+    if (t < SW_IREC_MIN_TIME || t > SW_IREC_MAX_TIME) { /* only a Kafka timestamp can be */
+        x->c.reject = SW_R_BAD_TIME;
+        return;
+    }
+    groups gs;
+    if (!groups_start(&gs, e, rs->spec)) {
+        rs->c.no_group++;
+        return;
+    }
+    rs->c.counted++;
+    x->c.eligible = 1;
+    route_state *r = e->route;
+    r->pend[r->npend++] = (pending_rule){(uint32_t)(rs - e->r), t};
+}
+
+/* The rules of family f among the pending ones, into the record. */
+static void route_rules(sw_rengine *e, uint32_t f) {
+    route_state *r = e->route;
+    sw_irecord *rec = &r->rec;
+    rec->nrules = rec->nvalues = 0;
+    for (size_t i = 0; i < r->npend; i++) {
+        rule_state *rs = &e->r[r->pend[i].rule];
+        if (rs->family != f) continue;
+        sw_irec_rule *ru = &rec->rules[rec->nrules++];
+        *ru = (sw_irec_rule){.rule = rs->hash, .time = r->pend[i].time, .first = rec->nvalues};
+        ru->n = (uint32_t)card_values(e, rs, rec->values + rec->nvalues, r->vnum + rec->nvalues);
+        rec->nvalues += ru->n;
+    }
+}
+
+static void route_count(sw_rengine *e, uint32_t f, int nomem) {
+    route_state *r = e->route;
+    for (size_t i = 0; i < r->npend; i++) {
+        rule_state *rs = &e->r[r->pend[i].rule];
+        if (rs->family != f) continue;
+        if (nomem) rs->c.nomem++;
+        else rs->c.groups_dropped++;
+    }
+}
+
+/* The Kafka key of a group: tenant 0x1F value [0x1F value ...]. */
+static void route_key(sw_buf *k, const counted_event *c, const groups *gs) {
+    sw_buf_reset(k);
+    sw_buf_put(k, c->tenant.p, c->tenant.n);
+    for (size_t i = 0; i < gs->n; i++) {
+        sw_buf_putc(k, 0x1F);
+        sw_buf_put(k, gs->terms[i].p, gs->terms[i].n);
+    }
+}
+
+/* One internal record per group of family f, to the route. */
+static void route_family(sw_rengine *e, event_ctx *x, uint32_t f, const rule_state *first) {
+    route_state *r = e->route;
+    sw_irecord *rec = &r->rec;
+    route_rules(e, f);
+    rec->tenant = x->c.tenant;
+    rec->identity = x->c.identity;
+    memcpy(rec->field, x->c.field, sizeof rec->field);
+    sw_irecord_set_source(rec, x->c.src);
+    groups gs;
+    groups_start(&gs, e, first->spec);
+    rec->nterms = (uint32_t)gs.n;
+    int cut = 0;
+    while (groups_next(&gs, &cut)) {
+        memcpy(rec->terms, gs.terms, gs.n * sizeof *gs.terms);
+        sw_buf_reset(&r->bytes);
+        route_key(&r->key, &x->c, &gs);
+        if (sw_irecord_encode(&r->bytes, rec) != 0 || r->bytes.oom || r->key.oom) {
+            route_count(e, f, 1);
+            continue;
+        }
+        r->fn(r->ud, f, r->key.p, r->key.len, r->bytes.p, r->bytes.len, x->c.src);
+    }
+    if (cut) route_count(e, f, 0);
+}
+
+/* After every rule ran: the pending families, each once, in the order of
+ * their first rule. */
+__attribute__((noinline)) static void route_flush(sw_rengine *e, event_ctx *x) {
+    route_state *r = e->route;
+    for (size_t i = 0; i < r->npend; i++) {
+        const rule_state *rs = &e->r[r->pend[i].rule];
+        size_t k = 0;
+        while (k < i && e->r[r->pend[k].rule].family != rs->family) k++;
+        if (k == i) route_family(e, x, rs->family, rs);
+    }
+    r->npend = 0;
+}
+
+/* ---- the local path ------------------------------------------------------------ */
 
 static void run_rule(sw_rengine *e, rule_state *rs, event_ctx *x) {
     int64_t t;
     sw_verdict v = event_time(e, x, rs->spec, &t);
     if (v != SW_ELIGIBLE) {
-        x->reject = v;
+        x->c.reject = v;
         return;
     }
     if (rs->spec->type == SW_SPEC_QUERY) run_query(e, rs, x, t);
+    else if (rs->routed) route_rule(e, rs, x, t);
     else run_threshold(e, rs, x, t);
 }
 
@@ -435,8 +620,9 @@ static void reject(sw_rengine *e, sw_verdict why, const char *rec, size_t len, c
 
 static void process_event(void *engine, const sw_event *ev, const char *rec, size_t len, const sw_source *src) {
     sw_rengine *e = engine;
-    event_ctx x = {.ev = ev, .src = src, .rec = rec, .len = len, .time = {SW_TIME_NONE, SW_TIME_NONE},
-                   .reject = SW_ELIGIBLE};
+    event_ctx x; /* set member by member: c.field is read only once a rule matched (set_fields) */
+    x.c.src = src, x.c.tenant = (sw_span){NULL, 0}, x.c.reject = SW_ELIGIBLE, x.c.eligible = 0;
+    x.ev = ev, x.rec = rec, x.len = len, x.time[0] = x.time[1] = SW_TIME_NONE;
     if (ev->not_object || sw_rtypes_check(ev, e->event_type) != SW_ELIGIBLE) {
         reject(e, SW_R_WRONG_TYPE, rec, len, src); /* a non-string event type: before selecting by it */
         return;
@@ -449,22 +635,26 @@ static void process_event(void *engine, const sw_event *ev, const char *rec, siz
         rule_state *rs = &e->r[i];
         if (!(e->select[i / 64] >> (i % 64) & 1)) continue; /* its event types are not this event's */
         if (sw_rtypes_check(ev, rs->types) != SW_ELIGIBLE) {
-            x.reject = SW_R_WRONG_TYPE; /* a field it reads is not a string, as the seed engine (rtypes.h) */
+            x.c.reject = SW_R_WRONG_TYPE; /* a field it reads is not a string, as the seed engine (rtypes.h) */
             break;
         }
         if (!sw_kql_match(rs->spec->kql, e->fv, SW_CATALOGUE_MAX)) continue;
-        if (!matched && sw_rule_tenant(e->cfg, ev, &x.tenant.p, &x.tenant.n) != SW_ELIGIBLE) {
-            x.reject = SW_R_WRONG_TYPE; /* as the seed engine: only an event a rule reads */
-            break;
+        if (!matched) {
+            if (sw_rule_tenant(e->cfg, ev, &x.c.tenant.p, &x.c.tenant.n) != SW_ELIGIBLE) {
+                x.c.reject = SW_R_WRONG_TYPE; /* as the seed engine: only an event a rule reads */
+                break;
+            }
+            set_fields(&x.c, ev);
         }
         rs->c.matched++;
         matched = 1;
         run_rule(e, rs, &x);
-        if (x.reject == SW_R_BAD_TIME || x.reject == SW_R_TOO_EARLY) break; /* the same for every rule */
+        if (x.c.reject == SW_R_BAD_TIME || x.c.reject == SW_R_TOO_EARLY) break; /* the same for every rule */
     }
-    if (!matched && x.reject == SW_ELIGIBLE) e->unmatched++;
-    if (x.eligible) e->c.eligible++;
-    if (x.reject != SW_ELIGIBLE) reject(e, x.reject, rec, len, src);
+    if (e->route && e->route->npend) route_flush(e, &x);
+    if (!matched && x.c.reject == SW_ELIGIBLE) e->unmatched++;
+    if (x.c.eligible) e->c.eligible++;
+    if (x.c.reject != SW_ELIGIBLE) reject(e, x.c.reject, rec, len, src);
 }
 
 void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src) {
@@ -482,4 +672,143 @@ void sw_rengine_feed(sw_rengine *e, sw_parser *p, const char *rec, size_t len, s
     sw_verdict v = sw_record_each(p, rec, len, cap, e->cfg->tenant_field, src, process_event, e, &n);
     e->c.events += n;
     if (v != SW_ELIGIBLE) reject(e, v, rec, len, src);
+}
+
+/* ---- the stateful stage ---------------------------------------------------------- */
+
+/* The engine's threshold rule of hash h for nterms group values; NULL
+ * when it holds none. */
+static rule_state *rule_of_hash(sw_rengine *e, uint64_t h, uint32_t nterms) {
+    for (size_t i = 0; i < e->n; i++) {
+        rule_state *rs = &e->r[i];
+        if (rs->hash == h) return rs->spec->type == SW_SPEC_THRESHOLD && rs->spec->n_group_by == nterms ? rs : NULL;
+    }
+    return NULL;
+}
+
+/* One rule's entry of an internal record: the rule's key of the group. */
+static void run_entry(sw_rengine *e, rule_state *rs, counted_event *c, const sw_irecord *in, const sw_irec_rule *ru) {
+    sw_tenant *ten = rule_tenant(rs, c, ru->time);
+    if (!ten) return;
+    rs->c.counted++;
+    c->eligible = 1;
+    sw_rkey_event rev = key_event(c, in->values + ru->first, ru->n);
+    observe_key(e, rs, ten, c, ru->time, in->terms, &rev);
+    sw_store_sweep(&rs->store, SWEEP_PER_EVENT);
+}
+
+void sw_rengine_feed_internal(sw_rengine *e, const char *rec, size_t len, const sw_source *internal_src) {
+    e->c.records++;
+    if (!e->in && !(e->in = malloc(sizeof *e->in))) {
+        reject(e, SW_R_MALFORMED, rec, len, internal_src); /* no room to decode into: never silent */
+        return;
+    }
+    sw_irecord *in = e->in;
+    if (sw_irecord_decode(in, rec, len) != SW_IREC_OK) {
+        reject(e, SW_R_MALFORMED, rec, len, internal_src);
+        return;
+    }
+    e->c.events++;
+    sw_source src;
+    sw_irecord_source(in, &e->in_name, &src);
+    counted_event c = {.src = &src, .tenant = in->tenant, .identity = in->identity, .reject = SW_ELIGIBLE};
+    memcpy(c.field, in->field, sizeof c.field);
+    for (uint32_t i = 0; i < in->nrules; i++) {
+        rule_state *rs = rule_of_hash(e, in->rules[i].rule, in->nterms);
+        if (!rs) {
+            e->internal_skipped++;
+            continue;
+        }
+        run_entry(e, rs, &c, in, &in->rules[i]);
+    }
+    if (c.eligible) e->c.eligible++;
+    if (c.reject != SW_ELIGIBLE) reject(e, c.reject, rec, len, internal_src);
+}
+
+uint64_t sw_rengine_internal_skipped(const sw_rengine *e) { return e->internal_skipped; }
+
+/* ---- key families ------------------------------------------------------------------ */
+
+static int same_family(const sw_rulespec *a, const sw_rulespec *b) {
+    return a->n_group_by == b->n_group_by && memcmp(a->group_by, b->group_by, a->n_group_by * sizeof *a->group_by) == 0;
+}
+
+size_t sw_rengine_families(const sw_rulespec *rules, size_t n, uint32_t *family_of) {
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++) {
+        family_of[i] = SW_RENGINE_NO_FAMILY;
+        if (rules[i].type != SW_SPEC_THRESHOLD) continue;
+        for (size_t k = 0; k < i && family_of[i] == SW_RENGINE_NO_FAMILY; k++)
+            if (family_of[k] != SW_RENGINE_NO_FAMILY && same_family(&rules[k], &rules[i])) family_of[i] = family_of[k];
+        if (family_of[i] == SW_RENGINE_NO_FAMILY) family_of[i] = (uint32_t)nf++;
+    }
+    return nf;
+}
+
+/* Appends text to buf[0 .. cap) at len (what fits), returns the new length. */
+static size_t name_put(char *buf, size_t cap, size_t len, const char *text) {
+    size_t n = strlen(text);
+    if (len < cap) memcpy(buf + len, text, n < cap - len ? n : cap - len);
+    return len + n;
+}
+
+size_t sw_rengine_family_name(const sw_rulespec *rule, char *buf, size_t cap) {
+    size_t ncat, len = 0;
+    const sw_catalogue_field *cat = sw_catalogue(&ncat);
+    for (size_t i = 0; i < rule->n_group_by; i++) {
+        uint32_t row = rule->group_by[i];
+        if (i) len = name_put(buf, cap, len, "+");
+        len = name_put(buf, cap, len, row < ncat ? cat[row].ecs : "?");
+    }
+    if (cap) buf[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+size_t sw_rengine_family_count(const sw_rengine *e) { return e->nfamilies; }
+uint32_t sw_rengine_rule_family(const sw_rengine *e, size_t i) { return e->r[i].family; }
+
+/* ---- the route ------------------------------------------------------------------------ */
+
+static void route_free(route_state *r) {
+    if (!r) return;
+    free(r->pend);
+    sw_buf_free(&r->bytes);
+    sw_buf_free(&r->key);
+    free(r);
+}
+
+/* 0 when every routed family fits an internal record and no two
+ * threshold rules share a hash. */
+static int route_fits(const sw_rengine *e) {
+    for (size_t i = 0; i < e->n; i++) {
+        size_t same_family_rules = 0;
+        for (size_t k = 0; k < e->n; k++) {
+            if (e->r[k].routed && e->r[k].family == e->r[i].family) same_family_rules++;
+            if (k != i && e->r[k].hash == e->r[i].hash && e->r[i].spec->type == SW_SPEC_THRESHOLD) return -1;
+        }
+        if (e->r[i].routed && same_family_rules > SW_IREC_MAX_RULES) return -1;
+    }
+    return 0;
+}
+
+int sw_rengine_set_route(sw_rengine *e, const bool *routed_families, sw_route_fn fn, void *ud) {
+    route_state *r = calloc(1, sizeof *r);
+    if (!r) return -1;
+    r->fn = fn, r->ud = ud;
+    r->pend = calloc(e->n ? e->n : 1, sizeof *r->pend);
+    if (!r->pend) goto fail;
+    for (size_t i = 0; i < e->n; i++) {
+        uint32_t f = e->r[i].family;
+        e->r[i].routed = f != SW_RENGINE_NO_FAMILY && (!routed_families || routed_families[f]);
+    }
+    if (route_fits(e) != 0) goto fail;
+    route_free(e->route);
+    e->route = r;
+    return 0;
+fail: /* the engine routes nothing */
+    for (size_t i = 0; i < e->n; i++) e->r[i].routed = false;
+    route_free(e->route);
+    e->route = NULL;
+    route_free(r);
+    return -1;
 }

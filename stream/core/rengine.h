@@ -35,10 +35,21 @@
  * rule constrains no event type, nor with cfg->prefilter off:
  * --no-prefilter parses every record).  sw_rengine_feed sets the catalogue rows
  * the rules read on the parser it is given (load time: once per parser).
- * Once the state has grown, nothing on this path allocates. */
+ * Once the state has grown, nothing on this path allocates.
+ *
+ * The threshold path reads a "counted event" (tenant, identity, the
+ * evidence fields, the source; per rule its time and cardinality values;
+ * the group's values), built from the extracted event or from an internal
+ * record (irecord.h), so that it can run in two stages (ISSUE15, below):
+ * a ROUTING engine reads the raw records, runs the query rules and hands
+ * each routed threshold rule's events on as internal records, one per key
+ * family and group; a STATEFUL engine fed those records (partitioned by
+ * their key) holds the windows and gives the alerts the one-engine path
+ * gives, naming the original records. */
 #ifndef SW_RENGINE_H
 #define SW_RENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,5 +109,56 @@ size_t sw_rengine_rules(const sw_rengine *e);
 sw_store *sw_rengine_store(sw_rengine *e, size_t i);
 uint64_t sw_rengine_id_seed(const sw_rengine *e);
 int64_t sw_rengine_future_limit(sw_rengine *e);
+
+/* ---- two stages: routing and stateful (ISSUE15) --------------------------
+ *
+ * A threshold rule's key family is its ordered list of group-by catalogue
+ * rows; its name joins the fields' ECS names with '+' ("okta.actor.id",
+ * "okta.actor.alternate_id+okta.event_type").  sw_rengine_families gives
+ * family_of[i] (SW_RENGINE_NO_FAMILY for a query rule), numbered from 0 in
+ * the order of each family's first rule; returns the number of families. */
+#define SW_RENGINE_NO_FAMILY UINT32_MAX
+size_t sw_rengine_families(const sw_rulespec *rules, size_t n, uint32_t *family_of);
+/* The family's name into buf (cut at cap, NUL-terminated when cap > 0);
+ * returns its full length, as snprintf. */
+size_t sw_rengine_family_name(const sw_rulespec *rule, char *buf, size_t cap);
+/* The engine's families (sw_rengine_families of its rules). */
+size_t sw_rengine_family_count(const sw_rengine *e);
+uint32_t sw_rengine_rule_family(const sw_rengine *e, size_t i);
+
+/* ROUTING.  Once set, the threshold rules of the families routed[f] (NULL:
+ * every family) are not run here: for each event that one of them matched
+ * in time (its time read and checked for bad_time and too_early here, as
+ * every reject but too_late and too_many_tenants, which need the key
+ * state), and for each combination of the family's group-by values (the
+ * same cross product and SW_RENGINE_MAX_GROUPS bound as the local path),
+ * ONE internal record (irecord.h) carrying every such rule of the family is
+ * handed to fn with the family, the key to partition it by (tenant 0x1F
+ * value [0x1F value ...]) and the event's source; the bytes are valid
+ * until fn returns.  Query rules and the other threshold rules run as
+ * before.  An event time outside SW_IREC_MIN_TIME .. SW_IREC_MAX_TIME
+ * (years 0000..9999: only --time-field kafka can give one) is bad_time
+ * for a routed rule.  Such a rule's counters here are matched, counted (in time,
+ * holding every group-by field), no_group and groups_dropped (nomem: a
+ * record that could not be built).  -1 (and nothing routed) when out of
+ * memory, when a family holds more than SW_IREC_MAX_RULES rules or when
+ * two threshold rules share a rule-id hash (irecord.h). */
+typedef void (*sw_route_fn)(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
+                            const sw_source *src);
+int sw_rengine_set_route(sw_rengine *e, const bool *routed, sw_route_fn fn, void *ud);
+
+/* STATEFUL.  Decodes one internal record and runs the engine's threshold
+ * rules it names (by rule-id hash) on its group exactly as the local path
+ * does: lateness, the key's window and the alert, whose source is the
+ * ORIGINAL record's (the record's own source).  An entry for a rule the
+ * engine does not hold (or holds with another number of group-by fields)
+ * is counted in sw_rengine_internal_skipped and skipped.  A record that
+ * does not decode (foreign bytes, a future version) is rejected as
+ * malformed_json (SW_R_MALFORMED: "not a record this build reads") with
+ * internal_src, as is a too_late or too_many_tenants verdict here.  Each
+ * call counts one record (and one event when it decodes); counted counts
+ * per rule per internal record. */
+void sw_rengine_feed_internal(sw_rengine *e, const char *rec, size_t len, const sw_source *internal_src);
+uint64_t sw_rengine_internal_skipped(const sw_rengine *e);
 
 #endif

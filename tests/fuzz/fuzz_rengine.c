@@ -16,8 +16,7 @@
 #include "fuzz.h"
 #include "json_check.h"
 #include "rengine.h"
-#include "ruleset.h"
-#include "rulespec_of.h"
+#include "fuzz_rulespecs.h"
 
 #define HEAD(id, type) "[rule]\nrule_id = \"" id "\"\nname = \"" id "\"\ntype = \"" type "\"\nlanguage = \"kuery\"\n" \
                        "severity = \"medium\"\nrisk_score = 47\n"
@@ -69,11 +68,7 @@ static world *world_get(void) {
     if (ready) return &w;
     sw_config_defaults(&w.cfg);
     w.cfg.max_record_bytes = 1 << 16;
-    for (size_t i = 0; i < NRULES; i++) {
-        FZ_CHECK(sw_ruleset_add_text(&w.rs, "fuzz.toml", RULES[i], strlen(RULES[i])) == 0);
-        FZ_CHECK(w.rs.v[i].loaded);
-        FZ_CHECK(sw_ruledef_spec(&w.rs.v[i].def, &w.spec[i]) == 0);
-    }
+    fz_compile_rules(&w.rs, w.spec, RULES, NRULES);
     FZ_CHECK((w.p = sw_parser_new(w.cfg.max_record_bytes)) != NULL);
     ready = 1;
     return &w;

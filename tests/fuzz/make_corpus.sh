@@ -17,7 +17,7 @@ sw="$build/sessionwatch"
 [ -x "$sw" ] || { echo "make_corpus.sh: $sw not built" >&2; exit 1; }
 out=tests/fuzz/corpus
 rm -rf "$out"
-mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql,rules,rengine}
+mkdir -p "$out"/fuzz_{extract,time,alert_json,codec,cli,keys,kql,rules,rengine,irecord}
 
 SW="$sw" OUT="$out" python3 - <<'PY'
 import json, os, struct, subprocess
@@ -255,5 +255,59 @@ put(G, "raw-three-sessions.ndjson", "\n".join(raw("00u1", f"s{i}", f"2026-01-05T
 put(G, "raw-targets.ndjson", "\n".join(raw("00u3", "t", f"2026-01-05T08:0{i}:00Z", eventType="user.account.lock",
     target=[{"alternateId": "a"}, {"alternateId": "b"}], securityContext={"isProxy": i % 2 == 0}) for i in range(4)) + "\n")
 put(G, "array-page.json", "[" + ",".join(raw("00u4", f"p{i}", f"2026-01-05T08:1{i}:00Z") for i in range(3)) + "]\n")
+PY
+# ---- fuzz_irecord: internal records (stream/core/irecord.h, version 1),
+# encoded by hand from the documented layout, so that the replay (which
+# re-encodes each) also checks that the layout text matches the decoder.
+OUT="$out" python3 - <<'PY'
+import os, struct
+
+out = os.path.join(os.environ["OUT"], "fuzz_irecord")
+
+def varint(v):
+    b = bytearray()
+    while v >= 0x80:
+        b.append((v & 0x7f) | 0x80)
+        v >>= 7
+    b.append(v)
+    return bytes(b)
+
+def zz(v): return varint((v << 1) ^ (v >> 63) if v >= 0 else ((v << 1) ^ -1) & (2**64 - 1))
+def text(s): s = s.encode("utf-8", "surrogateescape") if isinstance(s, str) else s; return varint(len(s)) + s
+
+def rec(tenant, terms, fields, rules, identity=None, kafka=True, name="okta-raw", line=0, part=3, off=1234,
+        ktime=1767600000000, index=None, version=1):
+    present = sum(1 << i for i, f in enumerate(fields) if f is not None)
+    uuid = fields[7]
+    flags = (1 if identity is None else 0) | (2 if kafka else 0) | (4 if name is None else 0)
+    b = b"Si" + bytes([version, present, flags]) + text(tenant) + varint(len(terms)) + b"".join(map(text, terms))
+    if identity is not None: b += text(identity)
+    b += b"".join(text(f) for f in fields if f is not None)
+    if name is not None: b += text(name)
+    b += (zz(part) + zz(off)) if kafka else varint(line)
+    b += zz(ktime) + varint(0 if index is None else index + 1)
+    b += varint(len(rules))
+    for rid_hash, t, values in rules:
+        b += struct.pack("<Q", rid_hash) + zz(t) + varint(len(values)) + b"".join(map(text, values))
+    return b
+
+def put(name, data):
+    with open(os.path.join(out, name), "wb") as f: f.write(data)
+
+U = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+full = ["00u1", "Ann Example", "ann@example.com", "203.0.113.9", "Mozilla/5.0", "France", "Lyon", U]
+put("actor-id-kafka.bin", rec("acme", ["00u1"], full, [(0x1122334455667788, 1767600000000, ["102a"])]))
+put("two-terms-two-rules.bin", rec("", ["ann@example.com", "user.session.start"], full,
+    [(1, 1767600000000, []), (2**64 - 1, 1767600001000, ["Windows", "Mac OS X"])], index=2))
+put("no-uuid-file-source.bin", rec("t", ["dt-hash"], full[:7] + [None], [(7, -5, ["x"])], identity="0123456789abcdef",
+    kafka=False, name="-", line=42, ktime=-2**63))
+put("absent-and-empty.bin", rec("", [""], [None, "", None, "", None, None, "", None], [(0, 0, [""])],
+    identity="", kafka=False, name=None, line=1, ktime=-2**63))
+put("hostile-bytes.bin", rec(b"a\x00\x1f\"\\", [b"\xff\xfe", b"\x00"], full, [(9, 253402300799999, [b"\x1f" * 40])]))
+put("refuse-time-year-10000.bin", rec("acme", ["00u1"], full, [(1, 253402300800000, [])]))
+put("same-group-many-values.bin", rec("acme", ["00u1"], full, [(3, 1767600000000 + i, [f"s{i}-{k}" for k in range(4)])
+    for i in range(6)]))
+put("refuse-version-2.bin", rec("acme", ["00u1"], full, [(1, 0, [])], version=2))
+put("refuse-truncated.bin", rec("acme", ["00u1"], full, [(1, 0, [])])[:-3])
 PY
 du -sh "$out"; for d in "$out"/*; do echo "$(ls "$d" | wc -l) $d"; done
