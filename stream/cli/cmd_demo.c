@@ -97,11 +97,17 @@ static void printable(char *line) {
         if ((unsigned char)*c < 0x20) *c = '?';
 }
 
+/* The loaded rule of id, or NULL. */
+static const sw_rulespec *rule_of(const sw_cli_rules *r, const char *id) {
+    for (size_t i = 0; r && i < r->n; i++)
+        if (strcmp(r->specs[i].rule_id, id) == 0) return &r->specs[i];
+    return NULL;
+}
+
 /* The name of the rule of id, or the id. */
 static const char *rule_name(const sw_cli_rules *r, const char *id) {
-    for (size_t i = 0; r && i < r->n; i++)
-        if (strcmp(r->specs[i].rule_id, id) == 0) return r->specs[i].name;
-    return id;
+    const sw_rulespec *spec = rule_of(r, id);
+    return spec ? spec->name : id;
 }
 
 /* A rule's alert: its rule, user and id (the JSON holds the rest). */
@@ -231,12 +237,6 @@ static size_t read_truth(FILE *f, char (*actors)[64], size_t max) {
 /* Whether an alert is the seed rule's (built in, or loaded from its TOML). */
 static bool is_seed(const found_t *f) { return strcmp(f->rule_id, SW_RULE_ID) == 0; }
 
-static bool seed_runs(const sw_cli_rules *r) {
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->specs[i].rule_id, SW_RULE_ID) == 0) return true;
-    return false;
-}
-
 /* Whether an alert (its JSON) names one of the event uuids of a truth
  * line ("events":["uuid",...]). */
 static bool names_an_event(const char *json, const char *line) {
@@ -254,16 +254,25 @@ static bool names_an_event(const char *json, const char *line) {
     return false;
 }
 
+/* Reads the next truth line of one of rule id's cases (gen's truth lines
+ * with a rule_id) into line; false at the end of the file. */
+static bool next_case(FILE *truth, const char *id, char *line, int cap) {
+    char want[96];
+    snprintf(want, sizeof want, "{\"rule_id\":\"%.60s\",", id);
+    while (fgets(line, cap, truth))
+        if (strncmp(line, want, strlen(want)) == 0) return true;
+    return false;
+}
+
 /* Whether a rule alert names an event of one of gen's cases of its rule
  * (a seed-rule alert on a user gen did not attack may be the seed rule's
  * own positive case). */
 static bool in_a_case(FILE *truth, const found_t *f) {
     if (!f->json) return false;
-    char line[16384], want[96];
-    snprintf(want, sizeof want, "{\"rule_id\":\"%.60s\",", f->rule_id);
+    char line[16384];
     rewind(truth);
-    while (fgets(line, sizeof line, truth))
-        if (strncmp(line, want, strlen(want)) == 0 && names_an_event(f->json, line)) return true;
+    while (next_case(truth, f->rule_id, line, sizeof line))
+        if (names_an_event(f->json, line)) return true;
     return false;
 }
 
@@ -274,11 +283,9 @@ static void check_rule_cases(FILE *truth, const demo_ctx *d, size_t n_found) {
         const char *id = d->rules->specs[r].rule_id;
         size_t alerts = 0, pos = 0, pos_found = 0, near = 0, near_alerted = 0;
         for (size_t j = 0; j < n_found; j++) alerts += strcmp(d->found[j].rule_id, id) == 0;
-        char line[16384], want[96];
-        snprintf(want, sizeof want, "{\"rule_id\":\"%.60s\",", id);
+        char line[16384];
         rewind(truth);
-        while (fgets(line, sizeof line, truth)) {
-            if (strncmp(line, want, strlen(want)) != 0) continue;
+        while (next_case(truth, id, line, sizeof line)) {
             bool positive = strstr(line, "\"case\":\"positive\"") != NULL;
             if (!positive && !strstr(line, "\"case\":\"near_miss\"")) continue;
             bool alerted = false;
@@ -298,16 +305,6 @@ static void check_rule_cases(FILE *truth, const demo_ctx *d, size_t n_found) {
 
 /* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
  * (2, reported). */
-/* A decimal number from min to max (NaN is neither); 0, or -1. */
-static int parse_real(const char *v, double min, double max, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (errno || *end || !(x >= min && x <= max)) return -1;
-    *out = x;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
                       uint64_t *rate, const char **state, sw_cli_rules *rules) {
     sw_args a = {argc, argv, 1, "demo"};
@@ -333,12 +330,12 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
             if (r < 0 || sw_parse_u64(v, 0, 10000000, rate))
                 return r < 0 ? 2 : sw_cli_error("demo", "--rate: '%s' is not a rate (records per second)", v);
         } else if ((r = sw_arg_value(&a, "--hours", &v))) {
-            if (r < 0 || parse_real(v, 0.01, 24, &g->hours))
+            if (r < 0 || sw_parse_real(v, 0.01, 24, &g->hours))
                 return r < 0 ? 2 : sw_cli_error("demo", "--hours: '%s' is not a number of hours from 0.01 to 24", v);
         } else if ((r = sw_arg_value(&a, "--state", state))) {
             if (r < 0) return 2;
         } else if ((r = sw_arg_value(&a, "--attack-rate", &v))) {
-            if (r < 0 || parse_real(v, 0, 1, &g->attack_rate))
+            if (r < 0 || sw_parse_real(v, 0, 1, &g->attack_rate))
                 return r < 0 ? 2 : sw_cli_error("demo", "--attack-rate: '%s' is not a fraction from 0 to 1", v);
         } else {
             return sw_cli_error("demo", "unknown option '%s'", arg);
@@ -484,7 +481,7 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
            (unsigned long long)atomic_load(&demo.latency_max_ms));
     if (demo.rules) {
         printf("sessionwatch demo: per rule (the stolen-session attacks above are the seed rule's%s):\n",
-               seed_runs(demo.rules) ? "" : ", which these rules do not include");
+               rule_of(demo.rules, SW_RULE_ID) ? "" : ", which these rules do not include");
         check_rule_cases(truth, &demo, n_found);
     }
     if (on_topic != (int64_t)n_found) rc = 1;
