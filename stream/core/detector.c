@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "summary.h"
 
 struct sw_detector {
     sw_engine *seed; /* exactly one of the two */
@@ -94,4 +95,9 @@ uint64_t sw_detector_evicted(sw_detector *d) {
     return n;
 }
 
-const sw_rengine *sw_detector_rules(const sw_detector *d) { return d->rules; }
+void sw_detector_add_rule_counters(const sw_detector *d, sw_rule_counters *into, uint64_t *unmatched) {
+    if (!d->rules) return;
+    for (size_t i = 0; i < sw_rengine_rules(d->rules); i++)
+        sw_rule_counters_add(&into[i], sw_rengine_rule_counters(d->rules, i));
+    *unmatched += sw_rengine_unmatched(d->rules);
+}

@@ -69,7 +69,8 @@ long sw_detector_seed_store(const sw_detector *d);
 uint64_t sw_detector_keys(sw_detector *d);
 uint64_t sw_detector_evicted(sw_detector *d);
 
-/* The rules engine, or NULL for the seed engine (per-rule counters). */
-const sw_rengine *sw_detector_rules(const sw_detector *d);
+/* Adds each rule's counters into into[0 .. rules) and the events no rule
+ * matched into *unmatched; nothing for the seed engine. */
+void sw_detector_add_rule_counters(const sw_detector *d, sw_rule_counters *into, uint64_t *unmatched);
 
 #endif

@@ -159,11 +159,7 @@ bool worker_drain(worker *w, part *only, int64_t ms) {
 void part_retire_counters(worker *w, part *p) {
     sw_counters_add(&w->retired, sw_detector_counters(p->det));
     w->evicted += sw_detector_evicted(p->det);
-    const sw_rengine *e = sw_detector_rules(p->det);
-    if (!e || !w->retired_rules) return;
-    for (size_t i = 0; i < w->run->o->n_rules; i++)
-        sw_rule_counters_add(&w->retired_rules[i], sw_rengine_rule_counters(e, i));
-    w->retired_unmatched += sw_rengine_unmatched(e);
+    if (w->retired_rules) sw_detector_add_rule_counters(p->det, w->retired_rules, &w->retired_unmatched);
 }
 
 /* A fresh detector for p (its state dropped); -1 and the run failed when out of memory. */

@@ -61,12 +61,8 @@ static void rule_totals(worker *w, sw_worker_metrics *m) {
     if (!m->rules) return;
     memcpy(m->rules, w->retired_rules, n * sizeof *m->rules);
     m->unmatched = w->retired_unmatched;
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        const sw_rengine *e = w->parts[i] ? sw_detector_rules(w->parts[i]->det) : NULL;
-        if (!e) continue;
-        for (size_t r = 0; r < n; r++) sw_rule_counters_add(&m->rules[r], sw_rengine_rule_counters(e, r));
-        m->unmatched += sw_rengine_unmatched(e);
-    }
+    for (int32_t i = 0; i < w->parts_cap; i++)
+        if (w->parts[i]) sw_detector_add_rule_counters(w->parts[i]->det, m->rules, &m->unmatched);
 }
 
 /* The counters of every detector, live and retired, and the users they track. */
