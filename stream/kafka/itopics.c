@@ -72,7 +72,7 @@ size_t sw_itopic_name(const char *prefix, const char *family, char *buf, size_t 
 
 typedef struct {
     const sw_kafka_opts *k;
-    rd_kafka_t *rk;                      /* consumer type: lists and asks the controller, never auto-creates */
+    rd_kafka_t *rk;                     /* consumer type: lists and asks the controller, never auto-creates */
     const struct rd_kafka_metadata *md; /* the last listing of every topic */
     int64_t deadline;                   /* sw_mono_ms() */
     int timeout_ms;
@@ -127,49 +127,67 @@ typedef struct {
     char why[256];
 } topic_answer;
 
+/* Each topic's answer from a CreateTopics result event into res. */
+static void read_answers(rd_kafka_event_t *ev, sw_itopic **ts, size_t m, topic_answer *res) {
+    const rd_kafka_CreateTopics_result_t *r = rd_kafka_event_CreateTopics_result(ev);
+    size_t cnt = 0;
+    const rd_kafka_topic_result_t **tr = r ? rd_kafka_CreateTopics_result_topics(r, &cnt) : NULL;
+    for (size_t j = 0; j < cnt; j++)
+        for (size_t i = 0; i < m; i++) {
+            if (strcmp(rd_kafka_topic_result_name(tr[j]), ts[i]->name) != 0) continue;
+            const char *said = rd_kafka_topic_result_error_string(tr[j]);
+            res[i].err = rd_kafka_topic_result_error(tr[j]);
+            snprintf(res[i].why, sizeof res[i].why, "%s", said ? said : rd_kafka_err2str(res[i].err));
+        }
+}
+
+/* The request's options: every timeout at ms, validate_only. */
+static rd_kafka_resp_err_t set_options(ensure_ctx *c, rd_kafka_AdminOptions_t *opt, int ms, bool validate_only) {
+    if (rd_kafka_AdminOptions_set_request_timeout(opt, ms, c->why, sizeof c->why) ||
+        rd_kafka_AdminOptions_set_operation_timeout(opt, ms, c->why, sizeof c->why) ||
+        rd_kafka_AdminOptions_set_validate_only(opt, validate_only, c->why, sizeof c->why))
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* Sends the CreateTopics and waits for its result (the request times out
+ * before the wait does); the request's own error, said in c->why. */
+static rd_kafka_resp_err_t send_request(ensure_ctx *c, rd_kafka_NewTopic_t **nt, size_t m, bool validate_only,
+                                        sw_itopic **ts, topic_answer *res) {
+    rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(c->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    int ms = remaining_ms(c);
+    rd_kafka_resp_err_t e = opt && q ? set_options(c, opt, ms, validate_only) : RD_KAFKA_RESP_ERR__FAIL;
+    if (!e) {
+        rd_kafka_CreateTopics(c->rk, nt, m, opt, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ms + 1000);
+        e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+        snprintf(c->why, sizeof c->why, "%s", ev && e ? rd_kafka_event_error_string(ev) : rd_kafka_err2str(e));
+        if (ev && !e) read_answers(ev, ts, m, res);
+        if (ev) rd_kafka_event_destroy(ev);
+    }
+    if (opt) rd_kafka_AdminOptions_destroy(opt);
+    if (q) rd_kafka_queue_destroy(q);
+    return e;
+}
+
 /* CreateTopics for the m topics of ts with want partitions each and the
- * brokers' default replication factor; res[i] gets ts[i]'s answer.  The
- * request's own error (0 when each topic has its answer), with what was
- * said in c->why. */
+ * brokers' default replication factor (-1); res[i] gets ts[i]'s answer.
+ * The request's own error (0 when each topic has its answer), with what
+ * was said in c->why. */
 static rd_kafka_resp_err_t create_request(ensure_ctx *c, sw_itopic **ts, size_t m, bool validate_only,
                                           topic_answer *res) {
     rd_kafka_NewTopic_t **nt = calloc(m, sizeof *nt);
-    rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(c->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
-    rd_kafka_resp_err_t e = nt && opt && q ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__FAIL;
-    int ms = remaining_ms(c);
+    rd_kafka_resp_err_t e = nt ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__FAIL;
     snprintf(c->why, sizeof c->why, "%s", e ? "out of memory" : "");
     for (size_t i = 0; i < m; i++) res[i] = (topic_answer){.err = RD_KAFKA_RESP_ERR__FAIL, .why = "no answer"};
-    for (size_t i = 0; i < m && !e; i++) {
+    for (size_t i = 0; i < m && !e; i++)
         if (!(nt[i] = rd_kafka_NewTopic_new(ts[i]->name, ts[i]->want, -1, c->why, sizeof c->why)))
             e = RD_KAFKA_RESP_ERR__INVALID_ARG;
-    }
-    if (!e && (rd_kafka_AdminOptions_set_request_timeout(opt, ms, c->why, sizeof c->why) ||
-               rd_kafka_AdminOptions_set_operation_timeout(opt, ms, c->why, sizeof c->why) ||
-               rd_kafka_AdminOptions_set_validate_only(opt, validate_only, c->why, sizeof c->why)))
-        e = RD_KAFKA_RESP_ERR__INVALID_ARG;
-    if (!e) {
-        rd_kafka_CreateTopics(c->rk, nt, m, opt, q);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ms + 1000); /* the request times out first */
-        e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
-        if (e) snprintf(c->why, sizeof c->why, "%s", ev ? rd_kafka_event_error_string(ev) : rd_kafka_err2str(e));
-        const rd_kafka_CreateTopics_result_t *r = ev && !e ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-        size_t cnt = 0;
-        const rd_kafka_topic_result_t **tr = r ? rd_kafka_CreateTopics_result_topics(r, &cnt) : NULL;
-        for (size_t j = 0; j < cnt; j++)
-            for (size_t i = 0; i < m; i++) {
-                if (strcmp(rd_kafka_topic_result_name(tr[j]), ts[i]->name) != 0) continue;
-                const char *said = rd_kafka_topic_result_error_string(tr[j]);
-                res[i].err = rd_kafka_topic_result_error(tr[j]);
-                snprintf(res[i].why, sizeof res[i].why, "%s", said ? said : rd_kafka_err2str(res[i].err));
-            }
-        if (ev) rd_kafka_event_destroy(ev);
-    }
+    if (!e) e = send_request(c, nt, m, validate_only, ts, res);
     for (size_t i = 0; nt && i < m; i++)
         if (nt[i]) rd_kafka_NewTopic_destroy(nt[i]);
     free(nt);
-    if (opt) rd_kafka_AdminOptions_destroy(opt);
-    if (q) rd_kafka_queue_destroy(q);
     return e;
 }
 
