@@ -124,11 +124,17 @@ static void assert_topic(const sw_itopic *t, int partitions, int want, bool crea
     assert_int_equal(t->broker_count, broker_count);
 }
 
+/* Both topics made with these counts, then ensured without
+ * --internal-partitions, which must succeed. */
+static void ensure_existing(fixture *f, int partitions_a, int partitions_b) {
+    topic(f, FAMILY_A, partitions_a);
+    topic(f, FAMILY_B, partitions_b);
+    if (ensure(f, 0, 2) != 0) fail_msg("%s", f->err);
+}
+
 static void test_existing_right_count(void **state) {
     fixture *f = *state;
-    topic(f, FAMILY_A, 8);
-    topic(f, FAMILY_B, 8);
-    if (ensure(f, 0, 2) != 0) fail_msg("%s", f->err);
+    ensure_existing(f, 8, 8);
     assert_topic(&f->t[0], 8, 8, false, false);
     assert_topic(&f->t[1], 8, 8, false, false);
     char note[256] = "x";
@@ -156,9 +162,7 @@ static void test_existing_wrong_count_explicit(void **state) {
  * that cannot create topics with a count: its count is kept, and said. */
 static void test_existing_other_count_kept(void **state) {
     fixture *f = *state;
-    topic(f, FAMILY_A, 6);
-    topic(f, FAMILY_B, 8);
-    if (ensure(f, 0, 2) != 0) fail_msg("%s", f->err);
+    ensure_existing(f, 6, 8);
     assert_topic(&f->t[0], 6, 8, false, true);
     assert_topic(&f->t[1], 8, 8, false, false);
     char note[512];
