@@ -237,7 +237,7 @@ static int auto_create(ensure_ctx *c, sw_itopic **ts, size_t m) {
                      "says: %s): check --brokers, then start again", ts[i]->name, c->timeout_ms, rd_kafka_err2str(e));
             rc = -1;
         } else if (sw_kafka_topic_state(md, ts[i]->name) == SW_TOPIC_MISSING) {
-            snprintf(c->err, c->errlen, "internal topic %s does not exist, and the brokers create no topic: not on "
+            snprintf(c->err, c->errlen, "internal topic %s does not exist, and the brokers create no topic, neither on "
                      "request (no CreateTopics API) nor on first use (auto-creation is off): create it with %d "
                      "partitions (mock-broker --topic %s:%d, kafka-topics.sh --create --topic %s --partitions %d), "
                      "then start again", ts[i]->name, ts[i]->want, ts[i]->name, ts[i]->want, ts[i]->name, ts[i]->want);
@@ -275,7 +275,7 @@ static int create_with_count(ensure_ctx *c, sw_itopic **ts, size_t m, size_t *fa
             rc = -1;
         } else if (te == RD_KAFKA_RESP_ERR_NO_ERROR) {
             ts[i]->created = true;
-        } else if (te != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { /* another member's request won */
+        } else if (te != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { /* exists: another member's request won */
             snprintf(c->err, c->errlen, "cannot create internal topic %s with %d partitions: the brokers say: %s "
                      "(%s); create it with %d partitions yourself, then start again", ts[i]->name, ts[i]->want,
                      e ? c->why : res[i].why, rd_kafka_err2name(te), ts[i]->want);
