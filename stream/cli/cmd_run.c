@@ -9,9 +9,11 @@
  * `config print run` all come from it.
  *
  * --rules (cli_rules.h) swaps the built-in seed rule for the loaded rules
- * in every partition's detector (detector.h); the rules a topic keyed by
- * --key-field cannot hold (a threshold rule grouped by another field) are
- * refused here, before anything starts.  With --state redis:// each rule's
+ * in every partition's detector (detector.h); the threshold rules whose
+ * key family does not hold --key-field (every one when the input is not
+ * keyed, the default) go through their family's internal topic (worker.h,
+ * itopics.h), with --internal-prefix, --internal-partitions and --stage.
+ * With --state redis:// each rule's
  * state is checkpointed under its rule id, and the seed rule takes over a
  * partition checkpointed by the built-in default (the rolling upgrade,
  * state/redis/checkpoint.h).
@@ -165,9 +167,18 @@ static void usage(FILE *out) {
           "forgets the state of the partitions that move, so an attack straddling it can\n"
           "be missed; with --state redis://.. it is checkpointed to Redis and restored by\n"
           "the partition's next owner, which resumes at the checkpoint's offset.\n"
-          "With --rules, each partition runs the loaded rules instead (one parse of each\n"
-          "record): every query rule, and every threshold rule that groups by --key-field;\n"
-          "alerts carry their rule's id in the rule_id header.  With --state redis://..\n"
+          "With --rules, every loaded rule runs on any input, keyed or not (one parse of\n"
+          "each record): query rules where the record is read; threshold rules by key\n"
+          "family (their group-by fields), as Kafka Streams repartitions a groupBy: each\n"
+          "matched event is produced, re-keyed by tenant 0x1F group values, in a compact\n"
+          "internal record to the family's internal topic <group>-by-<fields> (see\n"
+          "--internal-prefix, --internal-partitions; the topic must exist with that\n"
+          "many partitions), which the same group consumes and counts with the rule's\n"
+          "windows; an input offset is committed only once its internal records and\n"
+          "alerts are acknowledged, and replayed internal records are counted once.  A\n"
+          "family holding --key-field runs where the input is read.  --stage route and\n"
+          "--stage count split the two stages over processes.  Alerts carry their rule's\n"
+          "id in the rule_id header and name the original record.  With --state redis://..\n"
           "each rule's windows are checkpointed under its rule id, and the seed rule\n"
           "(rule_id 621e92b6-7e54-11ee-bdc0-f661ea17fbcd) takes over a partition the\n"
           "built-in default checkpointed, so switching a group to --rules loses no window.\n"
@@ -200,13 +211,12 @@ static int64_t run_window_ms(const run_args *ra) {
     return w;
 }
 
-/* --rules: the rules loaded, converted, and kept when they can run on a
- * topic keyed by --key-field (cli_rules.h). */
+/* --rules: the rules loaded and converted (cli_rules.h); every one runs,
+ * the key families the input is not keyed by through internal topics. */
 static int load_rules(run_args *ra) {
     if (!ra->rules.given) return SW_PARSE_OK;
     int rc = sw_cli_rules_ready(&ra->rules, "run");
     if (rc == 1) fprintf(stderr, "sessionwatch run: out of memory loading the rules\n");
-    if (rc == 0) rc = sw_cli_rules_keyed(&ra->rules, "run");
     return rc == 0 ? SW_PARSE_OK : SW_PARSE_USAGE;
 }
 
@@ -282,6 +292,8 @@ int sw_cmd_run(int argc, char **argv) {
         .state = ra.redis ? &ra.target : NULL, .checkpoint_interval_ms = ra.interval_ms, .state_ttl_ms = ra.ttl_ms,
         .state_replicas = (int)ra.replicas,
         .metrics_addr = ra.svc.metrics_addr,
+        .key_field = ra.rules.key_field, .internal_prefix = ra.rules.internal_prefix,
+        .internal_partitions = (int)ra.rules.internal_partitions, .stage = (sw_stage)ra.rules.stage,
     };
     rc = sw_run(&o);
     if (ra.redis) sw_redis_target_free(&ra.target);

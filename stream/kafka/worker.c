@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h"
 #include "http.h"
 #include "summary.h"
 
@@ -89,6 +90,84 @@ static int start_producer(run_ctx *r) {
     return 0;
 }
 
+/* ---- the topics: the input and the key families' internal topics -------- */
+
+/* Whether family f (its first rule r) holds o->key_field: then its keys'
+ * events share an input partition and it runs where they are read. */
+static bool family_is_keyed(const sw_run_opts *o, const sw_rulespec *r) {
+    int row = o->key_field ? sw_catalogue_find(o->key_field, strlen(o->key_field)) : -1;
+    for (size_t k = 0; row >= 0 && k < r->n_group_by; k++)
+        if ((int)r->group_by[k] == row) return true;
+    return false;
+}
+
+/* The key families of the rules, which are routed, and their internal
+ * topics' names; 0, or -1 (said why) when out of memory. */
+static int plan_families(run_ctx *r) {
+    const sw_run_opts *o = r->o;
+    uint32_t *family_of = o->n_rules ? calloc(o->n_rules, sizeof *family_of) : NULL;
+    if (o->n_rules && !family_of) return -1;
+    r->nfamilies = o->n_rules ? sw_rengine_families(o->rules, o->n_rules, family_of) : 0;
+    r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
+    r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
+    if (!r->routed || !r->itopics) {
+        free(family_of);
+        return -1;
+    }
+    for (size_t f = 0; f < r->nfamilies; f++) {
+        size_t i = 0;
+        while (family_of[i] != f) i++;
+        char name[1024];
+        sw_rengine_family_name(&o->rules[i], name, sizeof name);
+        r->routed[f] = !family_is_keyed(o, &o->rules[i]);
+        sw_itopic_name(o->internal_prefix ? o->internal_prefix : o->group, name, r->itopics[f].name,
+                       sizeof r->itopics[f].name);
+        r->any_routed |= r->routed[f];
+    }
+    free(family_of);
+    return 0;
+}
+
+/* Checks the internal topics (itopics.h) and lists what the members
+ * consume: the input (unless --stage count) and the routed families'
+ * internal topics (unless --stage route).  0, or 1 (said why). */
+static int setup_topics(run_ctx *r) {
+    const sw_run_opts *o = r->o;
+    char err[1024];
+    if (plan_families(r) != 0) {
+        sw_log(SW_LOG_ERROR, "out of memory");
+        return 1;
+    }
+    if (o->stage != SW_STAGE_ALL && !r->any_routed) {
+        sw_log(SW_LOG_ERROR, "--stage %s: no key family of the rules goes through an internal topic (every "
+                         "threshold rule groups by --key-field %s); run --stage all",
+               o->stage == SW_STAGE_ROUTE ? "route" : "count", o->key_field ? o->key_field : "(none)");
+        return 1;
+    }
+    r->topics = calloc(r->nfamilies + 1, sizeof *r->topics);
+    if (!r->topics) return 1;
+    if (o->stage != SW_STAGE_COUNT) r->topics[r->ntopics++] = (run_topic){.name = o->topic};
+    for (size_t f = 0; f < r->nfamilies; f++) {
+        if (!r->routed[f]) continue;
+        if (sw_itopics_ensure(o->kafka, o->topic, o->internal_partitions, &r->itopics[f], 1, TOPIC_CHECK_MS, err,
+                              sizeof err) != 0) {
+            sw_log(SW_LOG_ERROR, "%s", err);
+            return 1;
+        }
+        sw_log(SW_LOG_INFO, "key family %zu: internal topic %s (%d partitions)%s", f, r->itopics[f].name,
+               r->itopics[f].partitions, o->stage == SW_STAGE_ROUTE ? ", produced only (--stage route)" : "");
+        if (o->stage != SW_STAGE_ROUTE)
+            r->topics[r->ntopics++] = (run_topic){.name = r->itopics[f].name, .internal = true, .family = (uint32_t)f};
+    }
+    return 0;
+}
+
+static void topics_free(run_ctx *r) {
+    free(r->topics);
+    free(r->routed);
+    free(r->itopics);
+}
+
 /* Member i: its snapshot, Redis connection, parser, consumer and thread;
  * false (the run failed, said why) when it cannot start. */
 static bool start_member(run_ctx *r, int i) {
@@ -104,7 +183,10 @@ static bool start_member(run_ctx *r, int i) {
     }
     if (o->state) sw_redis_init(&w->redis, o->state, REDIS_TIMEOUT_MS);
     w->parser = sw_parser_new(o->cfg->max_record_bytes);
-    if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
+    w->topics = calloc((size_t)r->ntopics, sizeof *w->topics);
+    w->irec = r->any_routed ? malloc(sizeof *w->irec) : NULL;
+    if (!w->topics || (r->any_routed && !w->irec)) snprintf(err, sizeof err, "out of memory");
+    else if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
     else w->rk = worker_consumer_new(w, err, sizeof err);
     if (!w->rk || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         sw_log(SW_LOG_ERROR, "cannot start worker %d: %s", i, w->rk ? "no thread" : err);
@@ -162,7 +244,9 @@ static void member_free(worker *w) {
     sw_redis_close(&w->redis);
     worker_publish_free(w);
     sw_parser_free(w->parser);
-    free(w->parts);
+    for (int t = 0; w->topics && t < w->run->ntopics; t++) free(w->topics[t].parts);
+    free(w->topics);
+    free(w->irec);
     sw_buf_free(&w->key);
 }
 
@@ -207,13 +291,18 @@ static void report(run_ctx *r, int64_t t0) {
 int sw_run(const sw_run_opts *o) {
     int64_t t0 = sw_mono_coarse_ms();
     run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}, .tenant_budget = {.max = o->cfg->max_tenants}};
-    int status = start_producer(&run);
-    if (status != 0) return status;
+    int status = setup_topics(&run);
+    if (status == 0) status = start_producer(&run);
+    if (status != 0) {
+        topics_free(&run);
+        return status;
+    }
     start_members(&run);
     sw_http *http = start_http(&run);
     run_watch(&run, t0);
     stop(&run, http);
     report(&run, t0);
+    topics_free(&run);
     /* Unacknowledged messages at the end of a stop are not an error: their
      * records were not committed (at-least-once). */
     return atomic_load(&run.failed) ? 1 : 0;

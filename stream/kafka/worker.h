@@ -60,6 +60,9 @@
 
 #define SW_STOP_MS 30000
 
+/* --stage: which topics the members consume (--rules with routed key families). */
+typedef enum { SW_STAGE_ALL = 0, SW_STAGE_ROUTE, SW_STAGE_COUNT } sw_stage;
+
 typedef struct {
     const sw_config *cfg;
     /* The rules each partition's detector runs (detector.h): NULL (n_rules
@@ -68,6 +71,15 @@ typedef struct {
     const sw_rulespec *rules;
     size_t n_rules;
     int64_t max_alerts;
+    /* --rules: the field the input is keyed by (NULL: none).  A key
+     * family holding it runs where its records are read; every other one
+     * goes through its internal topic (itopics.h), named from
+     * internal_prefix (NULL: the group), with internal_partitions
+     * partitions (0: as the input), consumed in the same group. */
+    const char *key_field;
+    const char *internal_prefix;
+    int internal_partitions;
+    sw_stage stage;             /* all: both stages; route: the input only; count: the internal topics only */
     const sw_kafka_opts *kafka;
     const char *topic;          /* input */
     const char *alerts_topic;

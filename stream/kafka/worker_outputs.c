@@ -100,3 +100,20 @@ void part_on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const
     if (!t) return;
     sw_producer_send(w->run->producer, t, dlq, m->key, key_len, m->payload ? rec : NULL, value_len, h, nh);
 }
+
+/* A routed event (the routing stage, rengine.h): its internal record to
+ * its key family's internal topic, keyed by tenant 0x1F group values (so
+ * one key's records share a partition), through the same producer and the
+ * same ack ring as the record's alerts: the input offset is committed only
+ * once every internal record of the records before it is acknowledged. */
+void part_on_route(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
+                   const sw_source *src) {
+    (void)src;
+    part *p = ud;
+    worker *w = p->w;
+    sw_pending *t = hold(p);
+    if (!t) return;
+    w->routed++;
+    size_t klen = key_len < SW_MAX_KEY_BYTES ? key_len : SW_MAX_KEY_BYTES;
+    sw_producer_send(w->run->producer, t, w->run->itopics[family].name, key, klen, rec, len, NULL, 0);
+}

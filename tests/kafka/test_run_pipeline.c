@@ -1,0 +1,270 @@
+/* test_run_pipeline.c -- `sessionwatch run --rules` on an UNKEYED input
+ * (ISSUE15): every key family of the rules through its internal topic
+ * (itopics.h), against librdkafka's mock cluster, with the harness of
+ * test_run (run_harness.h).
+ *
+ * The reference is `scan --rules` over the same `gen --rules` file: run
+ * must give exactly its alert ids and bytes (detected_at aside), naming
+ * the original record.  Threshold semantics depend on the order a key's
+ * events arrive in; scan-exactness holds when each key's events reach the
+ * stateful stage in file order, so the input has ONE partition (produced
+ * without a key) and the internal topics four (the stateful work spread
+ * over the members).  The internal topics are made beforehand on the mock
+ * cluster (it has no CreateTopics), with the names run derives from the
+ * group and each key family.
+ *
+ * Cases: deploy/rules and Elastic's Okta rules (../shared/testdata/rules/
+ * okta, skipped when absent) with 2 threads and with 2 processes; an
+ * internal topic with another partition count is refused; --stage route
+ * then --stage count as two processes give the alerts --stage all gives;
+ * a foreign record on an internal topic is counted, dead-lettered and
+ * skipped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "itopics.h"
+#include "rengine.h"
+#include "ruleset.h"
+#include "rulespec_of.h"
+#include "run_harness.h"
+#include "tu_cli.h"
+
+#define INTERNAL_PARTS 4
+#define DLQ "okta-dlq"
+
+/* ---- the internal topics --------------------------------------------------- */
+
+typedef struct {
+    char name[8][SW_ITOPIC_NAME_CAP];
+    size_t n;
+} itopic_list;
+
+/* The internal topics run derives for the rules in dir and group. */
+static itopic_list internal_topics(const char *dir, const char *group) {
+    itopic_list l = {0};
+    sw_ruleset rs = {0};
+    char err[512];
+    if (sw_ruleset_add(&rs, dir, err, sizeof err) != 0) fail_msg("%s", err);
+    sw_rulespec *spec = calloc(rs.n + 1, sizeof *spec);
+    uint32_t *family = calloc(rs.n + 1, sizeof *family);
+    assert_true(spec && family);
+    size_t n = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.v[i].loaded) assert_int_equal(sw_ruledef_spec(&rs.v[i].def, &spec[n++]), 0);
+    size_t nf = sw_rengine_families(spec, n, family);
+    assert_true(nf >= 1 && nf <= 8);
+    for (size_t f = 0; f < nf; f++) {
+        size_t i = 0;
+        while (family[i] != f) i++;
+        char fam[1024];
+        sw_rengine_family_name(&spec[i], fam, sizeof fam);
+        sw_itopic_name(group, fam, l.name[l.n++], SW_ITOPIC_NAME_CAP);
+    }
+    for (size_t i = 0; i < n; i++) sw_rulespec_release(&spec[i]);
+    free(spec);
+    free(family);
+    sw_ruleset_free(&rs);
+    return l;
+}
+
+static itopic_list make_internal(const char *dir, const char *group, int parts) {
+    itopic_list l = internal_topics(dir, group);
+    for (size_t i = 0; i < l.n; i++) topic(l.name[i], parts);
+    return l;
+}
+
+/* ---- data ------------------------------------------------------------------- */
+
+/* data_a (path_a): gen --rules deploy/rules, scan's alerts exp_a; data_b
+ * (path_b): gen --rules Elastic's Okta rules, scan's alerts exp_e (the
+ * harness's check_alerts tells the files apart by path). */
+static expected exp_e;
+static const char *elastic_dir;
+
+static int pipeline_setup(void **state) {
+    (void)state;
+    cluster_up();
+    topic(IN, 1);
+    topic(ALERTS, ALERT_PARTS);
+    topic(DLQ, 1);
+    return 0;
+}
+#define PIPE_CASE(f) cmocka_unit_test_setup_teardown(f, pipeline_setup, cluster_teardown)
+
+/* Every line of d to the one partition of IN, without a key, in order. */
+static void produce_unkeyed(const dataset *d) {
+    dr_sink s = {d->partition, d->offset, 0};
+    rd_kafka_t *rk = producer(&s);
+    for (size_t i = 0; i < d->n; i++) produce_one(rk, IN, 0, NULL, 0, d->line[i], d->len[i], 0, i + 1);
+    flush(rk, &s);
+    rd_kafka_destroy(rk);
+}
+
+/* ---- offsets ---------------------------------------------------------------- */
+
+static int64_t committed_of(rd_kafka_t *rk, const char *t, int32_t p) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, t, p);
+    int64_t at = rd_kafka_committed(rk, l, 10000) ? -2 : l->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    return at;
+}
+
+/* Whether group committed the end of topic t's non-empty partitions. */
+static bool at_end(rd_kafka_t *rk, const char *t, int parts) {
+    for (int p = 0; p < parts; p++) {
+        int64_t lo, hi;
+        assert_int_equal(rd_kafka_query_watermark_offsets(rk, t, p, &lo, &hi, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        if (hi > 0 && committed_of(rk, t, p) != hi) return false;
+    }
+    return true;
+}
+
+/* Waits until group committed the end of IN, then of every internal topic
+ * (once IN is committed, every internal record is in its topic). */
+static void wait_pipeline_committed(const char *group, const itopic_list *it, int seconds) {
+    rd_kafka_t *rk = reader(group);
+    bool done = false;
+    for (int i = 0; i < seconds * 5 && !done; i++) {
+        done = at_end(rk, IN, 1);
+        for (size_t k = 0; done && k < it->n; k++) done = at_end(rk, it->name[k], INTERNAL_PARTS);
+        if (!done) usleep(200000);
+    }
+    rd_kafka_destroy(rk);
+    if (!done) fail_msg("group %s did not commit the end of its input and internal topics in %d s", group, seconds);
+}
+
+/* Waits until member w of c holds a partition of any topic. */
+static void wait_member_assigned(const child *c, int w, int seconds) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "worker %d assigned ", w);
+    for (int i = 0; i < seconds * 20; i++) {
+        char *s = child_stderr(c);
+        bool found = false;
+        for (const char *p = s; !found && (p = strstr(p, needle)); p++) {
+            const char *b = strchr(p, '['), *nl = strchr(p, '\n');
+            found = b && (!nl || b < nl) && b[1] >= '0' && b[1] <= '9';
+        }
+        free(s);
+        if (found) return;
+        usleep(50000);
+    }
+    char *s = child_stderr(c);
+    fail_msg("member %d got no partition within %d s:\n%.6000s", w, seconds, s);
+}
+
+/* ---- the equivalence with scan ---------------------------------------------- */
+
+/* procs processes of threads members each join group, then d is produced:
+ * when everything is committed, exactly e's alerts, each once. */
+static void pipeline_matches_scan(const char *dir, const dataset *d, const expected *e, const char *group, int procs,
+                                  const char *threads) {
+    itopic_list it = make_internal(dir, group, INTERNAL_PARTS);
+    const char *extra[] = {"--threads", threads, "--status-interval", "0", "-X", "session.timeout.ms=6000",
+                           "--rules", dir, "--internal-partitions", "4", NULL};
+    child c[2];
+    for (int i = 0; i < procs; i++) {
+        c[i] = start_run(group, ALERTS, extra);
+        for (int w = 0; w < atoi(threads); w++) wait_member_assigned(&c[i], w, 60);
+    }
+    produce_unkeyed(d);
+    wait_pipeline_committed(group, &it, 240);
+    for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
+    for (int i = 0; i < procs; i++) {
+        int st = child_wait(&c[i], RUN_TIMEOUT_MS);
+        char *err = child_stderr(&c[i]);
+        if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
+        free(err);
+        child_done(&c[i]);
+    }
+    check_alerts(ALERTS, e, a_and_b, true);
+}
+
+static void test_deploy_rules_two_threads(void **state) {
+    (void)state;
+    pipeline_matches_scan(RUN_RULES_DIR, &data_a, &exp_a, "gp-t2", 1, "2");
+}
+
+static void test_deploy_rules_two_processes(void **state) {
+    (void)state;
+    pipeline_matches_scan(RUN_RULES_DIR, &data_a, &exp_a, "gp-p2", 2, "1");
+}
+
+static void test_elastic_rules_two_threads(void **state) {
+    (void)state;
+    if (!elastic_dir) tu_okta_rules_dir_or_skip();
+    pipeline_matches_scan(elastic_dir, &data_b, &exp_e, "ge-t2", 1, "2");
+}
+
+static void test_elastic_rules_two_processes(void **state) {
+    (void)state;
+    if (!elastic_dir) tu_okta_rules_dir_or_skip();
+    pipeline_matches_scan(elastic_dir, &data_b, &exp_e, "ge-p2", 2, "1");
+}
+
+/* ---- refusals ------------------------------------------------------------------ */
+
+/* An internal topic with another partition count would re-key its windows. */
+static void test_wrong_partition_count_refused(void **state) {
+    (void)state;
+    itopic_list it = internal_topics(RUN_RULES_DIR, "gp-wrong");
+    for (size_t i = 0; i < it.n; i++) topic(it.name[i], i == 1 ? 3 : INTERNAL_PARTS);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", "--rules", RUN_RULES_DIR,
+                           "--internal-partitions", "4", "--exit-at-end", NULL};
+    child c = start_run("gp-wrong", ALERTS, extra);
+    int st = child_wait(&c, RUN_TIMEOUT_MS);
+    char *err = child_stderr(&c);
+    child_done(&c);
+    char want[400];
+    snprintf(want, sizeof want, "internal topic %s has 3 partitions, not 4", it.name[1]);
+    if (st != 1 || !strstr(err, want)) fail_msg("run exited %d, want 1 saying '%s':\n%.4000s", st, want, err);
+    assert_non_null(strstr(err, "--internal-partitions 3"));
+    free(err);
+}
+
+int main(void) {
+    unsetenv("SESSIONWATCH_BROKERS");
+    signal(SIGPIPE, SIG_IGN);
+    if (access(RUN_RULES_DIR, R_OK) != 0) {
+        fprintf(stderr, "test_run_pipeline: run from the source directory (ctest does)\n");
+        return 1;
+    }
+    gen_rules("7", "2026-01-05T08:00:00Z", RUN_RULES_DIR, path_a);
+    load(&data_a, path_a);
+    const char *fd[] = {path_a, NULL};
+    scan_expected_rules(&exp_a, fd, RUN_RULES_DIR);
+    static char edir[4200];
+    const char *fx = tu_fixture_dir();
+    if (fx) snprintf(edir, sizeof edir, "%s/../rules/okta", fx);
+    if (fx && access(edir, R_OK) == 0) {
+        elastic_dir = edir;
+        gen_rules("11", "2026-01-07T08:00:00Z", elastic_dir, path_b);
+        load(&data_b, path_b);
+        const char *fe[] = {path_b, NULL};
+        scan_expected_rules(&exp_e, fe, elastic_dir);
+    }
+    if (exp_a.n == 0) fail_msg("scan --rules gave no alert");
+    if (getenv("SW_TEST_FILTER")) cmocka_set_test_filter(getenv("SW_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        PIPE_CASE(test_wrong_partition_count_refused), PIPE_CASE(test_deploy_rules_two_threads),
+        PIPE_CASE(test_deploy_rules_two_processes),    PIPE_CASE(test_elastic_rules_two_threads),
+        PIPE_CASE(test_elastic_rules_two_processes),
+    };
+    int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
+    expected_free(&exp_a);
+    expected_free(&exp_e);
+    dataset_free(&data_a);
+    dataset_free(&data_b);
+    unlink(path_a);
+    if (elastic_dir) unlink(path_b);
+    return rc;
+}
