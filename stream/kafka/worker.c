@@ -265,6 +265,9 @@ static void report(run_ctx *r, int64_t t0) {
                             " corrupt ones skipped; %" PRIu64 " restored checkpoints refused (Kafka disagrees)",
                     i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
                     w->restored_corrupt, w->stale_refused);
+        if (r->any_routed)
+            sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " internal records routed, %" PRIu64 " replayed ones "
+                            "skipped (counted already)", i, w->routed, w->duplicates);
         sw_counters_add(&c, &w->retired);
         for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
             sw_rule_counters_add(&rules[k], &w->retired_rules[k]);

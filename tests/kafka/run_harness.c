@@ -32,11 +32,15 @@ char *xstrndup(const char *p, size_t n) {
 void gen(const char *seed, const char *start, char *path) { gen_rules(seed, start, NULL, path); }
 
 void gen_rules(const char *seed, const char *start, const char *rules, char *path) {
+    gen_rules_users(seed, start, rules, "300", path);
+}
+
+void gen_rules_users(const char *seed, const char *start, const char *rules, const char *users, char *path) {
     snprintf(path, 64, "/tmp/sw-run-gen-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    const char *argv[] = {"gen", "--seed", seed, "--users", "300", "--attack-rate", "0.05", "--hours", "0.5",
+    const char *argv[] = {"gen", "--seed", seed, "--users", users, "--attack-rate", "0.05", "--hours", "0.5",
                           "--start", start, "--out", path, "--truth", "/dev/null", rules ? "--rules" : NULL, rules,
                           NULL};
     tu_result r = tu_run(argv, NULL, 0);

@@ -98,6 +98,8 @@ char *xstrndup(const char *p, size_t n);
 void gen(const char *seed, const char *start, char *path);
 /* gen with --rules RULES (NULL: none) */
 void gen_rules(const char *seed, const char *start, const char *rules, char *path);
+/* gen_rules with --users users (gen_rules: 300) */
+void gen_rules_users(const char *seed, const char *start, const char *rules, const char *users, char *path);
 void load(dataset *d, const char *path);
 void dataset_free(dataset *d);
 const char *field(const char *from, const char *name);

@@ -11,7 +11,8 @@
  * without a key) and the internal topics four (the stateful work spread
  * over the members).  The internal topics are made beforehand on the mock
  * cluster (it has no CreateTopics), with the names run derives from the
- * group and each key family.
+ * group and each key family.  The inputs have 100 users (3.6 MB): the mock
+ * keeps only about 5 MB per partition.
  *
  * Cases: deploy/rules and Elastic's Okta rules (../shared/testdata/rules/
  * okta, skipped when absent) with 2 threads and with 2 processes; an
@@ -124,7 +125,9 @@ static bool at_end(rd_kafka_t *rk, const char *t, int parts) {
     for (int p = 0; p < parts; p++) {
         int64_t lo, hi;
         assert_int_equal(rd_kafka_query_watermark_offsets(rk, t, p, &lo, &hi, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-        if (hi > 0 && committed_of(rk, t, p) != hi) return false;
+        int64_t k = committed_of(rk, t, p);
+        if (getenv("SW_TEST_KEEP_LOGS")) fprintf(stderr, "%s %d: committed %lld end %lld\n", t, p, (long long)k, (long long)hi);
+        if (hi > 0 && k != hi) return false;
     }
     return true;
 }
@@ -162,6 +165,32 @@ static void wait_member_assigned(const child *c, int w, int seconds) {
     fail_msg("member %d got no partition within %d s:\n%.6000s", w, seconds, s);
 }
 
+/* Assignments and revocations logged by the children so far. */
+static size_t rebalance_lines(const child *c, int n) {
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        char *s = child_stderr(&c[i]);
+        k += tu_count(s, " assigned ") + tu_count(s, " revoked ") + tu_count(s, " lost ");
+        free(s);
+    }
+    return k;
+}
+
+/* Waits until no member of the n children has logged a rebalance for 3 s:
+ * a cooperative rebalance moves partitions in several rounds, and with
+ * --state memory a partition moved mid-stream forgets its windows. */
+static void wait_group_stable(const child *c, int n, int seconds) {
+    size_t last = rebalance_lines(c, n);
+    int quiet = 0;
+    for (int i = 0; i < seconds * 4 && quiet < 12; i++) {
+        usleep(250000);
+        size_t now = rebalance_lines(c, n);
+        quiet = now == last ? quiet + 1 : 0;
+        last = now;
+    }
+    if (quiet < 12) fail_msg("the group kept rebalancing for %d s", seconds);
+}
+
 /* ---- the equivalence with scan ---------------------------------------------- */
 
 /* procs processes of threads members each join group, then d is produced:
@@ -176,12 +205,19 @@ static void pipeline_matches_scan(const char *dir, const dataset *d, const expec
         c[i] = start_run(group, ALERTS, extra);
         for (int w = 0; w < atoi(threads); w++) wait_member_assigned(&c[i], w, 60);
     }
+    wait_group_stable(c, procs, 60);
     produce_unkeyed(d);
     wait_pipeline_committed(group, &it, 240);
     for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
     for (int i = 0; i < procs; i++) {
         int st = child_wait(&c[i], RUN_TIMEOUT_MS);
         char *err = child_stderr(&c[i]);
+        if (getenv("SW_TEST_KEEP_LOGS")) {
+            char path[64];
+            snprintf(path, sizeof path, "/tmp/sw-pipeline-%s-%d.log", group, i);
+            FILE *f = fopen(path, "w");
+            if (f) fputs(err, f), fclose(f);
+        }
         if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
         free(err);
         child_done(&c[i]);
@@ -238,7 +274,8 @@ int main(void) {
         fprintf(stderr, "test_run_pipeline: run from the source directory (ctest does)\n");
         return 1;
     }
-    gen_rules("7", "2026-01-05T08:00:00Z", RUN_RULES_DIR, path_a);
+    /* 100 users (3.6 MB): the mock keeps about 5 MB per partition. */
+    gen_rules_users("7", "2026-01-05T08:00:00Z", RUN_RULES_DIR, "100", path_a);
     load(&data_a, path_a);
     const char *fd[] = {path_a, NULL};
     scan_expected_rules(&exp_a, fd, RUN_RULES_DIR);
@@ -247,7 +284,7 @@ int main(void) {
     if (fx) snprintf(edir, sizeof edir, "%s/../rules/okta", fx);
     if (fx && access(edir, R_OK) == 0) {
         elastic_dir = edir;
-        gen_rules("11", "2026-01-07T08:00:00Z", elastic_dir, path_b);
+        gen_rules_users("11", "2026-01-07T08:00:00Z", elastic_dir, "100", path_b);
         load(&data_b, path_b);
         const char *fe[] = {path_b, NULL};
         scan_expected_rules(&exp_e, fe, elastic_dir);
