@@ -323,6 +323,16 @@ int sw_run_config_print(int argc, char **argv) {
     sw_cli_print_effective("run", st);
     for (size_t i = 0; i < ra.rules.n; i++)
         printf("; rule %s (%s): runs\n", ra.rules.specs[i].rule_id, ra.rules.specs[i].name);
+    sw_run_opts o = {.rules = ra.rules.specs, .n_rules = ra.rules.n, .group = ra.group, .key_field = ra.rules.key_field,
+                     .internal_prefix = ra.rules.internal_prefix};
+    sw_run_family *fam;
+    size_t nf = 0;
+    if (sw_run_families(&o, &fam, &nf) == 0) {
+        for (size_t f = 0; f < nf; f++)
+            if (fam[f].routed) printf("; key family %s: internal topic %s\n", fam[f].name, fam[f].topic);
+            else printf("; key family %s: where the input is read (keyed by --key-field)\n", fam[f].name);
+        free(fam);
+    }
     if (ra.redis) printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     sw_cli_kafka_print(&ra.k, "the alert producer", stdout);
     if (ra.redis) sw_redis_target_free(&ra.target);

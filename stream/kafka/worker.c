@@ -101,31 +101,44 @@ static bool family_is_keyed(const sw_run_opts *o, const sw_rulespec *r) {
     return false;
 }
 
-/* The key families of the rules, which are routed, and their internal
- * topics' names; 0, or -1 (said why) when out of memory. */
-static int plan_families(run_ctx *r) {
-    const sw_run_opts *o = r->o;
-    uint32_t *family_of = o->n_rules ? calloc(o->n_rules, sizeof *family_of) : NULL;
-    if (o->n_rules && !family_of) return -1;
-    r->nfamilies = o->n_rules ? sw_rengine_families(o->rules, o->n_rules, family_of) : 0;
-    r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
-    r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
-    if (!r->routed || !r->itopics) {
+int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    uint32_t *family_of = calloc(o->n_rules + 1, sizeof *family_of);
+    if (!family_of) return -1;
+    size_t nf = o->n_rules ? sw_rengine_families(o->rules, o->n_rules, family_of) : 0;
+    sw_run_family *f = calloc(nf + 1, sizeof *f);
+    if (!f) {
         free(family_of);
         return -1;
     }
-    for (size_t f = 0; f < r->nfamilies; f++) {
+    for (size_t k = 0; k < nf; k++) {
         size_t i = 0;
-        while (family_of[i] != f) i++;
-        char name[1024];
-        sw_rengine_family_name(&o->rules[i], name, sizeof name);
-        r->routed[f] = !family_is_keyed(o, &o->rules[i]);
-        sw_itopic_name(o->internal_prefix ? o->internal_prefix : o->group, name, r->itopics[f].name,
-                       sizeof r->itopics[f].name);
-        r->any_routed |= r->routed[f];
+        while (family_of[i] != k) i++;
+        sw_rengine_family_name(&o->rules[i], f[k].name, sizeof f[k].name);
+        f[k].routed = !family_is_keyed(o, &o->rules[i]);
+        sw_itopic_name(o->internal_prefix ? o->internal_prefix : o->group, f[k].name, f[k].topic, sizeof f[k].topic);
     }
     free(family_of);
+    *out = f;
+    *n = nf;
     return 0;
+}
+
+/* The run's families: which are routed, and their internal topics; 0, or
+ * -1 when out of memory. */
+static int plan_families(run_ctx *r) {
+    sw_run_family *f;
+    if (sw_run_families(r->o, &f, &r->nfamilies) != 0) return -1;
+    r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
+    r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
+    for (size_t k = 0; r->routed && r->itopics && k < r->nfamilies; k++) {
+        r->routed[k] = f[k].routed;
+        memcpy(r->itopics[k].name, f[k].topic, sizeof r->itopics[k].name);
+        r->any_routed |= f[k].routed;
+    }
+    free(f);
+    return r->routed && r->itopics ? 0 : -1;
 }
 
 /* Checks the internal topics (itopics.h) and lists what the members

@@ -55,6 +55,7 @@
 
 #include "config.h"
 #include "detector.h"
+#include "itopics.h"
 #include "kafka.h"
 #include "redis.h"
 
@@ -112,6 +113,17 @@ typedef struct {
      * NULL: none. */
     const char *metrics_addr;
 } sw_run_opts;
+
+/* --rules: the key families of o's rules (rengine.h), in family order:
+ * each one's name, whether it is routed (it does not hold o->key_field)
+ * and its internal topic's name (itopics.h; from o->internal_prefix, else
+ * o->group).  *out is the caller's to free; 0, or -1 out of memory. */
+typedef struct {
+    char name[1024];
+    char topic[SW_ITOPIC_NAME_CAP];
+    bool routed;
+} sw_run_family;
+int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n);
 
 /* Runs until *o->stop is set, or until the end with exit_at_end; prints
  * the summary on stderr.  0 when every alert was acknowledged and every

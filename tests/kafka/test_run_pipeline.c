@@ -33,11 +33,11 @@
 #include <unistd.h>
 
 #include "itopics.h"
-#include "rengine.h"
 #include "ruleset.h"
 #include "rulespec_of.h"
 #include "run_harness.h"
 #include "tu_cli.h"
+#include "worker.h"
 
 #define INTERNAL_PARTS 4
 #define DLQ "okta-dlq"
@@ -49,30 +49,27 @@ typedef struct {
     size_t n;
 } itopic_list;
 
-/* The internal topics run derives for the rules in dir and group. */
+/* The internal topics run derives for the rules in dir and group
+ * (sw_run_families, as `config print run` lists them). */
 static itopic_list internal_topics(const char *dir, const char *group) {
     itopic_list l = {0};
     sw_ruleset rs = {0};
     char err[512];
     if (sw_ruleset_add(&rs, dir, err, sizeof err) != 0) fail_msg("%s", err);
     sw_rulespec *spec = calloc(rs.n + 1, sizeof *spec);
-    uint32_t *family = calloc(rs.n + 1, sizeof *family);
-    assert_true(spec && family);
+    assert_non_null(spec);
     size_t n = 0;
     for (size_t i = 0; i < rs.n; i++)
         if (rs.v[i].loaded) assert_int_equal(sw_ruledef_spec(&rs.v[i].def, &spec[n++]), 0);
-    size_t nf = sw_rengine_families(spec, n, family);
+    sw_run_opts o = {.rules = spec, .n_rules = n, .group = group};
+    sw_run_family *f;
+    size_t nf;
+    assert_int_equal(sw_run_families(&o, &f, &nf), 0);
     assert_true(nf >= 1 && nf <= 8);
-    for (size_t f = 0; f < nf; f++) {
-        size_t i = 0;
-        while (family[i] != f) i++;
-        char fam[1024];
-        sw_rengine_family_name(&spec[i], fam, sizeof fam);
-        sw_itopic_name(group, fam, l.name[l.n++], SW_ITOPIC_NAME_CAP);
-    }
+    for (size_t k = 0; k < nf; k++) memcpy(l.name[l.n++], f[k].topic, SW_ITOPIC_NAME_CAP);
+    free(f);
     for (size_t i = 0; i < n; i++) sw_rulespec_release(&spec[i]);
     free(spec);
-    free(family);
     sw_ruleset_free(&rs);
     return l;
 }
@@ -125,9 +122,7 @@ static bool at_end(rd_kafka_t *rk, const char *t, int parts) {
     for (int p = 0; p < parts; p++) {
         int64_t lo, hi;
         assert_int_equal(rd_kafka_query_watermark_offsets(rk, t, p, &lo, &hi, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-        int64_t k = committed_of(rk, t, p);
-        if (getenv("SW_TEST_KEEP_LOGS")) fprintf(stderr, "%s %d: committed %lld end %lld\n", t, p, (long long)k, (long long)hi);
-        if (hi > 0 && k != hi) return false;
+        if (hi > 0 && committed_of(rk, t, p) != hi) return false;
     }
     return true;
 }
