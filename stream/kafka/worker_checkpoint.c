@@ -100,6 +100,16 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     }
     sw_ckpt_stats cs;
     char err[700];
+    if (p->dedup) {
+        /* The replay guard goes with the windows it guards, in one script. */
+        size_t n;
+        const void *guard = part_dedup_encode(p->dedup, &n);
+        if (!guard) {
+            worker_fail(w, "out of memory writing a checkpoint");
+            return CK_FAILED;
+        }
+        sw_ckpt_set_extra(p->ckpt, guard, n);
+    }
     sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, sw_detector_store_list(p->det), at, o->state_ttl_ms, &cs, err, sizeof err);
     if (rc != SW_CKPT_OK) {
         w->ckpt_failures++;

@@ -34,7 +34,16 @@
  * twice) count once; the local path would count that event twice.
  *
  * The table grows (allocates) only when a new original partition shows
- * up; past that, nothing on this path allocates. */
+ * up; past that, nothing on this path allocates.
+ *
+ * With --state redis:// the table is part of the internal partition's
+ * checkpoint (checkpoint.h's meta.extra, written by the same script as
+ * its windows, so the two always agree) and restored with it: a member
+ * taking an internal partition over skips the replays its predecessor
+ * counted.  Encoding: 'D' '1', then per original partition seen, u32
+ * partition, i64 last offset, u8 n, n u64 hashes (little-endian).  A
+ * stored table that does not decode is dropped with a warning (the
+ * partition then counts replays, as without the guard). */
 #include "worker_internal.h"
 
 #include <inttypes.h>
@@ -55,6 +64,7 @@ typedef struct {
 struct part_dedup {
     origin *by_partition; /* indexed by original partition */
     int32_t cap;
+    sw_buf encoded;       /* the last part_dedup_encode */
 };
 
 part_dedup *part_dedup_new(void) { return calloc(1, sizeof(part_dedup)); }
@@ -62,6 +72,7 @@ part_dedup *part_dedup_new(void) { return calloc(1, sizeof(part_dedup)); }
 void part_dedup_free(part_dedup *d) {
     if (!d) return;
     free(d->by_partition);
+    sw_buf_free(&d->encoded);
     free(d);
 }
 
@@ -106,4 +117,53 @@ bool part_dedup_seen(worker *w, part *p, const char *key, size_t key_len, const 
     if (o->n < DEDUP_KEYS) o->seen[o->n++] = h;
     else memmove(o->seen, o->seen + 1, (DEDUP_KEYS - 1) * sizeof *o->seen), o->seen[DEDUP_KEYS - 1] = h;
     return false;
+}
+
+/* ---- the checkpoint's copy -------------------------------------------------- */
+
+static void put_le(sw_buf *b, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) sw_buf_putc(b, (char)(v >> (8 * i)));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+const void *part_dedup_encode(part_dedup *d, size_t *len) {
+    sw_buf *b = &d->encoded;
+    sw_buf_reset(b);
+    sw_buf_put(b, "D1", 2);
+    for (int32_t i = 0; i < d->cap; i++) {
+        const origin *o = &d->by_partition[i];
+        if (o->offset < 0) continue;
+        put_le(b, (uint32_t)i, 4);
+        put_le(b, (uint64_t)o->offset, 8);
+        put_le(b, o->n, 1);
+        for (uint32_t k = 0; k < o->n; k++) put_le(b, o->seen[k], 8);
+    }
+    *len = b->oom ? 0 : b->len;
+    return b->oom ? NULL : b->p;
+}
+
+int part_dedup_decode(part_dedup *d, const void *p, size_t len) {
+    const unsigned char *s = p, *end = s + len;
+    for (int32_t i = 0; i < d->cap; i++) d->by_partition[i] = (origin){.offset = -1};
+    if (len == 0) return 0;
+    if (len < 2 || memcmp(s, "D1", 2) != 0) return -1;
+    for (s += 2; s < end;) {
+        if (end - s < 13) return -1;
+        uint32_t id = (uint32_t)get_le(s, 4);
+        int64_t off = (int64_t)get_le(s + 4, 8);
+        uint32_t n = s[12];
+        s += 13;
+        if (id >= MAX_PARTITION || off < 0 || n > DEDUP_KEYS || (size_t)(end - s) < 8u * n) return -1;
+        origin *o = origin_of(d, (int32_t)id);
+        if (!o) return -1;
+        o->offset = off;
+        o->n = n;
+        for (uint32_t k = 0; k < n; k++, s += 8) o->seen[k] = get_le(s, 8);
+    }
+    return 0;
 }

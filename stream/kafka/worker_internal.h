@@ -244,6 +244,11 @@ void part_dedup_free(part_dedup *d);
 /* Whether the internal record (key, rec) was counted already; else
  * remembers it.  Never allocates once its origin partition was seen. */
 bool part_dedup_seen(worker *w, part *p, const char *key, size_t key_len, const char *rec, size_t len);
+/* The table as the checkpoint keeps it (valid until the next call; NULL
+ * out of memory), and back: 0, or -1 (the table left empty) when p does
+ * not decode. */
+const void *part_dedup_encode(part_dedup *d, size_t *len);
+int part_dedup_decode(part_dedup *d, const void *p, size_t len);
 
 /* worker_partitions.c */
 int part_open(worker *w, int topic, int32_t id);

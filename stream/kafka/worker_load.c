@@ -113,6 +113,17 @@ static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *er
     return SW_CKPT_OK;
 }
 
+/* An internal partition's replay guard, as its checkpoint stored it
+ * (worker_dedup.c). */
+static void restore_guard(worker *w, part *p) {
+    size_t n;
+    const void *guard = sw_ckpt_claimed_extra(p->ckpt, &n);
+    if (part_dedup_decode(p->dedup, guard, n) != 0)
+        sw_log(SW_LOG_WARN, "worker %d: %s partition %" PRId32 ": its stored replay guard does not decode; "
+                        "replayed internal records are counted again until the next checkpoint", w->index,
+               p->topic_name, p->id);
+}
+
 /* Claims and loads a partition's state and checks its offset against
  * Kafka; SW_CKPT_OK when it may be consumed (from p->start), else why not
  * (retried after a backoff). */
@@ -125,6 +136,7 @@ sw_ckpt_status part_load(worker *w, part *p) {
     if (st == SW_CKPT_OK)
         st = sw_ckpt_load_stores(p->ckpt, &w->redis, sw_detector_store_list(p->det), sw_detector_id_seed(p->det),
                                  &ls, err, sizeof err);
+    if (st == SW_CKPT_OK && p->dedup) restore_guard(w, p);
     state_note_redis(w, st, err);
     bool kafka_unknown = false;
     stored = offset;

@@ -184,7 +184,8 @@ void part_retire_counters(worker *w, part *p) {
     if (w->retired_rules) sw_detector_add_rule_counters(p->det, w->retired_rules, &w->retired_unmatched);
 }
 
-/* A fresh detector for p (its state dropped); -1 and the run failed when out of memory. */
+/* A fresh detector for p (its state dropped, and with it an internal
+ * partition's replay guard); -1 and the run failed when out of memory. */
 int part_detector_reset(worker *w, part *p) {
     sw_detector *fresh = part_detector_new(w, p);
     if (!fresh) {
@@ -193,6 +194,7 @@ int part_detector_reset(worker *w, part *p) {
     }
     sw_detector_free(p->det);
     p->det = fresh;
+    if (p->dedup) part_dedup_decode(p->dedup, NULL, 0);
     return 0;
 }
 /* The offset to start reading p at again: the next record to feed. */

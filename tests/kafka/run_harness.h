@@ -121,6 +121,13 @@ size_t expected_drop_rules(expected *e, const char *const *rules);
 #define FAILURES_RULE "bfa9dd66-97f5-4550-b038-2d03cd3eb4a2" /* by okta.actor.alternate_id */
 #define DEVICE_RULE "fbd97268-e93d-48c3-838f-a179163dc3b9"   /* by dt_hash */
 extern const char *const RUN_REFUSED_RULES[]; /* {FAILURES_RULE, DEVICE_RULE, NULL} */
+/* run's flags for the rules of deploy/rules that run where a topic keyed by
+ * user is read (every one but RUN_REFUSED_RULES: their key families hold
+ * okta.actor.id), told that it is keyed so: no internal topic. */
+#define RUN_KEYED_RULES                                                                                     \
+    "--key-field", "okta.actor.id", "--rules", SEED_RULE_FILE, "--rules",                                   \
+        RUN_RULES_DIR "/sessionwatch_example_session_behind_proxy.toml", "--rules",                         \
+        RUN_RULES_DIR "/sessionwatch_example_mfa_factor_removed.toml"
 
 /* ---- the cluster (3 mock brokers; IN and ALERTS made by cluster_setup) -- */
 void cluster_up(void);

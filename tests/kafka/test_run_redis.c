@@ -227,13 +227,15 @@ static void test_sigkill_mid_stream(void **state) {
  * scan --rules of the seed rule's file over data_a (made by main). */
 static expected exp_rules, exp_seed_toml;
 
-/* run --rules deploy/rules with Redis state, SIGKILLed mid-stream: every
+/* run --rules (deploy/rules' rules that run on a topic keyed by user,
+ * --key-field okta.actor.id: no internal topic) with Redis state,
+ * SIGKILLed mid-stream: every
  * rule's windows come back from its own keys (the seed rule's sessions
  * straddle the crash), so the alerts are exactly scan --rules' of the
  * rules run runs. */
 static void test_rules_sigkill_mid_stream(void **state) {
     (void)state;
-    const char *extra[] = {REDIS_RUN_ARGS, "--rules", RUN_RULES_DIR, NULL};
+    const char *extra[] = {REDIS_RUN_ARGS, RUN_KEYED_RULES, NULL};
     sigkill_mid_stream("g-rules-kill", extra, &exp_rules);
     char reply[512], cmd[160];
     /* The rule keys hold the state; the built-in layout's were never written. */
@@ -262,7 +264,7 @@ static void test_upgrade_builtin_to_rules(void **state) {
     first_half h;
     first_half_consumed(&h, "g-upgrade");
     free(stop_run(&h.a));
-    const char *rules[] = {REDIS_RUN_ARGS, "--rules", SEED_RULE_FILE, NULL};
+    const char *rules[] = {REDIS_RUN_ARGS, "--key-field", "okta.actor.id", "--rules", SEED_RULE_FILE, NULL};
     char *err = successor_resumed_at(h.pr, &h.s, data_a.n / 2, "g-upgrade", rules);
     assert_contains(err, "taken over by rule " SEED_RULE " (rolling upgrade)");
     free(err);

@@ -35,9 +35,7 @@
 #define PROXY_RULE "3e534dd8-4cb0-4b0a-a351-1c9178f61c5c"  /* query */
 #define MFA_RULE "4cd9dfa5-f4c7-4da1-a570-8f1687aa8822"    /* query */
 
-/* The rules of deploy/rules whose key family holds okta.actor.id, and the input keyed by it. */
-#define KEYED_RULES "--key-field", "okta.actor.id", "--rules", RULES "/sessionwatch_seed_rule.toml", "--rules", \
-        RULES "/sessionwatch_example_session_behind_proxy.toml", "--rules", RULES "/sessionwatch_example_mfa_factor_removed.toml"
+#define KEYED_RULES RUN_KEYED_RULES
 static const char *const RUN_RULES[] = {KEYED_RULES, NULL};
 
 /* scan's alerts of rule (exp_a). */
