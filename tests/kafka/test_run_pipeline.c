@@ -98,12 +98,17 @@ static int pipeline_setup(void **state) {
 }
 #define PIPE_CASE(f) cmocka_unit_test_setup_teardown(f, pipeline_setup, cluster_teardown)
 
-/* Every line of d to the one partition of IN, without a key, in order. */
+/* Lines [from, to) of d to the one partition of IN, without a key, in
+ * order, flushed; where each went is recorded in d. */
+static void produce_unkeyed_lines(rd_kafka_t *rk, dr_sink *s, const dataset *d, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) produce_one(rk, IN, 0, NULL, 0, d->line[i], d->len[i], 0, i + 1);
+    flush(rk, s);
+}
+
 static void produce_unkeyed(const dataset *d) {
     dr_sink s = {d->partition, d->offset, 0};
     rd_kafka_t *rk = producer(&s);
-    for (size_t i = 0; i < d->n; i++) produce_one(rk, IN, 0, NULL, 0, d->line[i], d->len[i], 0, i + 1);
-    flush(rk, &s);
+    produce_unkeyed_lines(rk, &s, d, 0, d->n);
     rd_kafka_destroy(rk);
 }
 
@@ -262,6 +267,171 @@ static void test_wrong_partition_count_refused(void **state) {
     free(err);
 }
 
+/* ---- Redis state: joins, SIGKILL, restarts; the two stages apart ------------- */
+
+static tu_redis redis;
+
+static int redis_setup(void **state) {
+    memset(&redis, 0, sizeof redis);
+    if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
+    return pipeline_setup(state);
+}
+
+static int redis_teardown(void **state) {
+    tu_redis_destroy(&redis);
+    return cluster_teardown(state);
+}
+#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
+
+/* A member of these cases: deploy/rules, 4 internal partitions, one
+ * thread, Redis state checkpointed every `interval`, --stage stage. */
+static child start_member(const char *group, const char *stage, const char *interval) {
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", "--status-interval", "0", "--rules",
+                           RUN_RULES_DIR, "--internal-partitions", "4", "--state", redis.url, "--checkpoint-interval",
+                           interval, "--stage", stage, NULL};
+    return start_run(group, ALERTS, extra);
+}
+
+/* Records in the internal topics now. */
+static int64_t internal_records(const itopic_list *it) {
+    rd_kafka_t *rk = reader("sw-test-reader");
+    int64_t n = 0;
+    for (size_t k = 0; k < it->n; k++)
+        for (int p = 0; p < INTERNAL_PARTS; p++) {
+            int64_t lo, hi;
+            assert_int_equal(rd_kafka_query_watermark_offsets(rk, it->name[k], p, &lo, &hi, 10000), 0);
+            n += hi;
+        }
+    rd_kafka_destroy(rk);
+    return n;
+}
+
+/* Waits until the internal topics hold records and stopped growing for 2 s
+ * (the routing stage has read what was produced). */
+static void wait_routed(const itopic_list *it, int seconds) {
+    int64_t last = -1;
+    int quiet = 0;
+    for (int i = 0; i < seconds * 4 && quiet < 8; i++) {
+        usleep(250000);
+        int64_t now = internal_records(it);
+        quiet = now > 0 && now == last ? quiet + 1 : 0;
+        last = now;
+    }
+    if (quiet < 8) fail_msg("the internal topics kept growing (or stayed empty) for %d s", seconds);
+}
+
+/* The replays a stopped member's stateful stage skipped (its log's
+ * "N replayed ones skipped"). */
+static uint64_t replays_skipped(const char *err) {
+    uint64_t n = 0;
+    for (const char *p = err; (p = strstr(p, " internal records routed, ")); p++)
+        n += strtoull(p + strlen(" internal records routed, "), NULL, 10);
+    return n;
+}
+
+static char *stop_member(child *c) {
+    kill(c->pid, SIGTERM);
+    int st = child_wait(c, RUN_TIMEOUT_MS);
+    char *err = child_stderr(c);
+    child_done(c);
+    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
+    return err;
+}
+
+/* The stages apart, with Redis state: a routing member that never
+ * checkpoints its input (so its successor routes everything again), a
+ * counting member, a second counting member joining mid-stream (the
+ * internal partitions it takes bring their windows and replay guards
+ * along), the routing member SIGKILLed mid-stream and another started:
+ * every internal record it routed comes again, is skipped as a replay
+ * (counted), and the alerts are exactly scan's ids (a duplicate on the
+ * alert topic only as the same alert).  Without the guard the replays
+ * are counted twice and alerts scan never gives appear. */
+static void test_redis_router_killed(void **state) {
+    (void)state;
+    const char *g = "gr-kill";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    child route = start_member(g, "route", "1h");
+    child count1 = start_member(g, "count", "200ms");
+    wait_member_assigned(&route, 0, 60);
+    wait_member_assigned(&count1, 0, 60);
+    dr_sink s = {data_a.partition, data_a.offset, 0};
+    rd_kafka_t *pr = producer(&s);
+    size_t half = data_a.n / 2, three_quarters = data_a.n * 3 / 4;
+    produce_unkeyed_lines(pr, &s, &data_a, 0, half);
+    wait_routed(&it, 120);
+    child count2 = start_member(g, "count", "200ms");
+    wait_member_assigned(&count2, 0, 60);
+    const child both[] = {count1, count2};
+    wait_group_stable(both, 2, 60);
+    produce_unkeyed_lines(pr, &s, &data_a, half, three_quarters);
+    wait_routed(&it, 120);
+    kill(route.pid, SIGKILL);
+    assert_int_equal(child_wait(&route, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(&route);
+    produce_unkeyed_lines(pr, &s, &data_a, three_quarters, data_a.n);
+    rd_kafka_destroy(pr);
+    child route2 = start_member(g, "route", "200ms");
+    wait_pipeline_committed(g, &it, 240);
+    free(stop_member(&route2));
+    char *e1 = stop_member(&count1), *e2 = stop_member(&count2);
+    uint64_t replays = replays_skipped(e1) + replays_skipped(e2);
+    if (replays == 0) fail_msg("no replay was skipped:\n%.4000s\n%.4000s", e1, e2);
+    free(e1);
+    free(e2);
+    check_alerts(ALERTS, &exp_a, a_and_b, false);
+}
+
+/* Both stages in every member, with Redis state: two members, one
+ * SIGKILLed mid-stream and restarted; the alerts are exactly scan's ids. */
+static void test_redis_member_killed_and_restarted(void **state) {
+    (void)state;
+    const char *g = "gr-all";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    child a = start_member(g, "all", "200ms");
+    wait_member_assigned(&a, 0, 60);
+    child b = start_member(g, "all", "200ms");
+    wait_member_assigned(&b, 0, 60);
+    const child both[] = {a, b};
+    wait_group_stable(both, 2, 60);
+    dr_sink s = {data_a.partition, data_a.offset, 0};
+    rd_kafka_t *pr = producer(&s);
+    size_t half = data_a.n / 2;
+    produce_unkeyed_lines(pr, &s, &data_a, 0, half);
+    usleep(300000); /* some of it routed and counted, likely not all checkpointed */
+    kill(a.pid, SIGKILL);
+    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
+    child_done(&a);
+    produce_unkeyed_lines(pr, &s, &data_a, half, data_a.n);
+    rd_kafka_destroy(pr);
+    child a2 = start_member(g, "all", "200ms");
+    wait_pipeline_committed(g, &it, 240);
+    free(stop_member(&a2));
+    free(stop_member(&b));
+    check_alerts(ALERTS, &exp_a, a_and_b, false);
+}
+
+/* --stage route then --stage count, one process after the other, give the
+ * alerts --stage all gives (scan's), each once. */
+static void test_stages_as_two_processes(void **state) {
+    (void)state;
+    const char *g = "gr-stages";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    produce_unkeyed(&data_a);
+    const char *route[] = {"--threads", "1", "--status-interval", "0", "--rules", RUN_RULES_DIR,
+                           "--internal-partitions", "4", "--stage", "route", NULL};
+    char *err = run_to_end(g, ALERTS, route);
+    assert_contains(err, "produced only (--stage route)");
+    free(err);
+    assert_true(internal_records(&it) > 0);
+    const char *count[] = {"--threads", "2", "--status-interval", "0", "--rules", RUN_RULES_DIR,
+                           "--internal-partitions", "4", "--stage", "count", NULL};
+    err = run_to_end(g, ALERTS, count);
+    free(err);
+    wait_pipeline_committed(g, &it, 60);
+    check_alerts(ALERTS, &exp_a, a_and_b, true);
+}
+
 int main(void) {
     unsetenv("SESSIONWATCH_BROKERS");
     signal(SIGPIPE, SIG_IGN);
@@ -289,7 +459,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         PIPE_CASE(test_wrong_partition_count_refused), PIPE_CASE(test_deploy_rules_two_threads),
         PIPE_CASE(test_deploy_rules_two_processes),    PIPE_CASE(test_elastic_rules_two_threads),
-        PIPE_CASE(test_elastic_rules_two_processes),
+        PIPE_CASE(test_elastic_rules_two_processes),   PIPE_CASE(test_stages_as_two_processes),
+        REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_member_killed_and_restarted),
     };
     int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
     expected_free(&exp_a);
