@@ -267,6 +267,41 @@ static void test_wrong_partition_count_refused(void **state) {
     free(err);
 }
 
+/* A foreign record on an internal topic (another producer's bytes) does
+ * not decode: counted as malformed_json, sent to the dead-letter topic
+ * with its key and that reason, skipped; the run goes on and ends
+ * (--exit-at-end: settled only once every internal partition is read to
+ * its end) with scan's alerts. */
+static void test_foreign_internal_record(void **state) {
+    (void)state;
+    const char *g = "gp-foreign";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    static const char foreign[] = "{\"not\":\"an internal record\"}";
+    dr_sink s = {NULL, NULL, 0};
+    rd_kafka_t *rk = producer(&s);
+    produce_one(rk, it.name[0], 2, "k", 1, foreign, sizeof foreign - 1, 0, 0);
+    flush(rk, &s);
+    rd_kafka_destroy(rk);
+    produce_unkeyed(&data_a);
+    const char *extra[] = {"--threads", "2", "--status-interval", "0", "--rules", RUN_RULES_DIR,
+                           "--internal-partitions", "4", "--dlq-topic", DLQ, NULL};
+    char *err = run_to_end(g, ALERTS, extra);
+    const char *rejected = strstr(err, "\"rejected\":{");
+    assert_non_null(rejected);
+    assert_int_equal(strtoull(field(rejected, "malformed_json"), NULL, 10), 1);
+    free(err);
+    check_alerts(ALERTS, &exp_a, a_and_b, true);
+    krecs d = read_topic(DLQ, 1);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.r[0].len, sizeof foreign - 1);
+    assert_int_equal(d.r[0].key_len, 1);
+    assert_memory_equal(d.r[0].value, foreign, sizeof foreign - 1);
+    assert_non_null(d.r[0].h[H_REASON]);
+    assert_memory_equal(d.r[0].h[H_REASON], "malformed_json", 14);
+    krecs_free(&d);
+    wait_pipeline_committed(g, &it, 30);
+}
+
 /* ---- Redis state: joins, SIGKILL, restarts; the two stages apart ------------- */
 
 static tu_redis redis;
@@ -460,6 +495,7 @@ int main(void) {
         PIPE_CASE(test_wrong_partition_count_refused), PIPE_CASE(test_deploy_rules_two_threads),
         PIPE_CASE(test_deploy_rules_two_processes),    PIPE_CASE(test_elastic_rules_two_threads),
         PIPE_CASE(test_elastic_rules_two_processes),   PIPE_CASE(test_stages_as_two_processes),
+        PIPE_CASE(test_foreign_internal_record),
         REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_member_killed_and_restarted),
     };
     int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
