@@ -138,6 +138,13 @@ int cluster_teardown(void **state);
 #define CLUSTER_CASE(f) cmocka_unit_test_setup_teardown(f, cluster_setup, cluster_teardown)
 rd_kafka_conf_t *conf(const char *const *kv);
 
+/* Cases with a redis-server of their own (append-only file on), case_redis:
+ * started before setup (a cluster_setup), stopped after the cluster's
+ * teardown; a case fails when it cannot start. */
+extern tu_redis case_redis;
+int redis_case_setup(void **state, int (*setup)(void **state));
+int redis_case_teardown(void **state);
+
 /* ---- producing input ---------------------------------------------------- */
 rd_kafka_t *producer(dr_sink *sink);
 void produce_one(rd_kafka_t *rk, const char *t, int32_t partition, const void *key, size_t key_len,
@@ -171,6 +178,24 @@ uint64_t summary_count(const char *err, const char *name);
 void members_then_input(const char *group, const char *alerts, int procs, const char *threads,
                         const char *const *more);
 void expect_count(const char *err, const char *name, uint64_t want);
+/* members_then_input as a case of its own, its arguments the case's state:
+ * MEMBERS_CASE("test_two_threads", "g-t2", 1, "2", NULL) (a fresh cluster). */
+typedef struct {
+    const char *group;
+    int procs;
+    const char *threads;
+    const char *const *more;
+} members_case;
+void members_case_run(void **state);
+#define MEMBERS_CASE(name, group, procs, threads, more)                                                  \
+    {name, members_case_run, cluster_setup, cluster_teardown,                                           \
+     &(members_case){group, procs, threads, more}}
+/* data_a produced, then one member of group (extra flags: one thread, no
+ * status line) run to the end: every record read, exp_a's alerts (each
+ * once), every offset committed.  Returns run's stderr (the caller's). */
+char *one_member_matches_scan(const char *group, const char *const *extra);
+/* SIGTERM, exit 0 required; returns c's stderr (the caller's). */
+char *stop_run(child *c);
 
 /* ---- checking alerts against scan's ------------------------------------- */
 char *comparable(const char *json);

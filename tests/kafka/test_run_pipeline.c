@@ -304,19 +304,9 @@ static void test_foreign_internal_record(void **state) {
 
 /* ---- Redis state: joins, SIGKILL, restarts; the two stages apart ------------- */
 
-static tu_redis redis;
-
-static int redis_setup(void **state) {
-    memset(&redis, 0, sizeof redis);
-    if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
-    return pipeline_setup(state);
-}
-
-static int redis_teardown(void **state) {
-    tu_redis_destroy(&redis);
-    return cluster_teardown(state);
-}
-#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
+#define redis case_redis /* the harness's (redis_case_setup) */
+static int redis_setup(void **state) { return redis_case_setup(state, pipeline_setup); }
+#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_case_teardown)
 
 /* A member of these cases: deploy/rules, 4 internal partitions, one
  * thread, Redis state checkpointed every `interval`, --stage stage. */
@@ -364,13 +354,19 @@ static uint64_t replays_skipped(const char *err) {
     return n;
 }
 
-static char *stop_member(child *c) {
-    kill(c->pid, SIGTERM);
-    int st = child_wait(c, RUN_TIMEOUT_MS);
-    char *err = child_stderr(c);
+/* c SIGKILLed; the rest of data_a, from `from`, produced (pr closed); a
+ * successor with stage started, and the group's input and internal topics
+ * committed to their ends: returns the successor, still running. */
+static child crash_and_replace(child *c, const char *g, const char *stage, rd_kafka_t *pr, dr_sink *s, size_t from,
+                               const itopic_list *it) {
+    kill(c->pid, SIGKILL);
+    assert_int_equal(child_wait(c, RUN_TIMEOUT_MS), 128 + SIGKILL);
     child_done(c);
-    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
-    return err;
+    produce_unkeyed_lines(pr, s, &data_a, from, data_a.n);
+    rd_kafka_destroy(pr);
+    child next = start_member(g, stage, "200ms");
+    wait_pipeline_committed(g, it, 240);
+    return next;
 }
 
 /* The stages apart, with Redis state: a routing member that never
@@ -401,15 +397,9 @@ static void test_redis_router_killed(void **state) {
     wait_group_stable(both, 2, 60);
     produce_unkeyed_lines(pr, &s, &data_a, half, three_quarters);
     wait_routed(&it, 120);
-    kill(route.pid, SIGKILL);
-    assert_int_equal(child_wait(&route, RUN_TIMEOUT_MS), 128 + SIGKILL);
-    child_done(&route);
-    produce_unkeyed_lines(pr, &s, &data_a, three_quarters, data_a.n);
-    rd_kafka_destroy(pr);
-    child route2 = start_member(g, "route", "200ms");
-    wait_pipeline_committed(g, &it, 240);
-    free(stop_member(&route2));
-    char *e1 = stop_member(&count1), *e2 = stop_member(&count2);
+    child route2 = crash_and_replace(&route, g, "route", pr, &s, three_quarters, &it);
+    free(stop_run(&route2));
+    char *e1 = stop_run(&count1), *e2 = stop_run(&count2);
     uint64_t replays = replays_skipped(e1) + replays_skipped(e2);
     if (replays == 0) fail_msg("no replay was skipped:\n%.4000s\n%.4000s", e1, e2);
     free(e1);
@@ -434,15 +424,9 @@ static void test_redis_member_killed_and_restarted(void **state) {
     size_t half = data_a.n / 2;
     produce_unkeyed_lines(pr, &s, &data_a, 0, half);
     usleep(300000); /* some of it routed and counted, likely not all checkpointed */
-    kill(a.pid, SIGKILL);
-    assert_int_equal(child_wait(&a, RUN_TIMEOUT_MS), 128 + SIGKILL);
-    child_done(&a);
-    produce_unkeyed_lines(pr, &s, &data_a, half, data_a.n);
-    rd_kafka_destroy(pr);
-    child a2 = start_member(g, "all", "200ms");
-    wait_pipeline_committed(g, &it, 240);
-    free(stop_member(&a2));
-    free(stop_member(&b));
+    child a2 = crash_and_replace(&a, g, "all", pr, &s, half, &it);
+    free(stop_run(&a2));
+    free(stop_run(&b));
     check_alerts(ALERTS, &exp_a, a_and_b, false);
 }
 

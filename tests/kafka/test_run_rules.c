@@ -86,27 +86,14 @@ static void expect_rule_summary(const char *err) {
 
 static void test_rules_match_scan(void **state) {
     (void)state;
-    produce_all(&data_a);
     const char *extra[] = {"--threads", "1", "--status-interval", "0", KEYED_RULES, NULL};
-    char *err = run_to_end("gr1", ALERTS, extra);
+    char *err = one_member_matches_scan("gr1", extra);
     expect_keyed(err);
-    expect_count(err, "records", data_a.n);
-    expect_count(err, "alerts", exp_a.n);
     expect_rule_summary(err);
     free(err);
-    check_alerts(ALERTS, &exp_a, only_a, true);
-    wait_committed_to_end("gr1", 5, NULL);
 }
 
-static void test_rules_two_threads(void **state) {
-    (void)state;
-    members_then_input("gr-t2", ALERTS, 1, "2", RUN_RULES);
-}
-
-static void test_rules_two_processes(void **state) {
-    (void)state;
-    members_then_input("gr-p2", ALERTS, 2, "1", RUN_RULES);
-}
+/* test_rules_two_threads, test_rules_two_processes: MEMBERS_CASE in main. */
 
 /* /metrics: each rule's alerts, labelled with its id and name. */
 static void test_rules_metrics(void **state) {
@@ -137,24 +124,31 @@ static void test_rules_metrics(void **state) {
     child_done(&c);
 }
 
+/* `config print run` with argv exits 0, refuses no rule and prints every
+ * line of want (NULL-terminated). */
+static void expect_config_print(const char *const *argv, const char *const *want) {
+    tu_result r = tu_run(argv, NULL, 0);
+    assert_int_equal(r.status, 0);
+    for (; *want; want++)
+        if (!strstr(r.out, *want)) fail_msg("config print has no '%s':\n%.4000s", *want, r.out);
+    assert_null(strstr(r.err, "rule refused"));
+    tu_result_free(&r);
+}
+
 static void test_rules_command_line(void **state) {
     (void)state;
     /* Every rule runs; an input not keyed (the default) sends every key
      * family through its internal topic, named from the group. */
     const char *all[] = {"config", "print", "run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--strict-rules",
                          "--group", "g", NULL};
-    tu_result r = tu_run(all, NULL, 0);
-    assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "; rule " DEVICE_RULE " ("));
-    assert_non_null(strstr(r.out, "; rule " FAILURES_RULE " ("));
-    assert_non_null(strstr(r.out, "; key family okta.actor.id: internal topic g-by-okta.actor.id\n"));
-    assert_non_null(strstr(r.out, "; key family okta.debug_context.debug_data.dt_hash: internal topic "
-                                  "g-by-okta.debug_context.debug_data.dt_hash\n"));
-    assert_null(strstr(r.err, "rule refused"));
-    tu_result_free(&r);
+    expect_config_print(all, (const char *const[]){
+        "; rule " DEVICE_RULE " (", "; rule " FAILURES_RULE " (",
+        "; key family okta.actor.id: internal topic g-by-okta.actor.id\n",
+        "; key family okta.debug_context.debug_data.dt_hash: internal topic g-by-okta.debug_context.debug_data.dt_hash\n",
+        NULL});
     /* The built-in rule's own flags are refused with --rules, saying what to do. */
     const char *seed_flag[] = {"run", "--brokers", "127.0.0.1:1", "--rules", RULES, "--window", "10m", NULL};
-    r = tu_run(seed_flag, NULL, 0);
+    tu_result r = tu_run(seed_flag, NULL, 0);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "--window configures the built-in rule only; with --rules each rule's window is"));
     tu_result_free(&r);
@@ -168,17 +162,11 @@ static void test_rules_command_line(void **state) {
      * the seed rule through its internal topic. */
     const char *by_device[] = {"config", "print", "run", "--brokers", "127.0.0.1:1", "--rules", RULES,
                                "--key-field", "okta.debug_context.debug_data.dt_hash", NULL};
-    r = tu_run(by_device, NULL, 0);
-    assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "; rule " DEVICE_RULE " ("));
-    assert_non_null(strstr(r.out, "; rule " PROXY_RULE " ("));
-    assert_non_null(strstr(r.out, "; rule " SEED_RULE " ("));
-    assert_non_null(strstr(r.out, "\nkey-field "));
-    assert_non_null(strstr(r.out, "= okta.debug_context.debug_data.dt_hash ; flag\n"));
-    assert_non_null(strstr(r.out, "; key family okta.debug_context.debug_data.dt_hash: where the input is read"));
-    assert_non_null(strstr(r.out, "; key family okta.actor.id: internal topic sessionwatch-by-okta.actor.id\n"));
-    assert_null(strstr(r.err, "rule refused"));
-    tu_result_free(&r);
+    expect_config_print(by_device, (const char *const[]){
+        "; rule " DEVICE_RULE " (", "; rule " PROXY_RULE " (", "; rule " SEED_RULE " (", "\nkey-field ",
+        "= okta.debug_context.debug_data.dt_hash ; flag\n",
+        "; key family okta.debug_context.debug_data.dt_hash: where the input is read",
+        "; key family okta.actor.id: internal topic sessionwatch-by-okta.actor.id\n", NULL});
     /* Without --rules, config print lists no rule. */
     const char *none[] = {"config", "print", "run", "--brokers", "127.0.0.1:1", NULL};
     r = tu_run(none, NULL, 0);
@@ -197,7 +185,8 @@ int main(void) {
     if (getenv("SW_TEST_FILTER")) cmocka_set_test_filter(getenv("SW_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_command_line), CLUSTER_CASE(test_rules_match_scan),
-        CLUSTER_CASE(test_rules_two_threads), CLUSTER_CASE(test_rules_two_processes),
+        MEMBERS_CASE("test_rules_two_threads", "gr-t2", 1, "2", RUN_RULES),
+        MEMBERS_CASE("test_rules_two_processes", "gr-p2", 2, "1", RUN_RULES),
         CLUSTER_CASE(test_rules_metrics),
     };
     int rc = cmocka_run_group_tests_name("run --rules", tests, NULL, NULL);
