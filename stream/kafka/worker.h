@@ -10,8 +10,24 @@
  * its own serves its delivery reports (alert_producer.h).  The calling
  * thread only watches: signals, the status line, --exit-at-end.
  *
- * State per partition.  The input is keyed by user (kafka.h), so a user's
- * records are in one partition and one engine sees them all, in order.  An
+ * Internal topics (--rules, ISSUE15).  The threshold rules of a key family
+ * (rengine.h) that does not hold key_field cannot run where the input is
+ * read: a key's events are spread over its partitions.  So an input
+ * partition's detector routes them (sw_rengine_set_route): each matched
+ * event goes, as an internal record re-keyed by tenant 0x1F group values,
+ * to the family's internal topic (itopics.h), through the same producer and
+ * the same ack ring as the record's alerts (its input offset is committed
+ * only once they are all acknowledged).  The members subscribe to the
+ * input and the internal topics in one group; a partition is a (topic,
+ * partition) pair, and an internal partition's detector runs the family's
+ * rules on its records (sw_rengine_feed_internal), with its own windows,
+ * checkpoints and commits exactly as an input partition's.  Replays (a
+ * routing member died before committing) are counted once: see
+ * worker_dedup.c.  --stage route / count splits the two over processes.
+ *
+ * State per partition.  Without internal topics the input is keyed by user
+ * (kafka.h), so a user's records are in one partition and one engine sees
+ * them all, in order.  An
  * engine is created when its partition is assigned and dropped when it is
  * revoked.  With --state memory a rebalance or restart forgets the window
  * state of the partitions that move.  With --state redis://.. each
@@ -30,6 +46,11 @@
  *            retried with backoff, and consumption resumes exactly where it
  *            stopped.
  * So every record is counted exactly once in the state, whatever dies.
+ *
+ * --exit-at-end settles only once every input AND internal partition is at
+ * its end with nothing in flight; an internal partition's end is asked of
+ * the broker (its high watermark), since records another member routed may
+ * be acknowledged but not fetched yet.
  *
  * Commits.  enable.auto.commit is off; each thread commits the commit point
  * of its partitions (alert_producer.h: the oldest record with an

@@ -10,12 +10,15 @@
  *            counters, written by its own thread only (worker_loop.c and
  *            the files it calls), plus what it publishes for the others
  *            (worker_publish.c: one snapshot under one mutex).
- *   part     one assigned partition: its detector, ack ring and Redis
- *            checkpoint state, owned by the worker that holds it.
+ *   part     one assigned partition (a topic and a partition id: the
+ *            input's, or an internal topic's, run_topic): its detector,
+ *            ack ring and Redis checkpoint state, owned by the worker that
+ *            holds it.
  *
  * The files, one concern each:
  *   worker.c             sw_run: set up, start the members, watch, stop, report
- *   worker_outputs.c     a partition's alerts and dead letters (backpressure)
+ *   worker_outputs.c     a partition's alerts, dead letters and internal records (backpressure)
+ *   worker_dedup.c       the stateful stage's replay guard (internal records counted once)
  *   worker_partitions.c  open / close a partition, commits, waiting for acks
  *   worker_callbacks.c   the consumer: its configuration and librdkafka callbacks
  *                        (rebalance, commit, statistics, errors, logs)

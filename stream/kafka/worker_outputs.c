@@ -1,6 +1,8 @@
 /* worker_outputs.c -- what a partition's records produce: alerts to the
- * alerts topic and rejected records to the dead-letter topic, both through
- * the run's one shared producer (alert_producer.h).
+ * alerts topic, rejected records to the dead-letter topic and, from an
+ * input partition with --rules, internal records to their key family's
+ * internal topic (itopics.h), all through the run's one shared producer
+ * (alert_producer.h).
  *
  * These are the detector's callbacks (part_detector_new binds them to the
  * part), so they run on the worker's thread in the middle of

@@ -125,6 +125,8 @@ void worker_publish(worker *w) {
     m->redis_pauses = w->redis_pauses;
     m->state_lost = w->state_lost;
     m->replica_waits_short = w->replica_waits_short;
+    m->internal_routed = w->routed;
+    m->internal_replays = w->duplicates;
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pub->waiting = waiting;
