@@ -147,12 +147,14 @@ const void *part_dedup_encode(part_dedup *d, size_t *len) {
     return b->oom ? NULL : b->p;
 }
 
-int part_dedup_decode(part_dedup *d, const void *p, size_t len) {
-    const unsigned char *s = p, *end = s + len;
+static void clear(part_dedup *d) {
     for (int32_t i = 0; i < d->cap; i++) d->by_partition[i] = (origin){.offset = -1};
-    if (len == 0) return 0;
-    if (len < 2 || memcmp(s, "D1", 2) != 0) return -1;
-    for (s += 2; s < end;) {
+}
+
+/* The entries of s[0 .. len) (after the magic) into d; -1 at the first
+ * that is out of bounds or cut short. */
+static int decode_entries(part_dedup *d, const unsigned char *s, const unsigned char *end) {
+    while (s < end) {
         if (end - s < 13) return -1;
         uint32_t id = (uint32_t)get_le(s, 4);
         int64_t off = (int64_t)get_le(s + 4, 8);
@@ -164,6 +166,17 @@ int part_dedup_decode(part_dedup *d, const void *p, size_t len) {
         o->offset = off;
         o->n = n;
         for (uint32_t k = 0; k < n; k++, s += 8) o->seen[k] = get_le(s, 8);
+    }
+    return 0;
+}
+
+int part_dedup_decode(part_dedup *d, const void *p, size_t len) {
+    const unsigned char *s = p;
+    clear(d);
+    if (len == 0) return 0;
+    if (len < 2 || memcmp(s, "D1", 2) != 0 || decode_entries(d, s + 2, s + len) != 0) {
+        clear(d);
+        return -1;
     }
     return 0;
 }
