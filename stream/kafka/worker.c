@@ -65,6 +65,17 @@ static int start_producer(run_ctx *r) {
     char err[512];
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, RD_KAFKA_PRODUCER, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, worker_on_rdlog);
+    /* Internal records must reach their partition in their input order
+     * (the stateful stage takes an older original offset for a replay,
+     * worker_dedup.c): librdkafka keeps a partition's messages in order
+     * while it retries, but one it gave up on (message.timeout.ms) would be
+     * re-sent by our retry list after newer ones.  So with internal topics
+     * it never gives up (0: no timeout) unless -X says otherwise. */
+    if (pc && r->any_routed &&
+        sw_kafka_conf_default(pc, o->kafka, "message.timeout.ms", "0", err, sizeof err)) {
+        rd_kafka_conf_destroy(pc);
+        pc = NULL;
+    }
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {
         rd_kafka_conf_destroy(pc);
         pc = NULL;
