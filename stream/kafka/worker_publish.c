@@ -98,8 +98,9 @@ static void partitions(const worker *w, sw_worker_metrics *m) {
         m->evicted += sw_detector_evicted(p->det);
         if (p->loaded) m->assigned++;
         else m->pending++;
-        /* The per-partition lag is the input's (internal partitions: the summed lag). */
-        if (p->loaded && !p->internal && m->nlag < SW_METRICS_MAX_PARTITIONS) m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag};
+        /* Per (topic, partition): an internal topic's lag is its key family's. */
+        if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS)
+            m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag, p->internal ? p->topic_name : NULL};
     }
     problem(w, first_refused, m->problem, sizeof m->problem);
 }

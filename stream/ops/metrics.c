@@ -150,7 +150,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         for (uint32_t k = 0; k < w[i]->nlag; k++) {
             if (w[i]->lag[k].lag < 0) continue;
             sw_buf_puts(b, "sessionwatch_consumer_lag{topic=\"");
-            label(b, pm->topic);
+            label(b, w[i]->lag[k].topic ? w[i]->lag[k].topic : pm->topic);
             sw_buf_printf(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", w[i]->lag[k].partition, w[i]->lag[k].lag);
         }
     histogram(b, "sessionwatch_processing_latency_seconds",

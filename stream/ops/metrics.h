@@ -35,6 +35,7 @@ void sw_hist_observe(sw_hist *h, double seconds);
 typedef struct {
     int32_t partition;
     int64_t lag; /* -1: not known yet */
+    const char *topic; /* NULL: the input (sw_process_metrics.topic); else an internal topic (outlives the run) */
 } sw_partition_lag;
 
 /* One worker thread's numbers. */

@@ -191,15 +191,45 @@ static void wait_group_stable(const child *c, int n, int seconds) {
     if (quiet < 12) fail_msg("the group kept rebalancing for %d s", seconds);
 }
 
+/* Records in the internal topics now. */
+static int64_t internal_records(const itopic_list *it) {
+    rd_kafka_t *rk = reader("sw-test-reader");
+    int64_t n = 0;
+    for (size_t k = 0; k < it->n; k++)
+        for (int p = 0; p < INTERNAL_PARTS; p++) {
+            int64_t lo, hi;
+            assert_int_equal(rd_kafka_query_watermark_offsets(rk, it->name[k], p, &lo, &hi, 10000), 0);
+            n += hi;
+        }
+    rd_kafka_destroy(rk);
+    return n;
+}
+
 /* ---- the equivalence with scan ---------------------------------------------- */
 
+/* One process's /metrics (at port) once everything is committed: every
+ * internal record produced is counted, and each internal topic's lag is
+ * there, labelled with the topic. */
+static void expect_internal_metrics(int port, const itopic_list *it) {
+    char want[96];
+    snprintf(want, sizeof want, "\nsessionwatch_internal_records_total %lld\n", (long long)internal_records(it));
+    free(tu_http_get_until(port, "/metrics", 200, want));
+    for (size_t k = 0; k < it->n; k++) {
+        char lag[400];
+        snprintf(lag, sizeof lag, "sessionwatch_consumer_lag{topic=\"%s\",partition=\"", it->name[k]);
+        free(tu_http_get_until(port, "/metrics", 200, lag));
+    }
+}
+
 /* procs processes of threads members each join group, then d is produced:
- * when everything is committed, exactly e's alerts, each once. */
+ * when everything is committed, exactly e's alerts, each once (and with
+ * one process, its internal topics' metrics). */
 static void pipeline_matches_scan(const char *dir, const dataset *d, const expected *e, const char *group, int procs,
                                   const char *threads) {
     itopic_list it = make_internal(dir, group, INTERNAL_PARTS);
     const char *extra[] = {"--threads", threads, "--status-interval", "0", "-X", "session.timeout.ms=6000",
-                           "--rules", dir, "--internal-partitions", "4", NULL};
+                           "--rules", dir, "--internal-partitions", "4", procs == 1 ? "--metrics-addr" : NULL,
+                           "127.0.0.1:0", NULL};
     child c[2];
     for (int i = 0; i < procs; i++) {
         c[i] = start_run(group, ALERTS, extra);
@@ -208,6 +238,7 @@ static void pipeline_matches_scan(const char *dir, const dataset *d, const expec
     wait_group_stable(c, procs, 60);
     produce_unkeyed(d);
     wait_pipeline_committed(group, &it, 240);
+    if (procs == 1) expect_internal_metrics(metrics_port(&c[0]), &it);
     for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
     for (int i = 0; i < procs; i++) {
         int st = child_wait(&c[i], RUN_TIMEOUT_MS);
@@ -315,20 +346,6 @@ static child start_member(const char *group, const char *stage, const char *inte
                            RUN_RULES_DIR, "--internal-partitions", "4", "--state", redis.url, "--checkpoint-interval",
                            interval, "--stage", stage, NULL};
     return start_run(group, ALERTS, extra);
-}
-
-/* Records in the internal topics now. */
-static int64_t internal_records(const itopic_list *it) {
-    rd_kafka_t *rk = reader("sw-test-reader");
-    int64_t n = 0;
-    for (size_t k = 0; k < it->n; k++)
-        for (int p = 0; p < INTERNAL_PARTS; p++) {
-            int64_t lo, hi;
-            assert_int_equal(rd_kafka_query_watermark_offsets(rk, it->name[k], p, &lo, &hi, 10000), 0);
-            n += hi;
-        }
-    rd_kafka_destroy(rk);
-    return n;
 }
 
 /* Waits until the internal topics hold records and stopped growing for 2 s
