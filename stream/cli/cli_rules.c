@@ -62,9 +62,10 @@ const sw_setting sw_cli_rules_rows[SW_CLI_RULES_ROWS] = {
     {.flag = "--stage", .type = SW_SET_ENUM, .metavar = "all|route|count", .def = "all", .offset = RS(stage),
      .choices = STAGES, .want = "all, route or count",
      .help = "which stage of --rules this process runs (default all):\n"
-             "route reads --topic only (query rules, routing; no window\n"
-             "state), count reads the internal topics only (the\n"
-             "threshold rules' windows), all both, in one group"},
+             "route reads --topic only (query rules, routing, and the\n"
+             "families holding --key-field), count reads the internal\n"
+             "topics only (the routed families' windows), all both, in\n"
+             "one group"},
 };
 #undef RS
 

@@ -192,8 +192,9 @@ static void usage(FILE *out) {
           "hang, the process exits 15 s later with status 1.  A second signal exits at once\n"
           "with status 130.\n"
           "Exit status: 0 after a clean stop, 1 on a Kafka error (a fatal producer error,\n"
-          "out of memory), 2 on a usage error or when the brokers report the alerts or\n"
-          "dead-letter topic missing (create it), 130 after a second signal.\n", out);
+          "out of memory, an internal topic missing or with another partition count),\n"
+          "2 on a usage error or when the brokers report the alerts or dead-letter topic\n"
+          "missing (create it), 130 after a second signal.\n", out);
 }
 
 /* ---- parsing -------------------------------------------------------------- */
