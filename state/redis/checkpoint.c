@@ -31,7 +31,7 @@
  * built-in layout, else those of rules meta.rules does not name (a rule
  * added, or removed and added again: its keys are older than the
  * checkpoint).  Returns {offset, previous owner, updated_ms, seq,
- * rules_seq, rules} as they were before the claim. */
+ * rules_seq, rules, extra} as they were before the claim. */
 static const char CLAIM_LUA[] =
     LUA_REFUSE_NON_HASH
     "local v = redis.call('HGET', KEYS[1], 'version')\n"
@@ -39,7 +39,7 @@ static const char CLAIM_LUA[] =
     "  return redis.error_reply('REFUSED ' .. KEYS[1] .. ' has state format version ' .. v ..\n"
     "                           ', this build reads version ' .. ARGV[2])\n"
     "end\n"
-    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq', 'rules_seq', 'rules')\n"
+    "local prev = redis.call('HMGET', KEYS[1], 'offset', 'owner', 'updated_ms', 'seq', 'rules_seq', 'rules', 'extra')\n"
     "local nrule = tonumber(ARGV[4])\n"
     "if not prev[1] then\n"
     "  redis.call('DEL', unpack(KEYS, 2))\n"
@@ -72,8 +72,9 @@ static const char DISCARD_LUA[] =
  * (the one this owner last saw: claimed or wrote), full (1: the whole
  * partition, replacing what is stored), nstores, rules (1: the rules
  * layout, whose last two KEYS are the built-in layout's tenants and
- * users), the rule ids (meta.rules; "" in the built-in layout), then per
- * store: ndel, nusers, ntenants, the deleted user fields, the user
+ * users), the rule ids (meta.rules; "" in the built-in layout), the
+ * caller's extra bytes (meta.extra; "": none, the field is deleted), then
+ * per store: ndel, nusers, ntenants, the deleted user fields, the user
  * field/value pairs and the tenant field/value pairs.  Returns the new
  * seq. */
 static const char WRITE_LUA[] =
@@ -104,7 +105,7 @@ static const char WRITE_LUA[] =
     "  seq = math.max(seq, tonumber(ARGV[6]))\n"
     "end\n"
     "seq = seq + 1\n"
-    "local i = 11\n"
+    "local i = 12\n"
     "local function batch(cmd, key, n, width)\n"
     "  local done = 0\n"
     "  while done < n do\n"
@@ -128,6 +129,7 @@ static const char WRITE_LUA[] =
     "end\n"
     "redis.call('HSET', KEYS[1], 'version', ARGV[2], 'offset', ARGV[3], 'updated_ms', ARGV[5], 'owner', ARGV[1],\n"
     "           'seq', seq)\n"
+    "if ARGV[11] == '' then redis.call('HDEL', KEYS[1], 'extra') else redis.call('HSET', KEYS[1], 'extra', ARGV[11]) end\n"
     "for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[4]) end\n"
     "return seq\n";
 
@@ -157,6 +159,11 @@ struct sw_ckpt {
     int oom;
     int64_t seq;  /* the checkpoint sequence number this owner last claimed or wrote */
     int full;     /* the next write rewrites the whole partition (after a loss) */
+    /* meta.extra: as claimed (owned), and what the next write stores (the caller's). */
+    char *claimed_extra;
+    size_t claimed_extra_len;
+    const void *extra;
+    size_t extra_len;
 };
 
 /* ---- names (keys.h) ------------------------------------------------------ */
@@ -214,7 +221,7 @@ sw_ckpt *sw_ckpt_new(const char *group, const char *topic, int32_t partition, co
 void sw_ckpt_free(sw_ckpt *c) {
     if (!c) return;
     for (size_t i = 0; c->key && i < c->nkeys; i++) free(c->key[i]);
-    void *owned[] = {c->key, c->owner, c->rule_ids, c->buf, c->args, c->argv, c->lens, c};
+    void *owned[] = {c->key, c->owner, c->rule_ids, c->buf, c->args, c->argv, c->lens, c->claimed_extra, c};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
@@ -394,6 +401,28 @@ static int same_string(const redisReply *e, const redisReply *f) {
            memcmp(e->str, f->str, e->len) == 0;
 }
 
+/* Keeps meta.extra as claimed (nil: none); -1 out of memory. */
+static int claim_extra(sw_ckpt *c, const redisReply *e) {
+    free(c->claimed_extra);
+    c->claimed_extra = NULL;
+    c->claimed_extra_len = 0;
+    if (e->type != REDIS_REPLY_STRING || e->len == 0) return 0;
+    if (!(c->claimed_extra = malloc(e->len))) return -1;
+    memcpy(c->claimed_extra, e->str, e->len);
+    c->claimed_extra_len = e->len;
+    return 0;
+}
+
+const void *sw_ckpt_claimed_extra(const sw_ckpt *c, size_t *len) {
+    *len = c->claimed_extra_len;
+    return c->claimed_extra;
+}
+
+void sw_ckpt_set_extra(sw_ckpt *c, const void *p, size_t len) {
+    c->extra = p;
+    c->extra_len = p ? len : 0;
+}
+
 sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *offset, char *err, size_t errlen) {
     static const char what[] = "claiming the partition's state";
     args_eval(c, CLAIM_LUA);
@@ -422,7 +451,7 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
     c->layout_switch = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
         st = reply_error(rep, what, err, errlen);
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
         snprintf(err, errlen, "%s: unexpected reply from Redis", what);
         st = SW_CKPT_UNAVAILABLE;
     } else if (rep->element[3]->type != REDIS_REPLY_NIL && reply_int64(rep->element[3], &c->seq) != 0) {
@@ -438,6 +467,10 @@ sw_ckpt_status sw_ckpt_claim(sw_ckpt *c, sw_redis *r, int64_t ttl_ms, int64_t *o
          * keys; the whole state is written next (adopted or empty). */
         c->layout_switch = 1;
         c->full = 1;
+    }
+    if (st == SW_CKPT_OK && claim_extra(c, rep->element[6]) != 0) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        st = SW_CKPT_NOMEM;
     }
     freeReplyObject(rep);
     if (st == SW_CKPT_REFUSED) append_hint(c, r, err, errlen);
@@ -726,6 +759,8 @@ sw_ckpt_status sw_ckpt_write_send(sw_ckpt *c, sw_redis *r, sw_store *const *s, i
     size_t ids = strlen(c->rule_ids); /* meta.rules: joined, without the last ':' */
     char *o = arg_space(c, ids ? ids - 1 : 0);
     if (o && ids) memcpy(o, c->rule_ids, ids - 1);
+    o = arg_space(c, c->extra_len);
+    if (o && c->extra_len) memcpy(o, c->extra, c->extra_len);
     for (size_t i = 0; i < c->nstores; i++) add_store(c, s[i], st);
     if (args_ready(c) != 0) {
         snprintf(err, errlen, "checkpoint: out of memory");

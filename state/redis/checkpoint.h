@@ -11,7 +11,10 @@
  *                       (the seq of the last checkpoint in the rules
  *                       layout, see Rules), rules (the rule ids that
  *                       checkpoint wrote, each escaped as RULE below,
- *                       joined by ':')
+ *                       joined by ':'), extra (bytes the caller keeps
+ *                       with the state, written by the same script:
+ *                       run's stateful stage keeps its replay guard
+ *                       there; absent when none)
  *   sw:{G:T:P}:tenants  tenant name -> tenant value (codec.h)
  *   sw:{G:T:P}:users    tenant %-escaped, 0x1F, actor id -> user value
  * '%', '{', '}', ':' and control bytes in G and T, and '%' and 0x1F in a
@@ -172,6 +175,13 @@ sw_ckpt_status sw_ckpt_load_stores(sw_ckpt *c, sw_redis *r, sw_store *const *s, 
                                    sw_ckpt_stats *st, char *err, size_t errlen);
 sw_ckpt_status sw_ckpt_load(sw_ckpt *c, sw_redis *r, sw_store *s, uint64_t id_seed, sw_ckpt_stats *st,
                             char *err, size_t errlen);
+
+/* meta.extra: what the last claim read (NULL, *len 0: none; valid until
+ * the next claim or sw_ckpt_free), and what the next writes store with
+ * the state, in the same script (p NULL: none, the field is deleted; p
+ * must stay valid until each write is sent). */
+const void *sw_ckpt_claimed_extra(const sw_ckpt *c, size_t *len);
+void sw_ckpt_set_extra(sw_ckpt *c, const void *p, size_t len);
 
 /* Writes what changed in the stores s[0..n) since the last successful
  * checkpoint (all of them after a loss) and the next offset, in one

@@ -33,8 +33,10 @@ static int set_key_field(void *field, const char *value, char *why, size_t whyle
     return 0;
 }
 
+static const char *const STAGES[] = {"all", "route", "count", NULL};
+
 #define RS(f) offsetof(sw_cli_rules, f)
-const sw_setting sw_cli_rules_rows[] = {
+const sw_setting sw_cli_rules_rows[SW_CLI_RULES_ROWS] = {
     {.flag = "--rules", .type = SW_SET_CUSTOM, .metavar = "PATH", .offset = RS(set), .set = set_rules,
      .flags = SW_SET_REPEATABLE,
      .help = "run these Elastic rule TOML files instead of the built-in\n"
@@ -43,12 +45,27 @@ const sw_setting sw_cli_rules_rows[] = {
              "others are refused with a warning"},
     {.flag = "--strict-rules", .type = SW_SET_SWITCH, .offset = RS(strict),
      .help = "exit 2 when any rule is refused"},
-    {.flag = "--key-field", .type = SW_SET_CUSTOM, .metavar = "F", .def = "okta.actor.id", .offset = RS(key_field),
-     .set = set_key_field,
-     .help = "the field the input topic is keyed by (default okta.actor.id,\n"
-             "as `repartition` keys it); --rules runs the threshold rules\n"
-             "that group by it (their keys' events share a partition) and\n"
-             "refuses the others (use `scan --rules` for those)"},
+    {.flag = "--key-field", .type = SW_SET_CUSTOM, .metavar = "F", .offset = RS(key_field), .set = set_key_field,
+     .help = "the field the input topic is keyed by (default: none, the\n"
+             "input is not keyed; `repartition` keys by okta.actor.id): the\n"
+             "threshold rules whose group-by fields hold F run where the\n"
+             "records are read; every other key family goes through its\n"
+             "internal topic"},
+    {.flag = "--internal-prefix", .type = SW_SET_CUSTOM, .metavar = "P", .offset = RS(internal_prefix),
+     .set = sw_cli_set_topic, .want = SW_CLI_TOPIC_WANT,
+     .help = "the internal topics are P-by-<fields of the key family>\n"
+             "(default P: --group), e.g. sessionwatch-by-okta.actor.alternate_id"},
+    {.flag = "--internal-partitions", .type = SW_SET_U64, .metavar = "N", .def = "0",
+     .offset = RS(internal_partitions), .max = 100000, .want = "a count from 0 to 100000",
+     .help = "partitions of each internal topic (default 0: as many as\n"
+             "--topic); an existing one with another count is refused"},
+    {.flag = "--stage", .type = SW_SET_ENUM, .metavar = "all|route|count", .def = "all", .offset = RS(stage),
+     .choices = STAGES, .want = "all, route or count",
+     .help = "which stage of --rules this process runs (default all):\n"
+             "route reads --topic only (query rules, routing, and the\n"
+             "families holding --key-field), count reads the internal\n"
+             "topics only (the routed families' windows), all both, in\n"
+             "one group"},
 };
 #undef RS
 

@@ -20,15 +20,21 @@ typedef struct {
     size_t n;
     bool given;         /* some --rules */
     bool strict;        /* --strict-rules */
-    const char *key_field; /* run: the field the input topic is keyed by (--key-field) */
+    const char *key_field; /* run: the field the input topic is keyed by (--key-field; NULL: not keyed) */
+    const char *internal_prefix; /* run: the internal topics' prefix (NULL: the group) */
+    uint64_t internal_partitions; /* run: their partition count (0: as the input) */
+    int stage;          /* run: --stage, an index in sw_cli_stages (0 all, 1 route, 2 count) */
     bool log;           /* messages through sw_log (run: --log-format), else plain on stderr */
 } sw_cli_rules;
 
-/* The settings rows of --rules, --strict-rules and --key-field, for the
- * commands declared with settings.h (run): a group whose base is the
- * offset of their sw_cli_rules. */
+/* The settings rows of --rules, --strict-rules, --key-field and the
+ * internal topics' (--internal-prefix, --internal-partitions, --stage),
+ * for the commands declared with settings.h (run): a group whose base is
+ * the offset of their sw_cli_rules. */
 extern const sw_setting sw_cli_rules_rows[];
-#define SW_CLI_RULES_GROUP(base) {sw_cli_rules_rows, 3, (base), "\nRules (default: the built-in seed rule):\n", NULL}
+#define SW_CLI_RULES_ROWS 6
+#define SW_CLI_RULES_GROUP(base) \
+    {sw_cli_rules_rows, SW_CLI_RULES_ROWS, (base), "\nRules (default: the built-in seed rule):\n", NULL}
 
 /* Parses argv[i] if it is --rules PATH or --strict-rules: 1 consumed, 0
  * not one of them, -1 error (reported: a path that does not exist or

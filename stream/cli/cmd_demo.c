@@ -411,7 +411,11 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     static atomic_uint assigned, members_assigned;
     sw_signals_install();
     atomic_int *stop_flag = sw_signals_stop_flag();
+    /* The demo's topic is keyed by user and keeps only the rules that run
+     * there (sw_cli_rules_keyed): no internal topic (ISSUE15's pipeline in
+     * the demo is left to do). */
     sw_run_thread run = {.opts = {.rules = rules->specs, .n_rules = rules->n, .max_alerts = -1,
+                               .key_field = rules->key_field ? rules->key_field : "okta.actor.id",
                                .cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
                                .group = group, .threads = (int)threads, .stop = stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &demo, .assigned = &assigned,

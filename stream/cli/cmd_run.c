@@ -9,9 +9,11 @@
  * `config print run` all come from it.
  *
  * --rules (cli_rules.h) swaps the built-in seed rule for the loaded rules
- * in every partition's detector (detector.h); the rules a topic keyed by
- * --key-field cannot hold (a threshold rule grouped by another field) are
- * refused here, before anything starts.  With --state redis:// each rule's
+ * in every partition's detector (detector.h); the threshold rules whose
+ * key family does not hold --key-field (every one when the input is not
+ * keyed, the default) go through their family's internal topic (worker.h,
+ * itopics.h), with --internal-prefix, --internal-partitions and --stage.
+ * With --state redis:// each rule's
  * state is checkpointed under its rule id, and the seed rule takes over a
  * partition checkpointed by the built-in default (the rolling upgrade,
  * state/redis/checkpoint.h).
@@ -165,9 +167,18 @@ static void usage(FILE *out) {
           "forgets the state of the partitions that move, so an attack straddling it can\n"
           "be missed; with --state redis://.. it is checkpointed to Redis and restored by\n"
           "the partition's next owner, which resumes at the checkpoint's offset.\n"
-          "With --rules, each partition runs the loaded rules instead (one parse of each\n"
-          "record): every query rule, and every threshold rule that groups by --key-field;\n"
-          "alerts carry their rule's id in the rule_id header.  With --state redis://..\n"
+          "With --rules, every loaded rule runs on any input, keyed or not (one parse of\n"
+          "each record): query rules where the record is read; threshold rules by key\n"
+          "family (their group-by fields), as Kafka Streams repartitions a groupBy: each\n"
+          "matched event is produced, re-keyed by tenant 0x1F group values, in a compact\n"
+          "internal record to the family's internal topic <group>-by-<fields> (see\n"
+          "--internal-prefix, --internal-partitions; the topic must exist with that\n"
+          "many partitions), which the same group consumes and counts with the rule's\n"
+          "windows; an input offset is committed only once its internal records and\n"
+          "alerts are acknowledged, and replayed internal records are counted once.  A\n"
+          "family holding --key-field runs where the input is read.  --stage route and\n"
+          "--stage count split the two stages over processes.  Alerts carry their rule's\n"
+          "id in the rule_id header and name the original record.  With --state redis://..\n"
           "each rule's windows are checkpointed under its rule id, and the seed rule\n"
           "(rule_id 621e92b6-7e54-11ee-bdc0-f661ea17fbcd) takes over a partition the\n"
           "built-in default checkpointed, so switching a group to --rules loses no window.\n"
@@ -181,8 +192,9 @@ static void usage(FILE *out) {
           "hang, the process exits 15 s later with status 1.  A second signal exits at once\n"
           "with status 130.\n"
           "Exit status: 0 after a clean stop, 1 on a Kafka error (a fatal producer error,\n"
-          "out of memory), 2 on a usage error or when the brokers report the alerts or\n"
-          "dead-letter topic missing (create it), 130 after a second signal.\n", out);
+          "out of memory, an internal topic missing or with another partition count),\n"
+          "2 on a usage error or when the brokers report the alerts or dead-letter topic\n"
+          "missing (create it), 130 after a second signal.\n", out);
 }
 
 /* ---- parsing -------------------------------------------------------------- */
@@ -200,13 +212,12 @@ static int64_t run_window_ms(const run_args *ra) {
     return w;
 }
 
-/* --rules: the rules loaded, converted, and kept when they can run on a
- * topic keyed by --key-field (cli_rules.h). */
+/* --rules: the rules loaded and converted (cli_rules.h); every one runs,
+ * the key families the input is not keyed by through internal topics. */
 static int load_rules(run_args *ra) {
     if (!ra->rules.given) return SW_PARSE_OK;
     int rc = sw_cli_rules_ready(&ra->rules, "run");
     if (rc == 1) fprintf(stderr, "sessionwatch run: out of memory loading the rules\n");
-    if (rc == 0) rc = sw_cli_rules_keyed(&ra->rules, "run");
     return rc == 0 ? SW_PARSE_OK : SW_PARSE_USAGE;
 }
 
@@ -282,6 +293,8 @@ int sw_cmd_run(int argc, char **argv) {
         .state = ra.redis ? &ra.target : NULL, .checkpoint_interval_ms = ra.interval_ms, .state_ttl_ms = ra.ttl_ms,
         .state_replicas = (int)ra.replicas,
         .metrics_addr = ra.svc.metrics_addr,
+        .key_field = ra.rules.key_field, .internal_prefix = ra.rules.internal_prefix,
+        .internal_partitions = (int)ra.rules.internal_partitions, .stage = (sw_stage)ra.rules.stage,
     };
     rc = sw_run(&o);
     if (ra.redis) sw_redis_target_free(&ra.target);
@@ -311,6 +324,16 @@ int sw_run_config_print(int argc, char **argv) {
     sw_cli_print_effective("run", st);
     for (size_t i = 0; i < ra.rules.n; i++)
         printf("; rule %s (%s): runs\n", ra.rules.specs[i].rule_id, ra.rules.specs[i].name);
+    sw_run_opts o = {.rules = ra.rules.specs, .n_rules = ra.rules.n, .group = ra.group, .key_field = ra.rules.key_field,
+                     .internal_prefix = ra.rules.internal_prefix};
+    sw_run_family *fam;
+    size_t nf = 0;
+    if (sw_run_families(&o, &fam, &nf) == 0) {
+        for (size_t f = 0; f < nf; f++)
+            if (fam[f].routed) printf("; key family %s: internal topic %s\n", fam[f].name, fam[f].topic);
+            else printf("; key family %s: where the input is read (keyed by --key-field)\n", fam[f].name);
+        free(fam);
+    }
     if (ra.redis) printf("; redis password: %s\n", ra.target.password ? "set (masked)" : "none");
     sw_cli_kafka_print(&ra.k, "the alert producer", stdout);
     if (ra.redis) sw_redis_target_free(&ra.target);

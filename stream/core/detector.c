@@ -23,6 +23,10 @@ sw_detector *sw_detector_new(const sw_detector_opts *o) {
     else
         d->seed = sw_engine_new_budgets(o->cfg, o->budget, o->tenant_budget, o->on_alert, o->on_reject, o->ud);
     d->specs = o->rules;
+    if (d->rules && o->route && sw_rengine_set_route(d->rules, o->routed, o->route, o->ud) != 0) {
+        sw_detector_free(d);
+        return NULL;
+    }
     size_t n = d->rules || d->seed ? sw_detector_stores(d) : 0;
     d->stores = n ? calloc(n, sizeof *d->stores) : NULL;
     if (!d->stores) {
@@ -44,6 +48,10 @@ void sw_detector_free(sw_detector *d) {
 void sw_detector_feed(sw_detector *d, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src) {
     if (d->rules) sw_rengine_feed(d->rules, p, rec, len, cap, src);
     else sw_engine_feed(d->seed, p, rec, len, cap, src);
+}
+
+void sw_detector_feed_internal(sw_detector *d, const char *rec, size_t len, const sw_source *internal_src) {
+    if (d->rules) sw_rengine_feed_internal(d->rules, rec, len, internal_src);
 }
 
 const sw_counters *sw_detector_counters(sw_detector *d) {

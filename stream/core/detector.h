@@ -27,16 +27,27 @@ typedef struct {
     sw_alert_fn on_alert;
     sw_reject_fn on_reject;
     void *ud;
+    /* Rules only: the routing stage (rengine.h, sw_rengine_set_route):
+     * with route set, the threshold rules of the families routed[f] (NULL:
+     * every family) hand their events to route (ud as above) instead of
+     * running here.  NULL: every rule runs here. */
+    sw_route_fn route;
+    const bool *routed;
 } sw_detector_opts;
 
 typedef struct sw_detector sw_detector;
 
-/* NULL when out of memory.  o->rules must outlive the detector. */
+/* NULL when out of memory (or a route the rules engine refuses:
+ * sw_rengine_set_route).  o->rules must outlive the detector. */
 sw_detector *sw_detector_new(const sw_detector_opts *o);
 void sw_detector_free(sw_detector *d);
 
 /* As sw_engine_feed. */
 void sw_detector_feed(sw_detector *d, sw_parser *p, const char *rec, size_t len, size_t cap, const sw_source *src);
+
+/* The stateful stage: one internal record (sw_rengine_feed_internal);
+ * nothing for the seed engine, which has no internal records. */
+void sw_detector_feed_internal(sw_detector *d, const char *rec, size_t len, const sw_source *internal_src);
 
 /* The totals, as sw_engine_counters. */
 const sw_counters *sw_detector_counters(sw_detector *d);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h"
 #include "http.h"
 #include "summary.h"
 
@@ -64,6 +65,17 @@ static int start_producer(run_ctx *r) {
     char err[512];
     rd_kafka_conf_t *pc = sw_kafka_conf(o->kafka, RD_KAFKA_PRODUCER, err, sizeof err);
     if (pc) rd_kafka_conf_set_log_cb(pc, worker_on_rdlog);
+    /* Internal records must reach their partition in their input order
+     * (the stateful stage takes an older original offset for a replay,
+     * worker_dedup.c): librdkafka keeps a partition's messages in order
+     * while it retries, but one it gave up on (message.timeout.ms) would be
+     * re-sent by our retry list after newer ones.  So with internal topics
+     * it never gives up (0: no timeout) unless -X says otherwise. */
+    if (pc && r->any_routed &&
+        sw_kafka_conf_default(pc, o->kafka, "message.timeout.ms", "0", err, sizeof err)) {
+        rd_kafka_conf_destroy(pc);
+        pc = NULL;
+    }
     if (pc && sw_kafka_conf_default(pc, o->kafka, "client.id", "sessionwatch-run-alerts", err, sizeof err)) {
         rd_kafka_conf_destroy(pc);
         pc = NULL;
@@ -89,6 +101,97 @@ static int start_producer(run_ctx *r) {
     return 0;
 }
 
+/* ---- the topics: the input and the key families' internal topics -------- */
+
+/* Whether family f (its first rule r) holds o->key_field: then its keys'
+ * events share an input partition and it runs where they are read. */
+static bool family_is_keyed(const sw_run_opts *o, const sw_rulespec *r) {
+    int row = o->key_field ? sw_catalogue_find(o->key_field, strlen(o->key_field)) : -1;
+    for (size_t k = 0; row >= 0 && k < r->n_group_by; k++)
+        if ((int)r->group_by[k] == row) return true;
+    return false;
+}
+
+int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    uint32_t *family_of = calloc(o->n_rules + 1, sizeof *family_of);
+    if (!family_of) return -1;
+    size_t nf = o->n_rules ? sw_rengine_families(o->rules, o->n_rules, family_of) : 0;
+    sw_run_family *f = calloc(nf + 1, sizeof *f);
+    if (!f) {
+        free(family_of);
+        return -1;
+    }
+    for (size_t k = 0; k < nf; k++) {
+        size_t i = 0;
+        while (family_of[i] != k) i++;
+        sw_rengine_family_name(&o->rules[i], f[k].name, sizeof f[k].name);
+        f[k].routed = !family_is_keyed(o, &o->rules[i]);
+        sw_itopic_name(o->internal_prefix ? o->internal_prefix : o->group, f[k].name, f[k].topic, sizeof f[k].topic);
+    }
+    free(family_of);
+    *out = f;
+    *n = nf;
+    return 0;
+}
+
+/* The run's families: which are routed, and their internal topics; 0, or
+ * -1 when out of memory. */
+static int plan_families(run_ctx *r) {
+    sw_run_family *f;
+    if (sw_run_families(r->o, &f, &r->nfamilies) != 0) return -1;
+    r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
+    r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
+    for (size_t k = 0; r->routed && r->itopics && k < r->nfamilies; k++) {
+        r->routed[k] = f[k].routed;
+        memcpy(r->itopics[k].name, f[k].topic, sizeof r->itopics[k].name);
+        r->any_routed |= f[k].routed;
+    }
+    free(f);
+    return r->routed && r->itopics ? 0 : -1;
+}
+
+/* Checks the internal topics (itopics.h) and lists what the members
+ * consume: the input (unless --stage count) and the routed families'
+ * internal topics (unless --stage route).  0, or 1 (said why). */
+static int setup_topics(run_ctx *r) {
+    const sw_run_opts *o = r->o;
+    char err[1024];
+    if (plan_families(r) != 0) {
+        sw_log(SW_LOG_ERROR, "out of memory");
+        return 1;
+    }
+    if (o->stage != SW_STAGE_ALL && !r->any_routed) {
+        sw_log(SW_LOG_ERROR, "--stage %s: no key family of the rules goes through an internal topic (every "
+                         "threshold rule groups by --key-field %s); run --stage all",
+               o->stage == SW_STAGE_ROUTE ? "route" : "count", o->key_field ? o->key_field : "(none)");
+        return 1;
+    }
+    r->topics = calloc(r->nfamilies + 1, sizeof *r->topics);
+    if (!r->topics) return 1;
+    if (o->stage != SW_STAGE_COUNT) r->topics[r->ntopics++] = (run_topic){.name = o->topic};
+    for (size_t f = 0; f < r->nfamilies; f++) {
+        if (!r->routed[f]) continue;
+        if (sw_itopics_ensure(o->kafka, o->topic, o->internal_partitions, &r->itopics[f], 1, TOPIC_CHECK_MS, err,
+                              sizeof err) != 0) {
+            sw_log(SW_LOG_ERROR, "%s", err);
+            return 1;
+        }
+        sw_log(SW_LOG_INFO, "key family %zu: internal topic %s (%d partitions)%s", f, r->itopics[f].name,
+               r->itopics[f].partitions, o->stage == SW_STAGE_ROUTE ? ", produced only (--stage route)" : "");
+        if (o->stage != SW_STAGE_ROUTE)
+            r->topics[r->ntopics++] = (run_topic){.name = r->itopics[f].name, .internal = true, .family = (uint32_t)f};
+    }
+    return 0;
+}
+
+static void topics_free(run_ctx *r) {
+    free(r->topics);
+    free(r->routed);
+    free(r->itopics);
+}
+
 /* Member i: its snapshot, Redis connection, parser, consumer and thread;
  * false (the run failed, said why) when it cannot start. */
 static bool start_member(run_ctx *r, int i) {
@@ -104,7 +207,10 @@ static bool start_member(run_ctx *r, int i) {
     }
     if (o->state) sw_redis_init(&w->redis, o->state, REDIS_TIMEOUT_MS);
     w->parser = sw_parser_new(o->cfg->max_record_bytes);
-    if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
+    w->topics = calloc((size_t)r->ntopics, sizeof *w->topics);
+    w->irec = r->any_routed ? malloc(sizeof *w->irec) : NULL;
+    if (!w->topics || (r->any_routed && !w->irec)) snprintf(err, sizeof err, "out of memory");
+    else if (!w->parser) snprintf(err, sizeof err, "out of memory for a %zu-byte parser", o->cfg->max_record_bytes);
     else w->rk = worker_consumer_new(w, err, sizeof err);
     if (!w->rk || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         sw_log(SW_LOG_ERROR, "cannot start worker %d: %s", i, w->rk ? "no thread" : err);
@@ -162,7 +268,9 @@ static void member_free(worker *w) {
     sw_redis_close(&w->redis);
     worker_publish_free(w);
     sw_parser_free(w->parser);
-    free(w->parts);
+    for (int t = 0; w->topics && t < w->run->ntopics; t++) free(w->topics[t].parts);
+    free(w->topics);
+    free(w->irec);
     sw_buf_free(&w->key);
 }
 
@@ -181,6 +289,9 @@ static void report(run_ctx *r, int64_t t0) {
                             " corrupt ones skipped; %" PRIu64 " restored checkpoints refused (Kafka disagrees)",
                     i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
                     w->restored_corrupt, w->stale_refused);
+        if (r->any_routed)
+            sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " internal records routed, %" PRIu64 " replayed ones "
+                            "skipped (counted already)", i, w->routed, w->duplicates);
         sw_counters_add(&c, &w->retired);
         for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
             sw_rule_counters_add(&rules[k], &w->retired_rules[k]);
@@ -207,13 +318,18 @@ static void report(run_ctx *r, int64_t t0) {
 int sw_run(const sw_run_opts *o) {
     int64_t t0 = sw_mono_coarse_ms();
     run_ctx run = {.o = o, .budget = {.max = o->cfg->max_tracked_users}, .tenant_budget = {.max = o->cfg->max_tenants}};
-    int status = start_producer(&run);
-    if (status != 0) return status;
+    int status = setup_topics(&run);
+    if (status == 0) status = start_producer(&run);
+    if (status != 0) {
+        topics_free(&run);
+        return status;
+    }
     start_members(&run);
     sw_http *http = start_http(&run);
     run_watch(&run, t0);
     stop(&run, http);
     report(&run, t0);
+    topics_free(&run);
     /* Unacknowledged messages at the end of a stop are not an error: their
      * records were not committed (at-least-once). */
     return atomic_load(&run.failed) ? 1 : 0;

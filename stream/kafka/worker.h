@@ -10,8 +10,24 @@
  * its own serves its delivery reports (alert_producer.h).  The calling
  * thread only watches: signals, the status line, --exit-at-end.
  *
- * State per partition.  The input is keyed by user (kafka.h), so a user's
- * records are in one partition and one engine sees them all, in order.  An
+ * Internal topics (--rules, ISSUE15).  The threshold rules of a key family
+ * (rengine.h) that does not hold key_field cannot run where the input is
+ * read: a key's events are spread over its partitions.  So an input
+ * partition's detector routes them (sw_rengine_set_route): each matched
+ * event goes, as an internal record re-keyed by tenant 0x1F group values,
+ * to the family's internal topic (itopics.h), through the same producer and
+ * the same ack ring as the record's alerts (its input offset is committed
+ * only once they are all acknowledged).  The members subscribe to the
+ * input and the internal topics in one group; a partition is a (topic,
+ * partition) pair, and an internal partition's detector runs the family's
+ * rules on its records (sw_rengine_feed_internal), with its own windows,
+ * checkpoints and commits exactly as an input partition's.  Replays (a
+ * routing member died before committing) are counted once: see
+ * worker_dedup.c.  --stage route / count splits the two over processes.
+ *
+ * State per partition.  Without internal topics the input is keyed by user
+ * (kafka.h), so a user's records are in one partition and one engine sees
+ * them all, in order.  An
  * engine is created when its partition is assigned and dropped when it is
  * revoked.  With --state memory a rebalance or restart forgets the window
  * state of the partitions that move.  With --state redis://.. each
@@ -30,6 +46,11 @@
  *            retried with backoff, and consumption resumes exactly where it
  *            stopped.
  * So every record is counted exactly once in the state, whatever dies.
+ *
+ * --exit-at-end settles only once every input AND internal partition is at
+ * its end with nothing in flight; an internal partition's end is asked of
+ * the broker (its high watermark), since records another member routed may
+ * be acknowledged but not fetched yet.
  *
  * Commits.  enable.auto.commit is off; each thread commits the commit point
  * of its partitions (alert_producer.h: the oldest record with an
@@ -55,10 +76,14 @@
 
 #include "config.h"
 #include "detector.h"
+#include "itopics.h"
 #include "kafka.h"
 #include "redis.h"
 
 #define SW_STOP_MS 30000
+
+/* --stage: which topics the members consume (--rules with routed key families). */
+typedef enum { SW_STAGE_ALL = 0, SW_STAGE_ROUTE, SW_STAGE_COUNT } sw_stage;
 
 typedef struct {
     const sw_config *cfg;
@@ -68,6 +93,15 @@ typedef struct {
     const sw_rulespec *rules;
     size_t n_rules;
     int64_t max_alerts;
+    /* --rules: the field the input is keyed by (NULL: none).  A key
+     * family holding it runs where its records are read; every other one
+     * goes through its internal topic (itopics.h), named from
+     * internal_prefix (NULL: the group), with internal_partitions
+     * partitions (0: as the input), consumed in the same group. */
+    const char *key_field;
+    const char *internal_prefix;
+    int internal_partitions;
+    sw_stage stage;             /* all: both stages; route: the input only; count: the internal topics only */
     const sw_kafka_opts *kafka;
     const char *topic;          /* input */
     const char *alerts_topic;
@@ -100,6 +134,17 @@ typedef struct {
      * NULL: none. */
     const char *metrics_addr;
 } sw_run_opts;
+
+/* --rules: the key families of o's rules (rengine.h), in family order:
+ * each one's name, whether it is routed (it does not hold o->key_field)
+ * and its internal topic's name (itopics.h; from o->internal_prefix, else
+ * o->group).  *out is the caller's to free; 0, or -1 out of memory. */
+typedef struct {
+    char name[1024];
+    char topic[SW_ITOPIC_NAME_CAP];
+    bool routed;
+} sw_run_family;
+int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n);
 
 /* Runs until *o->stop is set, or until the end with exit_at_end; prints
  * the summary on stderr.  0 when every alert was acknowledged and every

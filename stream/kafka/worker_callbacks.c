@@ -30,14 +30,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         w->joined = true;
         for (int i = 0; i < l->cnt; i++)
-            if (part_open(w, l->elems[i].partition) != 0) worker_fail(w, "out of memory for a partition's state");
+            if (part_open(w, worker_topic_index(w, l->elems[i].topic), l->elems[i].partition) != 0)
+                worker_fail(w, "out of memory for a partition's state");
         worker_log_partitions(w, "assigned", l, worker_redis_mode(w) ? "; loading their state from Redis" : "");
         /* Only the partitions whose state is loaded are consumed; the
          * others are added by state_housekeeping once they load. */
         rd_kafka_topic_partition_list_t *ready = rd_kafka_topic_partition_list_new(l->cnt + 1);
         bool give_up = w->redis_down; /* one failed load is enough: do not wait out a timeout per partition */
         for (int i = 0; i < l->cnt; i++) {
-            part *p = part_find(w, l->elems[i].partition);
+            part *p = part_find(w, worker_topic_index(w, l->elems[i].topic), l->elems[i].partition);
             if (p && !p->loaded && !give_up) {
                 sw_ckpt_status st = part_load(w, p);
                 if (st == SW_CKPT_OK) p->loaded = true;
@@ -53,7 +54,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         /* librdkafka only has the loaded ones (and the fenced ones). */
         rd_kafka_topic_partition_list_t *drop = rd_kafka_topic_partition_list_new(l->cnt + 1);
         for (int i = 0; i < l->cnt; i++) {
-            part *p = part_find(w, l->elems[i].partition);
+            part *p = part_find(w, worker_topic_index(w, l->elems[i].topic), l->elems[i].partition);
             if (!p) continue;
             if (p->loaded) rd_kafka_topic_partition_list_add(drop, l->elems[i].topic, p->id);
             part_close(w, p, lost);
@@ -77,22 +78,39 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     worker_committed(opaque, err, l);
 }
 
+/* The run topic named by the "topic":"NAME" at s (-1: another one). */
+static int stats_topic(const worker *w, const char *s, const char *end) {
+    const char *q = memchr(s, '"', (size_t)(end - s));
+    for (int t = 0; q && t < w->run->ntopics; t++) {
+        size_t n = strlen(w->run->topics[t].name);
+        if ((size_t)(q - s) == n && memcmp(s, w->run->topics[t].name, n) == 0) return t;
+    }
+    return -1;
+}
+
 /* librdkafka's statistics (every statistics.interval.ms, served on this
  * worker's thread inside rd_kafka_consumer_poll, so it writes the worker's
  * plain fields): reads each partition's consumer_lag into its part (the
  * per-partition lag of /metrics) and their sum into w->progress.lag (the status
- * line's lag=).  Each partition object has "partition":N before its
- * "consumer_lag":V; a negative lag (librdkafka's "unknown") is not summed
- * and leaves the partition's lag as it was.  Returns 0: librdkafka frees
- * the JSON. */
+ * line's lag=).  Each topic object has "topic":"T" before its partitions,
+ * each partition object "partition":N before its "consumer_lag":V; a
+ * negative lag (librdkafka's "unknown") is not summed and leaves the
+ * partition's lag as it was.  Returns 0: librdkafka frees the JSON. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     (void)rk;
     worker *w = opaque;
-    static const char pn[] = "\"partition\":", ln[] = "\"consumer_lag\":";
+    static const char pn[] = "\"partition\":", ln[] = "\"consumer_lag\":", tn[] = "\"topic\":\"";
     int64_t sum = 0, partition = -1;
+    int topic = -1;
     const char *end = json + len;
     for (const char *s = json; s < end;) {
+        const char *t = memmem(s, (size_t)(end - s), tn, sizeof tn - 1);
         const char *a = memmem(s, (size_t)(end - s), pn, sizeof pn - 1);
+        if (t && (!a || t < a)) {
+            s = t + sizeof tn - 1;
+            topic = stats_topic(w, s, end);
+            continue;
+        }
         const char *b = memmem(s, (size_t)(end - s), ln, sizeof ln - 1);
         if (!a && !b) break;
         bool is_partition = a && (!b || a < b);
@@ -107,7 +125,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
             partition = neg ? -1 : v;
         } else if (!neg) {
             sum += v;
-            part *p = partition >= 0 && partition < INT32_MAX ? part_find(w, (int32_t)partition) : NULL;
+            part *p = partition >= 0 && partition < INT32_MAX ? part_find(w, topic, (int32_t)partition) : NULL;
             if (p) p->lag = v;
         }
     }
@@ -169,8 +187,10 @@ rd_kafka_t *worker_consumer_new(worker *w, char *err, size_t errlen) {
     rd_kafka_t *rk = sw_kafka_new(RD_KAFKA_CONSUMER, c, err, errlen); /* masks secrets in its error */
     if (!rk) return NULL;
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
+    /* The input and the internal topics, in one group. */
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(w->run->ntopics);
+    for (int t = 0; t < w->run->ntopics; t++)
+        rd_kafka_topic_partition_list_add(sub, w->run->topics[t].name, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (e) {

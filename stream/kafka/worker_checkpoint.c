@@ -23,10 +23,9 @@
  * again. */
 static void set_paused(worker *w, bool pause) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->progress.assigned + 1);
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (!p || !p->loaded || p->fenced || p->paused == pause) continue;
-        rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = part_resume_offset(p);
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+        if (!p->loaded || p->fenced || p->paused == pause) continue;
+        rd_kafka_topic_partition_list_add(l, p->topic_name, p->id)->offset = part_resume_offset(p);
         p->paused = pause;
     }
     if (pause) {
@@ -46,8 +45,7 @@ static void set_paused(worker *w, bool pause) {
         }
         rd_kafka_topic_partition_list_destroy(seek);
         rd_kafka_resume_partitions(w->rk, l);
-        for (int32_t i = 0; i < w->parts_cap; i++)
-            if (w->parts[i]) w->parts[i]->skipped_from = -1;
+        for (part *p = part_next(w, NULL); p; p = part_next(w, p)) p->skipped_from = -1;
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -102,6 +100,16 @@ static ck_result ck_send(worker *w, part *p, int64_t now, bool final) {
     }
     sw_ckpt_stats cs;
     char err[700];
+    if (p->dedup) {
+        /* The replay guard goes with the windows it guards, in one script. */
+        size_t n;
+        const void *guard = part_dedup_encode(p->dedup, &n);
+        if (!guard) {
+            worker_fail(w, "out of memory writing a checkpoint");
+            return CK_FAILED;
+        }
+        sw_ckpt_set_extra(p->ckpt, guard, n);
+    }
     sw_ckpt_status rc = sw_ckpt_write_send(p->ckpt, &w->redis, sw_detector_store_list(p->det), at, o->state_ttl_ms, &cs, err, sizeof err);
     if (rc != SW_CKPT_OK) {
         w->ckpt_failures++;
@@ -127,13 +135,13 @@ static void part_refuse(worker *w, part *p, const char *err) {
     sw_ckpt_clear_hint(p->ckpt, o->state, hint, sizeof hint);
     sw_log(SW_LOG_ERROR, "worker %d: group %s topic %s partition %" PRId32 ": %s; only this partition stops: its "
                     "in-memory state is dropped and its load retried with backoff; to start it afresh (empty "
-                    "windows, from offset %" PRId64 ") delete its state: %s", w->index, o->group, o->topic, p->id, err,
+                    "windows, from offset %" PRId64 ") delete its state: %s", w->index, o->group, p->topic_name, p->id, err,
             p->ckpt_offset, hint);
     worker_commit(w, true, p);
     p->loaded = false; /* before worker_assign_loaded: the eager path reassigns the loaded ones */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
-        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
         rd_kafka_error_t *error = rd_kafka_incremental_unassign(w->rk, l);
         if (error) {
             sw_log(SW_LOG_ERROR, "worker %d: unassign: %s", w->index, rd_kafka_error_string(error));
@@ -189,7 +197,7 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
                 w->index, p->id, err);
         p->fenced = true;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
         rd_kafka_pause_partitions(w->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         return CK_DONE;
@@ -210,9 +218,8 @@ static ck_result ck_finish(worker *w, part *p, int64_t now) {
 static void confirm_replicas(worker *w, part *only) {
     int want = w->run->o->state_replicas;
     bool any = false;
-    for (int32_t i = 0; i < w->parts_cap && !any; i++) {
-        const part *p = w->parts[i];
-        any = p && (!only || p == only) && !p->fenced && p->durable != p->ckpt_offset &&
+    for (const part *p = part_next(w, NULL); p && !any; p = part_next(w, p)) {
+        any = (!only || p == only) && !p->fenced && p->durable != p->ckpt_offset &&
               p->ckpt_conn == w->redis.connects;
     }
     if (!any || !w->redis.c) return;
@@ -229,10 +236,8 @@ static void confirm_replicas(worker *w, part *only) {
                          "(Kafka offsets stay at the last confirmed one) and are retried", got, want, timeout_ms);
         return;
     }
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (p && (!only || p == only) && p->ckpt_conn == conn) p->durable = p->ckpt_offset;
-    }
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p))
+        if ((!only || p == only) && p->ckpt_conn == conn) p->durable = p->ckpt_offset;
 }
 
 /* Checkpoints every due partition (only, if given) in one pipelined round
@@ -242,17 +247,15 @@ bool state_checkpoint(worker *w, part *only, bool final) {
     double t0 = sw_mono_s();
     bool failed = false;
     int32_t sent = 0;
-    for (int32_t i = 0; i < w->parts_cap && !failed; i++) {
-        part *p = w->parts[i];
-        if (!p || (only && p != only)) continue;
+    for (part *p = part_next(w, NULL); p && !failed; p = part_next(w, p)) {
+        if (only && p != only) continue;
         ck_result r = ck_send(w, p, now, final);
         p->ckpt_sent = r == CK_SENT || r == CK_PROBED ? (uint8_t)r : 0;
         sent += p->ckpt_sent != 0;
         failed = r == CK_FAILED; /* CK_LATER is the producer's business, not Redis's */
     }
-    for (int32_t i = 0; i < w->parts_cap && sent > 0; i++) {
-        part *p = w->parts[i];
-        if (!p || !p->ckpt_sent) continue;
+    for (part *p = part_next(w, NULL); p && sent > 0; p = part_next(w, p)) {
+        if (!p->ckpt_sent) continue;
         sent--;
         if (ck_finish(w, p, now) == CK_FAILED) failed = true;
         p->ckpt_sent = 0;
@@ -295,9 +298,7 @@ void state_housekeeping(worker *w, bool final) {
 /* Whether every partition's state is checkpointed up to its next offset
  * (always, with --state memory). */
 bool state_checkpointed(const worker *w) {
-    for (int32_t i = 0; worker_redis_mode(w) && i < w->parts_cap; i++) {
-        const part *p = w->parts[i];
-        if (!p) continue;
+    for (const part *p = part_next(w, NULL); worker_redis_mode(w) && p; p = part_next(w, p)) {
         bool behind = p->next != p->ckpt_offset || p->durable != p->ckpt_offset; /* (durable: --state-replicas) */
         if (!p->loaded || (!p->fenced && p->next >= 0 && behind)) return false;
     }

@@ -10,12 +10,15 @@
  *            counters, written by its own thread only (worker_loop.c and
  *            the files it calls), plus what it publishes for the others
  *            (worker_publish.c: one snapshot under one mutex).
- *   part     one assigned partition: its detector, ack ring and Redis
- *            checkpoint state, owned by the worker that holds it.
+ *   part     one assigned partition (a topic and a partition id: the
+ *            input's, or an internal topic's, run_topic): its detector,
+ *            ack ring and Redis checkpoint state, owned by the worker that
+ *            holds it.
  *
  * The files, one concern each:
  *   worker.c             sw_run: set up, start the members, watch, stop, report
- *   worker_outputs.c     a partition's alerts and dead letters (backpressure)
+ *   worker_outputs.c     a partition's alerts, dead letters and internal records (backpressure)
+ *   worker_dedup.c       the stateful stage's replay guard (internal records counted once)
  *   worker_partitions.c  open / close a partition, commits, waiting for acks
  *   worker_callbacks.c   the consumer: its configuration and librdkafka callbacks
  *                        (rebalance, commit, statistics, errors, logs)
@@ -39,6 +42,8 @@
 #include "clock.h"
 #include "detector.h"
 #include "extract.h"
+#include "irecord.h"
+#include "itopics.h"
 #include "log.h"
 #include "metrics.h"
 #include "worker.h"
@@ -53,6 +58,7 @@
 #define FIRST_ASSIGN_MS 10000 /* a stop's longest wait for a member's first assignment */
 #define DELIVERY_STALL_MS 60000 /* /readyz: in flight with nothing acknowledged this long */
 #define SETTLE_MS 1000       /* --exit-at-end: quiet time after everything is at its end */
+#define SETTLE_RECHECK_MS 200 /* --exit-at-end: a settled member asks its internal partitions' ends again */
 #define MAX_PARTITION (1 << 20)
 #define REDIS_TIMEOUT_MS 5000  /* a Redis command slower than this counts as Redis failing */
 #define BACKOFF_MIN_MS 100     /* Redis retries: doubling up to BACKOFF_MAX_MS */
@@ -66,6 +72,7 @@
 #define REPLICA_WAIT_MAX_MS 1000 /* --state-replicas: longest WAIT for the replicas (half an interval below 2 s) */
 
 typedef struct worker worker;
+typedef struct part_dedup part_dedup; /* worker_dedup.c */
 
 /* One assigned partition (what one costs: worker_partitions.c). */
 typedef struct {
@@ -73,6 +80,10 @@ typedef struct {
     sw_detector *det;
     sw_acks *acks;
     int32_t id;
+    int topic;          /* index in w->topics */
+    const char *topic_name;
+    bool internal;      /* a partition of an internal topic (the stateful stage) */
+    part_dedup *dedup;  /* internal: replays already counted (worker_dedup.c) */
     int64_t next;      /* offset after the last record fed; -1 before the first */
     int64_t committed; /* last commit point known committed; -1 none */
     bool eof;
@@ -100,8 +111,32 @@ typedef struct {
     int64_t lag;          /* consumer lag from librdkafka's statistics, -1 unknown */
 } part;
 
+/* A topic the members consume: the input (routing its families, running
+ * the others and the query rules) or one family's internal topic (its
+ * threshold rules, with their windows).  Partitions are (topic, id): each
+ * member keeps one table per topic, indexed by partition id. */
+typedef struct {
+    const char *name;
+    bool internal;
+    uint32_t family;     /* internal: the key family it holds */
+} run_topic;
+
+typedef struct {
+    part **parts;        /* by partition id */
+    int32_t cap;
+    const rd_kafka_topic_t *rkt; /* the handle librdkafka's messages carry, once seen */
+} worker_topic;
+
 typedef struct {
     const sw_run_opts *o;
+    run_topic *topics;   /* what the members subscribe to, in order */
+    int ntopics;
+    /* --rules: key families (rengine.h), routed[f] when family f goes
+     * through its internal topic itopics[f]; route_topic[f] its name. */
+    size_t nfamilies;
+    bool *routed;
+    sw_itopic *itopics;
+    bool any_routed;
     sw_user_budget budget; /* --max-tracked-users, across every partition's detector */
     sw_user_budget tenant_budget; /* --max-tenants, the same way */
     sw_producer *producer;
@@ -137,15 +172,16 @@ struct worker {
     pthread_t thread;
     rd_kafka_t *rk;
     sw_parser *parser; /* this thread's: it also holds the events of the record being fed */
-    part **parts; /* by partition id */
-    int32_t parts_cap;
+    worker_topic *topics; /* one per run topic (run_ctx.topics) */
+    sw_irecord *irec;     /* internal records decoded for their dedup (worker_dedup.c) */
+    uint64_t routed, duplicates, internal_bad;
     const rd_kafka_message_t *msg; /* the record being fed, for the callbacks */
     sw_buf key;
     sw_counters retired; /* detectors already dropped */
     sw_rule_counters *retired_rules; /* --rules: theirs per rule (n_rules), else NULL */
     uint64_t retired_unmatched;
     uint64_t retired_users, evicted, bytes;
-    int64_t last_commit_ms, last_publish_ms;
+    int64_t last_commit_ms, last_publish_ms, settle_checked_ms;
     sw_log_limit log_limit; /* worker_log_limited: one line a second */
     sw_redis redis;       /* this thread's connection (Redis state only) */
     bool redis_down;      /* the last checkpoint failed: partitions paused */
@@ -182,9 +218,15 @@ static inline bool worker_may_commit(const worker *w) {
 
 static inline bool worker_redis_mode(const worker *w) { return w->run->o->state != NULL; }
 
-static inline part *part_find(const worker *w, int32_t id) {
-    return id >= 0 && id < w->parts_cap ? w->parts[id] : NULL;
+static inline part *part_find(const worker *w, int topic, int32_t id) {
+    const worker_topic *t = topic >= 0 && topic < w->run->ntopics ? &w->topics[topic] : NULL;
+    return t && id >= 0 && id < t->cap ? t->parts[id] : NULL;
 }
+
+/* Every partition of w, topic by topic: for (p = part_next(w, NULL); p; p = part_next(w, p)). */
+part *part_next(const worker *w, const part *prev);
+/* The index of topic name in w->run->topics, -1 when not one of them. */
+int worker_topic_index(const worker *w, const char *name);
 
 /* worker.c */
 int64_t run_stop_deadline(run_ctx *r);                 /* when the stop under way must be done */
@@ -195,9 +237,24 @@ void worker_log_limited(worker *w, const char *fmt, ...) __attribute__((format(p
 /* worker_outputs.c: the detector callbacks of a partition (ud = the part). */
 void part_on_alert(void *ud, const sw_alert_out *a);
 void part_on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const sw_source *src);
+void part_on_route(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
+                   const sw_source *src);
+
+/* worker_dedup.c: replays of internal records (a routing member died
+ * before committing its input) are counted once. */
+part_dedup *part_dedup_new(void);
+void part_dedup_free(part_dedup *d);
+/* Whether the internal record (key, rec) was counted already; else
+ * remembers it.  Never allocates once its origin partition was seen. */
+bool part_dedup_seen(worker *w, part *p, const char *key, size_t key_len, const char *rec, size_t len);
+/* The table as the checkpoint keeps it (valid until the next call; NULL
+ * out of memory), and back: 0, or -1 (the table left empty) when p does
+ * not decode. */
+const void *part_dedup_encode(part_dedup *d, size_t *len);
+int part_dedup_decode(part_dedup *d, const void *p, size_t len);
 
 /* worker_partitions.c */
-int part_open(worker *w, int32_t id);
+int part_open(worker *w, int topic, int32_t id);
 void part_close(worker *w, part *p, bool lost);
 int part_detector_reset(worker *w, part *p);
 void part_retire_counters(worker *w, part *p); /* into w->retired*, before its detector goes */

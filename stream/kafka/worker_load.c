@@ -67,10 +67,10 @@ typedef enum { VERIFY_KEEP, VERIFY_REFUSE, VERIFY_UNKNOWN } verify_result;
 static verify_result verify_offset(worker *w, part *p, int64_t *offset, char *err, size_t errlen) {
     const sw_run_opts *o = w->run->o;
     int64_t lo = -1, hi = -1, k = -1;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(w->rk, o->topic, p->id, &lo, &hi, KAFKA_QUERY_MS);
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(w->rk, p->topic_name, p->id, &lo, &hi, KAFKA_QUERY_MS);
     if (!e) {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, o->topic, p->id);
+        rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
         e = rd_kafka_committed(w->rk, l, KAFKA_QUERY_MS);
         if (!e) e = l->elems[0].err;
         k = l->elems[0].offset; /* RD_KAFKA_OFFSET_INVALID (< 0): no commit */
@@ -87,7 +87,7 @@ static verify_result verify_offset(worker *w, part *p, int64_t *offset, char *er
     if (v == SW_OFFSET_GAP) {
         sw_log(SW_LOG_WARN, "worker %d: group %s topic %s partition %" PRId32 ": the checkpoint resumes at offset "
                         "%" PRId64 " but the partition starts at %" PRId64 ": %s; %" PRId64 " records were never "
-                        "read; resuming at %" PRId64 " with the checkpoint's state", w->index, o->group, o->topic,
+                        "read; resuming at %" PRId64 " with the checkpoint's state", w->index, o->group, p->topic_name,
                 p->id, *offset, lo, sw_offset_verdict_reason(v), lo - *offset, lo);
         *offset = lo;
         return VERIFY_KEEP;
@@ -95,7 +95,7 @@ static verify_result verify_offset(worker *w, part *p, int64_t *offset, char *er
     if (v == SW_OFFSET_OK) return VERIFY_KEEP;
     snprintf(err, errlen, "group %s topic %s partition %" PRId32 ": checkpoint refused: Redis says resume at "
              "offset %" PRId64 ", Kafka's committed offset is %s and the partition holds offsets %" PRId64
-             "..%" PRId64 ": %s", o->group, o->topic, p->id, *offset, kafka, lo, hi, sw_offset_verdict_reason(v));
+             "..%" PRId64 ": %s", o->group, p->topic_name, p->id, *offset, kafka, lo, hi, sw_offset_verdict_reason(v));
     return VERIFY_REFUSE;
 }
 
@@ -113,6 +113,17 @@ static sw_ckpt_status refuse_stale(worker *w, part *p, const char *why, char *er
     return SW_CKPT_OK;
 }
 
+/* An internal partition's replay guard, as its checkpoint stored it
+ * (worker_dedup.c). */
+static void restore_guard(worker *w, part *p) {
+    size_t n;
+    const void *guard = sw_ckpt_claimed_extra(p->ckpt, &n);
+    if (part_dedup_decode(p->dedup, guard, n) != 0)
+        sw_log(SW_LOG_WARN, "worker %d: %s partition %" PRId32 ": its stored replay guard does not decode; "
+                        "replayed internal records are counted again until the next checkpoint", w->index,
+               p->topic_name, p->id);
+}
+
 /* Claims and loads a partition's state and checks its offset against
  * Kafka; SW_CKPT_OK when it may be consumed (from p->start), else why not
  * (retried after a backoff). */
@@ -125,6 +136,7 @@ sw_ckpt_status part_load(worker *w, part *p) {
     if (st == SW_CKPT_OK)
         st = sw_ckpt_load_stores(p->ckpt, &w->redis, sw_detector_store_list(p->det), sw_detector_id_seed(p->det),
                                  &ls, err, sizeof err);
+    if (st == SW_CKPT_OK && p->dedup) restore_guard(w, p);
     state_note_redis(w, st, err);
     bool kafka_unknown = false;
     stored = offset;
@@ -159,7 +171,7 @@ sw_ckpt_status part_load(worker *w, part *p) {
             if (!again)
                 sw_log(SW_LOG_ERROR, "worker %d: group %s topic %s partition %" PRId32 ": its state in Redis is "
                                 "refused: %s; only this partition waits (its load is retried with backoff)",
-                        w->index, o->group, o->topic, p->id, err);
+                        w->index, o->group, p->topic_name, p->id, err);
             return st;
         }
         p->retry_ms = now + BACKOFF_MIN_MS * 10;
@@ -214,12 +226,11 @@ sw_ckpt_status part_load(worker *w, part *p) {
  * retry time has come, and starts consuming those that loaded. */
 void state_load_pending(worker *w, int64_t now) {
     rd_kafka_topic_partition_list_t *l = NULL;
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (!p || p->loaded || now < p->retry_ms || part_load(w, p) != SW_CKPT_OK) continue;
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+        if (p->loaded || now < p->retry_ms || part_load(w, p) != SW_CKPT_OK) continue;
         p->loaded = true;
         if (!l) l = rd_kafka_topic_partition_list_new(4);
-        rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id);
+        rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
     }
     if (l) {
         worker_assign_loaded(w, l);

@@ -14,9 +14,19 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+/* The run topic a message is of: its handle is compared first (one load),
+ * its name only the first time a handle is seen. */
+static int topic_of(worker *w, const rd_kafka_message_t *m) {
+    for (int t = 0; t < w->run->ntopics; t++)
+        if (w->topics[t].rkt == m->rkt) return t;
+    int t = m->rkt ? worker_topic_index(w, rd_kafka_topic_name(m->rkt)) : -1;
+    if (t >= 0) w->topics[t].rkt = m->rkt;
+    return t;
+}
+
 static void handle(worker *w, const rd_kafka_message_t *m) {
+    part *p = part_find(w, topic_of(w, m), m->partition);
     if (m->err) {
-        part *p = part_find(w, m->partition);
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (p && !p->eof) p->eof = true, w->progress.at_eof++;
         } else {
@@ -24,7 +34,6 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
         }
         return;
     }
-    part *p = part_find(w, m->partition);
     if (!p || p->fenced || !p->loaded) return; /* from a partition this worker no longer owns (or refused) */
     if (p->paused) {
         /* Fetched before the pause took effect: read again on resume. */
@@ -34,22 +43,75 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
     if (p->next >= 0 && m->offset < p->next) return; /* already fed (a fetch from before a seek) */
     if (p->eof) p->eof = false, w->progress.at_eof--;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (ts >= 0) {
+    if (ts >= 0 && !p->internal) {
         int64_t age = sw_wall_coarse_ms() - ts; /* coarse: no syscall, no counter read */
         sw_hist_observe(&w->latency, age > 0 ? (double)age / 1000.0 : 0);
     }
     sw_source src = {
-        .topic = w->run->o->topic, .partition = m->partition, .offset = m->offset,
+        .topic = p->topic_name, .partition = m->partition, .offset = m->offset,
         .kafka_time_ms = ts >= 0 ? ts : SW_TIME_NONE, .index = UINT32_MAX,
     };
     w->msg = m;
     w->bytes += m->len;
-    /* librdkafka promises nothing after the payload, so cap = len: the
-     * parser copies candidates into its own padded buffer (prefiltered
-     * records are never copied). */
-    sw_detector_feed(p->det, w->parser, m->payload ? (const char *)m->payload : "", m->len, m->len, &src);
+    const char *rec = m->payload ? (const char *)m->payload : "";
+    if (!p->internal) {
+        /* librdkafka promises nothing after the payload, so cap = len: the
+         * parser copies candidates into its own padded buffer (prefiltered
+         * records are never copied). */
+        sw_detector_feed(p->det, w->parser, rec, m->len, m->len, &src);
+    } else if (!part_dedup_seen(w, p, (const char *)m->key, m->key_len, rec, m->len)) {
+        sw_detector_feed_internal(p->det, rec, m->len, &src);
+    }
     w->msg = NULL;
     p->next = m->offset + 1;
+}
+
+/* --exit-at-end with internal topics: an internal partition's EOF event
+ * says nothing of records produced since (another member's routing,
+ * acknowledged but not fetched yet), so its end is asked of the broker:
+ * caught up when every internal partition was fed up to its high
+ * watermark.  A broker round trip per internal partition, only while this
+ * member is otherwise settled. */
+static bool internal_caught_up(worker *w) {
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+        if (!p->internal || p->fenced) continue;
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_query_watermark_offsets(w->rk, p->topic_name, p->id, &lo, &hi, KAFKA_QUERY_MS)) return false;
+        int64_t at = p->next;
+        if (at < 0) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
+            at = rd_kafka_position(w->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR ? l->elems[0].offset : -1;
+            rd_kafka_topic_partition_list_destroy(l);
+            if (at < 0) at = lo; /* nothing fetched yet: caught up only when it is empty */
+        }
+        if (at < hi) return false;
+    }
+    return true;
+}
+
+/* --exit-at-end: settled once at the end, everything acknowledged,
+ * checkpointed and committed (and the internal partitions caught up);
+ * while settled, the internal partitions are asked again every
+ * SETTLE_RECHECK_MS, so that records another member routed since unsettle
+ * it before the watcher's quiet time ends. */
+static void settle(worker *w, int64_t now) {
+    bool internal = w->run->any_routed && w->run->o->stage != SW_STAGE_ROUTE;
+    if (w->progress.settled) {
+        if (!internal || now - w->settle_checked_ms < SETTLE_RECHECK_MS) return;
+        w->settle_checked_ms = now;
+        if (!internal_caught_up(w)) {
+            w->progress.activity++;
+            worker_unsettle(w);
+        }
+        return;
+    }
+    if (worker_waiting(w, NULL) == 0 && state_checkpointed(w) && worker_commit(w, true, NULL) == 0 &&
+        (!internal || internal_caught_up(w))) {
+        w->settle_checked_ms = now;
+        w->progress.settled = true;
+        worker_publish(w); /* said at once */
+    }
 }
 
 /* Periodic work between records: commits, the published numbers, and for
@@ -67,13 +129,7 @@ static void housekeeping(worker *w, bool idle) {
         w->last_publish_ms = now;
         worker_publish(w);
     }
-    if (idle && w->run->o->exit_at_end && w->progress.at_eof == w->progress.assigned && !w->progress.settled) {
-        /* At the end: settled once everything is acknowledged and committed. */
-        if (worker_waiting(w, NULL) == 0 && state_checkpointed(w) && worker_commit(w, true, NULL) == 0) {
-            w->progress.settled = true;
-            worker_publish(w); /* said at once */
-        }
-    }
+    if (idle && w->run->o->exit_at_end && w->progress.at_eof == w->progress.assigned) settle(w, now);
 }
 
 /* librdkafka before 2.3.0 (Debian 12 ships 2.0.2) aborts the process when
@@ -134,8 +190,10 @@ void *worker_main(void *arg) {
     if (worker_redis_mode(w) && worker_may_commit(w)) state_housekeeping(w, true);
     worker_commit(w, true, NULL);
     rd_kafka_consumer_close(w->rk); /* revokes (and so drops) every partition */
-    for (int32_t i = 0; i < w->parts_cap; i++)
-        if (w->parts[i]) part_close(w, w->parts[i], true);
+    for (part *p = part_next(w, NULL), *next; p; p = next) {
+        next = part_next(w, p);
+        part_close(w, p, true);
+    }
     w->progress.done = true;
     worker_publish(w);
     return NULL;

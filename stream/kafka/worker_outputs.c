@@ -1,6 +1,8 @@
 /* worker_outputs.c -- what a partition's records produce: alerts to the
- * alerts topic and rejected records to the dead-letter topic, both through
- * the run's one shared producer (alert_producer.h).
+ * alerts topic, rejected records to the dead-letter topic and, from an
+ * input partition with --rules, internal records to their key family's
+ * internal topic (itopics.h), all through the run's one shared producer
+ * (alert_producer.h).
  *
  * These are the detector's callbacks (part_detector_new binds them to the
  * part), so they run on the worker's thread in the middle of
@@ -99,4 +101,21 @@ void part_on_reject(void *ud, sw_verdict why, const char *rec, size_t len, const
     sw_pending *t = hold(p);
     if (!t) return;
     sw_producer_send(w->run->producer, t, dlq, m->key, key_len, m->payload ? rec : NULL, value_len, h, nh);
+}
+
+/* A routed event (the routing stage, rengine.h): its internal record to
+ * its key family's internal topic, keyed by tenant 0x1F group values (so
+ * one key's records share a partition), through the same producer and the
+ * same ack ring as the record's alerts: the input offset is committed only
+ * once every internal record of the records before it is acknowledged. */
+void part_on_route(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
+                   const sw_source *src) {
+    (void)src;
+    part *p = ud;
+    worker *w = p->w;
+    sw_pending *t = hold(p);
+    if (!t) return;
+    w->routed++;
+    size_t klen = key_len < SW_MAX_KEY_BYTES ? key_len : SW_MAX_KEY_BYTES;
+    sw_producer_send(w->run->producer, t, w->run->itopics[family].name, key, klen, rec, len, NULL, 0);
 }

@@ -32,7 +32,9 @@
 
 /* A detector for p (the built-in seed rule, or the run's --rules): its
  * outputs are p's (worker_outputs.c), its keys and tenants count against
- * the run's budgets. */
+ * the run's budgets.  An input partition routes the run's routed key
+ * families to their internal topics; an internal one runs what its
+ * records name. */
 static sw_detector *part_detector_new(worker *w, part *p) {
     run_ctx *r = w->run;
     sw_detector_opts d = {
@@ -40,8 +42,24 @@ static sw_detector *part_detector_new(worker *w, part *p) {
         .budget = r->o->cfg->max_tracked_users ? &r->budget : NULL,
         .tenant_budget = r->o->cfg->max_tenants ? &r->tenant_budget : NULL,
         .on_alert = part_on_alert, .on_reject = part_on_reject, .ud = p,
+        .route = !p->internal && r->any_routed ? part_on_route : NULL, .routed = r->routed,
     };
     return sw_detector_new(&d);
+}
+
+part *part_next(const worker *w, const part *prev) {
+    int t = prev ? prev->topic : 0;
+    int32_t i = prev ? prev->id + 1 : 0;
+    for (; t < w->run->ntopics; t++, i = 0)
+        for (; i < w->topics[t].cap; i++)
+            if (w->topics[t].parts[i]) return w->topics[t].parts[i];
+    return NULL;
+}
+
+int worker_topic_index(const worker *w, const char *name) {
+    for (int t = 0; name && t < w->run->ntopics; t++)
+        if (strcmp(w->run->topics[t].name, name) == 0) return t;
+    return -1;
 }
 
 /* p's checkpoint handle: one store per store of its detector, under the
@@ -58,42 +76,48 @@ static sw_ckpt *part_ckpt_new(worker *w, const part *p) {
     const char **names = calloc(n, sizeof *names);
     if (!names) return NULL;
     for (size_t i = 0; i < n; i++) names[i] = sw_detector_store_name(p->det, i);
-    sw_ckpt *c = sw_ckpt_new_stores(w->run->o->group, w->run->o->topic, p->id, owner, names, n);
+    sw_ckpt *c = sw_ckpt_new_stores(w->run->o->group, p->topic_name, p->id, owner, names, n);
     free(names);
     long seed = sw_detector_seed_store(p->det);
     if (c && seed >= 0) sw_ckpt_adopt_legacy(c, (size_t)seed, SW_RKEY_VALUE);
     return c;
 }
 
-int part_open(worker *w, int32_t id) {
-    if (id < 0 || id >= MAX_PARTITION) return -1;
-    if (part_find(w, id)) return 0;
-    if (id >= w->parts_cap) {
-        int32_t cap = w->parts_cap ? w->parts_cap : 16;
+int part_open(worker *w, int topic, int32_t id) {
+    if (id < 0 || id >= MAX_PARTITION || topic < 0 || topic >= w->run->ntopics) return -1;
+    if (part_find(w, topic, id)) return 0;
+    worker_topic *t = &w->topics[topic];
+    if (id >= t->cap) {
+        int32_t cap = t->cap ? t->cap : 16;
         while (cap <= id) cap *= 2;
-        part **np = realloc(w->parts, (size_t)cap * sizeof *np);
+        part **np = realloc(t->parts, (size_t)cap * sizeof *np);
         if (!np) return -1;
-        memset(np + w->parts_cap, 0, (size_t)(cap - w->parts_cap) * sizeof *np);
-        w->parts = np;
-        w->parts_cap = cap;
+        memset(np + t->cap, 0, (size_t)(cap - t->cap) * sizeof *np);
+        t->parts = np;
+        t->cap = cap;
     }
     part *p = calloc(1, sizeof *p);
     if (!p) return -1;
     p->w = w;
     p->id = id;
+    p->topic = topic;
+    p->topic_name = w->run->topics[topic].name;
+    p->internal = w->run->topics[topic].internal;
+    p->dedup = p->internal ? part_dedup_new() : NULL;
     p->next = p->committed = p->start = p->skipped_from = p->ckpt_offset = p->durable = p->lag = -1;
     p->loaded = !worker_redis_mode(w);
     p->acks = sw_acks_new();
     p->det = p->acks ? part_detector_new(w, p) : NULL;
     if (p->det && worker_redis_mode(w)) p->ckpt = part_ckpt_new(w, p);
-    if (!p->det || (worker_redis_mode(w) && !p->ckpt)) {
+    if (!p->det || (worker_redis_mode(w) && !p->ckpt) || (p->internal && !p->dedup)) {
         sw_detector_free(p->det);
         sw_acks_release(p->acks);
         sw_ckpt_free(p->ckpt);
+        part_dedup_free(p->dedup);
         free(p);
         return -1;
     }
-    w->parts[id] = p;
+    t->parts[id] = p;
     w->progress.assigned++;
     return 0;
 }
@@ -101,7 +125,7 @@ int part_open(worker *w, int32_t id) {
 /* A commit of l succeeded where it says so: remember what is committed. */
 void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l) {
     for (int i = 0; !err && l && i < l->cnt; i++) {
-        part *p = part_find(w, l->elems[i].partition);
+        part *p = part_find(w, worker_topic_index(w, l->elems[i].topic), l->elems[i].partition);
         if (p && !l->elems[i].err && l->elems[i].offset > p->committed) p->committed = l->elems[i].offset;
     }
 }
@@ -113,12 +137,11 @@ void worker_committed(worker *w, rd_kafka_resp_err_t err, const rd_kafka_topic_p
 int worker_commit(worker *w, bool sync, part *only) {
     if (!worker_may_commit(w)) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(only ? 1 : (int)w->progress.assigned + 1);
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (!p || (only && p != only) || p->fenced || p->unsent || (!worker_redis_mode(w) && p->next < 0)) continue;
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+        if ((only && p != only) || p->fenced || p->unsent || (!worker_redis_mode(w) && p->next < 0)) continue;
         /* With Redis state, Kafka never gets ahead of the checkpoint. */
         int64_t at = worker_redis_mode(w) ? p->durable : sw_acks_commit_point(p->acks, p->next);
-        if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, w->run->o->topic, p->id)->offset = at;
+        if (at >= 0 && at != p->committed) rd_kafka_topic_partition_list_add(l, p->topic_name, p->id)->offset = at;
     }
     int rc = 0;
     if (l->cnt > 0) {
@@ -136,9 +159,8 @@ int worker_commit(worker *w, bool sync, part *only) {
 
 uint32_t worker_waiting(worker *w, part *only) {
     uint32_t n = 0;
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (!p || (only && p != only)) continue;
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+        if (only && p != only) continue;
         sw_acks_commit_point(p->acks, p->next);
         n += sw_acks_waiting(p->acks);
     }
@@ -162,7 +184,8 @@ void part_retire_counters(worker *w, part *p) {
     if (w->retired_rules) sw_detector_add_rule_counters(p->det, w->retired_rules, &w->retired_unmatched);
 }
 
-/* A fresh detector for p (its state dropped); -1 and the run failed when out of memory. */
+/* A fresh detector for p (its state dropped, and with it an internal
+ * partition's replay guard); -1 and the run failed when out of memory. */
 int part_detector_reset(worker *w, part *p) {
     sw_detector *fresh = part_detector_new(w, p);
     if (!fresh) {
@@ -171,6 +194,7 @@ int part_detector_reset(worker *w, part *p) {
     }
     sw_detector_free(p->det);
     p->det = fresh;
+    if (p->dedup) part_dedup_decode(p->dedup, NULL, 0);
     return 0;
 }
 /* The offset to start reading p at again: the next record to feed. */
@@ -187,16 +211,15 @@ void worker_assign_loaded(worker *w, rd_kafka_topic_partition_list_t *l) {
     rd_kafka_error_t *error = NULL;
     if (strcmp(rd_kafka_rebalance_protocol(w->rk), "COOPERATIVE") == 0) {
         for (int i = 0; i < l->cnt; i++) {
-            part *p = part_find(w, l->elems[i].partition);
+            part *p = part_find(w, worker_topic_index(w, l->elems[i].topic), l->elems[i].partition);
             l->elems[i].offset = p && part_resume_offset(p) >= 0 ? part_resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
         }
         error = rd_kafka_incremental_assign(w->rk, l);
     } else {
         rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new((int)w->progress.assigned + 1);
-        for (int32_t i = 0; i < w->parts_cap; i++) {
-            part *p = w->parts[i];
-            if (p && p->loaded)
-                rd_kafka_topic_partition_list_add(all, w->run->o->topic, p->id)->offset =
+        for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
+            if (p->loaded)
+                rd_kafka_topic_partition_list_add(all, p->topic_name, p->id)->offset =
                     part_resume_offset(p) >= 0 ? part_resume_offset(p) : RD_KAFKA_OFFSET_INVALID;
         }
         rd_kafka_assign(w->rk, all);
@@ -227,19 +250,24 @@ void part_close(worker *w, part *p, bool lost) {
     sw_detector_free(p->det);
     sw_acks_release(p->acks);
     sw_ckpt_free(p->ckpt);
+    part_dedup_free(p->dedup);
     if (p->eof) w->progress.at_eof--;
     w->progress.assigned--;
-    w->parts[p->id] = NULL;
+    w->topics[p->topic].parts[p->id] = NULL;
     free(p);
 }
 
+/* One line per topic of l (the input's even when l is empty). */
 void worker_log_partitions(worker *w, const char *what, const rd_kafka_topic_partition_list_t *l, const char *note) {
-    char list[1024] = "";
-    size_t n = 0;
-    int i = 0;
-    for (; i < l->cnt && n < sizeof list - 32; i++) /* a partition id takes at most 12 bytes */
-        n += (size_t)snprintf(list + n, sizeof list - n, "%s%" PRId32, i ? "," : "", l->elems[i].partition);
-    if (i < l->cnt) snprintf(list + n, sizeof list - n, ",...");
-    sw_log(SW_LOG_INFO, "worker %d %s %s [%s]%s", w->index, what, w->run->o->topic, list, note);
+    for (int t = 0; t < w->run->ntopics; t++) {
+        const char *name = w->run->topics[t].name;
+        char list[1024] = "";
+        size_t n = 0;
+        int i = 0, shown = 0;
+        for (; i < l->cnt && n < sizeof list - 32; i++) /* a partition id takes at most 12 bytes */
+            if (strcmp(l->elems[i].topic, name) == 0)
+                n += (size_t)snprintf(list + n, sizeof list - n, "%s%" PRId32, shown++ ? "," : "", l->elems[i].partition);
+        if (i < l->cnt) snprintf(list + n, sizeof list - n, ",...");
+        if (shown || t == 0) sw_log(SW_LOG_INFO, "worker %d %s %s [%s]%s", w->index, what, name, list, note);
+    }
 }
-

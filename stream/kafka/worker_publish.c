@@ -61,17 +61,14 @@ static void rule_totals(worker *w, sw_worker_metrics *m) {
     if (!m->rules) return;
     memcpy(m->rules, w->retired_rules, n * sizeof *m->rules);
     m->unmatched = w->retired_unmatched;
-    for (int32_t i = 0; i < w->parts_cap; i++)
-        if (w->parts[i]) sw_detector_add_rule_counters(w->parts[i]->det, m->rules, &m->unmatched);
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) sw_detector_add_rule_counters(p->det, m->rules, &m->unmatched);
 }
 
 /* The counters of every detector, live and retired, and the users they track. */
 static void totals(worker *w, sw_counters *c, uint64_t *users) {
     *c = w->retired;
     *users = 0;
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        part *p = w->parts[i];
-        if (!p) continue;
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
         sw_counters_add(c, sw_detector_counters(p->det));
         *users += sw_detector_keys(p->det);
     }
@@ -96,14 +93,14 @@ static void partitions(const worker *w, sw_worker_metrics *m) {
     const part *first_refused = NULL;
     m->refused = m->assigned = m->pending = m->nlag = 0;
     m->evicted = w->evicted;
-    for (int32_t i = 0; i < w->parts_cap; i++) {
-        const part *p = w->parts[i];
-        if (!p) continue;
+    for (const part *p = part_next(w, NULL); p; p = part_next(w, p)) {
         if (p->refused && !p->loaded && m->refused++ == 0) first_refused = p;
         m->evicted += sw_detector_evicted(p->det);
         if (p->loaded) m->assigned++;
         else m->pending++;
-        if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS) m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag};
+        /* Per (topic, partition): an internal topic's lag is its key family's. */
+        if (p->loaded && m->nlag < SW_METRICS_MAX_PARTITIONS)
+            m->lag[m->nlag++] = (sw_partition_lag){p->id, p->lag, p->internal ? p->topic_name : NULL};
     }
     problem(w, first_refused, m->problem, sizeof m->problem);
 }
@@ -129,6 +126,8 @@ void worker_publish(worker *w) {
     m->redis_pauses = w->redis_pauses;
     m->state_lost = w->state_lost;
     m->replica_waits_short = w->replica_waits_short;
+    m->internal_routed = w->routed;
+    m->internal_replays = w->duplicates;
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pub->waiting = waiting;

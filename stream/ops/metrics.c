@@ -66,7 +66,7 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
 #define SUMMED_NUMBERS(X)                                                                           \
     X(tracked_users) X(evicted) X(assigned) X(pending) X(redis_paused) X(checkpoints)               \
     X(checkpoint_failures) X(redis_pauses) X(refused) X(stale_refused) X(redis_denied) X(state_lost) \
-    X(replica_waits_short)
+    X(replica_waits_short) X(internal_routed) X(internal_replays)
 
 #define DECLARE_SUM(f) uint64_t f;
 typedef struct {
@@ -150,7 +150,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         for (uint32_t k = 0; k < w[i]->nlag; k++) {
             if (w[i]->lag[k].lag < 0) continue;
             sw_buf_puts(b, "sessionwatch_consumer_lag{topic=\"");
-            label(b, pm->topic);
+            label(b, w[i]->lag[k].topic ? w[i]->lag[k].topic : pm->topic);
             sw_buf_printf(b, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n", w[i]->lag[k].partition, w[i]->lag[k].lag);
         }
     histogram(b, "sessionwatch_processing_latency_seconds",
@@ -194,6 +194,12 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
                 "owner's last checkpoint); each is rewritten whole.", t.state_lost);
         counter(b, "sessionwatch_replica_wait_short_total", "Checkpoint rounds WAIT confirmed on fewer than "
                 "--state-replicas replicas (not counted, retried).", t.replica_waits_short);
+    }
+    if (pm->internal) {
+        counter(b, "sessionwatch_internal_records_total", "Internal records produced to the key families' internal "
+                "topics (the routing stage).", t.internal_routed);
+        counter(b, "sessionwatch_internal_replays_total", "Internal records read again after a routing member died "
+                "before committing, skipped as counted already (the stateful stage).", t.internal_replays);
     }
     rules(b, pm, w, n);
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);

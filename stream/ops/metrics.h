@@ -35,6 +35,7 @@ void sw_hist_observe(sw_hist *h, double seconds);
 typedef struct {
     int32_t partition;
     int64_t lag; /* -1: not known yet */
+    const char *topic; /* NULL: the input (sw_process_metrics.topic); else an internal topic (outlives the run) */
 } sw_partition_lag;
 
 /* One worker thread's numbers. */
@@ -61,6 +62,9 @@ typedef struct {
      * no rule matched; NULL without --rules. */
     sw_rule_counters *rules;
     uint64_t unmatched;
+    /* --rules with internal topics: internal records produced, and those
+     * consumed that were replays of records counted already (skipped). */
+    uint64_t internal_routed, internal_replays;
 } sw_worker_metrics;
 
 #define SW_METRICS_UNDELIVERABLE_REASONS 2
@@ -79,6 +83,7 @@ typedef struct {
     bool failed;
     const sw_rulespec *rules;      /* --rules: labels of the per-rule numbers; NULL: none */
     size_t n_rules;
+    bool internal;                 /* internal topics in use (the internal_* numbers) */
 } sw_process_metrics;
 
 /* Appends the Prometheus text exposition of everything. */

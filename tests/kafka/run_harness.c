@@ -32,11 +32,15 @@ char *xstrndup(const char *p, size_t n) {
 void gen(const char *seed, const char *start, char *path) { gen_rules(seed, start, NULL, path); }
 
 void gen_rules(const char *seed, const char *start, const char *rules, char *path) {
+    gen_rules_users(seed, start, rules, "300", path);
+}
+
+void gen_rules_users(const char *seed, const char *start, const char *rules, const char *users, char *path) {
     snprintf(path, 64, "/tmp/sw-run-gen-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    const char *argv[] = {"gen", "--seed", seed, "--users", "300", "--attack-rate", "0.05", "--hours", "0.5",
+    const char *argv[] = {"gen", "--seed", seed, "--users", users, "--attack-rate", "0.05", "--hours", "0.5",
                           "--start", start, "--out", path, "--truth", "/dev/null", rules ? "--rules" : NULL, rules,
                           NULL};
     tu_result r = tu_run(argv, NULL, 0);
@@ -180,6 +184,19 @@ int cluster_teardown(void **state) {
     sw_mockcluster_stop(mc);
     mc = NULL;
     return 0;
+}
+
+tu_redis case_redis;
+
+int redis_case_setup(void **state, int (*setup)(void **state)) {
+    memset(&case_redis, 0, sizeof case_redis);
+    if (tu_redis_start(&case_redis, 1) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
+    return setup(state);
+}
+
+int redis_case_teardown(void **state) {
+    tu_redis_destroy(&case_redis);
+    return cluster_teardown(state);
 }
 
 rd_kafka_conf_t *conf(const char *const *kv) {
@@ -434,6 +451,25 @@ void expect_count(const char *err, const char *name, uint64_t want) {
                               (unsigned long long)want, err);
 }
 
+char *one_member_matches_scan(const char *group, const char *const *extra) {
+    produce_all(&data_a);
+    char *err = run_to_end(group, ALERTS, extra);
+    expect_count(err, "records", data_a.n);
+    expect_count(err, "alerts", exp_a.n);
+    check_alerts(ALERTS, &exp_a, only_a, true);
+    wait_committed_to_end(group, 5, NULL);
+    return err;
+}
+
+char *stop_run(child *c) {
+    kill(c->pid, SIGTERM);
+    int st = child_wait(c, RUN_TIMEOUT_MS);
+    char *err = child_stderr(c);
+    child_done(c);
+    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
+    return err;
+}
+
 /* Starts the members (on an empty topic), waits until each was assigned
  * partitions, then produces everything, waits for the commits and stops
  * them: the same alerts as scan (data_a, exp_a), each once.  more: flags
@@ -468,6 +504,11 @@ void members_then_input(const char *group, const char *alerts, int procs, const 
     }
     assert_int_equal(records, data_a.n);
     check_alerts(alerts, &exp_a, only_a, true);
+}
+
+void members_case_run(void **state) {
+    const members_case *m = *state;
+    members_then_input(m->group, ALERTS, m->procs, m->threads, m->more);
 }
 
 /* ---- checking alerts ------------------------------------------------------ */

@@ -98,6 +98,8 @@ char *xstrndup(const char *p, size_t n);
 void gen(const char *seed, const char *start, char *path);
 /* gen with --rules RULES (NULL: none) */
 void gen_rules(const char *seed, const char *start, const char *rules, char *path);
+/* gen_rules with --users users (gen_rules: 300) */
+void gen_rules_users(const char *seed, const char *start, const char *rules, const char *users, char *path);
 void load(dataset *d, const char *path);
 void dataset_free(dataset *d);
 const char *field(const char *from, const char *name);
@@ -119,6 +121,13 @@ size_t expected_drop_rules(expected *e, const char *const *rules);
 #define FAILURES_RULE "bfa9dd66-97f5-4550-b038-2d03cd3eb4a2" /* by okta.actor.alternate_id */
 #define DEVICE_RULE "fbd97268-e93d-48c3-838f-a179163dc3b9"   /* by dt_hash */
 extern const char *const RUN_REFUSED_RULES[]; /* {FAILURES_RULE, DEVICE_RULE, NULL} */
+/* run's flags for the rules of deploy/rules that run where a topic keyed by
+ * user is read (every one but RUN_REFUSED_RULES: their key families hold
+ * okta.actor.id), told that it is keyed so: no internal topic. */
+#define RUN_KEYED_RULES                                                                                     \
+    "--key-field", "okta.actor.id", "--rules", SEED_RULE_FILE, "--rules",                                   \
+        RUN_RULES_DIR "/sessionwatch_example_session_behind_proxy.toml", "--rules",                         \
+        RUN_RULES_DIR "/sessionwatch_example_mfa_factor_removed.toml"
 
 /* ---- the cluster (3 mock brokers; IN and ALERTS made by cluster_setup) -- */
 void cluster_up(void);
@@ -128,6 +137,13 @@ int cluster_teardown(void **state);
 /* A case with a fresh mock cluster, its children killed after it. */
 #define CLUSTER_CASE(f) cmocka_unit_test_setup_teardown(f, cluster_setup, cluster_teardown)
 rd_kafka_conf_t *conf(const char *const *kv);
+
+/* Cases with a redis-server of their own (append-only file on), case_redis:
+ * started before setup (a cluster_setup), stopped after the cluster's
+ * teardown; a case fails when it cannot start. */
+extern tu_redis case_redis;
+int redis_case_setup(void **state, int (*setup)(void **state));
+int redis_case_teardown(void **state);
 
 /* ---- producing input ---------------------------------------------------- */
 rd_kafka_t *producer(dr_sink *sink);
@@ -162,6 +178,24 @@ uint64_t summary_count(const char *err, const char *name);
 void members_then_input(const char *group, const char *alerts, int procs, const char *threads,
                         const char *const *more);
 void expect_count(const char *err, const char *name, uint64_t want);
+/* members_then_input as a case of its own, its arguments the case's state:
+ * MEMBERS_CASE("test_two_threads", "g-t2", 1, "2", NULL) (a fresh cluster). */
+typedef struct {
+    const char *group;
+    int procs;
+    const char *threads;
+    const char *const *more;
+} members_case;
+void members_case_run(void **state);
+#define MEMBERS_CASE(name, group, procs, threads, more)                                                  \
+    {name, members_case_run, cluster_setup, cluster_teardown,                                           \
+     &(members_case){group, procs, threads, more}}
+/* data_a produced, then one member of group (extra flags: one thread, no
+ * status line) run to the end: every record read, exp_a's alerts (each
+ * once), every offset committed.  Returns run's stderr (the caller's). */
+char *one_member_matches_scan(const char *group, const char *const *extra);
+/* SIGTERM, exit 0 required; returns c's stderr (the caller's). */
+char *stop_run(child *c);
 
 /* ---- checking alerts against scan's ------------------------------------- */
 char *comparable(const char *json);

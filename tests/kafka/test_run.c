@@ -35,33 +35,14 @@
 
 static void test_alerts_match_scan(void **state) {
     (void)state;
-    produce_all(&data_a);
-    const char *extra[] = {"--threads", "1", "--status-interval", "0", NULL};
-    char *err = run_to_end("g1", ALERTS, extra);
-    expect_count(err, "records", data_a.n);
-    expect_count(err, "alerts", exp_a.n);
     assert_true(exp_a.n >= 10);
-    free(err);
-    check_alerts(ALERTS, &exp_a, only_a, true);
-    wait_committed_to_end("g1", 5, NULL);
+    const char *extra[] = {"--threads", "1", "--status-interval", "0", NULL};
+    free(one_member_matches_scan("g1", extra));
 }
 
 /* ---- 2. several members, joined before consumption ----------------------- */
 
-static void test_two_threads(void **state) {
-    (void)state;
-    members_then_input("g-t2", ALERTS, 1, "2", NULL);
-}
-
-static void test_three_threads(void **state) {
-    (void)state;
-    members_then_input("g-t3", ALERTS, 1, "3", NULL);
-}
-
-static void test_two_processes(void **state) {
-    (void)state;
-    members_then_input("g-p2", ALERTS, 2, "1", NULL);
-}
+/* test_two_threads, test_three_threads, test_two_processes: MEMBERS_CASE in main. */
 
 /* ---- 4. a broker down and up mid-stream ----------------------------------- */
 
@@ -611,8 +592,8 @@ int main(void) {
     run_harness_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_usage_errors), CLUSTER_CASE(test_alerts_match_scan),
-        CLUSTER_CASE(test_time_field_kafka), CLUSTER_CASE(test_two_threads), CLUSTER_CASE(test_three_threads),
-        CLUSTER_CASE(test_two_processes), CLUSTER_CASE(test_broker_down_mid_stream),
+        CLUSTER_CASE(test_time_field_kafka), MEMBERS_CASE("test_two_threads", "g-t2", 1, "2", NULL),
+        MEMBERS_CASE("test_three_threads", "g-t3", 1, "3", NULL), MEMBERS_CASE("test_two_processes", "g-p2", 2, "1", NULL), CLUSTER_CASE(test_broker_down_mid_stream),
         CLUSTER_CASE(test_produce_errors), CLUSTER_CASE(test_poison_and_dlq),
         CLUSTER_CASE(test_sigterm_and_restart), CLUSTER_CASE(test_metrics_and_health),
         CLUSTER_CASE(test_big_alert_is_bounded), CLUSTER_CASE(test_undeliverable_to_dlq),

@@ -34,18 +34,8 @@
  * of the moved partitions are forgotten), so passing needs the state to
  * move through Redis.  Alerts are compared by distinct alert_id with scan
  * over the same records: none missing, none extra. */
-static tu_redis redis;
-
-static int redis_setup(void **state) {
-    memset(&redis, 0, sizeof redis);
-    if (tu_redis_start(&redis, 1) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
-    return cluster_setup(state);
-}
-
-static int redis_teardown(void **state) {
-    tu_redis_destroy(&redis);
-    return cluster_teardown(state);
-}
+#define redis case_redis /* the harness's (redis_case_setup) */
+static int redis_setup(void **state) { return redis_case_setup(state, cluster_setup); }
 
 /* `run` flags for a worker of these cases: one thread, quick group
  * changes, Redis state checkpointed every 200 ms. */
@@ -56,16 +46,6 @@ static int redis_teardown(void **state) {
 #define EAGER "-X", "partition.assignment.strategy=roundrobin"
 /* The flags alone, as run's extra arguments. */
 static const char *const REDIS_RUN[] = {REDIS_RUN_ARGS, NULL};
-
-/* SIGTERM, exit 0 required; returns its stderr. */
-static char *stop_run(child *c) {
-    kill(c->pid, SIGTERM);
-    int st = child_wait(c, RUN_TIMEOUT_MS);
-    char *err = child_stderr(c);
-    child_done(c);
-    if (st != 0) fail_msg("run exited %d after SIGTERM:\n%.6000s", st, err);
-    return err;
-}
 
 /* SIGKILL (a crash between checkpoints), the exit status checked. */
 static void crash(child *a) {
@@ -227,13 +207,15 @@ static void test_sigkill_mid_stream(void **state) {
  * scan --rules of the seed rule's file over data_a (made by main). */
 static expected exp_rules, exp_seed_toml;
 
-/* run --rules deploy/rules with Redis state, SIGKILLed mid-stream: every
+/* run --rules (deploy/rules' rules that run on a topic keyed by user,
+ * --key-field okta.actor.id: no internal topic) with Redis state,
+ * SIGKILLed mid-stream: every
  * rule's windows come back from its own keys (the seed rule's sessions
  * straddle the crash), so the alerts are exactly scan --rules' of the
  * rules run runs. */
 static void test_rules_sigkill_mid_stream(void **state) {
     (void)state;
-    const char *extra[] = {REDIS_RUN_ARGS, "--rules", RUN_RULES_DIR, NULL};
+    const char *extra[] = {REDIS_RUN_ARGS, RUN_KEYED_RULES, NULL};
     sigkill_mid_stream("g-rules-kill", extra, &exp_rules);
     char reply[512], cmd[160];
     /* The rule keys hold the state; the built-in layout's were never written. */
@@ -262,7 +244,7 @@ static void test_upgrade_builtin_to_rules(void **state) {
     first_half h;
     first_half_consumed(&h, "g-upgrade");
     free(stop_run(&h.a));
-    const char *rules[] = {REDIS_RUN_ARGS, "--rules", SEED_RULE_FILE, NULL};
+    const char *rules[] = {REDIS_RUN_ARGS, "--key-field", "okta.actor.id", "--rules", SEED_RULE_FILE, NULL};
     char *err = successor_resumed_at(h.pr, &h.s, data_a.n / 2, "g-upgrade", rules);
     assert_contains(err, "taken over by rule " SEED_RULE " (rolling upgrade)");
     free(err);
@@ -766,7 +748,7 @@ static void test_sentinel_failover_replicas(void **state) {
 /* ---- main ----------------------------------------------------------------- */
 
 /* A case with its own redis-server (and Sentinel) and mock cluster. */
-#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
+#define REDIS_CASE(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_case_teardown)
 #define SENTINEL_CASE(f) cmocka_unit_test_setup_teardown(f, sentinel_setup, sentinel_teardown)
 
 int main(void) {
