@@ -65,9 +65,11 @@ else
   skip "promtool check config (promtool, from Debian's prometheus package)"
 fi
 
-# Renders the Kubernetes manifests offline (no cluster needed).
+# Renders the Kubernetes manifests offline (no cluster needed): the one-command form and the
+# split form's overlay.
 if have kubectl; then
   check "kubectl kustomize deploy/k8s" kubectl kustomize deploy/k8s
+  check "kubectl kustomize deploy/k8s/split" kubectl kustomize deploy/k8s/split
 else
   skip "kubectl kustomize (apt-get install kubernetes-client)"
 fi
@@ -125,12 +127,41 @@ else
   skip "Dockerfile packages (apt-cache with package lists: apt-get update)"
 fi
 
+# The image's rules (the Dockerfile copies deploy/rules there) must reach the build context:
+# Dockerfile.dockerignore leaves out deploy/ but deploy/rules.  docker-py (a dependency of
+# docker-compose) applies the same .dockerignore rules as the docker CLI.
+context_has_rules() {
+  "$1" - <<'PY'
+from docker.utils.build import exclude_paths
+pats = [l.strip() for l in open("deploy/Dockerfile.dockerignore") if l.strip() and not l.startswith("#")]
+kept = exclude_paths(".", pats, dockerfile="deploy/Dockerfile")
+import glob
+want = set(glob.glob("deploy/rules/*.toml"))
+missing = sorted(want - kept)
+if missing or not want:
+    raise SystemExit("not in the build context: %s" % (missing or "deploy/rules/*.toml"))
+PY
+}
+docker_py=
+for py in python3 /usr/bin/python3; do
+  if have "$py" && "$py" -c 'import docker.utils.build' 2>/dev/null; then docker_py=$py; break; fi
+done
+if [[ -n $docker_py ]]; then
+  check "Docker build context holds deploy/rules (Dockerfile.dockerignore)" context_has_rules "$docker_py"
+else
+  skip "Docker build context (python3 with docker-py: apt-get install docker-compose)"
+fi
+
 # The settings given to `run` and `repartition` here must be ones the binary accepts: the [run]
 # and [repartition] keys of the example configs (commented-out examples included), and, with
 # `sessionwatch config print [repartition]` (which parses flags, environment and file exactly as
 # the command does, and rejects unknown keys and bad values), the example file, the Kubernetes
-# ConfigMap's file with its environment, and the compose services' command lines.
+# ConfigMap's file with its environment (one-command form, and the split form's two stages),
+# and the compose services' command lines (worker, split form's route and count).  The image's
+# rules folder, /usr/share/sessionwatch/rules, is deploy/rules here; where rules are given,
+# --strict-rules makes a rule the form cannot run (refused) a failure.
 bin=${SESSIONWATCH_BIN:-build/sessionwatch}
+image_rules=/usr/share/sessionwatch/rules
 ini_keys_are_flags() {  # FILE COMMAND: every key of the [COMMAND] section is a flag of COMMAND
   local help key bad=0
   help=$("$bin" "$2" --help)
@@ -141,13 +172,14 @@ ini_keys_are_flags() {  # FILE COMMAND: every key of the [COMMAND] section is a 
 }
 configmap_env() {  # the sessionwatch-env ConfigMap's data, as NAME=VALUE lines
   awk '/^  name: sessionwatch-env/{e=1} /^---/{e=0} e && /^data:/{d=1; next} e && d && /^  [A-Z_]+: /{
-    sub(/^  /,""); k=$1; sub(/:$/,"",k); sub(/^[A-Z_]+: /,""); print k "=" $0}' deploy/k8s/configmap.yaml
+    sub(/^  /,""); k=$1; sub(/:$/,"",k); sub(/^[A-Z_]+: /,""); print k "=" $0}' deploy/k8s/base/configmap.yaml
 }
 compose_args() {  # SERVICE: its command line, one argument per line, without the command
   python3 -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1]))["services"][sys.argv[2]]["command"][1:]))' \
-    deploy/docker-compose.yml "$1"
+    deploy/docker-compose.yml "$1" | sed "s#$image_rules#deploy/rules#"
 }
-sed -n '/sessionwatch.ini: |/,$p' deploy/k8s/configmap.yaml | sed -n 's/^    //p' >"$tmp/configmap.ini"
+sed -n '/sessionwatch.ini: |/,$p' deploy/k8s/base/configmap.yaml | sed -n 's/^    //p' |
+  sed "s#$image_rules#deploy/rules#" >"$tmp/configmap.ini"
 if [[ ! -x $bin ]]; then
   skip "run settings ($bin not built)"
 elif ! "$bin" run --help 2>/dev/null | grep -q -- '--config'; then
@@ -155,22 +187,32 @@ elif ! "$bin" run --help 2>/dev/null | grep -q -- '--config'; then
 else
   for cmd in run repartition; do
     check "sessionwatch.ini.example [$cmd] keys are $cmd flags" ini_keys_are_flags deploy/sessionwatch.ini.example $cmd
-    check "k8s ConfigMap sessionwatch.ini [$cmd] keys are $cmd flags" ini_keys_are_flags "$tmp/configmap.ini" $cmd
   done
+  # The ConfigMap's file has only [run] (the split form's route stage reads it too).
+  check "k8s ConfigMap sessionwatch.ini [run] keys are run flags" ini_keys_are_flags "$tmp/configmap.ini" run
+  check "the image's rules load (rules list --strict-rules --rules deploy/rules)" \
+    "$bin" rules list --strict-rules --rules deploy/rules
   if "$bin" config print --help >/dev/null 2>&1; then
     mapfile -t cm_env < <(configmap_env)
     for cmd in run repartition; do
       check "config print $cmd --config sessionwatch.ini.example" \
         "$bin" config print $cmd --config deploy/sessionwatch.ini.example
-      check "config print $cmd: k8s ConfigMap file + env (${#cm_env[@]} vars)" \
-        env "${cm_env[@]}" "$bin" config print $cmd --config "$tmp/configmap.ini"
     done
+    # The one-command workers; the split form's workers (its patch sets SESSIONWATCH_STAGE) and
+    # route pods (`run --stage route`, given only SESSIONWATCH_BROKERS of the ConfigMap's env).
+    check "config print run: k8s ConfigMap file + env (${#cm_env[@]} vars)" \
+      env "${cm_env[@]}" "$bin" config print run --config "$tmp/configmap.ini" --strict-rules
+    check "config print run: k8s split count stage (ConfigMap + SESSIONWATCH_STAGE=count)" \
+      env "${cm_env[@]}" SESSIONWATCH_STAGE=count "$bin" config print run --config "$tmp/configmap.ini" --strict-rules
+    check "config print run --stage route: k8s split route stage (ConfigMap file + brokers)" \
+      env "$(printf '%s\n' "${cm_env[@]}" | grep '^SESSIONWATCH_BROKERS=')" \
+      "$bin" config print run --stage route --config "$tmp/configmap.ini" --strict-rules
     if have python3 && python3 -c 'import yaml' 2>/dev/null; then
-      mapfile -t wargs < <(compose_args worker-1)
-      check "config print: compose worker command (${#wargs[@]} flags)" "$bin" config print run "${wargs[@]}"
-      mapfile -t rargs < <(compose_args repartition)
-      check "config print: compose repartition command (${#rargs[@]} flags)" \
-        "$bin" config print repartition "${rargs[@]}"
+      for svc in worker-1:run count-1:run route-1:repartition; do
+        mapfile -t sargs < <(compose_args "${svc%%:*}")
+        check "config print: compose ${svc%%:*} command (${svc##*:}, ${#sargs[@]} flags)" \
+          "$bin" config print "${svc##*:}" "${sargs[@]}" --strict-rules
+      done
     else
       skip "compose commands (python3 with yaml)"
     fi

@@ -1,5 +1,8 @@
 /* cmd_mock_broker.c -- `sessionwatch mock-broker`: librdkafka's mock
- * cluster as a throwaway Kafka for demos and tests, no JVM needed.  The
+ * cluster as a throwaway Kafka for demos and tests, no JVM needed.  It
+ * creates only the --topic topics: `run --rules` creates its internal
+ * topics itself, through the mock's first-use creation (itopics.h), so
+ * that mock-broker needs to know no group or rule.  The
  * bootstrap address is the first line of stdout so that a script can read
  * it (`read -r BROKERS < <(sessionwatch mock-broker ...)`); everything for
  * people goes to stderr.  SIGINT and SIGTERM are blocked before librdkafka
@@ -30,6 +33,11 @@ static void usage(FILE *out) {
           "                            repeatable.  Topics a client asks for are also created on\n"
           "                            first use, with 4 partitions\n"
           "  -h, --help                this help\n"
+          "\n"
+          "The mock has no CreateTopics API: `run --rules` gets its internal topics\n"
+          "(GROUP-by-FIELD[-FIELD..]) through that first-use creation, so with 4 partitions,\n"
+          "and keeps that count unless --internal-partitions asks for another.  To choose the\n"
+          "count, create them here first, e.g. --topic G-by-okta.actor.id:8.\n"
           "\n"
           "Limits: the mock keeps only about 5 MB per partition and deletes older records;\n"
           "pace big producers (replay --rate) or use more partitions.  Once a member has left a\n"

@@ -18,7 +18,14 @@
  * and --config ([repartition]), declared once in RP_GROUPS (settings.h);
  * --log-format json; --metrics-addr with /metrics (metrics_repartition.h),
  * /healthz and /readyz (joined the group, producer healthy), served from a
- * copy the loop publishes after every batch; signals.h for stopping. */
+ * copy the loop publishes after every batch; signals.h for stopping.
+ *
+ * With --rules (on the command line, or SESSIONWATCH_RULES) it is not this
+ * loop at all but run's route stage (`run --stage route`, worker.h): the
+ * rules' stateless half, producing to the internal topics of each key
+ * family.  One implementation of that stage, so `repartition --rules` and
+ * `run`'s one-command form can never disagree; its settings are run's
+ * ([run] of --config). */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -101,6 +108,12 @@ static void usage(FILE *out) {
           "(at-least-once).  Stateless: run any number of instances in one group.  SIGINT or\n"
           "SIGTERM: flush, commit, leave the group, exit 0; a second signal exits at once with\n"
           "status 130.  A summary goes to stderr.\n"
+          "\n"
+          "With --rules PATH (on the command line or in SESSIONWATCH_RULES) it is instead the\n"
+          "route stage of `run --rules` on its own, exactly `sessionwatch run --stage route`:\n"
+          "run's flags and its [run] section of --config, query rules alerting where read and\n"
+          "every threshold rule's events re-keyed to its key family's internal topic, for\n"
+          "`run --stage count` members of the same --group (see `sessionwatch run --help`).\n"
           "\n", out);
     sw_settings_help(RP_GROUPS, sizeof RP_GROUPS / sizeof RP_GROUPS[0], out);
     fputs("\nHealth: /readyz is ready once the consumer group has given this member an\n"
@@ -361,7 +374,29 @@ static void config_print_usage(FILE *out) {
           out);
 }
 
+/* --rules given on the command line (before any "--") or in the environment. */
+static bool rules_given(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--rules") == 0 || strncmp(argv[i], "--rules=", 8) == 0) return true;
+    const char *env = getenv("SESSIONWATCH_RULES");
+    return env && *env;
+}
+
+/* cmd (run or its config print) with "--stage route" after argv[0]. */
+static int as_route_stage(int argc, char **argv, int (*cmd)(int, char **)) {
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) return sw_cli_error("repartition", "out of memory");
+    args[0] = argv[0];
+    args[1] = "--stage";
+    args[2] = "route";
+    for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
+    int rc = cmd(argc + 2, args);
+    free(args);
+    return rc;
+}
+
 int sw_repartition_config_print(int argc, char **argv) {
+    if (rules_given(argc, argv)) return as_route_stage(argc, argv, sw_run_config_print);
     static rp_args ra;
     sw_settings *st;
     int rc = parse_repartition(argc, argv, &ra, &st);
@@ -373,6 +408,7 @@ int sw_repartition_config_print(int argc, char **argv) {
 }
 
 int sw_cmd_repartition(int argc, char **argv) {
+    if (rules_given(argc, argv)) return as_route_stage(argc, argv, sw_cmd_run);
     static rp_args ra; /* big (the Kafka options) */
     sw_settings *st;
     int rc = parse_repartition(argc, argv, &ra, &st);

@@ -3,7 +3,13 @@
  * Kafka-protocol server on loopback with consumer groups, offset commits
  * and the idempotent producer.  A mock partition keeps only about 5 MB
  * (older records are deleted): big runs pace their producers or use more
- * partitions. */
+ * partitions.  It has no CreateTopics API (its metadata names broker 0,
+ * which does not exist, as the controller, so an admin request only waits
+ * for its timeout) and creates a topic a metadata request names, with 4
+ * partitions (librdkafka 2.0's mock whatever allow.auto.create.topics
+ * says; newer ones honour it); rd_kafka_mock_topic_set_error(topic,
+ * UNKNOWN_TOPIC_OR_PART) makes a topic look missing and uncreatable, as
+ * on a broker with auto-creation off.  itopics.c relies on all this. */
 #ifndef SW_MOCKCLUSTER_H
 #define SW_MOCKCLUSTER_H
 

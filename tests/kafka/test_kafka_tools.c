@@ -567,8 +567,9 @@ static void test_user_key_bytes(void **state) {
 
 static void test_mock_broker_command(void **state) {
     (void)state;
-    const char *flags[] = {"--brokers N", "--topic NAME[:PARTITIONS]", "--help", "5 MB"};
-    expect_help("mock-broker", flags, 4);
+    const char *flags[] = {"--brokers N", "--topic NAME[:PARTITIONS]", "--help", "5 MB", "no CreateTopics API",
+                           "--internal-partitions"};
+    expect_help("mock-broker", flags, 6);
     const char *bad[] = {"mock-broker", "--topic", "bad/name", NULL};
     expect_exit(bad, 2, "a Kafka topic name", NULL);
     const char *bad2[] = {"mock-broker", "--topic", "t:0", NULL};
