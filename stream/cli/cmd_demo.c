@@ -190,7 +190,8 @@ typedef struct {
 } demo_families;
 
 /* Whether group's committed offset of every partition of topic is at
- * the partition's end. */
+ * the partition's end (a partition that never held a record has no
+ * committed offset: an internal topic's may stay empty). */
 static bool committed_to_end(rd_kafka_t *rk, const char *topic, int partitions) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
     for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(l, topic, p);
@@ -198,7 +199,7 @@ static bool committed_to_end(rd_kafka_t *rk, const char *topic, int partitions) 
     for (int i = 0; i < l->cnt && done; i++) {
         int64_t lo, hi;
         done = !rd_kafka_query_watermark_offsets(rk, topic, l->elems[i].partition, &lo, &hi, 2000) &&
-               l->elems[i].offset >= hi;
+               (hi <= lo || l->elems[i].offset >= hi);
     }
     rd_kafka_topic_partition_list_destroy(l);
     return done;
