@@ -1136,17 +1136,25 @@ static long demo_rule_alerts(const char *per_rule, const char *name) {
     return alerts;
 }
 
-/* A key family's summary line of demo --rules (routed through the demo's
- * internal topic of 16 partitions): its alerts; at least one record went
- * through the topic. */
-static long demo_family_alerts(const char *out, const char *family) {
-    char want[400];
-    snprintf(want, sizeof want, "\n  family %s: internal topic sessionwatch-demo-by-%s, 16 partitions, ", family,
-             family);
+/* A key family's summary line of demo --rules (routed through its internal
+ * topic <group>-by-<family> of 16 partitions; group NULL: any, as with
+ * --state redis:// the run has a group of its own): its alerts; at least
+ * one record went through the topic. */
+static long demo_family_alerts(const char *out, const char *family, const char *group) {
+    char want[400], tail[400];
+    snprintf(want, sizeof want, "\n  family %s: internal topic ", family);
+    snprintf(tail, sizeof tail, "-by-%s, 16 partitions, ", family);
     const char *line = strstr(out, want);
     if (!line) fail_msg("no summary line of family %s in:\n%s", family, out);
+    const char *name = line + strlen(want), *end = strstr(name, tail);
+    assert_non_null(end);
+    assert_null(memchr(name, '\n', (size_t)(end - name)));
+    if (group) {
+        assert_int_equal(end - name, (long)strlen(group));
+        assert_memory_equal(name, group, strlen(group));
+    }
     long routed = -1, alerts = -1;
-    assert_int_equal(sscanf(line + strlen(want), "%ld records routed through it; %ld alerts", &routed, &alerts), 2);
+    assert_int_equal(sscanf(end + strlen(tail), "%ld records routed through it; %ld alerts", &routed, &alerts), 2);
     assert_true(routed >= 1);
     return alerts;
 }
@@ -1155,10 +1163,11 @@ static long demo_family_alerts(const char *out, const char *family) {
  * pipeline: every rule runs, the threshold rules of the three key families
  * (okta.actor.id, okta.actor.alternate_id, the device token hash) through
  * their internal topics, and each finds its positive case and not its
- * near miss; per key family, its alerts are its rules'. */
-static void test_demo_rules(void **state) {
-    (void)state;
-    const char *demo[] = {"demo", "--rules", "deploy/rules", "--users", "200", "--hours", "0.5", "--seed", "3", NULL};
+ * near miss; per key family, its alerts are its rules'.  state: --state;
+ * group: the internal topics' prefix (NULL: any). */
+static void demo_rules_case(const char *state, const char *group) {
+    const char *demo[] = {"demo", "--rules", "deploy/rules", "--users", "200", "--hours", "0.5", "--seed", "3",
+                          "--state", state, NULL};
     tu_result r = run_ok(demo);
     const char *per_rule = strstr(r.out, "sessionwatch demo: per rule");
     if (!per_rule) fail_msg("no per-rule summary in:\n%s", r.out);
@@ -1182,7 +1191,7 @@ static void test_demo_rules(void **state) {
         long alerts = demo_rule_alerts(per_rule, threshold[i]);
         snprintf(alert, sizeof alert, "ALERT [%s] ", threshold[i]);
         assert_int_equal((long)tu_count(r.out, alert), alerts);
-        assert_int_equal(demo_family_alerts(per_rule, families[i]), alerts);
+        assert_int_equal(demo_family_alerts(per_rule, families[i], group), alerts);
     }
     assert_int_equal(tu_count(per_rule, "\n  rule "), 5);
     assert_int_equal(tu_count(per_rule, "\n  family "), 3);
@@ -1192,6 +1201,24 @@ static void test_demo_rules(void **state) {
     assert_lacks(r.err, "rule refused");
     assert_non_null(strstr(r.out, "missed 0; alerts on users not attacked: 0"));
     tu_result_free(&r);
+}
+
+static void test_demo_rules(void **state) {
+    (void)state;
+    demo_rules_case("memory", "sessionwatch-demo");
+}
+
+/* The same with Redis state: the run has a group of its own, and the
+ * demo waits for that group's commits (not the memory run's group). */
+static void test_demo_rules_redis(void **state) {
+    (void)state;
+    tu_redis redis = {0};
+    if (tu_redis_start(&redis, 0) != 0) {
+        tu_redis_destroy(&redis);
+        skip();
+    }
+    demo_rules_case(redis.url, NULL);
+    tu_redis_destroy(&redis);
 }
 
 /* demo --rules --key-field okta.actor.id: that family is read where it
@@ -1209,10 +1236,12 @@ static void test_demo_rules_keyed(void **state) {
     snprintf(want, sizeof want, "\n  family okta.actor.id: read where it arrives (the topic is keyed by "
              "--key-field); %ld alerts\n", seed);
     assert_contains(per_rule, want);
-    assert_int_equal(demo_family_alerts(per_rule, "okta.actor.alternate_id"),
-                     demo_rule_alerts(per_rule, "sessionwatch example: Repeated Okta Authentication Failures for a User"));
-    assert_int_equal(demo_family_alerts(per_rule, "okta.debug_context.debug_data.dt_hash"),
-                     demo_rule_alerts(per_rule, "sessionwatch example: Many Okta Users on One Device Token"));
+    const char *failures = "sessionwatch example: Repeated Okta Authentication Failures for a User";
+    const char *tokens = "sessionwatch example: Many Okta Users on One Device Token";
+    assert_int_equal(demo_family_alerts(per_rule, "okta.actor.alternate_id", "sessionwatch-demo"),
+                     demo_rule_alerts(per_rule, failures));
+    assert_int_equal(demo_family_alerts(per_rule, "okta.debug_context.debug_data.dt_hash", "sessionwatch-demo"),
+                     demo_rule_alerts(per_rule, tokens));
     assert_int_equal(tu_count(per_rule, "\n  rule "), 5);
     assert_non_null(strstr(r.out, "missed 0; alerts on users not attacked: 0"));
     tu_result_free(&r);
@@ -1354,7 +1383,7 @@ int main(void) {
         cmocka_unit_test(test_partitions_scan_equals_run),
         cmocka_unit_test(test_run_future_records),
         cmocka_unit_test(test_demo_finds_every_attack), cmocka_unit_test(test_demo_rules),
-        cmocka_unit_test(test_demo_rules_keyed),
+        cmocka_unit_test(test_demo_rules_keyed), cmocka_unit_test(test_demo_rules_redis),
         cmocka_unit_test(test_repartition_usage),
         cmocka_unit_test(test_repartition_keeps_eligible),
         cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
