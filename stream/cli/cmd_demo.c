@@ -81,16 +81,17 @@ static void usage(FILE *out) {
           "  -h, --help        this help\n"
           "\n", out);
     sw_cli_rules_help(out);
-    fputs("  --key-field F     with --rules: the input is keyed by F (the demo's topic is keyed\n"
-          "                    by okta.actor.id), so the key family holding F is read where it\n"
-          "                    arrives instead of through its internal topic (see run --help)\n"
+    fputs("  --key-field F             with --rules: the input is keyed by F (the demo's topic is\n"
+          "                            keyed by okta.actor.id): the key family holding F is read\n"
+          "                            where it arrives, not through its internal topic (run --help)\n"
           "\n"
-          "  With --rules, gen injects a positive case and a near miss of every rule and the\n"
-          "  workers run the one-command pipeline of `run --rules` on an unkeyed input: the query\n"
-          "  rules where a record is read, each key family of the threshold rules through its\n"
-          "  internal topic " GROUP "-by-<fields> (created here with --partitions partitions).\n"
-          "  The summary says per rule which cases alerted, and per key family its internal topic,\n"
-          "  the records routed through it and its alerts (try --rules deploy/rules).\n", out);
+          "  With --rules, gen injects a positive case and a near miss of every rule, and the\n"
+          "  workers run the one-command pipeline of `run --rules` on an unkeyed input: the\n"
+          "  query rules where a record is read, each key family of the threshold rules through\n"
+          "  its internal topic <group>-by-<fields> (group " GROUP ", or with --state\n"
+          "  redis:// the run's own), created here with --partitions partitions.  The summary\n"
+          "  says per rule which cases alerted, and per key family its internal topic, the\n"
+          "  records routed through it and its alerts (try --rules deploy/rules).\n", out);
 }
 
 typedef struct {
