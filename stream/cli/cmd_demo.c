@@ -11,12 +11,21 @@
  * end the demo checks its work: the alerts that reached the alerts topic,
  * and the injected attacks found and missed (the generator's ground truth).
  *
- * --rules PATH runs those rules instead of the built-in seed rule (as `run
- * --rules` does: the query rules and the threshold rules grouped by
- * okta.actor.id, the key the demo's topic has), and gen injects a positive
- * case and a near miss of each (rulecases.h); the check adds, per rule,
+ * --rules PATH runs those rules instead of the built-in seed rule, as the
+ * one-command pipeline of `run --rules` on an unkeyed input (ISSUE15): the
+ * query rules where a record is read, and each key family of the threshold
+ * rules through its internal topic (worker.h, itopics.h), consumed by the
+ * same members.  The mock has no CreateTopics, so the demo creates those
+ * topics itself with the input's partition count (sw_run_families names
+ * them), waits for the group to hold the input AND internal partitions
+ * before producing, and for every one of them to be committed to its end
+ * before the summary.  --key-field F says the input is keyed by F (the
+ * demo's is keyed by okta.actor.id): the family holding F is then read
+ * where it arrives, as run --key-field does.  gen injects a positive case
+ * and a near miss of each rule (rulecases.h); the check adds, per rule,
  * the positive cases found (an alert of the rule naming one of the case's
- * event uuids) and the near misses that alerted. */
+ * event uuids) and the near misses that alerted, and per key family its
+ * internal topic, the records routed through it and its alerts. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,12 +40,14 @@
 #include "cli_rules.h"
 #include "clock.h"
 #include "commands.h"
+#include "fields.h"
 #include "gen.h"
 #include "kafka.h"
 #include "keyed_producer.h"
 #include "mockcluster.h"
 #include "signals.h"
 #include "redis.h"
+#include "rengine.h"
 #include "rulecases.h"
 #include "worker.h"
 
@@ -70,9 +81,17 @@ static void usage(FILE *out) {
           "  -h, --help        this help\n"
           "\n", out);
     sw_cli_rules_help(out);
-    fputs("  With --rules, gen injects a positive case and a near miss of every rule, run runs the\n"
-          "  query rules and the threshold rules grouped by okta.actor.id, and the summary says\n"
-          "  per rule which cases alerted (try --rules deploy/rules).\n", out);
+    fputs("  --key-field F             with --rules: the input is keyed by F (the demo's topic is\n"
+          "                            keyed by okta.actor.id): the key family holding F is read\n"
+          "                            where it arrives, not through its internal topic (run --help)\n"
+          "\n"
+          "  With --rules, gen injects a positive case and a near miss of every rule, and the\n"
+          "  workers run the one-command pipeline of `run --rules` on an unkeyed input: the\n"
+          "  query rules where a record is read, each key family of the threshold rules through\n"
+          "  its internal topic <group>-by-<fields> (group " GROUP ", or with --state\n"
+          "  redis:// the run's own), created here with --partitions partitions.  The summary\n"
+          "  says per rule which cases alerted, and per key family its internal topic, the\n"
+          "  records routed through it and its alerts (try --rules deploy/rules).\n", out);
 }
 
 typedef struct {
@@ -163,12 +182,47 @@ static void on_alert(void *ud, const sw_alert_out *out) {
     fflush(stdout);
 }
 
-/* True once the run's group has committed every partition of the events
- * topic up to its end; bounded by CATCH_UP_MS. */
-static int wait_caught_up(const sw_kafka_opts *k, int partitions, const atomic_int *stop) {
+/* The run's key families (sw_run_families): each routed one's internal
+ * topic is consumed by the members with the input's partition count. */
+typedef struct {
+    sw_run_family *fam;
+    size_t n, routed;
+    int partitions;
+} demo_families;
+
+/* Whether group's committed offset of every partition of topic is at
+ * the partition's end (a partition that never held a record has no
+ * committed offset: an internal topic's may stay empty). */
+static bool committed_to_end(rd_kafka_t *rk, const char *topic, int partitions) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(l, topic, p);
+    bool done = rd_kafka_committed(rk, l, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < l->cnt && done; i++) {
+        int64_t lo, hi;
+        done = !rd_kafka_query_watermark_offsets(rk, topic, l->elems[i].partition, &lo, &hi, 2000) &&
+               (hi <= lo || l->elems[i].offset >= hi);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return done;
+}
+
+/* Whether the group is done with everything the members consume: the
+ * events topic first (its offsets are committed only once the internal
+ * records they produced are acknowledged, so the internal topics' ends
+ * read after it are final), then every internal topic. */
+static bool all_committed(rd_kafka_t *rk, const demo_families *f) {
+    if (!committed_to_end(rk, EVENTS_TOPIC, f->partitions)) return false;
+    for (size_t k = 0; k < f->n; k++)
+        if (f->fam[k].routed && !committed_to_end(rk, f->fam[k].topic, f->partitions)) return false;
+    return true;
+}
+
+/* True once group has committed every partition of the events topic and
+ * of the internal topics up to its end; bounded by CATCH_UP_MS. */
+static int wait_caught_up(const sw_kafka_opts *k, const char *group, const demo_families *f, const atomic_int *stop) {
     char err[512];
     rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_CONSUMER, err, sizeof err);
-    if (!conf || rd_kafka_conf_set(conf, "group.id", GROUP, err, sizeof err) != RD_KAFKA_CONF_OK) {
+    if (!conf || rd_kafka_conf_set(conf, "group.id", group, err, sizeof err) != RD_KAFKA_CONF_OK) {
         if (conf) rd_kafka_conf_destroy(conf);
         fprintf(stderr, "sessionwatch demo: %s\n", err);
         return -1;
@@ -178,27 +232,14 @@ static int wait_caught_up(const sw_kafka_opts *k, int partitions, const atomic_i
         fprintf(stderr, "sessionwatch demo: %s\n", err);
         return -1;
     }
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
-    for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(l, EVENTS_TOPIC, p);
-    int done = 0;
-    for (int64_t waited = 0; !done && waited < CATCH_UP_MS && !atomic_load(stop); waited += 200) {
-        if (rd_kafka_committed(rk, l, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            done = 1;
-            for (int i = 0; i < l->cnt && done; i++) {
-                int64_t lo, hi;
-                if (rd_kafka_query_watermark_offsets(rk, EVENTS_TOPIC, l->elems[i].partition, &lo, &hi, 2000) ||
-                    l->elems[i].offset < hi)
-                    done = 0;
-            }
-        }
-        if (!done) usleep(200 * 1000);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    bool done = false;
+    for (int64_t waited = 0; !done && waited < CATCH_UP_MS && !atomic_load(stop); waited += 200)
+        if (!(done = all_committed(rk, f))) usleep(200 * 1000);
     rd_kafka_destroy(rk);
     return done ? 0 : -1;
 }
 
-/* Messages on the alerts topic (it starts empty). */
+/* Messages on a topic (the demo's topics all start empty). */
 static int64_t topic_messages(const sw_kafka_opts *k, const char *topic, int partitions) {
     char err[512];
     rd_kafka_conf_t *conf = sw_kafka_conf(k, RD_KAFKA_PRODUCER, err, sizeof err);
@@ -303,6 +344,61 @@ static void check_rule_cases(FILE *truth, const demo_ctx *d, size_t n_found) {
     }
 }
 
+/* The run's key families, each routed one's internal topic created on the
+ * mock with the input's partition count: the mock has no CreateTopics, and
+ * on first use it would make them with 4 (mockcluster.h).  0, or -1 with
+ * err. */
+static int make_internal_topics(sw_mockcluster *m, const sw_run_opts *o, int partitions, demo_families *f, char *err,
+                                size_t errlen) {
+    f->partitions = partitions;
+    if (sw_run_families(o, &f->fam, &f->n) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < f->n; k++) {
+        if (!f->fam[k].routed) continue;
+        f->routed++;
+        if (sw_mockcluster_topic(m, f->fam[k].topic, partitions, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+/* The alerts found of the rules of family k (SW_RENGINE_NO_FAMILY: the
+ * query rules); family_of as sw_rengine_families of d's rules. */
+static size_t family_alerts(const demo_ctx *d, const uint32_t *family_of, uint32_t k, size_t n_found) {
+    size_t alerts = 0;
+    for (size_t j = 0; j < n_found; j++) {
+        const sw_rulespec *spec = rule_of(d->rules, d->found[j].rule_id);
+        alerts += spec && family_of[spec - d->rules->specs] == k;
+    }
+    return alerts;
+}
+
+/* --rules: one line per key family (its internal topic, its partitions,
+ * the records routed through it, its alerts), then the query rules'. */
+static void check_families(const sw_kafka_opts *kafka, const demo_ctx *d, const demo_families *f, size_t n_found) {
+    uint32_t *family_of = calloc(d->rules->n + 1, sizeof *family_of);
+    if (!family_of) return;
+    sw_rengine_families(d->rules->specs, d->rules->n, family_of);
+    printf("sessionwatch demo: per key family (the threshold rules' group-by fields):\n");
+    for (size_t k = 0; k < f->n; k++) {
+        char out[1024];
+        size_t alerts = family_alerts(d, family_of, (uint32_t)k, n_found);
+        if (f->fam[k].routed)
+            snprintf(out, sizeof out, "  family %.300s: internal topic %.300s, %d partitions, %lld records routed "
+                     "through it; %zu alerts", f->fam[k].name, f->fam[k].topic, f->partitions,
+                     (long long)topic_messages(kafka, f->fam[k].topic, f->partitions), alerts);
+        else
+            snprintf(out, sizeof out, "  family %.300s: read where it arrives (the topic is keyed by --key-field); "
+                     "%zu alerts", f->fam[k].name, alerts);
+        printable(out);
+        printf("%s\n", out);
+    }
+    printf("  query rules: read where the records arrive; %zu alerts\n",
+           family_alerts(d, family_of, SW_RENGINE_NO_FAMILY, n_found));
+    free(family_of);
+}
+
 /* cli.h's parse convention: SW_PARSE_OK, SW_PARSE_HELP or SW_PARSE_USAGE
  * (2, reported). */
 static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partitions, uint64_t *threads,
@@ -334,6 +430,10 @@ static int parse_args(int argc, char **argv, sw_gen_opts *g, uint64_t *partition
                 return r < 0 ? 2 : sw_cli_error("demo", "--hours: '%s' is not a number of hours from 0.01 to 24", v);
         } else if ((r = sw_arg_value(&a, "--state", state))) {
             if (r < 0) return 2;
+        } else if ((r = sw_arg_value(&a, "--key-field", &rules->key_field))) {
+            if (r < 0 || sw_catalogue_find(rules->key_field, strlen(rules->key_field)) < 0)
+                return r < 0 ? 2 : sw_cli_error("demo", "--key-field: '%s' is not a field of the catalogue",
+                                                rules->key_field);
         } else if ((r = sw_arg_value(&a, "--attack-rate", &v))) {
             if (r < 0 || sw_parse_real(v, 0, 1, &g->attack_rate))
                 return r < 0 ? 2 : sw_cli_error("demo", "--attack-rate: '%s' is not a fraction from 0 to 1", v);
@@ -364,9 +464,8 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     int rc = parse_args(argc, argv, &g, &partitions, &threads, &rate, &state, rules);
     if (rc == SW_PARSE_HELP) usage(stdout);
     if (rc != SW_PARSE_OK) return rc == SW_PARSE_HELP ? 0 : rc;
-    if (rules->given &&
-        ((rc = sw_cli_rules_ready(rules, "demo")) != 0 || (rc = sw_cli_rules_keyed(rules, "demo")) != 0))
-        return rc;
+    if (rules->key_field && !rules->given) return sw_cli_error("demo", "--key-field: only with --rules");
+    if (rules->given && (rc = sw_cli_rules_ready(rules, "demo")) != 0) return rc;
     static sw_redis_target target;
     bool redis = strcmp(state, "memory") != 0;
     char group[96] = GROUP;
@@ -383,6 +482,7 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     rc = 0;
 
     char err[512];
+    demo_families fams = {0};
     sw_mockcluster *m = sw_mockcluster_start(1, err, sizeof err);
     if (!m || sw_mockcluster_topic(m, EVENTS_TOPIC, (int)partitions, err, sizeof err) ||
         sw_mockcluster_topic(m, ALERTS_TOPIC, 4, err, sizeof err)) {
@@ -411,17 +511,22 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
     static atomic_uint assigned, members_assigned;
     sw_signals_install();
     atomic_int *stop_flag = sw_signals_stop_flag();
-    /* The demo's topic is keyed by user and keeps only the rules that run
-     * there (sw_cli_rules_keyed): no internal topic (ISSUE15's pipeline in
-     * the demo is left to do). */
+    /* --rules: the one-command pipeline on an unkeyed input (every key
+     * family through its internal topic) unless --key-field names the
+     * input's key.  The built-in seed rule reads the topic as it is keyed. */
     sw_run_thread run = {.opts = {.rules = rules->specs, .n_rules = rules->n, .max_alerts = -1,
-                               .key_field = rules->key_field ? rules->key_field : "okta.actor.id",
+                               .key_field = rules->given ? rules->key_field : "okta.actor.id",
                                .cfg = &cfg, .kafka = &k, .topic = EVENTS_TOPIC, .alerts_topic = ALERTS_TOPIC,
                                .group = group, .threads = (int)threads, .stop = stop_flag,
                                .on_alert = on_alert, .on_alert_ud = &demo, .assigned = &assigned,
                                .members_assigned = &members_assigned,
                                .state = redis ? &target : NULL, .checkpoint_interval_ms = 1000,
                                .state_ttl_ms = sw_state_ttl_default_ms(&cfg)}};
+    if (make_internal_topics(m, &run.opts, (int)partitions, &fams, err, sizeof err) != 0) {
+        fprintf(stderr, "sessionwatch demo: cannot create the internal topics on the mock Kafka cluster: %s\n", err);
+        rc = 1;
+        goto out;
+    }
     pthread_t tid;
     if (pthread_create(&tid, NULL, sw_run_thread_main, &run) != 0) {
         fprintf(stderr, "sessionwatch demo: cannot start the workers\n");
@@ -429,12 +534,14 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
         goto out;
     }
 
-    /* Produce once the group has settled, every partition with its worker
-     * and every worker with partitions: the demo shows detection as the
-     * records arrive, not a backlog, and no partition moves mid-window
-     * (a move would drop its in-memory state). */
-    unsigned members = (unsigned)(threads < partitions ? threads : partitions);
-    for (int waited = 0; (atomic_load(&assigned) < partitions || atomic_load(&members_assigned) < members) &&
+    /* Produce once the group has settled, every partition (the input's and
+     * the internal topics') with its worker and every worker with
+     * partitions: the demo shows detection as the records arrive, not a
+     * backlog, and no partition moves mid-window (a move would drop its
+     * in-memory state). */
+    uint64_t all_partitions = partitions * (1 + fams.routed);
+    unsigned members = (unsigned)(threads < all_partitions ? threads : all_partitions);
+    for (int waited = 0; (atomic_load(&assigned) < all_partitions || atomic_load(&members_assigned) < members) &&
                          waited < CATCH_UP_MS && !atomic_load(stop_flag);
          waited += 50)
         usleep(50 * 1000);
@@ -453,7 +560,7 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
         }
         sw_kp_free(kp);
     }
-    if (!atomic_load(stop_flag) && wait_caught_up(&k, (int)partitions, stop_flag) != 0) {
+    if (!atomic_load(stop_flag) && wait_caught_up(&k, group, &fams, stop_flag) != 0) {
         fprintf(stderr, "sessionwatch demo: the workers did not catch up within %d s\n", CATCH_UP_MS / 1000);
         rc = 1;
     }
@@ -487,9 +594,11 @@ static int demo_main(int argc, char **argv, sw_cli_rules *rules) {
         printf("sessionwatch demo: per rule (the stolen-session attacks above are the seed rule's%s):\n",
                rule_of(demo.rules, SW_RULE_ID) ? "" : ", which these rules do not include");
         check_rule_cases(truth, &demo, n_found);
+        check_families(&k, &demo, &fams, n_found);
     }
     if (on_topic != (int64_t)n_found) rc = 1;
 out:
+    free(fams.fam);
     if (records) fclose(records);
     if (truth) fclose(truth);
     sw_mockcluster_stop(m);

@@ -1118,36 +1118,131 @@ static void test_demo_finds_every_attack(void **state) {
     tu_result_free(&r);
 }
 
-/* demo --rules with the project's example rules: alerts of several rules;
- * every rule it runs finds its positive case and not its near miss; the
- * two example rules grouped by another key than the topic's are refused. */
-static void test_demo_rules(void **state) {
-    (void)state;
-    const char *demo[] = {"demo", "--rules", "deploy/rules", "--users", "200", "--hours", "0.5", "--seed", "3", NULL};
+/* A rule's summary line of demo --rules: its alerts, after checking that
+ * its one positive case alerted and its one near miss did not. */
+static long demo_rule_alerts(const char *per_rule, const char *name) {
+    char want[200];
+    snprintf(want, sizeof want, "\n  rule %s: ", name);
+    const char *line = strstr(per_rule, want);
+    if (!line) fail_msg("no summary line of %s in:\n%s", name, per_rule);
+    long alerts = -1, found = -1, pos = -1, near_alerted = -1, near = -1;
+    assert_int_equal(sscanf(line + strlen(want), "%ld alerts; positive cases found %ld of %ld, near misses "
+                            "alerted %ld of %ld", &alerts, &found, &pos, &near_alerted, &near), 5);
+    assert_true(alerts >= 1);
+    assert_int_equal(pos, 1);
+    assert_int_equal(found, 1);
+    assert_int_equal(near, 1);
+    assert_int_equal(near_alerted, 0);
+    return alerts;
+}
+
+/* A key family's summary line of demo --rules (routed through its internal
+ * topic <group>-by-<family> of 16 partitions; group NULL: any, as with
+ * --state redis:// the run has a group of its own): its alerts; at least
+ * one record went through the topic. */
+static long demo_family_alerts(const char *out, const char *family, const char *group) {
+    char want[400], tail[400];
+    snprintf(want, sizeof want, "\n  family %s: internal topic ", family);
+    snprintf(tail, sizeof tail, "-by-%s, 16 partitions, ", family);
+    const char *line = strstr(out, want);
+    if (!line) fail_msg("no summary line of family %s in:\n%s", family, out);
+    const char *name = line + strlen(want), *end = strstr(name, tail);
+    assert_non_null(end);
+    assert_null(memchr(name, '\n', (size_t)(end - name)));
+    if (group) {
+        assert_int_equal(end - name, (long)strlen(group));
+        assert_memory_equal(name, group, strlen(group));
+    }
+    long routed = -1, alerts = -1;
+    assert_int_equal(sscanf(end + strlen(tail), "%ld records routed through it; %ld alerts", &routed, &alerts), 2);
+    assert_true(routed >= 1);
+    return alerts;
+}
+
+/* demo --rules with the project's example rules runs issue 15's whole
+ * pipeline: every rule runs, the threshold rules of the three key families
+ * (okta.actor.id, okta.actor.alternate_id, the device token hash) through
+ * their internal topics, and each finds its positive case and not its
+ * near miss; per key family, its alerts are its rules'.  state: --state;
+ * group: the internal topics' prefix (NULL: any). */
+static void demo_rules_case(const char *state, const char *group) {
+    const char *demo[] = {"demo", "--rules", "deploy/rules", "--users", "200", "--hours", "0.5", "--seed", "3",
+                          "--state", state, NULL};
     tu_result r = run_ok(demo);
     const char *per_rule = strstr(r.out, "sessionwatch demo: per rule");
     if (!per_rule) fail_msg("no per-rule summary in:\n%s", r.out);
-    const char *const runs[] = {"Okta MFA Factor Removed or Reset", "Okta Session Started Behind a Proxy",
-                                "Multiple Okta Sessions Detected for a Single User"};
-    for (size_t i = 0; i < 3; i++) {
-        char want[200], alert[200];
-        snprintf(want, sizeof want, "%s: ", runs[i]);
-        const char *line = strstr(per_rule, want);
-        if (!line) fail_msg("no summary line of %s in:\n%s", runs[i], per_rule);
-        long alerts = -1, found = -1, pos = -1, near_alerted = -1, near = -1;
-        assert_int_equal(sscanf(line + strlen(want), "%ld alerts; positive cases found %ld of %ld, near misses "
-                                "alerted %ld of %ld", &alerts, &found, &pos, &near_alerted, &near), 5);
-        assert_true(alerts >= 1);
-        assert_int_equal(pos, 1);
-        assert_int_equal(found, 1);
-        assert_int_equal(near, 1);
-        assert_int_equal(near_alerted, 0);
-        snprintf(alert, sizeof alert, "ALERT [%s%s] ", i < 2 ? "sessionwatch example: " : "", runs[i]);
+    const char *const query[] = {"sessionwatch example: Okta MFA Factor Removed or Reset",
+                                 "sessionwatch example: Okta Session Started Behind a Proxy"};
+    /* The threshold rules, one per key family (families[i]). */
+    const char *const threshold[] = {"Multiple Okta Sessions Detected for a Single User",
+                                     "sessionwatch example: Repeated Okta Authentication Failures for a User",
+                                     "sessionwatch example: Many Okta Users on One Device Token"};
+    const char *const families[] = {"okta.actor.id", "okta.actor.alternate_id",
+                                    "okta.debug_context.debug_data.dt_hash"};
+    char alert[200];
+    long query_alerts = 0;
+    for (size_t i = 0; i < 2; i++) {
+        long alerts = demo_rule_alerts(per_rule, query[i]);
+        snprintf(alert, sizeof alert, "ALERT [%s] ", query[i]);
         assert_int_equal((long)tu_count(r.out, alert), alerts);
+        query_alerts += alerts;
     }
-    assert_int_equal(tu_count(per_rule, "\n  rule "), 3);
-    assert_non_null(strstr(r.err, "rule refused: bfa9dd66-97f5-4550-b038-2d03cd3eb4a2"));
-    assert_non_null(strstr(r.err, "rule refused: fbd97268-e93d-48c3-838f-a179163dc3b9"));
+    for (size_t i = 0; i < 3; i++) {
+        long alerts = demo_rule_alerts(per_rule, threshold[i]);
+        snprintf(alert, sizeof alert, "ALERT [%s] ", threshold[i]);
+        assert_int_equal((long)tu_count(r.out, alert), alerts);
+        assert_int_equal(demo_family_alerts(per_rule, families[i], group), alerts);
+    }
+    assert_int_equal(tu_count(per_rule, "\n  rule "), 5);
+    assert_int_equal(tu_count(per_rule, "\n  family "), 3);
+    char want[80];
+    snprintf(want, sizeof want, "\n  query rules: read where the records arrive; %ld alerts\n", query_alerts);
+    assert_contains(per_rule, want);
+    assert_lacks(r.err, "rule refused");
+    assert_non_null(strstr(r.out, "missed 0; alerts on users not attacked: 0"));
+    tu_result_free(&r);
+}
+
+static void test_demo_rules(void **state) {
+    (void)state;
+    demo_rules_case("memory", "sessionwatch-demo");
+}
+
+/* The same with Redis state: the run has a group of its own, and the
+ * demo waits for that group's commits (not the memory run's group). */
+static void test_demo_rules_redis(void **state) {
+    (void)state;
+    tu_redis redis = {0};
+    if (tu_redis_start(&redis, 0) != 0) {
+        tu_redis_destroy(&redis);
+        skip();
+    }
+    demo_rules_case(redis.url, NULL);
+    tu_redis_destroy(&redis);
+}
+
+/* demo --rules --key-field okta.actor.id: that family is read where it
+ * arrives (the demo's topic is keyed by it), the two others still go
+ * through their internal topics; every rule finds its positive case. */
+static void test_demo_rules_keyed(void **state) {
+    (void)state;
+    const char *demo[] = {"demo", "--rules", "deploy/rules", "--key-field", "okta.actor.id", "--users", "200",
+                          "--hours", "0.5", "--seed", "3", NULL};
+    tu_result r = run_ok(demo);
+    const char *per_rule = strstr(r.out, "sessionwatch demo: per rule");
+    if (!per_rule) fail_msg("no per-rule summary in:\n%s", r.out);
+    long seed = demo_rule_alerts(per_rule, "Multiple Okta Sessions Detected for a Single User");
+    char want[200];
+    snprintf(want, sizeof want, "\n  family okta.actor.id: read where it arrives (the topic is keyed by "
+             "--key-field); %ld alerts\n", seed);
+    assert_contains(per_rule, want);
+    const char *failures = "sessionwatch example: Repeated Okta Authentication Failures for a User";
+    const char *tokens = "sessionwatch example: Many Okta Users on One Device Token";
+    assert_int_equal(demo_family_alerts(per_rule, "okta.actor.alternate_id", "sessionwatch-demo"),
+                     demo_rule_alerts(per_rule, failures));
+    assert_int_equal(demo_family_alerts(per_rule, "okta.debug_context.debug_data.dt_hash", "sessionwatch-demo"),
+                     demo_rule_alerts(per_rule, tokens));
+    assert_int_equal(tu_count(per_rule, "\n  rule "), 5);
     assert_non_null(strstr(r.out, "missed 0; alerts on users not attacked: 0"));
     tu_result_free(&r);
 }
@@ -1288,6 +1383,7 @@ int main(void) {
         cmocka_unit_test(test_partitions_scan_equals_run),
         cmocka_unit_test(test_run_future_records),
         cmocka_unit_test(test_demo_finds_every_attack), cmocka_unit_test(test_demo_rules),
+        cmocka_unit_test(test_demo_rules_keyed), cmocka_unit_test(test_demo_rules_redis),
         cmocka_unit_test(test_repartition_usage),
         cmocka_unit_test(test_repartition_keeps_eligible),
         cmocka_unit_test_teardown(test_repartition_stops_on_sigterm, kill_child),
