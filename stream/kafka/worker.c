@@ -178,8 +178,11 @@ static int setup_topics(run_ctx *r) {
             sw_log(SW_LOG_ERROR, "%s", err);
             return 1;
         }
-        sw_log(SW_LOG_INFO, "key family %zu: internal topic %s (%d partitions)%s", f, r->itopics[f].name,
-               r->itopics[f].partitions, o->stage == SW_STAGE_ROUTE ? ", produced only (--stage route)" : "");
+        char note[512];
+        if (sw_itopics_note(&r->itopics[f], 1, note, sizeof note) > 0) sw_log(SW_LOG_WARN, "%s", note);
+        sw_log(SW_LOG_INFO, "key family %zu: internal topic %s (%d partitions%s)%s", f, r->itopics[f].name,
+               r->itopics[f].partitions, r->itopics[f].created ? ", created now" : "",
+               o->stage == SW_STAGE_ROUTE ? ", produced only (--stage route)" : "");
         if (o->stage != SW_STAGE_ROUTE)
             r->topics[r->ntopics++] = (run_topic){.name = r->itopics[f].name, .internal = true, .family = (uint32_t)f};
     }
