@@ -520,8 +520,9 @@ __attribute__((noinline)) static void route_rule(sw_rengine *e, rule_state *rs, 
         rs->c.no_group++;
         return;
     }
-    rs->c.counted++;
-    x->c.eligible = 1;
+    /* Not counted (nor eligible) here: lateness and the count are the
+     * stateful stage's, which counts it once it is in time (run sums both
+     * stages' counters). */
     route_state *r = e->route;
     r->pend[r->npend++] = (pending_rule){(uint32_t)(rs - e->r), t};
 }
@@ -698,7 +699,8 @@ static void run_entry(sw_rengine *e, rule_state *rs, counted_event *c, const sw_
 }
 
 void sw_rengine_feed_internal(sw_rengine *e, const char *rec, size_t len, const sw_source *internal_src) {
-    e->c.records++;
+    /* records and events stay the input's (the routing stage counts them);
+     * internal records are counted by whoever feeds them. */
     if (!e->in && !(e->in = malloc(sizeof *e->in))) {
         reject(e, SW_R_MALFORMED, rec, len, internal_src); /* no room to decode into: never silent */
         return;
@@ -708,7 +710,6 @@ void sw_rengine_feed_internal(sw_rengine *e, const char *rec, size_t len, const 
         reject(e, SW_R_MALFORMED, rec, len, internal_src);
         return;
     }
-    e->c.events++;
     sw_source src;
     sw_irecord_source(in, &e->in_name, &src);
     counted_event c = {.src = &src, .tenant = in->tenant, .identity = in->identity, .reject = SW_ELIGIBLE};

@@ -138,9 +138,10 @@ uint32_t sw_rengine_rule_family(const sw_rengine *e, size_t i);
  * until fn returns.  Query rules and the other threshold rules run as
  * before.  An event time outside SW_IREC_MIN_TIME .. SW_IREC_MAX_TIME
  * (years 0000..9999: only --time-field kafka can give one) is bad_time
- * for a routed rule.  Such a rule's counters here are matched, counted (in time,
- * holding every group-by field), no_group and groups_dropped (nomem: a
- * record that could not be built).  -1 (and nothing routed) when out of
+ * for a routed rule.  Such a rule's counters here are matched, no_group and
+ * groups_dropped (nomem: a record that could not be built); counted,
+ * too_late and the alerts are the stateful stage's, so that the sum of
+ * both stages' counters counts each event once.  -1 (and nothing routed) when out of
  * memory, when a family holds more than SW_IREC_MAX_RULES rules or when
  * two threshold rules share a rule-id hash (irecord.h). */
 typedef void (*sw_route_fn)(void *ud, uint32_t family, const char *key, size_t key_len, const char *rec, size_t len,
@@ -155,9 +156,10 @@ int sw_rengine_set_route(sw_rengine *e, const bool *routed, sw_route_fn fn, void
  * is counted in sw_rengine_internal_skipped and skipped.  A record that
  * does not decode (foreign bytes, a future version) is rejected as
  * malformed_json (SW_R_MALFORMED: "not a record this build reads") with
- * internal_src, as is a too_late or too_many_tenants verdict here.  Each
- * call counts one record (and one event when it decodes); counted counts
- * per rule per internal record. */
+ * internal_src, as is a too_late or too_many_tenants verdict here.  The
+ * engine's records and events stay the input's (the routing stage counted
+ * the record): the caller counts internal records; counted and eligible
+ * count per rule per internal record in time. */
 void sw_rengine_feed_internal(sw_rengine *e, const char *rec, size_t len, const sw_source *internal_src);
 uint64_t sw_rengine_internal_skipped(const sw_rengine *e);
 

@@ -292,7 +292,7 @@ static void test_wrong_partition_count_refused(void **state) {
     char *err = child_stderr(&c);
     child_done(&c);
     char want[400];
-    snprintf(want, sizeof want, "internal topic %s has 3 partitions, not 4", it.name[1]);
+    snprintf(want, sizeof want, "internal topic %s has 3 partitions, not the 4", it.name[1]);
     if (st != 1 || !strstr(err, want)) fail_msg("run exited %d, want 1 saying '%s':\n%.4000s", st, want, err);
     assert_non_null(strstr(err, "--internal-partitions 3"));
     free(err);
