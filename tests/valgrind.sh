@@ -19,7 +19,7 @@
 # error in it).
 #
 # Not run here (decided by measuring, see the numbers in tests/run.sh):
-#   test_run, test_run_rules, test_run_redis
+#   test_run, test_run_rules, test_run_pipeline, test_run_redis
 #                     Kafka consumer groups as child processes for minutes,
 #                     with session timeouts that Valgrind's 20-50x slowdown
 #                     would break; the test process itself only waits.
@@ -38,7 +38,7 @@ only=" ${*:2} "
 [ -d "$build" ] || { echo "valgrind.sh: no build directory $build" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 
-skip=" test_run test_run_rules test_run_redis test_kafka_tools test_cap "
+skip=" test_run test_run_rules test_run_pipeline test_run_redis test_kafka_tools test_cap "
 logs=$(mktemp -d /tmp/sw-valgrind-XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 export SIMDJSON_FORCE_IMPLEMENTATION=haswell
