@@ -136,6 +136,6 @@ awk -v n="$records" '
     printf "| variant | records/s (net) | CPU us/record (net) | internal bytes/record |\n|---|---:|---:|---:|\n"
     for (v in wall) {
       w = median(wall[v]); c = median(cpu[v])
-      printf "| %s | %.0f | %.2f | %.1f |\n", v, w > 0 ? n / w : 0, c * 1e6 / n, bytes[v] / n
+      printf "| %s | %.0f | %.2f | %.1f |\n", v, (w > 0 ? n / w : 0), c * 1e6 / n, bytes[v] / n
     }
   }' "$tmp/results"
