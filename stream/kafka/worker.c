@@ -141,15 +141,18 @@ int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n) {
 static int plan_families(run_ctx *r) {
     sw_run_family *f;
     if (sw_run_families(r->o, &f, &r->nfamilies) != 0) return -1;
+    r->families = f;
     r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
     r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
-    for (size_t k = 0; r->routed && r->itopics && k < r->nfamilies; k++) {
+    r->mfamilies = calloc(r->nfamilies + 1, sizeof *r->mfamilies);
+    if (!r->routed || !r->itopics || !r->mfamilies) return -1;
+    for (size_t k = 0; k < r->nfamilies; k++) {
         r->routed[k] = f[k].routed;
         memcpy(r->itopics[k].name, f[k].topic, sizeof r->itopics[k].name);
         r->any_routed |= f[k].routed;
+        r->mfamilies[k] = (sw_metrics_family){f[k].name, f[k].routed ? r->itopics[k].name : NULL};
     }
-    free(f);
-    return r->routed && r->itopics ? 0 : -1;
+    return 0;
 }
 
 /* Checks the internal topics (itopics.h) and lists what the members
@@ -193,6 +196,8 @@ static void topics_free(run_ctx *r) {
     free(r->topics);
     free(r->routed);
     free(r->itopics);
+    free(r->families);
+    free(r->mfamilies);
 }
 
 /* Member i: its snapshot, Redis connection, parser, consumer and thread;
@@ -277,6 +282,15 @@ static void member_free(worker *w) {
     sw_buf_free(&w->key);
 }
 
+/* Member w's numbers per routed key family, one line each. */
+static void log_families(const run_ctx *r, const worker *w) {
+    for (size_t f = 0; w->fam && f < r->nfamilies; f++)
+        if (r->routed[f])
+            sw_log(SW_LOG_INFO, "worker %d: key family %s (%s): %" PRIu64 " internal records routed (%" PRIu64
+                            " bytes), %" PRIu64 " replayed ones skipped", w->index, r->families[f].name,
+                   r->itopics[f].name, w->fam[f].records, w->fam[f].bytes, w->fam[f].replays);
+}
+
 /* Per-member checkpoint lines (Redis state), the summary (and with --rules
  * one line per rule, as scan prints them); frees the members. */
 static void report(run_ctx *r, int64_t t0) {
@@ -292,9 +306,11 @@ static void report(run_ctx *r, int64_t t0) {
                             " corrupt ones skipped; %" PRIu64 " restored checkpoints refused (Kafka disagrees)",
                     i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
                     w->restored_corrupt, w->stale_refused);
-        if (r->any_routed)
+        if (r->any_routed) {
             sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " internal records routed, %" PRIu64 " replayed ones "
                             "skipped (counted already)", i, w->routed, w->duplicates);
+            log_families(r, w);
+        }
         sw_counters_add(&c, &w->retired);
         for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
             sw_rule_counters_add(&rules[k], &w->retired_rules[k]);

@@ -32,6 +32,7 @@ int run_serve_http(void *ud, const char *path, sw_buf *body, const char **type) 
             .unacknowledged = sw_producer_inflight(r->producer),
             .delivery_stalled_seconds = (double)sw_producer_stalled_ms(r->producer) / 1000.0,
             .rules = o->rules, .n_rules = o->n_rules, .internal = r->any_routed,
+            .families = r->mfamilies, .n_families = r->nfamilies,
         };
         for (int k = 0; k < SW_UNDELIVERABLE_COUNT && k < SW_METRICS_UNDELIVERABLE_REASONS; k++) {
             pm.undeliverable_reason[k] = sw_undeliverable_name(k);

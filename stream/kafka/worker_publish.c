@@ -35,9 +35,14 @@
 #include "summary.h"
 
 int worker_publish_init(worker *w) {
-    size_t n = w->run->o->n_rules;
+    size_t n = w->run->o->n_rules, nf = w->run->nfamilies;
     w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
     w->pub = w->pub_lock_ready ? calloc(1, sizeof *w->pub) : NULL;
+    if (w->pub && nf) {
+        w->fam = calloc(nf, sizeof *w->fam);
+        w->pub->m.families = calloc(nf, sizeof *w->pub->m.families);
+        if (!w->fam || !w->pub->m.families) return -1;
+    }
     if (!w->pub || !n) return w->pub ? 0 : -1;
     w->pub->m.rules = calloc(n, sizeof *w->pub->m.rules);
     w->retired_rules = calloc(n, sizeof *w->retired_rules);
@@ -48,6 +53,9 @@ void worker_publish_free(worker *w) {
     if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
     w->pub_lock_ready = false;
     if (w->pub) free(w->pub->m.rules);
+    if (w->pub) free(w->pub->m.families);
+    free(w->fam);
+    w->fam = NULL;
     free(w->pub);
     w->pub = NULL;
     free(w->retired_rules);
@@ -126,8 +134,7 @@ void worker_publish(worker *w) {
     m->redis_pauses = w->redis_pauses;
     m->state_lost = w->state_lost;
     m->replica_waits_short = w->replica_waits_short;
-    m->internal_routed = w->routed;
-    m->internal_replays = w->duplicates;
+    if (w->fam) memcpy(m->families, w->fam, w->run->nfamilies * sizeof *m->families);
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pub->waiting = waiting;
