@@ -83,10 +83,14 @@ static void totals(worker *w, sw_counters *c, uint64_t *users) {
 }
 
 /* What is wrong, most serious first: Redis refusing us, a refused
- * partition, Redis down; "" when nothing is. */
+ * partition (an internal one named with its topic), Redis down; "" when
+ * nothing is. */
 static void problem(const worker *w, const part *first_refused, char *out, size_t n) {
     if (w->progress.redis_health == SW_CKPT_DENIED)
         snprintf(out, n, "Redis refuses our credentials: %s", w->redis_why);
+    else if (first_refused && first_refused->internal)
+        snprintf(out, n, "internal topic %s partition %" PRId32 ": %s", first_refused->topic_name, first_refused->id,
+                 first_refused->why);
     else if (first_refused)
         snprintf(out, n, "partition %" PRId32 ": %s", first_refused->id, first_refused->why);
     else if (w->progress.redis_health == SW_CKPT_UNAVAILABLE)

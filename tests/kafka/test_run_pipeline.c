@@ -390,6 +390,29 @@ static child start_member(const char *group, const char *stage, const char *inte
     return start_run(group, ALERTS, extra);
 }
 
+/* /readyz covers the internal partitions as it does the input's: an
+ * internal partition whose state in Redis is refused (its meta key holds
+ * a string) keeps the process not ready, and /readyz names that topic and
+ * partition; once the key is gone the partition loads and it is ready. */
+static void test_redis_internal_partition_not_ready(void **state) {
+    (void)state;
+    const char *g = "gp-ready";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    char meta[600], want[800];
+    snprintf(meta, sizeof meta, "sw:{%s:%s:1}:meta", g, it.name[0]);
+    redis_do("SET", meta, "not a hash", NULL, NULL);
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", "--status-interval", "0", "--rules",
+                           RUN_RULES_DIR, "--internal-partitions", "4", "--state", redis.url, "--metrics-addr",
+                           "127.0.0.1:0", NULL};
+    child c = start_run(g, ALERTS, extra);
+    int port = metrics_port(&c);
+    snprintf(want, sizeof want, "a partition's state in Redis is refused: internal topic %s partition 1: ", it.name[0]);
+    free(tu_http_get_until(port, "/readyz", 503, want));
+    redis_do("DEL", meta, NULL, NULL, NULL);
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
+    free(stop_run(&c));
+}
+
 /* Waits until the internal topics hold records and stopped growing for 2 s
  * (the routing stage has read what was produced). */
 static void wait_routed(const itopic_list *it, int seconds) {
@@ -539,7 +562,7 @@ int main(void) {
         PIPE_CASE(test_deploy_rules_two_processes),    PIPE_CASE(test_elastic_rules_two_threads),
         PIPE_CASE(test_elastic_rules_two_processes),   PIPE_CASE(test_stages_as_two_processes),
         PIPE_CASE(test_foreign_internal_record),
-        REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_member_killed_and_restarted),
+        REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_internal_partition_not_ready),          REDIS_CASE(test_redis_member_killed_and_restarted),
     };
     int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
     expected_free(&exp_a);
