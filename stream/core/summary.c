@@ -46,6 +46,26 @@ void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s) {
                 (unsigned long long)c->cap_evicted);
 }
 
+/* ,"internal":[{"family":..,"topic":..,"records":..,"bytes":..,"replays":..},..]
+ * when the run has internal topics. */
+static void internal_json(FILE *out, const sw_summary *s) {
+    if (!s->n_internal) return;
+    sw_buf b = {0};
+    sw_buf_puts(&b, ",\"internal\":[");
+    for (size_t i = 0; i < s->n_internal; i++) {
+        const sw_internal_summary *f = &s->internal[i];
+        sw_json_lit_cstr(&b, i ? ",{\"family\":" : "{\"family\":", f->family);
+        sw_json_lit_cstr(&b, ",\"topic\":", f->topic);
+        sw_json_lit_int(&b, ",\"records\":", (int64_t)f->records);
+        sw_json_lit_int(&b, ",\"bytes\":", (int64_t)f->bytes);
+        sw_json_lit_int(&b, ",\"replays\":", (int64_t)f->replays);
+        sw_buf_putc(&b, '}');
+    }
+    sw_buf_putc(&b, ']');
+    if (!b.oom) fwrite(b.p, 1, b.len, out);
+    sw_buf_free(&b);
+}
+
 void sw_summary_json(FILE *out, const sw_summary *s) {
     const sw_counters *c = s->c;
     fprintf(out,
@@ -65,7 +85,9 @@ void sw_summary_json(FILE *out, const sw_summary *s) {
     for (int i = SW_R_MALFORMED; i < SW_VERDICT_COUNT; i++)
         fprintf(out, "%s\"%s\":%llu", i > SW_R_MALFORMED ? "," : "", sw_verdict_name(i),
                 (unsigned long long)c->verdict[i]);
-    fprintf(out, "}}\n");
+    fputc('}', out);
+    internal_json(out, s);
+    fprintf(out, "}\n");
 }
 
 void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s) {

@@ -291,6 +291,24 @@ static void log_families(const run_ctx *r, const worker *w) {
                    r->itopics[f].name, w->fam[f].records, w->fam[f].bytes, w->fam[f].replays);
 }
 
+/* The routed families' labels into out (in family order); how many. */
+static size_t families_summary(const run_ctx *r, sw_internal_summary *out) {
+    size_t n = 0;
+    for (size_t f = 0; f < r->nfamilies; f++)
+        if (r->routed[f]) out[n++] = (sw_internal_summary){.family = r->families[f].name, .topic = r->itopics[f].name};
+    return n;
+}
+
+/* Member w's per-family numbers added into out (families_summary's order). */
+static void add_families(const run_ctx *r, const worker *w, sw_internal_summary *out) {
+    for (size_t f = 0, n = 0; out && w->fam && f < r->nfamilies; f++) {
+        if (!r->routed[f]) continue;
+        out[n].records += w->fam[f].records;
+        out[n].bytes += w->fam[f].bytes;
+        out[n++].replays += w->fam[f].replays;
+    }
+}
+
 /* Per-member checkpoint lines (Redis state), the summary (and with --rules
  * one line per rule, as scan prints them); frees the members. */
 static void report(run_ctx *r, int64_t t0) {
@@ -298,6 +316,8 @@ static void report(run_ctx *r, int64_t t0) {
     sw_counters c = {0};
     uint64_t users = 0, evicted = 0, bytes = 0, unmatched = 0;
     sw_rule_counters *rules = o->n_rules ? calloc(o->n_rules, sizeof *rules) : NULL;
+    sw_internal_summary *fams = r->any_routed ? calloc(r->nfamilies, sizeof *fams) : NULL;
+    size_t nfams = fams ? families_summary(r, fams) : 0;
     for (int i = 0; r->ws && i < o->threads; i++) {
         const worker *w = &r->ws[i];
         if (o->state)
@@ -311,6 +331,7 @@ static void report(run_ctx *r, int64_t t0) {
                             "skipped (counted already)", i, w->routed, w->duplicates);
             log_families(r, w);
         }
+        add_families(r, w, fams);
         sw_counters_add(&c, &w->retired);
         for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
             sw_rule_counters_add(&rules[k], &w->retired_rules[k]);
@@ -324,7 +345,7 @@ static void report(run_ctx *r, int64_t t0) {
     r->ws = NULL;
     sw_summary s = {
         .c = &c, .bytes = bytes, .elapsed_s = (double)(sw_mono_coarse_ms() - t0) / 1000.0,
-        .tracked_users = users, .evicted = evicted,
+        .tracked_users = users, .evicted = evicted, .internal = fams, .n_internal = nfams,
     };
     sw_summary_print(stderr, "run", o->summary_json, &s);
     if (rules) {
@@ -332,6 +353,7 @@ static void report(run_ctx *r, int64_t t0) {
         sw_rules_summary_print(stderr, o->summary_json, &rs);
     }
     free(rules);
+    free(fams);
 }
 
 int sw_run(const sw_run_opts *o) {

@@ -253,12 +253,21 @@ static void expect_internal_metrics(int port, const itopic_list *it, int64_t *re
 
 /* What the members' end lines ("worker N: key family F (T): R internal
  * records routed") give for internal topic k, summed over the members. */
-static uint64_t routed_in_summary(const char *err, const itopic_list *it, size_t k) {
+static uint64_t routed_in_log(const char *err, const itopic_list *it, size_t k) {
     char s[1400];
     snprintf(s, sizeof s, ": key family %s (%s): ", it->family[k], it->name[k]);
     uint64_t n = 0;
     for (const char *p = err; (p = strstr(p, s)); p++) n += strtoull(p + strlen(s), NULL, 10);
     return n;
+}
+
+/* Internal topic k's "records" in the JSON summary's "internal" list. */
+static uint64_t routed_in_summary(const char *err, const itopic_list *it, size_t k) {
+    char s[1400];
+    snprintf(s, sizeof s, "{\"family\":\"%s\",\"topic\":\"%s\",\"records\":", it->family[k], it->name[k]);
+    const char *p = strstr(err, s);
+    if (!p) fail_msg("no %s in run's summary:\n%.6000s", s, err);
+    return strtoull(p + strlen(s), NULL, 10);
 }
 
 /* procs processes of threads members each join group, then d is produced:
@@ -291,7 +300,10 @@ static void pipeline_matches_scan(const char *dir, const dataset *d, const expec
             if (f) fputs(err, f), fclose(f);
         }
         if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
-        for (size_t k = 0; procs == 1 && k < it.n; k++) assert_int_equal(routed_in_summary(err, &it, k), records[k]);
+        for (size_t k = 0; procs == 1 && k < it.n; k++) {
+            assert_int_equal(routed_in_summary(err, &it, k), records[k]);
+            assert_int_equal(routed_in_log(err, &it, k), records[k]);
+        }
         free(err);
         child_done(&c[i]);
     }
