@@ -46,24 +46,28 @@ void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s) {
                 (unsigned long long)c->cap_evicted);
 }
 
+/* b's JSON to out unless it ran out of memory; frees b. */
+static void json_out(FILE *out, sw_buf *b) {
+    if (!b->oom) fwrite(b->p, 1, b->len, out);
+    sw_buf_free(b);
+}
+
 /* ,"internal":[{"family":..,"topic":..,"records":..,"bytes":..,"replays":..},..]
  * when the run has internal topics. */
 static void internal_json(FILE *out, const sw_summary *s) {
     if (!s->n_internal) return;
     sw_buf b = {0};
-    sw_buf_puts(&b, ",\"internal\":[");
     for (size_t i = 0; i < s->n_internal; i++) {
         const sw_internal_summary *f = &s->internal[i];
-        sw_json_lit_cstr(&b, i ? ",{\"family\":" : "{\"family\":", f->family);
+        const struct { const char *lit; uint64_t v; } counts[] = {
+            {",\"records\":", f->records}, {",\"bytes\":", f->bytes}, {",\"replays\":", f->replays}};
+        sw_json_lit_cstr(&b, i ? "},{\"family\":" : ",\"internal\":[{\"family\":", f->family);
         sw_json_lit_cstr(&b, ",\"topic\":", f->topic);
-        sw_json_lit_int(&b, ",\"records\":", (int64_t)f->records);
-        sw_json_lit_int(&b, ",\"bytes\":", (int64_t)f->bytes);
-        sw_json_lit_int(&b, ",\"replays\":", (int64_t)f->replays);
-        sw_buf_putc(&b, '}');
+        for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+            sw_json_lit_int(&b, counts[k].lit, (int64_t)counts[k].v);
     }
-    sw_buf_putc(&b, ']');
-    if (!b.oom) fwrite(b.p, 1, b.len, out);
-    sw_buf_free(&b);
+    sw_buf_puts(&b, "}]");
+    json_out(out, &b);
 }
 
 void sw_summary_json(FILE *out, const sw_summary *s) {
@@ -141,8 +145,7 @@ static void rules_json(FILE *out, const sw_rules_summary *s) {
         sw_buf_putc(&b, '}');
     }
     sw_buf_puts(&b, "]}\n");
-    if (!b.oom) fwrite(b.p, 1, b.len, out);
-    sw_buf_free(&b);
+    json_out(out, &b);
 }
 
 void sw_rules_summary_print(FILE *out, bool json, const sw_rules_summary *s) {

@@ -126,9 +126,10 @@ static void family_lag(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         if (!pm->families[f].topic) continue;
         int64_t lag = 0;
         for (int i = 0; i < n; i++)
-            for (uint32_t k = 0; k < w[i]->nlag; k++)
-                if (w[i]->lag[k].lag > 0 && w[i]->lag[k].topic && strcmp(w[i]->lag[k].topic, pm->families[f].topic) == 0)
-                    lag += w[i]->lag[k].lag;
+            for (uint32_t k = 0; k < w[i]->nlag; k++) {
+                const sw_partition_lag *l = &w[i]->lag[k];
+                if (l->lag > 0 && l->topic && strcmp(l->topic, pm->families[f].topic) == 0) lag += l->lag;
+            }
         family_labels(b, name, &pm->families[f]);
         sw_buf_printf(b, " %" PRId64 "\n", lag);
     }

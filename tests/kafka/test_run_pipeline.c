@@ -574,7 +574,8 @@ int main(void) {
         PIPE_CASE(test_deploy_rules_two_processes),    PIPE_CASE(test_elastic_rules_two_threads),
         PIPE_CASE(test_elastic_rules_two_processes),   PIPE_CASE(test_stages_as_two_processes),
         PIPE_CASE(test_foreign_internal_record),
-        REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_internal_partition_not_ready),          REDIS_CASE(test_redis_member_killed_and_restarted),
+        REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_member_killed_and_restarted),
+        REDIS_CASE(test_redis_internal_partition_not_ready),
     };
     int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
     expected_free(&exp_a);
