@@ -5,7 +5,10 @@
  *   /healthz  200 "ok" unless the run has failed (then 503 "failed")
  *   /readyz   200 "ready" once every member has joined its group, every
  *             assigned partition's state is loaded and Redis is not
- *             failing; else 503 and the first reason
+ *             failing; else 503 and the first reason.  Internal topics'
+ *             partitions count exactly as the input's (one subscription,
+ *             one assignment: a member has joined only once it holds both;
+ *             a refused one is named "internal topic T partition N")
  * It reads the members' snapshots under their locks (worker_publish.c)
  * and the producer's atomics, nothing else. */
 #include "worker_internal.h"
