@@ -168,42 +168,6 @@ void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const sw_rengine *e,
     free(c);
 }
 
-/* Whether spec may run on a topic keyed by row: a query rule always; a
- * threshold rule when row is one of its group-by fields. */
-static bool runs_keyed(const sw_rulespec *spec, int row) {
-    if (spec->type != SW_SPEC_THRESHOLD) return true;
-    for (size_t i = 0; i < spec->n_group_by; i++)
-        if ((int)spec->group_by[i] == row) return true;
-    return false;
-}
-
-int sw_cli_rules_keyed(sw_cli_rules *r, const char *cmd) {
-    const char *key = r->key_field ? r->key_field : "okta.actor.id";
-    int row = sw_catalogue_find(key, strlen(key));
-    size_t kept = 0, refused = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        if (runs_keyed(&r->specs[i], row)) {
-            r->specs[kept++] = r->specs[i];
-            continue;
-        }
-        refused++;
-        say(r, cmd, r->strict ? SW_LOG_ERROR : SW_LOG_WARN,
-            "%s: rule refused: %s (%s): a threshold rule that does not group by %s, the field the input topic "
-            "is keyed by (--key-field), cannot run here: its keys' events are spread over partitions (run it "
-            "with 'sessionwatch scan --rules', or on a topic keyed by one of its group-by fields)",
-            r->strict ? "error" : "warning", r->specs[i].rule_id, r->specs[i].name, key);
-        sw_rulespec_release(&r->specs[i]);
-    }
-    r->n = kept;
-    if (r->strict && refused) {
-        say(r, cmd, SW_LOG_ERROR, "--strict-rules: %zu rule(s) refused", refused);
-        return 2;
-    }
-    if (kept == 0) return sw_cli_error(cmd, "--rules: no rule left to run on a topic keyed by %s", key);
-    if (refused) say(r, cmd, SW_LOG_INFO, "%zu rule(s) run, %zu refused for the topic's key", kept, refused);
-    return 0;
-}
-
 void sw_cli_rules_free(sw_cli_rules *r) {
     for (size_t i = 0; i < r->n; i++) sw_rulespec_release(&r->specs[i]);
     free(r->specs);

@@ -71,12 +71,6 @@ void sw_cli_rules_summary(FILE *out, const sw_cli_rules *r, const struct sw_reng
 
 void sw_cli_rules_free(sw_cli_rules *r);
 
-/* run: drops (with a warning, or an error under --strict-rules) every
- * threshold rule that does not group by r->key_field: a key's events are
- * in one partition only when the topic is keyed by a field of the key.
- * 0, or 2 (refused under --strict-rules, or no rule left). */
-int sw_cli_rules_keyed(sw_cli_rules *r, const char *cmd);
-
 /* The help lines of --rules and --strict-rules. */
 void sw_cli_rules_help(FILE *out);
 

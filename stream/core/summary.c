@@ -46,6 +46,30 @@ void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s) {
                 (unsigned long long)c->cap_evicted);
 }
 
+/* b's JSON to out unless it ran out of memory; frees b. */
+static void json_out(FILE *out, sw_buf *b) {
+    if (!b->oom) fwrite(b->p, 1, b->len, out);
+    sw_buf_free(b);
+}
+
+/* ,"internal":[{"family":..,"topic":..,"records":..,"bytes":..,"replays":..},..]
+ * when the run has internal topics. */
+static void internal_json(FILE *out, const sw_summary *s) {
+    if (!s->n_internal) return;
+    sw_buf b = {0};
+    for (size_t i = 0; i < s->n_internal; i++) {
+        const sw_internal_summary *f = &s->internal[i];
+        const struct { const char *lit; uint64_t v; } counts[] = {
+            {",\"records\":", f->records}, {",\"bytes\":", f->bytes}, {",\"replays\":", f->replays}};
+        sw_json_lit_cstr(&b, i ? "},{\"family\":" : ",\"internal\":[{\"family\":", f->family);
+        sw_json_lit_cstr(&b, ",\"topic\":", f->topic);
+        for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+            sw_json_lit_int(&b, counts[k].lit, (int64_t)counts[k].v);
+    }
+    sw_buf_puts(&b, "}]");
+    json_out(out, &b);
+}
+
 void sw_summary_json(FILE *out, const sw_summary *s) {
     const sw_counters *c = s->c;
     fprintf(out,
@@ -65,7 +89,9 @@ void sw_summary_json(FILE *out, const sw_summary *s) {
     for (int i = SW_R_MALFORMED; i < SW_VERDICT_COUNT; i++)
         fprintf(out, "%s\"%s\":%llu", i > SW_R_MALFORMED ? "," : "", sw_verdict_name(i),
                 (unsigned long long)c->verdict[i]);
-    fprintf(out, "}}\n");
+    fputc('}', out);
+    internal_json(out, s);
+    fprintf(out, "}\n");
 }
 
 void sw_summary_print(FILE *out, const char *cmd, bool json, const sw_summary *s) {
@@ -119,8 +145,7 @@ static void rules_json(FILE *out, const sw_rules_summary *s) {
         sw_buf_putc(&b, '}');
     }
     sw_buf_puts(&b, "]}\n");
-    if (!b.oom) fwrite(b.p, 1, b.len, out);
-    sw_buf_free(&b);
+    json_out(out, &b);
 }
 
 void sw_rules_summary_print(FILE *out, bool json, const sw_rules_summary *s) {

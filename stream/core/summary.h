@@ -11,12 +11,21 @@
 #include "engine.h"
 #include "rengine.h"
 
+/* run with internal topics: one key family's numbers (the JSON summary's
+ * "internal" list). */
+typedef struct {
+    const char *family, *topic;
+    uint64_t records, bytes, replays;
+} sw_internal_summary;
+
 typedef struct {
     const sw_counters *c;
     uint64_t bytes;
     double elapsed_s;
     uint64_t tracked_users;
     uint64_t evicted;
+    const sw_internal_summary *internal; /* n_internal of them, or none: no "internal" key */
+    size_t n_internal;
 } sw_summary;
 
 void sw_summary_text(FILE *out, const char *cmd, const sw_summary *s);

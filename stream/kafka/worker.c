@@ -141,15 +141,18 @@ int sw_run_families(const sw_run_opts *o, sw_run_family **out, size_t *n) {
 static int plan_families(run_ctx *r) {
     sw_run_family *f;
     if (sw_run_families(r->o, &f, &r->nfamilies) != 0) return -1;
+    r->families = f;
     r->routed = calloc(r->nfamilies + 1, sizeof *r->routed);
     r->itopics = calloc(r->nfamilies + 1, sizeof *r->itopics);
-    for (size_t k = 0; r->routed && r->itopics && k < r->nfamilies; k++) {
+    r->mfamilies = calloc(r->nfamilies + 1, sizeof *r->mfamilies);
+    if (!r->routed || !r->itopics || !r->mfamilies) return -1;
+    for (size_t k = 0; k < r->nfamilies; k++) {
         r->routed[k] = f[k].routed;
         memcpy(r->itopics[k].name, f[k].topic, sizeof r->itopics[k].name);
         r->any_routed |= f[k].routed;
+        r->mfamilies[k] = (sw_metrics_family){f[k].name, f[k].routed ? r->itopics[k].name : NULL};
     }
-    free(f);
-    return r->routed && r->itopics ? 0 : -1;
+    return 0;
 }
 
 /* Checks the internal topics (itopics.h) and lists what the members
@@ -193,6 +196,8 @@ static void topics_free(run_ctx *r) {
     free(r->topics);
     free(r->routed);
     free(r->itopics);
+    free(r->families);
+    free(r->mfamilies);
 }
 
 /* Member i: its snapshot, Redis connection, parser, consumer and thread;
@@ -277,6 +282,33 @@ static void member_free(worker *w) {
     sw_buf_free(&w->key);
 }
 
+/* Member w's numbers per routed key family, one line each. */
+static void log_families(const run_ctx *r, const worker *w) {
+    for (size_t f = 0; w->fam && f < r->nfamilies; f++)
+        if (r->routed[f])
+            sw_log(SW_LOG_INFO, "worker %d: key family %s (%s): %" PRIu64 " internal records routed (%" PRIu64
+                            " bytes), %" PRIu64 " replayed ones skipped", w->index, r->families[f].name,
+                   r->itopics[f].name, w->fam[f].records, w->fam[f].bytes, w->fam[f].replays);
+}
+
+/* The routed families' labels into out (in family order); how many. */
+static size_t families_summary(const run_ctx *r, sw_internal_summary *out) {
+    size_t n = 0;
+    for (size_t f = 0; f < r->nfamilies; f++)
+        if (r->routed[f]) out[n++] = (sw_internal_summary){.family = r->families[f].name, .topic = r->itopics[f].name};
+    return n;
+}
+
+/* Member w's per-family numbers added into out (families_summary's order). */
+static void add_families(const run_ctx *r, const worker *w, sw_internal_summary *out) {
+    for (size_t f = 0, n = 0; out && w->fam && f < r->nfamilies; f++) {
+        if (!r->routed[f]) continue;
+        out[n].records += w->fam[f].records;
+        out[n].bytes += w->fam[f].bytes;
+        out[n++].replays += w->fam[f].replays;
+    }
+}
+
 /* Per-member checkpoint lines (Redis state), the summary (and with --rules
  * one line per rule, as scan prints them); frees the members. */
 static void report(run_ctx *r, int64_t t0) {
@@ -284,6 +316,8 @@ static void report(run_ctx *r, int64_t t0) {
     sw_counters c = {0};
     uint64_t users = 0, evicted = 0, bytes = 0, unmatched = 0;
     sw_rule_counters *rules = o->n_rules ? calloc(o->n_rules, sizeof *rules) : NULL;
+    sw_internal_summary *fams = r->any_routed ? calloc(r->nfamilies, sizeof *fams) : NULL;
+    size_t nfams = fams ? families_summary(r, fams) : 0;
     for (int i = 0; r->ws && i < o->threads; i++) {
         const worker *w = &r->ws[i];
         if (o->state)
@@ -292,9 +326,12 @@ static void report(run_ctx *r, int64_t t0) {
                             " corrupt ones skipped; %" PRIu64 " restored checkpoints refused (Kafka disagrees)",
                     i, w->checkpoints, w->ckpt_users, w->ckpt_bytes, w->ckpt_failures, w->restored_users,
                     w->restored_corrupt, w->stale_refused);
-        if (r->any_routed)
+        if (r->any_routed) {
             sw_log(SW_LOG_INFO, "worker %d: %" PRIu64 " internal records routed, %" PRIu64 " replayed ones "
                             "skipped (counted already)", i, w->routed, w->duplicates);
+            log_families(r, w);
+        }
+        add_families(r, w, fams);
         sw_counters_add(&c, &w->retired);
         for (size_t k = 0; rules && w->retired_rules && k < o->n_rules; k++)
             sw_rule_counters_add(&rules[k], &w->retired_rules[k]);
@@ -308,7 +345,7 @@ static void report(run_ctx *r, int64_t t0) {
     r->ws = NULL;
     sw_summary s = {
         .c = &c, .bytes = bytes, .elapsed_s = (double)(sw_mono_coarse_ms() - t0) / 1000.0,
-        .tracked_users = users, .evicted = evicted,
+        .tracked_users = users, .evicted = evicted, .internal = fams, .n_internal = nfams,
     };
     sw_summary_print(stderr, "run", o->summary_json, &s);
     if (rules) {
@@ -316,6 +353,7 @@ static void report(run_ctx *r, int64_t t0) {
         sw_rules_summary_print(stderr, o->summary_json, &rs);
     }
     free(rules);
+    free(fams);
 }
 
 int sw_run(const sw_run_opts *o) {

@@ -106,6 +106,7 @@ bool part_dedup_seen(worker *w, part *p, const char *key, size_t key_len, const 
     bool dup = r->src.offset < o->offset || (r->src.offset == o->offset && counted_at(o, h));
     if (dup) {
         w->duplicates++;
+        w->fam[w->run->topics[p->topic].family].replays++;
         if (r->src.offset < o->offset)
             worker_log_limited(w, "%s partition %" PRId32 ": an internal record of input partition %" PRId32
                                " offset %" PRId64 " after offset %" PRId64 ": a replay (skipped; or the input "

@@ -5,7 +5,10 @@
  *   /healthz  200 "ok" unless the run has failed (then 503 "failed")
  *   /readyz   200 "ready" once every member has joined its group, every
  *             assigned partition's state is loaded and Redis is not
- *             failing; else 503 and the first reason
+ *             failing; else 503 and the first reason.  Internal topics'
+ *             partitions count exactly as the input's (one subscription,
+ *             one assignment: a member has joined only once it holds both;
+ *             a refused one is named "internal topic T partition N")
  * It reads the members' snapshots under their locks (worker_publish.c)
  * and the producer's atomics, nothing else. */
 #include "worker_internal.h"
@@ -32,6 +35,7 @@ int run_serve_http(void *ud, const char *path, sw_buf *body, const char **type) 
             .unacknowledged = sw_producer_inflight(r->producer),
             .delivery_stalled_seconds = (double)sw_producer_stalled_ms(r->producer) / 1000.0,
             .rules = o->rules, .n_rules = o->n_rules, .internal = r->any_routed,
+            .families = r->mfamilies, .n_families = r->nfamilies,
         };
         for (int k = 0; k < SW_UNDELIVERABLE_COUNT && k < SW_METRICS_UNDELIVERABLE_REASONS; k++) {
             pm.undeliverable_reason[k] = sw_undeliverable_name(k);

@@ -137,6 +137,8 @@ typedef struct {
     bool *routed;
     sw_itopic *itopics;
     bool any_routed;
+    sw_run_family *families;     /* each family's name and topic (nfamilies) */
+    sw_metrics_family *mfamilies; /* the same as /metrics labels (topic NULL when not routed) */
     sw_user_budget budget; /* --max-tracked-users, across every partition's detector */
     sw_user_budget tenant_budget; /* --max-tenants, the same way */
     sw_producer *producer;
@@ -175,6 +177,7 @@ struct worker {
     worker_topic *topics; /* one per run topic (run_ctx.topics) */
     sw_irecord *irec;     /* internal records decoded for their dedup (worker_dedup.c) */
     uint64_t routed, duplicates, internal_bad;
+    sw_family_counters *fam; /* the same per key family (run->nfamilies; NULL without families) */
     const rd_kafka_message_t *msg; /* the record being fed, for the callbacks */
     sw_buf key;
     sw_counters retired; /* detectors already dropped */

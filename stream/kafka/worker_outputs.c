@@ -116,6 +116,8 @@ void part_on_route(void *ud, uint32_t family, const char *key, size_t key_len, c
     sw_pending *t = hold(p);
     if (!t) return;
     w->routed++;
+    w->fam[family].records++;
+    w->fam[family].bytes += len;
     size_t klen = key_len < SW_MAX_KEY_BYTES ? key_len : SW_MAX_KEY_BYTES;
     sw_producer_send(w->run->producer, t, w->run->itopics[family].name, key, klen, rec, len, NULL, 0);
 }

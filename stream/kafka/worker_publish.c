@@ -35,9 +35,14 @@
 #include "summary.h"
 
 int worker_publish_init(worker *w) {
-    size_t n = w->run->o->n_rules;
+    size_t n = w->run->o->n_rules, nf = w->run->nfamilies;
     w->pub_lock_ready = pthread_mutex_init(&w->pub_lock, NULL) == 0;
     w->pub = w->pub_lock_ready ? calloc(1, sizeof *w->pub) : NULL;
+    if (w->pub && nf) {
+        w->fam = calloc(nf, sizeof *w->fam);
+        w->pub->m.families = calloc(nf, sizeof *w->pub->m.families);
+        if (!w->fam || !w->pub->m.families) return -1;
+    }
     if (!w->pub || !n) return w->pub ? 0 : -1;
     w->pub->m.rules = calloc(n, sizeof *w->pub->m.rules);
     w->retired_rules = calloc(n, sizeof *w->retired_rules);
@@ -48,6 +53,9 @@ void worker_publish_free(worker *w) {
     if (w->pub_lock_ready) pthread_mutex_destroy(&w->pub_lock);
     w->pub_lock_ready = false;
     if (w->pub) free(w->pub->m.rules);
+    if (w->pub) free(w->pub->m.families);
+    free(w->fam);
+    w->fam = NULL;
     free(w->pub);
     w->pub = NULL;
     free(w->retired_rules);
@@ -75,10 +83,14 @@ static void totals(worker *w, sw_counters *c, uint64_t *users) {
 }
 
 /* What is wrong, most serious first: Redis refusing us, a refused
- * partition, Redis down; "" when nothing is. */
+ * partition (an internal one named with its topic), Redis down; "" when
+ * nothing is. */
 static void problem(const worker *w, const part *first_refused, char *out, size_t n) {
     if (w->progress.redis_health == SW_CKPT_DENIED)
         snprintf(out, n, "Redis refuses our credentials: %s", w->redis_why);
+    else if (first_refused && first_refused->internal)
+        snprintf(out, n, "internal topic %s partition %" PRId32 ": %s", first_refused->topic_name, first_refused->id,
+                 first_refused->why);
     else if (first_refused)
         snprintf(out, n, "partition %" PRId32 ": %s", first_refused->id, first_refused->why);
     else if (w->progress.redis_health == SW_CKPT_UNAVAILABLE)
@@ -126,8 +138,7 @@ void worker_publish(worker *w) {
     m->redis_pauses = w->redis_pauses;
     m->state_lost = w->state_lost;
     m->replica_waits_short = w->replica_waits_short;
-    m->internal_routed = w->routed;
-    m->internal_replays = w->duplicates;
+    if (w->fam) memcpy(m->families, w->fam, w->run->nfamilies * sizeof *m->families);
     m->checkpoint_seconds = w->ckpt_seconds;
     m->latency_seconds = w->latency;
     pub->waiting = waiting;

@@ -66,7 +66,7 @@ static void histogram(sw_buf *b, const char *name, const char *help, const sw_wo
 #define SUMMED_NUMBERS(X)                                                                           \
     X(tracked_users) X(evicted) X(assigned) X(pending) X(redis_paused) X(checkpoints)               \
     X(checkpoint_failures) X(redis_pauses) X(refused) X(stale_refused) X(redis_denied) X(state_lost) \
-    X(replica_waits_short) X(internal_routed) X(internal_replays)
+    X(replica_waits_short)
 
 #define DECLARE_SUM(f) uint64_t f;
 typedef struct {
@@ -90,6 +90,63 @@ static void rule_counter(sw_buf *b, const char *name, const char *help, const sw
         label(b, pm->rules[r].name);
         sw_buf_printf(b, "\"} %" PRIu64 "\n", v);
     }
+}
+
+/* The family and topic labels of family f, as name{family="..",topic=".."}. */
+static void family_labels(sw_buf *b, const char *name, const sw_metrics_family *f) {
+    sw_buf_printf(b, "%s{family=\"", name);
+    label(b, f->family);
+    sw_buf_puts(b, "\",topic=\"");
+    label(b, f->topic);
+    sw_buf_puts(b, "\"}");
+}
+
+/* One sample per key family with an internal topic of the counter at
+ * offset in sw_family_counters, summed over the workers. */
+static void family_counter(sw_buf *b, const char *name, const char *help, const sw_process_metrics *pm,
+                           const sw_worker_metrics *const *w, int n, size_t offset) {
+    head(b, name, "counter", help);
+    for (size_t f = 0; f < pm->n_families; f++) {
+        if (!pm->families[f].topic) continue;
+        uint64_t v = 0;
+        for (int i = 0; i < n; i++)
+            if (w[i]->families) v += *(const uint64_t *)((const char *)&w[i]->families[f] + offset);
+        family_labels(b, name, &pm->families[f]);
+        sw_buf_printf(b, " %" PRIu64 "\n", v);
+    }
+}
+
+/* A family's lag: its internal topic's partitions held by this process
+ * (the per-partition series of sessionwatch_consumer_lag), summed. */
+static void family_lag(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
+    const char *name = "sessionwatch_family_lag";
+    head(b, name, "gauge", "Messages behind the end of a key family's internal topic, summed over the partitions "
+         "this process holds.");
+    for (size_t f = 0; f < pm->n_families; f++) {
+        if (!pm->families[f].topic) continue;
+        int64_t lag = 0;
+        for (int i = 0; i < n; i++)
+            for (uint32_t k = 0; k < w[i]->nlag; k++) {
+                const sw_partition_lag *l = &w[i]->lag[k];
+                if (l->lag > 0 && l->topic && strcmp(l->topic, pm->families[f].topic) == 0) lag += l->lag;
+            }
+        family_labels(b, name, &pm->families[f]);
+        sw_buf_printf(b, " %" PRId64 "\n", lag);
+    }
+}
+
+/* Internal topics: per key family (labels family and topic; sum() over
+ * them is the process's total). */
+static void internal(sw_buf *b, const sw_process_metrics *pm, const sw_worker_metrics *const *w, int n) {
+    if (!pm->internal) return;
+    family_counter(b, "sessionwatch_internal_records_total", "Internal records produced to the key family's "
+                   "internal topic (the routing stage).", pm, w, n, offsetof(sw_family_counters, records));
+    family_counter(b, "sessionwatch_internal_bytes_total", "Value bytes of the internal records produced to the key "
+                   "family's internal topic (the routing stage).", pm, w, n, offsetof(sw_family_counters, bytes));
+    family_counter(b, "sessionwatch_internal_replays_total", "Internal records of the key family read again after a "
+                   "routing member died before committing, skipped as counted already (the stateful stage).", pm,
+                   w, n, offsetof(sw_family_counters, replays));
+    family_lag(b, pm, w, n);
 }
 
 /* --rules: the numbers of each rule. */
@@ -195,12 +252,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
         counter(b, "sessionwatch_replica_wait_short_total", "Checkpoint rounds WAIT confirmed on fewer than "
                 "--state-replicas replicas (not counted, retried).", t.replica_waits_short);
     }
-    if (pm->internal) {
-        counter(b, "sessionwatch_internal_records_total", "Internal records produced to the key families' internal "
-                "topics (the routing stage).", t.internal_routed);
-        counter(b, "sessionwatch_internal_replays_total", "Internal records read again after a routing member died "
-                "before committing, skipped as counted already (the stateful stage).", t.internal_replays);
-    }
+    internal(b, pm, w, n);
     rules(b, pm, w, n);
     gauge(b, "sessionwatch_failed", "1 once the run has failed (it stops without committing further).", pm->failed);
 }

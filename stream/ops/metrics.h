@@ -38,6 +38,20 @@ typedef struct {
     const char *topic; /* NULL: the input (sw_process_metrics.topic); else an internal topic (outlives the run) */
 } sw_partition_lag;
 
+/* --rules with internal topics: one key family's routing and replay numbers
+ * (a member's own plain fields, indexed by family, published with the rest). */
+typedef struct {
+    uint64_t records; /* internal records produced to its topic (the routing stage) */
+    uint64_t bytes;   /* their value bytes */
+    uint64_t replays; /* consumed from its topic, skipped as counted already (the stateful stage) */
+} sw_family_counters;
+
+/* A key family's labels: its name (rengine.h) and internal topic; topic
+ * NULL when the family runs where it is read (no internal topic). */
+typedef struct {
+    const char *family, *topic;
+} sw_metrics_family;
+
 /* One worker thread's numbers. */
 typedef struct {
     sw_counters c;                 /* engines, live and retired */
@@ -62,9 +76,11 @@ typedef struct {
      * no rule matched; NULL without --rules. */
     sw_rule_counters *rules;
     uint64_t unmatched;
-    /* --rules with internal topics: internal records produced, and those
-     * consumed that were replays of records counted already (skipped). */
-    uint64_t internal_routed, internal_replays;
+    /* --rules with internal topics: per key family (n_families of
+     * sw_process_metrics), internal records produced, their bytes, and
+     * those consumed that were replays of records counted already
+     * (skipped); NULL without --rules. */
+    sw_family_counters *families;
 } sw_worker_metrics;
 
 #define SW_METRICS_UNDELIVERABLE_REASONS 2
@@ -84,6 +100,8 @@ typedef struct {
     const sw_rulespec *rules;      /* --rules: labels of the per-rule numbers; NULL: none */
     size_t n_rules;
     bool internal;                 /* internal topics in use (the internal_* numbers) */
+    const sw_metrics_family *families; /* --rules: the key families, labels of the per-family numbers */
+    size_t n_families;
 } sw_process_metrics;
 
 /* Appends the Prometheus text exposition of everything. */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -192,6 +193,18 @@ int redis_case_setup(void **state, int (*setup)(void **state)) {
     memset(&case_redis, 0, sizeof case_redis);
     if (tu_redis_start(&case_redis, 1) != 0) fail_msg("cannot start redis-server (is Debian's redis-server installed?)");
     return setup(state);
+}
+
+void redis_do(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4) {
+    redisContext *c = redisConnect("127.0.0.1", case_redis.port);
+    if (!c || c->err) fail_msg("redis: %s", c ? c->errstr : "out of memory");
+    const char *argv[5] = {a0, a1, a2, a3, a4};
+    int argc = 0;
+    while (argc < 5 && argv[argc]) argc++;
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    if (!r || r->type == REDIS_REPLY_ERROR) fail_msg("redis %s: %s", a0, r ? r->str : c->errstr);
+    freeReplyObject(r);
+    redisFree(c);
 }
 
 int redis_case_teardown(void **state) {

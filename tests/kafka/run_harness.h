@@ -144,6 +144,9 @@ rd_kafka_conf_t *conf(const char *const *kv);
 extern tu_redis case_redis;
 int redis_case_setup(void **state, int (*setup)(void **state));
 int redis_case_teardown(void **state);
+/* A Redis command (up to 5 words, NULL-terminated) on case_redis; fails
+ * the test on an error. */
+void redis_do(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4);
 
 /* ---- producing input ---------------------------------------------------- */
 rd_kafka_t *producer(dr_sink *sink);

@@ -46,6 +46,7 @@
 
 typedef struct {
     char name[8][SW_ITOPIC_NAME_CAP];
+    char family[8][1024]; /* the key family each holds (its /metrics label) */
     size_t n;
 } itopic_list;
 
@@ -66,7 +67,10 @@ static itopic_list internal_topics(const char *dir, const char *group) {
     size_t nf;
     assert_int_equal(sw_run_families(&o, &f, &nf), 0);
     assert_true(nf >= 1 && nf <= 8);
-    for (size_t k = 0; k < nf; k++) memcpy(l.name[l.n++], f[k].topic, SW_ITOPIC_NAME_CAP);
+    for (size_t k = 0; k < nf; k++) {
+        memcpy(l.family[l.n], f[k].name, sizeof l.family[l.n]);
+        memcpy(l.name[l.n++], f[k].topic, SW_ITOPIC_NAME_CAP);
+    }
     free(f);
     for (size_t i = 0; i < n; i++) sw_rulespec_release(&spec[i]);
     free(spec);
@@ -191,12 +195,12 @@ static void wait_group_stable(const child *c, int n, int seconds) {
     if (quiet < 12) fail_msg("the group kept rebalancing for %d s", seconds);
 }
 
-/* Records in the internal topics now. */
-static int64_t internal_records(const itopic_list *it) {
+/* Records in internal topic k now (all of them: k < 0). */
+static int64_t topic_records(const itopic_list *it, int only) {
     rd_kafka_t *rk = reader("sw-test-reader");
     int64_t n = 0;
     for (size_t k = 0; k < it->n; k++)
-        for (int p = 0; p < INTERNAL_PARTS; p++) {
+        for (int p = 0; p < INTERNAL_PARTS && (only < 0 || (size_t)only == k); p++) {
             int64_t lo, hi;
             assert_int_equal(rd_kafka_query_watermark_offsets(rk, it->name[k], p, &lo, &hi, 10000), 0);
             n += hi;
@@ -205,20 +209,65 @@ static int64_t internal_records(const itopic_list *it) {
     return n;
 }
 
+static int64_t internal_records(const itopic_list *it) { return topic_records(it, -1); }
+
 /* ---- the equivalence with scan ---------------------------------------------- */
 
-/* One process's /metrics (at port) once everything is committed: every
- * internal record produced is counted, and each internal topic's lag is
- * there, labelled with the topic. */
-static void expect_internal_metrics(int port, const itopic_list *it) {
-    char want[96];
-    snprintf(want, sizeof want, "\nsessionwatch_internal_records_total %lld\n", (long long)internal_records(it));
-    free(tu_http_get_until(port, "/metrics", 200, want));
+/* The sample name{family=..,topic=..} of internal topic k, as /metrics
+ * labels it (the start of its line, up to the value). */
+static void family_series(char *out, size_t cap, const char *name, const itopic_list *it, size_t k) {
+    snprintf(out, cap, "\n%s{family=\"%s\",topic=\"%s\"} ", name, it->family[k], it->name[k]);
+}
+
+/* The value of internal topic k's sample of name in body; fails when absent. */
+static uint64_t family_sample(const char *body, const char *name, const itopic_list *it, size_t k) {
+    char s[1400];
+    family_series(s, sizeof s, name, it, k);
+    const char *p = strstr(body, s);
+    if (!p) fail_msg("no%s in /metrics:\n%.6000s", s, body);
+    return strtoull(p + strlen(s), NULL, 10);
+}
+
+/* One process's /metrics (at port) once everything is committed: per
+ * internal topic (labels family and topic), every internal record in it
+ * counted as produced (records[k], > 0), their bytes (more than 30 a
+ * record: the bench reads bytes per input record from it), the replays
+ * and the family's lag; each partition's lag labelled with its topic. */
+static void expect_internal_metrics(int port, const itopic_list *it, int64_t *records) {
     for (size_t k = 0; k < it->n; k++) {
+        records[k] = topic_records(it, (int)k);
+        assert_true(records[k] > 0);
+        char want[1400];
+        family_series(want, sizeof want - 24, "sessionwatch_internal_records_total", it, k);
+        snprintf(want + strlen(want), 24, "%lld\n", (long long)records[k]);
+        char *body = tu_http_get_until(port, "/metrics", 200, want);
+        assert_true(family_sample(body, "sessionwatch_internal_bytes_total", it, k) > (uint64_t)records[k] * 30);
+        family_sample(body, "sessionwatch_internal_replays_total", it, k);
+        family_sample(body, "sessionwatch_family_lag", it, k);
+        free(body);
         char lag[400];
         snprintf(lag, sizeof lag, "sessionwatch_consumer_lag{topic=\"%s\",partition=\"", it->name[k]);
         free(tu_http_get_until(port, "/metrics", 200, lag));
     }
+}
+
+/* What the members' end lines ("worker N: key family F (T): R internal
+ * records routed") give for internal topic k, summed over the members. */
+static uint64_t routed_in_log(const char *err, const itopic_list *it, size_t k) {
+    char s[1400];
+    snprintf(s, sizeof s, ": key family %s (%s): ", it->family[k], it->name[k]);
+    uint64_t n = 0;
+    for (const char *p = err; (p = strstr(p, s)); p++) n += strtoull(p + strlen(s), NULL, 10);
+    return n;
+}
+
+/* Internal topic k's "records" in the JSON summary's "internal" list. */
+static uint64_t routed_in_summary(const char *err, const itopic_list *it, size_t k) {
+    char s[1400];
+    snprintf(s, sizeof s, "{\"family\":\"%s\",\"topic\":\"%s\",\"records\":", it->family[k], it->name[k]);
+    const char *p = strstr(err, s);
+    if (!p) fail_msg("no %s in run's summary:\n%.6000s", s, err);
+    return strtoull(p + strlen(s), NULL, 10);
 }
 
 /* procs processes of threads members each join group, then d is produced:
@@ -238,7 +287,8 @@ static void pipeline_matches_scan(const char *dir, const dataset *d, const expec
     wait_group_stable(c, procs, 60);
     produce_unkeyed(d);
     wait_pipeline_committed(group, &it, 240);
-    if (procs == 1) expect_internal_metrics(metrics_port(&c[0]), &it);
+    int64_t records[8] = {0};
+    if (procs == 1) expect_internal_metrics(metrics_port(&c[0]), &it, records);
     for (int i = 0; i < procs; i++) kill(c[i].pid, SIGTERM);
     for (int i = 0; i < procs; i++) {
         int st = child_wait(&c[i], RUN_TIMEOUT_MS);
@@ -250,6 +300,10 @@ static void pipeline_matches_scan(const char *dir, const dataset *d, const expec
             if (f) fputs(err, f), fclose(f);
         }
         if (st != 0) fail_msg("run exited %d:\n%.6000s", st, err);
+        for (size_t k = 0; procs == 1 && k < it.n; k++) {
+            assert_int_equal(routed_in_summary(err, &it, k), records[k]);
+            assert_int_equal(routed_in_log(err, &it, k), records[k]);
+        }
         free(err);
         child_done(&c[i]);
     }
@@ -346,6 +400,29 @@ static child start_member(const char *group, const char *stage, const char *inte
                            RUN_RULES_DIR, "--internal-partitions", "4", "--state", redis.url, "--checkpoint-interval",
                            interval, "--stage", stage, NULL};
     return start_run(group, ALERTS, extra);
+}
+
+/* /readyz covers the internal partitions as it does the input's: an
+ * internal partition whose state in Redis is refused (its meta key holds
+ * a string) keeps the process not ready, and /readyz names that topic and
+ * partition; once the key is gone the partition loads and it is ready. */
+static void test_redis_internal_partition_not_ready(void **state) {
+    (void)state;
+    const char *g = "gp-ready";
+    itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
+    char meta[600], want[800];
+    snprintf(meta, sizeof meta, "sw:{%s:%s:1}:meta", g, it.name[0]);
+    redis_do("SET", meta, "not a hash", NULL, NULL);
+    const char *extra[] = {"--threads", "1", "-X", "session.timeout.ms=6000", "--status-interval", "0", "--rules",
+                           RUN_RULES_DIR, "--internal-partitions", "4", "--state", redis.url, "--metrics-addr",
+                           "127.0.0.1:0", NULL};
+    child c = start_run(g, ALERTS, extra);
+    int port = metrics_port(&c);
+    snprintf(want, sizeof want, "a partition's state in Redis is refused: internal topic %s partition 1: ", it.name[0]);
+    free(tu_http_get_until(port, "/readyz", 503, want));
+    redis_do("DEL", meta, NULL, NULL, NULL);
+    free(tu_http_get_until(port, "/readyz", 200, "ready"));
+    free(stop_run(&c));
 }
 
 /* Waits until the internal topics hold records and stopped growing for 2 s
@@ -498,6 +575,7 @@ int main(void) {
         PIPE_CASE(test_elastic_rules_two_processes),   PIPE_CASE(test_stages_as_two_processes),
         PIPE_CASE(test_foreign_internal_record),
         REDIS_CASE(test_redis_router_killed),          REDIS_CASE(test_redis_member_killed_and_restarted),
+        REDIS_CASE(test_redis_internal_partition_not_ready),
     };
     int rc = cmocka_run_group_tests_name("run --rules, unkeyed input, internal topics", tests, NULL, NULL);
     expected_free(&exp_a);

@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -404,19 +403,6 @@ static void test_recreated_topic(void **state) {
     expect_count(err, "records", 0);
     free(err);
     expected_free(&exp_b);
-}
-
-/* A Redis command on the test's server; fails the test on an error. */
-static void redis_do(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4) {
-    redisContext *c = redisConnect("127.0.0.1", redis.port);
-    if (!c || c->err) fail_msg("redis: %s", c ? c->errstr : "out of memory");
-    const char *argv[5] = {a0, a1, a2, a3, a4};
-    int argc = 0;
-    while (argc < 5 && argv[argc]) argc++;
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-    if (!r || r->type == REDIS_REPLY_ERROR) fail_msg("redis %s: %s", a0, r ? r->str : c->errstr);
-    freeReplyObject(r);
-    redisFree(c);
 }
 
 /* Waits until the group has committed the end of every non-empty partition but skip. */
