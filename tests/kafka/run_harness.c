@@ -426,7 +426,11 @@ void child_wait_assigned(const child *c, int w, int seconds) {
 
 /* `run` with the common flags, then extra (NULL-terminated). */
 child start_run(const char *group, const char *alerts, const char *const *extra) {
-    const char *argv[48] = {"run", "--brokers", brokers, "--topic", IN, "--alerts-topic", alerts, "--group", group,
+    return start_command("run", group, alerts, extra);
+}
+
+child start_command(const char *cmd, const char *group, const char *alerts, const char *const *extra) {
+    const char *argv[48] = {cmd, "--brokers", brokers, "--topic", IN, "--alerts-topic", alerts, "--group", group,
                             "--summary", "json"};
     size_t n = 11;
     for (; extra && *extra && n < 46; extra++) argv[n++] = *extra;
@@ -436,11 +440,15 @@ child start_run(const char *group, const char *alerts, const char *const *extra)
 
 /* Runs to the end (--exit-at-end); exit 0 required; returns stderr. */
 char *run_to_end(const char *group, const char *alerts, const char *const *extra) {
+    return command_to_end("run", group, alerts, extra);
+}
+
+char *command_to_end(const char *cmd, const char *group, const char *alerts, const char *const *extra) {
     const char *argv[40] = {"--exit-at-end"};
     size_t n = 1;
     for (; extra && *extra && n < 38; extra++) argv[n++] = *extra;
     argv[n] = NULL;
-    child c = start_run(group, alerts, argv);
+    child c = start_command(cmd, group, alerts, argv);
     int st = child_wait(&c, RUN_TIMEOUT_MS);
     char *err = child_stderr(&c);
     child_done(&c);

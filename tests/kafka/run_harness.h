@@ -173,7 +173,10 @@ void child_done(child *c);
 void child_wait_for(const child *c, const char *needle, int seconds);
 void child_wait_assigned(const child *c, int w, int seconds);
 child start_run(const char *group, const char *alerts, const char *const *extra);
+/* The same with another command ("repartition": with --rules, run's route stage). */
+child start_command(const char *cmd, const char *group, const char *alerts, const char *const *extra);
 char *run_to_end(const char *group, const char *alerts, const char *const *extra);
+char *command_to_end(const char *cmd, const char *group, const char *alerts, const char *const *extra);
 uint64_t summary_count(const char *err, const char *name);
 /* Members of group joined on an empty topic, then data_a produced: every
  * record committed and exactly exp_a's alerts (procs processes of threads

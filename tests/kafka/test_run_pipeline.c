@@ -525,15 +525,16 @@ static void test_redis_member_killed_and_restarted(void **state) {
 }
 
 /* --stage route then --stage count, one process after the other, give the
- * alerts --stage all gives (scan's), each once. */
+ * alerts --stage all gives (scan's), each once.  The route stage is run as
+ * `repartition --rules`, which is `run --stage route`. */
 static void test_stages_as_two_processes(void **state) {
     (void)state;
     const char *g = "gr-stages";
     itopic_list it = make_internal(RUN_RULES_DIR, g, INTERNAL_PARTS);
     produce_unkeyed(&data_a);
     const char *route[] = {"--threads", "1", "--status-interval", "0", "--rules", RUN_RULES_DIR,
-                           "--internal-partitions", "4", "--stage", "route", NULL};
-    char *err = run_to_end(g, ALERTS, route);
+                           "--internal-partitions", "4", NULL};
+    char *err = command_to_end("repartition", g, ALERTS, route);
     assert_contains(err, "produced only (--stage route)");
     free(err);
     assert_true(internal_records(&it) > 0);
