@@ -94,12 +94,18 @@ measure() {
   start_broker "$group"
   load "$file" "$keying"
   TIMEFORMAT='%R %U %S'
+  local status=0
   { time "$BIN" run --brokers "$brokers" --topic raw --alerts-topic alerts --group "$group" \
       --rules "$rules" --tenant-field tenant --threads 2 --exit-at-end --summary json \
       -X session.timeout.ms=6000 "$@" \
-      2>"$tmp/run.err" >/dev/null; } 2>"$tmp/time"
+      2>"$tmp/run.err" >/dev/null || status=$?; } 2>"$tmp/time"
+  if ((status != 0)); then
+    echo "$name: run exited $status; the end of its stderr:" >&2
+    grep -v CONFWARN "$tmp/run.err" | tail -n 20 >&2
+    exit 1
+  fi
   local processed
-  processed=$(grep -o '"records":[0-9]*' "$tmp/run.err" | head -n 1 | cut -d: -f2)
+  processed=$(grep -o '"records":[0-9]*' "$tmp/run.err" | head -n 1 | cut -d: -f2 || true)
   # More than the input when a rebalance made a member read again what was not committed yet.
   ((processed >= $(wc -l <"$file"))) || { echo "$name: run read $processed records of $(wc -l <"$file")" >&2; exit 1; }
   ((processed == $(wc -l <"$file"))) || echo "$name: $processed records read for $(wc -l <"$file") (a rebalance)" >&2
@@ -119,9 +125,11 @@ for ((run = 1; run <= RUNS; run++)); do
   for v in "${variants[@]}"; do
     IFS='|' read -r name keying rules extra <<<"$v"
     # shellcheck disable=SC2086
-    read -r w c b < <(measure "$name" "$tmp/data.ndjson" "$keying" "$rules" $extra)
+    measure "$name" "$tmp/data.ndjson" "$keying" "$rules" $extra >"$tmp/m"
+    read -r w c b <"$tmp/m"
     # shellcheck disable=SC2086
-    read -r wi ci _ < <(measure "$name-idle" "$tmp/idle.ndjson" "$keying" "$rules" $extra)
+    measure "$name-idle" "$tmp/idle.ndjson" "$keying" "$rules" $extra >"$tmp/m"
+    read -r wi ci _ <"$tmp/m"
     echo "$name $w $c $wi $ci $b" >>"$tmp/results"
   done
 done
