@@ -20,12 +20,18 @@ typedef struct {
     run_ctx run;
     part p;
     sw_buf rec;
+    run_topic topic;           /* the one internal topic, of family 0 */
+    sw_family_counters fam[1]; /* its counters */
 } fixture;
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->w.run = &f->run;
+    f->topic = (run_topic){.name = "g-by-okta.actor.id", .internal = true, .family = 0};
+    f->run.topics = &f->topic;
+    f->run.ntopics = 1;
+    f->w.fam = f->fam;
     f->w.irec = malloc(sizeof *f->w.irec);
     f->w.log_limit = (sw_log_limit)SW_LOG_LIMIT(SW_LOG_ONCE);
     f->p.w = &f->w;
@@ -72,6 +78,7 @@ static void test_replays_counted_once(void **state) {
     assert_false(seen(f, 1, 3, "carol"));  /* another original partition */
     assert_false(seen(f, 300, 0, "dave"));
     assert_int_equal(f->w.duplicates, 3);
+    assert_int_equal(f->fam[0].replays, 3); /* and the family's counter (metrics) */
     /* Not decoding, or not from Kafka: never a replay (the engine rejects it). */
     assert_false(part_dedup_seen(&f->w, &f->p, "k", 1, "foreign", 7));
     assert_false(part_dedup_seen(&f->w, &f->p, "k", 1, "foreign", 7));
