@@ -538,7 +538,11 @@ static void test_stages_as_two_processes(void **state) {
     assert_contains(err, "produced only (--stage route)");
     free(err);
     assert_true(internal_records(&it) > 0);
-    const char *count[] = {"--threads", "2", "--status-interval", "0", "--rules", RUN_RULES_DIR,
+    /* One member: with two, the second could join after the first has read
+     * records it has not committed, and with memory state the partitions
+     * that move restart their windows (the 2-member cases start the members
+     * before producing). */
+    const char *count[] = {"--threads", "1", "--status-interval", "0", "--rules", RUN_RULES_DIR,
                            "--internal-partitions", "4", "--stage", "count", NULL};
     err = run_to_end(g, ALERTS, count);
     free(err);
