@@ -70,24 +70,45 @@ static void handle(worker *w, const rd_kafka_message_t *m) {
  * says nothing of records produced since (another member's routing,
  * acknowledged but not fetched yet), so its end is asked of the broker:
  * caught up when every internal partition was fed up to its high
- * watermark.  A broker round trip per internal partition, only while this
- * member is otherwise settled. */
+ * watermark.  One batched ListOffsets (latest) for all of them, only while
+ * this member is otherwise settled: a query per partition took longer than
+ * the stop allows with a few hundred partitions. */
+static int64_t fed_up_to(worker *w, const part *p) {
+    if (p->next >= 0) return p->next;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
+    int64_t at = rd_kafka_position(w->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR ? l->elems[0].offset : -1;
+    rd_kafka_topic_partition_list_destroy(l);
+    return at; /* < 0: nothing fetched yet */
+}
+
+/* The internal partitions' offsets at `when` (-1 latest, -2 earliest) into
+ * a new list (NULL when the brokers did not answer for every one). */
+static rd_kafka_topic_partition_list_t *internal_offsets(worker *w, int64_t when) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->progress.assigned + 1);
+    for (part *p = part_next(w, NULL); p; p = part_next(w, p))
+        if (p->internal && !p->fenced) rd_kafka_topic_partition_list_add(l, p->topic_name, p->id)->offset = when;
+    bool ok = l->cnt == 0 || rd_kafka_offsets_for_times(w->rk, l, KAFKA_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; ok && i < l->cnt; i++) ok = !l->elems[i].err;
+    if (!ok) rd_kafka_topic_partition_list_destroy(l);
+    return ok ? l : NULL;
+}
+
 static bool internal_caught_up(worker *w) {
-    for (part *p = part_next(w, NULL); p; p = part_next(w, p)) {
-        if (!p->internal || p->fenced) continue;
-        int64_t lo = -1, hi = -1;
-        if (rd_kafka_query_watermark_offsets(w->rk, p->topic_name, p->id, &lo, &hi, KAFKA_QUERY_MS)) return false;
-        int64_t at = p->next;
-        if (at < 0) {
-            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-            rd_kafka_topic_partition_list_add(l, p->topic_name, p->id);
-            at = rd_kafka_position(w->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR ? l->elems[0].offset : -1;
-            rd_kafka_topic_partition_list_destroy(l);
-            if (at < 0) at = lo; /* nothing fetched yet: caught up only when it is empty */
-        }
-        if (at < hi) return false;
+    rd_kafka_topic_partition_list_t *end = internal_offsets(w, -1), *start = NULL;
+    bool caught_up = end != NULL;
+    for (int i = 0; caught_up && i < end->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &end->elems[i];
+        part *p = part_find(w, worker_topic_index(w, e->topic), e->partition);
+        int64_t at = p ? fed_up_to(w, p) : -1;
+        if (at < 0 && !start) start = internal_offsets(w, -2); /* nothing fetched: caught up only when empty */
+        if (at < 0 && !start) caught_up = false;
+        else if (at < 0) at = start->elems[i].offset; /* the same partitions in the same order */
+        if (!p || e->offset > at) caught_up = false;
     }
-    return true;
+    if (end) rd_kafka_topic_partition_list_destroy(end);
+    if (start) rd_kafka_topic_partition_list_destroy(start);
+    return caught_up;
 }
 
 /* --exit-at-end: settled once at the end, everything acknowledged,
