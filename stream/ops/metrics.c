@@ -198,7 +198,7 @@ void sw_metrics_render(sw_buf *b, const sw_process_metrics *pm, const sw_worker_
     counter(b, "sessionwatch_evicted_total", "Keys forgotten behind their tenant's watermark.", t.evicted);
     counter(b, "sessionwatch_cap_evicted_total", "Keys evicted at --max-tracked-users (least recently active "
             "first).", t.c.cap_evicted);
-    gauge(b, "sessionwatch_assigned_partitions", "Input partitions consumed by this process.",
+    gauge(b, "sessionwatch_assigned_partitions", "Partitions consumed by this process (input and internal topics).",
           (double)t.assigned);
     gauge(b, "sessionwatch_pending_partitions", "Assigned partitions whose state is not loaded yet.",
           (double)t.pending);
